@@ -1,0 +1,144 @@
+"""The application factory and the per-app state kept in app.extensions["practice"]."""
+
+import os
+from datetime import timedelta, timezone
+from zoneinfo import ZoneInfo
+from dataclasses import dataclass, field
+
+from flask import Flask, g, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from practice import config
+from practice.clock import SystemClock
+
+
+@dataclass
+class PracticeState:
+    app: Flask
+    clock: object = field(default_factory=SystemClock)
+    setup_done: bool = False  # cached once true; until then each request checks
+
+    @property
+    def invite_max_age(self) -> timedelta:
+        return timedelta(days=int(self.app.config["PRACTICE_INVITE_MAX_AGE_DAYS"]))
+
+    @property
+    def login_limits(self):
+        cfg = self.app.config
+        return LoginLimits(
+            per_account=int(cfg["PRACTICE_LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
+            per_address=int(cfg["PRACTICE_LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+            window=timedelta(minutes=int(cfg["PRACTICE_LOGIN_WINDOW_MINUTES"])),
+        )
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    per_account: int
+    per_address: int
+    window: timedelta
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Mark the session cookie Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def create_app(config_overrides: dict | None = None, *, url_prefix: str = "") -> Flask:
+    """Build the standalone practice site (or, with url_prefix, the app a host mounts)."""
+    overrides = dict(config_overrides or {})
+    instance_path = overrides.get("PRACTICE_INSTANCE_PATH") or os.environ.get(
+        "PRACTICE_INSTANCE_PATH"
+    )
+    app = Flask(
+        "practice",
+        instance_path=str(instance_path) if instance_path else None,
+        instance_relative_config=True,
+        template_folder=str(config.templates_folder()),
+        static_folder="static",
+    )
+    config.load(app, overrides)
+    if url_prefix:
+        app.config["APPLICATION_ROOT"] = url_prefix
+    app.session_interface = SessionInterface()
+    app.extensions["practice"] = PracticeState(app=app)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    from practice.cli import register_commands
+
+    register_commands(app)
+    hops = int(app.config["PRACTICE_PROXY_HOPS"])
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from practice.db import configure_engine, db
+    from practice.extensions import bootstrap, csrf, login_manager, migrate
+
+    db.init_app(app)
+    configure_engine(app)
+    migrate.init_app(app, db)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from practice.audit.views import bp as audit_bp
+    from practice.auth.views import bp as auth_bp
+    from practice.clients.views import bp as clients_bp
+    from practice.errorpages import register_error_pages
+    from practice.main.views import bp as main_bp
+    from practice.settings.views import bp as settings_bp
+    from referrals import bp as referrals_bp
+
+    for blueprint in (main_bp, auth_bp, settings_bp, clients_bp, audit_bp, referrals_bp):
+        app.register_blueprint(blueprint)
+    register_error_pages(app)
+
+
+# Pages reachable before the practice is set up.
+OPEN_BEFORE_SETUP = {"auth.setup", "main.healthz", "static", "bootstrap.static"}
+
+
+def _register_hooks(app: Flask) -> None:
+    from practice.auth.permissions import can
+    from practice.auth.services import setup_needed
+    from practice.clients.services import display_phone
+    from practice.db import db
+    from practice.settings.services import get_practice
+
+    @app.before_request
+    def send_to_setup_until_done():
+        state = app.extensions["practice"]
+        if state.setup_done or request.endpoint in OPEN_BEFORE_SETUP:
+            return None
+        if setup_needed(db.session):
+            return redirect(url_for("auth.setup"))
+        state.setup_done = True
+        return None
+
+    def practice_profile():
+        if "practice_profile" not in g:
+            g.practice_profile = get_practice(db.session)
+        return g.practice_profile
+
+    @app.context_processor
+    def layout_context():
+        return {"can": can, "practice_profile": practice_profile()}
+
+    @app.template_filter("local")
+    def local_time(moment, fmt="%-d %b %Y %H:%M"):
+        """A stored UTC moment in the practice's own time zone."""
+        profile = practice_profile()
+        zone = ZoneInfo(profile.timezone) if profile else timezone.utc
+        return moment.astimezone(zone).strftime(fmt)
+
+    app.add_template_filter(display_phone, "phone")

@@ -1,0 +1,66 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
+
+from practice.auth.models import Role
+from practice.settings.forms import PracticeDetailsForm
+
+ROLE_CHOICES = [(role.value, role.label) for role in Role]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[InputRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=200)])
+
+
+class PasswordFields:
+    password = PasswordField(
+        "Password", validators=[InputRequired(), Length(min=10, max=200)],
+        description="At least 10 characters.",
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[InputRequired(), EqualTo("password", message="The two passwords differ.")],
+    )
+
+
+class SetupForm(PracticeDetailsForm, PasswordFields):
+    admin_name = StringField("Your name", validators=[InputRequired(), Length(max=120)])
+    admin_email = EmailField(
+        "Your e-mail", validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
+    sees_clients = BooleanField(
+        "I also see clients (create my practitioner profile)", default=True
+    )
+
+
+class SetPasswordForm(FlaskForm, PasswordFields):
+    pass
+
+
+class NewUserForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired(), Length(max=120)])
+    email = EmailField(
+        "E-mail", validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired()])
+    credentials = StringField(
+        "Credentials (practitioners)", validators=[Optional(), Length(max=200)],
+        description="As signed on letters, e.g. RMT, Dip. Remedial Massage.",
+    )
+    password = PasswordField(
+        "Password (optional)", validators=[Optional(), Length(min=10, max=200)],
+        description="Leave empty to get an invitation link to send instead.",
+    )
+
+
+class EditUserForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired(), Length(max=120)])
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired()])
+    credentials = StringField(
+        "Credentials (practitioners)", validators=[Optional(), Length(max=200)]
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form: a button that posts with a CSRF token."""

@@ -1,0 +1,215 @@
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from practice.auth import queries, services
+from practice.auth.forms import (
+    ConfirmForm,
+    EditUserForm,
+    LoginForm,
+    NewUserForm,
+    SetPasswordForm,
+    SetupForm,
+)
+from practice.auth.models import User
+from practice.auth.permissions import permission_required
+from practice.db import db
+from practice.errors import DomainError, LoginThrottled
+from practice.extensions import login_manager
+from practice.web import acting, now, show_error
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup():
+    if not services.setup_needed(db.session):
+        return redirect(url_for("auth.login"))
+    form = SetupForm()
+    if request.method == "GET":
+        form.timezone.data = form.timezone.data or "Europe/London"
+        form.currency.data = form.currency.data or "GBP"
+        form.phone_region.data = form.phone_region.data or "GB"
+    if form.validate_on_submit():
+        try:
+            admin = services.setup_practice(
+                db.session,
+                form.details(),
+                admin_name=form.admin_name.data,
+                admin_email=form.admin_email.data,
+                password=form.password.data,
+                sees_clients=form.sees_clients.data,
+                address=request.remote_addr or "",
+                now=now(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            login_user(admin)
+            flash("Your practice is set up. Welcome!", "success")
+            return redirect(url_for("main.index"))
+    return render_template("practice/auth/setup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(
+                db.session,
+                form.email.data,
+                form.password.data,
+                address=request.remote_addr or "",
+                now=now(),
+                limits=current_app.extensions["practice"].login_limits,
+            )
+        except LoginThrottled as error:
+            show_error(form, error)
+            status = 429
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            login_user(user)
+            return redirect(_safe_next() or url_for("main.index"))
+    return render_template("practice/auth/login.html", form=form), status
+
+
+def _safe_next() -> str | None:
+    """Only follow ?next= to a path on this site."""
+    target = request.args.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    app = current_app
+    try:
+        user = services.user_for_invitation(
+            db.session, token, app.secret_key, app.extensions["practice"].invite_max_age
+        )
+    except DomainError as error:
+        return render_template("practice/auth/invite_invalid.html", message=error.message), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password(db.session, acting(), user, form.password.data, now=now())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            logout_user()
+            login_user(user)
+            flash("Your password is set. Welcome!", "success")
+            return redirect(url_for("main.index"))
+    return render_template("practice/auth/invite.html", form=form, user=user)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@permission_required("users.manage")
+def users():
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                db.session,
+                acting(),
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                password=form.password.data or None,
+                credentials=form.credentials.data or "",
+                now=now(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(f"{user.name} can now sign in.", "success")
+            return redirect(url_for("auth.edit_user", user_id=user.id))
+    return render_template(
+        "practice/auth/users.html", form=form, users=queries.users_for_admin()
+    ), (422 if form.errors else 200)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@permission_required("users.manage")
+def edit_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = EditUserForm(obj=user)
+    if request.method == "GET" and user.practitioner:
+        form.credentials.data = user.practitioner.credentials
+    if form.validate_on_submit():
+        try:
+            services.update_user(
+                db.session, acting(), user,
+                name=form.name.data, role=form.role.data,
+                credentials=form.credentials.data or "", now=now(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for("auth.edit_user", user_id=user.id))
+    invitation = None
+    if user.password_hash is None and user.active:
+        invitation = url_for(
+            "auth.accept_invitation",
+            token=services.invitation_token(user, current_app.secret_key),
+            _external=True,
+        )
+    return render_template(
+        "practice/auth/edit_user.html", form=form, user=user, invitation=invitation,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/users/<int:user_id>/active")
+@permission_required("users.manage")
+def set_user_active(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; please try again.", "warning")
+        return redirect(url_for("auth.edit_user", user_id=user.id))
+    activate = request.form.get("active") == "1"
+    try:
+        services.set_active(db.session, acting(), user, activate, now=now())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        flash(f"{user.name} is {'active' if activate else 'deactivated'}.", "success")
+    return redirect(url_for("auth.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/reset-link")
+@permission_required("users.manage")
+def password_reset_link(user_id: int):
+    """A one-time link the user can follow to choose a new password."""
+    user = db.get_or_404(User, user_id)
+    link = url_for(
+        "auth.accept_invitation",
+        token=services.invitation_token(user, current_app.secret_key),
+        _external=True,
+    )
+    flash(f"Send {user.name} this link to set a new password (valid for a week, once): {link}", "info")
+    return redirect(url_for("auth.edit_user", user_id=user.id))

@@ -1,0 +1,211 @@
+"""CSV exchange of clients: export, and an all-or-nothing import with a row-by-row report."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from practice.audit.services import Actor, record
+from practice.auth.models import Practitioner
+from practice.clients.models import Client
+from practice.clients.services import ClientDetails, clean_details, possible_duplicates
+from practice.errors import DomainError
+
+# Columns the import reads (any order, any case; only display_name is required).
+COLUMNS = [
+    "display_name", "legal_name", "pronouns", "phone", "email", "address",
+    "date_of_birth", "practitioner", "referral_source",
+]
+EXPORT_COLUMNS = ["id", *COLUMNS, "created_at", "archived_at"]
+MAX_ROWS = 5000
+# Spreadsheet programs run cells that start with these as formulas.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ImportRefused(Exception):
+    def __init__(self, preview: "Preview"):
+        super().__init__("import refused")
+        self.preview = preview
+
+
+@dataclass
+class RowReport:
+    line: int
+    values: dict
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    details: ClientDetails | None = None
+
+
+@dataclass
+class Preview:
+    rows: list[RowReport] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # about the file as a whole
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(not row.errors for row in self.rows)
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for row in self.rows if row.errors)
+
+
+def read_upload(storage, max_bytes: int) -> str:
+    data = storage.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise DomainError(f"The file is larger than {max_bytes // (1024 * 1024)} MB.", field="file")
+    if not data.strip():
+        raise DomainError("The file is empty.", field="file")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise DomainError("Save the file as CSV (UTF-8) and upload it again.", field="file")
+
+
+def _header_key(name: str) -> str:
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def check_rows(session, text: str, *, phone_region: str, today: date) -> Preview:
+    """Read and check every row without saving anything."""
+    preview = Preview()
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        headers = [_header_key(h) for h in (reader.fieldnames or [])]
+    except csv.Error as error:
+        preview.problems.append(f"This does not read as a CSV file: {error}.")
+        return preview
+    unknown = [h for h in headers if h not in COLUMNS and h not in EXPORT_COLUMNS]
+    if "display_name" not in headers:
+        preview.problems.append(
+            "The first line must name the columns and include display_name."
+        )
+    if unknown:
+        preview.problems.append("Unknown columns: " + ", ".join(unknown) + ".")
+    if preview.problems:
+        return preview
+    reader.fieldnames = headers
+    practitioners = {
+        name.lower(): pid
+        for pid, name in session.execute(select(Practitioner.id, Practitioner.display_name))
+    }
+    seen: dict[str, int] = {}
+    try:
+        for number, raw in enumerate(reader, start=2):
+            if len(preview.rows) >= MAX_ROWS:
+                preview.problems.append(f"Import at most {MAX_ROWS} rows at a time.")
+                break
+            if None in raw:
+                preview.rows.append(RowReport(number, {}, ["This row has more cells than the header."]))
+                continue
+            values = {key: (raw.get(key) or "").strip() for key in COLUMNS}
+            if not any(values.values()):
+                continue
+            preview.rows.append(_check_row(session, number, values, practitioners, seen, phone_region, today))
+    except csv.Error as error:
+        preview.problems.append(f"The file stops reading as CSV near line {reader.line_num}: {error}.")
+    if not preview.rows and not preview.problems:
+        preview.problems.append("The file has no client rows.")
+    return preview
+
+
+def _check_row(session, number, values, practitioners, seen, phone_region, today) -> RowReport:
+    report = RowReport(number, values)
+    birth = None
+    if values["date_of_birth"]:
+        try:
+            birth = date.fromisoformat(values["date_of_birth"])
+        except ValueError:
+            report.errors.append("date_of_birth: write dates as YYYY-MM-DD.")
+    practitioner_id = None
+    if values["practitioner"]:
+        practitioner_id = practitioners.get(values["practitioner"].lower())
+        if practitioner_id is None:
+            report.errors.append(f"practitioner: no practitioner is called {values['practitioner']!r}.")
+    details = ClientDetails(
+        display_name=values["display_name"], legal_name=values["legal_name"],
+        pronouns=values["pronouns"], phone=values["phone"], email=values["email"],
+        address=values["address"], date_of_birth=birth,
+        primary_practitioner_id=practitioner_id, referral_source=values["referral_source"],
+    )
+    # clean_details stops at the first bad field, so check each field on its own.
+    for name in ("display_name", "legal_name", "pronouns", "phone", "email", "address",
+                 "referral_source", "date_of_birth"):
+        try:
+            cleaned = clean_details(
+                session, _only(details, name), phone_region=phone_region, today=today
+            )
+        except DomainError as error:
+            report.errors.append(f"{error.field}: {error.message}")
+        else:
+            setattr(details, name, getattr(cleaned, name))
+    if not report.errors:
+        report.details = details
+        _note_duplicates(session, report, seen)
+    return report
+
+
+def _only(details: ClientDetails, name: str) -> ClientDetails:
+    """The row reduced to one field (plus a placeholder name) so each error is reported."""
+    single = ClientDetails(display_name=details.display_name if name == "display_name" else "x")
+    setattr(single, name, getattr(details, name))
+    return single
+
+
+def _note_duplicates(session, report: RowReport, seen: dict) -> None:
+    details = report.details
+    for other in possible_duplicates(session, details):
+        report.warnings.append(f"Same phone or e-mail as {other.display_name} (already a client).")
+    for key in filter(None, (details.phone, details.email)):
+        if key in seen:
+            report.warnings.append(f"Same phone or e-mail as line {seen[key]}.")
+        else:
+            seen[key] = report.line
+
+
+def import_clients(session, actor: Actor, text: str, *, phone_region: str, now: datetime) -> int:
+    """Create every client in the file, or none: raise ImportRefused with the report."""
+    preview = check_rows(session, text, phone_region=phone_region, today=now.date())
+    if not preview.ok:
+        raise ImportRefused(preview)
+    for row in preview.rows:
+        session.add(Client(**vars(row.details), created_at=now))
+    record(session, actor, "client.import", None, now=now, rows=len(preview.rows))
+    session.commit()
+    return len(preview.rows)
+
+
+def export_clients(clients: list[Client]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for client in clients:
+        writer.writerow([_safe_cell(value) for value in _export_row(client)])
+    return out.getvalue()
+
+
+def _export_row(client: Client) -> list:
+    practitioner = client.primary_practitioner.display_name if client.primary_practitioner else ""
+    return [
+        client.id, client.display_name, client.legal_name, client.pronouns, client.phone,
+        client.email, client.address,
+        client.date_of_birth.isoformat() if client.date_of_birth else "",
+        practitioner, client.referral_source, client.created_at.isoformat(),
+        client.archived_at.isoformat() if client.archived_at else "",
+    ]
+
+
+def _safe_cell(value) -> str:
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS) and not _is_phone(text):
+        return "'" + text
+    return text
+
+
+def _is_phone(text: str) -> bool:
+    return text.startswith("+") and text[1:].isdigit()

@@ -1,0 +1,52 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from practice.clients.services import ClientDetails
+
+
+class ClientForm(FlaskForm):
+    display_name = StringField(
+        "Name", validators=[InputRequired(), Length(max=120)],
+        description="What the practice calls the client. A first name or working alias is enough.",
+    )
+    legal_name = StringField("Legal name", validators=[Optional(), Length(max=200)])
+    pronouns = StringField("Pronouns", validators=[Optional(), Length(max=40)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+    email = EmailField("E-mail", validators=[Optional(), Length(max=254)])
+    address = TextAreaField("Address", validators=[Optional(), Length(max=1000)])
+    date_of_birth = DateField("Date of birth", validators=[Optional()])
+    primary_practitioner_id = SelectField("Practitioner", coerce=int, validators=[Optional()])
+    referral_source = StringField(
+        "Referred by", validators=[Optional(), Length(max=200)],
+        description="Who sent the client to the practice, if anyone.",
+    )
+
+    def set_practitioners(self, practitioners) -> None:
+        self.primary_practitioner_id.choices = [(0, "No one in particular")] + [
+            (p.id, p.display_name) for p in practitioners
+        ]
+
+    def details(self) -> ClientDetails:
+        return ClientDetails(
+            display_name=self.display_name.data or "",
+            legal_name=self.legal_name.data or "",
+            pronouns=self.pronouns.data or "",
+            phone=self.phone.data or "",
+            email=self.email.data or "",
+            address=self.address.data or "",
+            date_of_birth=self.date_of_birth.data,
+            primary_practitioner_id=self.primary_practitioner_id.data or None,
+            referral_source=self.referral_source.data or "",
+        )
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
+
+
+class ImportConfirmForm(FlaskForm):
+    """Carries the uploaded text from the preview to the import, checked again on the way."""
+
+    content = TextAreaField(validators=[InputRequired()])

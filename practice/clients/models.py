@@ -1,0 +1,31 @@
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from practice.auth.models import Practitioner
+from practice.db import db
+
+
+class Client(db.Model):
+    __tablename__ = "client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The name the practice knows the client by; a working alias is enough.
+    display_name: Mapped[str] = mapped_column(String(120), index=True)
+    legal_name: Mapped[str] = mapped_column(String(200), default="", index=True)
+    pronouns: Mapped[str] = mapped_column(String(40), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="", index=True)  # E.164 when valid
+    email: Mapped[str] = mapped_column(String(254), default="", index=True)  # normalised
+    address: Mapped[str] = mapped_column(Text, default="")
+    date_of_birth: Mapped[date | None]
+    primary_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"))
+    referral_source: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    archived_at: Mapped[datetime | None]
+
+    primary_practitioner: Mapped[Practitioner | None] = relationship()
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None

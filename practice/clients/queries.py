@@ -1,0 +1,48 @@
+import re
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from practice.clients.models import Client
+from practice.db import db
+
+
+def search_clients(text: str, *, page: int, per_page: int, include_archived: bool = False):
+    """One page of clients matching `text` in any name, the phone or the e-mail."""
+    query = select(Client).options(joinedload(Client.primary_practitioner))
+    if not include_archived:
+        query = query.where(Client.archived_at.is_(None))
+    text = text.strip()
+    if text:
+        pattern = f"%{_escape_like(text.lower())}%"
+        conditions = [
+            func.lower(Client.display_name).like(pattern, escape="\\"),
+            func.lower(Client.legal_name).like(pattern, escape="\\"),
+            Client.email.like(pattern, escape="\\"),
+        ]
+        digits = re.sub(r"\D", "", text)
+        if len(digits) >= 3:
+            # Stored numbers are E.164; a national number typed with its leading 0 still
+            # matches on the digits after it.
+            conditions.append(Client.phone.like(f"%{digits.lstrip('0')}%"))
+        query = query.where(or_(*conditions))
+    query = query.order_by(func.lower(Client.display_name), Client.id)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def client_for_page(client_id: int) -> Client | None:
+    return db.session.scalar(
+        select(Client).options(joinedload(Client.primary_practitioner)).where(Client.id == client_id)
+    )
+
+
+def all_clients_for_export() -> list[Client]:
+    return list(
+        db.session.scalars(
+            select(Client).options(joinedload(Client.primary_practitioner)).order_by(Client.id)
+        )
+    )

@@ -1,0 +1,152 @@
+"""Client records: validation and normalisation of contact details, writes, archiving."""
+
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import or_, select
+
+from practice.audit.services import Actor, record
+from practice.auth.models import Practitioner
+from practice.clients.models import Client
+from practice.errors import DomainError
+
+
+@dataclass
+class ClientDetails:
+    display_name: str
+    legal_name: str = ""
+    pronouns: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    date_of_birth: date | None = None
+    primary_practitioner_id: int | None = None
+    referral_source: str = ""
+
+
+FIELD_LIMITS = {
+    "display_name": 120, "legal_name": 200, "pronouns": 40, "phone": 40, "email": 254,
+    "address": 1000, "referral_source": 200,
+}
+
+
+def normalise_phone(raw: str, region: str) -> str:
+    """E.164 (+447700900123) for a valid number; refuse anything that is not one."""
+    raw = raw.strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise DomainError(
+            "This is not a valid phone number. Include the country code (e.g. +44) for "
+            "numbers from another country.",
+            field="phone",
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(e164: str) -> str:
+    if not e164.startswith("+"):
+        return e164
+    number = phonenumbers.parse(e164, None)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def normalise_email(raw: str) -> str:
+    raw = raw.strip()
+    if not raw:
+        return ""
+    try:
+        return validate_email(raw, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise DomainError(f"This is not a valid e-mail address: {error}", field="email") from None
+
+
+def clean_details(session, details: ClientDetails, *, phone_region: str, today: date) -> ClientDetails:
+    """Validate and normalise; raise DomainError naming the first bad field."""
+    values = {
+        name: (value.strip() if isinstance(value, str) else value)
+        for name, value in asdict(details).items()
+    }
+    if not values["display_name"]:
+        raise DomainError(
+            "Give the client a name to be known by (a first name or alias is enough).",
+            field="display_name",
+        )
+    for name, limit in FIELD_LIMITS.items():
+        if len(values[name]) > limit:
+            raise DomainError(f"Keep this under {limit} characters.", field=name)
+    values["phone"] = normalise_phone(values["phone"], phone_region)
+    values["email"] = normalise_email(values["email"])
+    birth = values["date_of_birth"]
+    if birth is not None and not (date(1900, 1, 1) <= birth <= today):
+        raise DomainError("The date of birth must be a past date.", field="date_of_birth")
+    practitioner_id = values["primary_practitioner_id"]
+    if practitioner_id is not None and session.get(Practitioner, practitioner_id) is None:
+        raise DomainError("Choose a practitioner from the list.", field="primary_practitioner_id")
+    return ClientDetails(**values)
+
+
+def possible_duplicates(session, details: ClientDetails, exclude_id: int | None = None) -> list[Client]:
+    """Other clients with the same phone or e-mail: worth a warning, not a refusal."""
+    matches = []
+    if details.phone:
+        matches.append(Client.phone == details.phone)
+    if details.email:
+        matches.append(Client.email == details.email)
+    if not matches:
+        return []
+    query = select(Client).where(or_(*matches)).order_by(Client.display_name)
+    if exclude_id is not None:
+        query = query.where(Client.id != exclude_id)
+    return list(session.scalars(query))
+
+
+def create_client(session, actor: Actor, details: ClientDetails, *, phone_region: str, now: datetime) -> Client:
+    details = clean_details(session, details, phone_region=phone_region, today=now.date())
+    client = Client(**asdict(details), created_at=now)
+    session.add(client)
+    session.flush()
+    record(session, actor, "client.create", client, now=now, display_name=client.display_name)
+    session.commit()
+    return client
+
+
+def update_client(
+    session, actor: Actor, client: Client, details: ClientDetails, *, phone_region: str, now: datetime
+) -> None:
+    details = clean_details(session, details, phone_region=phone_region, today=now.date())
+    changes = {}
+    for field in fields(ClientDetails):
+        old, new = getattr(client, field.name), getattr(details, field.name)
+        if old != new:
+            changes[field.name] = [_jsonable(old), _jsonable(new)]
+            setattr(client, field.name, new)
+    if changes:
+        record(session, actor, "client.update", client, now=now, **changes)
+    session.commit()
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def archive_client(session, actor: Actor, client: Client, *, now: datetime) -> None:
+    if client.archived_at is not None:
+        return
+    client.archived_at = now
+    record(session, actor, "client.archive", client, now=now)
+    session.commit()
+
+
+def restore_client(session, actor: Actor, client: Client, *, now: datetime) -> None:
+    if client.archived_at is None:
+        return
+    client.archived_at = None
+    record(session, actor, "client.restore", client, now=now)
+    session.commit()

@@ -1,0 +1,89 @@
+"""Defaults, the instance config file and PRACTICE_* environment variables."""
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SECRET_KEY_FILE = "secret_key"
+
+
+class Defaults:
+    PRACTICE_DATABASE_URL = None  # None: SQLite in the instance folder
+    PRACTICE_SQLITE_BUSY_TIMEOUT_MS = 5000
+    PRACTICE_LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    PRACTICE_LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    PRACTICE_LOGIN_WINDOW_MINUTES = 15
+    PRACTICE_INVITE_MAX_AGE_DAYS = 7
+    PRACTICE_LOGO_MAX_BYTES = 1024 * 1024
+    PRACTICE_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    PRACTICE_PROXY_HOPS = 0  # trusted reverse proxies in front of the app (X-Forwarded-*)
+    PRACTICE_PAGE_SIZE = 25
+
+    SESSION_COOKIE_NAME = "practice_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # Uploads are checked against their own limits; this only stops absurd bodies early.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    BOOTSTRAP_SERVE_LOCAL = True
+    # The token lives as long as the session, so a long form is not lost to an expiry.
+    WTF_CSRF_TIME_LIMIT = None
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+
+def templates_folder() -> Path:
+    """The top-level templates/ folder; inside an installed wheel it is practice/templates."""
+    packaged = PACKAGE_DIR / "templates"
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "templates"
+
+
+def load(app, overrides: dict | None) -> None:
+    """Fill app.config: defaults < instance/config.py < PRACTICE_* environment < overrides."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for name, raw in os.environ.items():
+        if name.startswith("PRACTICE_"):
+            app.config[name] = _parse_env(raw)
+    if overrides:
+        app.config.update(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app)
+    app.config["SECRET_KEY"] = (
+        app.config.get("PRACTICE_SECRET_KEY")
+        or app.config.get("SECRET_KEY")
+        or instance_secret_key(Path(app.instance_path))
+    )
+
+
+def _parse_env(raw: str):
+    """Numbers and booleans as JSON (like Flask's from_prefixed_env), anything else as text."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def database_url(app) -> str:
+    url = app.config["PRACTICE_DATABASE_URL"]
+    if not url:
+        return f"sqlite:///{Path(app.instance_path) / 'practice.sqlite'}"
+    # Plain postgresql:// URLs would pick psycopg2; the project uses psycopg 3.
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain):]
+    return url
+
+
+def instance_secret_key(instance_path: Path) -> str:
+    """Read the install's secret key, creating it (owner-only) on first start."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    path = instance_path / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,116 @@
+"""The practice's own details and logo."""
+
+import io
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from zoneinfo import available_timezones
+
+import phonenumbers
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
+
+from practice.audit.services import Actor, record
+from practice.errors import DomainError
+from practice.settings.models import PracticeProfile
+
+# Common currencies first; any ISO 4217 code is accepted.
+COMMON_CURRENCIES = ["AUD", "CAD", "CHF", "EUR", "GBP", "NZD", "USD", "DKK", "NOK", "SEK", "ZAR"]
+LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
+LOGO_MAX_PIXELS = 4000 * 4000
+
+
+@dataclass
+class PracticeDetails:
+    name: str
+    timezone: str
+    currency: str
+    phone_region: str
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+
+
+def timezone_names() -> list[str]:
+    return sorted(available_timezones())
+
+
+def validate_details(details: PracticeDetails) -> None:
+    if not details.name.strip():
+        raise DomainError("Give the practice a name.", field="name")
+    if details.timezone not in available_timezones():
+        raise DomainError("Choose a time zone from the list, e.g. Europe/London.", field="timezone")
+    if len(details.currency) != 3 or not details.currency.isalpha():
+        raise DomainError("Use a three-letter currency code such as GBP, EUR or USD.", field="currency")
+    if details.phone_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise DomainError(
+            "Use a two-letter country code such as GB, IE, US or AU.", field="phone_region"
+        )
+
+
+def apply_details(profile: PracticeProfile, details: PracticeDetails) -> dict:
+    """Copy validated details onto the profile; return what changed as {field: [old, new]}."""
+    validate_details(details)
+    cleaned = asdict(details)
+    cleaned = {key: value.strip() for key, value in cleaned.items()}
+    cleaned["currency"] = cleaned["currency"].upper()
+    cleaned["phone_region"] = cleaned["phone_region"].upper()
+    changes = {}
+    for key, value in cleaned.items():
+        old = getattr(profile, key, None)
+        if old != value:
+            changes[key] = [old, value]
+            setattr(profile, key, value)
+    return changes
+
+
+def get_practice(session) -> PracticeProfile | None:
+    return session.scalar(select(PracticeProfile).limit(1))
+
+
+def update_details(session, actor: Actor, details: PracticeDetails, *, now: datetime) -> None:
+    profile = get_practice(session)
+    changes = apply_details(profile, details)
+    if changes:
+        record(session, actor, "practice.update", profile, now=now, **changes)
+    session.commit()
+
+
+def check_logo(data: bytes, max_bytes: int) -> str:
+    """Return the media type of a PNG or JPEG logo, judged by its content, or refuse it."""
+    if not data:
+        raise DomainError("Choose an image file.", field="logo")
+    if len(data) > max_bytes:
+        raise DomainError(
+            f"The logo is too large ({len(data) // 1024} KB); the limit is {max_bytes // 1024} KB.",
+            field="logo",
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            width, height = image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise DomainError("This file is not a PNG or JPEG image.", field="logo") from None
+    if kind not in LOGO_FORMATS:
+        raise DomainError("The logo must be a PNG or JPEG image.", field="logo")
+    if width * height > LOGO_MAX_PIXELS:
+        raise DomainError("The image is too large; use one under 4000 × 4000 pixels.", field="logo")
+    return LOGO_FORMATS[kind]
+
+
+def set_logo(session, actor: Actor, data: bytes, *, max_bytes: int, now: datetime) -> None:
+    media_type = check_logo(data, max_bytes)
+    profile = get_practice(session)
+    profile.logo = data
+    profile.logo_media_type = media_type
+    record(session, actor, "practice.logo", profile, now=now, size=len(data), media_type=media_type)
+    session.commit()
+
+
+def remove_logo(session, actor: Actor, *, now: datetime) -> None:
+    profile = get_practice(session)
+    profile.logo = None
+    profile.logo_media_type = None
+    record(session, actor, "practice.logo_removed", profile, now=now)
+    session.commit()

@@ -1,0 +1,76 @@
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+
+from practice.auth.forms import ConfirmForm
+from practice.auth.permissions import permission_required
+from practice.db import db
+from practice.errors import DomainError
+from practice.settings import services
+from practice.settings.forms import LogoForm, PracticeDetailsForm
+from practice.web import acting, now, show_error
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@permission_required("practice.settings")
+def index():
+    profile = services.get_practice(db.session)
+    form = PracticeDetailsForm(obj=profile)
+    if form.validate_on_submit():
+        try:
+            services.update_details(db.session, acting(), form.details(), now=now())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash("The practice details are saved.", "success")
+            return redirect(url_for("settings.index"))
+    return _render(form, LogoForm(prefix="logo"))
+
+
+def _render(form, logo_form):
+    status = 422 if form.errors or form.form_errors or logo_form.errors else 200
+    return render_template(
+        "practice/settings/index.html", form=form, logo_form=logo_form, confirm=ConfirmForm()
+    ), status
+
+
+@bp.post("/logo")
+@permission_required("practice.settings")
+def upload_logo():
+    logo_form = LogoForm(prefix="logo")
+    if logo_form.validate_on_submit():
+        try:
+            services.set_logo(
+                db.session, acting(), logo_form.logo.data.read(),
+                max_bytes=current_app.config["PRACTICE_LOGO_MAX_BYTES"], now=now(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_error(logo_form, error)
+        else:
+            flash("The logo is saved.", "success")
+            return redirect(url_for("settings.index"))
+    return _render(PracticeDetailsForm(obj=services.get_practice(db.session)), logo_form)
+
+
+@bp.post("/logo/remove")
+@permission_required("practice.settings")
+def remove_logo():
+    if ConfirmForm().validate_on_submit():
+        services.remove_logo(db.session, acting(), now=now())
+        flash("The logo is removed.", "success")
+    return redirect(url_for("settings.index"))
+
+
+@bp.get("/logo")
+@permission_required("practice.view")
+def logo():
+    profile = services.get_practice(db.session)
+    if profile is None or profile.logo is None:
+        abort(404)
+    return Response(
+        profile.logo,
+        mimetype=profile.logo_media_type,
+        headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )

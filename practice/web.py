@@ -1,0 +1,31 @@
+"""Small helpers shared by the views of every domain."""
+
+from flask import request
+from flask_login import current_user
+
+from practice import clock
+from practice.audit.services import Actor
+from practice.errors import DomainError
+
+
+def acting() -> Actor:
+    """The signed-in user and their address, for services to audit."""
+    user = current_user if current_user.is_authenticated else None
+    return Actor(user._get_current_object() if user else None, request.remote_addr or "")
+
+
+def now():
+    return clock.now()
+
+
+def show_error(form, error: DomainError) -> None:
+    """Put a service's refusal next to the field it concerns (or at the top of the form)."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def page_number() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)

@@ -1,0 +1,166 @@
+"""Fixtures in the style of Flask's tutorial (app, client, runner) plus factories.
+
+`--db=sqlite` (default) or `--db=postgresql` picks the database the whole run uses."""
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+
+from practice import create_app
+from practice.audit.services import SYSTEM
+from practice.auth import services as auth_services
+from practice.clients import services as client_services
+from practice.clock import FixedClock
+from practice.db import db
+from practice.settings.services import PracticeDetails
+from tests.databases import (
+    PostgresCluster,
+    PostgresDatabases,
+    SQLiteDatabases,
+    in_ci,
+    postgres_bindir,
+)
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+PASSWORD = "correct horse battery"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", choices=["sqlite", "postgresql"], default="sqlite",
+                     help="database the suite runs against")
+
+
+def pytest_report_header(config):
+    return f"practice test database: {config.getoption('--db')}"
+
+
+@pytest.fixture(scope="session")
+def databases(request, tmp_path_factory):
+    kind = request.config.getoption("--db")
+    if kind == "sqlite":
+        dbs = SQLiteDatabases(tmp_path_factory.mktemp("sqlite"))
+    else:
+        bindir = postgres_bindir()
+        if bindir is None:
+            message = "PostgreSQL binaries not found under /usr/lib/postgresql (run `make test` as root to install them)"
+            if in_ci():
+                pytest.fail(message)
+            pytest.skip(message)
+        cluster = PostgresCluster(bindir)
+        cluster.start()
+        request.addfinalizer(cluster.stop)
+        dbs = PostgresDatabases(cluster)
+    _migrate(dbs.template_url(), tmp_path_factory.mktemp("migrate"))
+    return dbs
+
+
+def _migrate(url: str, instance: Path) -> None:
+    app = create_app({"PRACTICE_DATABASE_URL": url, "PRACTICE_INSTANCE_PATH": str(instance),
+                      "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def database_url(databases, tmp_path):
+    url = databases.fresh(tmp_path)
+    yield url
+    databases.drop(url)
+
+
+def make_app(database_url, instance_path, **config):
+    settings = {
+        "TESTING": True,
+        "PRACTICE_DATABASE_URL": database_url,
+        "PRACTICE_INSTANCE_PATH": str(instance_path),
+        "SECRET_KEY": "test secret",
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+    settings.update(config)
+    app = create_app(settings)
+    app.extensions["practice"].clock = FixedClock(NOW)
+    return app
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = make_app(database_url, tmp_path / "instance")
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# Factories ----------------------------------------------------------------------------
+
+@pytest.fixture
+def practice(app):
+    """A set-up practice with its first admin (who also sees clients)."""
+    return auth_services.setup_practice(
+        db.session,
+        PracticeDetails(name="Harbour Street Massage", timezone="Europe/London",
+                        currency="GBP", phone_region="GB", address="12 Harbour Street\nBristol",
+                        phone="0117 496 0000", email="hello@harbour.example"),
+        admin_name="Alex Admin", admin_email="admin@harbour.example", password=PASSWORD,
+        sees_clients=True, address="127.0.0.1", now=NOW,
+    )
+
+
+@pytest.fixture
+def make_user(practice):
+    counter = iter(range(1, 10_000))
+
+    def make(role="practitioner", name=None, email=None, password=PASSWORD, **extra):
+        number = next(counter)
+        return auth_services.create_user(
+            db.session, SYSTEM, email=email or f"{role}{number}@harbour.example",
+            name=name or f"{role.replace('_', ' ').title()} {number}", role=role,
+            password=password, now=NOW, **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_client(practice):
+    def make(display_name="Sam", **details):
+        return client_services.create_client(
+            db.session, SYSTEM, client_services.ClientDetails(display_name=display_name, **details),
+            phone_region="GB", now=NOW,
+        )
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    def sign_in(user, password=PASSWORD):
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
+def users(practice, make_user):
+    """One account per role, the admin being the practice's first account."""
+    return {
+        "admin": practice,
+        "practitioner": make_user("practitioner", name="Priya Practitioner"),
+        "front_desk": make_user("front_desk", name="Fran Desk"),
+    }
