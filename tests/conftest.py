@@ -2,10 +2,13 @@
 
 `--db=sqlite` (default) or `--db=postgresql` picks the database the whole run uses."""
 
+import contextvars
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from practice import create_app
@@ -71,6 +74,18 @@ def database_url(databases, tmp_path):
     databases.drop(url)
 
 
+class RequestClient(FlaskClient):
+    """A test client whose every request gets its own app context (and so its own `g`
+    and database session), as in production, even while a test holds an app context."""
+
+    def open(self, *args, **kwargs):
+        def run():
+            _cv_app.set(None)
+            return super(RequestClient, self).open(*args, **kwargs)
+
+        return contextvars.copy_context().run(run)
+
+
 def make_app(database_url, instance_path, **config):
     settings = {
         "TESTING": True,
@@ -82,6 +97,7 @@ def make_app(database_url, instance_path, **config):
     }
     settings.update(config)
     app = create_app(settings)
+    app.test_client_class = RequestClient
     app.extensions["practice"].clock = FixedClock(NOW)
     return app
 

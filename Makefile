@@ -1,0 +1,51 @@
+# The project's commands. `make run` and `make test` set up whatever is missing first.
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test test-sqlite test-postgresql demo lint system-run system-test
+
+run: system-run $(VENV)/.run-installed
+	$(BIN)/practice db upgrade
+	@echo "Serving on http://$(HOST):$(PORT)/"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'practice:create_app()'
+
+test: system-test $(VENV)/.test-installed
+	@echo "=== Test suite on SQLite (with the browser tests) ==="
+	$(BIN)/python -m pytest --db=sqlite
+	@echo "=== Test suite on PostgreSQL (a throwaway cluster, with the browser tests) ==="
+	$(BIN)/python -m pytest --db=postgresql
+
+test-sqlite: $(VENV)/.test-installed
+	$(BIN)/python -m pytest --db=sqlite
+
+test-postgresql: $(VENV)/.test-installed
+	$(BIN)/python -m pytest --db=postgresql
+
+demo: $(VENV)/.run-installed
+	$(BIN)/practice db upgrade
+	$(BIN)/practice demo
+
+lint: $(VENV)/.test-installed
+	$(BIN)/python -m pip install -q ruff
+	$(BIN)/ruff check practice referrals tests
+
+system-run:
+	@tools/system-packages run
+
+system-test:
+	@tools/system-packages test
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install -q -e '.[postgres]'
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@ $(VENV)/.run-installed

@@ -1,0 +1,56 @@
+"""The migrations build exactly the models' schema, and the database guards its rules."""
+
+from datetime import timezone
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from practice.audit.models import AuditEvent
+from practice.db import db
+from tests.conftest import NOW
+
+
+def test_migrations_match_the_models(app):
+    # The app's database was built by running every migration (see tests/conftest.py).
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_audit_trail_refuses_update_and_delete(app, practice):
+    event_id = db.session.scalar(sa.select(AuditEvent.id).limit(1))
+    for statement in (
+        sa.text("UPDATE audit_event SET action = 'changed' WHERE id = :id"),
+        sa.text("DELETE FROM audit_event WHERE id = :id"),
+    ):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            db.session.execute(statement, {"id": event_id})
+        db.session.rollback()
+    assert db.session.get(AuditEvent, event_id).action == "practice.setup"
+
+
+def test_datetimes_come_back_aware_in_utc(app, practice):
+    event = db.session.scalar(sa.select(AuditEvent).limit(1))
+    db.session.expire_all()
+    assert event.at == NOW and event.at.tzinfo == timezone.utc
+
+
+def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+def test_health_reports_an_unreachable_database(tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app("postgresql+psycopg://nobody@127.0.0.1:1/none", tmp_path)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"status": "degraded", "database": "unreachable"}
