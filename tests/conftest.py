@@ -180,3 +180,26 @@ def users(practice, make_user):
         "practitioner": make_user("practitioner", name="Priya Practitioner"),
         "front_desk": make_user("front_desk", name="Fran Desk"),
     }
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count the SQL statements run while a block executes: `with count_queries() as n: ...`."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        statements = []
+
+        def note(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+
+    return counting

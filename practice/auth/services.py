@@ -1,5 +1,6 @@
 """Accounts: first-run setup, sign-in with throttling, users and practitioner profiles."""
 
+import math
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -129,7 +130,8 @@ def _refuse_when_throttled(session, email, address, since, now, limits) -> None:
             oldest = session.scalar(
                 select(func.min(LoginAttempt.at)).where(column == value, LoginAttempt.at >= since)
             )
-            wait = max(1, int((oldest + limits.window - now).total_seconds() // 60) + 1)
+            remaining = (oldest + limits.window - now).total_seconds()
+            wait = max(1, math.ceil(remaining / 60))
             raise LoginThrottled(wait)
 
 

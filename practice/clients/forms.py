@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from practice.clients.services import ClientDetails
@@ -24,8 +25,8 @@ class ClientForm(FlaskForm):
     )
 
     def set_practitioners(self, practitioners) -> None:
-        self.primary_practitioner_id.choices = [(0, "No one in particular")] + [
-            (p.id, p.display_name) for p in practitioners
+        self.primary_practitioner_id.choices = [SelectChoice(0, "No one in particular")] + [
+            SelectChoice(p.id, p.display_name) for p in practitioners
         ]
 
     def details(self) -> ClientDetails:

@@ -1,0 +1,130 @@
+"""Client records: normalised contact details, duplicate warnings, search, archive, CSV."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from practice.audit.models import AuditEvent
+from practice.clients import csv_io, services
+from practice.clients.models import Client
+from practice.db import db
+from practice.errors import DomainError
+from tests.conftest import NOW
+
+
+def details(**values):
+    return services.ClientDetails(**({"display_name": "Sam"} | values))
+
+
+def test_contact_details_are_normalised(make_client):
+    sam = make_client("  Sam  ", phone="07911 123456", email=" Sam.Lee@Example.ORG ",
+                      date_of_birth=date(1990, 5, 1))
+    assert (sam.display_name, sam.phone, sam.email) == ("Sam", "+447911123456", "sam.lee@example.org")
+
+
+@pytest.mark.parametrize("field, value", [
+    ("display_name", "   "), ("phone", "12"), ("email", "sam@"),
+    ("date_of_birth", date(2027, 1, 1)), ("primary_practitioner_id", 999),
+])
+def test_bad_details_are_refused_naming_the_field(practice, field, value):
+    with pytest.raises(DomainError) as refused:
+        services.clean_details(db.session, details(**{field: value}), phone_region="GB", today=NOW.date())
+    assert refused.value.field == field
+
+
+def test_same_phone_or_email_is_a_warning_not_a_refusal(make_client):
+    first = make_client("Sam", phone="07911 123456")
+    second = make_client("Samuel", phone="+44 7911 123456")
+    found = services.possible_duplicates(db.session, details(phone=second.phone), exclude_id=second.id)
+    assert found == [first]
+
+
+def test_duplicate_warning_shows_after_saving(client, users, login):
+    login(users["front_desk"])
+    client.post("/clients/new", data={"display_name": "Sam", "email": "sam@example.org"})
+    response = client.post("/clients/new", data={"display_name": "Sam L", "email": "SAM@example.org"},
+                           follow_redirects=True)
+    assert "Check for a duplicate: Sam has the same phone number or e-mail." in response.get_data(as_text=True)
+
+
+def test_search_by_any_name_phone_or_email(client, users, login, make_client):
+    login(users["front_desk"])
+    make_client("Mika", legal_name="Michaela Brandt", phone="07911 123456", email="mb@example.org")
+    make_client("Jo")
+    for text in ("mik", "BRANDT", "07911 123", "7911123456", "mb@example"):
+        page = client.get("/clients/", query_string={"q": text}).get_data(as_text=True)
+        assert "Mika" in page and ">Jo<" not in page, text
+
+
+def test_like_wildcards_in_search_are_literal(client, users, login, make_client):
+    login(users["front_desk"])
+    make_client("Ana")
+    for wildcard in ("%", "_"):
+        page = client.get("/clients/", query_string={"q": wildcard}).get_data(as_text=True)
+        assert "0 clients matching" in page
+
+
+def test_client_list_is_paginated_with_a_fixed_number_of_queries(app, client, users, login, make_client, count_queries):
+    login(users["front_desk"])
+    for number in range(30):
+        make_client(f"Client {number:02}", primary_practitioner_id=users["practitioner"].practitioner.id)
+    with count_queries() as few:
+        first = client.get("/clients/").get_data(as_text=True)
+    for number in range(30, 90):
+        make_client(f"Client {number:02}", primary_practitioner_id=users["practitioner"].practitioner.id)
+    with count_queries() as many:
+        client.get("/clients/")
+    assert len(few) == len(many)
+    assert "Client 00" in first and "Client 25" not in first and "90 clients" not in first
+    assert "Client 25" in client.get("/clients/?page=2").get_data(as_text=True)
+
+
+def test_archived_clients_leave_the_list_but_keep_their_record(client, users, login, make_client):
+    login(users["practitioner"])
+    sam = make_client("Sam")
+    client.post(f"/clients/{sam.id}/archive")
+    assert "Sam" not in client.get("/clients/").get_data(as_text=True).split("<tbody>")[1]
+    assert "Sam" in client.get("/clients/?archived=1").get_data(as_text=True)
+    assert client.get(f"/clients/{sam.id}").status_code == 200
+    client.post(f"/clients/{sam.id}/archive", data={"restore": "1"})
+    db.session.expire_all()
+    assert db.session.get(Client, sam.id).archived_at is None
+
+
+def test_every_write_is_audited_with_who_and_where(client, users, login):
+    login(users["front_desk"])
+    client.post("/clients/new", data={"display_name": "Sam"}, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "client.create"))
+    assert (event.actor_id, event.address, event.at) == (users["front_desk"].id, "192.0.2.7", NOW)
+
+
+def test_export_neutralises_spreadsheet_formulas(make_client):
+    make_client("=HYPERLINK(\"http://x\")", phone="07911 123456")
+    rows = list(csv.DictReader(io.StringIO(csv_io.export_clients(db.session.scalars(sa.select(Client)).all()))))
+    assert rows[0]["display_name"].startswith("'=")
+    assert rows[0]["phone"] == "+447911123456"
+
+
+def test_import_round_trip_of_an_export(practice, make_client):
+    make_client("Sam", phone="07911 123456", address="1 Long Lane\nBristol", date_of_birth=date(1990, 5, 1))
+    exported = csv_io.export_clients(db.session.scalars(sa.select(Client)).all())
+    preview = csv_io.check_rows(db.session, exported, phone_region="GB", today=NOW.date())
+    assert preview.ok and preview.rows[0].warnings  # same phone as the existing Sam
+    from practice.audit.services import SYSTEM
+
+    assert csv_io.import_clients(db.session, SYSTEM, exported, phone_region="GB", now=NOW) == 1
+    copies = db.session.scalars(sa.select(Client).where(Client.display_name == "Sam")).all()
+    assert len(copies) == 2 and copies[1].address == "1 Long Lane\nBristol"
+
+
+def test_import_is_all_or_nothing(practice):
+    from practice.audit.services import SYSTEM
+
+    text = "display_name,phone\nAna,07911 123456\nBo,12\n"
+    with pytest.raises(csv_io.ImportRefused) as refused:
+        csv_io.import_clients(db.session, SYSTEM, text, phone_region="GB", now=NOW)
+    assert [row.line for row in refused.value.preview.rows if row.errors] == [3]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
