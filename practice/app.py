@@ -1,9 +1,9 @@
 """The application factory and the per-app state kept in app.extensions["practice"]."""
 
 import os
+from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
-from dataclasses import dataclass, field
 
 from flask import Flask, g, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface

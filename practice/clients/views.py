@@ -1,5 +1,16 @@
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
+from practice.auth.forms import ConfirmForm
 from practice.auth.permissions import permission_required
 from practice.auth.queries import active_practitioners
 from practice.clients import csv_io, queries, services
@@ -7,7 +18,6 @@ from practice.clients.forms import ClientForm, ImportConfirmForm, ImportUploadFo
 from practice.clients.models import Client
 from practice.db import db
 from practice.errors import DomainError
-from practice.auth.forms import ConfirmForm
 from practice.settings.services import get_practice
 from practice.web import acting, now, page_number, show_error
 
@@ -68,10 +78,7 @@ def new():
 @bp.get("/<int:client_id>")
 @permission_required("clients.view")
 def show(client_id: int):
-    client = queries.client_for_page(client_id)
-    if client is None:
-        return render_template("practice/errors/error.html", code=404, title="No such client",
-                               message="This client does not exist."), 404
+    client = queries.client_for_page(client_id) or abort(404)
     return render_template(
         "practice/clients/show.html", client=client, confirm=ConfirmForm()
     )

@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-11-23 16:32:24.143951
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from practice.migrations.guards import append_only_guard, drop_append_only_guard
-
 
 # revision identifiers, used by Alembic.
 revision = '0001'
