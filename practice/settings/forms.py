@@ -20,7 +20,7 @@ class PracticeDetailsForm(FlaskForm):
         description="Three-letter code, e.g. " + ", ".join(COMMON_CURRENCIES[:7]) + ".",
     )
     phone_region = StringField(
-        "Country for phone numbers", validators=[InputRequired(), Length(min=2, max=2)],
+        "Phone country", validators=[InputRequired(), Length(min=2, max=2)],
         description="Two-letter code (GB, IE, US, AU, ...): numbers written without a country "
         "code are read as this country's.",
     )

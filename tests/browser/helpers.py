@@ -1,0 +1,35 @@
+"""What the browser tests share besides fixtures: the people in them and the moves they make."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import PASSWORD
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+ADMIN_NAME = "Alex Admin"
+ADMIN_EMAIL = "admin@harbour.example"
+PRACTICE_NAME = "Harbour Street Massage"
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    email: str
+    password: str = PASSWORD
+
+
+def sign_in(page, account: Account, password: str | None = None) -> None:
+    """Fill the sign-in form and submit it (from wherever the browser is)."""
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(account.email)
+    page.get_by_label("Password").fill(password or account.password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def screenshot(page, name: str) -> Path:
+    """A full-page screenshot in docs/screenshots/ for the README tour."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
