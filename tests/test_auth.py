@@ -106,3 +106,9 @@ def test_permission_table_by_role(users):
     assert not can(desk, "users.manage") and not can(desk, "clients.archive")
     assert can(desk, "clients.edit") and can(practitioner, "clients.archive")
     assert not can(practitioner, "practice.settings")
+
+
+def test_accounts_need_a_working_email_whatever_the_way_in(runner, practice):
+    result = runner.invoke(args=["create-user", "not-an-email", "--role", "admin",
+                                 "--password", "long enough password"])
+    assert result.exit_code != 0 and "not a valid e-mail address" in result.output

@@ -12,6 +12,7 @@ from practice.auth.models import LoginAttempt, Practitioner, Role, User
 from practice.errors import DomainError, LoginThrottled
 from practice.settings.models import PracticeProfile
 from practice.settings.services import PracticeDetails, apply_details
+from practice.validation import checked_email
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -21,6 +22,7 @@ def setup_needed(session) -> bool:
 
 
 def normalise_email(email: str) -> str:
+    """For look-ups: the form accounts are stored in, without judging the address."""
     return email.strip().lower()
 
 
@@ -50,7 +52,7 @@ def setup_practice(
     profile = PracticeProfile()
     apply_details(profile, details)
     session.add(profile)
-    admin = _new_user(session, admin_email, admin_name, Role.ADMIN, password, now)
+    admin = _new_user(session, admin_email, admin_name, Role.ADMIN, password, now, email_field="admin_email", name_field="admin_name")
     if sees_clients:
         session.add(Practitioner(user=admin, display_name=admin.name))
     session.flush()
@@ -61,10 +63,16 @@ def setup_practice(
     return admin
 
 
-def _new_user(session, email, name, role, password, now) -> User:
-    email = normalise_email(email)
+def _new_user(
+    session, email, name, role, password, now, email_field="email", name_field="name"
+) -> User:
+    email = checked_email(email, email_field)
+    if not email:
+        raise DomainError("Every account needs an e-mail address to sign in with.", field=email_field)
+    if not name.strip():
+        raise DomainError("Give the account a name.", field=name_field)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise DomainError("An account with this e-mail address already exists.", field="email")
+        raise DomainError("An account with this e-mail address already exists.", field=email_field)
     user = User(
         email=email,
         name=name.strip(),

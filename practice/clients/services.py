@@ -4,13 +4,13 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import or_, select
 
 from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
 from practice.clients.models import Client
 from practice.errors import DomainError
+from practice.validation import checked_email
 
 
 @dataclass
@@ -57,16 +57,6 @@ def display_phone(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def normalise_email(raw: str) -> str:
-    raw = raw.strip()
-    if not raw:
-        return ""
-    try:
-        return validate_email(raw, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        raise DomainError(f"This is not a valid e-mail address: {error}", field="email") from None
-
-
 def clean_details(session, details: ClientDetails, *, phone_region: str, today: date) -> ClientDetails:
     """Validate and normalise; raise DomainError naming the first bad field."""
     values = {
@@ -82,7 +72,7 @@ def clean_details(session, details: ClientDetails, *, phone_region: str, today: 
         if len(values[name]) > limit:
             raise DomainError(f"Keep this under {limit} characters.", field=name)
     values["phone"] = normalise_phone(values["phone"], phone_region)
-    values["email"] = normalise_email(values["email"])
+    values["email"] = checked_email(values["email"])
     birth = values["date_of_birth"]
     if birth is not None and not (date(1900, 1, 1) <= birth <= today):
         raise DomainError("The date of birth must be a past date.", field="date_of_birth")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from practice.audit.services import Actor, record
 from practice.errors import DomainError
 from practice.settings.models import PracticeProfile
+from practice.validation import checked_email
 
 # Common currencies first; any ISO 4217 code is accepted.
 COMMON_CURRENCIES = ["AUD", "CAD", "CHF", "EUR", "GBP", "NZD", "USD", "DKK", "NOK", "SEK", "ZAR"]
@@ -55,6 +56,7 @@ def apply_details(profile: PracticeProfile, details: PracticeDetails) -> dict:
     cleaned = {key: value.strip() for key, value in cleaned.items()}
     cleaned["currency"] = cleaned["currency"].upper()
     cleaned["phone_region"] = cleaned["phone_region"].upper()
+    cleaned["email"] = checked_email(cleaned["email"])
     changes = {}
     for key, value in cleaned.items():
         old = getattr(profile, key, None)
