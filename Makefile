@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-sqlite test-postgresql demo lint system-run system-test
+.PHONY: run test test-sqlite test-postgresql demo lint screenshots system-run system-test
 
 run: system-run $(VENV)/.run-installed
 	$(BIN)/practice db upgrade
@@ -23,6 +23,10 @@ test-sqlite: $(VENV)/.test-installed
 
 test-postgresql: $(VENV)/.test-installed
 	$(BIN)/python -m pytest --db=postgresql
+
+# Refresh the README tour's pictures from the browser tests.
+screenshots: system-test $(VENV)/.test-installed
+	PRACTICE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest --db=sqlite tests/browser
 
 demo: $(VENV)/.run-installed
 	$(BIN)/practice db upgrade

@@ -2,8 +2,7 @@
 browser context (cookies, storage) per test.
 
 The live app keeps the FixedClock that make_app installs: dates on the pages ("Client since
-23 November 2026") stay the same from run to run, so the screenshots in docs/screenshots/ only
-change when a page does. Nothing a browser does depends on the app clock moving: CSRF tokens
+23 November 2026") stay the same from run to run, and so do the screenshots. Nothing a browser does depends on the app clock moving: CSRF tokens
 and the session cookie are timed by real time (and never expire here), and the login throttle
 only needs one wrong password to stay under its limit."""
 
