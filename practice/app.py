@@ -79,6 +79,7 @@ def create_app(config_overrides: dict | None = None, *, url_prefix: str = "") ->
 
 
 def _init_extensions(app: Flask) -> None:
+    import practice.models  # noqa: F401  (registers every table)
     from practice.db import configure_engine, db
     from practice.extensions import bootstrap, csrf, login_manager, migrate
 

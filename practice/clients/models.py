@@ -6,6 +6,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from practice.auth.models import Practitioner
 from practice.db import db
 
+UNBOOKABLE_STANDINGS = ("moved_on", "declined")
+
 
 class Client(db.Model):
     __tablename__ = "client"
@@ -21,10 +23,17 @@ class Client(db.Model):
     date_of_birth: Mapped[date | None]
     primary_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"))
     referral_source: Mapped[str] = mapped_column(String(200), default="")
+    # active | watch | warned | final_notice | moved_on | declined (the conduct record keeps
+    # the history of changes); moved_on and declined cannot be booked.
+    standing: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
     created_at: Mapped[datetime]
     archived_at: Mapped[datetime | None]
 
     primary_practitioner: Mapped[Practitioner | None] = relationship()
+
+    @property
+    def bookable(self) -> bool:
+        return self.standing not in UNBOOKABLE_STANDINGS
 
     @property
     def archived(self) -> bool:

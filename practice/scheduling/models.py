@@ -1,0 +1,163 @@
+"""Services, availability, appointments and payments. Money is integer minor units (cents)."""
+
+import uuid as uuid_module
+from datetime import datetime, time
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from practice.auth.models import Practitioner, User
+from practice.clients.models import Client
+from practice.db import db
+
+
+class Status(StrEnum):
+    BOOKED = "booked"
+    ARRIVED = "arrived"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    LATE_CANCELLED = "late_cancelled"
+    NO_SHOW = "no_show"
+
+
+# Appointments in these states no longer hold their time.
+RELEASED = (Status.CANCELLED.value, Status.LATE_CANCELLED.value)
+
+
+class Service(db.Model):
+    __tablename__ = "service"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    duration_minutes: Mapped[int]
+    price_cents: Mapped[int]
+    buffer_after_minutes: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = (
+        CheckConstraint("duration_minutes > 0", name="positive_duration"),
+        CheckConstraint("price_cents >= 0", name="price_not_negative"),
+        CheckConstraint("buffer_after_minutes >= 0", name="buffer_not_negative"),
+    )
+
+
+class SchedulingPolicy(db.Model):
+    """The practice's attendance rules (one row). The conduct record versions them later."""
+
+    __tablename__ = "scheduling_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    late_grace_minutes: Mapped[int] = mapped_column(default=10)
+    session_ends_on_time: Mapped[bool] = mapped_column(default=True)
+    cancellation_window_hours: Mapped[int] = mapped_column(default=24)
+    late_cancel_fee_percent: Mapped[int] = mapped_column(default=50)
+    no_show_fee_percent: Mapped[int] = mapped_column(default=100)
+
+
+class PractitionerSchedule(db.Model):
+    """How a practitioner protects their time."""
+
+    __tablename__ = "practitioner_schedule"
+
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"), primary_key=True)
+    buffer_minutes: Mapped[int] = mapped_column(default=0)  # after every session
+    max_sessions_per_day: Mapped[int | None]
+    min_notice_hours: Mapped[int] = mapped_column(default=0)
+    # Bumped by every booking change: taking this row's write lock first serialises bookings
+    # for one practitioner (on SQLite it takes the database's write lock).
+    booking_version: Mapped[int] = mapped_column(default=0)
+
+    practitioner: Mapped[Practitioner] = relationship()
+
+
+class WorkingHours(db.Model):
+    """One range of working time on a weekday (0 = Monday), in the practice's time zone."""
+
+    __tablename__ = "working_hours"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"), index=True)
+    weekday: Mapped[int]
+    starts: Mapped[time]
+    ends: Mapped[time]
+
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("starts < ends", name="starts_before_ends"),
+    )
+
+
+class TimeBlock(db.Model):
+    """Time off or blocked time; imported blocks come from a practitioner's own calendar."""
+
+    __tablename__ = "time_block"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(10), default="manual")  # manual | imported
+    # For imported blocks: the event's UID and, for one occurrence of a recurring event,
+    # its start, so that re-importing a file updates instead of duplicating.
+    external_uid: Mapped[str | None] = mapped_column(String(500))
+    occurrence_key: Mapped[str | None] = mapped_column(String(40))
+
+    __table_args__ = (
+        Index("ix_time_block_practitioner_id_start_at", "practitioner_id", "start_at"),
+        UniqueConstraint("practitioner_id", "external_uid", "occurrence_key", name="uq_time_block_import"),
+        CheckConstraint("start_at < end_at", name="starts_before_ends"),
+    )
+
+
+class Appointment(db.Model):
+    __tablename__ = "appointment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid_module.uuid4()))
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    # The end of the session plus the buffers after it: the time no other booking may use.
+    held_until: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default=Status.BOOKED.value)
+    arrived_at: Mapped[datetime | None]
+    late_minutes: Mapped[int | None]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    price_cents: Mapped[int]
+    fee_cents: Mapped[int] = mapped_column(default=0)
+    fee_waived: Mapped[bool] = mapped_column(default=False)
+    fee_waiver_reason: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    client: Mapped[Client] = relationship()
+    practitioner: Mapped[Practitioner] = relationship()
+    service: Mapped[Service] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_appointment_practitioner_id_start_at", "practitioner_id", "start_at"),
+        CheckConstraint("start_at < end_at", name="starts_before_ends"),
+        CheckConstraint("end_at <= held_until", name="held_covers_session"),
+    )
+
+
+class Payment(db.Model):
+    __tablename__ = "payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    amount_cents: Mapped[int]
+    method: Mapped[str] = mapped_column(String(20))  # cash | card | transfer | other
+    paid_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="positive_amount"),)
