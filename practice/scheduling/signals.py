@@ -1,0 +1,18 @@
+"""Domain events of the schedule (Blinker signals, as Flask's own).
+
+Each is sent after the change is committed, with the appointment and a `facts` dict that
+holds everything a listener (the conduct record, a host's SMS or accounting) needs."""
+
+from blinker import Namespace
+
+events = Namespace()
+
+appointment_booked = events.signal("appointment-booked")
+appointment_rescheduled = events.signal("appointment-rescheduled")
+appointment_checked_in = events.signal("appointment-checked-in")
+appointment_completed = events.signal("appointment-completed")
+appointment_cancelled = events.signal("appointment-cancelled")  # facts["late"] tells which
+appointment_no_show = events.signal("appointment-no-show")
+fee_waived = events.signal("fee-waived")
+payment_recorded = events.signal("payment-recorded")
+appointment_left_unpaid = events.signal("appointment-left-unpaid")
