@@ -4,7 +4,7 @@ import uuid as uuid_module
 from datetime import datetime, time
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from practice.auth.models import Practitioner, User
@@ -53,6 +53,8 @@ class SchedulingPolicy(db.Model):
     cancellation_window_hours: Mapped[int] = mapped_column(default=24)
     late_cancel_fee_percent: Mapped[int] = mapped_column(default=50)
     no_show_fee_percent: Mapped[int] = mapped_column(default=100)
+    # Calendar feeds carry initials unless the practice opts in to clients' names.
+    feed_shows_names: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class PractitionerSchedule(db.Model):
@@ -67,6 +69,8 @@ class PractitionerSchedule(db.Model):
     # Bumped by every booking change: taking this row's write lock first serialises bookings
     # for one practitioner (on SQLite it takes the database's write lock).
     booking_version: Mapped[int] = mapped_column(default=0)
+    # The secret in the practitioner's calendar subscription URL; None: no feed (revoked).
+    feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     practitioner: Mapped[Practitioner] = relationship()
 
