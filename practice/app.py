@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from practice import config
 from practice.clock import SystemClock
@@ -47,6 +48,14 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in URLs: ids beyond the database's integer range are simply not found."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(config_overrides: dict | None = None, *, url_prefix: str = "") -> Flask:
     """Build the standalone practice site (or, with url_prefix, the app a host mounts)."""
     overrides = dict(config_overrides or {})
@@ -64,6 +73,7 @@ def create_app(config_overrides: dict | None = None, *, url_prefix: str = "") ->
     if url_prefix:
         app.config["APPLICATION_ROOT"] = url_prefix
     app.session_interface = SessionInterface()
+    app.url_map.converters["int"] = DatabaseId
     app.extensions["practice"] = PracticeState(app=app)
 
     _init_extensions(app)
@@ -97,13 +107,18 @@ def _register_blueprints(app: Flask) -> None:
     from practice.clients.views import bp as clients_bp
     from practice.errorpages import register_error_pages
     from practice.main.views import bp as main_bp
+    from practice.scheduling.feed_views import bp as feeds_bp
+    from practice.scheduling.views import bp as scheduling_bp
     from practice.settings.views import bp as settings_bp
     from referrals import bp as referrals_bp
 
-    for blueprint in (main_bp, auth_bp, settings_bp, clients_bp, audit_bp, referrals_bp):
+    for blueprint in (main_bp, auth_bp, settings_bp, clients_bp, scheduling_bp, feeds_bp, audit_bp,
+                      referrals_bp):
         app.register_blueprint(blueprint)
     register_error_pages(app)
 
+
+CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "AUD": "A$", "CAD": "C$", "NZD": "NZ$"}
 
 # Pages reachable before the practice is set up.
 OPEN_BEFORE_SETUP = {"auth.setup", "main.healthz", "static", "bootstrap.static"}
@@ -143,3 +158,18 @@ def _register_hooks(app: Flask) -> None:
         return moment.astimezone(zone).strftime(fmt)
 
     app.add_template_filter(display_phone, "phone")
+
+    @app.template_filter("money")
+    def money(cents: int) -> str:
+        """Minor units in the practice's currency: 4550 -> '£45.50'."""
+        profile = practice_profile()
+        code = profile.currency if profile else ""
+        sign = "-" if cents < 0 else ""
+        amount = f"{abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+        symbol = CURRENCY_SYMBOLS.get(code)
+        return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {code}".rstrip()
+
+    @app.template_filter("clock")
+    def clock_time(moment) -> str:
+        profile = practice_profile()
+        return moment.astimezone(ZoneInfo(profile.timezone)).strftime("%H:%M")

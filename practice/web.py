@@ -27,5 +27,8 @@ def show_error(form, error: DomainError) -> None:
         form.form_errors.append(error.message)
 
 
+MAX_PAGE = 100_000  # beyond this the OFFSET would overflow the database's integers
+
+
 def page_number() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)

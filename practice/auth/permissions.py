@@ -23,6 +23,25 @@ RULES: dict[str, frozenset[Role]] = {
     "clients.archive": frozenset({ADMIN, PRACTITIONER}),
     "clients.import": frozenset({ADMIN}),
     "clients.export": frozenset({ADMIN, PRACTITIONER}),
+    "appointments.view": EVERYONE,
+    "appointments.book": EVERYONE,
+    "appointments.front_desk": EVERYONE,  # check in, no-show, cancel, take payment
+    "fees.waive": frozenset({ADMIN, PRACTITIONER}),
+    "scheduling.settings": frozenset({ADMIN}),
+    # Turn a practitioner's calendar feed URL on, replace or revoke it; a practitioner
+    # only their own (see OBJECT_RULES).
+    "feeds.manage": frozenset({ADMIN, PRACTITIONER}),
+}
+
+
+def _own_practitioner_record(user, practitioner) -> bool:
+    return practitioner.user_id == user.id
+
+
+# action -> {role: check(user, obj)}: where the role alone is not enough once the object is
+# known. Without an object (a view's first check) the role decides.
+OBJECT_RULES = {
+    "feeds.manage": {PRACTITIONER: _own_practitioner_record},
 }
 
 
@@ -32,7 +51,11 @@ def can(user, action: str, obj=None) -> bool:
         raise KeyError(f"unknown permission {action!r}")
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    return Role(user.role) in RULES[action]
+    role = Role(user.role)
+    if role not in RULES[action]:
+        return False
+    check = OBJECT_RULES.get(action, {}).get(role)
+    return obj is None or check is None or check(user, obj)
 
 
 def require(action: str, obj=None) -> None:

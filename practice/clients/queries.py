@@ -3,7 +3,7 @@ import re
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from practice.clients.models import Client
+from practice.clients.models import UNBOOKABLE_STANDINGS, Client
 from practice.db import db
 
 
@@ -46,3 +46,12 @@ def all_clients_for_export() -> list[Client]:
             select(Client).options(joinedload(Client.primary_practitioner)).order_by(Client.id)
         )
     )
+
+
+def bookable_clients() -> list[Client]:
+    """Clients the booking form offers: not archived, not moved on or declined."""
+    return list(db.session.scalars(
+        select(Client)
+        .where(Client.archived_at.is_(None), Client.standing.not_in(UNBOOKABLE_STANDINGS))
+        .order_by(func.lower(Client.display_name))
+    ))

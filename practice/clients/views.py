@@ -17,6 +17,7 @@ from practice.clients import csv_io, queries, services
 from practice.clients.forms import ClientForm, ImportConfirmForm, ImportUploadForm
 from practice.clients.models import Client
 from practice.db import db
+from practice.scheduling.queries import client_history
 from practice.errors import DomainError
 from practice.settings.services import get_practice
 from practice.web import acting, now, page_number, show_error
@@ -80,7 +81,8 @@ def new():
 def show(client_id: int):
     client = queries.client_for_page(client_id) or abort(404)
     return render_template(
-        "practice/clients/show.html", client=client, confirm=ConfirmForm()
+        "practice/clients/show.html", client=client, confirm=ConfirmForm(),
+        history=client_history(client.id, now()),
     )
 
 

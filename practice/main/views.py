@@ -12,7 +12,7 @@ bp = Blueprint("main", __name__)
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return redirect(url_for("clients.index"))
+    return redirect(url_for("scheduling.today"))
 
 
 @bp.get("/healthz")

@@ -171,7 +171,7 @@ def set_working_hours(
         day_ranges.sort()
         for (_, first_end), (second_start, _) in pairwise(day_ranges):
             if second_start < first_end:
-                raise DomainError(f"{WEEKDAYS[weekday]}: two ranges overlap.", field="ranges")
+                raise DomainError(f"{WEEKDAYS[weekday]}: two ranges overlap.", field=f"day{weekday}")
     schedule_for(session, practitioner_id)
     for old in session.scalars(select(WorkingHours).where(WorkingHours.practitioner_id == practitioner_id)):
         session.delete(old)
@@ -342,7 +342,7 @@ def _refuse_if_taken(session, practitioner_id, service, start_at, *, now, ignore
     schedule = day_schedule(session, practitioner_id, day, zone)
     reason = schedule.refusal(start_at, service, now=now, ignore_id=ignore_id)
     if reason:
-        raise DomainError(f"Cannot book: {reason}.", field="start_at")
+        raise DomainError(f"Cannot book: {reason}.", field="start")
     return schedule
 
 
@@ -371,7 +371,7 @@ def book(session, actor: Actor, request: BookingRequest, *, now: datetime) -> Ap
     except IntegrityError:
         # Only PostgreSQL's exclusion constraint gets here: another booking won the race.
         session.rollback()
-        raise DomainError("Cannot book: another booking took this time a moment ago.", field="start_at") from None
+        raise DomainError("Cannot book: another booking took this time a moment ago.", field="start") from None
     except DomainError:
         session.rollback()
         raise
@@ -381,7 +381,7 @@ def book(session, actor: Actor, request: BookingRequest, *, now: datetime) -> Ap
 
 def reschedule(session, actor: Actor, appointment: Appointment, start_at: datetime, *, now: datetime) -> None:
     if appointment.status != Status.BOOKED:
-        raise DomainError("Only a booked appointment can be moved.", field="start_at")
+        raise DomainError("Only a booked appointment can be moved.", field="start")
     old_start = appointment.start_at
     session.commit()
     try:
@@ -397,7 +397,7 @@ def reschedule(session, actor: Actor, appointment: Appointment, start_at: dateti
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise DomainError("Cannot move: another booking took this time a moment ago.", field="start_at") from None
+        raise DomainError("Cannot move: another booking took this time a moment ago.", field="start") from None
     except DomainError:
         session.rollback()
         raise
@@ -568,3 +568,23 @@ def client_balance(session, client_id: int) -> int:
     paid = session.scalar(
         select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(Payment.client_id == client_id))
     return due - paid
+
+
+def parse_day_ranges(weekday: int, text: str) -> list[tuple[int, time, time]]:
+    """'09:00-13:00, 14:00-18:00' -> the ranges of one weekday; '' is a day off."""
+    ranges = []
+    for part in filter(None, (p.strip() for p in text.replace(";", ",").split(","))):
+        try:
+            starts, ends = (time.fromisoformat(t.strip()) for t in part.split("-"))
+        except ValueError:
+            raise DomainError(f"Write ranges like 09:00-13:00, 14:00-18:00 (not {part!r}).",
+                              field=f"day{weekday}") from None
+        if starts >= ends:
+            raise DomainError(f"{part}: the end must be after the start.", field=f"day{weekday}")
+        ranges.append((weekday, starts, ends))
+    return ranges
+
+
+def local_moment(day: date, clock_time: time, zone: ZoneInfo) -> datetime:
+    """A wall-clock time on a local day as an aware UTC moment."""
+    return datetime.combine(day, clock_time, zone).astimezone(ZoneInfo("UTC"))

@@ -1,0 +1,293 @@
+"""iCalendar out: a practitioner's private subscription feed and one appointment as a file.
+
+The feed lives at a secret, revocable URL (the token is the only secret; no sign-in), so it
+carries as little as it can: the client's initials (or, only if the practice opts in, the
+display name) and the service. Never a phone number, an e-mail address, a legal name or notes.
+
+Calendar programs poll the feed every few minutes, so its bytes depend only on the data:
+two requests with nothing changed in between get the same bytes (DTSTAMP is the
+appointment's last change, never "now"; events come sorted by start, then id)."""
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, vDuration
+from sqlalchemy import String, cast, func, or_, select
+
+from practice.audit.models import AuditEvent
+from practice.audit.services import Actor, record
+from practice.auth.models import Practitioner, User
+from practice.clients.models import Client
+from practice.clients.services import display_phone
+from practice.errors import DomainError
+from practice.scheduling.models import (
+    RELEASED,
+    Appointment,
+    PractitionerSchedule,
+    SchedulingPolicy,
+    Service,
+)
+from practice.scheduling.services import schedule_for
+from practice.settings.services import get_practice
+
+PRODID = "-//Practice//Practice management 1.0//EN"
+FEED_PAST = timedelta(days=30)       # how far back the feed reaches
+FEED_FUTURE = timedelta(days=180)    # and forward
+CANCELLED_KEPT = timedelta(days=14)  # a cancellation shows as cancelled this long, then drops out
+REFRESH = timedelta(minutes=15)
+# The audit action services.reschedule records: it bumps an event's SEQUENCE and DTSTAMP.
+RESCHEDULE_ACTION = "appointment.reschedule"
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+# Managing the secret URL -------------------------------------------------------------------
+
+def _practitioner(session, practitioner_id: int) -> Practitioner:
+    practitioner = session.get(Practitioner, practitioner_id)
+    if practitioner is None:
+        raise DomainError("There is no such practitioner.")
+    return practitioner
+
+
+def enable_feed(session, actor: Actor, practitioner_id: int, *, now: datetime) -> str:
+    """Give the practitioner a new feed URL and return its token. An earlier URL stops working
+    at once (this is also how a leaked address is replaced)."""
+    practitioner = _practitioner(session, practitioner_id)
+    if not practitioner.active:
+        raise DomainError(f"{practitioner.display_name} is inactive; a calendar feed needs an active practitioner.")
+    schedule = schedule_for(session, practitioner_id)
+    replaced = schedule.feed_token is not None
+    schedule.feed_token = secrets.token_urlsafe(32)
+    # The token itself stays out of the audit trail: it is the secret.
+    record(session, actor, "feed.enable", practitioner, now=now, replaced=replaced)
+    session.commit()
+    return schedule.feed_token
+
+
+def revoke_feed(session, actor: Actor, practitioner_id: int, *, now: datetime) -> str | None:
+    """Stop the practitioner's feed URL working; return the revoked token (None: there was none)."""
+    practitioner = _practitioner(session, practitioner_id)
+    schedule = session.get(PractitionerSchedule, practitioner_id)
+    old = schedule.feed_token if schedule is not None else None
+    if old is None:
+        return None
+    schedule.feed_token = None
+    record(session, actor, "feed.revoke", practitioner, now=now)
+    session.commit()
+    return old
+
+
+def feed_token(session, practitioner_id: int) -> str | None:
+    """The practitioner's current feed token, for a settings page to show the URL."""
+    return session.scalar(
+        select(PractitionerSchedule.feed_token).where(PractitionerSchedule.practitioner_id == practitioner_id)
+    )
+
+
+# Reading ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """What an event needs, read in one query: no client column but the display name."""
+
+    appointment: Appointment
+    client_name: str
+    service_name: str
+    practitioner_name: str
+    reschedules: int
+    last_rescheduled_at: datetime | None
+
+
+def _event_rows(session, *conditions) -> list[FeedEvent]:
+    """Appointments joined with their client's display name, service and practitioner, and
+    how often (and when last) each was moved: one query, however many rows."""
+    moves = (
+        select(
+            AuditEvent.object_id.label("object_id"),
+            func.count().label("moves"),
+            func.max(AuditEvent.at).label("last_at"),
+        )
+        .where(AuditEvent.action == RESCHEDULE_ACTION, AuditEvent.object_type == Appointment.__name__)
+        .group_by(AuditEvent.object_id)
+        .subquery()
+    )
+    query = (
+        select(Appointment, Client.display_name, Service.name, Practitioner.display_name,
+               moves.c.moves, moves.c.last_at)
+        .join(Client, Client.id == Appointment.client_id)
+        .join(Service, Service.id == Appointment.service_id)
+        .join(Practitioner, Practitioner.id == Appointment.practitioner_id)
+        .outerjoin(moves, moves.c.object_id == cast(Appointment.id, String))
+        .where(*conditions)
+        .order_by(Appointment.start_at, Appointment.id)
+    )
+    return [
+        FeedEvent(appointment, client_name, service_name, practitioner_name, moves_count or 0,
+                  _utc(last_at) if last_at is not None else None)
+        for appointment, client_name, service_name, practitioner_name, moves_count, last_at
+        in session.execute(query)
+    ]
+
+
+def _utc(moment: datetime) -> datetime:
+    # func.max() comes back without the column's type on SQLite: a naive UTC string/datetime.
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _feed_owner(session, token: str) -> tuple[PractitionerSchedule, Practitioner] | None:
+    if not token or not TOKEN_PATTERN.match(token):
+        return None
+    row = session.execute(
+        select(PractitionerSchedule, Practitioner, User.active)
+        .join(Practitioner, Practitioner.id == PractitionerSchedule.practitioner_id)
+        .outerjoin(User, User.id == Practitioner.user_id)
+        .where(PractitionerSchedule.feed_token == token)
+    ).first()
+    if row is None:
+        return None
+    schedule, practitioner, user_active = row
+    # A practitioner who has left (or whose account is switched off) stops showing clients.
+    if not practitioner.active or user_active is False:
+        return None
+    return schedule, practitioner
+
+
+def _shows_names(session) -> bool:
+    # A read: the feed never creates the policy row (services.get_policy would).
+    return bool(session.scalar(select(SchedulingPolicy.feed_shows_names).limit(1)))
+
+
+# Building the iCalendar ------------------------------------------------------------------
+
+def initials(name: str) -> str:
+    """'Sam Taylor' -> 'S.T.', 'Jean-Luc Picard' -> 'J.L.P.'; at most three letters."""
+    letters = []
+    for part in re.split(r"[\s\-]+", name):
+        letter = next((ch for ch in part if ch.isalnum()), "")
+        if letter:
+            letters.append(letter.upper())
+    if len(letters) > 3:
+        letters = letters[:2] + letters[-1:]
+    return "".join(f"{letter}." for letter in letters) or "Client"
+
+
+def _last_change(row: FeedEvent) -> datetime:
+    appointment = row.appointment
+    moments = [appointment.created_at, appointment.arrived_at, appointment.cancelled_at,
+               row.last_rescheduled_at]
+    return max(m for m in moments if m is not None).astimezone(timezone.utc).replace(microsecond=0)
+
+
+def _sequence(row: FeedEvent) -> int:
+    """Bumped by every move and by a cancellation (RFC 5545 3.8.7.4)."""
+    return row.reschedules + (1 if row.appointment.status in RELEASED else 0)
+
+
+def _event(row: FeedEvent, summary: str, zone: ZoneInfo, uid: str) -> Event:
+    appointment = row.appointment
+    cancelled = appointment.status in RELEASED
+    event = Event()
+    event.add("UID", uid)
+    event.add("DTSTAMP", _last_change(row))
+    event.add("DTSTART", appointment.start_at.astimezone(zone))
+    event.add("DTEND", appointment.end_at.astimezone(zone))
+    event.add("SEQUENCE", _sequence(row))
+    event.add("SUMMARY", f"Cancelled: {summary}" if cancelled else summary)
+    event.add("STATUS", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("TRANSP", "TRANSPARENT" if cancelled else "OPAQUE")
+    return event
+
+
+@lru_cache(maxsize=32)
+def _vtimezone(tzid: str, first: date, last: date) -> Timezone:
+    """The VTIMEZONE for the zone between two dates (slow to build, so kept)."""
+    return Timezone.from_tzid(tzid, first_date=first, last_date=last)
+
+
+def _calendar(tzid: str, first: datetime, last: datetime) -> Calendar:
+    """A PUBLISH calendar with the practice zone's VTIMEZONE covering `first`..`last`.
+
+    The VTIMEZONE covers whole years around them, so it only changes once a year."""
+    calendar = Calendar()
+    calendar.add("PRODID", PRODID)
+    calendar.add("VERSION", "2.0")
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("METHOD", "PUBLISH")
+    calendar.add("X-WR-TIMEZONE", tzid)
+    calendar.add_component(_vtimezone(tzid, date(first.year - 1, 1, 1), date(last.year + 2, 1, 1)))
+    return calendar
+
+
+def calendar_for(session, token: str, *, now: datetime) -> bytes | None:
+    """The practitioner's subscription feed, or None when the token is not (or no longer) valid.
+
+    Four queries whatever the number of appointments: the token's owner, the practice,
+    the names opt-in, and the appointments with their client and service."""
+    owner = _feed_owner(session, token)
+    if owner is None:
+        return None
+    _, practitioner = owner
+    profile = get_practice(session)
+    zone = ZoneInfo(profile.timezone)
+    shows_names = _shows_names(session)
+    since, until = now - FEED_PAST, now + FEED_FUTURE
+    rows = _event_rows(
+        session,
+        Appointment.practitioner_id == practitioner.id,
+        Appointment.end_at > since,
+        Appointment.start_at < until,
+        or_(Appointment.status.not_in(RELEASED), Appointment.cancelled_at > now - CANCELLED_KEPT),
+    )
+    name = f"{profile.name} – {practitioner.display_name}"
+    calendar = _calendar(profile.timezone, since, until)
+    calendar.add("X-WR-CALNAME", name)
+    calendar.add("X-WR-CALDESC", f"Appointments with {practitioner.display_name} at {profile.name}. "
+                                 "A private address: do not share it.")
+    # How often to poll: RFC 7986's property, and the older one Outlook and Apple read.
+    calendar.add("REFRESH-INTERVAL", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH))
+    for row in rows:
+        who = row.client_name if shows_names else initials(row.client_name)
+        event = _event(row, f"{who} – {row.service_name}", zone, f"{row.appointment.uuid}@practice")
+        event.add("CLASS", "PRIVATE")
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+@dataclass(frozen=True)
+class AppointmentFile:
+    content: bytes
+    filename: str
+
+
+def appointment_file(session, appointment_uuid: str) -> AppointmentFile | None:
+    """One appointment as an .ics file to hand to the client (None: no such appointment).
+
+    It names the service, the practitioner and the practice, where and whom to call: nothing
+    about the client, who already knows who they are."""
+    rows = _event_rows(session, Appointment.uuid == appointment_uuid)
+    if not rows:
+        return None
+    row = rows[0]
+    profile = get_practice(session)
+    zone = ZoneInfo(profile.timezone)
+    start = row.appointment.start_at
+    calendar = _calendar(profile.timezone, start, start)
+    # Its own UID: importing it beside a practitioner's feed must not collide with that event.
+    event = _event(row, f"{row.service_name} with {row.practitioner_name} at {profile.name}", zone,
+                   f"{row.appointment.uuid}.client@practice")
+    address = ", ".join(line.strip() for line in profile.address.splitlines() if line.strip())
+    if address:
+        event.add("LOCATION", address)
+    phone = display_phone(profile.phone) if profile.phone else ""
+    event.add("DESCRIPTION", f"To change or cancel, call {profile.name} on {phone}." if phone
+              else f"To change or cancel, contact {profile.name}.")
+    calendar.add_component(event)
+    day = start.astimezone(zone).strftime("%Y-%m-%d")
+    return AppointmentFile(calendar.to_ical(), f"appointment-{day}.ics")

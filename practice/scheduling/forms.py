@@ -1,0 +1,69 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from practice.scheduling.services import PAYMENT_METHODS, WEEKDAYS
+
+
+class BookingForm(FlaskForm):
+    client_id = SelectField("Client", coerce=int, validators=[InputRequired()])
+    practitioner_id = SelectField("Practitioner", coerce=int, validators=[InputRequired()])
+    service_id = SelectField("Service", coerce=int, validators=[InputRequired()])
+    day = DateField("Date", validators=[InputRequired()])
+    start = TimeField("Start", validators=[InputRequired()],
+                      description="Free starts for this day are listed below the form.")
+    notes = TextAreaField("Note for the practitioner", validators=[Optional(), Length(max=1000)])
+
+
+class RescheduleForm(FlaskForm):
+    day = DateField("New date", validators=[InputRequired()])
+    start = TimeField("New start", validators=[InputRequired()])
+
+
+class CheckInForm(FlaskForm):
+    arrived = TimeField("Arrived at", validators=[Optional()],
+                        description="Leave empty for now.")
+
+
+class CancelForm(FlaskForm):
+    reason = StringField("Reason", validators=[InputRequired(), Length(max=500)])
+
+
+class WaiveForm(FlaskForm):
+    reason = StringField("Reason for waiving", validators=[InputRequired(), Length(max=500)])
+
+
+class PaymentForm(FlaskForm):
+    amount = StringField("Amount", validators=[InputRequired(), Length(max=20)])
+    method = SelectField("Method", choices=[SelectChoice(k, v) for k, v in PAYMENT_METHODS.items()])
+
+
+class PolicyForm(FlaskForm):
+    late_grace_minutes = IntegerField("Grace for late arrival (minutes)", validators=[InputRequired(), NumberRange(0, 120)])
+    session_ends_on_time = BooleanField("A late arrival's session still ends on time")
+    cancellation_window_hours = IntegerField("Cancellation window (hours)", validators=[InputRequired(), NumberRange(0, 336)])
+    late_cancel_fee_percent = IntegerField("Late cancellation fee (% of the price)", validators=[InputRequired(), NumberRange(0, 100)])
+    no_show_fee_percent = IntegerField("No-show fee (% of the price)", validators=[InputRequired(), NumberRange(0, 100)])
+    feed_shows_names = BooleanField("Calendar feeds show clients' names (otherwise initials)")
+
+
+class ServiceForm(FlaskForm):
+    name = StringField("Service", validators=[InputRequired(), Length(max=120)])
+    duration_minutes = IntegerField("Minutes", validators=[InputRequired(), NumberRange(5, 480)])
+    price = StringField("Price", validators=[InputRequired(), Length(max=20)])
+    buffer_after_minutes = IntegerField("Buffer after (minutes)", default=0, validators=[Optional(), NumberRange(0, 240)])
+
+
+class HoursForm(FlaskForm):
+    """One line per weekday, e.g. '09:00-13:00, 14:00-18:00'; empty for a day off."""
+
+    buffer_minutes = IntegerField("Buffer after every session (minutes)", default=0, validators=[Optional(), NumberRange(0, 240)])
+    max_sessions_per_day = IntegerField("Most sessions a day", validators=[Optional(), NumberRange(1, 30)],
+                                        description="Leave empty for no limit.")
+    min_notice_hours = IntegerField("Minimum notice for a booking (hours)", default=0, validators=[Optional(), NumberRange(0, 336)])
+
+
+for _number, _name in enumerate(WEEKDAYS):
+    setattr(HoursForm, f"day{_number}", StringField(_name, validators=[Optional(), Length(max=200)],
+                                                    description="e.g. 09:00-13:00, 14:00-18:00" if _number == 0 else ""))

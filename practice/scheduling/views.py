@@ -1,0 +1,210 @@
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
+
+from practice.auth.permissions import permission_required, require
+from practice.clients.queries import bookable_clients
+from practice.db import db
+from practice.errors import DomainError
+from practice.scheduling import queries, services
+from practice.scheduling.forms import (
+    BookingForm,
+    CancelForm,
+    CheckInForm,
+    PaymentForm,
+    RescheduleForm,
+    WaiveForm,
+)
+from practice.scheduling.models import Appointment
+from practice.web import acting, now, show_error
+
+bp = Blueprint("scheduling", __name__)
+
+
+def _zone():
+    return services.practice_zone(db.session)
+
+
+def _day_from_args(zone) -> date:
+    try:
+        return date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        return now().astimezone(zone).date()
+
+
+@bp.get("/today")
+@permission_required("appointments.view")
+def today():
+    zone = _zone()
+    day = _day_from_args(zone)
+    columns = queries.board(day, 1, zone)[day]
+    return render_template(
+        "practice/scheduling/today.html", day=day, columns=columns, zone=zone,
+        cancel_form=CancelForm(), payment_form=PaymentForm(), check_in_form=CheckInForm(),
+        timedelta=timedelta,
+    )
+
+
+@bp.get("/calendar")
+@permission_required("appointments.view")
+def calendar():
+    zone = _zone()
+    day = _day_from_args(zone)
+    week = request.args.get("view") == "week"
+    practitioner_id = request.args.get("practitioner", type=int)
+    first = day - timedelta(days=day.weekday()) if week else day
+    days = queries.board(first, 7 if week else 1, zone, practitioner_id)
+    return render_template(
+        "practice/scheduling/calendar.html", day=day, first=first, week=week, days=days, zone=zone,
+        practitioners=queries.active_practitioners(), practitioner_id=practitioner_id,
+        step=timedelta(days=7 if week else 1),
+    )
+
+
+def _booking_choices(form: BookingForm) -> None:
+    form.client_id.choices = [SelectChoice(c.id, c.display_name) for c in bookable_clients()]
+    form.practitioner_id.choices = [SelectChoice(p.id, p.display_name) for p in queries.active_practitioners()]
+    form.service_id.choices = [
+        SelectChoice(s.id, f"{s.name} ({s.duration_minutes} min)") for s in queries.bookable_services()
+    ]
+
+
+@bp.route("/appointments/new", methods=["GET", "POST"])
+@permission_required("appointments.book")
+def book():
+    zone = _zone()
+    form = BookingForm(formdata=request.form if request.method == "POST" else request.args or None)
+    _booking_choices(form)
+    if request.method == "GET" and not form.day.data:
+        form.day.data = _day_from_args(zone)
+    if request.method == "POST" and form.validate():
+        try:
+            appointment = services.book(db.session, acting(), services.BookingRequest(
+                client_id=form.client_id.data, practitioner_id=form.practitioner_id.data,
+                service_id=form.service_id.data,
+                start_at=services.local_moment(form.day.data, form.start.data, zone),
+                notes=form.notes.data or "",
+            ), now=now())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"Booked {appointment.client.display_name} at "
+                  f"{services.hhmm(appointment.start_at, zone)}.", "success")
+            return redirect(url_for("scheduling.calendar", date=form.day.data.isoformat()))
+    slots = []
+    if form.practitioner_id.data and form.service_id.data and form.day.data:
+        slots = services.free_slots(db.session, form.practitioner_id.data, form.service_id.data,
+                                    form.day.data, now=now())
+    status = 422 if request.method == "POST" else 200
+    return render_template("practice/scheduling/book.html", form=form, slots=slots, zone=zone), status
+
+
+def _appointment(appointment_id: int) -> Appointment:
+    return db.get_or_404(Appointment, appointment_id)
+
+
+def _back(appointment: Appointment):
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for("scheduling.appointment", appointment_id=appointment.id))
+
+
+@bp.get("/appointments/<int:appointment_id>")
+@permission_required("appointments.view")
+def appointment(appointment_id: int):
+    row = queries.appointment_for_page(appointment_id) or abort(404)
+    return render_template(
+        "practice/scheduling/appointment.html", row=row, zone=_zone(),
+        check_in_form=CheckInForm(), cancel_form=CancelForm(), waive_form=WaiveForm(),
+        payment_form=PaymentForm(amount=f"{max(row.owing_cents, 0) / 100:.2f}"),
+        reschedule_form=RescheduleForm(day=row.appointment.start_at.astimezone(_zone()).date(),
+                                       start=row.appointment.start_at.astimezone(_zone()).time()),
+    )
+
+
+def _act(appointment: Appointment, action, form=None, success: str = "Saved."):
+    """Run a one-click action; a refusal is shown as a message, nothing is half done."""
+    try:
+        action()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        flash(success, "success")
+    return _back(appointment)
+
+
+@bp.post("/appointments/<int:appointment_id>/check-in")
+@permission_required("appointments.front_desk")
+def check_in(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    form = CheckInForm()
+    zone = _zone()
+    arrived = None
+    if form.validate() and form.arrived.data:
+        arrived = services.local_moment(appointment.start_at.astimezone(zone).date(), form.arrived.data, zone)
+    return _act(appointment, lambda: services.check_in(db.session, acting(), appointment, arrived, now=now()),
+                success=f"{appointment.client.display_name} checked in.")
+
+
+@bp.post("/appointments/<int:appointment_id>/no-show")
+@permission_required("appointments.front_desk")
+def no_show(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    return _act(appointment, lambda: services.mark_no_show(db.session, acting(), appointment, now=now()),
+                success=f"{appointment.client.display_name} is marked as not having come.")
+
+
+@bp.post("/appointments/<int:appointment_id>/complete")
+@permission_required("appointments.front_desk")
+def complete(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    return _act(appointment, lambda: services.complete(db.session, acting(), appointment, now=now()),
+                success="The session is marked completed.")
+
+
+@bp.post("/appointments/<int:appointment_id>/cancel")
+@permission_required("appointments.front_desk")
+def cancel(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    reason = CancelForm().reason.data or ""
+    return _act(appointment, lambda: services.cancel(db.session, acting(), appointment, reason, now=now()),
+                success="The appointment is cancelled.")
+
+
+@bp.post("/appointments/<int:appointment_id>/waive")
+@permission_required("fees.waive")
+def waive(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    reason = WaiveForm().reason.data or ""
+    return _act(appointment, lambda: services.waive_fee(db.session, acting(), appointment, reason, now=now()),
+                success="The fee is waived; the reason is kept.")
+
+
+@bp.post("/appointments/<int:appointment_id>/payment")
+@permission_required("appointments.front_desk")
+def payment(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    form = PaymentForm()
+
+    def take_payment():
+        amount = services.parse_money(form.amount.data or "")
+        services.record_payment(db.session, acting(), appointment, amount_cents=amount,
+                                method=form.method.data or "", now=now())
+
+    return _act(appointment, take_payment, success="Payment recorded.")
+
+
+@bp.route("/appointments/<int:appointment_id>/reschedule", methods=["POST"])
+@permission_required("appointments.book")
+def reschedule(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    form = RescheduleForm()
+    if not form.validate():
+        flash("Choose a date and a start time.", "danger")
+        return _back(appointment)
+    start = services.local_moment(form.day.data, form.start.data, _zone())
+    return _act(appointment, lambda: services.reschedule(db.session, acting(), appointment, start, now=now()),
+                success="The appointment is moved.")

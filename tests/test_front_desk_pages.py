@@ -1,0 +1,111 @@
+"""The front desk's pages: /today, /calendar, booking, one-click actions, the client's history."""
+
+from datetime import timedelta
+
+import pytest
+
+from practice.audit.services import SYSTEM
+from practice.db import db
+from practice.scheduling import services
+from practice.scheduling.models import Appointment
+from tests.conftest import NOW
+from tests.test_scheduling import at, desk  # noqa: F401  (fixture)
+
+TODAY = NOW.date()  # Monday 23 November 2026; NOW is 10:00 in London
+
+
+def book_today(desk, hhmm, client):
+    practitioner, service, _ = desk
+    return services.book(db.session, SYSTEM, services.BookingRequest(
+        client.id, practitioner.id, service.id, at(TODAY, hhmm)), now=NOW - timedelta(hours=2))
+
+
+@pytest.fixture
+def morning(desk, make_client, users, login):
+    """Three appointments today; the front desk signed in."""
+    login(users["front_desk"])
+    names = ["Ana", "Bo", "Cy"]
+    return [book_today(desk, hhmm, make_client(name)) for hhmm, name in zip(["09:00", "11:15", "14:00"], names, strict=True)]
+
+
+def test_today_lists_every_appointment_with_actions(client, morning):
+    page = client.get("/today").get_data(as_text=True)
+    assert "Monday 23 November 2026" in page
+    for name in ("Ana", "Bo", "Cy"):
+        assert name in page
+    assert page.count(">Check in</button>") == 3 and page.count(">No-show</button>") == 3
+
+
+def test_one_click_check_in_no_show_cancel_and_payment(client, morning):
+    ana, bo, cy = morning
+    client.post(f"/appointments/{ana.id}/check-in", data={"arrived": "09:25", "next": "/today"})
+    client.post(f"/appointments/{bo.id}/no-show", data={"next": "/today"})  # refused: not started yet
+    page = client.get("/today").get_data(as_text=True)
+    assert "25 min late" in page
+    client.post(f"/appointments/{ana.id}/payment", data={"amount": "45.00", "method": "card"})
+    response = client.post(f"/appointments/{cy.id}/cancel", data={"reason": "Unwell"}, follow_redirects=True)
+    assert "Late cancellation" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Appointment, bo.id).status == "booked"
+    ana_page = client.get(f"/appointments/{ana.id}").get_data(as_text=True)
+    assert "short by £15.00" in ana_page
+
+
+def test_no_show_for_an_appointment_that_has_started(client, morning):
+    ana = morning[0]
+    response = client.post(f"/appointments/{ana.id}/no-show", follow_redirects=True)
+    assert "Did not come" in response.get_data(as_text=True)
+    assert "£60.00" in response.get_data(as_text=True)  # the fee, 100% by default
+
+
+def test_booking_refusal_is_shown_next_to_the_start_and_keeps_the_form(client, desk, morning, make_client):
+    practitioner, service, _ = desk
+    dee = make_client("Dee")
+    response = client.post("/appointments/new", data={
+        "client_id": dee.id, "practitioner_id": practitioner.id, "service_id": service.id,
+        "day": "2026-11-23", "start": "14:30", "notes": "prefers the quiet room",
+    })
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="start-error"' in page and "overlaps 14:00-15:00 with another booking" in page
+    assert "prefers the quiet room" in page
+    ok = client.post("/appointments/new", data={
+        "client_id": dee.id, "practitioner_id": practitioner.id, "service_id": service.id,
+        "day": "2026-11-23", "start": "15:15"})
+    assert ok.status_code == 302
+
+
+def test_booking_page_offers_free_starts(client, desk, morning):
+    practitioner, service, _ = desk
+    page = client.get("/appointments/new", query_string={
+        "practitioner_id": practitioner.id, "service_id": service.id, "day": "2026-11-24"}).get_data(as_text=True)
+    assert ">09:00</span>" in page and ">17:00</span>" in page
+
+
+def test_calendar_day_and_week(client, morning):
+    day = client.get("/calendar?date=2026-11-23").get_data(as_text=True)
+    assert "Ana" in day and "09:00–10:00" in day
+    week = client.get("/calendar?date=2026-11-25&view=week").get_data(as_text=True)
+    assert "Week of 23 November 2026" in week and "Sunday 29 Nov" in week and "Ana" in week
+
+
+def test_client_page_shows_history_and_balance(client, morning, users, login):
+    ana = morning[0]
+    client.post(f"/appointments/{ana.id}/check-in", data={"arrived": "09:12"})
+    page = client.get(f"/clients/{ana.client_id}").get_data(as_text=True)
+    assert "12 min late" in page and "owes £60.00" in page
+
+
+@pytest.mark.parametrize("url", ["/today", "/calendar?date=2026-11-23", "/calendar?date=2026-11-23&view=week"])
+def test_pages_issue_a_fixed_number_of_queries(client, desk, make_client, users, login, count_queries, url):
+    login(users["front_desk"])
+    book_today(desk, "09:00", make_client("First"))
+    with count_queries() as few:
+        client.get(url)
+    for hhmm in ("10:15", "11:30", "14:00", "15:15", "16:30"):
+        appointment = book_today(desk, hhmm, make_client(f"Client {hhmm}"))
+        services.record_payment(db.session, SYSTEM, appointment, amount_cents=1000, method="cash",
+                                now=NOW)
+    with count_queries() as many:
+        client.get(url)
+    assert len(few) == len(many)
