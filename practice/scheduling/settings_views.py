@@ -1,0 +1,95 @@
+"""The practice's scheduling settings: attendance policy, services, practitioners' hours."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from practice.auth.models import Practitioner
+from practice.auth.permissions import permission_required
+from practice.db import db
+from practice.errors import DomainError
+from practice.scheduling import queries, services
+from practice.scheduling.forms import HoursForm, PolicyForm, ServiceForm
+from practice.scheduling.models import WorkingHours
+from practice.web import acting, now, show_error
+
+bp = Blueprint("scheduling_settings", __name__, url_prefix="/settings/scheduling")
+
+POLICY_FIELDS = ("late_grace_minutes", "session_ends_on_time", "cancellation_window_hours",
+                 "late_cancel_fee_percent", "no_show_fee_percent", "feed_shows_names")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@permission_required("scheduling.settings")
+def index():
+    policy = services.get_policy(db.session)
+    db.session.commit()
+    policy_form = PolicyForm(obj=policy, prefix="policy")
+    service_form = ServiceForm(prefix="service")
+    if request.method == "POST" and "policy-late_grace_minutes" in request.form and policy_form.validate():
+        try:
+            services.update_policy(db.session, acting(), now=now(),
+                                   **{name: getattr(policy_form, name).data for name in POLICY_FIELDS})
+        except DomainError as error:
+            db.session.rollback()
+            show_error(policy_form, error)
+        else:
+            flash("The attendance policy is saved.", "success")
+            return redirect(url_for("scheduling_settings.index"))
+    if request.method == "POST" and "service-name" in request.form and service_form.validate():
+        try:
+            services.create_service(
+                db.session, acting(), name=service_form.name.data,
+                duration_minutes=service_form.duration_minutes.data,
+                price_cents=services.parse_money(service_form.price.data or "", field="price"),
+                buffer_after_minutes=service_form.buffer_after_minutes.data or 0, now=now(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_error(service_form, error)
+        else:
+            flash("The service is added.", "success")
+            return redirect(url_for("scheduling_settings.index"))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "practice/scheduling/settings.html", policy_form=policy_form, service_form=service_form,
+        services=queries.bookable_services(), practitioners=queries.active_practitioners(),
+    ), status
+
+
+@bp.route("/practitioners/<int:practitioner_id>", methods=["GET", "POST"])
+@permission_required("scheduling.settings")
+def hours(practitioner_id: int):
+    practitioner = db.get_or_404(Practitioner, practitioner_id)
+    schedule = services.schedule_for(db.session, practitioner.id)
+    db.session.commit()
+    form = HoursForm(obj=schedule)
+    if request.method == "GET":
+        _fill_days(form, practitioner.id)
+    if form.validate_on_submit():
+        try:
+            ranges = [r for day in range(7)
+                      for r in services.parse_day_ranges(day, getattr(form, f"day{day}").data or "")]
+            services.set_working_hours(db.session, acting(), practitioner.id, ranges, now=now())
+            services.update_schedule(
+                db.session, acting(), practitioner.id, buffer_minutes=form.buffer_minutes.data or 0,
+                max_sessions_per_day=form.max_sessions_per_day.data,
+                min_notice_hours=form.min_notice_hours.data or 0, now=now(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(f"{practitioner.display_name}'s hours are saved.", "success")
+            return redirect(url_for("scheduling_settings.hours", practitioner_id=practitioner.id))
+    return render_template("practice/scheduling/hours.html", form=form, practitioner=practitioner), (
+        422 if request.method == "POST" else 200)
+
+
+def _fill_days(form: HoursForm, practitioner_id: int) -> None:
+    rows = db.session.scalars(select(WorkingHours).where(WorkingHours.practitioner_id == practitioner_id)
+                              .order_by(WorkingHours.weekday, WorkingHours.starts))
+    by_day: dict[int, list[str]] = {}
+    for row in rows:
+        by_day.setdefault(row.weekday, []).append(f"{row.starts:%H:%M}-{row.ends:%H:%M}")
+    for day in range(7):
+        getattr(form, f"day{day}").data = ", ".join(by_day.get(day, []))

@@ -1,0 +1,55 @@
+"""The admin's scheduling settings: policy, services, practitioners' hours."""
+
+from datetime import time
+
+import sqlalchemy as sa
+
+from practice.db import db
+from practice.scheduling.models import SchedulingPolicy, Service, WorkingHours
+
+
+def test_policy_is_saved_and_checked(client, users, login):
+    login(users["admin"])
+    form = {"policy-late_grace_minutes": "5", "policy-session_ends_on_time": "y",
+            "policy-cancellation_window_hours": "48", "policy-late_cancel_fee_percent": "100",
+            "policy-no_show_fee_percent": "100"}
+    assert client.post("/settings/scheduling/", data=form).status_code == 302
+    policy = db.session.scalar(sa.select(SchedulingPolicy))
+    assert (policy.late_grace_minutes, policy.cancellation_window_hours) == (5, 48)
+    bad = client.post("/settings/scheduling/", data=form | {"policy-no_show_fee_percent": "150"})
+    assert bad.status_code == 422 and 'id="policy-no_show_fee_percent-error"' in bad.get_data(as_text=True)
+
+
+def test_services_are_added_with_prices_in_cents(client, users, login):
+    login(users["admin"])
+    client.post("/settings/scheduling/", data={"service-name": "Sports massage", "service-duration_minutes": "45",
+                                               "service-price": "52.50", "service-buffer_after_minutes": "10"})
+    service = db.session.scalar(sa.select(Service))
+    assert (service.name, service.price_cents, service.buffer_after_minutes) == ("Sports massage", 5250, 10)
+    bad = client.post("/settings/scheduling/", data={"service-name": "X", "service-duration_minutes": "45",
+                                                     "service-price": "lots"})
+    assert "Write the amount as a number" in bad.get_data(as_text=True)
+    assert 'value="X"' in bad.get_data(as_text=True)
+
+
+def test_hours_are_read_from_one_line_per_day(client, users, login):
+    login(users["admin"])
+    practitioner = users["practitioner"].practitioner
+    url = f"/settings/scheduling/practitioners/{practitioner.id}"
+    response = client.post(url, data={"day0": "09:00-13:00, 14:00-18:00", "day2": "10:00-16:00",
+                                      "buffer_minutes": "15", "max_sessions_per_day": "6",
+                                      "min_notice_hours": "12"})
+    assert response.status_code == 302
+    rows = db.session.execute(sa.select(WorkingHours.weekday, WorkingHours.starts, WorkingHours.ends)
+                              .order_by(WorkingHours.weekday, WorkingHours.starts)).all()
+    assert rows == [(0, time(9), time(13)), (0, time(14), time(18)), (2, time(10), time(16))]
+    assert "09:00-13:00, 14:00-18:00" in client.get(url).get_data(as_text=True)
+    bad = client.post(url, data={"day1": "9 till 5"})
+    assert bad.status_code == 422 and 'id="day1-error"' in bad.get_data(as_text=True)
+    overlapping = client.post(url, data={"day1": "09:00-12:00, 11:00-14:00"})
+    assert "two ranges overlap" in overlapping.get_data(as_text=True)
+
+
+def test_only_admins_change_scheduling_settings(client, users, login):
+    login(users["front_desk"])
+    assert client.get("/settings/scheduling/").status_code == 403
