@@ -141,9 +141,12 @@ def _act(appointment: Appointment, action, form=None, success: str = "Saved."):
 def check_in(appointment_id: int):
     appointment = _appointment(appointment_id)
     form = CheckInForm()
+    if not form.validate():
+        flash("Write the arrival time as HH:MM, or leave it empty for now.", "danger")
+        return _back(appointment)
     zone = _zone()
     arrived = None
-    if form.validate() and form.arrived.data:
+    if form.arrived.data:
         arrived = services.local_moment(appointment.start_at.astimezone(zone).date(), form.arrived.data, zone)
     return _act(appointment, lambda: services.check_in(db.session, acting(), appointment, arrived, now=now()),
                 success=f"{appointment.client.display_name} checked in.")
