@@ -108,12 +108,13 @@ def _register_blueprints(app: Flask) -> None:
     from practice.errorpages import register_error_pages
     from practice.main.views import bp as main_bp
     from practice.scheduling.feed_views import bp as feeds_bp
+    from practice.scheduling.settings_views import bp as scheduling_settings_bp
     from practice.scheduling.views import bp as scheduling_bp
     from practice.settings.views import bp as settings_bp
     from referrals import bp as referrals_bp
 
-    for blueprint in (main_bp, auth_bp, settings_bp, clients_bp, scheduling_bp, feeds_bp, audit_bp,
-                      referrals_bp):
+    for blueprint in (main_bp, auth_bp, settings_bp, clients_bp, scheduling_bp,
+                      scheduling_settings_bp, feeds_bp, audit_bp, referrals_bp):
         app.register_blueprint(blueprint)
     register_error_pages(app)
 

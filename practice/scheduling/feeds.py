@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vDuration
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
 from sqlalchemy import String, cast, func, or_, select
 
 from practice.audit.models import AuditEvent
@@ -134,28 +134,26 @@ def _event_rows(session, *conditions) -> list[FeedEvent]:
 
 
 def _utc(moment: datetime) -> datetime:
-    # func.max() comes back without the column's type on SQLite: a naive UTC string/datetime.
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def _feed_owner(session, token: str) -> tuple[PractitionerSchedule, Practitioner] | None:
+def _feed_owner(session, token: str) -> Practitioner | None:
+    """The practitioner whose feed the token opens, while they (and their account) are active."""
     if not token or not TOKEN_PATTERN.match(token):
         return None
     row = session.execute(
-        select(PractitionerSchedule, Practitioner, User.active)
-        .join(Practitioner, Practitioner.id == PractitionerSchedule.practitioner_id)
+        select(Practitioner, User.active)
+        .join(PractitionerSchedule, PractitionerSchedule.practitioner_id == Practitioner.id)
         .outerjoin(User, User.id == Practitioner.user_id)
         .where(PractitionerSchedule.feed_token == token)
     ).first()
     if row is None:
         return None
-    schedule, practitioner, user_active = row
+    practitioner, user_active = row
     # A practitioner who has left (or whose account is switched off) stops showing clients.
     if not practitioner.active or user_active is False:
         return None
-    return schedule, practitioner
+    return practitioner
 
 
 def _shows_names(session) -> bool:
@@ -206,8 +204,95 @@ def _event(row: FeedEvent, summary: str, zone: ZoneInfo, uid: str) -> Event:
 
 @lru_cache(maxsize=32)
 def _vtimezone(tzid: str, first: date, last: date) -> Timezone:
-    """The VTIMEZONE for the zone between two dates (slow to build, so kept)."""
-    return Timezone.from_tzid(tzid, first_date=first, last_date=last)
+    """The VTIMEZONE for the zone from `first` to `last`, in the plainest form calendar
+    programs read alike (the zone's name is what most of them go by; this is for the rest).
+
+    Not icalendar 7's `Timezone.from_tzid`: it writes the local time *after* a change where
+    RFC 5545 wants the one before it (02:00, not 01:00, for London's clocks going forward:
+    an hour late), lists every change of a kind as RDATEs that some parsers read only the
+    first of (vobject / dateutil: every later summer an hour out), and steps over changes
+    less than a few weeks apart (Morocco's Ramadan). Here: the changes are found from the
+    zone itself; each kind becomes a yearly RRULE ("last Sunday of March at 01:00", the
+    form Outlook writes) when the changes follow one, else one observance per change."""
+    zone = ZoneInfo(tzid)
+    start = datetime.combine(first, datetime.min.time(), zone)
+    vtimezone = Timezone()
+    vtimezone.add("TZID", tzid)
+    # What is in force from `first` on: an observance without a change.
+    vtimezone.add_component(_observance(start.dst() != timedelta(0), start.tzname(), start.utcoffset(),
+                                        start.utcoffset(), start.replace(tzinfo=None), None))
+    kinds: dict[tuple, list[datetime]] = {}
+    for instant, before, after in _changes(zone, start, datetime.combine(last, datetime.min.time(), zone)):
+        local = instant.astimezone(zone)
+        key = (local.dst() != timedelta(0), local.tzname(), before, after)
+        # The onset in local time read in the offset before the change (RFC 5545 3.6.5).
+        kinds.setdefault(key, []).append((instant + before).replace(tzinfo=None))
+    for (daylight, name, before, after), onsets in kinds.items():
+        rule = _yearly_rule(onsets, last)
+        for onset in onsets[:1] if rule else onsets:
+            vtimezone.add_component(_observance(daylight, name, before, after, onset, rule))
+    return vtimezone
+
+
+def _observance(daylight: bool, name: str, before: timedelta, after: timedelta, onset: datetime,
+                rule: dict | None) -> TimezoneStandard | TimezoneDaylight:
+    part = TimezoneDaylight() if daylight else TimezoneStandard()
+    part.add("DTSTART", onset)
+    if rule:
+        part.add("RRULE", rule)
+    part.add("TZNAME", name)
+    part.add("TZOFFSETFROM", before)
+    part.add("TZOFFSETTO", after)
+    return part
+
+
+def _changes(zone: ZoneInfo, start: datetime, end: datetime):
+    """(UTC instant, offset before, offset after) for each change of the zone's UTC offset."""
+    step = timedelta(hours=1)
+    moment = start.astimezone(timezone.utc)
+    end = end.astimezone(timezone.utc)
+    offset = moment.astimezone(zone).utcoffset()
+    while moment < end:
+        following = moment + step
+        new_offset = following.astimezone(zone).utcoffset()
+        if new_offset != offset:
+            low, high = moment, following  # the change is in (low, high]: find it to the second
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(microsecond=0)
+                if middle.astimezone(zone).utcoffset() == offset:
+                    low = middle
+                else:
+                    high = middle
+            yield high, offset, new_offset
+            offset = new_offset
+        moment = following
+
+
+WEEKDAY_CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+def _yearly_rule(onsets: list[datetime], last: date) -> dict | None:
+    """The RRULE the onsets follow (every year, one weekday of one month, one time, still
+    going at the end of the range), or None."""
+    if len(onsets) < 2 or onsets[-1].year < last.year - 1:
+        return None
+    years = [o.year for o in onsets]
+    if years != list(range(years[0], years[0] + len(years))):
+        return None
+    if len({(o.month, o.weekday(), o.time()) for o in onsets}) != 1:
+        return None
+    month, weekday = onsets[0].month, WEEKDAY_CODES[onsets[0].weekday()]
+    if all(_is_last_in_month(o) for o in onsets):
+        return {"FREQ": "YEARLY", "BYMONTH": month, "BYDAY": f"-1{weekday}"}
+    nths = {(o.day - 1) // 7 + 1 for o in onsets}
+    if len(nths) == 1 and (nth := nths.pop()) <= 4:
+        return {"FREQ": "YEARLY", "BYMONTH": month, "BYDAY": f"{nth}{weekday}"}
+    return None
+
+
+def _is_last_in_month(moment: datetime) -> bool:
+    return (moment + timedelta(days=7)).month != moment.month
 
 
 def _calendar(tzid: str, first: datetime, last: datetime) -> Calendar:
@@ -229,10 +314,9 @@ def calendar_for(session, token: str, *, now: datetime) -> bytes | None:
 
     Four queries whatever the number of appointments: the token's owner, the practice,
     the names opt-in, and the appointments with their client and service."""
-    owner = _feed_owner(session, token)
-    if owner is None:
+    practitioner = _feed_owner(session, token)
+    if practitioner is None:
         return None
-    _, practitioner = owner
     profile = get_practice(session)
     zone = ZoneInfo(profile.timezone)
     shows_names = _shows_names(session)

@@ -17,7 +17,7 @@ def sign_out(page) -> None:
 @pytest.mark.browser
 def test_sign_out_then_in_again_after_a_wrong_password(page, admin):
     sign_in(page, admin)
-    expect(page).to_have_url(re.compile(r"/clients/$"))
+    expect(page).to_have_url(re.compile(r"/today$"))
 
     sign_out(page)
     expect(page).to_have_url(re.compile(r"/login$"))
@@ -32,5 +32,5 @@ def test_sign_out_then_in_again_after_a_wrong_password(page, admin):
     screenshot(page, "login.png")
 
     sign_in(page, admin)
-    expect(page).to_have_url(re.compile(r"/clients/$"))
+    expect(page).to_have_url(re.compile(r"/today$"))
     expect(page.get_by_role("navigation", name="Main")).to_contain_text(f"{admin.name} · Admin")

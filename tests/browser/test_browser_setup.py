@@ -40,13 +40,13 @@ def test_first_visit_sets_up_the_practice_and_signs_the_admin_in(page):
     screenshot(page, "setup.png")
     create_the_practice(page)
 
-    expect(page).to_have_url(re.compile(r"/clients/$"))
+    expect(page).to_have_url(re.compile(r"/today$"))
     expect(page.get_by_role("status")).to_have_text("Your practice is set up. Welcome!")
     navigation = page.get_by_role("navigation", name="Main")
     expect(navigation.get_by_role("link", name=PRACTICE_NAME)).to_be_visible()
     expect(navigation).to_contain_text(f"{ADMIN_NAME} · Admin")
     expect(navigation.get_by_role("button", name="Sign out")).to_be_visible()
-    expect(page.get_by_text("No clients yet.")).to_be_visible()
+    expect(page.get_by_text("No appointments.")).to_be_visible()
     screenshot(page, "welcome.png")
 
 
