@@ -53,3 +53,16 @@ def test_hours_are_read_from_one_line_per_day(client, users, login):
 def test_only_admins_change_scheduling_settings(client, users, login):
     login(users["front_desk"])
     assert client.get("/settings/scheduling/").status_code == 403
+
+
+def test_hours_page_creates_and_revokes_the_calendar_subscription(client, users, login):
+    login(users["admin"])
+    practitioner = users["practitioner"].practitioner
+    url = f"/settings/scheduling/practitioners/{practitioner.id}"
+    assert "Create a subscription address" in client.get(url).get_data(as_text=True)
+    client.post(f"/feeds/enable/{practitioner.id}", headers={"Referer": f"http://localhost{url}"})
+    page = client.get(url).get_data(as_text=True)
+    feed = page.split('aria-label="Calendar subscription address"')[0].rsplit('value="', 1)[1].split('"')[0]
+    assert client.get(feed.removeprefix("http://localhost")).status_code == 200
+    client.post(f"/feeds/revoke/{practitioner.id}")
+    assert client.get(feed.removeprefix("http://localhost")).status_code == 404

@@ -7,7 +7,9 @@ from practice.auth.models import Practitioner
 from practice.auth.permissions import permission_required
 from practice.db import db
 from practice.errors import DomainError
+from practice.auth.forms import ConfirmForm
 from practice.scheduling import queries, services
+from practice.scheduling.feeds import feed_token
 from practice.scheduling.forms import HoursForm, PolicyForm, ServiceForm
 from practice.scheduling.models import WorkingHours
 from practice.web import acting, now, show_error
@@ -81,7 +83,10 @@ def hours(practitioner_id: int):
         else:
             flash(f"{practitioner.display_name}'s hours are saved.", "success")
             return redirect(url_for("scheduling_settings.hours", practitioner_id=practitioner.id))
-    return render_template("practice/scheduling/hours.html", form=form, practitioner=practitioner), (
+    token = feed_token(db.session, practitioner.id)
+    feed_url = url_for("feeds.feed", token=token, _external=True) if token else None
+    return render_template("practice/scheduling/hours.html", form=form, practitioner=practitioner,
+                           feed_url=feed_url, confirm=ConfirmForm()), (
         422 if request.method == "POST" else 200)
 
 
