@@ -66,3 +66,23 @@ def test_hours_page_creates_and_revokes_the_calendar_subscription(client, users,
     assert client.get(feed.removeprefix("http://localhost")).status_code == 200
     client.post(f"/feeds/revoke/{practitioner.id}")
     assert client.get(feed.removeprefix("http://localhost")).status_code == 404
+
+
+def test_a_personal_calendar_upload_blocks_its_busy_times(client, users, login):
+    import io
+
+    from practice.scheduling.models import TimeBlock
+
+    login(users["admin"])
+    practitioner = users["practitioner"].practitioner
+    ics = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:dentist-1\r\n"
+           b"DTSTAMP:20261101T000000Z\r\nDTSTART:20261201T150000Z\r\nDTEND:20261201T160000Z\r\n"
+           b"SUMMARY:Dentist\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    url = f"/settings/scheduling/practitioners/{practitioner.id}/calendar"
+    response = client.post(url, data={"ics-file": (io.BytesIO(ics), "me.ics")}, follow_redirects=True)
+    assert "1 busy times added" in response.get_data(as_text=True)
+    block = db.session.scalar(sa.select(TimeBlock))
+    assert block.reason == "Busy (personal calendar)" and "Dentist" not in block.reason
+    bad = client.post(url, data={"ics-file": (io.BytesIO(b"name,phone\n"), "x.ics")})
+    assert 'id="ics-file-error"' in bad.get_data(as_text=True)
+    assert "not an iCalendar" in bad.get_data(as_text=True)

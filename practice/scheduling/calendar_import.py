@@ -21,17 +21,22 @@ The window runs from the start of today (in the practice's zone) to now + horizo
 block is identified by the event's UID and the occurrence's original start (its
 RECURRENCE-ID, which for a single event is its DTSTART), so importing the same file again
 changes nothing, and importing an edited file updates the blocks that moved, adds the new
-ones and removes the ones whose events are gone. Imported blocks that ended before the
-window (the past) are left as they are; manual blocks are never touched.
+ones and removes the ones whose events are gone. After an import, the practitioner's
+imported blocks from the start of the window on are exactly what the file says for the
+window (so blocks an earlier, longer horizon left beyond this one's end are removed too).
+Imported blocks that ended before the window (the past) are left as they are; manual
+blocks are never touched.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from itertools import accumulate
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
@@ -48,6 +53,7 @@ from practice.settings.services import get_practice
 UTC = timezone.utc
 REASON = "Busy (personal calendar)"
 MAX_OCCURRENCES = 5000
+MAX_BYTES = 2 * 1024 * 1024
 # An upper bound on the work the recurrence rules of one file may ask for (roughly: the
 # candidate times the rule engine steps through, about 3 microseconds each). Real calendars
 # stay far below it; a rule like "every minute since 2010" would run for hours.
@@ -92,7 +98,7 @@ class _Busy:
 
 def import_busy_time(
     session, actor: Actor, practitioner_id: int, data: bytes, *, now: datetime,
-    horizon_days: int = 180, max_bytes: int = 2 * 1024 * 1024,
+    horizon_days: int = 180, max_bytes: int = MAX_BYTES,
 ) -> ImportResult:
     """Replace the practitioner's imported busy time from today on with what `data` says.
 
@@ -185,7 +191,7 @@ def _damaged(detail: str) -> str:
 
 def _size(n: int) -> str:
     if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.1f} MB"
+        return f"{n / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
     if n >= 1024:
         return f"{n / 1024:.0f} KB"
     return f"{n} bytes"
@@ -479,8 +485,15 @@ def _note_clashes(session, practitioner_id: int, busy: list[_Busy], zone: ZoneIn
         Appointment.status.not_in(RELEASED),
         Appointment.start_at < last, Appointment.end_at > first,
     ).order_by(Appointment.start_at))
-    clashes = [a for a in appointments
-               if any(b.start_at < a.end_at and b.end_at > a.start_at for b in busy)]
+    ordered = sorted(busy, key=lambda b: b.start_at)
+    starts = [b.start_at for b in ordered]
+    latest_end = list(accumulate((b.end_at for b in ordered), max))
+    clashes = []
+    for appointment in appointments:
+        # The busy times starting before the appointment ends; one of them reaches into it?
+        before_end = bisect_left(starts, appointment.end_at)
+        if before_end and latest_end[before_end - 1] > appointment.start_at:
+            clashes.append(appointment)
     if clashes:
         when = ", ".join(f"{a.start_at.astimezone(zone):%a %d %b %Y %H:%M}" for a in clashes[:5])
         more = f" and {len(clashes) - 5} more" if len(clashes) > 5 else ""

@@ -1,4 +1,5 @@
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -67,3 +68,9 @@ class HoursForm(FlaskForm):
 for _number, _name in enumerate(WEEKDAYS):
     setattr(HoursForm, f"day{_number}", StringField(_name, validators=[Optional(), Length(max=200)],
                                                     description="e.g. 09:00-13:00, 14:00-18:00" if _number == 0 else ""))
+
+
+class CalendarImportForm(FlaskForm):
+    file = FileField("Calendar file (.ics)", validators=[FileRequired("Choose an .ics file.")],
+                     description="Export it from Google, Apple, Outlook or Thunderbird. Only the busy "
+                     "times are kept, never what the events are.")

@@ -10,7 +10,8 @@ from practice.errors import DomainError
 from practice.auth.forms import ConfirmForm
 from practice.scheduling import queries, services
 from practice.scheduling.feeds import feed_token
-from practice.scheduling.forms import HoursForm, PolicyForm, ServiceForm
+from practice.scheduling.calendar_import import MAX_BYTES, import_busy_time
+from practice.scheduling.forms import CalendarImportForm, HoursForm, PolicyForm, ServiceForm
 from practice.scheduling.models import WorkingHours
 from practice.web import acting, now, show_error
 
@@ -83,11 +84,17 @@ def hours(practitioner_id: int):
         else:
             flash(f"{practitioner.display_name}'s hours are saved.", "success")
             return redirect(url_for("scheduling_settings.hours", practitioner_id=practitioner.id))
+    return _render_hours(practitioner, form, CalendarImportForm(prefix="ics"),
+                         422 if request.method == "POST" else 200)
+
+
+def _render_hours(practitioner, form, import_form, status):
     token = feed_token(db.session, practitioner.id)
     feed_url = url_for("feeds.feed", token=token, _external=True) if token else None
-    return render_template("practice/scheduling/hours.html", form=form, practitioner=practitioner,
-                           feed_url=feed_url, confirm=ConfirmForm()), (
-        422 if request.method == "POST" else 200)
+    return render_template(
+        "practice/scheduling/hours.html", form=form, practitioner=practitioner, feed_url=feed_url,
+        confirm=ConfirmForm(), import_form=import_form,
+    ), status
 
 
 def _fill_days(form: HoursForm, practitioner_id: int) -> None:
@@ -98,3 +105,28 @@ def _fill_days(form: HoursForm, practitioner_id: int) -> None:
         by_day.setdefault(row.weekday, []).append(f"{row.starts:%H:%M}-{row.ends:%H:%M}")
     for day in range(7):
         getattr(form, f"day{day}").data = ", ".join(by_day.get(day, []))
+
+
+@bp.post("/practitioners/<int:practitioner_id>/calendar")
+@permission_required("scheduling.settings")
+def import_calendar(practitioner_id: int):
+    """Turn the busy times of an uploaded personal calendar into blocked time."""
+    practitioner = db.get_or_404(Practitioner, practitioner_id)
+    form = CalendarImportForm(prefix="ics")
+    if form.validate_on_submit():
+        try:
+            # Bytes, not text: icalendar reads a one-line string as a file path.
+            result = import_busy_time(db.session, acting(), practitioner.id,
+                                      form.file.data.read(MAX_BYTES + 1), now=now())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(f"Calendar imported: {result.added} busy times added, {result.updated} updated, "
+                  f"{result.removed} removed, {result.unchanged} unchanged.", "success")
+            for note in result.notes:
+                flash(note, "info")
+            return redirect(url_for("scheduling_settings.hours", practitioner_id=practitioner.id))
+    hours_form = HoursForm(formdata=None, obj=services.schedule_for(db.session, practitioner.id))
+    _fill_days(hours_form, practitioner.id)
+    return _render_hours(practitioner, hours_form, form, 422)
