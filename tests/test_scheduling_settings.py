@@ -86,3 +86,22 @@ def test_a_personal_calendar_upload_blocks_its_busy_times(client, users, login):
     bad = client.post(url, data={"ics-file": (io.BytesIO(b"name,phone\n"), "x.ics")})
     assert 'id="ics-file-error"' in bad.get_data(as_text=True)
     assert "not an iCalendar" in bad.get_data(as_text=True)
+
+
+def test_time_off_is_blocked_listed_and_given_back(client, users, login):
+    from practice.scheduling.models import TimeBlock
+
+    login(users["admin"])
+    practitioner = users["practitioner"].practitioner
+    url = f"/settings/scheduling/practitioners/{practitioner.id}"
+    bad = client.post(f"{url}/time-off", data={"off-start_day": "2026-12-01", "off-start_time": "15:00",
+                                               "off-end_day": "2026-12-01", "off-end_time": "14:00"})
+    assert bad.status_code == 422 and 'id="off-end_day-error"' in bad.get_data(as_text=True)
+    client.post(f"{url}/time-off", data={"off-start_day": "2026-12-01", "off-start_time": "14:00",
+                                         "off-end_day": "2026-12-01", "off-end_time": "16:00",
+                                         "off-reason": "Course"})
+    assert "1 Dec 2026 14:00" in client.get(url).get_data(as_text=True)
+    block = db.session.scalar(sa.select(TimeBlock))
+    client.post(f"/settings/scheduling/time-off/{block.id}/remove")
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TimeBlock)) == 0

@@ -74,3 +74,11 @@ class CalendarImportForm(FlaskForm):
     file = FileField("Calendar file (.ics)", validators=[FileRequired("Choose an .ics file.")],
                      description="Export it from Google, Apple, Outlook or Thunderbird. Only the busy "
                      "times are kept, never what the events are.")
+
+
+class TimeOffForm(FlaskForm):
+    start_day = DateField("From", validators=[InputRequired()])
+    start_time = TimeField("at", validators=[InputRequired()])
+    end_day = DateField("Until", validators=[InputRequired()])
+    end_time = TimeField("at", validators=[InputRequired()])
+    reason = StringField("Note (seen by admins only)", validators=[Optional(), Length(max=200)])

@@ -139,3 +139,11 @@ def client_history(client_id: int, now: datetime) -> ClientHistory:
 
 def bookable_services() -> list[Service]:
     return list(db.session.scalars(select(Service).where(Service.active).order_by(Service.name)))
+
+
+def upcoming_time_off(practitioner_id: int, now: datetime) -> list[TimeBlock]:
+    return list(db.session.scalars(
+        select(TimeBlock)
+        .where(TimeBlock.practitioner_id == practitioner_id, TimeBlock.end_at > now)
+        .order_by(TimeBlock.start_at).limit(200)
+    ))

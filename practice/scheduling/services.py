@@ -198,6 +198,16 @@ def add_time_block(
     return block
 
 
+def remove_time_block(session, actor: Actor, block: TimeBlock, *, now: datetime) -> None:
+    """Give back manually blocked time (imported busy time follows its calendar instead)."""
+    if block.source != "manual":
+        raise DomainError("Busy time from a personal calendar changes when the calendar is imported again.")
+    record(session, actor, "schedule.unblock", block, now=now, start=block.start_at.isoformat(),
+           end=block.end_at.isoformat())
+    session.delete(block)
+    session.commit()
+
+
 # Availability ------------------------------------------------------------------------
 
 @dataclass

@@ -11,8 +11,8 @@ from practice.auth.forms import ConfirmForm
 from practice.scheduling import queries, services
 from practice.scheduling.feeds import feed_token
 from practice.scheduling.calendar_import import MAX_BYTES, import_busy_time
-from practice.scheduling.forms import CalendarImportForm, HoursForm, PolicyForm, ServiceForm
-from practice.scheduling.models import WorkingHours
+from practice.scheduling.forms import CalendarImportForm, HoursForm, PolicyForm, ServiceForm, TimeOffForm
+from practice.scheduling.models import TimeBlock, WorkingHours
 from practice.web import acting, now, show_error
 
 bp = Blueprint("scheduling_settings", __name__, url_prefix="/settings/scheduling")
@@ -88,12 +88,14 @@ def hours(practitioner_id: int):
                          422 if request.method == "POST" else 200)
 
 
-def _render_hours(practitioner, form, import_form, status):
+def _render_hours(practitioner, form, import_form, status, time_off_form=None):
     token = feed_token(db.session, practitioner.id)
     feed_url = url_for("feeds.feed", token=token, _external=True) if token else None
     return render_template(
         "practice/scheduling/hours.html", form=form, practitioner=practitioner, feed_url=feed_url,
         confirm=ConfirmForm(), import_form=import_form,
+        time_off_form=time_off_form or TimeOffForm(prefix="off"),
+        time_off=queries.upcoming_time_off(practitioner.id, now()),
     ), status
 
 
@@ -127,6 +129,50 @@ def import_calendar(practitioner_id: int):
             for note in result.notes:
                 flash(note, "info")
             return redirect(url_for("scheduling_settings.hours", practitioner_id=practitioner.id))
-    hours_form = HoursForm(formdata=None, obj=services.schedule_for(db.session, practitioner.id))
-    _fill_days(hours_form, practitioner.id)
-    return _render_hours(practitioner, hours_form, form, 422)
+    return _render_hours(practitioner, _saved_hours_form(practitioner.id), form, 422)
+
+
+def _saved_hours_form(practitioner_id: int) -> HoursForm:
+    form = HoursForm(formdata=None, obj=services.schedule_for(db.session, practitioner_id))
+    _fill_days(form, practitioner_id)
+    return form
+
+
+@bp.post("/practitioners/<int:practitioner_id>/time-off")
+@permission_required("scheduling.settings")
+def add_time_off(practitioner_id: int):
+    practitioner = db.get_or_404(Practitioner, practitioner_id)
+    form = TimeOffForm(prefix="off")
+    if form.validate_on_submit():
+        zone = services.practice_zone(db.session)
+        try:
+            services.add_time_block(
+                db.session, acting(), practitioner.id,
+                services.local_moment(form.start_day.data, form.start_time.data, zone),
+                services.local_moment(form.end_day.data, form.end_time.data, zone),
+                form.reason.data or "", now=now(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            error.field = {"end_at": "end_day"}.get(error.field, error.field)
+            show_error(form, error)
+        else:
+            flash("The time is blocked: no bookings can be made in it.", "success")
+            return redirect(url_for("scheduling_settings.hours", practitioner_id=practitioner.id))
+    return _render_hours(practitioner, _saved_hours_form(practitioner.id), CalendarImportForm(prefix="ics"),
+                         422, time_off_form=form)
+
+
+@bp.post("/time-off/<int:block_id>/remove")
+@permission_required("scheduling.settings")
+def remove_time_off(block_id: int):
+    block = db.get_or_404(TimeBlock, block_id)
+    practitioner_id = block.practitioner_id
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.remove_time_block(db.session, acting(), block, now=now())
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash("The blocked time is free again.", "success")
+    return redirect(url_for("scheduling_settings.hours", practitioner_id=practitioner_id))
