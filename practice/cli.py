@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
+from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
 from practice import demo
@@ -22,6 +23,7 @@ from practice.auth.models import Role
 from practice.clock import now
 from practice.db import db
 from practice.errors import DomainError
+from practice.scheduling.models import Appointment
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,16 @@ def create_user_command(email, role, name, credentials, password):
 
 @click.command("demo")
 def demo_command():
-    """Fill an empty database with a demo practice, its staff and clients."""
+    """Fill an empty database with a demo practice: staff, clients, services, hours, three
+    weeks of past appointments and the coming week booked."""
     with refusals_as_errors():
         users = demo.build_demo(db.session, now())
-    click.echo(f"Created the demo practice {demo.PRACTICE.name} with {len(demo.CLIENTS)} clients.")
+    appointments = db.session.scalar(select(func.count()).select_from(Appointment))
+    click.echo(
+        f"Created the demo practice {demo.PRACTICE.name} with {len(demo.CLIENTS)} clients, "
+        f"{len(demo.SERVICES)} services and {appointments} appointments "
+        f"(the past {demo.HISTORY_WEEKS} weeks and the coming week)."
+    )
     click.echo()
     echo_table(
         ("Role", "Name", "E-mail", "Password"),

@@ -1,17 +1,25 @@
-"""A fictional demo practice: staff accounts and clients to explore the app with.
+"""A fictional demo practice to explore the app with: staff accounts, clients, services,
+weekly hours, the attendance policy, three weeks of past appointments with what happened
+at each, and the coming week booked.
 
 Everything here is made up. The data is fixed, so every demo install looks the same and
-the logins in the README stay true."""
+the logins in the README stay true; only the dates follow the day the demo is built. Every
+appointment goes through the scheduling services at the moment it would have happened, so
+each rule is checked and each event is recorded as in real use."""
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from practice.audit.services import SYSTEM
+from practice.audit.services import SYSTEM, Actor
 from practice.auth import services as auth_services
 from practice.auth.models import Role, User
 from practice.clients import services as client_services
+from practice.clients.models import Client
 from practice.clients.services import ClientDetails
 from practice.errors import DomainError
+from practice.scheduling import services as scheduling
+from practice.scheduling.models import Appointment, Service
 from practice.settings.services import PracticeDetails
 
 # One password for every demo account, so the README can list the logins.
@@ -212,21 +220,168 @@ CLIENTS = (
 )
 
 
+# Services, hours and the attendance policy ---------------------------------------------
+
+@dataclass(frozen=True)
+class DemoService:
+    key: str
+    name: str
+    minutes: int
+    price_cents: int
+    buffer_minutes: int = 15  # turning the room round
+
+
+SERVICES = (
+    DemoService("remedial", "Remedial massage", 60, 7000),
+    DemoService("remedial_long", "Remedial massage, long session", 90, 9500),
+    DemoService("pregnancy", "Pregnancy massage", 60, 7500),
+    DemoService("sports", "Sports massage", 45, 5500),
+    DemoService("holistic", "Holistic massage", 60, 6500),
+    DemoService("neck", "Back, neck and shoulders", 30, 4000),
+)
+
+POLICY = {
+    "late_grace_minutes": 10, "session_ends_on_time": True, "cancellation_window_hours": 24,
+    "late_cancel_fee_percent": 50, "no_show_fee_percent": 100,
+}
+
+
+@dataclass(frozen=True)
+class DemoSchedule:
+    """A practitioner's week as written on the hours page (Monday first, "" is a day off),
+    how they protect their time, and what most of their clients come for."""
+
+    week: tuple[str, str, str, str, str, str, str]
+    usual_service: str
+    buffer_minutes: int = 0
+    max_sessions_per_day: int | None = None
+
+
+SCHEDULES = {
+    # Wednesdays off; half an hour between clients.
+    "amara": DemoSchedule(
+        ("09:00-13:00, 14:00-18:00", "09:00-13:00, 14:00-18:00", "",
+         "09:00-13:00, 14:00-18:00", "09:00-13:00, 14:00-17:00", "09:00-13:00", ""),
+        "remedial", buffer_minutes=30),
+    # Early mornings, and evenings on Tuesdays and Thursdays for the runners.
+    "tomasz": DemoSchedule(
+        ("08:00-13:00", "14:00-17:00, 17:30-21:00", "08:00-13:00",
+         "14:00-17:00, 17:30-21:00", "08:00-13:00", "", ""),
+        "sports"),
+    # Thursdays off; at most four sessions a day.
+    "mei": DemoSchedule(
+        ("10:00-13:00, 14:00-17:00", "10:00-13:00, 14:00-17:00", "10:00-15:00", "",
+         "10:00-13:00, 14:00-17:00", "10:00-14:00", ""),
+        "holistic", max_sessions_per_day=4),
+}
+
+# Clients who come for something other than their practitioner's usual service.
+USUAL_SERVICE = {
+    "Leila Haddad": "remedial_long", "Ruth Abernathy": "neck", "Chloe Nguyen": "neck",
+    "Daniel Cohen": "remedial", "Tom Brennan": "remedial_long", "Arjun Mehta": "remedial",
+    "Aisha Rahman": "pregnancy", "Fatima Al-Sayed": "pregnancy", "Nia Roberts": "pregnancy",
+    "Isla MacLeod": "pregnancy", "Marta Silva": "remedial",
+}
+
+# Clients without a practitioner of their own, and whom they have been seeing.
+SEEN_BY = {"Sunny": "mei", "Harriet Lowe": "amara"}
+
+
+# What happened at an appointment ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Came:
+    """Arrived `late` minutes after the start (negative: early) and paid `paid_cents`
+    (None: in full), at the end of the session or `paid_days_later`."""
+
+    late: int = -3
+    paid_cents: int | None = None
+    method: str = "card"
+    paid_days_later: int = 0
+
+
+@dataclass(frozen=True)
+class NoShow:
+    waiver: str = ""  # the practitioner's reason for waiving the fee the next day
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    hours_before: int
+    reason: str
+    fee_paid_days_later: int | None = None  # None: a late cancellation's fee is still owed
+
+
+ON_TIME = Came()
+MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = range(5)
+
+
+@dataclass(frozen=True)
+class Regular:
+    """A client with a standing weekly booking; `history` is what happened three weeks,
+    two weeks and one week ago."""
+
+    client: str
+    practitioner: str
+    weekday: int
+    start: time
+    history: tuple = (ON_TIME, ON_TIME, ON_TIME)
+    note: str = ""
+
+
+REGULARS = (
+    Regular("Hannah Price", "amara", MONDAY, time(9), (Came(late=4), ON_TIME, ON_TIME)),
+    Regular("Seun", "amara", TUESDAY, time(12),
+            (Cancelled(96, "Away with work that week"), ON_TIME, Came(late=15))),
+    # The repeat late-comer: three late arrivals in a row; the session still ends on time,
+    # and twice he pays only for the half hour he had.
+    Regular("Tariq Mahmood", "amara", THURSDAY, time(17),
+            (Came(late=20), Came(late=30, paid_cents=3500, method="cash"),
+             Came(late=30, paid_cents=3500, method="cash"))),
+    Regular("Grace Mwangi", "amara", FRIDAY, time(14), (ON_TIME, Came(late=18), Came(late=6))),
+    Regular("Daniel Cohen", "tomasz", MONDAY, time(8), (NoShow(), ON_TIME, ON_TIME)),
+    Regular("Kwame Mensah", "tomasz", TUESDAY, time(19),
+            (ON_TIME, Cancelled(5, "Work meeting ran late", fee_paid_days_later=1), ON_TIME),
+            note="Marathon training: calves and hamstrings"),
+    Regular("Wei Zhang", "tomasz", WEDNESDAY, time(11), (ON_TIME, ON_TIME, Came(late=8))),
+    Regular("Jamal Carter", "tomasz", THURSDAY, time(18),
+            (ON_TIME, Came(method="transfer", paid_days_later=1), ON_TIME)),
+    Regular("Zofia Kowalska", "mei", TUESDAY, time(14),
+            (ON_TIME, Cancelled(50, "Moving house that week"), ON_TIME)),
+    Regular("Aisha Rahman", "mei", WEDNESDAY, time(11, 15),
+            (ON_TIME, NoShow("Her hospital scan overran and she rang the next morning; "
+                             "first missed session."), ON_TIME),
+            note="Pregnant, due in February: side-lying"),
+    Regular("Fatima Al-Sayed", "mei", FRIDAY, time(10),
+            (ON_TIME, ON_TIME, Cancelled(3, "Childcare fell through"))),
+)
+
+HISTORY_WEEKS = 3  # of past appointments, before today
+COMING_DAYS = 6  # booked after today
+OPENED_DAYS_AGO = 35  # the practice, its staff and clients are entered this long before now
+USUAL_METHODS = ("card", "card", "cash", "card")  # how clients pay, in turn
+
+
 def build_demo(session, now: datetime) -> list[User]:
-    """Create the demo practice, its accounts and clients; return the accounts.
+    """Create the demo practice, its accounts, clients and schedule; return the accounts.
 
     Only on an empty database: demo clients mixed into real records would be a mess."""
     if not auth_services.setup_needed(session):
         raise DomainError(
             "The database already has accounts. The demo only fills an empty database."
         )
+    zone = ZoneInfo(PRACTICE.timezone)
+    today = now.astimezone(zone).date()
+    opened = scheduling.local_moment(today - timedelta(days=OPENED_DAYS_AGO), time(9), zone)
     admin = auth_services.setup_practice(
         session, PRACTICE, admin_name=ADMIN_NAME, admin_email=ADMIN_EMAIL,
-        password=DEMO_PASSWORD, sees_clients=False, address="", now=now,
+        password=DEMO_PASSWORD, sees_clients=False, address="", now=opened,
     )
-    staff = {member.key: _create_staff(session, member, now) for member in STAFF}
-    for client in CLIENTS:
-        _create_client(session, client, staff, now)
+    staff = {member.key: _create_staff(session, member, opened) for member in STAFF}
+    clients = {c.details.display_name: _create_client(session, c, staff, opened) for c in CLIENTS}
+    replay = _Replay(session, now, staff, clients, _set_up_schedules(session, staff, opened))
+    for number, visit in enumerate(_plan(today, zone)):
+        replay.play(number, visit)
     return [admin, *staff.values()]
 
 
@@ -237,7 +392,7 @@ def _create_staff(session, member: DemoStaff, now: datetime) -> User:
     )
 
 
-def _create_client(session, client: DemoClient, staff: dict[str, User], now: datetime) -> None:
+def _create_client(session, client: DemoClient, staff: dict[str, User], now: datetime) -> Client:
     practitioner_id = staff[client.practitioner].practitioner.id if client.practitioner else None
     details = replace(client.details, primary_practitioner_id=practitioner_id)
     created = client_services.create_client(
@@ -245,3 +400,218 @@ def _create_client(session, client: DemoClient, staff: dict[str, User], now: dat
     )
     if client.archived:
         client_services.archive_client(session, SYSTEM, created, now=now)
+    return created
+
+
+def _set_up_schedules(session, staff: dict[str, User], now: datetime) -> dict[str, Service]:
+    """The services, each practitioner's hours and the policy; returns the services by key."""
+    services = {
+        s.key: scheduling.create_service(
+            session, SYSTEM, name=s.name, duration_minutes=s.minutes, price_cents=s.price_cents,
+            buffer_after_minutes=s.buffer_minutes, now=now)
+        for s in SERVICES
+    }
+    for key, schedule in SCHEDULES.items():
+        practitioner_id = staff[key].practitioner.id
+        ranges = [r for day, text in enumerate(schedule.week)
+                  for r in scheduling.parse_day_ranges(day, text)]
+        scheduling.set_working_hours(session, SYSTEM, practitioner_id, ranges, now=now)
+        scheduling.update_schedule(
+            session, SYSTEM, practitioner_id, buffer_minutes=schedule.buffer_minutes,
+            max_sessions_per_day=schedule.max_sessions_per_day, min_notice_hours=0, now=now)
+    scheduling.update_policy(session, SYSTEM, now=now, **POLICY)
+    return services
+
+
+# Planning the timetable ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Visit:
+    client: str
+    practitioner: str
+    service: str  # a DemoService key
+    start: datetime
+    outcome: Came | NoShow | Cancelled | None = None  # None: as usual
+    note: str = ""
+    regular: bool = False
+
+
+class _Rotation:
+    """A practitioner's clients without a standing booking, offered each free slot in turn."""
+
+    def __init__(self, practitioner: str):
+        standing = {regular.client for regular in REGULARS}
+        self.names = [
+            c.details.display_name for c in CLIENTS
+            if not c.archived and c.details.display_name not in standing
+            and (c.practitioner or SEEN_BY.get(c.details.display_name)) == practitioner
+        ]
+        self.turn = 0
+
+    @property
+    def next(self) -> str:
+        return self.names[self.turn % len(self.names)]
+
+    def advance(self) -> None:
+        self.turn += 1
+
+
+def _service(client: str, practitioner: str) -> DemoService:
+    key = USUAL_SERVICE.get(client, SCHEDULES[practitioner].usual_service)
+    return next(s for s in SERVICES if s.key == key)
+
+
+def _held_minutes(service: DemoService, schedule: DemoSchedule) -> int:
+    return service.minutes + max(service.buffer_minutes, schedule.buffer_minutes)
+
+
+def _minute(clock: time) -> int:
+    return clock.hour * 60 + clock.minute
+
+
+def _clock(minute: int) -> time:
+    return time(minute // 60, minute % 60)
+
+
+def _plan(today: date, zone: ZoneInfo) -> list[Visit]:
+    """Every appointment from three weeks ago to six days ahead, in order of start."""
+    rotations = {key: _Rotation(key) for key in SCHEDULES}
+    visits = []
+    for offset in range(-7 * HISTORY_WEEKS, COMING_DAYS + 1):
+        day = today + timedelta(days=offset)
+        for key in SCHEDULES:
+            visits += _plan_day(day, key, rotations[key], today, zone)
+    return sorted(visits, key=lambda visit: visit.start)
+
+
+def _plan_day(day: date, key: str, rotation: _Rotation, today: date, zone: ZoneInfo) -> list[Visit]:
+    """The day's standing bookings, then the rotation in the time around them."""
+    schedule = SCHEDULES[key]
+    regulars = [r for r in REGULARS if r.practitioner == key and r.weekday == day.weekday()]
+    visits = [_regular_visit(r, day, today, zone) for r in regulars]
+    taken = [(_minute(r.start), _minute(r.start) + _held_minutes(_service(r.client, key), schedule))
+             for r in regulars]
+    candidates = 0
+    for _, starts, ends in scheduling.parse_day_ranges(day.weekday(), schedule.week[day.weekday()]):
+        for minute, client in _free_starts(_minute(starts), _minute(ends), key, rotation, taken):
+            if len(visits) == (schedule.max_sessions_per_day or 24):
+                return visits
+            if not _kept_open(day, key, candidates):
+                start = scheduling.local_moment(day, _clock(minute), zone)
+                visits.append(Visit(client, key, _service(client, key).key, start))
+                rotation.advance()
+            candidates += 1
+    return visits
+
+
+def _free_starts(minute: int, end: int, key: str, rotation: _Rotation, taken: list[tuple[int, int]]):
+    """Each start in one range of working time that the rotation's next client would fit,
+    session and buffer, around the standing bookings."""
+    while True:
+        service = _service(rotation.next, key)
+        held = _held_minutes(service, SCHEDULES[key])
+        if minute + service.minutes > end:
+            return
+        clash = next((until for since, until in taken if since < minute + held and until > minute), None)
+        if clash is not None:
+            minute = clash
+            continue
+        yield minute, rotation.next
+        minute = -(-(minute + held) // 15) * 15  # on to the next quarter hour
+
+
+def _kept_open(day: date, key: str, candidate: int) -> bool:
+    """About one slot in four stays free, a different one each day."""
+    return (day.toordinal() + candidate + list(SCHEDULES).index(key)) % 4 == 0
+
+
+def _regular_visit(regular: Regular, day: date, today: date, zone: ZoneInfo) -> Visit:
+    weeks_ago = -(-(today - day).days // 7)  # 1 for the last seven days
+    outcome = regular.history[HISTORY_WEEKS - weeks_ago] if day < today else None
+    return Visit(regular.client, regular.practitioner, _service(regular.client, regular.practitioner).key,
+                 scheduling.local_moment(day, regular.start, zone), outcome, regular.note, regular=True)
+
+
+# Playing it out ------------------------------------------------------------------------
+
+@dataclass
+class _Replay:
+    """Books each visit, then does what happened at it through the services, each step at
+    its own moment: the front desk books, checks in, takes payment; the practitioner waives
+    fees. Steps after `now` have not happened yet."""
+
+    session: object
+    now: datetime
+    staff: dict[str, User]
+    clients: dict[str, Client]
+    services: dict[str, Service]
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.staff["desk"])
+
+    def play(self, number: int, visit: Visit) -> None:
+        appointment = self.book(number, visit)
+        if visit.start >= self.now:
+            return
+        for moment, step in sorted(self.steps(appointment, visit, visit.outcome or _usual(number)),
+                                   key=lambda pair: pair[0]):
+            if moment > self.now:
+                return
+            step(moment)
+
+    def book(self, number: int, visit: Visit) -> Appointment:
+        ahead = timedelta(days=7) if visit.regular else timedelta(days=1 + number % 9, hours=number % 5)
+        booked_at = min(visit.start - ahead, self.now - timedelta(hours=1 + number % 20))
+        request = scheduling.BookingRequest(
+            self.clients[visit.client].id, self.staff[visit.practitioner].practitioner.id,
+            self.services[visit.service].id, visit.start, visit.note)
+        return scheduling.book(self.session, self.actor, request, now=booked_at)
+
+    def steps(self, appointment: Appointment, visit: Visit, outcome) -> list:
+        if isinstance(outcome, Came):
+            return self.came(appointment, outcome)
+        if isinstance(outcome, NoShow):
+            return self.no_show(appointment, outcome, Actor(self.staff[visit.practitioner]))
+        return self.cancelled(appointment, outcome)
+
+    def came(self, appointment: Appointment, came: Came) -> list:
+        s, actor = self.session, self.actor
+        amount = appointment.price_cents if came.paid_cents is None else came.paid_cents
+        return [
+            (appointment.start_at + timedelta(minutes=came.late),
+             lambda at: scheduling.check_in(s, actor, appointment, at, now=at)),
+            (appointment.end_at + timedelta(days=came.paid_days_later, minutes=2),
+             lambda at: scheduling.record_payment(s, actor, appointment, amount_cents=amount,
+                                                  method=came.method, now=at)),
+            (appointment.end_at + timedelta(minutes=5),
+             lambda at: scheduling.complete(s, actor, appointment, now=at)),
+        ]
+
+    def no_show(self, appointment: Appointment, no_show: NoShow, practitioner: Actor) -> list:
+        s = self.session
+        steps = [(appointment.start_at + timedelta(minutes=20),
+                  lambda at: scheduling.mark_no_show(s, self.actor, appointment, now=at))]
+        if no_show.waiver:
+            steps.append((appointment.start_at + timedelta(days=1),
+                          lambda at: scheduling.waive_fee(s, practitioner, appointment,
+                                                          no_show.waiver, now=at)))
+        return steps
+
+    def cancelled(self, appointment: Appointment, cancelled: Cancelled) -> list:
+        s, actor = self.session, self.actor
+        moment = appointment.start_at - timedelta(hours=cancelled.hours_before)
+        steps = [(moment, lambda at: scheduling.cancel(s, actor, appointment, cancelled.reason, now=at))]
+        if cancelled.fee_paid_days_later is not None:
+            steps.append((moment + timedelta(days=cancelled.fee_paid_days_later),
+                          lambda at: scheduling.record_payment(
+                              s, actor, appointment, amount_cents=appointment.fee_cents,
+                              method="card", now=at)))
+        return steps
+
+
+def _usual(number: int) -> Came:
+    """Most clients arrive a few minutes early and pay in full; now and then one is a few
+    minutes late, inside the grace period."""
+    late = 3 + number % 7 if number % 9 == 4 else -(number % 4)
+    return Came(late=late, method=USUAL_METHODS[number % len(USUAL_METHODS)])

@@ -32,3 +32,14 @@ MAX_PAGE = 100_000  # beyond this the OFFSET would overflow the database's integ
 
 def page_number() -> int:
     return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+
+
+def local_target(target: str | None) -> str | None:
+    """`target` when it is a path on this site, else None: the guard for ?next= and
+    "back to" fields. Control characters and backslashes are refused outright, because
+    browsers and werkzeug drop or rewrite them, which can turn "/\t/evil" into "//evil"."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(ord(char) < 32 or char in "\\\x7f" for char in target):
+        return None
+    return target

@@ -1,4 +1,4 @@
-from flask_wtf import FlaskForm
+from practice.forms import Form
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
@@ -9,7 +9,7 @@ from practice.settings.forms import PracticeDetailsForm
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("E-mail", validators=[InputRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=200)])
 
@@ -35,11 +35,11 @@ class SetupForm(PracticeDetailsForm, PasswordFields):
     )
 
 
-class SetPasswordForm(FlaskForm, PasswordFields):
+class SetPasswordForm(Form, PasswordFields):
     pass
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(Form):
     name = StringField("Name", validators=[InputRequired(), Length(max=120)])
     email = EmailField(
         "E-mail", validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)]
@@ -55,7 +55,7 @@ class NewUserForm(FlaskForm):
     )
 
 
-class EditUserForm(FlaskForm):
+class EditUserForm(Form):
     name = StringField("Name", validators=[InputRequired(), Length(max=120)])
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired()])
     credentials = StringField(
@@ -63,5 +63,5 @@ class EditUserForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare form: a button that posts with a CSRF token."""

@@ -15,7 +15,7 @@ from practice.auth.permissions import permission_required
 from practice.db import db
 from practice.errors import DomainError, LoginThrottled
 from practice.extensions import login_manager
-from practice.web import acting, now, show_error
+from practice.web import acting, local_target, now, show_error
 
 bp = Blueprint("auth", __name__)
 
@@ -86,10 +86,7 @@ def login():
 
 def _safe_next() -> str | None:
     """Only follow ?next= to a path on this site."""
-    target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return local_target(request.args.get("next"))
 
 
 @bp.post("/logout")

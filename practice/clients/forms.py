@@ -1,4 +1,4 @@
-from flask_wtf import FlaskForm
+from practice.forms import Form
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -7,7 +7,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from practice.clients.services import ClientDetails
 
 
-class ClientForm(FlaskForm):
+class ClientForm(Form):
     display_name = StringField(
         "Name", validators=[InputRequired(), Length(max=120)],
         description="What the practice calls the client. A first name or working alias is enough.",
@@ -43,11 +43,11 @@ class ClientForm(FlaskForm):
         )
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(Form):
     file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(Form):
     """Carries the uploaded text from the preview to the import, checked again on the way."""
 
     content = TextAreaField(validators=[InputRequired()])

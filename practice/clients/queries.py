@@ -12,7 +12,7 @@ def search_clients(text: str, *, page: int, per_page: int, include_archived: boo
     query = select(Client).options(joinedload(Client.primary_practitioner))
     if not include_archived:
         query = query.where(Client.archived_at.is_(None))
-    text = text.strip()
+    text = text.replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
     if text:
         pattern = f"%{_escape_like(text.lower())}%"
         conditions = [

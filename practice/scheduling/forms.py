@@ -1,4 +1,4 @@
-from flask_wtf import FlaskForm
+from practice.forms import Form
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
@@ -7,7 +7,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from practice.scheduling.services import PAYMENT_METHODS, WEEKDAYS
 
 
-class BookingForm(FlaskForm):
+class BookingForm(Form):
     client_id = SelectField("Client", coerce=int, validators=[InputRequired()])
     practitioner_id = SelectField("Practitioner", coerce=int, validators=[InputRequired()])
     service_id = SelectField("Service", coerce=int, validators=[InputRequired()])
@@ -17,30 +17,30 @@ class BookingForm(FlaskForm):
     notes = TextAreaField("Note for the practitioner", validators=[Optional(), Length(max=1000)])
 
 
-class RescheduleForm(FlaskForm):
+class RescheduleForm(Form):
     day = DateField("New date", validators=[InputRequired()])
     start = TimeField("New start", validators=[InputRequired()])
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(Form):
     arrived = TimeField("Arrived at", validators=[Optional()],
                         description="Leave empty for now.")
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = StringField("Reason", validators=[InputRequired(), Length(max=500)])
 
 
-class WaiveForm(FlaskForm):
+class WaiveForm(Form):
     reason = StringField("Reason for waiving", validators=[InputRequired(), Length(max=500)])
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(Form):
     amount = StringField("Amount", validators=[InputRequired(), Length(max=20)])
     method = SelectField("Method", choices=[SelectChoice(k, v) for k, v in PAYMENT_METHODS.items()])
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     late_grace_minutes = IntegerField("Grace for late arrival (minutes)", validators=[InputRequired(), NumberRange(0, 120)])
     session_ends_on_time = BooleanField("A late arrival's session still ends on time")
     cancellation_window_hours = IntegerField("Cancellation window (hours)", validators=[InputRequired(), NumberRange(0, 336)])
@@ -49,14 +49,14 @@ class PolicyForm(FlaskForm):
     feed_shows_names = BooleanField("Calendar feeds show clients' names (otherwise initials)")
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(Form):
     name = StringField("Service", validators=[InputRequired(), Length(max=120)])
     duration_minutes = IntegerField("Minutes", validators=[InputRequired(), NumberRange(5, 480)])
     price = StringField("Price", validators=[InputRequired(), Length(max=20)])
     buffer_after_minutes = IntegerField("Buffer after (minutes)", default=0, validators=[Optional(), NumberRange(0, 240)])
 
 
-class HoursForm(FlaskForm):
+class HoursForm(Form):
     """One line per weekday, e.g. '09:00-13:00, 14:00-18:00'; empty for a day off."""
 
     buffer_minutes = IntegerField("Buffer after every session (minutes)", default=0, validators=[Optional(), NumberRange(0, 240)])
@@ -70,13 +70,13 @@ for _number, _name in enumerate(WEEKDAYS):
                                                     description="e.g. 09:00-13:00, 14:00-18:00" if _number == 0 else ""))
 
 
-class CalendarImportForm(FlaskForm):
+class CalendarImportForm(Form):
     file = FileField("Calendar file (.ics)", validators=[FileRequired("Choose an .ics file.")],
                      description="Export it from Google, Apple, Outlook or Thunderbird. Only the busy "
                      "times are kept, never what the events are.")
 
 
-class TimeOffForm(FlaskForm):
+class TimeOffForm(Form):
     start_day = DateField("From", validators=[InputRequired()])
     start_time = TimeField("at", validators=[InputRequired()])
     end_day = DateField("Until", validators=[InputRequired()])

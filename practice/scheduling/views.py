@@ -17,7 +17,7 @@ from practice.scheduling.forms import (
     WaiveForm,
 )
 from practice.scheduling.models import Appointment
-from practice.web import acting, now, show_error
+from practice.web import acting, local_target, now, show_error
 
 bp = Blueprint("scheduling", __name__)
 
@@ -105,10 +105,8 @@ def _appointment(appointment_id: int) -> Appointment:
 
 
 def _back(appointment: Appointment):
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(url_for("scheduling.appointment", appointment_id=appointment.id))
+    target = local_target(request.form.get("next"))
+    return redirect(target or url_for("scheduling.appointment", appointment_id=appointment.id))
 
 
 @bp.get("/appointments/<int:appointment_id>")

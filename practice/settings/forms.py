@@ -1,4 +1,4 @@
-from flask_wtf import FlaskForm
+from practice.forms import Form
 from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
@@ -6,7 +6,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional
 from practice.settings.services import COMMON_CURRENCIES, PracticeDetails, timezone_names
 
 
-class PracticeDetailsForm(FlaskForm):
+class PracticeDetailsForm(Form):
     name = StringField("Practice name", validators=[InputRequired(), Length(max=200)])
     address = TextAreaField("Address", validators=[Optional(), Length(max=1000)])
     phone = StringField("Phone", validators=[Optional(), Length(max=40)])
@@ -42,5 +42,5 @@ class PracticeDetailsForm(FlaskForm):
         )
 
 
-class LogoForm(FlaskForm):
+class LogoForm(Form):
     logo = FileField("Logo (PNG or JPEG)", validators=[FileRequired("Choose an image file.")])

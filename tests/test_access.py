@@ -1,0 +1,445 @@
+"""Who may open which page: every route in the URL map, for every role.
+
+ROUTES below is the one explicit table of expectations. It has a row per (endpoint, method)
+of the URL map; a route without a row fails `test_every_route_is_in_the_table`, so a new
+page cannot ship without someone deciding who may use it. Rows guarded by
+`permission_required` name their permission, and `test_table_agrees_with_the_permission_rules`
+checks their outcomes against `RULES` (and that the view really uses that permission)."""
+
+import functools
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+from werkzeug.security import generate_password_hash
+
+from practice.audit.models import AuditEvent
+from practice.audit.services import SYSTEM
+from practice.auth import services as auth_services
+from practice.auth.models import Role
+from practice.auth.permissions import RULES
+from practice.clients.models import Client
+from practice.db import db
+from practice.scheduling import feeds
+from practice.scheduling import services as scheduling_services
+from practice.settings import services as settings_services
+from tests.conftest import NOW, PASSWORD
+
+BOOKING_DAY = date(2026, 11, 30)  # the Monday after NOW
+LONDON = ZoneInfo("Europe/London")
+
+ROLES = ("anonymous", "admin", "practitioner", "front_desk")
+
+# Outcomes ------------------------------------------------------------------------------
+OK = "ok"                # 2xx, or a redirect that is not to the sign-in page
+LOGIN = "login"          # 302 to /login
+FORBIDDEN = "forbidden"  # 403, the friendly error page
+SIGNED_OUT = "signed_out"  # 302 to /login, and the session no longer signs the user in
+
+# Routes the table does not need: files served as they are.
+UNCHECKED_ENDPOINTS = {"static", "bootstrap.static"}
+
+
+def png_bytes(size=(8, 8), color="teal") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashes(monkeypatch):
+    """Hundreds of sign-ins here: a cheap hash keeps them quick (the checks are the same)."""
+    monkeypatch.setattr(
+        auth_services, "generate_password_hash",
+        functools.partial(generate_password_hash, method="pbkdf2:sha256:1000"),
+    )
+
+
+def booked_appointment(practitioner, client):
+    """A 60-minute service, the practitioner's working hours (09:00-18:00 daily) and one
+    booking for `client` at 10:00 on BOOKING_DAY (London time)."""
+    hours = [(day, time(9), time(18)) for day in range(7)]
+    scheduling_services.set_working_hours(db.session, SYSTEM, practitioner.id, hours, now=NOW)
+    service = scheduling_services.create_service(
+        db.session, SYSTEM, name="Remedial massage", duration_minutes=60, price_cents=6000, now=NOW
+    )
+    start = datetime.combine(BOOKING_DAY, time(10), LONDON).astimezone(timezone.utc)
+    request = scheduling_services.BookingRequest(client.id, practitioner.id, service.id, start)
+    return scheduling_services.book(db.session, SYSTEM, request, now=NOW)
+
+
+def time_off(practitioner):
+    """A blocked morning (09:00-12:00 London time) two days after BOOKING_DAY."""
+    day = BOOKING_DAY + timedelta(days=2)
+    start, end = (datetime.combine(day, time(hour), LONDON).astimezone(timezone.utc) for hour in (9, 12))
+    return scheduling_services.add_time_block(db.session, SYSTEM, practitioner.id, start, end,
+                                              "Training course", now=NOW)
+
+
+@dataclass
+class World:
+    """Real objects the URLs and forms refer to."""
+
+    admin_email: str
+    practitioner_id: int   # a user id (the practitioner account)
+    front_desk_id: int
+    client_id: int
+    invite_token: str      # a valid invitation for an account still without a password
+    practitioner_record_id: int  # the practitioner's Practitioner row (its calendar, its feed)
+    service_id: int
+    appointment_id: int
+    appointment_uuid: str
+    feed_token: str
+    time_block_id: int  # time off in the practitioner's calendar
+
+
+@pytest.fixture
+def world(app, users, make_client, make_user):
+    sam = make_client("Sam Example", phone="07911 123456")
+    invited = make_user("front_desk", name="Ivy Invited", password=None)
+    settings_services.set_logo(db.session, SYSTEM, png_bytes(), max_bytes=1024 * 1024, now=NOW)
+    practitioner = users["practitioner"].practitioner
+    appointment = booked_appointment(practitioner, sam)
+    return World(
+        admin_email=users["admin"].email,
+        practitioner_id=users["practitioner"].id,
+        front_desk_id=users["front_desk"].id,
+        client_id=sam.id,
+        invite_token=auth_services.invitation_token(invited, app.secret_key),
+        practitioner_record_id=practitioner.id,
+        service_id=appointment.service_id,
+        appointment_id=appointment.id,
+        appointment_uuid=appointment.uuid,
+        feed_token=feeds.enable_feed(db.session, SYSTEM, practitioner.id, now=NOW),
+        time_block_id=time_off(practitioner).id,
+    )
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    method: str
+    url: Callable[[World], str]
+    expect: tuple[str, str, str, str]  # outcome for anonymous, admin, practitioner, front_desk
+    permission: str | None = None      # the permission_required action, if any
+    data: Callable[[World], dict] | None = None  # valid form data, so "ok" means it worked
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.endpoint}"
+
+
+SETUP_FORM = {
+    "name": "Another Practice", "timezone": "Europe/London", "currency": "GBP",
+    "phone_region": "GB", "admin_name": "Intruder", "admin_email": "intruder@example.org",
+    "password": PASSWORD, "confirm": PASSWORD,
+}
+DETAILS_FORM = {
+    "name": "Harbour Street Massage", "timezone": "Europe/Dublin", "currency": "EUR",
+    "phone_region": "IE",
+}
+NEW_PASSWORD = {"password": "a fresh passphrase", "confirm": "a fresh passphrase"}
+BUSY_ICS = (  # one busy hour in a practitioner's personal calendar
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tests//EN\r\nBEGIN:VEVENT\r\n"
+    b"UID:dentist-1@example.org\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20261201T150000Z\r\n"
+    b"DTEND:20261201T160000Z\r\nSUMMARY:Dentist\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+# fmt: off
+ROUTES = [
+    #     endpoint                      method  URL                                               anonymous  admin      practitioner front_desk
+    # Open pages
+    Route("main.index",                 "GET",  lambda w: "/",                                    (LOGIN,    OK,        OK,        OK)),
+    Route("main.healthz",               "GET",  lambda w: "/healthz",                             (OK,       OK,        OK,        OK)),
+    # Set-up happens once; afterwards /setup only sends everyone to the sign-in page.
+    Route("auth.setup",                 "GET",  lambda w: "/setup",                               (LOGIN,    LOGIN,     LOGIN,     LOGIN)),
+    Route("auth.setup",                 "POST", lambda w: "/setup",                               (LOGIN,    LOGIN,     LOGIN,     LOGIN),
+          data=lambda w: SETUP_FORM),
+    # Signed-in users are sent on from the sign-in page.
+    Route("auth.login",                 "GET",  lambda w: "/login",                               (OK,       OK,        OK,        OK)),
+    Route("auth.login",                 "POST", lambda w: "/login",                               (OK,       OK,        OK,        OK),
+          data=lambda w: {"email": w.admin_email, "password": PASSWORD}),
+    Route("auth.logout",                "POST", lambda w: "/logout",                              (LOGIN,    SIGNED_OUT, SIGNED_OUT, SIGNED_OUT)),
+    # An invitation link works for whoever holds it (it signs them in as the invited user).
+    Route("auth.accept_invitation",     "GET",  lambda w: f"/invite/{w.invite_token}",            (OK,       OK,        OK,        OK)),
+    Route("auth.accept_invitation",     "POST", lambda w: f"/invite/{w.invite_token}",            (OK,       OK,        OK,        OK),
+          data=lambda w: NEW_PASSWORD),
+    # Users
+    Route("auth.users",                 "GET",  lambda w: "/users",                               (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "users.manage"),
+    Route("auth.users",                 "POST", lambda w: "/users",                               (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "users.manage",
+          data=lambda w: {"name": "Noor New", "email": "noor@harbour.example", "role": "front_desk"}),
+    Route("auth.edit_user",             "GET",  lambda w: f"/users/{w.practitioner_id}",          (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "users.manage"),
+    Route("auth.edit_user",             "POST", lambda w: f"/users/{w.practitioner_id}",          (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "users.manage",
+          data=lambda w: {"name": "Priya P", "role": "practitioner", "credentials": "RMT"}),
+    Route("auth.set_user_active",       "POST", lambda w: f"/users/{w.front_desk_id}/active",     (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "users.manage",
+          data=lambda w: {"active": "0"}),
+    Route("auth.password_reset_link",   "POST", lambda w: f"/users/{w.practitioner_id}/reset-link", (LOGIN,  OK,        FORBIDDEN, FORBIDDEN), "users.manage"),
+    # Settings
+    Route("settings.index",             "GET",  lambda w: "/settings/",                           (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "practice.settings"),
+    Route("settings.index",             "POST", lambda w: "/settings/",                           (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "practice.settings",
+          data=lambda w: DETAILS_FORM),
+    Route("settings.upload_logo",       "POST", lambda w: "/settings/logo",                       (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "practice.settings",
+          data=lambda w: {"logo-logo": (io.BytesIO(png_bytes(color="navy")), "logo.png")}),
+    Route("settings.remove_logo",       "POST", lambda w: "/settings/logo/remove",                (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "practice.settings"),
+    Route("settings.logo",              "GET",  lambda w: "/settings/logo",                       (LOGIN,    OK,        OK,        OK),        "practice.view"),
+    # Clients
+    Route("clients.index",              "GET",  lambda w: "/clients/",                            (LOGIN,    OK,        OK,        OK),        "clients.view"),
+    Route("clients.show",               "GET",  lambda w: f"/clients/{w.client_id}",              (LOGIN,    OK,        OK,        OK),        "clients.view"),
+    Route("clients.new",                "GET",  lambda w: "/clients/new",                         (LOGIN,    OK,        OK,        OK),        "clients.edit"),
+    Route("clients.new",                "POST", lambda w: "/clients/new",                         (LOGIN,    OK,        OK,        OK),        "clients.edit",
+          data=lambda w: {"display_name": "Noor"}),
+    Route("clients.edit",               "GET",  lambda w: f"/clients/{w.client_id}/edit",         (LOGIN,    OK,        OK,        OK),        "clients.edit"),
+    Route("clients.edit",               "POST", lambda w: f"/clients/{w.client_id}/edit",         (LOGIN,    OK,        OK,        OK),        "clients.edit",
+          data=lambda w: {"display_name": "Sam E", "phone": "07911 123456"}),
+    Route("clients.archive",            "POST", lambda w: f"/clients/{w.client_id}/archive",      (LOGIN,    OK,        OK,        FORBIDDEN), "clients.archive"),
+    Route("clients.export",             "GET",  lambda w: "/clients/export.csv",                  (LOGIN,    OK,        OK,        FORBIDDEN), "clients.export"),
+    Route("clients.import_upload",      "GET",  lambda w: "/clients/import",                      (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "clients.import"),
+    Route("clients.import_upload",      "POST", lambda w: "/clients/import",                      (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "clients.import",
+          data=lambda w: {"file": (io.BytesIO(b"display_name,phone\nNoor,07400 123456\n"), "clients.csv")}),
+    Route("clients.import_confirm",     "POST", lambda w: "/clients/import/confirm",              (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "clients.import",
+          data=lambda w: {"content": "display_name,phone\nNoor,07400 123456\n"}),
+    # Scheduling: everyone books and runs the desk; waiving a fee is for admins and practitioners.
+    Route("scheduling.today",           "GET",  lambda w: "/today",                               (LOGIN,    OK,        OK,        OK),        "appointments.view"),
+    Route("scheduling.calendar",        "GET",  lambda w: "/calendar?view=week&date=2026-11-30",  (LOGIN,    OK,        OK,        OK),        "appointments.view"),
+    Route("scheduling.book",            "GET",  lambda w: "/appointments/new",                    (LOGIN,    OK,        OK,        OK),        "appointments.book"),
+    Route("scheduling.book",            "POST", lambda w: "/appointments/new",                    (LOGIN,    OK,        OK,        OK),        "appointments.book",
+          data=lambda w: {"client_id": w.client_id, "practitioner_id": w.practitioner_record_id,
+                          "service_id": w.service_id, "day": "2026-11-30", "start": "14:00"}),
+    Route("scheduling.appointment",     "GET",  lambda w: f"/appointments/{w.appointment_id}",    (LOGIN,    OK,        OK,        OK),        "appointments.view"),
+    Route("scheduling.check_in",        "POST", lambda w: f"/appointments/{w.appointment_id}/check-in", (LOGIN, OK,       OK,        OK),        "appointments.front_desk"),
+    Route("scheduling.no_show",         "POST", lambda w: f"/appointments/{w.appointment_id}/no-show",  (LOGIN, OK,       OK,        OK),        "appointments.front_desk"),
+    Route("scheduling.complete",        "POST", lambda w: f"/appointments/{w.appointment_id}/complete", (LOGIN, OK,       OK,        OK),        "appointments.front_desk"),
+    Route("scheduling.cancel",          "POST", lambda w: f"/appointments/{w.appointment_id}/cancel",   (LOGIN, OK,       OK,        OK),        "appointments.front_desk",
+          data=lambda w: {"reason": "Client phoned: unwell"}),
+    Route("scheduling.waive",           "POST", lambda w: f"/appointments/{w.appointment_id}/waive",    (LOGIN, OK,       OK,        FORBIDDEN), "fees.waive",
+          data=lambda w: {"reason": "First time"}),
+    Route("scheduling.payment",         "POST", lambda w: f"/appointments/{w.appointment_id}/payment",  (LOGIN, OK,       OK,        OK),        "appointments.front_desk",
+          data=lambda w: {"amount": "60.00", "method": "card"}),
+    Route("scheduling.reschedule",      "POST", lambda w: f"/appointments/{w.appointment_id}/reschedule", (LOGIN, OK,     OK,        OK),        "appointments.book",
+          data=lambda w: {"day": "2026-11-30", "start": "15:00"}),
+    # Scheduling settings
+    Route("scheduling_settings.index",  "GET",  lambda w: "/settings/scheduling/",                (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings"),
+    Route("scheduling_settings.index",  "POST", lambda w: "/settings/scheduling/",                (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings",
+          data=lambda w: {"service-name": "Hot stones", "service-duration_minutes": "90",
+                          "service-price": "80.00", "service-buffer_after_minutes": "15"}),
+    Route("scheduling_settings.hours",  "GET",  lambda w: f"/settings/scheduling/practitioners/{w.practitioner_record_id}",
+                                                                                                  (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings"),
+    Route("scheduling_settings.hours",  "POST", lambda w: f"/settings/scheduling/practitioners/{w.practitioner_record_id}",
+                                                                                                  (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings",
+          data=lambda w: {"day0": "09:00-13:00, 14:00-18:00", "buffer_minutes": "10", "min_notice_hours": "2"}),
+    Route("scheduling_settings.import_calendar", "POST", lambda w: f"/settings/scheduling/practitioners/{w.practitioner_record_id}/calendar",
+                                                                                                  (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings",
+          data=lambda w: {"ics-file": (io.BytesIO(BUSY_ICS), "personal.ics")}),
+    Route("scheduling_settings.add_time_off", "POST", lambda w: f"/settings/scheduling/practitioners/{w.practitioner_record_id}/time-off",
+                                                                                                  (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings",
+          data=lambda w: {"off-start_day": "2026-12-03", "off-start_time": "09:00",
+                          "off-end_day": "2026-12-03", "off-end_time": "12:00", "off-reason": "Dentist"}),
+    Route("scheduling_settings.remove_time_off", "POST", lambda w: f"/settings/scheduling/time-off/{w.time_block_id}/remove",
+                                                                                                  (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings"),
+    # Calendar files. The feed needs no sign-in: the token in its URL is the secret.
+    Route("feeds.feed",                 "GET",  lambda w: f"/feeds/{w.feed_token}.ics",            (OK,       OK,        OK,        OK)),
+    Route("feeds.appointment_file",     "GET",  lambda w: f"/appointments/{w.appointment_uuid}.ics", (LOGIN,  OK,        OK,        OK),        "appointments.view"),
+    # A practitioner manages only their own feed (test_a_practitioner_manages_only_their_own_feed).
+    Route("feeds.enable",               "POST", lambda w: f"/feeds/enable/{w.practitioner_record_id}", (LOGIN, OK,       OK,        FORBIDDEN), "feeds.manage"),
+    Route("feeds.revoke",               "POST", lambda w: f"/feeds/revoke/{w.practitioner_record_id}", (LOGIN, OK,       OK,        FORBIDDEN), "feeds.manage"),
+    # Audit trail
+    Route("audit.index",                "GET",  lambda w: "/audit/",                              (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "audit.view"),
+]
+# fmt: on
+
+TABLE = {(route.endpoint, route.method): route for route in ROUTES}
+assert len(TABLE) == len(ROUTES), "a route appears twice in the table"
+
+
+def url_map_routes(app) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in UNCHECKED_ENDPOINTS
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def outcome(response) -> str:
+    """Name what a response did, in the table's terms."""
+    status = response.status_code
+    if status == 403:
+        return FORBIDDEN
+    if status in (301, 302, 303, 307, 308):
+        return LOGIN if urlsplit(response.headers["Location"]).path == "/login" else OK
+    if 200 <= status < 300:
+        if response.mimetype == "text/html" and (
+            "invalid-feedback" in (page := response.get_data(as_text=True))
+            or 'class="alert alert-danger"' in page
+        ):
+            return f"{status} with a form error"  # the table's form data should be valid
+        return OK
+    return f"status {status}"
+
+
+def audit_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+
+
+# The table itself ---------------------------------------------------------------------
+
+def test_every_route_is_in_the_table(app):
+    missing = url_map_routes(app) - set(TABLE)
+    assert not missing, (
+        f"routes without a row in tests/test_access.py ROUTES: {sorted(missing)}; "
+        "add a row saying which roles may use each"
+    )
+
+
+def test_the_table_has_no_stale_rows(app):
+    assert set(TABLE) - url_map_routes(app) == set()
+
+
+def test_table_rows_name_the_endpoint_their_url_reaches(app, world):
+    adapter = app.url_map.bind("localhost")
+    for route in ROUTES:
+        endpoint, _ = adapter.match(urlsplit(route.url(world)).path, method=route.method)
+        assert endpoint == route.endpoint, route.id
+
+
+def _guarding_permission(view) -> str | None:
+    """The action a `permission_required` wrapper closes over (None for other views)."""
+    for cell in view.__closure__ or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if isinstance(value, str) and value in RULES:
+            return value
+    return None
+
+
+def test_table_agrees_with_the_permission_rules(app):
+    problems = []
+    for route in ROUTES:
+        guard = _guarding_permission(app.view_functions[route.endpoint])
+        if guard != route.permission:
+            problems.append(f"{route.id}: the view requires {guard!r}, the table says {route.permission!r}")
+        if route.permission is None:
+            continue
+        derived = (LOGIN,) + tuple(
+            OK if Role(role) in RULES[route.permission] else FORBIDDEN for role in ROLES[1:]
+        )
+        if route.expect != derived:
+            problems.append(f"{route.id}: the table says {route.expect}, RULES[{route.permission!r}] gives {derived}")
+    assert not problems
+
+
+# Walking the table ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
+def test_route_by_role(app, client, users, login, world, route, role):
+    expected = route.expect[ROLES.index(role)]
+    if role != "anonymous":
+        login(users[role])
+    before = audit_count()
+    data = route.data(world) if route.data else {}
+    response = client.open(route.url(world), method=route.method, data=data)
+
+    got = outcome(response)
+    if expected == SIGNED_OUT:
+        assert got == LOGIN, f"{route.id} as {role}: {response.status_code}"
+        assert outcome(client.get("/clients/")) == LOGIN, "still signed in after signing out"
+        return
+    assert got == expected, f"{route.id} as {role}: expected {expected}, got {got}"
+    if expected == FORBIDDEN:
+        page = response.get_data(as_text=True)
+        assert "do not have access" in page and page.lstrip().startswith("<!doctype html>")
+    if expected in (LOGIN, FORBIDDEN):
+        db.session.expire_all()
+        assert audit_count() == before, f"{route.id} as {role} changed something"
+
+
+# Special cases ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_bad_invitation_token_shows_a_not_found_page(client, users, login, role):
+    if role != "anonymous":
+        login(users[role])
+    for method in ("GET", "POST"):
+        response = client.open("/invite/not-a-real-token", method=method, data=NEW_PASSWORD)
+        assert response.status_code == 404
+        assert "not valid any more" in response.get_data(as_text=True)
+
+
+def test_a_practitioner_manages_only_their_own_feed(client, users, login, make_user, world):
+    other = make_user("practitioner", name="Pat Other").practitioner
+    login(users["practitioner"])
+    before = audit_count()
+    for action in ("enable", "revoke"):
+        assert client.post(f"/feeds/{action}/{other.id}").status_code == 403
+    db.session.expire_all()
+    assert audit_count() == before
+    assert client.post(f"/feeds/enable/{world.practitioner_record_id}").status_code == 302
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_an_unknown_feed_token_is_not_found(client, users, login, world, role):
+    if role != "anonymous":
+        login(users[role])
+    assert client.get("/feeds/" + "x" * 43 + ".ics").status_code == 404
+    assert client.get(f"/feeds/{world.feed_token}x.ics").status_code == 404
+
+
+def test_forbidden_is_the_friendly_html_page(client, users, login):
+    login(users["front_desk"])
+    response = client.get("/users")
+    assert response.status_code == 403
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "You do not have access to this page" in page
+    assert "An admin can change roles" in page
+    assert 'href="/"' in page  # a way back, inside the normal layout
+    assert "Fran Desk" in page  # still shown as signed in
+
+
+def test_the_sign_in_wall_remembers_where_the_visitor_was_going(client, practice):
+    response = client.get("/clients/?q=sam")
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/login" and "next=" in location.query
+
+
+def test_a_deactivated_users_session_stops_working_at_once(app, client, users, login, world):
+    login(users["front_desk"])
+    assert client.get("/clients/").status_code == 200
+    admin = app.test_client()
+    assert admin.post("/login", data={"email": users["admin"].email, "password": PASSWORD}).status_code == 302
+    assert admin.post(f"/users/{users['front_desk'].id}/active", data={"active": "0"}).status_code == 302
+
+    response = client.get("/clients/")
+    assert outcome(response) == LOGIN
+    assert client.get(f"/clients/{world.client_id}").status_code == 302
+    assert client.post("/clients/new", data={"display_name": "Sneaky"}).status_code == 302
+    assert db.session.scalar(sa.select(Client).where(Client.display_name == "Sneaky")) is None
+
+
+def test_a_role_change_applies_to_an_existing_session_at_once(app, client, users, login, world):
+    login(users["practitioner"])
+    assert client.get("/clients/export.csv").status_code == 200
+    admin = app.test_client()
+    admin.post("/login", data={"email": users["admin"].email, "password": PASSWORD})
+    saved = admin.post(f"/users/{users['practitioner'].id}",
+                       data={"name": "Priya Practitioner", "role": "front_desk"})
+    assert saved.status_code == 302
+    assert client.get("/clients/export.csv").status_code == 403
+
+
+def test_setup_is_open_until_the_practice_exists(client):
+    assert client.get("/setup").status_code == 200
+    assert client.get("/healthz").status_code == 200
+    for path in ("/", "/login", "/clients/", "/users", "/settings/"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/setup"), path
