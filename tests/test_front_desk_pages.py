@@ -33,7 +33,8 @@ def test_today_lists_every_appointment_with_actions(client, morning):
     assert "Monday 23 November 2026" in page
     for name in ("Ana", "Bo", "Cy"):
         assert name in page
-    assert page.count(">Check in</button>") == 3 and page.count(">No-show</button>") == 3
+    assert page.count(">Check in</button>") == 3
+    assert page.count(">No-show</button>") == 1  # only the 09:00 has started by 10:00
 
 
 def test_one_click_check_in_no_show_cancel_and_payment(client, morning):
@@ -73,6 +74,16 @@ def test_booking_refusal_is_shown_next_to_the_start_and_keeps_the_form(client, d
         "client_id": dee.id, "practitioner_id": practitioner.id, "service_id": service.id,
         "day": "2026-11-23", "start": "15:15"})
     assert ok.status_code == 302
+
+
+def test_show_free_times_keeps_the_form_and_posts_nothing_to_the_url(client, desk, morning, make_client):
+    practitioner, service, _ = desk
+    response = client.post("/appointments/new", data={
+        "client_id": make_client("Dee").id, "practitioner_id": practitioner.id,
+        "service_id": service.id, "day": "2026-11-24", "notes": "left shoulder", "show_slots": "1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and ">09:00</span>" in page and "left shoulder" in page
+    assert db.session.query(Appointment).count() == 3  # nothing booked
 
 
 def test_booking_page_offers_free_starts(client, desk, morning):

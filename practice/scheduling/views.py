@@ -42,7 +42,7 @@ def today():
     return render_template(
         "practice/scheduling/today.html", day=day, columns=columns, zone=zone,
         cancel_form=CancelForm(), payment_form=PaymentForm(), check_in_form=CheckInForm(),
-        timedelta=timedelta,
+        timedelta=timedelta, now=now(),
     )
 
 
@@ -78,7 +78,9 @@ def book():
     _booking_choices(form)
     if request.method == "GET" and not form.day.data:
         form.day.data = _day_from_args(zone)
-    if request.method == "POST" and form.validate():
+    # "Show free times" posts the form too (a note typed so far stays out of URLs and logs).
+    showing_slots = "show_slots" in request.form
+    if request.method == "POST" and not showing_slots and form.validate():
         try:
             appointment = services.book(db.session, acting(), services.BookingRequest(
                 client_id=form.client_id.data, practitioner_id=form.practitioner_id.data,
@@ -96,7 +98,7 @@ def book():
     if form.practitioner_id.data and form.service_id.data and form.day.data:
         slots = services.free_slots(db.session, form.practitioner_id.data, form.service_id.data,
                                     form.day.data, now=now())
-    status = 422 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" and not showing_slots else 200
     return render_template("practice/scheduling/book.html", form=form, slots=slots, zone=zone), status
 
 

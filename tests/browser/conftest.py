@@ -6,6 +6,7 @@ The live app keeps the FixedClock that make_app installs: dates on the pages ("C
 and the session cookie are timed by real time (and never expire here), and the login throttle
 only needs one wrong password to stay under its limit."""
 
+import os
 import threading
 from pathlib import Path
 
@@ -28,9 +29,6 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
-    # Date inputs in the staff's dd/mm/yyyy; takes effect only with Debian's chromium-l10n
-    # installed (without it Chromium has only en-US and shows mm/dd/yyyy).
-    "--lang=en-GB",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
 # The language and time zone of the practice's own staff.
@@ -81,8 +79,11 @@ def browser():
     if not CHROMIUM.exists():
         _chromium_missing()
     with sync_playwright() as playwright:
+        # On Linux Chromium takes its language from the environment, not --lang: date inputs
+        # then show the staff's dd/mm/yyyy (with Debian's chromium-l10n installed).
         chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            env={**os.environ, "LANGUAGE": "en_GB", "LANG": "en_GB.UTF-8"},
         )
         yield chromium
         chromium.close()

@@ -1,0 +1,137 @@
+"""The front desk's morning: book a client, check one in late, mark a no-show, take a payment.
+
+The app's clock stands at NOW: Monday 23 November 2026, 10:00 in London."""
+
+import re
+from dataclasses import dataclass
+from datetime import time, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from practice.audit.services import SYSTEM
+from practice.auth import services as auth_services
+from practice.clients import services as client_services
+from practice.db import db
+from practice.scheduling import services
+from tests.browser.helpers import screenshot, sign_in
+from tests.conftest import NOW, PASSWORD
+
+PRACTITIONER = "Rowan Hale"
+SERVICE = "Remedial massage"
+TODAY = NOW.date()
+# Who is booked today, and when: two before NOW, two after.
+BOOKED = {"Ana Byrne": "08:00", "Bo Lund": "09:15", "Cy Marsh": "11:00", "Dee Okoro": "14:00"}
+WALK_IN = "Eli Park"  # booked in the browser
+
+
+@dataclass(frozen=True)
+class Morning:
+    appointments: dict[str, int]  # client name -> appointment id
+
+
+@pytest.fixture
+def morning(live_app, front_desk) -> Morning:
+    """A practitioner working 08:00-13:00 and 14:00-18:00 every day, a 60-minute service at
+    £60.00 with a 15-minute buffer, today's bookings (made yesterday) and one more client."""
+    with live_app.app_context():
+        practitioner = auth_services.create_user(
+            db.session, SYSTEM, email="rowan@harbour.example", name=PRACTITIONER,
+            role="practitioner", password=PASSWORD, now=NOW,
+        ).practitioner
+        hours = [(d, time(8), time(13)) for d in range(7)] + [(d, time(14), time(18)) for d in range(7)]
+        services.set_working_hours(db.session, SYSTEM, practitioner.id, hours, now=NOW)
+        service = services.create_service(db.session, SYSTEM, name=SERVICE, duration_minutes=60,
+                                          price_cents=6000, buffer_after_minutes=15, now=NOW)
+        zone = services.practice_zone(db.session)
+        booked = {name: _book(practitioner.id, service.id, name, hhmm, zone) for name, hhmm in BOOKED.items()}
+        _client(WALK_IN)
+        db.session.remove()
+    return Morning(booked)
+
+
+def _client(name: str):
+    return client_services.create_client(
+        db.session, SYSTEM, client_services.ClientDetails(display_name=name), phone_region="GB", now=NOW
+    )
+
+
+def _book(practitioner_id: int, service_id: int, name: str, hhmm: str, zone) -> int:
+    start = services.local_moment(TODAY, time.fromisoformat(hhmm), zone)
+    request = services.BookingRequest(_client(name).id, practitioner_id, service_id, start)
+    return services.book(db.session, SYSTEM, request, now=NOW - timedelta(days=1)).id
+
+
+def row(page, appointment_id: int):
+    return page.locator(f'tr[data-appointment="{appointment_id}"]')
+
+
+def status_message(page):
+    return page.get_by_role("status")
+
+
+def book_walk_in(page) -> None:
+    """From /today: the Book button, the free starts, then the booking itself."""
+    page.get_by_role("link", name="Book", exact=True).click()
+    expect(page.get_by_role("heading", name="Book an appointment")).to_be_visible()
+    page.get_by_label("Client", exact=True).select_option(label=WALK_IN)
+    page.get_by_label("Practitioner", exact=True).select_option(label=PRACTITIONER)
+    page.get_by_label("Service", exact=True).select_option(label=f"{SERVICE} (60 min)")
+    page.get_by_label("Date", exact=True).fill(TODAY.isoformat())
+    page.get_by_role("button", name="Show free times").click()
+    # Nothing this morning (past, or taken with its buffer); the afternoon after Dee's 14:00.
+    free = page.get_by_role("region", name="Free starts on Monday 23 November")
+    expect(free.locator(".badge")).to_have_text(
+        ["15:15", "15:30", "15:45", "16:00", "16:15", "16:30", "16:45", "17:00"])
+    page.get_by_label("Start", exact=True).fill("15:30")
+    screenshot(page, "book.png")
+    page.get_by_role("button", name="Book", exact=True).click()
+
+
+def check_in_late(page, appointment_id: int, arrived: str) -> None:
+    """From the appointment's own page, with the time the client really arrived."""
+    row(page, appointment_id).get_by_role("link", name=re.compile(r"^\d\d:\d\d–")).click()
+    page.get_by_label("Arrived at").fill(arrived)
+    page.get_by_role("button", name="Check in", exact=True).click()
+
+
+@pytest.mark.browser
+def test_the_front_desks_morning(page, front_desk, morning):
+    ana, bo = morning.appointments["Ana Byrne"], morning.appointments["Bo Lund"]
+    sign_in(page, front_desk)
+    expect(page).to_have_url(re.compile(r"/today$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Monday 23 November 2026")
+    expect(page.locator("tr[data-appointment]")).to_have_count(len(BOOKED))
+
+    book_walk_in(page)
+    expect(page).to_have_url(re.compile(r"/calendar\?date=2026-11-23$"))
+    expect(status_message(page)).to_have_text(f"Booked {WALK_IN} at 15:30.")
+    expect(page.get_by_role("listitem").filter(has_text=WALK_IN)).to_contain_text("15:30–16:30")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Today").click()
+    expect(row(page, bo)).to_contain_text("Booked")
+    check_in_late(page, bo, "09:40")
+    expect(status_message(page)).to_have_text("Bo Lund checked in.")
+    expect(page.locator("dt", has_text="Arrived").locator("xpath=following-sibling::dd[1]")).to_have_text(
+        "09:40 (25 min late; the session still ends at 10:15)")
+    screenshot(page, "appointment.png")
+
+    page.goto("/today")
+    expect(row(page, bo)).to_contain_text("Arrived")
+    expect(row(page, bo)).to_contain_text("25 min late")
+    expect(row(page, bo)).to_contain_text("£60.00")
+
+    row(page, ana).get_by_role("button", name="No-show").click()
+    expect(status_message(page)).to_have_text("Ana Byrne is marked as not having come.")
+    expect(row(page, ana)).to_contain_text("Did not come")
+    expect(row(page, ana)).to_contain_text("£60.00")  # the no-show fee, 100% by default
+    expect(row(page, ana).get_by_role("button", name="Check in")).to_have_count(0)
+
+    expect(row(page, bo).get_by_label("Amount")).to_have_value("60.00")
+    row(page, bo).get_by_label("Method").select_option(label="Card")
+    row(page, bo).get_by_role("button", name="Take payment").click()
+    expect(status_message(page)).to_have_text("Payment recorded.")
+    expect(row(page, bo).locator("td").nth(4)).to_have_text("paid")
+    expect(row(page, bo).get_by_role("button", name="Take payment")).to_have_count(0)
+    expect(page.locator("tr[data-appointment]")).to_have_count(len(BOOKED) + 1)
+    screenshot(page, "today.png")
