@@ -120,3 +120,29 @@ def test_pages_issue_a_fixed_number_of_queries(client, desk, make_client, users,
     with count_queries() as many:
         client.get(url)
     assert len(few) == len(many)
+
+
+def test_a_payment_can_be_dated_and_a_future_date_is_refused(client, morning):
+    from practice.scheduling.models import Payment
+
+    ana = morning[0]
+    client.post(f"/appointments/{ana.id}/check-in", data={"arrived": "09:00"})
+    client.post(f"/appointments/{ana.id}/payment", data={"amount": "20", "method": "transfer",
+                                                        "paid_on": "2026-11-20"})
+    refused = client.post(f"/appointments/{ana.id}/payment", data={"amount": "20", "method": "card",
+                                                                  "paid_on": "2026-12-20"}, follow_redirects=True)
+    assert "cannot be in the future" in refused.get_data(as_text=True)
+    payment = db.session.query(Payment).one()
+    assert payment.paid_at == at(TODAY - timedelta(days=3), "12:00")
+
+
+@pytest.mark.parametrize("day", ["2027-03-28", "2027-10-31"])
+def test_nine_oclock_on_a_clock_change_day_is_nine_oclock_on_the_page(client, desk, users, login, day):
+    from datetime import date
+
+    login(users["front_desk"])
+    practitioner, service, patient = desk
+    services.book(db.session, SYSTEM, services.BookingRequest(
+        patient.id, practitioner.id, service.id, at(date.fromisoformat(day), "09:00")), now=NOW)
+    page = client.get(f"/calendar?date={day}").get_data(as_text=True)
+    assert "09:00–10:00" in page

@@ -38,6 +38,7 @@ class WaiveForm(Form):
 class PaymentForm(Form):
     amount = StringField("Amount", validators=[InputRequired(), Length(max=20)])
     method = SelectField("Method", choices=[SelectChoice(k, v) for k, v in PAYMENT_METHODS.items()])
+    paid_on = DateField("Paid on", validators=[Optional()], description="Leave empty for today.")
 
 
 class PolicyForm(Form):

@@ -571,6 +571,13 @@ def record_payment(
     return payment
 
 
+def paid_at(paid_on: date | None, zone: ZoneInfo, now: datetime) -> datetime:
+    """The moment of a payment entered by its day: now for today, else noon that day."""
+    if paid_on is None or paid_on == now.astimezone(zone).date():
+        return now
+    return local_moment(paid_on, time(12), zone)
+
+
 def client_balance(session, client_id: int) -> int:
     """What the client owes across all appointments (negative: paid in advance)."""
     appointments = session.scalars(select(Appointment).where(Appointment.client_id == client_id))

@@ -193,9 +193,12 @@ def payment(appointment_id: int):
     form = PaymentForm()
 
     def take_payment():
+        if not form.validate():
+            raise DomainError("Write the date as YYYY-MM-DD, or leave it empty for today.")
         amount = services.parse_money(form.amount.data or "")
         services.record_payment(db.session, acting(), appointment, amount_cents=amount,
-                                method=form.method.data or "", now=now())
+                                method=form.method.data or "",
+                                paid_at=services.paid_at(form.paid_on.data, _zone(), now()), now=now())
 
     return _act(appointment, take_payment, success="Payment recorded.")
 
