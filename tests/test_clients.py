@@ -128,3 +128,13 @@ def test_import_is_all_or_nothing(practice):
         csv_io.import_clients(db.session, SYSTEM, text, phone_region="GB", now=NOW)
     assert [row.line for row in refused.value.preview.rows if row.errors] == [3]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+
+
+def test_page_titles_are_plain_text(client, users, login, make_client):
+    login(users["admin"])
+    sam = make_client("Sam")
+    practitioner = users["practitioner"].practitioner
+    for url, title in [(f"/clients/{sam.id}", "Sam"),
+                       (f"/settings/scheduling/practitioners/{practitioner.id}", "Priya Practitioner's hours")]:
+        page = client.get(url).get_data(as_text=True)
+        assert f"<title>{title} · Harbour Street Massage</title>" in page, url
