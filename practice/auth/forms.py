@@ -1,9 +1,9 @@
-from practice.forms import Form
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
 from practice.auth.models import Role
+from practice.forms import Form
 from practice.settings.forms import PracticeDetailsForm
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]

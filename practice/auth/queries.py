@@ -13,9 +13,9 @@ def users_for_admin() -> list[User]:
     )
 
 
-def active_practitioners() -> list[Practitioner]:
-    return list(
-        db.session.scalars(
-            select(Practitioner).where(Practitioner.active).order_by(Practitioner.display_name)
-        )
-    )
+def active_practitioners(practitioner_id: int | None = None) -> list[Practitioner]:
+    """Practitioners who see clients, by name; only the one asked for when given an id."""
+    query = select(Practitioner).where(Practitioner.active).order_by(Practitioner.display_name)
+    if practitioner_id:
+        query = query.where(Practitioner.id == practitioner_id)
+    return list(db.session.scalars(query))

@@ -1,10 +1,10 @@
-from practice.forms import Form
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from practice.clients.services import ClientDetails
+from practice.forms import Form
 
 
 class ClientForm(Form):

@@ -17,8 +17,8 @@ from practice.clients import csv_io, queries, services
 from practice.clients.forms import ClientForm, ImportConfirmForm, ImportUploadForm
 from practice.clients.models import Client
 from practice.db import db
-from practice.scheduling.queries import client_history
 from practice.errors import DomainError
+from practice.scheduling.queries import client_history
 from practice.settings.services import get_practice
 from practice.web import acting, now, page_number, show_error
 

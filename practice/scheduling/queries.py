@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner
+from practice.auth.queries import active_practitioners
 from practice.db import db
 from practice.scheduling.models import RELEASED, Appointment, Payment, Service, TimeBlock
 from practice.scheduling.services import amount_due, local_day_bounds
@@ -60,13 +61,6 @@ def _blocks_between(start: datetime, end: datetime, practitioner_id: int | None)
     query = select(TimeBlock).where(TimeBlock.start_at < end, TimeBlock.end_at > start).order_by(TimeBlock.start_at)
     if practitioner_id:
         query = query.where(TimeBlock.practitioner_id == practitioner_id)
-    return list(db.session.scalars(query))
-
-
-def active_practitioners(practitioner_id: int | None = None) -> list[Practitioner]:
-    query = select(Practitioner).where(Practitioner.active).order_by(Practitioner.display_name)
-    if practitioner_id:
-        query = query.where(Practitioner.id == practitioner_id)
     return list(db.session.scalars(query))
 
 

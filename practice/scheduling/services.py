@@ -4,10 +4,10 @@ cancellations, no-shows, fees and payments.
 Times are aware UTC datetimes; "a day" and "09:00" are in the practice's time zone."""
 
 import math
-from itertools import pairwise
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update

@@ -3,15 +3,22 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from practice.auth.forms import ConfirmForm
 from practice.auth.models import Practitioner
 from practice.auth.permissions import permission_required
+from practice.auth.queries import active_practitioners
 from practice.db import db
 from practice.errors import DomainError
-from practice.auth.forms import ConfirmForm
 from practice.scheduling import queries, services
-from practice.scheduling.feeds import feed_token
 from practice.scheduling.calendar_import import MAX_BYTES, import_busy_time
-from practice.scheduling.forms import CalendarImportForm, HoursForm, PolicyForm, ServiceForm, TimeOffForm
+from practice.scheduling.feeds import feed_token
+from practice.scheduling.forms import (
+    CalendarImportForm,
+    HoursForm,
+    PolicyForm,
+    ServiceForm,
+    TimeOffForm,
+)
 from practice.scheduling.models import TimeBlock, WorkingHours
 from practice.web import acting, now, show_error
 
@@ -55,7 +62,7 @@ def index():
     status = 422 if request.method == "POST" else 200
     return render_template(
         "practice/scheduling/settings.html", policy_form=policy_form, service_form=service_form,
-        services=queries.bookable_services(), practitioners=queries.active_practitioners(),
+        services=queries.bookable_services(), practitioners=active_practitioners(),
     ), status
 
 

@@ -3,7 +3,8 @@ from datetime import date, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
-from practice.auth.permissions import permission_required, require
+from practice.auth.permissions import permission_required
+from practice.auth.queries import active_practitioners
 from practice.clients.queries import bookable_clients
 from practice.db import db
 from practice.errors import DomainError
@@ -57,14 +58,14 @@ def calendar():
     days = queries.board(first, 7 if week else 1, zone, practitioner_id)
     return render_template(
         "practice/scheduling/calendar.html", day=day, first=first, week=week, days=days, zone=zone,
-        practitioners=queries.active_practitioners(), practitioner_id=practitioner_id,
+        practitioners=active_practitioners(), practitioner_id=practitioner_id,
         step=timedelta(days=7 if week else 1),
     )
 
 
 def _booking_choices(form: BookingForm) -> None:
     form.client_id.choices = [SelectChoice(c.id, c.display_name) for c in bookable_clients()]
-    form.practitioner_id.choices = [SelectChoice(p.id, p.display_name) for p in queries.active_practitioners()]
+    form.practitioner_id.choices = [SelectChoice(p.id, p.display_name) for p in active_practitioners()]
     form.service_id.choices = [
         SelectChoice(s.id, f"{s.name} ({s.duration_minutes} min)") for s in queries.bookable_services()
     ]

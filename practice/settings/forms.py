@@ -1,8 +1,8 @@
-from practice.forms import Form
 from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
+from practice.forms import Form
 from practice.settings.services import COMMON_CURRENCIES, PracticeDetails, timezone_names
 
 
