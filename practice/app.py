@@ -105,8 +105,10 @@ def _register_blueprints(app: Flask) -> None:
     from practice.audit.views import bp as audit_bp
     from practice.auth.views import bp as auth_bp
     from practice.clients.views import bp as clients_bp
+    from practice.conduct.views import bp as conduct_bp
     from practice.errorpages import register_error_pages
     from practice.main.views import bp as main_bp
+    from practice.policies.views import bp as policies_bp
     from practice.scheduling.feed_views import bp as feeds_bp
     from practice.scheduling.settings_views import bp as scheduling_settings_bp
     from practice.scheduling.views import bp as scheduling_bp
@@ -114,7 +116,8 @@ def _register_blueprints(app: Flask) -> None:
     from referrals import bp as referrals_bp
 
     for blueprint in (main_bp, auth_bp, settings_bp, clients_bp, scheduling_bp,
-                      scheduling_settings_bp, feeds_bp, audit_bp, referrals_bp):
+                      scheduling_settings_bp, feeds_bp, audit_bp, referrals_bp, policies_bp,
+                      conduct_bp):
         app.register_blueprint(blueprint)
     register_error_pages(app)
 

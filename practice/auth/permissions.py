@@ -31,6 +31,22 @@ RULES: dict[str, frozenset[Role]] = {
     # Turn a practitioner's calendar feed URL on, replace or revoke it; a practitioner
     # only their own (see OBJECT_RULES).
     "feeds.manage": frozenset({ADMIN, PRACTITIONER}),
+    # The practice's versioned policy set; any user may record that a client acknowledged it.
+    "policies.manage": frozenset({ADMIN}),
+    "policies.acknowledge": EVERYONE,
+    # The conduct record (entries, communications, standing, the evidence report): the
+    # client's practitioners and admins only, never the front desk (see OBJECT_RULES).
+    "conduct.view": frozenset({ADMIN, PRACTITIONER}),
+    "conduct.record": frozenset({ADMIN, PRACTITIONER}),
+    "conduct.categories": frozenset({ADMIN}),
+    "standing.set": frozenset({ADMIN, PRACTITIONER}),
+    "booking.override": frozenset({ADMIN, PRACTITIONER}),  # book a moved-on/declined client
+    "notes.write": frozenset({ADMIN, PRACTITIONER}),  # private notes: their author's alone
+    # The referral network: everyone reads the directory and records inquiries.
+    "referrals.view": EVERYONE,
+    "referrals.edit": frozenset({ADMIN, PRACTITIONER}),
+    "referrals.refer": frozenset({ADMIN, PRACTITIONER}),
+    "inquiries.manage": EVERYONE,
 }
 
 
@@ -38,10 +54,18 @@ def _own_practitioner_record(user, practitioner) -> bool:
     return practitioner.user_id == user.id
 
 
+def _one_of_the_clients_practitioners(user, client) -> bool:
+    from practice.clients.queries import practitioner_sees_client  # queries import models
+
+    return user.practitioner is not None and practitioner_sees_client(user.practitioner.id, client)
+
+
 # action -> {role: check(user, obj)}: where the role alone is not enough once the object is
 # known. Without an object (a view's first check) the role decides.
 OBJECT_RULES = {
     "feeds.manage": {PRACTITIONER: _own_practitioner_record},
+    **{action: {PRACTITIONER: _one_of_the_clients_practitioners}
+       for action in ("conduct.view", "conduct.record", "standing.set", "booking.override")},
 }
 
 

@@ -55,3 +55,16 @@ def bookable_clients() -> list[Client]:
         .where(Client.archived_at.is_(None), Client.standing.not_in(UNBOOKABLE_STANDINGS))
         .order_by(func.lower(Client.display_name))
     ))
+
+
+def practitioner_sees_client(practitioner_id: int, client: Client) -> bool:
+    """A client's practitioners: their primary practitioner and anyone who has (had) an
+    appointment with them; a client with neither is open to every practitioner."""
+    from practice.scheduling.models import Appointment  # scheduling imports clients
+
+    if client.primary_practitioner_id == practitioner_id:
+        return True
+    seen_by = set(db.session.scalars(
+        select(Appointment.practitioner_id).where(Appointment.client_id == client.id).distinct()
+    ))
+    return practitioner_id in seen_by or (client.primary_practitioner_id is None and not seen_by)

@@ -1,0 +1,2 @@
+"""The conduct record: policy breaches and boundary incidents, append-only and hash-chained,
+communications with the client, and the evidence report."""

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("conduct", __name__)

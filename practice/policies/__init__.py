@@ -1,0 +1,1 @@
+"""The practice's policy set, versioned, and clients' acknowledgements of it."""
