@@ -1,7 +1,36 @@
 """The referral network: a blueprint that a Flask application can also register on its own.
 
-Its pages (directory, matching, referrals out and in) come with the referral network issue."""
+Inside the practice app it is registered by practice.app and uses the practice's database,
+clock and permissions. Another Flask app registers it with `init_app`:
+
+    import referrals
+    referrals.init_app(app, can=lambda action, obj=None: ...)
+
+which initialises practice.db.db on the app (from SQLALCHEMY_DATABASE_URI) unless it
+already is, and keeps the host's answers in app.extensions["referrals"] (see
+referrals/host.py). Without `can`, the directory can be read and nothing changed. A host
+that builds its tables with `db.create_all()` adds the default modalities with
+referrals.services.add_default_modalities(db.session)."""
 
 from flask import Blueprint
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
+
+
+def init_app(app, *, can=None, now=None, timezone: str = "UTC", actor=None) -> None:
+    """Register the blueprint on a host app (not the practice app, which does it itself)."""
+    from practice.db import db
+    from referrals.host import HostState
+
+    state = HostState(timezone=timezone, actor=actor)
+    if can is not None:
+        state.can = can
+    if now is not None:
+        state.now = now
+    app.extensions["referrals"] = state
+    if "sqlalchemy" not in app.extensions:
+        db.init_app(app)
+    app.register_blueprint(bp)
+
+
+from referrals import views  # noqa: E402,F401  (the routes attach themselves to bp)

@@ -1,0 +1,212 @@
+"""The referral network's tables: the modality taxonomy, specialists, referrals out and in,
+and inquiries from would-be clients (with the waitlist)."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from practice.auth.models import Practitioner, User
+from practice.clients.models import Client
+from practice.db import db
+
+# The taxonomy every practice starts with; a practice adds its own and retires old ones.
+DEFAULT_MODALITIES = (
+    "Deep tissue", "Sports massage", "Prenatal massage", "Lymphatic drainage", "Myofascial release",
+    "Trigger point therapy", "Physiotherapy", "Chiropractic", "Osteopathy", "Counselling",
+    "Acupuncture", "Podiatry", "Reflexology", "Pilates", "Nutrition",
+)
+
+
+class Accepting(StrEnum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        return {"yes": "Accepting new clients", "no": "Not accepting new clients",
+                "unknown": "Not known whether accepting"}[self.value]
+
+
+class Outcome(StrEnum):
+    PENDING = "pending"
+    BOOKED = "booked"
+    GOOD_MATCH = "good_match"
+    NOT_A_MATCH = "not_a_match"
+    NO_ANSWER = "no_answer"
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self.value]
+
+
+OUTCOME_LABELS = {
+    "pending": "Waiting to hear", "booked": "Client booked with them", "good_match": "A good match",
+    "not_a_match": "Not a match", "no_answer": "No answer",
+}
+
+
+class InquiryStatus(StrEnum):
+    OPEN = "open"
+    WAITLISTED = "waitlisted"
+    OFFERED = "offered"          # a place was offered to someone on the waitlist
+    CLIENT = "client"            # became a client of the practice
+    DECLINED = "declined"
+    REFERRED = "referred"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {"open": "Open", "waitlisted": "On the waitlist", "offered": "Place offered",
+                "client": "Became a client", "declined": "Declined (practice full)",
+                "referred": "Referred to a colleague", "withdrawn": "Withdrawn"}[self.value]
+
+
+OPEN_INQUIRY_STATUSES = ("open", "waitlisted", "offered")
+CLOSING_OUTCOMES = ("declined", "referred", "withdrawn")
+
+
+class Modality(db.Model):
+    """One entry of the taxonomy of modalities and specialties. Retired, never deleted."""
+
+    __tablename__ = "modality"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    name_key: Mapped[str] = mapped_column(String(80), unique=True)  # lower-cased, for duplicates
+    retired: Mapped[bool] = mapped_column(default=False)
+
+
+specialist_modality = Table(
+    "specialist_modality", db.metadata,
+    Column("specialist_id", ForeignKey("specialist.id"), primary_key=True),
+    Column("modality_id", ForeignKey("modality.id"), primary_key=True, index=True),
+)
+referral_need = Table(
+    "referral_need", db.metadata,
+    Column("referral_id", ForeignKey("referral.id"), primary_key=True),
+    Column("modality_id", ForeignKey("modality.id"), primary_key=True, index=True),
+)
+inquiry_need = Table(
+    "inquiry_need", db.metadata,
+    Column("inquiry_id", ForeignKey("inquiry.id"), primary_key=True),
+    Column("modality_id", ForeignKey("modality.id"), primary_key=True, index=True),
+)
+
+
+class Specialist(db.Model):
+    """A colleague the practice may refer to (or hear from). Retired, never deleted."""
+
+    __tablename__ = "specialist"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    business: Mapped[str] = mapped_column(String(200), default="")
+    profession: Mapped[str] = mapped_column(String(120), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    website: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    area: Mapped[str] = mapped_column(String(120), default="")
+    languages: Mapped[str] = mapped_column(String(200), default="")  # comma-separated
+    accessibility: Mapped[str] = mapped_column(Text, default="")
+    fees: Mapped[str] = mapped_column(Text, default="")
+    accepting: Mapped[str] = mapped_column(String(10), default="unknown")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    verified_on: Mapped[date | None] = mapped_column(index=True)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+    # Lower-cased copies the directory searches and sorts on (indexed), kept by the services.
+    name_key: Mapped[str] = mapped_column(String(120), index=True)
+    area_key: Mapped[str] = mapped_column(String(120), default="", index=True)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    modalities: Mapped[list[Modality]] = relationship(
+        secondary=specialist_modality, order_by=Modality.name
+    )
+    verified_by: Mapped[User | None] = relationship()
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
+
+    @property
+    def accepting_label(self) -> str:
+        return Accepting(self.accepting).label
+
+    @property
+    def language_list(self) -> list[str]:
+        return [part.strip() for part in self.languages.split(",") if part.strip()]
+
+
+class Referral(db.Model):
+    """A client referred out to a specialist, or a client who came to us ("in"): from a
+    specialist in the directory or from another source."""
+
+    __tablename__ = "referral"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))  # out | in
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    specialist_id: Mapped[int | None] = mapped_column(ForeignKey("specialist.id"), index=True)
+    source: Mapped[str] = mapped_column(String(200), default="")  # "in" from outside the directory
+    need: Mapped[str] = mapped_column(Text, default="")
+    referred_on: Mapped[date]
+    created_at: Mapped[datetime]
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    follow_up_on: Mapped[date | None]
+    outcome: Mapped[str] = mapped_column(String(20), default="pending")
+    outcome_note: Mapped[str] = mapped_column(Text, default="")
+    outcome_at: Mapped[datetime | None]
+
+    client: Mapped[Client] = relationship()
+    specialist: Mapped[Specialist | None] = relationship()
+    by: Mapped[User | None] = relationship()
+    needs: Mapped[list[Modality]] = relationship(secondary=referral_need, order_by=Modality.name)
+
+    __table_args__ = (Index("ix_referral_follow_up", "direction", "outcome", "follow_up_on"),)
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS.get(self.outcome, self.outcome)
+
+    @property
+    def source_label(self) -> str:
+        return self.specialist.name if self.specialist else self.source
+
+
+class Inquiry(db.Model):
+    """A would-be client who got in touch; the waitlist is the waitlisted ones, oldest first."""
+
+    __tablename__ = "inquiry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    need: Mapped[str] = mapped_column(Text, default="")
+    preferred_times: Mapped[str] = mapped_column(String(200), default="")
+    area: Mapped[str] = mapped_column(String(120), default="")
+    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    received_at: Mapped[datetime]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    waitlisted_at: Mapped[datetime | None] = mapped_column(index=True)
+    offered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"))
+
+    practitioner: Mapped[Practitioner | None] = relationship()
+    needs: Mapped[list[Modality]] = relationship(secondary=inquiry_need, order_by=Modality.name)
+
+    @property
+    def status_label(self) -> str:
+        return InquiryStatus(self.status).label
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_INQUIRY_STATUSES

@@ -1,0 +1,398 @@
+"""Reads of the referral network, each in a fixed number of queries.
+
+Public for other domains (the letters issue relies on these):
+
+- `match(session, need: Need, *, today, stale_after_months=6) -> list[Match]`: active
+  specialists offering any of the needed modalities, best first. A Match has `specialist`,
+  `score` (higher is better) and `reasons` (plain sentences: accepting new clients, which
+  modalities, the area, the language, when last checked, how past referrals for this need
+  went).
+- `accepting_colleagues(session, modalities, area=None) -> list[Specialist]`: active
+  specialists who say they accept new clients and offer any of `modalities` (Modality rows
+  or ids), in `area` first: the list a "practice full" reply encloses.
+- `referrals_for_client(session, client_id) -> list[Referral]`: the client's referrals out
+  (newest first) and in, with specialist and needs loaded.
+- `referral_source(session, client_id) -> Referral | None`: who referred the client to us.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from practice.clients.models import Client
+from practice.db import db
+from referrals.models import (
+    OPEN_INQUIRY_STATUSES,
+    Accepting,
+    Inquiry,
+    InquiryStatus,
+    Modality,
+    Outcome,
+    Referral,
+    Specialist,
+    referral_need,
+    specialist_modality,
+)
+from referrals.services import normalise
+
+DEFAULT_STALE_MONTHS = 6
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` earlier (the last day of a shorter month)."""
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    for last in (day.day, 30, 29, 28):
+        try:
+            return date(year, month + 1, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+# The taxonomy ----------------------------------------------------------------------------
+
+def modalities(session, *, include_retired: bool = False) -> list[Modality]:
+    query = select(Modality).order_by(Modality.name)
+    if not include_retired:
+        query = query.where(Modality.retired.is_(False))
+    return list(session.scalars(query))
+
+
+# The directory ---------------------------------------------------------------------------
+
+@dataclass
+class DirectoryFilters:
+    text: str = ""
+    modality_id: int | None = None
+    area: str = ""
+    accepting: str = ""                 # "", yes, no, unknown
+    verified_within_months: int | None = None
+    include_retired: bool = False
+
+
+def _directory_query(filters: DirectoryFilters, *, today: date):
+    query = select(Specialist)
+    if not filters.include_retired:
+        query = query.where(Specialist.retired_at.is_(None))
+    for word in normalise(filters.text.replace("\x00", "")).split()[:10]:
+        query = query.where(Specialist.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+    if filters.modality_id:
+        query = query.where(exists().where(
+            specialist_modality.c.specialist_id == Specialist.id,
+            specialist_modality.c.modality_id == filters.modality_id,
+        ))
+    if filters.area.strip():
+        query = query.where(Specialist.area_key == normalise(filters.area)[:120])
+    if filters.accepting in tuple(Accepting):
+        query = query.where(Specialist.accepting == filters.accepting)
+    if filters.verified_within_months:
+        since = months_before(today, filters.verified_within_months)
+        query = query.where(Specialist.verified_on >= since)
+    return query
+
+
+def search_directory(filters: DirectoryFilters, *, today: date, page: int, per_page: int):
+    """One page of the directory (count, rows, their modalities: three queries)."""
+    query = (_directory_query(filters, today=today)
+             .options(selectinload(Specialist.modalities))
+             .order_by(Specialist.name_key, Specialist.id))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def areas(session) -> list[str]:
+    """The areas in the directory, for the area filter."""
+    return list(session.scalars(
+        select(func.min(Specialist.area)).where(Specialist.area_key != "", Specialist.retired_at.is_(None))
+        .group_by(Specialist.area_key).order_by(Specialist.area_key)
+    ))
+
+
+def needs_checking(*, today: date, months: int, page: int, per_page: int):
+    """Active entries not verified for longer than the practice's interval, oldest first
+    (never-checked ones at the top)."""
+    since = months_before(today, months)
+    query = (
+        select(Specialist)
+        .options(selectinload(Specialist.modalities))
+        .where(Specialist.retired_at.is_(None),
+               or_(Specialist.verified_on.is_(None), Specialist.verified_on < since))
+        .order_by(case((Specialist.verified_on.is_(None), 0), else_=1), Specialist.verified_on,
+                  Specialist.name_key)
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def count_needs_checking(session, *, today: date, months: int) -> int:
+    since = months_before(today, months)
+    return session.scalar(select(func.count(Specialist.id)).where(
+        Specialist.retired_at.is_(None),
+        or_(Specialist.verified_on.is_(None), Specialist.verified_on < since),
+    ))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def all_specialists(session, *, include_retired: bool = False) -> list[Specialist]:
+    """For the exports: every entry with its modalities."""
+    query = select(Specialist).options(selectinload(Specialist.modalities)).order_by(
+        Specialist.name_key, Specialist.id)
+    if not include_retired:
+        query = query.where(Specialist.retired_at.is_(None))
+    return list(session.scalars(query))
+
+
+def specialist_choices(session) -> list[Specialist]:
+    return list(session.scalars(
+        select(Specialist).where(Specialist.retired_at.is_(None)).order_by(Specialist.name_key)
+    ))
+
+
+@dataclass
+class SpecialistPage:
+    specialist: Specialist
+    referrals_out: list[Referral]
+    referrals_in: list[Referral]
+
+    @property
+    def outcome_counts(self) -> Counter:
+        return Counter(r.outcome for r in self.referrals_out)
+
+
+def specialist_page(session, specialist_id: int) -> SpecialistPage | None:
+    specialist = session.scalar(
+        select(Specialist)
+        .options(selectinload(Specialist.modalities), joinedload(Specialist.verified_by))
+        .where(Specialist.id == specialist_id)
+    )
+    if specialist is None:
+        return None
+    referrals = list(session.scalars(
+        select(Referral)
+        .options(joinedload(Referral.client), joinedload(Referral.by), selectinload(Referral.needs))
+        .where(Referral.specialist_id == specialist_id)
+        .order_by(Referral.referred_on.desc(), Referral.id.desc())
+    ))
+    return SpecialistPage(
+        specialist,
+        [r for r in referrals if r.direction == "out"],
+        [r for r in referrals if r.direction == "in"],
+    )
+
+
+# Matching --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Need:
+    modality_ids: tuple[int, ...]
+    area: str = ""
+    language: str = ""
+
+
+@dataclass
+class Match:
+    specialist: Specialist
+    score: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+
+def _names(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _past_outcomes(session, specialist_ids, modality_ids) -> dict[int, Counter]:
+    """Outcomes of earlier referrals out to these specialists for any of these needs."""
+    rows = session.execute(
+        select(Referral.specialist_id, Referral.outcome, func.count(func.distinct(Referral.id)))
+        .join(referral_need, referral_need.c.referral_id == Referral.id)
+        .where(Referral.direction == "out", Referral.specialist_id.in_(specialist_ids),
+               referral_need.c.modality_id.in_(modality_ids))
+        .group_by(Referral.specialist_id, Referral.outcome)
+    ).all() if specialist_ids else []
+    outcomes: dict[int, Counter] = defaultdict(Counter)
+    for specialist_id, outcome, number in rows:
+        outcomes[specialist_id][outcome] = number
+    return outcomes
+
+
+def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT_STALE_MONTHS,
+          limit: int = 25) -> list[Match]:
+    """Colleagues for a need, best first, with the reasons (three queries)."""
+    wanted = set(need.modality_ids)
+    if not wanted:
+        return []
+    candidates = list(session.scalars(
+        select(Specialist)
+        .options(selectinload(Specialist.modalities))
+        .where(Specialist.retired_at.is_(None), exists().where(
+            specialist_modality.c.specialist_id == Specialist.id,
+            specialist_modality.c.modality_id.in_(wanted),
+        ))
+    ))
+    past = _past_outcomes(session, [s.id for s in candidates], wanted)
+    fresh_since = months_before(today, stale_after_months)
+    matches = [
+        _score(specialist, need, wanted, past.get(specialist.id, Counter()), fresh_since)
+        for specialist in candidates
+    ]
+    matches.sort(key=lambda m: (-m.score, m.specialist.name_key, m.specialist.id))
+    return matches[:limit]
+
+
+def _score(specialist: Specialist, need: Need, wanted: set, past: Counter, fresh_since: date) -> Match:
+    found = Match(specialist)
+
+    def add(points: int, reason: str) -> None:
+        found.score += points
+        found.reasons.append(reason)
+
+    accepting = {"yes": (40, "Accepting new clients"),
+                 "no": (-50, "Not accepting new clients at the moment"),
+                 "unknown": (5, "Not known whether they take new clients: ask first")}
+    add(*accepting.get(specialist.accepting, accepting["unknown"]))
+    offered = [m.name for m in specialist.modalities if m.id in wanted]
+    add(30 * len(offered), f"Offers {_names(offered).lower()}")
+    if need.area.strip():
+        if normalise(need.area) == specialist.area_key:
+            add(20, f"In {specialist.area}")
+        else:
+            found.reasons.append(f"In {specialist.area}" if specialist.area else "Area not known")
+    if need.language.strip():
+        spoken = {normalise(lang) for lang in specialist.language_list}
+        if normalise(need.language) in spoken:
+            add(15, f"Speaks {need.language.strip()}")
+        else:
+            found.reasons.append(f"Does not list {need.language.strip()} among their languages")
+    if specialist.verified_on is None:
+        add(-5, "Details never checked")
+    elif specialist.verified_on >= fresh_since:
+        add(10, f"Details checked {specialist.verified_on.strftime('%-d %b %Y')}")
+    else:
+        add(-5, f"Details not checked since {specialist.verified_on.strftime('%-d %b %Y')}")
+    _add_past(add, past)
+    return found
+
+
+def _add_past(add, past: Counter) -> None:
+    went_well = past[Outcome.GOOD_MATCH] + past[Outcome.BOOKED]
+    if went_well:
+        add(15 * min(went_well, 3), _plural(went_well, "past referral for this need went well",
+                                            "past referrals for this need went well"))
+    if past[Outcome.NOT_A_MATCH]:
+        add(-15 * min(past[Outcome.NOT_A_MATCH], 3),
+            _plural(past[Outcome.NOT_A_MATCH], "past referral for this need was not a match",
+                    "past referrals for this need were not a match"))
+    if past[Outcome.NO_ANSWER]:
+        add(-5 * min(past[Outcome.NO_ANSWER], 3),
+            _plural(past[Outcome.NO_ANSWER], "past referral had no answer", "past referrals had no answer"))
+
+
+def _plural(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def accepting_colleagues(session, modalities, area: str | None = None) -> list[Specialist]:
+    """Active specialists accepting new clients who offer any of `modalities` (all
+    accepting ones when none are given); those in `area` first, then by name."""
+    ids = [m if isinstance(m, int) else m.id for m in modalities or ()]
+    query = (select(Specialist).options(selectinload(Specialist.modalities))
+             .where(Specialist.retired_at.is_(None), Specialist.accepting == Accepting.YES.value))
+    if ids:
+        query = query.where(exists().where(
+            specialist_modality.c.specialist_id == Specialist.id,
+            specialist_modality.c.modality_id.in_(ids),
+        ))
+    in_area = Specialist.area_key == normalise(area or "")[:120]
+    order = [case((in_area, 0), else_=1)] if area and area.strip() else []
+    return list(session.scalars(query.order_by(*order, Specialist.name_key, Specialist.id)))
+
+
+# Referrals -------------------------------------------------------------------------------
+
+def referrals_for_client(session, client_id: int) -> list[Referral]:
+    return list(session.scalars(
+        select(Referral)
+        .options(joinedload(Referral.specialist), joinedload(Referral.by), selectinload(Referral.needs))
+        .where(Referral.client_id == client_id)
+        .order_by(Referral.referred_on.desc(), Referral.id.desc())
+    ))
+
+
+def referral_source(session, client_id: int) -> Referral | None:
+    """The latest record of who referred the client to the practice."""
+    return session.scalar(
+        select(Referral).options(joinedload(Referral.specialist))
+        .where(Referral.client_id == client_id, Referral.direction == "in")
+        .order_by(Referral.referred_on.desc(), Referral.id.desc()).limit(1)
+    )
+
+
+def referral_for_page(session, referral_id: int) -> Referral | None:
+    return session.scalar(
+        select(Referral)
+        .options(joinedload(Referral.specialist), joinedload(Referral.client), joinedload(Referral.by),
+                 selectinload(Referral.needs))
+        .where(Referral.id == referral_id)
+    )
+
+
+def follow_ups_due(session, *, today: date) -> list[Referral]:
+    """Referrals out still waiting to hear whose follow-up date has come, oldest first."""
+    return list(session.scalars(
+        select(Referral)
+        .options(joinedload(Referral.specialist), joinedload(Referral.client), selectinload(Referral.needs))
+        .where(Referral.direction == "out", Referral.outcome == Outcome.PENDING.value,
+               Referral.follow_up_on <= today)
+        .order_by(Referral.follow_up_on, Referral.id)
+    ))
+
+
+def count_follow_ups_due(session, *, today: date) -> int:
+    return session.scalar(select(func.count(Referral.id)).where(
+        Referral.direction == "out", Referral.outcome == Outcome.PENDING.value,
+        Referral.follow_up_on <= today))
+
+
+def client_choices(session) -> list[Client]:
+    return list(session.scalars(
+        select(Client).where(Client.archived_at.is_(None)).order_by(func.lower(Client.display_name))
+    ))
+
+
+# Inquiries -------------------------------------------------------------------------------
+
+def open_inquiries(session) -> list[Inquiry]:
+    return list(session.scalars(
+        select(Inquiry).options(joinedload(Inquiry.practitioner), selectinload(Inquiry.needs))
+        .where(Inquiry.status.in_((InquiryStatus.OPEN.value, InquiryStatus.OFFERED.value)))
+        .order_by(Inquiry.received_at, Inquiry.id)
+    ))
+
+
+def waitlist(session) -> list[Inquiry]:
+    """The waitlist in the order places are offered: who was waitlisted first."""
+    return list(session.scalars(
+        select(Inquiry).options(joinedload(Inquiry.practitioner), selectinload(Inquiry.needs))
+        .where(Inquiry.status == InquiryStatus.WAITLISTED.value)
+        .order_by(Inquiry.waitlisted_at, Inquiry.id)
+    ))
+
+
+def recently_closed_inquiries(session, limit: int = 20) -> list[Inquiry]:
+    return list(session.scalars(
+        select(Inquiry).options(joinedload(Inquiry.practitioner))
+        .where(Inquiry.status.not_in(OPEN_INQUIRY_STATUSES))
+        .order_by(Inquiry.closed_at.desc(), Inquiry.id.desc()).limit(limit)
+    ))
+
+
+def inquiry_for_page(session, inquiry_id: int) -> Inquiry | None:
+    return session.scalar(
+        select(Inquiry).options(joinedload(Inquiry.practitioner), selectinload(Inquiry.needs))
+        .where(Inquiry.id == inquiry_id)
+    )

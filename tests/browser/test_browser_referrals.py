@@ -1,0 +1,69 @@
+"""Referring a client: find a deep-tissue colleague who takes new clients, record the
+referral, later record how it went."""
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from practice.audit.services import SYSTEM
+from practice.clients import services as client_services
+from practice.db import db
+from referrals import services
+from referrals.models import Modality
+from tests.browser.helpers import screenshot, sign_in
+from tests.conftest import NOW
+
+
+@pytest.fixture
+def network(live_app, admin) -> int:
+    """Two deep-tissue colleagues (one full), a physiotherapist, and a client; the client's id."""
+    with live_app.app_context():
+        ids = {m.name: m.id for m in db.session.scalars(sa.select(Modality))}
+        for name, modalities, accepting, area in (
+            ("Rafael Costa", ["Deep tissue", "Trigger point therapy"], "yes", "Headingley"),
+            ("Oliver Grant", ["Deep tissue"], "no", "Headingley"),
+            ("Dr Imran Shah", ["Physiotherapy"], "yes", "Roundhay"),
+        ):
+            specialist = services.create_specialist(db.session, SYSTEM, services.SpecialistDetails(
+                name=name, modality_ids=[ids[m] for m in modalities], accepting=accepting, area=area,
+                phone="0113 496 0001"), phone_region="GB", now=NOW)
+            specialist.verified_on = NOW.date()
+        db.session.commit()
+        client = client_services.create_client(db.session, SYSTEM, client_services.ClientDetails(
+            display_name="Sam Rivers"), phone_region="GB", now=NOW)
+        client_id = client.id
+        db.session.remove()
+    return client_id
+
+
+@pytest.mark.browser
+def test_refer_a_client_to_a_deep_tissue_colleague(page, admin, network):
+    sign_in(page, admin)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Referrals").click()
+    page.get_by_label("Modality", exact=True).select_option("Deep tissue")
+    page.get_by_label("Accepting new clients", exact=True).select_option("yes")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name="Rafael Costa")).to_be_visible()
+    expect(page.get_by_role("link", name="Oliver Grant")).to_have_count(0)
+    screenshot(page, "referrals-directory.png")
+
+    page.goto(f"/referrals/match?client={network}")
+    page.get_by_label("What the client needs").select_option("Deep tissue")
+    page.get_by_label("Area (optional)").fill("Headingley")
+    page.get_by_role("button", name="Find colleagues").click()
+    best = page.get_by_role("listitem", name="Rafael Costa")
+    expect(best).to_contain_text("Accepting new clients")
+    expect(best).to_contain_text("In Headingley")
+    screenshot(page, "referrals-match.png")
+
+    best.get_by_text("Refer to Rafael Costa").click()
+    expect(best.get_by_label("Client", exact=True)).to_have_value(str(network))
+    best.get_by_label("What the client needs").fill("Wants firmer pressure than we offer")
+    best.get_by_role("button", name="Record the referral").click()
+    expect(page.get_by_text("Sam Rivers is referred to Rafael Costa. Follow up on 7 December 2026.")).to_be_visible()
+
+    page.get_by_label("Outcome").select_option("A good match")
+    page.get_by_label("Note").fill("Sam has booked three sessions")
+    page.get_by_role("button", name="Save the outcome").click()
+    expect(page.locator("#referral-outcome")).to_have_text("A good match: Sam has booked three sessions")
+    screenshot(page, "referral.png")

@@ -1,0 +1,439 @@
+"""The referral network: directory search and filters, staleness, matching and its reasons,
+referrals out and in, follow-ups, capacity and the waitlist, CSV and vCard round trips,
+permissions, the blueprint on a bare Flask app."""
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+import referrals
+from practice.audit.services import SYSTEM, Actor
+from practice.db import db
+from practice.errors import DomainError
+from referrals import csv_io, queries, services, vcard
+from referrals.models import Inquiry, Modality, Referral, Specialist
+from tests.conftest import NOW
+
+TODAY = date(2026, 11, 23)
+
+
+def modality(name: str) -> Modality:
+    return db.session.scalar(sa.select(Modality).where(Modality.name == name))
+
+
+@pytest.fixture
+def add(practice):
+    def make(name, modalities=("Deep tissue",), verified_on=TODAY, **details):
+        ids = [modality(m).id for m in modalities]
+        specialist = services.create_specialist(
+            db.session, SYSTEM, services.SpecialistDetails(name=name, modality_ids=ids, **details),
+            phone_region="GB", now=NOW)
+        specialist.verified_on = verified_on
+        db.session.commit()
+        return specialist
+
+    return make
+
+
+def refer(client, specialist, needs=("Deep tissue",), outcome=None, **extra):
+    referral = services.record_referral(
+        db.session, SYSTEM, client=client, specialist=specialist,
+        modality_ids=[modality(m).id for m in needs], today=extra.pop("today", TODAY), now=NOW, **extra)
+    if outcome:
+        services.record_outcome(db.session, SYSTEM, referral, outcome, now=NOW)
+    return referral
+
+
+def names(items) -> list[str]:
+    return [getattr(item, "specialist", item).name for item in items]
+
+
+# The taxonomy --------------------------------------------------------------------------------
+
+def test_the_default_taxonomy_is_seeded_and_the_practice_extends_it(practice):
+    seeded = {m.name for m in queries.modalities(db.session)}
+    assert {"Deep tissue", "Prenatal massage", "Lymphatic drainage", "Counselling", "Osteopathy"} <= seeded
+    services.add_modality(db.session, SYSTEM, "  Scar   tissue work ", now=NOW)
+    with pytest.raises(DomainError, match="already in the list"):
+        services.add_modality(db.session, SYSTEM, "DEEP TISSUE", now=NOW)
+    scar = modality("Scar tissue work")
+    services.set_modality_retired(db.session, SYSTEM, scar, True, now=NOW)
+    assert "Scar tissue work" not in names_of(queries.modalities(db.session))
+    assert "Scar tissue work" in names_of(queries.modalities(db.session, include_retired=True))
+
+
+def names_of(modalities):
+    return [m.name for m in modalities]
+
+
+# The directory -------------------------------------------------------------------------------
+
+def test_search_by_name_modality_area_and_free_text(add):
+    add("Zoë Brontë", ("Deep tissue",), area="Headingley", notes="Great with runners")
+    add("Sam Physio", ("Physiotherapy",), area="Roundhay", accepting="yes")
+    add("Lee Osteo", ("Osteopathy", "Deep tissue"), area="headingley", accepting="no")
+
+    def search(**filters):
+        page = queries.search_directory(queries.DirectoryFilters(**filters), today=TODAY, page=1, per_page=25)
+        return names(page.items)
+
+    assert search(text="zoe") == ["Zoë Brontë"]            # accents do not matter
+    assert search(text="RUNNERS") == ["Zoë Brontë"]        # notes are searched
+    assert search(text="deep tissue") == ["Lee Osteo", "Zoë Brontë"]  # modality names too
+    assert search(modality_id=modality("Physiotherapy").id) == ["Sam Physio"]
+    assert search(area="Headingley") == ["Lee Osteo", "Zoë Brontë"]
+    assert search(accepting="yes") == ["Sam Physio"]
+    assert search(text="100%_\\") == []
+
+
+def test_verified_within_and_needs_checking(add):
+    add("Fresh", verified_on=TODAY - timedelta(days=20))
+    add("Old", verified_on=date(2026, 3, 1))
+    add("Never", verified_on=None)
+    page = queries.search_directory(queries.DirectoryFilters(verified_within_months=3), today=TODAY,
+                                    page=1, per_page=25)
+    assert names(page.items) == ["Fresh"]
+    stale = queries.needs_checking(today=TODAY, months=6, page=1, per_page=25)
+    assert names(stale.items) == ["Never", "Old"]
+    assert queries.count_needs_checking(db.session, today=TODAY, months=6) == 2
+
+
+def test_verified_today_with_a_change_of_accepting(add, users):
+    old = add("Old", verified_on=date(2025, 1, 1), accepting="yes")
+    services.verify_specialist(db.session, Actor(users["practitioner"]), old, today=TODAY, now=NOW,
+                               accepting="no")
+    assert (old.verified_on, old.accepting, old.verified_by_id) == (TODAY, "no", users["practitioner"].id)
+    assert queries.count_needs_checking(db.session, today=TODAY, months=6) == 0
+
+
+def test_retired_specialists_leave_the_directory_but_keep_their_referrals(add, make_client):
+    gone = add("Gone")
+    referral = refer(make_client("Sam"), gone)
+    services.set_specialist_retired(db.session, SYSTEM, gone, True, now=NOW)
+    page = queries.search_directory(queries.DirectoryFilters(), today=TODAY, page=1, per_page=25)
+    assert page.total == 0
+    assert db.session.get(Referral, referral.id).specialist_id == gone.id
+    with pytest.raises(DomainError, match="retired"):
+        refer(make_client("Kim"), gone)
+
+
+def test_the_directory_page_runs_a_fixed_number_of_queries(client, users, login, add, count_queries):
+    login(users["front_desk"])
+    add("One")
+    client.get("/referrals/")
+    with count_queries() as few:
+        assert client.get("/referrals/?q=o").status_code == 200
+    for number in range(30):
+        add(f"Specialist {number}", ("Deep tissue", "Sports massage"))
+    with count_queries() as many:
+        page = client.get("/referrals/?q=s").get_data(as_text=True)
+    assert "Specialist 1" in page
+    assert len(many) == len(few)
+
+
+# Matching ------------------------------------------------------------------------------------
+
+def test_matching_ranks_with_reasons(add, make_client):
+    deep, sports = modality("Deep tissue").id, modality("Sports massage").id
+    add("Full Fiona", ("Deep tissue", "Sports massage"), accepting="no", area="Headingley")
+    open_ = add("Open Olu", ("Deep tissue",), accepting="yes", area="Headingley", languages="English, Polish")
+    both = add("Both Bea", ("Deep tissue", "Sports massage"), accepting="yes", area="Meanwood",
+               verified_on=date(2025, 1, 1))
+    add("Physio Pat", ("Physiotherapy",), accepting="yes")
+    sam = make_client("Sam")
+    refer(sam, open_, outcome="good_match")
+    refer(sam, both, outcome="not_a_match")
+
+    matches = queries.match(db.session, queries.Need((deep, sports), "Headingley", "polish"), today=TODAY)
+    assert names(matches) == ["Open Olu", "Both Bea", "Full Fiona"]
+    reasons = {m.specialist.name: m.reasons for m in matches}
+    assert reasons["Open Olu"] == [
+        "Accepting new clients", "Offers deep tissue", "In Headingley", "Speaks polish",
+        "Details checked 23 Nov 2026", "1 past referral for this need went well",
+    ]
+    assert "1 past referral for this need was not a match" in reasons["Both Bea"]
+    assert "Details not checked since 1 Jan 2025" in reasons["Both Bea"]
+    assert "Offers deep tissue and sports massage" in reasons["Both Bea"]
+    assert reasons["Full Fiona"][0] == "Not accepting new clients at the moment"
+    assert queries.match(db.session, queries.Need(()), today=TODAY) == []
+
+
+def test_accepting_colleagues_in_the_area_first(add):
+    add("Away Ann", ("Deep tissue",), accepting="yes", area="Roundhay")
+    add("Near Nia", ("Deep tissue",), accepting="yes", area="Headingley")
+    add("No Ned", ("Deep tissue",), accepting="no", area="Headingley")
+    add("Physio Pat", ("Physiotherapy",), accepting="yes", area="Headingley")
+    found = queries.accepting_colleagues(db.session, [modality("Deep tissue")], area="headingley")
+    assert names(found) == ["Near Nia", "Away Ann"]
+
+
+# Referrals out and in --------------------------------------------------------------------------
+
+def test_a_referral_follows_up_in_two_weeks_and_is_due_then(add, make_client, users):
+    bea = add("Bea")
+    sam = make_client("Sam")
+    referral = refer(sam, bea, need="Deeper pressure than we offer")
+    assert referral.follow_up_on == TODAY + timedelta(days=14)
+    assert queries.follow_ups_due(db.session, today=TODAY) == []
+    later = TODAY + timedelta(days=14)
+    assert [r.id for r in queries.follow_ups_due(db.session, today=later)] == [referral.id]
+    services.record_outcome(db.session, SYSTEM, referral, "booked", "Booked for Friday", now=NOW)
+    assert queries.follow_ups_due(db.session, today=later) == []
+    with pytest.raises(DomainError):
+        services.record_outcome(db.session, SYSTEM, referral, "lost", now=NOW)
+    with pytest.raises(DomainError, match="Say what the client needs"):
+        services.record_referral(db.session, SYSTEM, client=sam, specialist=bea, today=TODAY, now=NOW)
+
+
+def test_referrals_in_and_for_a_client(add, make_client):
+    bea = add("Bea")
+    sam = make_client("Sam")
+    services.record_referral_in(db.session, SYSTEM, client=sam, source="Dr Ahmed, GP", today=TODAY, now=NOW)
+    services.record_referral_in(db.session, SYSTEM, client=sam, specialist=bea, today=TODAY, now=NOW)
+    refer(sam, bea)
+    assert queries.referral_source(db.session, sam.id).source_label == "Bea"
+    assert [r.direction for r in queries.referrals_for_client(db.session, sam.id)] == ["out", "in", "in"]
+    page = queries.specialist_page(db.session, bea.id)
+    assert (len(page.referrals_out), len(page.referrals_in)) == (1, 1)
+    with pytest.raises(DomainError):
+        services.record_referral_in(db.session, SYSTEM, client=sam, today=TODAY, now=NOW)
+
+
+# Capacity and the waitlist ---------------------------------------------------------------------
+
+def inquiry(name, practitioner=None):
+    return services.record_inquiry(
+        db.session, SYSTEM, services.InquiryDetails(name=name, phone="07911 123456",
+                                                    practitioner_id=practitioner.id if practitioner else None),
+        phone_region="GB", now=NOW)
+
+
+def test_capacity_counts_active_bookable_clients(users, make_client):
+    priya = users["practitioner"].practitioner
+    services.update_capacity(db.session, SYSTEM, priya, accepting=True, max_active_clients=2, now=NOW)
+    first = make_client("One", primary_practitioner_id=priya.id)
+    make_client("Two", primary_practitioner_id=priya.id)
+    assert services.capacities(db.session)[priya.id].has_room is False
+    first.standing = "moved_on"
+    db.session.commit()
+    assert services.capacities(db.session)[priya.id].has_room is True
+    services.update_capacity(db.session, SYSTEM, priya, accepting=False, max_active_clients=None, now=NOW)
+    assert "Not taking new clients" in services.capacities(db.session)[priya.id].summary
+
+
+def test_the_waitlist_is_offered_in_order(users, make_client):
+    priya = users["practitioner"].practitioner
+    services.update_capacity(db.session, SYSTEM, priya, accepting=True, max_active_clients=1, now=NOW)
+    make_client("Current", primary_practitioner_id=priya.id)
+    first, second = inquiry("First", priya), inquiry("Second", priya)
+    services.waitlist_inquiry(db.session, SYSTEM, first, now=NOW)
+    services.waitlist_inquiry(db.session, SYSTEM, second, now=NOW + timedelta(minutes=5))
+    assert [i.name for i in queries.waitlist(db.session)] == ["First", "Second"]
+    with pytest.raises(DomainError, match="no room"):
+        services.offer_place(db.session, SYSTEM, first, now=NOW)
+    services.update_capacity(db.session, SYSTEM, priya, accepting=True, max_active_clients=3, now=NOW)
+    with pytest.raises(DomainError, match="First has waited longer"):
+        services.offer_place(db.session, SYSTEM, second, now=NOW)
+    services.offer_place(db.session, SYSTEM, first, now=NOW)
+    services.offer_place(db.session, SYSTEM, second, now=NOW)
+    assert (first.status, second.status) == ("offered", "offered")
+
+
+def test_an_inquiry_becomes_a_client_or_is_closed(users):
+    new = inquiry("Noor")
+    client = services.turn_into_client(db.session, SYSTEM, new, phone_region="GB", now=NOW)
+    assert (new.status, new.client_id, client.phone) == ("client", client.id, "+447911123456")
+    declined = inquiry("Dee")
+    services.close_inquiry(db.session, SYSTEM, declined, now=NOW, outcome="declined", note="Full")
+    assert declined.status == "declined" and not declined.is_open
+    with pytest.raises(DomainError, match="closed"):
+        services.close_inquiry(db.session, SYSTEM, declined, now=NOW)
+
+
+# CSV and vCard ---------------------------------------------------------------------------------
+
+AWKWARD = {
+    "name": "Anaïs O'Brien, Jr.", "business": "Body; Mind & Co.", "address": "Flat 2\n14 Oak Lane, Leeds",
+    "notes": "Back\\slash; commas, and\nnew lines. " + "Lorem ipsum dolor sit amet " * 5,
+    "languages": "English, Français", "area": "Chapel Allerton", "accepting": "yes",
+    "phone": "0113 496 0000", "email": "anais@example.org", "fees": "£60 / hour",
+}
+
+
+def test_csv_round_trip_keeps_commas_accents_and_line_breaks(add):
+    original = add(modalities=("Deep tissue", "Counselling"), **AWKWARD)
+    exported = csv_io.export_specialists(queries.all_specialists(db.session))
+    services.set_specialist_retired(db.session, SYSTEM, original, True, now=NOW)
+    assert csv_io.import_specialists(db.session, SYSTEM, exported, phone_region="GB", now=NOW) == 1
+    copy = db.session.scalar(sa.select(Specialist).where(Specialist.id != original.id))
+    for key in AWKWARD:
+        assert getattr(copy, key) == getattr(original, key), key
+    assert names_of(copy.modalities) == ["Counselling", "Deep tissue"]
+    assert copy.verified_on == TODAY
+
+
+def test_csv_import_is_all_or_nothing_with_a_row_report(practice):
+    text = ("name,modalities,phone,accepting,verified_on\n"
+            "Good Gail,Deep tissue,0113 496 0000,yes,2026-10-01\n"
+            "Bad Bob,Reiki,12,maybe,yesterday\n")
+    preview = csv_io.check_upload(db.session, text, phone_region="GB")
+    assert not preview.ok and preview.error_count == 1
+    bad = preview.rows[1]
+    assert bad.line == 3
+    assert any("Reiki" in e for e in bad.errors) and any("accepting" in e for e in bad.errors)
+    assert any(e.startswith("phone:") for e in bad.errors) and any("verified_on" in e for e in bad.errors)
+    with pytest.raises(csv_io.ImportRefused):
+        csv_io.import_specialists(db.session, SYSTEM, text, phone_region="GB", now=NOW)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Specialist.id))) == 0
+    assert csv_io.check_upload(db.session, "nom\nX\n", phone_region="GB").problems
+
+
+def test_vcard_escapes_folds_and_round_trips(add):
+    original = add(modalities=("Deep tissue", "Counselling"), **AWKWARD)
+    data = vcard.export_vcards([original])
+    text = data.decode("utf-8")
+    assert text.startswith("BEGIN:VCARD\r\nVERSION:4.0\r\n")
+    assert "FN:Anaïs O'Brien\\, Jr.\r\n" in text
+    assert "ORG:Body\\; Mind & Co.\r\n" in text
+    assert "ADR;TYPE=work:;;Flat 2\\n14 Oak Lane\\, Leeds;Chapel Allerton;;;\r\n" in text
+    assert all(len(line) <= 75 for line in data.split(b"\r\n"))
+    assert any(line.startswith(b" ") for line in data.split(b"\r\n"))  # the long note was folded
+    services.set_specialist_retired(db.session, SYSTEM, original, True, now=NOW)
+    assert csv_io.import_specialists(db.session, SYSTEM, text, phone_region="GB", now=NOW) == 1
+    copy = db.session.scalar(sa.select(Specialist).where(Specialist.id != original.id))
+    for key in AWKWARD:
+        assert getattr(copy, key) == getattr(original, key), key
+    assert names_of(copy.modalities) == ["Counselling", "Deep tissue"]
+
+
+def test_folding_never_splits_a_character():
+    line = "NOTE:" + "é" * 100
+    folded = vcard.fold(line)
+    assert all(len(part) <= 75 for part in folded.split(b"\r\n"))
+    assert vcard.unfold(folded.decode("utf-8"))[0][1] == line
+
+
+def test_a_phone_address_book_card_imports(practice):
+    card = ("BEGIN:VCARD\nVERSION:3.0\nN:Nowak;Ewa;;;\nFN:Ewa Nowak\nORG:Kinetic Physio;Leeds\n"
+            "item1.TEL;TYPE=CELL:07911 123457\nEMAIL;TYPE=INTERNET:ewa@example.org\n"
+            "NOTE:Speaks Polish\\, very\n  good with backs\nEND:VCARD\n")
+    preview = csv_io.check_upload(db.session, card, phone_region="GB")
+    assert preview.ok, preview.rows[0].errors
+    details = preview.rows[0].details
+    assert (details.name, details.business, details.phone) == ("Ewa Nowak", "Kinetic Physio", "+447911123457")
+    assert details.notes == "Speaks Polish, very good with backs"
+    assert csv_io.check_upload(db.session, "BEGIN:VCARD\nFN:x\n", phone_region="GB").problems
+
+
+# Pages and permissions ---------------------------------------------------------------------------
+
+def test_front_desk_reads_but_does_not_edit_the_directory(client, users, login, add):
+    bea = add("Bea")
+    login(users["front_desk"])
+    assert client.get("/referrals/").status_code == 200
+    assert "Verified today" not in client.get("/referrals/").get_data(as_text=True)
+    assert client.post(f"/referrals/specialists/{bea.id}/verify").status_code == 403
+    assert client.get("/referrals/specialists/new").status_code == 403
+    assert client.get("/referrals/inquiries/new").status_code == 200
+
+
+def test_a_practitioner_changes_only_their_own_capacity(client, users, login, make_user):
+    other = make_user("practitioner", name="Pat Other").practitioner
+    login(users["practitioner"])
+    assert client.get(f"/referrals/capacity/{other.id}").status_code == 403
+    own = users["practitioner"].practitioner.id
+    response = client.post(f"/referrals/capacity/{own}", data={"max_active_clients": "12"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (users["practitioner"].practitioner.max_active_clients,
+            users["practitioner"].practitioner.accepting_new_clients) == (12, False)
+
+
+def test_refer_a_client_from_the_match_page_and_record_the_outcome(client, users, login, add, make_client):
+    bea = add("Bea Deep", accepting="yes")
+    sam = make_client("Sam")
+    login(users["practitioner"])
+    deep = modality("Deep tissue").id
+    page = client.get(f"/referrals/match?client={sam.id}&modality={deep}").get_data(as_text=True)
+    assert "Bea Deep" in page and "Accepting new clients" in page
+    response = client.post("/referrals/refer", data={"client_id": sam.id, "specialist_id": bea.id,
+                                                     "modality_ids": [deep]})
+    assert response.status_code == 302
+    referral = db.session.scalar(sa.select(Referral))
+    assert client.post(f"/referrals/referrals/{referral.id}/outcome",
+                       data={"outcome": "good_match", "note": "Loved it"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).outcome == "good_match"
+    bad = client.post("/referrals/refer", data={"client_id": "0", "specialist_id": bea.id, "need": "kept"})
+    assert bad.status_code == 422 and "Choose a client." in bad.get_data(as_text=True)
+    assert "kept" in bad.get_data(as_text=True)
+
+
+def test_import_pages_preview_then_import(client, users, login):
+    import io
+
+    login(users["admin"])
+    text = "name,modalities\nGail,Deep tissue\n"
+    page = client.post("/referrals/import", data={"file": (io.BytesIO(text.encode()), "d.csv")})
+    assert "All 1 rows can be imported" in page.get_data(as_text=True)
+    assert client.post("/referrals/import/confirm", data={"content": text}).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Specialist.id))) == 1
+    vcf = client.get("/referrals/export.vcf")
+    assert vcf.mimetype == "text/vcard" and b"FN:Gail" in vcf.data
+
+
+# The blueprint on its own --------------------------------------------------------------------------
+
+def test_the_blueprint_works_on_a_bare_flask_app(tmp_path):
+    bare = Flask("bare_site")
+    bare.config.update(SECRET_KEY="x", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'bare.sqlite'}")
+    referrals.init_app(bare)
+    with bare.app_context():
+        db.create_all()
+        services.add_default_modalities(db.session)
+        services.create_specialist(db.session, SYSTEM, services.SpecialistDetails(
+            name="Bare Bea", area="Leith", modality_ids=[modality("Deep tissue").id]), phone_region="GB", now=NOW)
+        db.session.remove()
+    browser = bare.test_client()
+    page = browser.get("/referrals/?q=bea")
+    assert page.status_code == 200 and "Bare Bea" in page.get_data(as_text=True)
+    assert browser.get("/referrals/specialists/new").status_code == 403  # editing: only if the host says so
+
+    editing = Flask("editing_site")
+    editing.config.update(SECRET_KEY="x", WTF_CSRF_ENABLED=False,
+                          SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'bare.sqlite'}")
+    referrals.init_app(editing, can=lambda action, obj=None: True)
+    assert editing.test_client().get("/referrals/specialists/new").status_code == 200
+    with bare.app_context():
+        db.engine.dispose()
+    with editing.app_context():
+        db.engine.dispose()
+
+
+def test_inquiry_page_lists_accepting_colleagues(client, users, login, add):
+    add("Open Olu", accepting="yes")
+    add("Closed Cal", accepting="no")
+    login(users["front_desk"])
+    response = client.post("/referrals/inquiries/new", data={
+        "name": "Noor", "phone": "07911 123456", "modality_ids": [modality("Deep tissue").id]})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Open Olu" in page and "Closed Cal" not in page
+    assert db.session.scalar(sa.select(sa.func.count(Inquiry.id))) == 1
+
+
+def test_the_demo_network(users, make_client):
+    from referrals.demo import add_demo_network
+
+    clients = [make_client(f"Client {number}") for number in range(10)]
+    add_demo_network(db.session, now=NOW, clients=clients, practitioners=[users["practitioner"].practitioner])
+    assert db.session.scalar(sa.select(sa.func.count(Specialist.id))) >= 30
+    assert queries.count_needs_checking(db.session, today=TODAY, months=6) >= 5
+    assert len(queries.waitlist(db.session)) == 2
+    deep = queries.match(db.session, queries.Need((modality("Deep tissue").id,)), today=TODAY)
+    assert deep[0].specialist.name == "Rafael Costa"
+    assert "2 past referrals for this need went well" in deep[0].reasons
+    assert queries.follow_ups_due(db.session, today=TODAY)
