@@ -143,7 +143,7 @@ def test_the_feed_shows_initials_unless_the_practice_opts_in_to_names(client, de
     assert summaries == [f"S.T. – {SERVICE}", f"J.L.S. – {SERVICE}", f"M. – {SERVICE}"]
     assert b"Sam Taylor" not in fetch(client, token)
 
-    services.update_policy(db.session, SYSTEM, feed_shows_names=True, now=NOW)
+    services.set_feed_shows_names(db.session, SYSTEM, True, now=NOW)
     content = fetch(client, token)
     assert [str(e["SUMMARY"]) for e in events(content)] == [
         f"Sam Taylor – {SERVICE}", f"jean-luc  o'Brien picard smith – {SERVICE}", f"Mo – {SERVICE}"]
@@ -153,7 +153,7 @@ def test_the_feed_shows_initials_unless_the_practice_opts_in_to_names(client, de
 def test_the_feed_never_carries_contact_details_legal_names_or_notes(client, desk):
     book(desk, at(MONDAY, "10:00"), notes="Bruised shoulder, sensitive history")
     token = enable(desk)
-    services.update_policy(db.session, SYSTEM, feed_shows_names=True, now=NOW)
+    services.set_feed_shows_names(db.session, SYSTEM, True, now=NOW)
     for content in (fetch(client, token), feeds.calendar_for(db.session, token, now=NOW)):
         text = unfolded(content).lower()
         for secret in ("quillfeather", "samantha", "7911", "123456", "sam.private", "example.org",
@@ -187,7 +187,8 @@ def test_a_cancellation_shows_as_cancelled_for_14_days_then_drops_out(client, cl
     clock.advance(hours=2)
     cancelled_at = clock.now()
     services.cancel(db.session, SYSTEM, early, "client unwell", now=cancelled_at)
-    services.cancel(db.session, SYSTEM, late, "client unwell", now=cancelled_at)  # 3 hours before
+    services.cancel(db.session, SYSTEM, late, "client unwell", now=cancelled_at,  # 3 hours before
+                    confirm_unacknowledged=True)
     assert late.status == "late_cancelled" and early.status == "cancelled"
 
     content = fetch(client, token)

@@ -9,7 +9,7 @@ from practice.db import db
 from practice.scheduling import services
 from practice.scheduling.models import Appointment
 from tests.conftest import NOW
-from tests.test_scheduling import at, desk  # noqa: F401  (fixture)
+from tests.test_scheduling import acknowledge, at, desk  # noqa: F401  (fixture)
 
 TODAY = NOW.date()  # Monday 23 November 2026; NOW is 10:00 in London
 
@@ -25,7 +25,10 @@ def morning(desk, make_client, users, login):
     """Three appointments today; the front desk signed in."""
     login(users["front_desk"])
     names = ["Ana", "Bo", "Cy"]
-    return [book_today(desk, hhmm, make_client(name)) for hhmm, name in zip(["09:00", "11:15", "14:00"], names, strict=True)]
+    clients = [make_client(name) for name in names]
+    for each in clients:
+        acknowledge(each)
+    return [book_today(desk, hhmm, each) for hhmm, each in zip(["09:00", "11:15", "14:00"], clients, strict=True)]
 
 
 def test_today_lists_every_appointment_with_actions(client, morning):

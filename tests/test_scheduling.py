@@ -9,8 +9,10 @@ import pytest
 from practice.audit.services import SYSTEM
 from practice.db import db
 from practice.errors import DomainError
+from practice.policies import services as policy_services
+from practice.policies.queries import current_policy
 from practice.scheduling import services, signals
-from practice.scheduling.models import Appointment, Status
+from practice.scheduling.models import Appointment
 from tests.conftest import NOW
 
 LONDON = ZoneInfo("Europe/London")
@@ -34,7 +36,15 @@ def desk(users, make_client):
                                       duration_minutes=60, price_cents=6000,
                                       buffer_after_minutes=15, now=NOW)
     client = make_client("Sam")
+    acknowledge(client)
     return practitioner, service, client
+
+
+def acknowledge(client, on=NOW):
+    """The client signed the policy in force at intake (so fees need no confirmation)."""
+    policy = current_policy(db.session, on)
+    policy_services.record_acknowledgement(db.session, SYSTEM, client.id, policy.id, "signed_at_intake",
+                                           on.date(), now=on)
 
 
 def book(desk, start, client=None, now=NOW):

@@ -1,4 +1,5 @@
-"""The admin's scheduling settings: policy, services, practitioners' hours."""
+"""The admin's scheduling settings: calendar feeds, services, practitioners' hours (the
+attendance policy is versioned on /settings/policy: tests/test_policies.py)."""
 
 from datetime import time
 
@@ -8,16 +9,15 @@ from practice.db import db
 from practice.scheduling.models import SchedulingPolicy, Service, WorkingHours
 
 
-def test_policy_is_saved_and_checked(client, users, login):
+def test_calendar_feeds_show_names_only_when_the_practice_opts_in(client, users, login):
     login(users["admin"])
-    form = {"policy-late_grace_minutes": "5", "policy-session_ends_on_time": "y",
-            "policy-cancellation_window_hours": "48", "policy-late_cancel_fee_percent": "100",
-            "policy-no_show_fee_percent": "100"}
-    assert client.post("/settings/scheduling/", data=form).status_code == 302
-    policy = db.session.scalar(sa.select(SchedulingPolicy))
-    assert (policy.late_grace_minutes, policy.cancellation_window_hours) == (5, 48)
-    bad = client.post("/settings/scheduling/", data=form | {"policy-no_show_fee_percent": "150"})
-    assert bad.status_code == 422 and 'id="policy-no_show_fee_percent-error"' in bad.get_data(as_text=True)
+    page = client.get("/settings/scheduling/").get_data(as_text=True)
+    assert 'href="/settings/policy"' in page  # the attendance policy moved there
+    assert client.post("/settings/scheduling/", data={"calendar-save": "1", "calendar-feed_shows_names": "y"}).status_code == 302
+    assert db.session.scalar(sa.select(SchedulingPolicy.feed_shows_names)) is True
+    assert client.post("/settings/scheduling/", data={"calendar-save": "1"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(SchedulingPolicy.feed_shows_names)) is False
 
 
 def test_services_are_added_with_prices_in_cents(client, users, login):

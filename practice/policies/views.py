@@ -1,3 +1,83 @@
-from flask import Blueprint
+"""The practice's policy set, versioned, and clients' acknowledgements of it."""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+
+from practice.auth.permissions import permission_required
+from practice.clients.models import Client
+from practice.db import db
+from practice.errors import DomainError
+from practice.policies import queries, services
+from practice.policies.forms import THRESHOLDS, AcknowledgementForm, PolicyForm
+from practice.web import acting, now, show_error
 
 bp = Blueprint("policies", __name__)
+
+
+@bp.app_template_global()
+def policy_acknowledgement_form(policy_id: int) -> AcknowledgementForm:
+    """A blank acknowledgement form for the client page's policy panel (dated today)."""
+    form = AcknowledgementForm(formdata=None, policy_id=policy_id)
+    form.on.data = queries.local_date(db.session, now())
+    return form
+
+
+@bp.get("/policy")
+@permission_required("practice.view")
+def show():
+    """The policy in force, in plain words, and the next version if one is coming."""
+    current, latest = queries.current_policy(db.session, now()), queries.latest_policy(db.session)
+    return render_template("practice/policies/show.html", policy=current,
+                           upcoming=latest if latest.version > current.version else None)
+
+
+@bp.route("/settings/policy", methods=["GET", "POST"])
+@permission_required("policies.manage")
+def manage():
+    latest = queries.latest_policy(db.session)
+    form = PolicyForm(obj=latest)
+    if form.is_submitted() and form.validate():
+        values = {name: getattr(form, name).data for name in services.FIELDS}
+        try:
+            policy = services.publish_policy(db.session, acting(), values, form.effective_from.data, now=now())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(f"Version {policy.version} is published; it is in force from "
+                  f"{policy.effective_from:%-d %B %Y}.", "success")
+            return redirect(url_for("policies.manage"))
+    elif not form.is_submitted():
+        form.effective_from.data = queries.local_date(db.session, now())
+    return render_template(
+        "practice/policies/manage.html", form=form, thresholds=THRESHOLDS,
+        current=queries.current_policy(db.session, now()), history=queries.policy_history(db.session),
+    ), 422 if form.is_submitted() else 200
+
+
+def _id(text: str | None) -> int:
+    """A posted id, or 0 (which matches nothing) when it is not one the database could hold."""
+    if not text or len(text) > 10 or not (text.isascii() and text.isdigit()):
+        return 0
+    return int(text) if int(text) < 2**31 else 0
+
+
+@bp.post("/clients/<int:client_id>/acknowledgements")
+@permission_required("policies.acknowledge")
+def acknowledge(client_id: int):
+    client = db.get_or_404(Client, client_id)
+    form = AcknowledgementForm()
+    if form.validate():
+        try:
+            services.record_acknowledgement(db.session, acting(), client.id, _id(form.policy_id.data),
+                                            form.method.data, form.on.data, form.note.data or "", now=now())
+        except DomainError as error:
+            db.session.rollback()
+            error.field = None if error.field in ("policy_id", "client_id") else error.field
+            show_error(form, error)
+        else:
+            flash(f"{client.display_name}'s acknowledgement of the policy is recorded.", "success")
+            return redirect(url_for("clients.show", client_id=client.id))
+    client_policy = queries.client_policy(db.session, client.id, now())
+    form.policy_id.data = str(client_policy.policy.id)  # the version the page offers
+    return render_template("practice/policies/acknowledge.html", client=client, ack_form=form,
+                           client_policy=client_policy), 422

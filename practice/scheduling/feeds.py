@@ -157,7 +157,7 @@ def _feed_owner(session, token: str) -> Practitioner | None:
 
 
 def _shows_names(session) -> bool:
-    # A read: the feed never creates the policy row (services.get_policy would).
+    # A read: the feed never creates the settings row (services.calendar_settings would).
     return bool(session.scalar(select(SchedulingPolicy.feed_shows_names).limit(1)))
 
 

@@ -2,6 +2,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -23,6 +24,9 @@ class BookingForm(Form):
     start = TimeField("Start", validators=[InputRequired()],
                       description="Free starts for this day are listed below the form.")
     notes = TextAreaField("Note for the practitioner", validators=[Optional(), Length(max=1000)])
+    override_reason = TextAreaField(
+        "Why book this client anyway", validators=[Optional(), Length(max=1000)],
+        description="This client's standing says they cannot be booked. The reason is kept in the audit trail.")
 
 
 class RescheduleForm(Form):
@@ -49,13 +53,9 @@ class PaymentForm(Form):
     paid_on = DateField("Paid on", validators=[Optional()], description="Leave empty for today.")
 
 
-class PolicyForm(Form):
-    late_grace_minutes = IntegerField("Grace for late arrival (minutes)", validators=[InputRequired(), NumberRange(0, 120)])
-    session_ends_on_time = BooleanField("A late arrival's session still ends on time")
-    cancellation_window_hours = IntegerField("Cancellation window (hours)", validators=[InputRequired(), NumberRange(0, 336)])
-    late_cancel_fee_percent = IntegerField("Late cancellation fee (% of the price)", validators=[InputRequired(), NumberRange(0, 100)])
-    no_show_fee_percent = IntegerField("No-show fee (% of the price)", validators=[InputRequired(), NumberRange(0, 100)])
+class CalendarSettingsForm(Form):
     feed_shows_names = BooleanField("Calendar feeds show clients' names (otherwise initials)")
+    save = HiddenField(default="1")  # tells this form's POST from the service form's
 
 
 class ServiceForm(Form):

@@ -43,16 +43,12 @@ class Service(db.Model):
 
 
 class SchedulingPolicy(db.Model):
-    """The practice's attendance rules (one row). The conduct record versions them later."""
+    """The practice's calendar settings (one row). The attendance rules (grace, cancellation
+    window, fees) are in the versioned policy set: practice.policies."""
 
     __tablename__ = "scheduling_policy"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    late_grace_minutes: Mapped[int] = mapped_column(default=10)
-    session_ends_on_time: Mapped[bool] = mapped_column(default=True)
-    cancellation_window_hours: Mapped[int] = mapped_column(default=24)
-    late_cancel_fee_percent: Mapped[int] = mapped_column(default=50)
-    no_show_fee_percent: Mapped[int] = mapped_column(default=100)
     # Calendar feeds carry initials unless the practice opts in to clients' names.
     feed_shows_names: Mapped[bool] = mapped_column(default=False, server_default=false())
 

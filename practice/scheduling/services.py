@@ -17,6 +17,8 @@ from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
 from practice.clients.models import Client
 from practice.errors import DomainError
+from practice.policies.models import Policy
+from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.scheduling import signals
 from practice.scheduling.models import (
     RELEASED,
@@ -76,32 +78,23 @@ def percent_of(cents: int, percent: int) -> int:
 
 # Settings ----------------------------------------------------------------------------
 
-def get_policy(session) -> SchedulingPolicy:
-    policy = session.scalar(select(SchedulingPolicy).limit(1))
-    if policy is None:
-        policy = SchedulingPolicy(
-            late_grace_minutes=10, session_ends_on_time=True, cancellation_window_hours=24,
-            late_cancel_fee_percent=50, no_show_fee_percent=100,
-        )
-        session.add(policy)
+def calendar_settings(session) -> SchedulingPolicy:
+    """The practice's calendar settings row (the attendance rules are in practice.policies)."""
+    settings = session.scalar(select(SchedulingPolicy).limit(1))
+    if settings is None:
+        settings = SchedulingPolicy(feed_shows_names=False)
+        session.add(settings)
         session.flush()
-    return policy
+    return settings
 
 
-def update_policy(session, actor: Actor, *, now: datetime, **values) -> None:
-    limits = {
-        "late_grace_minutes": (0, 120), "cancellation_window_hours": (0, 336),
-        "late_cancel_fee_percent": (0, 100), "no_show_fee_percent": (0, 100),
-    }
-    for name, (low, high) in limits.items():
-        if name in values and not low <= values[name] <= high:
-            raise DomainError(f"Use a number from {low} to {high}.", field=name)
-    policy = get_policy(session)
-    changes = {k: [getattr(policy, k), v] for k, v in values.items() if getattr(policy, k) != v}
-    for name, (_, new) in changes.items():
-        setattr(policy, name, new)
-    if changes:
-        record(session, actor, "policy.update", policy, now=now, **changes)
+def set_feed_shows_names(session, actor: Actor, shows_names: bool, *, now: datetime) -> None:
+    """Calendar feeds carry clients' names, or only their initials."""
+    settings = calendar_settings(session)
+    if settings.feed_shows_names != shows_names:
+        record(session, actor, "calendar_settings.update", settings, now=now,
+               feed_shows_names=[settings.feed_shows_names, shows_names])
+        settings.feed_shows_names = shows_names
     session.commit()
 
 
@@ -327,6 +320,12 @@ class BookingRequest:
     service_id: int
     start_at: datetime
     notes: str = ""
+    # Booking a moved-on or declined client: a practitioner's or admin's decision (the view
+    # checks who may), with its reason, kept in the audit trail.
+    override_reason: str = ""
+
+
+NOT_BOOKABLE = "This client cannot be booked - see the practitioner."
 
 
 def _load_for_booking(session, request: BookingRequest) -> tuple[Client, Practitioner, Service]:
@@ -339,8 +338,8 @@ def _load_for_booking(session, request: BookingRequest) -> tuple[Client, Practit
         raise DomainError("Choose a practitioner.", field="practitioner_id")
     if service is None or not service.active:
         raise DomainError("Choose a service.", field="service_id")
-    if not client.bookable:
-        raise DomainError("This client cannot be booked - see the practitioner.", field="client_id")
+    if not client.bookable and not request.override_reason.strip():
+        raise DomainError(NOT_BOOKABLE, field="client_id")
     if client.archived:
         raise DomainError("This client is archived; restore them to the client list first.", field="client_id")
     return client, practitioner, service
@@ -377,6 +376,9 @@ def book(session, actor: Actor, request: BookingRequest, *, now: datetime) -> Ap
         record(session, actor, "appointment.book", appointment, now=now,
                start=appointment.start_at.isoformat(), client_id=client.id,
                practitioner_id=practitioner.id, service=service.name)
+        if not client.bookable:
+            record(session, actor, "appointment.override", appointment, now=now,
+                   standing=client.standing, reason=request.override_reason.strip())
         session.commit()
     except IntegrityError:
         # Only PostgreSQL's exclusion constraint gets here: another booking won the race.
@@ -385,13 +387,15 @@ def book(session, actor: Actor, request: BookingRequest, *, now: datetime) -> Ap
     except DomainError:
         session.rollback()
         raise
-    signals.appointment_booked.send(appointment, facts=appointment_facts(appointment))
+    signals.appointment_booked.send(appointment, facts=appointment_facts(appointment, now))
     return appointment
 
 
 def reschedule(session, actor: Actor, appointment: Appointment, start_at: datetime, *, now: datetime) -> None:
     if appointment.status != Status.BOOKED:
         raise DomainError("Only a booked appointment can be moved.", field="start")
+    if not appointment.client.bookable:
+        raise DomainError(NOT_BOOKABLE, field="start")
     old_start = appointment.start_at
     session.commit()
     try:
@@ -412,11 +416,14 @@ def reschedule(session, actor: Actor, appointment: Appointment, start_at: dateti
         session.rollback()
         raise
     signals.appointment_rescheduled.send(
-        appointment, facts=appointment_facts(appointment) | {"previous_start": old_start})
+        appointment, facts=appointment_facts(appointment, now) | {"previous_start": old_start})
 
 
-def appointment_facts(appointment: Appointment) -> dict:
+def appointment_facts(appointment: Appointment, now: datetime) -> dict:
+    """What every schedule event tells its listeners; `recorded_at` is the moment the change
+    was made (the service's `now`), which listeners keep as their own record's time."""
     return {
+        "recorded_at": now,
         "appointment_id": appointment.id,
         "client_id": appointment.client_id,
         "practitioner_id": appointment.practitioner_id,
@@ -444,7 +451,7 @@ def check_in(session, actor: Actor, appointment: Appointment, arrived_at: dateti
         raise DomainError("The arrival time cannot be in the future.", field="arrived_at")
     if arrived_at < appointment.start_at - timedelta(hours=12):
         raise DomainError("That arrival time is long before the appointment.", field="arrived_at")
-    policy = get_policy(session)
+    policy = policy_in_force(session, arrived_at)
     late = max(0, math.floor((arrived_at - appointment.start_at).total_seconds() / 60))
     appointment.status = Status.ARRIVED.value
     appointment.arrived_at = arrived_at
@@ -452,13 +459,14 @@ def check_in(session, actor: Actor, appointment: Appointment, arrived_at: dateti
     record(session, actor, "appointment.check_in", appointment, now=now,
            arrived_at=arrived_at.isoformat(), late_minutes=late)
     session.commit()
-    signals.appointment_checked_in.send(appointment, facts=appointment_facts(appointment) | {
+    signals.appointment_checked_in.send(appointment, facts=appointment_facts(appointment, now) | {
         "arrived_at": arrived_at,
         "late_minutes": late,
         "grace_minutes": policy.late_grace_minutes,
         "late_beyond_grace": late > policy.late_grace_minutes,
         "session_ends_on_time": policy.session_ends_on_time,
         "minutes_lost": late if policy.session_ends_on_time else 0,
+        "policy_id": policy.id,
     })
 
 
@@ -467,49 +475,83 @@ def complete(session, actor: Actor, appointment: Appointment, *, now: datetime) 
     appointment.status = Status.COMPLETED.value
     record(session, actor, "appointment.complete", appointment, now=now)
     session.commit()
-    facts = appointment_facts(appointment)
+    facts = appointment_facts(appointment, now)
     signals.appointment_completed.send(appointment, facts=facts)
     due = amount_due(appointment) - amount_paid(session, appointment)
     if due > 0:
         signals.appointment_left_unpaid.send(appointment, facts=facts | {"unpaid_cents": due})
 
 
-def cancel(session, actor: Actor, appointment: Appointment, reason: str, *, now: datetime) -> None:
-    """Cancel; inside the policy's window it is a late cancellation and carries the fee."""
+def cancel(
+    session, actor: Actor, appointment: Appointment, reason: str, *, now: datetime,
+    confirm_unacknowledged: bool = False, by_practice: bool = False,
+) -> None:
+    """Cancel; inside the policy's window it is a late cancellation and carries the fee.
+    A fee for a client who has not acknowledged the policy in force needs confirming.
+    `by_practice`: the practice cancels (e.g. it has ended the relationship), so it is
+    never a late cancellation and carries no fee, whenever it happens."""
     _require_status(appointment, Status.BOOKED, doing="cancelled")
     if not reason.strip():
         raise DomainError("Say briefly why (e.g. 'client unwell', 'practitioner ill').", field="reason")
-    policy = get_policy(session)
-    late = appointment.start_at - now < timedelta(hours=policy.cancellation_window_hours)
+    policy = policy_in_force(session, now)
+    late = not by_practice and appointment.start_at - now < timedelta(hours=policy.cancellation_window_hours)
+    fee = percent_of(appointment.price_cents, policy.late_cancel_fee_percent) if late else 0
+    if not confirm_unacknowledged:
+        _refuse_unconfirmed_fee(session, appointment, policy, fee, now=now)
     appointment.status = (Status.LATE_CANCELLED if late else Status.CANCELLED).value
     appointment.cancelled_at = now
     appointment.cancel_reason = reason.strip()
-    appointment.fee_cents = percent_of(appointment.price_cents, policy.late_cancel_fee_percent) if late else 0
+    appointment.fee_cents = fee
     record(session, actor, "appointment.cancel", appointment, now=now, late=late,
            reason=appointment.cancel_reason, fee_cents=appointment.fee_cents)
     session.commit()
-    signals.appointment_cancelled.send(appointment, facts=appointment_facts(appointment) | {
+    signals.appointment_cancelled.send(appointment, facts=appointment_facts(appointment, now) | {
         "late": late,
         "cancelled_at": now,
         "reason": appointment.cancel_reason,
         "hours_before_start": (appointment.start_at - now).total_seconds() / 3600,
         "window_hours": policy.cancellation_window_hours,
         "fee_cents": appointment.fee_cents,
+        "policy_id": policy.id,
     })
 
 
-def mark_no_show(session, actor: Actor, appointment: Appointment, *, now: datetime) -> None:
-    """Marked by a person, never automatically, and only once the start has passed."""
+def mark_no_show(
+    session, actor: Actor, appointment: Appointment, *, now: datetime,
+    confirm_unacknowledged: bool = False,
+) -> None:
+    """Marked by a person, never automatically, and only once the start has passed. The fee
+    follows the policy in force at the start; for a client who has not acknowledged that
+    policy it needs confirming."""
     _require_status(appointment, Status.BOOKED, doing="marked as a no-show")
     if appointment.start_at > now:
         raise DomainError("The appointment has not started yet.")
-    policy = get_policy(session)
+    policy = policy_in_force(session, appointment.start_at)
+    fee = percent_of(appointment.price_cents, policy.no_show_fee_percent)
+    if not confirm_unacknowledged:
+        _refuse_unconfirmed_fee(session, appointment, policy, fee, now=now)
     appointment.status = Status.NO_SHOW.value
-    appointment.fee_cents = percent_of(appointment.price_cents, policy.no_show_fee_percent)
+    appointment.fee_cents = fee
     record(session, actor, "appointment.no_show", appointment, now=now, fee_cents=appointment.fee_cents)
     session.commit()
-    signals.appointment_no_show.send(appointment, facts=appointment_facts(appointment) | {
-        "fee_cents": appointment.fee_cents})
+    signals.appointment_no_show.send(appointment, facts=appointment_facts(appointment, now) | {
+        "fee_cents": appointment.fee_cents, "policy_id": policy.id})
+
+
+class UnacknowledgedPolicy(DomainError):
+    """A fee would be charged to a client who has not acknowledged the policy in force:
+    the person at the desk confirms it first (or waives it, or goes back)."""
+
+    def __init__(self, client: Client, policy: Policy, fee_cents: int):
+        super().__init__(f"{client.display_name} has not acknowledged the current policy "
+                         f"(version {policy.version}); charge the fee anyway?")
+        self.policy = policy
+        self.fee_cents = fee_cents
+
+
+def _refuse_unconfirmed_fee(session, appointment: Appointment, policy: Policy, fee: int, *, now) -> None:
+    if fee and acknowledgement_status(session, [appointment.client_id], now, policy)[appointment.client_id] is None:
+        raise UnacknowledgedPolicy(appointment.client, policy, fee)
 
 
 def waive_fee(session, actor: Actor, appointment: Appointment, reason: str, *, now: datetime) -> None:
@@ -523,7 +565,7 @@ def waive_fee(session, actor: Actor, appointment: Appointment, reason: str, *, n
     record(session, actor, "appointment.waive_fee", appointment, now=now,
            fee_cents=appointment.fee_cents, reason=appointment.fee_waiver_reason)
     session.commit()
-    signals.fee_waived.send(appointment, facts=appointment_facts(appointment) | {
+    signals.fee_waived.send(appointment, facts=appointment_facts(appointment, now) | {
         "fee_cents": appointment.fee_cents, "reason": appointment.fee_waiver_reason})
 
 
@@ -565,7 +607,7 @@ def record_payment(
            amount_cents=amount_cents, method=method)
     session.commit()
     due, paid = amount_due(appointment), amount_paid(session, appointment)
-    signals.payment_recorded.send(payment, facts=appointment_facts(appointment) | {
+    signals.payment_recorded.send(payment, facts=appointment_facts(appointment, now) | {
         "payment_id": payment.id, "amount_cents": amount_cents, "method": method, "paid_at": paid_at,
         "due_cents": due, "paid_cents": paid, "short_cents": max(0, due - paid)})
     return payment

@@ -1,4 +1,5 @@
-"""The practice's scheduling settings: attendance policy, services, practitioners' hours."""
+"""The practice's scheduling settings: calendar feeds, services, practitioners' hours. The
+attendance policy (grace, cancellation window, fees) is versioned on /settings/policy."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -14,8 +15,8 @@ from practice.scheduling.calendar_import import MAX_BYTES, import_busy_time
 from practice.scheduling.feeds import feed_token
 from practice.scheduling.forms import (
     CalendarImportForm,
+    CalendarSettingsForm,
     HoursForm,
-    PolicyForm,
     ServiceForm,
     TimeOffForm,
 )
@@ -24,27 +25,17 @@ from practice.web import acting, now, show_error
 
 bp = Blueprint("scheduling_settings", __name__, url_prefix="/settings/scheduling")
 
-POLICY_FIELDS = ("late_grace_minutes", "session_ends_on_time", "cancellation_window_hours",
-                 "late_cancel_fee_percent", "no_show_fee_percent", "feed_shows_names")
-
-
 @bp.route("/", methods=["GET", "POST"])
 @permission_required("scheduling.settings")
 def index():
-    policy = services.get_policy(db.session)
+    settings = services.calendar_settings(db.session)
     db.session.commit()
-    policy_form = PolicyForm(obj=policy, prefix="policy")
+    calendar_form = CalendarSettingsForm(obj=settings, prefix="calendar")
     service_form = ServiceForm(prefix="service")
-    if request.method == "POST" and "policy-late_grace_minutes" in request.form and policy_form.validate():
-        try:
-            services.update_policy(db.session, acting(), now=now(),
-                                   **{name: getattr(policy_form, name).data for name in POLICY_FIELDS})
-        except DomainError as error:
-            db.session.rollback()
-            show_error(policy_form, error)
-        else:
-            flash("The attendance policy is saved.", "success")
-            return redirect(url_for("scheduling_settings.index"))
+    if request.method == "POST" and "calendar-save" in request.form and calendar_form.validate():
+        services.set_feed_shows_names(db.session, acting(), calendar_form.feed_shows_names.data, now=now())
+        flash("The calendar settings are saved.", "success")
+        return redirect(url_for("scheduling_settings.index"))
     if request.method == "POST" and "service-name" in request.form and service_form.validate():
         try:
             services.create_service(
@@ -61,7 +52,7 @@ def index():
             return redirect(url_for("scheduling_settings.index"))
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "practice/scheduling/settings.html", policy_form=policy_form, service_form=service_form,
+        "practice/scheduling/settings.html", calendar_form=calendar_form, service_form=service_form,
         services=queries.bookable_services(), practitioners=active_practitioners(),
     ), status
 

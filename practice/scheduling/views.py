@@ -3,11 +3,13 @@ from datetime import date, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
-from practice.auth.permissions import permission_required
+from practice.auth.permissions import permission_required, require
 from practice.auth.queries import active_practitioners
+from practice.clients.models import Client
 from practice.clients.queries import bookable_clients
 from practice.db import db
 from practice.errors import DomainError
+from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.scheduling import queries, services
 from practice.scheduling.forms import (
     BookingForm,
@@ -40,11 +42,20 @@ def today():
     zone = _zone()
     day = _day_from_args(zone)
     columns = queries.board(day, 1, zone)[day]
+    client_ids = {row.appointment.client_id for column in columns for row in column.rows}
     return render_template(
         "practice/scheduling/today.html", day=day, columns=columns, zone=zone,
         cancel_form=CancelForm(), payment_form=PaymentForm(), check_in_form=CheckInForm(),
-        timedelta=timedelta, now=now(),
+        timedelta=timedelta, now=now(), **_policy_notices(client_ids),
     )
+
+
+def _policy_notices(client_ids) -> dict:
+    """The policy in force and which of these clients have not acknowledged it (two queries
+    for any number of clients), for the pages' small notices."""
+    policy = policy_in_force(db.session, now())
+    status = acknowledgement_status(db.session, client_ids, now(), policy)
+    return {"policy": policy, "unacknowledged": {cid for cid, ack in status.items() if ack is None}}
 
 
 @bp.get("/calendar")
@@ -63,8 +74,10 @@ def calendar():
     )
 
 
-def _booking_choices(form: BookingForm) -> None:
+def _booking_choices(form: BookingForm, overridden: Client | None = None) -> None:
     form.client_id.choices = [SelectChoice(c.id, c.display_name) for c in bookable_clients()]
+    if overridden is not None:
+        form.client_id.choices.insert(0, SelectChoice(overridden.id, f"{overridden.display_name} (not bookable)"))
     form.practitioner_id.choices = [SelectChoice(p.id, p.display_name) for p in active_practitioners()]
     form.service_id.choices = [
         SelectChoice(s.id, f"{s.name} ({s.duration_minutes} min)") for s in queries.bookable_services()
@@ -76,7 +89,8 @@ def _booking_choices(form: BookingForm) -> None:
 def book():
     zone = _zone()
     form = BookingForm(formdata=request.form if request.method == "POST" else request.args or None)
-    _booking_choices(form)
+    overridden = _overridden_client()
+    _booking_choices(form, overridden)
     if request.method == "GET" and not form.day.data:
         form.day.data = _day_from_args(zone)
     # "Show free times" posts the form too (a note typed so far stays out of URLs and logs).
@@ -88,19 +102,53 @@ def book():
                 service_id=form.service_id.data,
                 start_at=services.local_moment(form.day.data, form.start.data, zone),
                 notes=form.notes.data or "",
+                override_reason=_override_reason(form, overridden),
             ), now=now())
         except DomainError as error:
             show_error(form, error)
         else:
             flash(f"Booked {appointment.client.display_name} at "
                   f"{services.hhmm(appointment.start_at, zone)}.", "success")
+            _remind_of_policy(appointment.client)
             return redirect(url_for("scheduling.calendar", date=form.day.data.isoformat()))
     slots = []
     if form.practitioner_id.data and form.service_id.data and form.day.data:
         slots = services.free_slots(db.session, form.practitioner_id.data, form.service_id.data,
                                     form.day.data, now=now())
     status = 422 if request.method == "POST" and not showing_slots else 200
-    return render_template("practice/scheduling/book.html", form=form, slots=slots, zone=zone), status
+    chosen = [form.client_id.data] if form.client_id.data in {c.value for c in form.client_id.choices} else []
+    return render_template("practice/scheduling/book.html", form=form, slots=slots, zone=zone,
+                           overridden=overridden, **_policy_notices(chosen)), status
+
+
+def _overridden_client() -> Client | None:
+    """A moved-on or declined client whom a practitioner or admin books anyway
+    (`?override=<client id>`, from the client page); anyone else gets a 403."""
+    wanted = request.values.get("override", "")
+    if not (wanted.isascii() and wanted.isdigit() and len(wanted) < 10):
+        return None
+    client = db.session.get(Client, int(wanted))
+    if client is None or client.bookable:
+        return None
+    require("booking.override", client)
+    return client
+
+
+def _override_reason(form: BookingForm, overridden: Client | None) -> str:
+    """The override's reason, required when the override is being used."""
+    if overridden is None or form.client_id.data != overridden.id:
+        return ""
+    reason = (form.override_reason.data or "").strip()
+    if not reason:
+        raise DomainError("Say why this client is booked despite their standing.", field="override_reason")
+    return reason
+
+
+def _remind_of_policy(client) -> None:
+    notices = _policy_notices([client.id])
+    if notices["unacknowledged"]:
+        flash(f"{client.display_name} has not acknowledged the current policy "
+              f"(version {notices['policy'].version}); please ask them to.", "info")
 
 
 def _appointment(appointment_id: int) -> Appointment:
@@ -118,6 +166,7 @@ def appointment(appointment_id: int):
     row = queries.appointment_for_page(appointment_id) or abort(404)
     return render_template(
         "practice/scheduling/appointment.html", row=row, zone=_zone(),
+        **_policy_notices([row.appointment.client_id]),
         check_in_form=CheckInForm(), cancel_form=CancelForm(), waive_form=WaiveForm(),
         payment_form=PaymentForm(amount=f"{max(row.owing_cents, 0) / 100:.2f}"),
         reschedule_form=RescheduleForm(day=row.appointment.start_at.astimezone(_zone()).date(),
@@ -157,8 +206,39 @@ def check_in(appointment_id: int):
 @permission_required("appointments.front_desk")
 def no_show(appointment_id: int):
     appointment = _appointment(appointment_id)
-    return _act(appointment, lambda: services.mark_no_show(db.session, acting(), appointment, now=now()),
-                success=f"{appointment.client.display_name} is marked as not having come.")
+    return _charging(
+        appointment, "scheduling.no_show",
+        lambda confirmed: services.mark_no_show(db.session, acting(), appointment, now=now(),
+                                                confirm_unacknowledged=confirmed),
+        success=f"{appointment.client.display_name} is marked as not having come.")
+
+
+def _charging(appointment: Appointment, endpoint: str, action, *, success: str, reason: str = ""):
+    """A no-show or cancellation that may charge a fee. For a client who has not
+    acknowledged the policy in force the service asks first; the page puts the question
+    (charge it, record it without the fee, or go back) and the answer comes back as `fee`."""
+    answer = request.form.get("fee")
+    if answer == "waive":
+        require("fees.waive")
+    try:
+        action(answer in ("charge", "waive"))
+    except services.UnacknowledgedPolicy as question:
+        db.session.rollback()
+        return render_template(
+            "practice/scheduling/confirm_fee.html", a=appointment, question=question, endpoint=endpoint,
+            reason=reason, back=local_target(request.form.get("next")) or "", confirm_form=CheckInForm(),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _back(appointment)
+    if answer == "waive" and appointment.fee_cents:
+        services.waive_fee(db.session, acting(), appointment, WAIVED_UNACKNOWLEDGED, now=now())
+    flash(success, "success")
+    return _back(appointment)
+
+
+WAIVED_UNACKNOWLEDGED = "Not charged: the client had not acknowledged the policy in force."
 
 
 @bp.post("/appointments/<int:appointment_id>/complete")
@@ -174,8 +254,11 @@ def complete(appointment_id: int):
 def cancel(appointment_id: int):
     appointment = _appointment(appointment_id)
     reason = CancelForm().reason.data or ""
-    return _act(appointment, lambda: services.cancel(db.session, acting(), appointment, reason, now=now()),
-                success="The appointment is cancelled.")
+    return _charging(
+        appointment, "scheduling.cancel",
+        lambda confirmed: services.cancel(db.session, acting(), appointment, reason, now=now(),
+                                          confirm_unacknowledged=confirmed),
+        success="The appointment is cancelled.", reason=reason)
 
 
 @bp.post("/appointments/<int:appointment_id>/waive")

@@ -13,6 +13,8 @@ from practice.audit.services import SYSTEM
 from practice.auth import services as auth_services
 from practice.clients import services as client_services
 from practice.db import db
+from practice.policies import services as policy_services
+from practice.policies.queries import current_policy
 from practice.scheduling import services
 from tests.browser.helpers import screenshot, sign_in
 from tests.conftest import NOW, PASSWORD
@@ -51,9 +53,13 @@ def morning(live_app, front_desk) -> Morning:
 
 
 def _client(name: str):
-    return client_services.create_client(
+    """A client who signed the practice's policy at intake."""
+    client = client_services.create_client(
         db.session, SYSTEM, client_services.ClientDetails(display_name=name), phone_region="GB", now=NOW
     )
+    policy_services.record_acknowledgement(db.session, SYSTEM, client.id, current_policy(db.session, NOW).id,
+                                           "signed_at_intake", NOW.date(), now=NOW)
+    return client
 
 
 def _book(practitioner_id: int, service_id: int, name: str, hhmm: str, zone) -> int:

@@ -1,0 +1,87 @@
+"""The practice's policy set, versioned, and clients' acknowledgements of a version.
+
+A version is never edited: a change is a new version with the date it takes effect, so that
+every fee and every conduct entry can name the rules that were in force when it happened."""
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from practice.auth.models import User
+from practice.clients.models import Client
+from practice.db import db
+
+
+class Policy(db.Model):
+    __tablename__ = "policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(unique=True)
+    # A local day in the practice's time zone: the version applies from its first minute.
+    effective_from: Mapped[date]
+    late_grace_minutes: Mapped[int] = mapped_column(default=10)
+    session_ends_on_time: Mapped[bool] = mapped_column(default=True)
+    cancellation_window_hours: Mapped[int] = mapped_column(default=24)
+    late_cancel_fee_percent: Mapped[int] = mapped_column(default=50)
+    no_show_fee_percent: Mapped[int] = mapped_column(default=100)
+    payment_terms: Mapped[str] = mapped_column(Text, default="")
+    conduct_statement: Mapped[str] = mapped_column(Text, default="")
+    # Escalation thresholds: this many entries of a kind within this many days suggests a
+    # next step. Safety entries always suggest one at once, so they have no threshold.
+    escalate_late_arrivals: Mapped[int] = mapped_column(default=3)
+    escalate_late_arrivals_days: Mapped[int] = mapped_column(default=90)
+    escalate_no_shows: Mapped[int] = mapped_column(default=2)
+    escalate_no_shows_days: Mapped[int] = mapped_column(default=365)
+    escalate_late_cancellations: Mapped[int] = mapped_column(default=3)
+    escalate_late_cancellations_days: Mapped[int] = mapped_column(default=90)
+    escalate_unpaid: Mapped[int] = mapped_column(default=2)
+    escalate_unpaid_days: Mapped[int] = mapped_column(default=180)
+    escalate_boundary: Mapped[int] = mapped_column(default=2)
+    escalate_boundary_days: Mapped[int] = mapped_column(default=90)
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    created_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("version > 0", name="positive_version"),
+        CheckConstraint("late_cancel_fee_percent BETWEEN 0 AND 100", name="late_cancel_fee_range"),
+        CheckConstraint("no_show_fee_percent BETWEEN 0 AND 100", name="no_show_fee_range"),
+    )
+
+
+# How a client acknowledged the policy: stored value -> what the pages say.
+ACKNOWLEDGEMENT_METHODS = {
+    "signed_at_intake": "Signed at intake",
+    "accepted_at_booking": "Accepted at booking",
+    "verbally": "Verbally",
+    "by_email": "By e-mail",
+}
+
+
+class PolicyAcknowledgement(db.Model):
+    """A client acknowledged one version of the policy, on a day, in a way."""
+
+    __tablename__ = "policy_acknowledgement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id"))
+    acknowledged_on: Mapped[date]
+    method: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    client: Mapped[Client] = relationship()
+    policy: Mapped[Policy] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_policy_acknowledgement_client_id_policy_id", "client_id", "policy_id"),
+    )
+
+    @property
+    def method_label(self) -> str:
+        return ACKNOWLEDGEMENT_METHODS.get(self.method, self.method)

@@ -1,0 +1,98 @@
+"""Which policy version is in force, its history, and who acknowledged it.
+
+The conduct record and the scheduling engine call `policy_in_force` for the rules that
+applied at the moment something happened."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from practice import clock
+from practice.policies.models import Policy, PolicyAcknowledgement
+from practice.settings.services import get_practice
+
+
+def local_date(session, at: datetime) -> date:
+    """The day `at` falls on in the practice's time zone."""
+    profile = get_practice(session)
+    return at.astimezone(ZoneInfo(profile.timezone)).date() if profile else at.date()
+
+
+def _in_force_on(day: date):
+    """The version in force on a local day: the highest whose date has come, or else the
+    earliest (which covers everything before the next version)."""
+    started = select(Policy.id).where(Policy.effective_from <= day).order_by(Policy.version.desc()).limit(1)
+    earliest = select(Policy.id).order_by(Policy.version).limit(1)
+    return select(Policy).where(Policy.id == func.coalesce(started.scalar_subquery(), earliest.scalar_subquery()))
+
+
+def policy_in_force(session, at: datetime) -> Policy:
+    """The policy version that applied at the moment `at` (two queries)."""
+    return session.scalars(_in_force_on(local_date(session, at))).one()
+
+
+def current_policy(session, now: datetime | None = None) -> Policy:
+    """The version in force now (the app's clock unless `now` is given)."""
+    return policy_in_force(session, now or clock.now())
+
+
+def latest_policy(session) -> Policy:
+    """The highest version, which may not have taken effect yet."""
+    return session.scalars(select(Policy).order_by(Policy.version.desc()).limit(1)).one()
+
+
+def policy_history(session) -> list[Policy]:
+    """Every version, newest first, with who published it."""
+    return list(session.scalars(
+        select(Policy).options(joinedload(Policy.created_by)).order_by(Policy.version.desc())))
+
+
+def acknowledgement_status(
+    session, client_ids, at: datetime, policy: Policy | None = None,
+) -> dict[int, PolicyAcknowledgement | None]:
+    """For each client: their latest acknowledgement of the version in force at `at`, or
+    None. One query for any number of clients (plus the version's, unless given)."""
+    client_ids = set(client_ids)
+    if not client_ids:
+        return {}
+    policy = policy or policy_in_force(session, at)
+    rows = session.scalars(
+        select(PolicyAcknowledgement)
+        .where(PolicyAcknowledgement.policy_id == policy.id,
+               PolicyAcknowledgement.client_id.in_(client_ids))
+        .order_by(PolicyAcknowledgement.acknowledged_on, PolicyAcknowledgement.id)
+    )
+    status: dict[int, PolicyAcknowledgement | None] = dict.fromkeys(client_ids)
+    for row in rows:
+        status[row.client_id] = row  # the latest wins
+    return status
+
+
+@dataclass
+class ClientPolicy:
+    """What the client page shows about the policy: the version in force, this client's
+    acknowledgement of it (or None), and their latest acknowledgement of any version."""
+
+    policy: Policy
+    acknowledgement: PolicyAcknowledgement | None
+    latest: PolicyAcknowledgement | None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledgement is not None
+
+
+def client_policy(session, client_id: int, at: datetime) -> ClientPolicy:
+    """The client page's policy panel: three queries."""
+    policy = policy_in_force(session, at)
+    newest_first = session.scalars(
+        select(PolicyAcknowledgement)
+        .options(joinedload(PolicyAcknowledgement.policy), joinedload(PolicyAcknowledgement.recorded_by))
+        .where(PolicyAcknowledgement.client_id == client_id)
+        .order_by(PolicyAcknowledgement.acknowledged_on.desc(), PolicyAcknowledgement.id.desc())
+    ).all()
+    current = next((row for row in newest_first if row.policy_id == policy.id), None)
+    return ClientPolicy(policy, current, newest_first[0] if newest_first else None)
