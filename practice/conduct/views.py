@@ -1,3 +1,246 @@
-from flask import Blueprint
+"""The conduct pages: a client's record, incidents, corrections, communications,
+attachments, the evidence report and the incident categories. Thin: rules are in services."""
+
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from practice.auth.forms import ConfirmForm
+from practice.auth.permissions import permission_required, require
+from practice.clients.models import Client
+from practice.conduct import queries, services
+from practice.conduct.attachments import Upload
+from practice.conduct.evidence import render_evidence
+from practice.conduct.forms import (
+    AutomaticCorrectionForm,
+    CategoryForm,
+    CommunicationForm,
+    CorrectionForm,
+    IncidentForm,
+    PeriodForm,
+)
+from practice.conduct.models import Attachment, ConductEntry, IncidentCategory
+from practice.db import db
+from practice.errors import DomainError
+from practice.settings.services import get_practice
+from practice.web import acting, now, show_error
 
 bp = Blueprint("conduct", __name__)
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(get_practice(db.session).timezone)
+
+
+def _utc(local: datetime | None) -> datetime | None:
+    """A wall-clock time typed in the practice's time zone, as an aware UTC moment."""
+    return local.replace(tzinfo=_zone()).astimezone(timezone.utc) if local else None
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(_zone()).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _client_for(action: str, client_id: int) -> Client:
+    client = db.session.get(Client, client_id) or abort(404)
+    require(action, client)
+    return client
+
+
+def _status(form) -> int:
+    return 422 if form.errors or form.form_errors else 200
+
+
+def _uploads(form) -> list[Upload]:
+    """The files chosen, read up to one byte past the limit (the service refuses the rest)."""
+    limit = current_app.config["PRACTICE_ATTACHMENT_MAX_BYTES"]
+    return [Upload(f.filename or "", f.read(limit + 1))
+            for f in request.files.getlist(form.attachments.name) if f.filename]
+
+
+def _related(client_id: int) -> list[tuple[ConductEntry, str]]:
+    return [(entry, f"{_local(entry.occurred_from):%-d %b %Y %H:%M} · {entry.kind_label}")
+            for entry in queries.related_choices(client_id)]
+
+
+def _details(form) -> services.IncidentDetails:
+    return services.IncidentDetails(
+        category_id=form.category_id.data or None, severity=form.severity.data,
+        occurred_from=_utc(form.occurred_from.data), occurred_to=_utc(form.occurred_to.data),
+        channel=form.channel.data, location=form.location.data or "",
+        description=form.description.data or "", response=form.response.data or "",
+        effect=form.effect.data or "", witnesses=form.witnesses.data or "",
+        police_reference=form.police_reference.data or "", safety=form.safety.data,
+        related_ids=form.related_ids.data or [],
+    )
+
+
+@bp.get("/clients/<int:client_id>/conduct")
+@permission_required("conduct.view")
+def client_conduct(client_id: int):
+    client = _client_for("conduct.view", client_id)
+    return render_template("practice/conduct/record.html", record=queries.conduct_record(client.id),
+                           period=PeriodForm(request.args))
+
+
+@bp.route("/clients/<int:client_id>/conduct/incidents/new", methods=["GET", "POST"])
+@permission_required("conduct.record")
+def new_incident(client_id: int):
+    client = _client_for("conduct.record", client_id)
+    form = IncidentForm()
+    form.set_choices(queries.categories(), _related(client.id))
+    if request.method == "GET":
+        form.occurred_from.data = _local(now())
+    if form.validate_on_submit():
+        try:
+            entry = services.record_incident(
+                db.session, acting(), client, _details(form), _uploads(form),
+                max_bytes=current_app.config["PRACTICE_ATTACHMENT_MAX_BYTES"], now=now())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash("The incident is recorded.", "success")
+            return redirect(url_for("conduct.client_conduct", client_id=client.id, _anchor=f"entry-{entry.id}"))
+    return render_template("practice/conduct/incident.html", form=form, client=client, entry=None), _status(form)
+
+
+@bp.route("/conduct/entries/<int:entry_id>/correct", methods=["GET", "POST"])
+@permission_required("conduct.record")
+def correct(entry_id: int):
+    original = queries.entry_for_page(entry_id) or abort(404)
+    original = services.root_of(db.session, original)
+    client = original.client
+    require("conduct.record", client)
+    incident = original.source == "manual"
+    form = CorrectionForm() if incident else AutomaticCorrectionForm()
+    if incident:
+        form.set_choices(queries.categories(), _related(client.id))
+        if request.method == "GET":
+            _fill_from(form, original)
+    if form.validate_on_submit():
+        try:
+            services.record_correction(
+                db.session, acting(), original, reason=form.reason.data, withdrawn=form.withdrawn.data,
+                details=_details(form) if incident else None, uploads=_uploads(form),
+                max_bytes=current_app.config["PRACTICE_ATTACHMENT_MAX_BYTES"], now=now())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash("The correction is recorded beside the original entry.", "success")
+            return redirect(url_for("conduct.client_conduct", client_id=client.id, _anchor=f"entry-{original.id}"))
+    return render_template("practice/conduct/incident.html", form=form, client=client, entry=original), _status(form)
+
+
+def _fill_from(form: CorrectionForm, entry: ConductEntry) -> None:
+    for name in ("severity", "channel", "location", "description", "response", "effect",
+                 "witnesses", "police_reference", "safety"):
+        getattr(form, name).data = getattr(entry, name)
+    form.category_id.data = entry.category_id
+    form.occurred_from.data = _local(entry.occurred_from)
+    form.occurred_to.data = _local(entry.occurred_to) if entry.occurred_to else None
+    form.related_ids.data = entry.related
+
+
+@bp.route("/clients/<int:client_id>/communications/new", methods=["GET", "POST"])
+@permission_required("conduct.record")
+def new_communication(client_id: int):
+    client = _client_for("conduct.record", client_id)
+    form = CommunicationForm()
+    if request.method == "GET":
+        form.occurred_at.data = _local(now())
+    if form.validate_on_submit():
+        try:
+            services.record_communication(
+                db.session, acting(), client, occurred_at=_utc(form.occurred_at.data),
+                channel=form.channel.data, kind=form.kind.data, summary=form.summary.data, now=now())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash("The communication is recorded.", "success")
+            return redirect(url_for("conduct.client_conduct", client_id=client.id, _anchor="communications"))
+    return render_template("practice/conduct/communication.html", form=form, client=client), _status(form)
+
+
+@bp.get("/conduct/attachments/<int:attachment_id>")
+@permission_required("conduct.view")
+def attachment(attachment_id: int):
+    found = db.session.get(Attachment, attachment_id) or abort(404)
+    require("conduct.view", found.entry.client)
+    # Always a download, never shown inline: a file from a client is not trusted content.
+    response = Response(found.data, mimetype="application/octet-stream")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers.set("Content-Disposition", "attachment", filename=found.filename)
+    return response
+
+
+def _period(form: PeriodForm) -> tuple[datetime | None, datetime | None]:
+    zone = _zone()
+    start = datetime.combine(form.start.data, time(0), zone) if form.start.data else None
+    end = datetime.combine(form.end.data + timedelta(days=1), time(0), zone) if form.end.data else None
+    return start, end
+
+
+@bp.get("/clients/<int:client_id>/evidence.pdf")
+@permission_required("conduct.view")
+def evidence(client_id: int):
+    client = _client_for("conduct.view", client_id)
+    period = PeriodForm(request.args)
+    if not period.validate() or (period.start.data and period.end.data and period.end.data < period.start.data):
+        flash("Choose a period with dates like 2026-11-01, the end after the start.", "danger")
+        return redirect(url_for("conduct.client_conduct", client_id=client.id))
+    start, end = _period(period)
+    report = queries.evidence(client.id, start, end)
+    pdf = render_evidence(report, profile=get_practice(db.session), generated_at=now(),
+                          author=acting().user.name)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers.set("Content-Disposition", "inline",
+                         filename=f"conduct-record-{client.id}-{now():%Y%m%d}.pdf")
+    return response
+
+
+@bp.route("/settings/conduct-categories", methods=["GET", "POST"])
+@permission_required("conduct.categories")
+def categories():
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            services.add_category(db.session, acting(), label=form.label.data,
+                                  safety=form.safety.data, now=now())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(f"“{form.label.data.strip()}” is added.", "success")
+            return redirect(url_for("conduct.categories"))
+    all_categories = sorted(queries.categories(include_retired=True), key=lambda c: c.retired)
+    return render_template("practice/conduct/categories.html", form=form, categories=all_categories,
+                           confirm=ConfirmForm()), _status(form)
+
+
+@bp.post("/settings/conduct-categories/<int:category_id>/retire")
+@permission_required("conduct.categories")
+def retire_category(category_id: int):
+    category = db.get_or_404(IncidentCategory, category_id)
+    if ConfirmForm().validate_on_submit():
+        restore = request.form.get("restore") == "1"
+        services.set_category_retired(db.session, acting(), category, not restore, now=now())
+        flash(f"“{category.label}” is {'offered again' if restore else 'retired; entries keep it'}.", "success")
+    return redirect(url_for("conduct.categories"))

@@ -1,0 +1,44 @@
+"""The evidence report: a client's conduct record for a period, as a plain, factual PDF
+that a practitioner can hand to the police, a lawyer or a court."""
+
+import base64
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import render_template
+
+from practice.conduct.attachments import IMAGE_TYPES
+from practice.conduct.queries import Evidence
+from practice.pdf import render_pdf
+
+EMBEDDED = set(IMAGE_TYPES.values())
+
+
+def image_uri(attachment) -> str | None:
+    """An image attachment as a data: URI (the only way the renderer may load it)."""
+    if attachment.media_type not in EMBEDDED:
+        return None
+    return f"data:{attachment.media_type};base64,{base64.b64encode(attachment.data).decode()}"
+
+
+def render_evidence(report: Evidence, *, profile, generated_at: datetime, author: str) -> bytes:
+    zone = ZoneInfo(profile.timezone)
+
+    def both(moment: datetime | None) -> str:
+        """'Mon 16 Nov 2026 10:25 GMT (10:25 UTC)': local time and UTC, to the minute."""
+        if moment is None:
+            return ""
+        local = moment.astimezone(zone)
+        utc = moment.astimezone(timezone.utc)
+        same_day = local.date() == utc.date()
+        return (f"{local:%a %-d %b %Y %H:%M} {local.tzname()} "
+                f"({utc:%H:%M} UTC{'' if same_day else f' on {utc:%-d %b}'})")
+
+    # The period's end is the start of the day after its last day.
+    last_day = (report.end.astimezone(zone) - timedelta(days=1)).date() if report.end else None
+    html = render_template(
+        "practice/pdf/evidence.html", report=report, profile=profile, zone=zone, both=both,
+        last_day=last_day,
+        image_uri=image_uri, generated_at=generated_at, author=author,
+    )
+    return render_pdf(html, css=render_template("practice/pdf/evidence.css"))

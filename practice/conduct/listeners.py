@@ -1,0 +1,79 @@
+"""Automatic conduct entries from the schedule's events (practice.scheduling.signals).
+
+Connected once, when the conduct package is imported (the app factory imports every model,
+so they are connected in the app, the tests and the demo alike). Each breach is linked to
+its appointment and the policy version in force; a repeated event records nothing new."""
+
+from practice.conduct import services
+from practice.db import db
+from practice.scheduling import signals
+from practice.scheduling.services import amount_due
+from practice.settings.services import get_practice
+
+
+def _money(cents: int) -> str:
+    profile = get_practice(db.session)
+    return f"{profile.currency if profile else ''} {cents // 100:,}.{cents % 100:02d}".strip()
+
+
+def on_checked_in(appointment, facts: dict) -> None:
+    if not facts["late_beyond_grace"]:
+        return
+    services.record_automatic(
+        db.session, kind="late_arrival", client_id=facts["client_id"],
+        appointment_id=facts["appointment_id"], occurred_from=facts["start_at"],
+        occurred_to=facts["arrived_at"], minutes=facts["late_minutes"],
+        note=f"Grace period {facts['grace_minutes']} minutes; the session "
+             + ("still ended on time." if facts["session_ends_on_time"] else "ran on."),
+        now=facts["recorded_at"],
+    )
+
+
+def on_no_show(appointment, facts: dict) -> None:
+    services.record_automatic(
+        db.session, kind="no_show", client_id=facts["client_id"],
+        appointment_id=facts["appointment_id"], occurred_from=facts["start_at"],
+        occurred_to=facts["end_at"], amount_cents=facts["fee_cents"], now=facts["recorded_at"],
+    )
+
+
+def on_cancelled(appointment, facts: dict) -> None:
+    if not facts["late"]:
+        return
+    hours = facts["hours_before_start"]
+    services.record_automatic(
+        db.session, kind="late_cancellation", client_id=facts["client_id"],
+        appointment_id=facts["appointment_id"], occurred_from=facts["cancelled_at"],
+        amount_cents=facts["fee_cents"],
+        note=f"Cancelled {max(hours, 0):.1f} hours before the start (window "
+             f"{facts['window_hours']} hours). Reason given: {facts['reason']}",
+        now=facts["recorded_at"],
+    )
+
+
+def on_left_unpaid(appointment, facts: dict) -> None:
+    due = amount_due(appointment)
+    paid = due - facts["unpaid_cents"]
+    services.record_automatic(
+        db.session, kind="non_payment" if paid <= 0 else "short_payment",
+        client_id=facts["client_id"], appointment_id=facts["appointment_id"],
+        occurred_from=facts["end_at"], amount_cents=facts["unpaid_cents"],
+        note=f"Due {_money(due)}, paid {_money(max(paid, 0))}.", now=facts["recorded_at"],
+    )
+
+
+def on_fee_waived(appointment, facts: dict) -> None:
+    moment = facts["recorded_at"]
+    services.record_automatic(
+        db.session, kind="fee_waived", client_id=facts["client_id"],
+        appointment_id=facts["appointment_id"], occurred_from=moment,
+        amount_cents=facts["fee_cents"], note=facts["reason"], now=moment,
+    )
+
+
+def connect() -> None:
+    signals.appointment_checked_in.connect(on_checked_in)
+    signals.appointment_no_show.connect(on_no_show)
+    signals.appointment_cancelled.connect(on_cancelled)
+    signals.appointment_left_unpaid.connect(on_left_unpaid)
+    signals.fee_waived.connect(on_fee_waived)

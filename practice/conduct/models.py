@@ -1,0 +1,164 @@
+"""The conduct record: incident categories, the append-only hash-chained entries with their
+attachments, and the log of what the practice told the client."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from practice.auth.models import User
+from practice.clients.models import Client
+from practice.db import db
+
+KINDS = {
+    "late_arrival": "Late arrival",
+    "no_show": "No-show",
+    "late_cancellation": "Late cancellation",
+    "non_payment": "Non-payment",
+    "short_payment": "Short payment",
+    "fee_waived": "Fee waived",
+    "boundary": "Boundary incident",
+    "safety": "Safety incident",
+}
+SEVERITIES = {"low": "Low", "medium": "Medium", "high": "High"}
+CHANNELS = {
+    "in_person": "In person", "phone": "Phone", "text": "Text message", "email": "E-mail",
+    "social_media": "Social media", "gift": "Gift", "third_party": "Through a third party",
+}
+COMMUNICATION_CHANNELS = {
+    "in_person": "In person", "phone": "Phone", "text": "Text message", "email": "E-mail",
+    "post": "Post", "other": "Other",
+}
+COMMUNICATION_KINDS = {
+    "policy_reminder": "Policy reminder", "warning": "Warning", "final_notice": "Final notice",
+    "conversation": "Conversation", "letter_sent": "Letter sent",
+}
+
+
+class IncidentCategory(db.Model):
+    """A kind of boundary or safety incident. Retired, never deleted: old entries keep it."""
+
+    __tablename__ = "incident_category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    safety: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(default=0)
+    retired_at: Mapped[datetime | None]
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
+
+
+class ConductEntry(db.Model):
+    """One fact of the conduct record. Never updated or deleted (the database refuses):
+    a correction is a new entry whose `corrects_id` names the one it corrects.
+
+    `seq` is the entry's place in the chain (1, 2, 3...); `prev_hash` is the hash of the
+    entry before it and `hash` its own, over practice.conduct.chain.canonical()."""
+
+    __tablename__ = "conduct_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("incident_category.id"))
+    severity: Mapped[str | None] = mapped_column(String(10))  # None for automatic entries
+    safety: Mapped[bool] = mapped_column(default=False)
+    occurred_from: Mapped[datetime]
+    occurred_to: Mapped[datetime | None]
+    recorded_at: Mapped[datetime]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    source: Mapped[str] = mapped_column(String(10))  # automatic | manual
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("policy.id"))  # the version in force
+    minutes: Mapped[int | None]  # minutes late
+    amount_cents: Mapped[int | None]  # the fee, the unpaid or short amount, the waived fee
+    location: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")  # what happened, exact words
+    response: Mapped[str] = mapped_column(Text, default="")
+    effect: Mapped[str] = mapped_column(Text, default="")
+    witnesses: Mapped[str] = mapped_column(Text, default="")
+    police_reference: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # a waiver's or a correction's reason
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("conduct_entry.id"), index=True)
+    # A correction saying the entry it corrects was recorded in error.
+    withdrawn: Mapped[bool] = mapped_column(default=False)
+    related_ids: Mapped[str] = mapped_column(Text, default="")  # "3,7": ids of related entries
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    client: Mapped[Client] = relationship()
+    category: Mapped[IncidentCategory | None] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+    attachments: Mapped[list["Attachment"]] = relationship(
+        order_by="Attachment.id", back_populates="entry"
+    )
+
+    __table_args__ = (
+        # An event repeated (a signal sent twice) never records the same breach twice.
+        Index("uq_conduct_entry_automatic", "appointment_id", "kind", unique=True,
+              sqlite_where=text("source = 'automatic'"),
+              postgresql_where=text("source = 'automatic'")),
+    )
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNELS.get(self.channel or "", "")
+
+    @property
+    def related(self) -> list[int]:
+        return [int(part) for part in self.related_ids.split(",") if part]
+
+
+class Attachment(db.Model):
+    """Evidence kept with an entry: a screenshot, photo or saved message, in the database."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("conduct_entry.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    entry: Mapped[ConductEntry] = relationship(back_populates="attachments")
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_type.startswith("image/")
+
+
+class Communication(db.Model):
+    """What the practice told the client, and when: the dates letters quote. Never edited."""
+
+    __tablename__ = "communication"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    occurred_at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    recorded_by: Mapped[User | None] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return COMMUNICATION_KINDS.get(self.kind, self.kind)
+
+    @property
+    def channel_label(self) -> str:
+        return COMMUNICATION_CHANNELS.get(self.channel, self.channel)

@@ -1,0 +1,174 @@
+"""Reads for the conduct pages and the evidence report, each in a fixed number of queries
+(the chain check reads the whole log, a batch of 500 entries at a time)."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import defer, selectinload
+
+from practice.clients.models import Client
+from practice.conduct.chain import Verification, verify_chain
+from practice.conduct.models import KINDS, Attachment, Communication, ConductEntry, IncidentCategory
+from practice.db import db
+
+
+@dataclass
+class EntryView:
+    """An original entry with the corrections made to it (oldest first)."""
+
+    entry: ConductEntry
+    corrections: list[ConductEntry] = field(default_factory=list)
+
+    @property
+    def latest(self) -> ConductEntry:
+        """What the record now says: the last correction, else the entry itself."""
+        return self.corrections[-1] if self.corrections else self.entry
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.latest.withdrawn
+
+
+@dataclass
+class ConductRecord:
+    client: Client
+    entries: list[EntryView]  # originals, most recent occurrence first
+    communications: list[Communication]  # most recent first
+    verification: Verification
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Entries that stand (not withdrawn), by kind."""
+        counts: dict[str, int] = {}
+        for view in self.entries:
+            if not view.withdrawn:
+                counts[view.latest.kind] = counts.get(view.latest.kind, 0) + 1
+        return counts
+
+    @property
+    def safety_count(self) -> int:
+        return sum(1 for view in self.entries if view.latest.safety and not view.withdrawn)
+
+
+def _entries_query(client_id: int, *, with_files: bool):
+    attachments = selectinload(ConductEntry.attachments)
+    if not with_files:
+        attachments = attachments.options(defer(Attachment.data))
+    return (
+        select(ConductEntry)
+        .options(selectinload(ConductEntry.category), selectinload(ConductEntry.recorded_by),
+                 attachments)
+        .where(ConductEntry.client_id == client_id)
+    )
+
+
+def group_corrections(entries: list[ConductEntry]) -> list[EntryView]:
+    """Originals with their corrections beside them, in the order the originals came."""
+    views = {e.id: EntryView(e) for e in entries if e.corrects_id is None}
+    for entry in sorted(entries, key=lambda e: e.seq):
+        if entry.corrects_id in views:
+            views[entry.corrects_id].corrections.append(entry)
+    return list(views.values())
+
+
+def conduct_record(client_id: int) -> ConductRecord | None:
+    client = db.session.get(Client, client_id)
+    if client is None:
+        return None
+    entries = list(db.session.scalars(_entries_query(client_id, with_files=False)))
+    entries.sort(key=lambda e: (e.occurred_from, e.seq), reverse=True)
+    communications = list(db.session.scalars(
+        select(Communication).options(selectinload(Communication.recorded_by))
+        .where(Communication.client_id == client_id)
+        .order_by(Communication.occurred_at.desc(), Communication.id.desc())
+    ))
+    # The page checks every link and field hash; re-reading every file is for
+    # `practice verify-log` and the evidence report.
+    return ConductRecord(client, group_corrections(entries), communications,
+                         verify_chain(db.session, check_files=False))
+
+
+@dataclass
+class Evidence:
+    client: Client
+    start: datetime | None
+    end: datetime | None
+    entries: list[EntryView]  # originals in the order they happened
+    communications: list[Communication]  # in the order they happened
+    verification: Verification
+
+
+def evidence(client_id: int, start: datetime | None, end: datetime | None) -> Evidence | None:
+    """The client's record for a period (by when things happened), files included."""
+    client = db.session.get(Client, client_id)
+    if client is None:
+        return None
+    query = _entries_query(client_id, with_files=True)
+    communications = select(Communication).options(selectinload(Communication.recorded_by)).where(
+        Communication.client_id == client_id)
+    if start:
+        query = query.where(ConductEntry.occurred_from >= start)
+        communications = communications.where(Communication.occurred_at >= start)
+    if end:
+        query = query.where(ConductEntry.occurred_from < end)
+        communications = communications.where(Communication.occurred_at < end)
+    entries = sorted(db.session.scalars(query), key=lambda e: (e.occurred_from, e.seq))
+    views = group_corrections(entries)
+    views.sort(key=lambda view: (view.entry.occurred_from, view.entry.seq))
+    return Evidence(
+        client, start, end, views,
+        list(db.session.scalars(communications.order_by(Communication.occurred_at, Communication.id))),
+        verify_chain(db.session),
+    )
+
+
+def categories(*, include_retired: bool = False) -> list[IncidentCategory]:
+    query = select(IncidentCategory).order_by(IncidentCategory.position, IncidentCategory.id)
+    if not include_retired:
+        query = query.where(IncidentCategory.retired_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def entry_for_page(entry_id: int) -> ConductEntry | None:
+    return db.session.scalar(
+        select(ConductEntry)
+        .options(selectinload(ConductEntry.client), selectinload(ConductEntry.category),
+                 selectinload(ConductEntry.attachments).options(defer(Attachment.data)))
+        .where(ConductEntry.id == entry_id)
+    )
+
+
+def related_choices(client_id: int) -> list[ConductEntry]:
+    """The client's original entries, for the related-entries picker (most recent first)."""
+    return list(db.session.scalars(
+        select(ConductEntry).where(ConductEntry.client_id == client_id, ConductEntry.corrects_id.is_(None))
+        .order_by(ConductEntry.occurred_from.desc(), ConductEntry.seq.desc())
+    ))
+
+
+@dataclass
+class ConductSummary:
+    """The client page's short view of the record (no chain check: the record page has it)."""
+
+    counts: dict[str, int]
+    safety_count: int
+    latest: ConductEntry | None
+    last_communication: Communication | None
+    labels: dict[str, str] = field(default_factory=lambda: dict(KINDS))
+
+
+def conduct_summary(client_id: int) -> ConductSummary:
+    """Two queries: the client's entries (their files stay unloaded) and their latest
+    communication."""
+    entries = list(db.session.scalars(select(ConductEntry).where(ConductEntry.client_id == client_id)))
+    views = [view for view in group_corrections(entries) if not view.withdrawn]
+    counts: dict[str, int] = {}
+    for view in views:
+        counts[view.latest.kind] = counts.get(view.latest.kind, 0) + 1
+    latest = max((view.latest for view in views), key=lambda e: e.occurred_from, default=None)
+    last_communication = db.session.scalar(
+        select(Communication).where(Communication.client_id == client_id)
+        .order_by(Communication.occurred_at.desc(), Communication.id.desc()).limit(1))
+    return ConductSummary(counts, sum(1 for view in views if view.latest.safety), latest,
+                          last_communication)

@@ -1,0 +1,498 @@
+"""The conduct record: automatic entries, incidents with attachments, corrections,
+communications, the hash chain and its tamper checks, and `practice verify-log`."""
+
+import io
+from datetime import date, time, timedelta
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from practice.audit.services import SYSTEM, Actor
+from practice.conduct import chain, services, signals
+from practice.conduct.attachments import Upload
+from practice.conduct.models import ConductEntry, IncidentCategory
+from practice.db import db
+from practice.errors import DomainError
+from practice.scheduling import services as scheduling
+from tests.conftest import NOW
+from tests.test_scheduling import at, book
+
+PAST_DAY = date(2026, 11, 16)  # the Monday a week before NOW
+MB = 1024 * 1024
+
+
+def image_bytes(kind="PNG", size=(8, 8)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, "teal").save(out, kind)
+    return out.getvalue()
+
+
+def entries(kind=None) -> list[ConductEntry]:
+    query = sa.select(ConductEntry).order_by(ConductEntry.seq)
+    if kind:
+        query = query.where(ConductEntry.kind == kind)
+    return list(db.session.scalars(query))
+
+
+def category(code: str) -> IncidentCategory:
+    return db.session.scalar(sa.select(IncidentCategory).where(IncidentCategory.code == code))
+
+
+def past(desk, hhmm="10:00", day=PAST_DAY):
+    """An appointment booked a week before it happened (bookings cannot be in the past)."""
+    return book(desk, at(day, hhmm), now=at(day, hhmm) - timedelta(days=7))
+
+
+def incident(client, actor, *, code="romantic", uploads=(), now=NOW, **changes):
+    details = services.IncidentDetails(
+        category_id=category(code).id, severity="medium", occurred_from=NOW - timedelta(days=2),
+        channel="in_person", location="Treatment room",
+        description='Said "I think we are meant to be together."', response="I ended the session.",
+        effect="Uneasy for the rest of the day.", witnesses="Jo at the desk",
+    )
+    for name, value in changes.items():
+        setattr(details, name, value)
+    return services.record_incident(db.session, actor, client, details, list(uploads),
+                                    max_bytes=10 * MB, now=now)
+
+
+@pytest.fixture
+def desk(users, make_client):
+    """As in test_scheduling: hours 09:00-13:00 and 14:00-18:00 daily, a 60-minute service
+    at 60.00, and a client."""
+    practitioner = users["practitioner"].practitioner
+    hours = [(d, time(9), time(13)) for d in range(7)] + [(d, time(14), time(18)) for d in range(7)]
+    scheduling.set_working_hours(db.session, SYSTEM, practitioner.id, hours, now=NOW)
+    service = scheduling.create_service(db.session, SYSTEM, name="Remedial massage", duration_minutes=60,
+                                        price_cents=6000, buffer_after_minutes=15, now=NOW)
+    return practitioner, service, make_client("Sam")
+
+
+@pytest.fixture
+def practitioner_actor(users):
+    return Actor(users["practitioner"], "127.0.0.1")
+
+
+# Automatic entries ----------------------------------------------------------------------
+
+def test_late_arrival_beyond_the_grace_is_recorded_with_its_minutes(desk):
+    appointment = past(desk)
+    scheduling.check_in(db.session, SYSTEM, appointment, at(PAST_DAY, "10:25"), now=at(PAST_DAY, "10:25"))
+    [entry] = entries()
+    assert (entry.kind, entry.minutes, entry.source) == ("late_arrival", 25, "automatic")
+    assert entry.appointment_id == appointment.id and entry.client_id == appointment.client_id
+    assert entry.occurred_from == appointment.start_at and entry.occurred_to == at(PAST_DAY, "10:25")
+    assert entry.policy_id is not None and entry.recorded_by_id is None and entry.severity is None
+
+
+@pytest.mark.parametrize("minutes", [0, 5, 10])
+def test_arriving_within_the_grace_records_nothing(desk, minutes):
+    appointment = past(desk)
+    moment = appointment.start_at + timedelta(minutes=minutes)
+    scheduling.check_in(db.session, SYSTEM, appointment, moment, now=moment)
+    assert entries() == []
+
+
+def test_eleven_minutes_late_is_beyond_a_ten_minute_grace(desk):
+    appointment = past(desk)
+    moment = appointment.start_at + timedelta(minutes=11)
+    scheduling.check_in(db.session, SYSTEM, appointment, moment, now=moment)
+    assert [e.minutes for e in entries("late_arrival")] == [11]
+
+
+def test_no_show_is_recorded_with_its_fee(desk):
+    appointment = past(desk)
+    scheduling.mark_no_show(db.session, SYSTEM, appointment, now=at(PAST_DAY, "10:30"),
+                            confirm_unacknowledged=True)
+    [entry] = entries()
+    assert (entry.kind, entry.amount_cents, entry.appointment_id) == ("no_show", 6000, appointment.id)
+
+
+def test_late_cancellation_is_recorded_with_the_reason_and_fee(desk):
+    appointment = book(desk, at(date(2026, 11, 24), "09:00"))
+    scheduling.cancel(db.session, SYSTEM, appointment, "Overslept", now=NOW,
+                      confirm_unacknowledged=True)
+    [entry] = entries()
+    assert (entry.kind, entry.amount_cents) == ("late_cancellation", 3000)
+    assert "Overslept" in entry.note and entry.occurred_from == NOW
+
+
+def test_cancelling_in_good_time_records_nothing(desk):
+    appointment = book(desk, at(date(2026, 11, 30), "09:00"))
+    scheduling.cancel(db.session, SYSTEM, appointment, "Away that week", now=NOW)
+    assert entries() == []
+
+
+def _came_and_paid(desk, paid_cents):
+    appointment = past(desk)
+    scheduling.check_in(db.session, SYSTEM, appointment, appointment.start_at, now=appointment.start_at)
+    if paid_cents:
+        scheduling.record_payment(db.session, SYSTEM, appointment, amount_cents=paid_cents,
+                                  method="card", now=appointment.end_at)
+    scheduling.complete(db.session, SYSTEM, appointment, now=appointment.end_at)
+    return appointment
+
+
+def test_leaving_without_paying_is_non_payment(desk):
+    _came_and_paid(desk, 0)
+    [entry] = entries()
+    assert (entry.kind, entry.amount_cents) == ("non_payment", 6000)
+
+
+def test_paying_short_is_short_payment(desk):
+    _came_and_paid(desk, 4500)
+    [entry] = entries()
+    assert (entry.kind, entry.amount_cents) == ("short_payment", 1500)
+    assert entry.note == "Due GBP 60.00, paid GBP 45.00."
+
+
+def test_paying_in_full_records_nothing(desk):
+    _came_and_paid(desk, 6000)
+    assert entries() == []
+
+
+def test_a_waived_fee_is_recorded_with_its_reason(desk):
+    appointment = past(desk)
+    scheduling.mark_no_show(db.session, SYSTEM, appointment, now=at(PAST_DAY, "10:30"),
+                            confirm_unacknowledged=True)
+    scheduling.waive_fee(db.session, SYSTEM, appointment, "Family emergency", now=NOW)
+    waived = entries("fee_waived")
+    assert [(e.amount_cents, e.note) for e in waived] == [(6000, "Family emergency")]
+
+
+def test_a_repeated_event_records_no_duplicate(desk):
+    appointment = past(desk)
+    scheduling.mark_no_show(db.session, SYSTEM, appointment, now=at(PAST_DAY, "10:30"),
+                            confirm_unacknowledged=True)
+    facts = scheduling.appointment_facts(appointment, NOW) | {"fee_cents": appointment.fee_cents}
+    from practice.scheduling import signals as scheduling_signals
+
+    scheduling_signals.appointment_no_show.send(appointment, facts=facts)
+    assert len(entries("no_show")) == 1
+    assert chain.verify_chain(db.session).ok
+
+
+def test_each_entry_sends_conduct_recorded(desk, users, practitioner_actor):
+    seen = []
+
+    def note(entry, facts):
+        seen.append((facts["kind"], facts["source"]))
+
+    signals.conduct_recorded.connect(note)
+    try:
+        appointment = past(desk)
+        scheduling.mark_no_show(db.session, SYSTEM, appointment, now=at(PAST_DAY, "10:30"),
+                                confirm_unacknowledged=True)
+        incident(desk[2], practitioner_actor, code="stalking")
+    finally:
+        signals.conduct_recorded.disconnect(note)
+    assert seen == [("no_show", "automatic"), ("safety", "manual")]
+
+
+# Incidents ------------------------------------------------------------------------------
+
+def test_an_incident_is_recorded_with_its_facts(make_client, practitioner_actor):
+    client = make_client("Robin")
+    entry = incident(client, practitioner_actor, related_ids=[])
+    assert (entry.kind, entry.safety, entry.severity, entry.source) == ("boundary", False, "medium", "manual")
+    assert entry.recorded_by_id == practitioner_actor.user.id and entry.recorded_at == NOW
+    assert entry.channel == "in_person" and "meant to be together" in entry.description
+
+
+def test_a_safety_category_makes_a_safety_entry(make_client, practitioner_actor):
+    entry = incident(make_client("Robin"), practitioner_actor, code="stalking")
+    assert (entry.kind, entry.safety) == ("safety", True)
+
+
+def test_the_safety_flag_can_be_set_for_any_category(make_client, practitioner_actor):
+    entry = incident(make_client("Robin"), practitioner_actor, code="uncomfortable", safety=True)
+    assert (entry.kind, entry.safety) == ("safety", True)
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"category_id": None}, "category_id"),
+    ({"severity": "catastrophic"}, "severity"),
+    ({"channel": "carrier pigeon"}, "channel"),
+    ({"occurred_from": None}, "occurred_from"),
+    ({"occurred_from": NOW + timedelta(hours=1)}, "occurred_from"),
+    ({"occurred_to": NOW - timedelta(days=3)}, "occurred_to"),
+    ({"description": "  "}, "description"),
+    ({"police_reference": "x" * 201}, "police_reference"),
+    ({"witnesses": "x" * 20_001}, "witnesses"),
+    ({"related_ids": [999_999]}, "related_ids"),
+])
+def test_a_bad_incident_is_refused_next_to_the_field(make_client, practitioner_actor, changes, field):
+    with pytest.raises(DomainError) as refused:
+        incident(make_client("Robin"), practitioner_actor, **changes)
+    assert refused.value.field == field
+    assert entries() == []
+
+
+def test_a_retired_category_is_not_offered(make_client, practitioner_actor, users):
+    gifts = category("gifts")
+    services.set_category_retired(db.session, practitioner_actor, gifts, True, now=NOW)
+    with pytest.raises(DomainError):
+        incident(make_client("Robin"), practitioner_actor, code="gifts")
+
+
+def test_related_entries_must_be_the_same_clients(make_client, practitioner_actor):
+    robin, kit = make_client("Robin"), make_client("Kit")
+    first = incident(robin, practitioner_actor)
+    second = incident(robin, practitioner_actor, related_ids=[first.id])
+    assert second.related == [first.id]
+    with pytest.raises(DomainError):
+        incident(kit, practitioner_actor, related_ids=[first.id])
+
+
+# Attachments -----------------------------------------------------------------------------
+
+EMAIL = (b"From: Robin <robin@example.org>\r\nTo: me@harbour.example\r\nDate: Fri, 20 Nov 2026 "
+         b"23:10:00 +0000\r\nSubject: tonight\r\n\r\nI saw you leave work again.\r\n")
+
+
+@pytest.mark.parametrize("data, media_type", [
+    (image_bytes("PNG"), "image/png"),
+    (image_bytes("JPEG"), "image/jpeg"),
+    (image_bytes("GIF"), "image/gif"),
+    (image_bytes("WEBP"), "image/webp"),
+    (b"%PDF-1.4\n%%EOF\n", "application/pdf"),
+    ("Saved message: see you soon 🙂\n".encode(), "text/plain"),
+    (EMAIL, "message/rfc822"),
+])
+def test_attachments_are_typed_by_their_content(make_client, practitioner_actor, data, media_type):
+    entry = incident(make_client("Robin"), practitioner_actor, uploads=[Upload("evidence.bin", data)])
+    [attachment] = entry.attachments
+    assert (attachment.media_type, attachment.size, attachment.filename) == (media_type, len(data), "evidence.bin")
+    import hashlib
+
+    assert attachment.sha256 == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"MZ\x90\x00\x03\x00\x00\x00binary", "not a file type that can be kept"),
+    (b"\x89PNG\r\n\x1a\nbroken", "not a file type that can be kept"),
+    (b"", "is empty"),
+    (b"x" * (2 * MB), "too large"),
+])
+def test_bad_attachments_are_refused_and_nothing_is_saved(make_client, practitioner_actor, data, message):
+    details = services.IncidentDetails(category_id=category("gifts").id, severity="low",
+                                       occurred_from=NOW, channel="gift", description="Flowers")
+    with pytest.raises(DomainError) as refused:
+        services.record_incident(db.session, practitioner_actor, make_client("Robin"), details,
+                                 [Upload("photo.png", data)], max_bytes=MB, now=NOW)
+    assert refused.value.field == "attachments" and message in refused.value.message
+    assert entries() == []
+
+
+def test_a_file_name_keeps_only_its_last_part(make_client, practitioner_actor):
+    entry = incident(make_client("Robin"), practitioner_actor,
+                     uploads=[Upload("../../etc/\x00pass\nwd.txt", b"hello")])
+    assert entry.attachments[0].filename == "passwd.txt"
+
+
+def test_attachment_hashes_are_part_of_the_entry_hash(make_client, practitioner_actor):
+    entry = incident(make_client("Robin"), practitioner_actor, uploads=[Upload("a.txt", b"one")])
+    assert entry.attachments[0].sha256 in chain.canonical(entry, entry.attachments).decode()
+
+
+# Corrections and communications ---------------------------------------------------------
+
+def test_a_correction_is_a_new_entry_beside_the_original(make_client, practitioner_actor):
+    client = make_client("Robin")
+    original = incident(client, practitioner_actor)
+    details = services.IncidentDetails(
+        category_id=category("romantic").id, severity="high", occurred_from=original.occurred_from,
+        channel="in_person", description='Said "we are meant to be together" twice.')
+    correction = services.record_correction(
+        db.session, practitioner_actor, original, reason="It was said twice, not once.",
+        details=details, max_bytes=MB, now=NOW)
+    assert correction.corrects_id == original.id and correction.severity == "high"
+    db.session.expire_all()
+    assert db.session.get(ConductEntry, original.id).severity == "medium"  # kept as it was
+    again = services.record_correction(db.session, practitioner_actor, correction,
+                                       reason="Recorded for the wrong client.", withdrawn=True,
+                                       max_bytes=MB, now=NOW)
+    assert again.corrects_id == original.id and again.withdrawn
+    assert chain.verify_chain(db.session).ok
+
+
+def test_a_correction_of_an_automatic_entry_keeps_its_facts(desk, practitioner_actor):
+    appointment = past(desk)
+    scheduling.check_in(db.session, SYSTEM, appointment, at(PAST_DAY, "10:25"), now=at(PAST_DAY, "10:25"))
+    [late] = entries()
+    correction = services.record_correction(db.session, practitioner_actor, late,
+                                            reason="The check-in was entered late; she was on time.",
+                                            withdrawn=True, max_bytes=MB, now=NOW)
+    assert (correction.kind, correction.minutes, correction.appointment_id) == ("late_arrival", 25, appointment.id)
+    assert correction.source == "manual" and correction.withdrawn
+
+
+def test_a_correction_needs_a_reason(make_client, practitioner_actor):
+    original = incident(make_client("Robin"), practitioner_actor)
+    with pytest.raises(DomainError) as refused:
+        services.record_correction(db.session, practitioner_actor, original, reason=" ",
+                                   max_bytes=MB, now=NOW)
+    assert refused.value.field == "reason"
+
+
+def test_a_communication_is_recorded(make_client, practitioner_actor):
+    client = make_client("Robin")
+    communication = services.record_communication(
+        db.session, practitioner_actor, client, occurred_at=NOW - timedelta(days=1), channel="phone",
+        kind="warning", summary="Explained that contact is for bookings only.", now=NOW)
+    assert (communication.kind, communication.recorded_at) == ("warning", NOW)
+    with pytest.raises(DomainError) as refused:
+        services.record_communication(db.session, practitioner_actor, client, occurred_at=NOW,
+                                      channel="phone", kind="gossip", summary="x", now=NOW)
+    assert refused.value.field == "kind"
+
+
+def test_categories_are_added_and_retired_never_deleted(practitioner_actor, users):
+    added = services.add_category(db.session, practitioner_actor, label="Films me without consent",
+                                  safety=True, now=NOW)
+    assert added.code == "films_me_without_consent" and added.safety
+    with pytest.raises(DomainError):
+        services.add_category(db.session, practitioner_actor, label="films me without consent",
+                              safety=False, now=NOW)
+    services.set_category_retired(db.session, practitioner_actor, added, True, now=NOW)
+    assert db.session.get(IncidentCategory, added.id).retired_at == NOW
+
+
+# The chain --------------------------------------------------------------------------------
+
+def _three_entries(make_client, actor):
+    client = make_client("Robin")
+    return [incident(client, actor, description=f"Incident {n}", uploads=[Upload(f"{n}.txt", b"n")])
+            for n in range(3)]
+
+
+def test_the_chain_links_each_entry_to_the_one_before(make_client, practitioner_actor):
+    first, second, third = _three_entries(make_client, practitioner_actor)
+    assert first.prev_hash == chain.GENESIS and (first.seq, second.seq, third.seq) == (1, 2, 3)
+    assert second.prev_hash == first.hash and third.prev_hash == second.hash
+    result = chain.verify_chain(db.session)
+    assert (result.ok, result.count, result.head_hash) == (True, 3, third.hash)
+
+
+def test_an_empty_log_verifies(app, practice):
+    assert chain.verify_chain(db.session) == chain.Verification(True, 0)
+
+
+def _drop_sqlite_guards(table):
+    for event in ("update", "delete"):
+        db.session.execute(sa.text(f"DROP TRIGGER {table}_no_{event}"))
+    db.session.commit()
+
+
+@pytest.fixture
+def sqlite_only(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("an attacker with the SQLite file drops the triggers")
+
+
+def test_an_entry_altered_behind_the_apps_back_is_named(sqlite_only, make_client, practitioner_actor):
+    first, second, third = _three_entries(make_client, practitioner_actor)
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text("UPDATE conduct_entry SET description = 'nothing happened' WHERE id = :id"),
+                       {"id": second.id})
+    db.session.commit()
+    result = chain.verify_chain(db.session)
+    assert not result.ok and result.bad_entry_id == second.id and result.count == 1
+    assert "changed" in result.reason
+
+
+def test_an_entry_deleted_behind_the_apps_back_is_noticed_at_the_next(sqlite_only, make_client, practitioner_actor):
+    first, second, third = _three_entries(make_client, practitioner_actor)
+    _drop_sqlite_guards("attachment")
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text("DELETE FROM attachment WHERE entry_id = :id"), {"id": second.id})
+    db.session.execute(sa.text("DELETE FROM conduct_entry WHERE id = :id"), {"id": second.id})
+    db.session.commit()
+    result = chain.verify_chain(db.session)
+    assert not result.ok and result.bad_entry_id == third.id and "missing" in result.reason
+
+
+def test_an_attachment_altered_behind_the_apps_back_is_named(sqlite_only, make_client, practitioner_actor):
+    first, second, third = _three_entries(make_client, practitioner_actor)
+    _drop_sqlite_guards("attachment")
+    db.session.execute(sa.text("UPDATE attachment SET data = :data WHERE entry_id = :id"),
+                       {"data": b"doctored", "id": third.id})
+    db.session.commit()
+    assert chain.verify_chain(db.session, check_files=False).ok  # the page's quick check
+    result = chain.verify_chain(db.session)
+    assert result.bad_entry_id == third.id and "attachment" in result.reason
+
+
+def test_a_rehashed_entry_breaks_the_link_of_the_next(sqlite_only, make_client, practitioner_actor):
+    first, second, third = _three_entries(make_client, practitioner_actor)
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text("UPDATE conduct_entry SET description = 'x', hash = :fake WHERE id = :id"),
+                       {"fake": "f" * 64, "id": second.id})
+    db.session.commit()
+    result = chain.verify_chain(db.session)
+    assert result.bad_entry_id in (second.id, third.id) and not result.ok
+
+
+@pytest.mark.parametrize("table", ["conduct_entry", "attachment", "communication"])
+def test_the_database_refuses_update_and_delete(make_client, practitioner_actor, table):
+    client = make_client("Robin")
+    entry = incident(client, practitioner_actor, uploads=[Upload("a.txt", b"a")])
+    communication = services.record_communication(
+        db.session, practitioner_actor, client, occurred_at=NOW, channel="phone",
+        kind="conversation", summary="Talked.", now=NOW)
+    row_id = {"conduct_entry": entry.id, "attachment": entry.attachments[0].id,
+              "communication": communication.id}[table]
+    column = {"conduct_entry": "note", "attachment": "filename", "communication": "summary"}[table]
+    for statement in (f"UPDATE {table} SET {column} = 'changed' WHERE id = :id",
+                      f"DELETE FROM {table} WHERE id = :id"):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            db.session.execute(sa.text(statement), {"id": row_id})
+        db.session.rollback()
+    assert chain.verify_chain(db.session).ok
+
+
+def test_many_entries_verify_across_batches(monkeypatch, make_client, practitioner_actor):
+    monkeypatch.setattr(chain, "BATCH", 2)
+    _three_entries(make_client, practitioner_actor)
+    incident(make_client("Kit"), practitioner_actor)
+    assert chain.verify_chain(db.session).count == 4
+
+
+# practice verify-log -------------------------------------------------------------------------
+
+def test_verify_log_reports_an_intact_record(runner, make_client, practitioner_actor):
+    _three_entries(make_client, practitioner_actor)
+    result = runner.invoke(args=["verify-log"])
+    assert result.exit_code == 0, result.output
+    assert "All 3 entries verified" in result.output and entries()[-1].hash in result.output
+
+
+def test_verify_log_names_the_first_failing_entry(sqlite_only, runner, make_client, practitioner_actor):
+    first, second, third = _three_entries(make_client, practitioner_actor)
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text("UPDATE conduct_entry SET severity = 'low' WHERE id = :id"), {"id": first.id})
+    db.session.commit()
+    result = runner.invoke(args=["verify-log"])
+    assert result.exit_code != 0
+    assert f"Entry {first.id} fails verification" in result.output
+
+
+
+# The demo -------------------------------------------------------------------------------------
+
+def test_the_demo_has_automatic_entries_and_an_escalating_boundary_record(app):
+    from practice import demo
+    from practice.auth.models import User
+    from practice.clients.models import Client
+    from practice.conduct.demo import CLIENT, add_demo_conduct
+
+    demo.build_demo(db.session, NOW)
+    clients = {c.display_name: c for c in db.session.scalars(sa.select(Client))}
+    staff = {u.email.split("@")[0]: u for u in db.session.scalars(sa.select(User))}
+    add_demo_conduct(db.session, now=NOW, clients=clients, practitioners=staff)
+    kinds = {e.kind for e in entries()}
+    assert {"late_arrival", "short_payment", "no_show", "boundary", "safety"} <= kinds
+    theirs = [e for e in entries() if e.client_id == clients[CLIENT].id and e.source == "manual"]
+    assert [e.kind for e in theirs][-1] == "safety" and len(theirs) == 4
+    assert chain.verify_chain(db.session).ok

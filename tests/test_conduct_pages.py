@@ -1,0 +1,244 @@
+"""The conduct pages: the client's record, incidents with files, corrections, communications,
+attachment downloads, categories, who sees what, and bounded queries."""
+
+import io
+import shutil
+import subprocess
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from practice.audit.services import SYSTEM
+from practice.conduct import services
+from practice.conduct.attachments import Upload
+from practice.conduct.models import Communication, ConductEntry, IncidentCategory
+from practice.db import db
+from tests.conftest import NOW
+from tests.test_bad_input import error_for, field_values
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "teal").save(out, "PNG")
+    return out.getvalue()
+
+
+def category_id(code: str) -> int:
+    return db.session.scalar(sa.select(IncidentCategory.id).where(IncidentCategory.code == code))
+
+
+def form(**changes) -> dict:
+    data = {"category_id": category_id("approaches_outside"), "severity": "high",
+            "occurred_from": "2026-11-20T18:05", "channel": "in_person", "location": "Car park behind the clinic",
+            "description": 'Waiting by my car. Said "I just wanted to see you home safe."',
+            "response": "Said I was leaving and got in the car.", "effect": "Shaken.",
+            "witnesses": "", "police_reference": ""}
+    return data | changes
+
+
+@pytest.fixture
+def robin(make_client, users):
+    return make_client("Robin", primary_practitioner_id=users["practitioner"].practitioner.id)
+
+
+def record(client, description="Texted at midnight.", code="constant_contact", when=None, files=()):
+    details = services.IncidentDetails(
+        category_id=category_id(code), severity="low", occurred_from=when or NOW - timedelta(days=3),
+        channel="text", description=description)
+    return services.record_incident(db.session, SYSTEM, client, details, list(files),
+                                    max_bytes=1024 * 1024, now=NOW)
+
+
+def test_recording_an_incident_with_files(client, users, login, robin):
+    login(users["practitioner"])
+    response = client.post(f"/clients/{robin.id}/conduct/incidents/new", data=form(attachments=[
+        (io.BytesIO(png()), "car-park.png"), (io.BytesIO(b"I just wanted to see you"), "message.txt")]))
+    assert response.status_code == 302
+    entry = db.session.scalar(sa.select(ConductEntry))
+    assert (entry.kind, entry.severity, entry.location) == ("boundary", "high", "Car park behind the clinic")
+    assert entry.occurred_from.isoformat() == "2026-11-20T18:05:00+00:00"  # London is on GMT
+    assert [a.media_type for a in entry.attachments] == ["image/png", "text/plain"]
+    page = client.get(f"/clients/{robin.id}/conduct").get_data(as_text=True)
+    assert "Car park behind the clinic" in page and "car-park.png" in page
+    assert "Record verified: 1 entries unaltered" in page
+
+
+def test_a_bad_file_is_refused_next_to_the_field_and_the_text_is_kept(client, users, login, robin):
+    login(users["practitioner"])
+    response = client.post(f"/clients/{robin.id}/conduct/incidents/new", data=form(
+        attachments=[(io.BytesIO(b"MZ\x90\x00binary"), "photo.png")]))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "not a file type that can be kept" in error_for(page, "attachments")
+    assert field_values(page)["location"] == "Car park behind the clinic"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ConductEntry)) == 0
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"category_id": "0"}, "category_id"),
+    ({"category_id": "999999"}, "category_id"),
+    ({"occurred_from": "2026-12-25T10:00"}, "occurred_from"),
+    ({"occurred_from": "yesterday"}, "occurred_from"),
+    ({"description": ""}, "description"),
+    ({"related_ids": "424242"}, "related_ids"),
+])
+def test_bad_incidents_are_refused_next_to_the_field(client, users, login, robin, changes, field):
+    login(users["practitioner"])
+    response = client.post(f"/clients/{robin.id}/conduct/incidents/new", data=form(**changes))
+    assert response.status_code == 422 and error_for(response.get_data(as_text=True), field)
+
+
+def test_a_correction_is_shown_beside_the_original(client, users, login, robin):
+    original = record(robin)
+    login(users["practitioner"])
+    page = client.get(f"/conduct/entries/{original.id}/correct").get_data(as_text=True)
+    assert "Texted at midnight." in field_values(page)["description"]  # the form starts from it
+    response = client.post(f"/conduct/entries/{original.id}/correct", data=form(
+        category_id=category_id("constant_contact"), channel="text", description="Texted at 1 a.m.",
+        occurred_from="2026-11-20T01:00", reason="The time was 1 a.m., not midnight."))
+    assert response.status_code == 302
+    page = client.get(f"/clients/{robin.id}/conduct").get_data(as_text=True)
+    assert page.index("As first recorded") < page.index("Texted at midnight.") < page.index("Correction 1")
+    assert page.index("Correction 1") < page.index("Texted at 1 a.m.")
+    assert "Record verified: 2 entries unaltered" in page
+
+
+def test_recording_a_communication(client, users, login, robin):
+    login(users["practitioner"])
+    response = client.post(f"/clients/{robin.id}/communications/new", data={
+        "occurred_at": "2026-11-21T09:30", "kind": "warning", "channel": "in_person",
+        "summary": "Contact is for bookings only; waiting outside is not acceptable."})
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(Communication.kind)) == "warning"
+    page = client.get(f"/clients/{robin.id}/conduct").get_data(as_text=True)
+    assert "waiting outside is not acceptable" in page and "Sat 21 Nov 2026 09:30" in page
+
+
+def test_attachments_download_as_files_never_inline(client, users, login, robin):
+    entry = record(robin, files=[Upload("<b>x</b>.html", b"<script>alert(1)</script>")])
+    login(users["practitioner"])
+    response = client.get(f"/conduct/attachments/{entry.attachments[0].id}")
+    assert response.data == b"<script>alert(1)</script>"
+    assert response.mimetype == "application/octet-stream"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+
+
+def test_a_practitioner_sees_only_their_own_clients_records(client, users, login, make_user, robin):
+    entry = record(robin, files=[Upload("m.txt", b"hi")])
+    other = make_user("practitioner", name="Pat Other")
+    login(other)
+    for url in (f"/clients/{robin.id}/conduct", f"/clients/{robin.id}/evidence.pdf",
+                f"/clients/{robin.id}/conduct/incidents/new", f"/conduct/entries/{entry.id}/correct",
+                f"/clients/{robin.id}/communications/new", f"/conduct/attachments/{entry.attachments[0].id}"):
+        assert client.get(url).status_code == 403, url
+    assert client.post(f"/clients/{robin.id}/conduct/incidents/new", data=form()).status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/clients/999999/conduct", "/conduct/entries/999999/correct",
+                                 "/conduct/attachments/999999", "/clients/99999999999/conduct"])
+def test_unknown_ids_are_not_found(client, users, login, url):
+    login(users["admin"])
+    assert client.get(url).status_code == 404
+
+
+def test_the_conduct_page_runs_a_fixed_number_of_queries(client, users, login, robin, count_queries):
+    login(users["practitioner"])
+
+    def add(number):
+        original = record(robin, description=f"Message {number}", files=[Upload(f"{number}.txt", b"n")])
+        services.record_correction(db.session, SYSTEM, original, reason="Clarified", max_bytes=1024,
+                                   now=NOW)
+        services.record_communication(db.session, SYSTEM, robin, occurred_at=NOW, channel="phone",
+                                      kind="conversation", summary="Talked", now=NOW)
+
+    add(0)
+    url = f"/clients/{robin.id}/conduct"
+    client.get(url)  # warm up
+    with count_queries() as few:
+        client.get(url)
+    for number in range(1, 6):
+        add(number)
+    with count_queries() as many:
+        page = client.get(url).get_data(as_text=True)
+    assert "Message 5" in page
+    assert len(many) == len(few)
+
+
+def test_the_client_page_summary_partial(app, users, robin):
+    from flask import render_template
+    from flask_login import login_user
+
+    from practice.conduct.queries import conduct_summary
+
+    record(robin, code="stalking")
+    with app.test_request_context():
+        login_user(users["practitioner"])
+        html = render_template("practice/conduct/_client_conduct.html", client=robin,
+                               conduct=conduct_summary(robin.id))
+    assert "1 safety" in html and "1 × Safety incident" in html
+
+
+def test_categories_are_added_and_retired_by_admins(client, users, login):
+    login(users["admin"])
+    assert client.post("/settings/conduct-categories", data={"label": "Films me", "safety": "y"}).status_code == 302
+    added = db.session.scalar(sa.select(IncidentCategory).where(IncidentCategory.label == "Films me"))
+    assert added.safety
+    client.post(f"/settings/conduct-categories/{added.id}/retire")
+    db.session.expire_all()
+    assert db.session.get(IncidentCategory, added.id).retired
+    page = client.post("/settings/conduct-categories", data={"label": "films me"}).get_data(as_text=True)
+    assert "already a category" in error_for(page, "label")
+
+
+# The evidence report ------------------------------------------------------------------------
+
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+
+
+@needs_poppler
+def test_the_evidence_report_holds_every_entry_in_order(client, users, login, robin, tmp_path):
+    first = record(robin, "First: texted eleven times overnight.", when=NOW - timedelta(days=20),
+                   files=[Upload("screenshot.png", png())])
+    record(robin, "Second: waited by my car after work.", code="stalking", when=NOW - timedelta(days=10))
+    services.record_correction(db.session, SYSTEM, first, reason="It was twelve texts.", max_bytes=1024, now=NOW)
+    services.record_communication(db.session, SYSTEM, robin, occurred_at=NOW - timedelta(days=15),
+                                  channel="phone", kind="warning", summary="Asked for contact about bookings only.", now=NOW)
+    login(users["practitioner"])
+    response = client.get(f"/clients/{robin.id}/evidence.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pdf = tmp_path / "evidence.pdf"
+    pdf.write_bytes(response.data)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    order = ["Conduct record: Robin", "Verified", "First: texted eleven times", "screenshot.png",
+             first.attachments[0].sha256[:32], "It was twelve texts", "Second: waited by my car",
+             "Asked for contact", "practice verify-log"]
+    positions = [text.find(part) for part in order]
+    assert -1 not in positions, [part for part, at in zip(order, positions, strict=True) if at < 0]
+    assert "Page 1 of" in text
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Conduct record: Robin" in info and "Harbour Street Massage" in info  # title, author
+    assert "Tagged:          yes" in info  # for screen readers
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(tmp_path / "page")], check=True)
+    assert (tmp_path / "page-1.png").exists()
+
+
+@needs_poppler
+def test_the_evidence_report_covers_the_chosen_period(client, users, login, robin, tmp_path):
+    record(robin, "Early incident", when=NOW - timedelta(days=40))
+    record(robin, "Recent incident", when=NOW - timedelta(days=2))
+    login(users["admin"])
+    response = client.get(f"/clients/{robin.id}/evidence.pdf?start=2026-11-01&end=2026-11-30")
+    (tmp_path / "r.pdf").write_bytes(response.data)
+    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Recent incident" in text and "Early incident" not in text
+
+
+@pytest.mark.parametrize("query", ["start=junk", "start=2026-11-30&end=2026-11-01", "end=99999-01-01"])
+def test_a_bad_period_goes_back_with_a_message(client, users, login, robin, query):
+    login(users["admin"])
+    response = client.get(f"/clients/{robin.id}/evidence.pdf?{query}")
+    assert response.status_code == 302

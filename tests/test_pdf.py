@@ -1,0 +1,60 @@
+"""practice.pdf: only data: URIs and the app's own static files are ever fetched."""
+
+import socket
+
+import pytest
+
+from practice.pdf import StaticOnlyFetcher, render_pdf
+
+HOSTILE = """<html lang="en"><head><title>Hostile</title>
+<link rel="stylesheet" href="http://127.0.0.1:9/evil.css">
+<link rel="stylesheet" href="file:///etc/passwd">
+<style>@import url("https://evil.example/x.css"); body { background: url(http://127.0.0.1:9/bg.png) }</style>
+</head><body>
+<img src="http://127.0.0.1:9/pixel.png" alt="">
+<img src="file:///etc/hostname" alt="">
+<img src="../../../../etc/passwd" alt="">
+<p style="background-image: url('ftp://evil.example/p')">Hello</p>
+<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="a data URI is fine">
+<img src="css/practice.css" alt="a static file is fine">
+</body></html>"""
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    attempts = []
+
+    def refuse(self, address):
+        attempts.append(address)
+        raise OSError("network use in a PDF render")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    return attempts
+
+
+def test_hostile_urls_are_refused_and_nothing_is_fetched(no_network):
+    fetcher = StaticOnlyFetcher()
+    pdf = render_pdf(HOSTILE, css="html { background: url(http://127.0.0.1:9/css-bg) }", fetcher=fetcher)
+    assert pdf.startswith(b"%PDF")
+    assert no_network == []
+    refused = " ".join(fetcher.refused)
+    for url in ("127.0.0.1:9/evil.css", "/etc/passwd", "evil.example/x.css", "127.0.0.1:9/bg.png",
+                "127.0.0.1:9/pixel.png", "/etc/hostname", "ftp://evil.example/p", "css-bg"):
+        assert url in refused, url
+    assert not any(url.startswith("data:") or url.endswith("practice.css") for url in fetcher.refused)
+
+
+def test_static_files_are_served_from_the_static_folder_only(tmp_path):
+    fetcher = StaticOnlyFetcher()
+    assert fetcher.fetch(fetcher.base_url + "css/practice.css").read().strip()
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    for url in (outside.as_uri(), fetcher.base_url + "../pdf.py", "file://evil.example/etc/passwd"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+
+
+def test_metadata_comes_from_the_page():
+    pdf = render_pdf('<html lang="en-GB"><head><title>A letter</title><meta name="author" '
+                     'content="Harbour Street Massage"></head><body><p>Dear Sam</p></body></html>')
+    assert pdf.startswith(b"%PDF")
