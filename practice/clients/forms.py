@@ -3,7 +3,8 @@ from wtforms import DateField, EmailField, SelectField, StringField, TextAreaFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from practice.clients.services import ClientDetails
+from practice.clients.models import STANDINGS
+from practice.clients.services import NOTE_KINDS, ClientDetails
 from practice.forms import Form
 
 
@@ -51,3 +52,21 @@ class ImportConfirmForm(Form):
     """Carries the uploaded text from the preview to the import, checked again on the way."""
 
     content = TextAreaField(validators=[InputRequired()])
+
+
+class StandingForm(Form):
+    standing = SelectField("New standing", choices=[SelectChoice(k, v) for k, v in STANDINGS.items()], validators=[InputRequired()])
+    reason = TextAreaField(
+        "Reason", validators=[InputRequired(), Length(max=4000)],
+        description="Kept with the record. The front desk never sees it.",
+    )
+
+
+class PrivateNoteForm(Form):
+    kind = SelectField("Kind", choices=[SelectChoice(k, v) for k, v in NOTE_KINDS.items()], validators=[InputRequired()])
+    colleague = StringField(
+        "Colleague consulted", validators=[Optional(), Length(max=200)],
+        description="For a consultation: who you talked the case through with.",
+    )
+    body = TextAreaField("Note", validators=[InputRequired(), Length(max=20000)],
+                         description="Only you will ever see this note.")

@@ -3,10 +3,19 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from practice.auth.models import Practitioner
+from practice.auth.models import Practitioner, User
 from practice.db import db
 
 UNBOOKABLE_STANDINGS = ("moved_on", "declined")
+# The ladder, in order; the practitioner decides which rung a client is on.
+STANDINGS = {
+    "active": "Active",
+    "watch": "Watch",
+    "warned": "Warned",
+    "final_notice": "Final notice",
+    "moved_on": "Moved on",
+    "declined": "Declined",
+}
 
 
 class Client(db.Model):
@@ -38,3 +47,34 @@ class Client(db.Model):
     @property
     def archived(self) -> bool:
         return self.archived_at is not None
+
+
+class StandingChange(db.Model):
+    """A decision about a client's standing, with its reason. Kept forever (append-only)."""
+
+    __tablename__ = "standing_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    from_standing: Mapped[str] = mapped_column(String(20))
+    to_standing: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime]
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    changed_by: Mapped[User | None] = relationship()
+
+
+class PrivateNote(db.Model):
+    """A note only its author ever sees: a thought about the client, or a consultation
+    (talking the case through with a trusted colleague)."""
+
+    __tablename__ = "private_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # note | consultation
+    colleague: Mapped[str] = mapped_column(String(200), default="")  # consulted, if any
+    body: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime]

@@ -8,7 +8,8 @@ from sqlalchemy import or_, select
 
 from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
-from practice.clients.models import Client
+from practice.clients import signals
+from practice.clients.models import STANDINGS, Client, PrivateNote, StandingChange
 from practice.errors import DomainError
 from practice.validation import checked_email
 
@@ -140,3 +141,55 @@ def restore_client(session, actor: Actor, client: Client, *, now: datetime) -> N
     client.archived_at = None
     record(session, actor, "client.restore", client, now=now)
     session.commit()
+
+
+# Standing and private notes --------------------------------------------------------------
+
+NOTE_KINDS = {"note": "Note", "consultation": "Consultation with a colleague"}
+
+
+def set_standing(session, actor: Actor, client: Client, to_standing: str, reason: str, *, now: datetime) -> StandingChange:
+    """The practitioner's decision about where a client stands; every change is kept."""
+    if to_standing not in STANDINGS:
+        raise DomainError("Choose one of the standings listed.", field="standing")
+    if to_standing == client.standing:
+        raise DomainError(f"{client.display_name} is already {STANDINGS[to_standing].lower()}.", field="standing")
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Write the reason for this decision; it is kept with the record.", field="reason")
+    change = StandingChange(
+        client_id=client.id, from_standing=client.standing, to_standing=to_standing, reason=reason,
+        changed_at=now, changed_by_id=actor.user.id if actor.user else None,
+    )
+    session.add(change)
+    client.standing = to_standing
+    record(session, actor, "client.standing", client, now=now,
+           standing=[change.from_standing, to_standing], reason=reason)
+    session.commit()
+    signals.standing_changed.send(client, facts={
+        "from_standing": change.from_standing, "to_standing": to_standing, "reason": reason,
+        "changed_at": now, "changed_by_id": change.changed_by_id,
+    })
+    return change
+
+
+def write_private_note(
+    session, actor: Actor, client: Client, *, kind: str, body: str, colleague: str = "", now: datetime,
+) -> PrivateNote:
+    """A note for its author's eyes only (audited without its text, which stays private)."""
+    if actor.user is None:
+        raise DomainError("A private note needs an author.")
+    if kind not in NOTE_KINDS:
+        raise DomainError("Choose a note or a consultation.", field="kind")
+    body, colleague = body.strip(), colleague.strip()
+    if not body:
+        raise DomainError("The note is empty.", field="body")
+    if len(colleague) > 200:
+        raise DomainError("Use at most 200 characters.", field="colleague")
+    note = PrivateNote(client_id=client.id, author_id=actor.user.id, kind=kind, body=body,
+                       colleague=colleague if kind == "consultation" else "", written_at=now)
+    session.add(note)
+    session.flush()
+    record(session, actor, "client.private_note", client, now=now, note_id=note.id, kind=kind)
+    session.commit()
+    return note

@@ -9,18 +9,29 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 
 from practice.auth.forms import ConfirmForm
-from practice.auth.permissions import permission_required
+from practice.auth.permissions import can, permission_required, require
 from practice.auth.queries import active_practitioners
-from practice.clients import csv_io, queries, services
-from practice.clients.forms import ClientForm, ImportConfirmForm, ImportUploadForm
-from practice.clients.models import Client
+from practice.clients import csv_io, queries, services, timeline
+from practice.clients.forms import (
+    ClientForm,
+    ImportConfirmForm,
+    ImportUploadForm,
+    PrivateNoteForm,
+    StandingForm,
+)
+from practice.clients.models import STANDINGS, Client
+from practice.conduct import escalation
+from practice.conduct import queries as conduct_queries
 from practice.db import db
 from practice.errors import DomainError
+from practice.policies import queries as policy_queries
 from practice.scheduling.queries import client_history
 from practice.settings.services import get_practice
 from practice.web import acting, now, page_number, show_error
+from referrals import queries as referral_queries
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -80,10 +91,66 @@ def new():
 @permission_required("clients.view")
 def show(client_id: int):
     client = queries.client_for_page(client_id) or abort(404)
+    return _client_page(client)
+
+
+def _client_page(client: Client, *, standing_form=None, note_form=None, status: int = 200):
+    """The client's record; the conduct side only for the client's practitioners and admins."""
+    sees_conduct = can(current_user, "conduct.view", client)
+    writes_notes = can(current_user, "notes.write")
+    visible = {"appointment"} | (timeline.CONDUCT_KINDS if sees_conduct else set()) | (
+        {"note"} if writes_notes else set())
+    shown = set(request.args.getlist("show")) & visible or visible
+    history = client_history(client.id, now())
+    suggestion = escalation.suggestions(db.session, [client], now())[client.id] if sees_conduct else None
     return render_template(
-        "practice/clients/show.html", client=client, confirm=ConfirmForm(),
-        history=client_history(client.id, now()),
-    )
+        "practice/clients/show.html", client=client, confirm=ConfirmForm(), history=history,
+        sees_conduct=sees_conduct, suggestion=suggestion, standings=STANDINGS,
+        conduct=conduct_queries.conduct_summary(client.id) if sees_conduct else None,
+        client_policy=policy_queries.client_policy(db.session, client.id, now()),
+        referrals=referral_queries.referrals_for_client(db.session, client.id),
+        standing_form=standing_form or StandingForm(standing=suggestion.standing if suggestion else None),
+        note_form=note_form or PrivateNoteForm(),
+        kinds={kind: label for kind, label in timeline.KINDS.items() if kind in visible}, shown=shown,
+        items=timeline.timeline(client.id, kinds=shown, viewer_id=current_user.id,
+                                past_appointments=history.past),
+    ), status
+
+
+@bp.post("/<int:client_id>/standing")
+@permission_required("standing.set")
+def set_standing(client_id: int):
+    client = queries.client_for_page(client_id) or abort(404)
+    require("standing.set", client)
+    form = StandingForm()
+    if form.validate_on_submit():
+        try:
+            services.set_standing(db.session, acting(), client, form.standing.data, form.reason.data, now=now())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(f"{client.display_name}'s standing is now {STANDINGS[client.standing].lower()}.", "success")
+            return redirect(url_for("clients.show", client_id=client.id))
+    return _client_page(client, standing_form=form, status=422)
+
+
+@bp.post("/<int:client_id>/notes")
+@permission_required("notes.write")
+def write_note(client_id: int):
+    client = queries.client_for_page(client_id) or abort(404)
+    form = PrivateNoteForm()
+    if form.validate_on_submit():
+        try:
+            services.write_private_note(db.session, acting(), client, kind=form.kind.data,
+                                        body=form.body.data, colleague=form.colleague.data or "", now=now())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash("Your private note is saved.", "success")
+            return redirect(url_for("clients.show", client_id=client.id, _anchor="timeline"))
+    return _client_page(client, note_form=form, status=422)
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])

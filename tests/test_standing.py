@@ -1,0 +1,256 @@
+"""Standing decisions, suggestions on the client page, private notes and the timeline."""
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from practice.audit.models import AuditEvent
+from practice.audit.services import SYSTEM, Actor
+from practice.clients import services as client_services
+from practice.clients import signals
+from practice.clients.models import PrivateNote, StandingChange
+from practice.conduct import services as conduct_services
+from practice.db import db
+from practice.errors import DomainError
+from practice.scheduling import services as scheduling
+from tests.conftest import NOW
+from tests.test_scheduling import at, book, desk  # noqa: F401 (a fixture)
+
+PAST_DAYS = [date(2026, 10, 5), date(2026, 10, 19), date(2026, 11, 2)]  # Mondays
+
+
+def late_three_times(desk, days=PAST_DAYS):  # noqa: F811
+    """Sessions the client came to 20, 25 and 30 minutes late."""
+    for day, minutes in zip(days, (20, 25, 30), strict=False):
+        booked_at = at(day, "08:00") - timedelta(days=1)
+        appointment = book(desk, at(day, "10:00"), now=booked_at)
+        arrived = at(day, "10:00") + timedelta(minutes=minutes)
+        scheduling.check_in(db.session, SYSTEM, appointment, arrived, now=arrived)
+
+
+def page(client, client_id, query=""):
+    response = client.get(f"/clients/{client_id}{query}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_the_client_page_suggests_a_step_with_dated_reasons(client, users, login, desk):  # noqa: F811
+    late_three_times(desk)
+    login(users["practitioner"])
+    html = page(client, desk[2].id)
+    assert "Suggested next step: Tell the client the policy, and record that you did." in html
+    assert "3 late arrivals in 90 days: 5 Oct (20 min), 19 Oct (25 min), 2 Nov (30 min)" in html
+    assert "policy not yet communicated" in html
+
+
+def test_a_recorded_reminder_then_another_late_arrival_suggests_a_warning(client, users, login, desk):  # noqa: F811
+    late_three_times(desk)
+    sam = desk[2]
+    conduct_services.record_communication(
+        db.session, Actor(users["practitioner"]), sam, occurred_at=at(date(2026, 11, 3), "12:00"),
+        channel="phone", kind="policy_reminder", summary="Explained the late-arrival policy.", now=NOW)
+    assert "Suggested next step: Give a warning" not in page_as(client, login, users["practitioner"], sam.id)
+    day = date(2026, 11, 16)
+    appointment = book(desk, at(day, "10:00"), now=at(day, "08:00"))
+    scheduling.check_in(db.session, SYSTEM, appointment, at(day, "10:40"), now=at(day, "10:40"))
+    html = page(client, sam.id)
+    assert "Suggested next step: Give a warning." in html
+    assert "policy last communicated 3 Nov" in html
+
+
+def page_as(client, login, user, client_id):
+    login(user)
+    return page(client, client_id)
+
+
+def test_setting_the_standing_keeps_the_decision_and_its_reason(client, users, login, make_client):
+    sam = make_client("Sam", primary_practitioner_id=users["practitioner"].practitioner.id)
+    login(users["practitioner"])
+    heard = []
+    signals.standing_changed.connect(lambda sender, facts: heard.append(facts), weak=False)
+    response = client.post(f"/clients/{sam.id}/standing",
+                           data={"standing": "moved_on", "reason": "Followed me to my car twice."})
+    assert response.status_code == 302
+    db.session.refresh(sam)
+    assert sam.standing == "moved_on" and not sam.bookable
+    change = db.session.scalar(sa.select(StandingChange))
+    assert (change.from_standing, change.to_standing, change.reason) == ("active", "moved_on", "Followed me to my car twice.")
+    assert change.changed_by_id == users["practitioner"].id
+    assert heard[-1]["to_standing"] == "moved_on"
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "client.standing"))
+    html = page(client, sam.id)
+    assert "Active → <strong>Moved on</strong>" in html and "Followed me to my car twice." in html
+
+
+def test_a_standing_without_a_reason_is_refused_next_to_the_field(client, users, login, make_client):
+    sam = make_client("Sam")
+    login(users["admin"])
+    response = client.post(f"/clients/{sam.id}/standing", data={"standing": "warned", "reason": "  "})
+    assert response.status_code == 422
+    assert 'id="reason-error"' in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StandingChange)) == 0
+
+
+def test_the_same_standing_again_and_an_unknown_one_are_refused(app, users, make_client):
+    sam = make_client("Sam")
+    with pytest.raises(DomainError, match="already active"):
+        client_services.set_standing(db.session, SYSTEM, sam, "active", "because", now=NOW)
+    with pytest.raises(DomainError) as refused:
+        client_services.set_standing(db.session, SYSTEM, sam, "banished", "because", now=NOW)
+    assert refused.value.field == "standing"
+
+
+def test_a_moved_on_client_cannot_be_booked_and_the_refusal_is_neutral(app, users, desk):  # noqa: F811
+    client_services.set_standing(db.session, SYSTEM, desk[2], "moved_on", "Safety.", now=NOW)
+    with pytest.raises(DomainError) as refused:
+        book(desk, at(date(2026, 11, 30), "10:00"))
+    assert "Safety" not in refused.value.message
+    assert "cannot be booked" in refused.value.message
+
+
+def test_standing_changes_cannot_be_altered_in_the_database(app, users, make_client):
+    sam = make_client("Sam")
+    client_services.set_standing(db.session, SYSTEM, sam, "watch", "Late twice.", now=NOW)
+    for statement in ("UPDATE standing_change SET reason = 'nothing'", "DELETE FROM standing_change"):
+        with pytest.raises(sa.exc.DBAPIError):
+            db.session.execute(sa.text(statement))
+        db.session.rollback()
+
+
+def test_the_front_desk_sees_a_neutral_badge_and_nothing_of_the_record(client, users, login, desk):  # noqa: F811
+    late_three_times(desk)
+    client_services.set_standing(db.session, SYSTEM, desk[2], "moved_on", "Repeated lateness, unpaid fees.", now=NOW)
+    html = page_as(client, login, users["front_desk"], desk[2].id)
+    assert "Not bookable" in html
+    for private in ("Repeated lateness", "Suggested next step", "Moved on", "late arrivals in 90 days",
+                    'value="conduct"', "Write a private note"):
+        assert private not in html
+    assert client.get(f"/clients/{desk[2].id}?show=conduct&show=standing").status_code == 200
+    assert client.post(f"/clients/{desk[2].id}/standing", data={"standing": "active", "reason": "x"}).status_code == 403
+
+
+def test_a_practitioner_who_does_not_see_the_client_cannot_read_or_set_their_standing(
+    client, users, login, make_user, make_client,
+):
+    sam = make_client("Sam", primary_practitioner_id=users["practitioner"].practitioner.id)
+    other = make_user("practitioner", name="Olu Other")
+    client_services.set_standing(db.session, SYSTEM, sam, "warned", "Cancelled late three times.", now=NOW)
+    html = page_as(client, login, other, sam.id)
+    assert "Cancelled late three times." not in html and "On notice" in html
+    assert client.post(f"/clients/{sam.id}/standing", data={"standing": "active", "reason": "x"}).status_code == 403
+
+
+def test_private_notes_are_their_authors_alone(client, users, login, make_user, make_client):
+    sam = make_client("Sam")
+    login(users["practitioner"])
+    response = client.post(f"/clients/{sam.id}/notes", data={
+        "kind": "consultation", "colleague": "Dana (peer supervisor)",
+        "body": "Talked through the gifts; agreed to name the boundary next visit."})
+    assert response.status_code == 302
+    assert "agreed to name the boundary" in page(client, sam.id)
+    assert "Consultation with Dana (peer supervisor)" in page(client, sam.id)
+    for reader in (users["admin"], make_user("practitioner", name="Olu Other"), users["front_desk"]):
+        client.post("/logout")
+        assert "agreed to name the boundary" not in page_as(client, login, reader, sam.id)
+    assert client.post(f"/clients/{sam.id}/notes", data={"kind": "note", "body": "x"}).status_code == 403
+    audit = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "client.private_note"))
+    assert "boundary" not in str(audit.detail)
+
+
+def test_an_empty_note_is_refused_and_what_was_typed_stays(client, users, login, make_client):
+    sam = make_client("Sam")
+    login(users["practitioner"])
+    response = client.post(f"/clients/{sam.id}/notes", data={"kind": "consultation", "colleague": "Dana", "body": ""})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="body-error"' in html and 'value="Dana"' in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PrivateNote)) == 0
+
+
+def test_the_timeline_is_chronological_and_filters_by_kind(client, users, login, desk):  # noqa: F811
+    late_three_times(desk)
+    sam = desk[2]
+    conduct_services.record_communication(
+        db.session, Actor(users["practitioner"]), sam, occurred_at=at(date(2026, 11, 3), "12:00"),
+        channel="email", kind="warning", summary="Wrote about the lateness.", now=NOW)
+    client_services.set_standing(db.session, Actor(users["practitioner"]), sam, "warned", "Three late arrivals.", now=NOW)
+    html = page_as(client, login, users["practitioner"], sam.id)
+    timeline = html[html.index('id="timeline-heading"'):]
+    order = [timeline.index(text) for text in (
+        "Three late arrivals.", "Wrote about the lateness.", "Mon 2 Nov 2026", "Mon 19 Oct 2026", "Mon 5 Oct 2026")]
+    assert order == sorted(order)
+    assert timeline.count("timeline-conduct") == 3 and timeline.count("timeline-appointment") == 3
+    only = page(client, sam.id, "?show=communication")
+    only = only[only.index('id="timeline-heading"'):]
+    assert "Wrote about the lateness." in only and "timeline-appointment" not in only and "timeline-conduct" not in only
+
+
+def test_the_client_page_runs_the_same_queries_whatever_the_record_holds(
+    client, users, login, desk, count_queries,  # noqa: F811
+):
+    sam = desk[2]
+    login(users["practitioner"])
+    late_three_times(desk, PAST_DAYS[:1])
+    write_one_of_each(users, sam, 0)
+    with count_queries() as small:
+        page(client, sam.id)
+    late_three_times(desk, PAST_DAYS[1:])
+    for n in range(1, 6):
+        write_one_of_each(users, sam, n)
+    with count_queries() as large:
+        page(client, sam.id)
+    assert len(large) == len(small)
+
+
+def write_one_of_each(users, sam, n):
+    client_services.write_private_note(db.session, Actor(users["practitioner"]), sam, kind="note", body=f"n{n}", now=NOW)
+    client_services.set_standing(db.session, SYSTEM, sam, ("watch", "warned")[n % 2], f"r{n}", now=NOW)
+    conduct_services.record_communication(db.session, SYSTEM, sam, occurred_at=NOW, channel="phone",
+                                          kind="conversation", summary=f"s{n}", now=NOW)
+
+
+def _override_form(desk, reason):  # noqa: F811
+    practitioner, service, sam = desk
+    return {"client_id": sam.id, "practitioner_id": practitioner.id, "service_id": service.id,
+            "day": "2026-11-30", "start": "10:00", "override": sam.id, "override_reason": reason}
+
+
+def test_a_practitioner_may_book_a_moved_on_client_anyway_with_a_reason(client, users, login, desk):  # noqa: F811
+    sam = desk[2]
+    client_services.set_standing(db.session, SYSTEM, sam, "moved_on", "Unpaid fees.", now=NOW)
+    login(users["practitioner"])
+    html = client.get(f"/clients/{sam.id}").get_data(as_text=True)
+    assert "Book anyway" in html
+    form = client.get(f"/appointments/new?client_id={sam.id}&override={sam.id}").get_data(as_text=True)
+    assert "Sam (not bookable)" in form and "Why book this client anyway" in form
+    refused = client.post("/appointments/new", data=_override_form(desk, ""))
+    assert refused.status_code == 422 and 'id="override_reason-error"' in refused.get_data(as_text=True)
+    assert client.post("/appointments/new", data=_override_form(desk, "Paid in full; agreed one last session.")).status_code == 302
+    booked = db.session.scalar(sa.select(scheduling.Appointment).where(scheduling.Appointment.client_id == sam.id))
+    assert booked.start_at == at(date(2026, 11, 30), "10:00")
+    override = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "appointment.override"))
+    assert override.detail["reason"] == "Paid in full; agreed one last session."
+    assert override.actor_id == users["practitioner"].id
+
+
+def test_the_front_desk_cannot_override_and_a_booking_without_it_is_refused_neutrally(
+    client, users, login, desk,  # noqa: F811
+):
+    sam = desk[2]
+    client_services.set_standing(db.session, SYSTEM, sam, "declined", "Not a good fit.", now=NOW)
+    login(users["front_desk"])
+    assert "Book anyway" not in client.get(f"/clients/{sam.id}").get_data(as_text=True)
+    assert client.get(f"/appointments/new?override={sam.id}").status_code == 403
+    form = _override_form(desk, "Because") | {"override": ""}
+    response = client.post("/appointments/new", data=form)
+    assert response.status_code == 422
+    assert "Not a good fit" not in response.get_data(as_text=True)
+
+
+def test_moving_a_moved_on_clients_appointment_is_refused_neutrally(app, users, desk):  # noqa: F811
+    appointment = book(desk, at(date(2026, 11, 30), "10:00"))
+    client_services.set_standing(db.session, SYSTEM, desk[2], "moved_on", "Followed me home.", now=NOW)
+    with pytest.raises(DomainError) as refused:
+        scheduling.reschedule(db.session, SYSTEM, appointment, at(date(2026, 12, 1), "10:00"), now=NOW)
+    assert refused.value.message == "This client cannot be booked - see the practitioner."
