@@ -1,0 +1,66 @@
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Length, Optional
+
+from practice.forms import Form
+from practice.letters.models import CHANNELS, KINDS, PAGE_SIZES
+
+
+def _id_or_zero(value):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return number if 0 < number < 2**31 else 0
+
+
+class ComposeForm(Form):
+    author_id = SelectField("Signed by", coerce=_id_or_zero, validate_choice=False)
+    channel = SelectField("Sent by", choices=list(CHANNELS.items()))
+    specialist_id = SelectField("Colleague to introduce", coerce=_id_or_zero, validate_choice=False)
+    modality_ids = SelectMultipleField("What the client needs", coerce=_id_or_zero, validate_choice=False)
+    need = StringField("In a few words", validators=[Optional(), Length(max=500)],
+                       description="e.g. \"deeper pressure than I work with\"")
+    follow_up_on = DateField("Follow up on", validators=[Optional()],
+                             description="When to ask whether it was a good match (two weeks if left empty).")
+    effective_date = DateField("Effective from", validators=[Optional()],
+                               description="From this day the client is not seen; booked appointments from then on are cancelled without fees.")
+    policy_dates = TextAreaField("When the policy was communicated", validators=[Optional(), Length(max=5000)],
+                                 description="One a line, e.g. \"2 November 2026, in person\".")
+    breaches = TextAreaField("What happened afterwards", validators=[Optional(), Length(max=5000)],
+                             description="One a line, with the date.")
+    colleagues = TextAreaField("Colleagues to suggest", validators=[Optional(), Length(max=5000)],
+                               description="One a line: name, what they do, how to reach them.")
+    body = TextAreaField("The letter", validators=[Optional(), Length(max=20_000)],
+                         description="Plain paragraphs separated by a blank line; lines starting with \"- \" make a list.")
+    confirm = BooleanField("I have read what issuing will do, and I want to issue this letter")
+
+
+class TemplateForm(Form):
+    text = TextAreaField("Text", validators=[Optional(), Length(max=20_000)])
+
+
+class SettingsForm(Form):
+    page_size = SelectField("Paper size", choices=list(PAGE_SIZES.items()))
+
+
+class RegisterFilterForm(Form):
+    class Meta:
+        csrf = False
+
+    kind = SelectField("Kind", choices=[("", "Any kind"), *KINDS.items()], validate_choice=False)
+    author = SelectField("Practitioner", coerce=_id_or_zero, validate_choice=False)
+    start = DateField("From", validators=[Optional()])
+    end = DateField("Until", validators=[Optional()])
+
+
+class BatchForm(Form):
+    inquiry_ids = SelectMultipleField("Inquiries", coerce=_id_or_zero, validate_choice=False)
+    author_id = SelectField("Signed by", coerce=_id_or_zero, validate_choice=False)
+    channel = SelectField("Sent by", choices=list(CHANNELS.items()))

@@ -1,0 +1,91 @@
+"""Issued letters (frozen: the PDF bytes are what is downloaded forever after), the
+practice's versioned texts per kind, and the letter settings (paper size)."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from practice.auth.models import Practitioner, User
+from practice.clients.models import Client
+from practice.db import db
+
+KINDS = {
+    "referral": "Referral to a colleague",
+    "discontinuation": "Ending the professional relationship",
+    "safety_discontinuation": "Ending the relationship (safety)",
+    "practice_full": "Practice full: reply to an inquiry",
+    "custom": "Letter on the letterhead",
+}
+# Letters that end a relationship: seen by the client's practitioners and admins only, as
+# the conduct record is.
+DISCONTINUATION_KINDS = frozenset({"discontinuation", "safety_discontinuation"})
+CHANNELS = {"post": "Post", "email": "E-mail", "in_person": "In person"}
+PAGE_SIZES = {"A4": "A4", "letter": "US Letter"}
+
+
+class Letter(db.Model):
+    __tablename__ = "letter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
+    inquiry_id: Mapped[int | None] = mapped_column(ForeignKey("inquiry.id"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
+    specialist_id: Mapped[int | None] = mapped_column(ForeignKey("specialist.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(200))  # the name the letter is addressed to
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)  # the paragraphs as issued, blank-line separated
+    channel: Mapped[str] = mapped_column(String(20))
+    page_size: Mapped[str] = mapped_column(String(10))
+    template_version: Mapped[int | None]
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # loaded only to download
+    sha256: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(index=True)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    client: Mapped[Client | None] = relationship()
+    author: Mapped[Practitioner | None] = relationship()
+    issued_by: Mapped[User | None] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNELS.get(self.channel, self.channel)
+
+    @property
+    def filename(self) -> str:
+        return f"letter-{self.kind.replace('_', '-')}-{self.issued_at:%Y-%m-%d}-{self.uuid[:8]}.pdf"
+
+
+class LetterTemplate(db.Model):
+    """The practice's own text for a kind. Never edited: a change is a new version."""
+
+    __tablename__ = "letter_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    version: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    created_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("kind", "version", name="uq_letter_template_kind_version"),)
+
+
+class LetterSettings(db.Model):
+    """One row at most: how the practice's letters are printed."""
+
+    __tablename__ = "letter_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_size: Mapped[str] = mapped_column(String(10), default="A4", server_default="A4")
+    updated_at: Mapped[datetime]
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -1,0 +1,80 @@
+"""The letter register and the composer's choices, each in a fixed number of queries."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy.orm import joinedload
+
+from practice.auth.models import Practitioner
+from practice.clients.models import Client
+from practice.db import db
+from practice.letters.models import KINDS, Letter, LetterTemplate
+from practice.scheduling.models import Appointment
+
+
+@dataclass
+class RegisterFilters:
+    kind: str = ""
+    author_id: int = 0
+    start: date | None = None
+    end: date | None = None
+
+
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), zone).astimezone(timezone.utc)
+
+
+def sees_letter_about(practitioner_id: int):
+    """SQL: the letter is about no client, or about one of this practitioner's clients
+    (their primary practitioner, or seen by them, or open to all: the conduct rule)."""
+    seen_by_them = exists().where(Appointment.client_id == Letter.client_id,
+                                  Appointment.practitioner_id == practitioner_id)
+    seen_by_anyone = exists().where(Appointment.client_id == Letter.client_id)
+    return or_(
+        Letter.client_id.is_(None),
+        Client.primary_practitioner_id == practitioner_id,
+        seen_by_them,
+        and_(Client.primary_practitioner_id.is_(None), not_(seen_by_anyone)),
+    )
+
+
+def register(filters: RegisterFilters, *, zone: ZoneInfo, viewer_practitioner_id: int | None,
+             page: int, per_page: int):
+    """One page of issued letters, newest first (count and rows: two queries). A
+    practitioner (viewer_practitioner_id) sees letters about their own clients only."""
+    query = (select(Letter).outerjoin(Client, Client.id == Letter.client_id)
+             .options(joinedload(Letter.client), joinedload(Letter.author), joinedload(Letter.issued_by))
+             .order_by(Letter.issued_at.desc(), Letter.id.desc()))
+    if filters.kind in KINDS:
+        query = query.where(Letter.kind == filters.kind)
+    if filters.author_id:
+        query = query.where(Letter.author_id == filters.author_id)
+    if filters.start:
+        query = query.where(Letter.issued_at >= _day_start(filters.start, zone))
+    if filters.end:
+        query = query.where(Letter.issued_at < _day_start(filters.end + timedelta(days=1), zone))
+    if viewer_practitioner_id is not None:
+        query = query.where(sees_letter_about(viewer_practitioner_id))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def letters_for_client(client_id: int) -> list[Letter]:
+    return list(db.session.scalars(
+        select(Letter).options(joinedload(Letter.author))
+        .where(Letter.client_id == client_id).order_by(Letter.issued_at.desc())))
+
+
+def template_versions() -> dict[str, LetterTemplate]:
+    """The latest version of each kind's text that the practice has saved (one query)."""
+    latest = (select(LetterTemplate.kind, func.max(LetterTemplate.version).label("version"))
+              .group_by(LetterTemplate.kind).subquery())
+    rows = db.session.scalars(select(LetterTemplate).options(joinedload(LetterTemplate.created_by)).join(
+        latest, and_(latest.c.kind == LetterTemplate.kind, latest.c.version == LetterTemplate.version)))
+    return {row.kind: row for row in rows}
+
+
+def signers() -> list[Practitioner]:
+    return list(db.session.scalars(select(Practitioner).where(Practitioner.active.is_(True))
+                                   .order_by(Practitioner.display_name)))

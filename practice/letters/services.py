@@ -1,0 +1,198 @@
+"""Every write about letters: the practice's texts (versioned), the paper size, and issuing
+a letter with its consequences. Plain functions taking the session, the acting user and
+`now`; no request inside.
+
+Issuing renders the PDF first (nothing is written if that fails), then stores the frozen
+letter and carries out the consequences confirmed on screen: a discontinuation cancels the
+client's future appointments without fees and sets the standing to moved on; a referral
+records the referral with its follow-up; a practice-full reply closes the inquiry as
+referred; a letter to a client records the communication "letter sent"."""
+
+import hashlib
+import uuid
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from practice.audit.services import Actor, record
+from practice.clients import services as client_services
+from practice.conduct import services as conduct_services
+from practice.errors import DomainError
+from practice.letters import compose, signals, texts
+from practice.letters.compose import Request
+from practice.letters.models import (
+    CHANNELS,
+    KINDS,
+    PAGE_SIZES,
+    Letter,
+    LetterSettings,
+    LetterTemplate,
+)
+from practice.letters.render import LetterPage, logo_uri, practice_lines, render_letter
+from practice.scheduling import services as scheduling_services
+from referrals import services as referral_services
+
+MAX_BODY = 20_000
+# Facts the consequences need (a draft's other facts are only words the person may write).
+BLOCKING = ("author_id", "specialist_id", "need", "effective_date")
+
+
+# Texts and settings ---------------------------------------------------------------------
+
+def current_template(session, kind: str) -> tuple[str, int | None]:
+    """The practice's latest text for `kind` and its version (None: the default text)."""
+    row = session.scalar(select(LetterTemplate).where(LetterTemplate.kind == kind)
+                         .order_by(LetterTemplate.version.desc()).limit(1))
+    return (row.text, row.version) if row else (texts.DEFAULTS[kind], None)
+
+
+def save_template(session, actor: Actor, kind: str, text: str, *, now: datetime) -> LetterTemplate:
+    """A new version of the practice's text for `kind` (placeholders checked first)."""
+    if kind not in KINDS:
+        raise DomainError("Choose one of the kinds of letter.", field="kind")
+    text = texts.check_text(kind, text)
+    latest = session.scalar(select(func.max(LetterTemplate.version)).where(LetterTemplate.kind == kind)) or 0
+    row = LetterTemplate(kind=kind, version=latest + 1, text=text, created_at=now,
+                         created_by_id=actor.user.id if actor.user else None)
+    session.add(row)
+    session.flush()
+    record(session, actor, "letter.template", row, now=now, kind=kind, version=row.version)
+    session.commit()
+    return row
+
+
+def page_size(session) -> str:
+    return session.scalar(select(LetterSettings.page_size).limit(1)) or "A4"
+
+
+def set_page_size(session, actor: Actor, size: str, *, now: datetime) -> None:
+    if size not in PAGE_SIZES:
+        raise DomainError("Choose A4 or US Letter.", field="page_size")
+    settings = session.scalar(select(LetterSettings).limit(1))
+    if settings is None:
+        settings = LetterSettings(page_size=size, updated_at=now)
+        session.add(settings)
+    old, settings.page_size = settings.page_size, size
+    settings.updated_at, settings.updated_by_id = now, actor.user.id if actor.user else None
+    session.flush()
+    record(session, actor, "letter.settings", settings, now=now, page_size=[old, size])
+    session.commit()
+
+
+# Composing --------------------------------------------------------------------------------
+
+def check_request(request: Request, *, today: date) -> str:
+    """The body to issue, once the request can be issued; else a DomainError on its field."""
+    if request.kind not in KINDS:
+        raise DomainError("Choose one of the kinds of letter.", field="kind")
+    if (request.client is None) == (request.inquiry is None):
+        raise DomainError("A letter is written to a client or in reply to an inquiry.")
+    if request.kind == "practice_full" and request.inquiry is None:
+        raise DomainError("A practice-full reply answers an inquiry.")
+    if request.kind != "practice_full" and request.client is None:
+        raise DomainError("This kind of letter is written to a client.")
+    if request.channel not in CHANNELS:
+        raise DomainError("Choose how the letter is sent.", field="channel")
+    if request.effective_date and abs((request.effective_date - today).days) > 366:
+        raise DomainError("Give a date within a year of today.", field="effective_date")
+    if request.follow_up_on and request.follow_up_on < today:
+        raise DomainError("The follow-up date cannot be in the past.", field="follow_up_on")
+    body = request.body.replace("\r\n", "\n").strip()
+    if not body:
+        raise DomainError("The letter is empty. Fill in the draft or write the letter.", field="body")
+    if len(body) > MAX_BODY:
+        raise DomainError(f"Keep the letter under {MAX_BODY:,} characters.", field="body")
+    return body
+
+
+def letter_page(session, request: Request, body: str, *, profile, now: datetime) -> LetterPage:
+    """What the PDF shows: letterhead, recipient, date, body, signature."""
+    recipient = [request.recipient_name]
+    if request.client is not None:
+        recipient = [request.client.legal_name or request.client.display_name]
+        recipient += [line.strip() for line in request.client.address.splitlines() if line.strip()]
+    elif request.inquiry is not None and request.inquiry.email:
+        recipient.append(request.inquiry.email)
+    author = request.author
+    return LetterPage(
+        kind=request.kind, title=f"{KINDS[request.kind]}: {request.recipient_name}",
+        day=now.astimezone(ZoneInfo(profile.timezone)).date(), body=body, recipient_lines=recipient,
+        author_name=author.display_name if author else "", author_credentials=author.credentials if author else "",
+        page_size=page_size(session), practice_lines=practice_lines(profile), logo_uri=logo_uri(profile),
+    )
+
+
+def preview(session, request: Request, *, profile, now: datetime) -> bytes:
+    """The PDF the letter would be if issued now (nothing is written)."""
+    body = check_request(request, today=_today(profile, now))
+    return render_letter(letter_page(session, request, body, profile=profile, now=now), profile)
+
+
+def _today(profile, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(profile.timezone)).date()
+
+
+# Issuing ------------------------------------------------------------------------------------
+
+def issue(session, actor: Actor, request: Request, *, profile, now: datetime,
+          template_version: int | None = None) -> Letter:
+    """Freeze the letter and carry out its consequences (see the module's docstring)."""
+    today = _today(profile, now)
+    body = check_request(request, today=today)
+    facts = compose.gather(session, request, profile=profile, now=now)
+    for name in BLOCKING:
+        if name in facts.missing:
+            raise DomainError(facts.missing[name], field=name)
+    if request.kind == "practice_full" and not request.inquiry.is_open:
+        raise DomainError("This inquiry is already closed.")
+    if request.kind == "referral" and request.specialist.retired:
+        raise DomainError(f"{request.specialist.name} is retired from the directory.", field="specialist_id")
+    consequences = compose.plan(session, request, profile=profile, now=now)
+    page = letter_page(session, request, body, profile=profile, now=now)
+    pdf = render_letter(page, profile)
+    letter = Letter(
+        uuid=str(uuid.uuid4()), kind=request.kind,
+        client_id=request.client.id if request.client else None,
+        inquiry_id=request.inquiry.id if request.inquiry else None,
+        specialist_id=request.specialist.id if request.kind == "referral" else None,
+        author_id=request.author.id, recipient=request.recipient_name[:200], title=page.title[:300],
+        body=body, channel=request.channel, page_size=page.page_size, template_version=template_version,
+        pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), issued_at=now,
+        issued_by_id=actor.user.id if actor.user else None,
+    )
+    session.add(letter)
+    session.flush()
+    record(session, actor, "letter.issue", letter, now=now, kind=letter.kind, client_id=letter.client_id,
+           inquiry_id=letter.inquiry_id, sha256=letter.sha256, channel=letter.channel)
+    session.commit()
+    _carry_out(session, actor, letter, request, consequences, today=today, now=now)
+    signals.letter_issued.send(letter, kind=letter.kind, client_id=letter.client_id,
+                               inquiry_id=letter.inquiry_id, referral_id=letter.referral_id)
+    return letter
+
+
+def _carry_out(session, actor: Actor, letter: Letter, request: Request, consequences: compose.Plan, *,
+               today: date, now: datetime) -> None:
+    label = KINDS[letter.kind].lower()
+    for appointment in consequences.cancel:
+        scheduling_services.cancel(session, actor, appointment, f"Cancelled by the practice ({label}).",
+                                   now=now, by_practice=True)
+    if consequences.move_on:
+        client_services.set_standing(session, actor, request.client, "moved_on",
+                                     f"Letter issued: {label} (letter {letter.uuid[:8]}).", now=now)
+    if consequences.refer:
+        referral = referral_services.record_referral(
+            session, actor, client=request.client, specialist=request.specialist,
+            modality_ids=[m.id for m in request.modalities], need=request.need or "",
+            today=today, now=now, follow_up_on=request.follow_up_on or today + timedelta(days=compose.FOLLOW_UP_DAYS))
+        letter.referral_id = referral.id
+        session.commit()
+    if consequences.close_inquiry:
+        referral_services.close_inquiry(session, actor, request.inquiry, now=now, outcome="referred",
+                                        note=f"Practice-full reply sent (letter {letter.uuid[:8]}).")
+    if consequences.communication:
+        conduct_services.record_communication(
+            session, actor, request.client, occurred_at=now, channel=request.channel, kind="letter_sent",
+            summary=f"{KINDS[letter.kind]} ({CHANNELS[letter.channel].lower()}), SHA-256 {letter.sha256[:16]}…",
+            now=now)

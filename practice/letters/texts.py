@@ -1,0 +1,164 @@
+"""The default text of each kind of letter, the placeholders each kind may use, and the
+check that runs before a practice's own text is saved.
+
+A text is plain paragraphs separated by blank lines. `{name}` is replaced by a fact from the
+record; a placeholder that stands alone in a paragraph may hold a list (lines starting with
+"- "). Doubled braces (`{{`, `}}`) are literal braces."""
+
+from string import Formatter
+
+from practice.errors import DomainError
+
+COMMON = {
+    "client_name": "the name the letter is addressed to",
+    "practitioner_name": "the practitioner who signs the letter",
+    "practice_name": "the practice's name",
+    "practice_contact": "the practice's address, phone and e-mail",
+    "date": "the date of the letter",
+}
+PLACEHOLDERS = {
+    "referral": COMMON | {
+        "need": "what the client needs",
+        "specialist_name": "the colleague's name",
+        "specialist_specialty": "what the colleague does",
+        "specialist_contact": "the colleague's contact details (a list)",
+    },
+    "discontinuation": COMMON | {
+        "policy": "the practice's policy (a list)",
+        "policy_dates": "the dates the policy was communicated (a list)",
+        "breaches": "what happened afterwards, with dates (a list)",
+        "effective_date": "the date the decision takes effect",
+    },
+    "safety_discontinuation": COMMON | {"effective_date": "the date the decision takes effect"},
+    "practice_full": COMMON | {"colleagues": "colleagues accepting new clients (a list)"},
+    "custom": dict(COMMON),
+}
+# What a text of each kind must say, whatever the practice writes around it.
+REQUIRED = {
+    "referral": ("specialist_name", "specialist_contact"),
+    "discontinuation": ("policy_dates", "breaches", "effective_date"),
+    "safety_discontinuation": ("effective_date",),
+    "practice_full": ("colleagues",),
+    "custom": (),
+}
+
+# Written for the client's benefit: thanks, the need, one colleague, an invitation to say
+# whether it worked.
+REFERRAL = """Dear {client_name},
+
+Thank you for the time we have worked together. What matters most is that you get the care that suits you, and I have been thinking about how best to help with that.
+
+You are looking for {need}. This is not something I offer, and I believe you will be better served by someone who works in this area every day.
+
+I would like to introduce you to {specialist_name} ({specialist_specialty}). You can contact them here:
+
+{specialist_contact}
+
+You are welcome to mention that I suggested you get in touch. I would be glad to hear whether this turns out to be a good match for you: your answer helps me recommend the right colleague to others."""
+
+# Clear, calm, neutral and definitive: the policy, when it was communicated, what followed,
+# the decision. No apology, no argument, and nothing that reads as a door left open.
+DISCONTINUATION = """Dear {client_name},
+
+I am writing to let you know that I will no longer be providing treatment to you. This decision is final.
+
+The practice's policy is:
+
+{policy}
+
+This policy was communicated to you on the following occasions:
+
+{policy_dates}
+
+Since then, the following has occurred:
+
+{breaches}
+
+From {effective_date} the practice will not book or see you for any further appointments. Any appointments you had booked from that date have been cancelled, without charge.
+
+You may request a copy of your client records by writing to {practice_name} at {practice_contact}. Your records are kept securely for the period the law requires.
+
+This decision will not be discussed further."""
+
+# Shorter still: no details that could provoke, and no referral owed.
+SAFETY_DISCONTINUATION = """Dear {client_name},
+
+I am writing to let you know that the practice will no longer be providing treatment to you, from {effective_date}. This decision is final.
+
+Any appointments you had booked have been cancelled, without charge. Please do not come to the practice.
+
+Any request for a copy of your client records should be made in writing to {practice_name} at {practice_contact}."""
+
+# Warm: thanks, the practice is full, colleagues who are taking new clients.
+PRACTICE_FULL = """Dear {client_name},
+
+Thank you for getting in touch with {practice_name}, and for thinking of us. The practice is not taking on new clients at the moment, so I am not able to offer you an appointment.
+
+I would not want you to go without the care you are looking for. These colleagues nearby have told us that they are welcoming new clients:
+
+{colleagues}
+
+I hope one of them is a good fit for you, and I wish you well."""
+
+CUSTOM = """Dear {client_name},
+
+"""
+
+DEFAULTS = {
+    "referral": REFERRAL,
+    "discontinuation": DISCONTINUATION,
+    "safety_discontinuation": SAFETY_DISCONTINUATION,
+    "practice_full": PRACTICE_FULL,
+    "custom": CUSTOM,
+}
+MAX_TEXT = 20_000
+
+
+def placeholders_in(text: str) -> list[str]:
+    """The placeholder names a text uses, in order; DomainError (on "text") when a brace
+    is unbalanced or a placeholder is not a plain name."""
+    try:
+        parts = list(Formatter().parse(text))
+    except ValueError:
+        raise DomainError("A brace is not closed or opened: write placeholders as {client_name}, "
+                          "and a literal brace as {{ or }}.", field="text") from None
+    names = []
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise DomainError(f"{shown} is not a placeholder: use a plain name such as {{client_name}}.",
+                              field="text")
+        names.append(name)
+    return names
+
+
+def check_text(kind: str, text: str) -> str:
+    """The text, trimmed, if every placeholder is known for `kind` and the required ones
+    are there; else a DomainError naming what is wrong."""
+    text = text.replace("\r\n", "\n").strip()
+    if not text:
+        raise DomainError("Write the letter's text.", field="text")
+    if len(text) > MAX_TEXT:
+        raise DomainError(f"Keep the text under {MAX_TEXT:,} characters.", field="text")
+    used = placeholders_in(text)
+    unknown = sorted(set(used) - set(PLACEHOLDERS[kind]))
+    if unknown:
+        raise DomainError(f"Unknown placeholder{'s' if len(unknown) > 1 else ''}: "
+                          f"{', '.join('{' + name + '}' for name in unknown)}. "
+                          f"This kind of letter can use: {available(kind)}.", field="text")
+    missing = [name for name in REQUIRED[kind] if name not in used]
+    if missing:
+        raise DomainError(f"This kind of letter must include {', '.join('{' + n + '}' for n in missing)}.",
+                          field="text")
+    return text
+
+
+def available(kind: str) -> str:
+    return ", ".join("{" + name + "}" for name in PLACEHOLDERS[kind])
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """The text with every placeholder replaced (the text has been checked)."""
+    return text.format_map({name: values.get(name, "") for name in placeholders_in(text)}).strip()

@@ -1,0 +1,327 @@
+"""Letter pages: the composer (draft, preview, issue), an issued letter and its frozen PDF,
+the register, practice-full replies in a batch, and the letter settings. Thin: the rules
+are in services and compose."""
+
+import io
+import zipfile
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from practice.auth.permissions import permission_required, require
+from practice.clients.models import Client
+from practice.db import db
+from practice.errors import DomainError
+from practice.letters import compose, queries, services
+from practice.letters.forms import (
+    BatchForm,
+    ComposeForm,
+    RegisterFilterForm,
+    SettingsForm,
+    TemplateForm,
+)
+from practice.letters.models import DISCONTINUATION_KINDS, KINDS, Letter
+from practice.letters.render import letter_css, letter_html
+from practice.letters.texts import PLACEHOLDERS, REQUIRED
+from practice.settings.services import get_practice
+from practice.web import acting, now, page_number, show_error
+from referrals.models import OPEN_INQUIRY_STATUSES, Inquiry, Modality, Referral, Specialist
+from referrals.queries import specialist_choices
+
+bp = Blueprint("letters", __name__)
+
+MAX_ID = 2**31 - 1
+# Composer fields that ask for each kind's facts.
+FACT_FIELDS = {
+    "referral": ("specialist_id", "modality_ids", "need", "follow_up_on"),
+    "discontinuation": ("effective_date", "policy_dates", "breaches"),
+    "safety_discontinuation": ("effective_date",),
+    "practice_full": ("colleagues",),
+    "custom": (),
+}
+
+
+def _arg_id(name: str) -> int | None:
+    value = request.args.get(name, type=int)
+    return value if value and 0 < value <= MAX_ID else None
+
+
+def _may_see(letter_kind: str, client: Client | None) -> None:
+    """Letters that end a relationship follow the conduct record's rule."""
+    if client is not None and letter_kind in DISCONTINUATION_KINDS:
+        require("conduct.view", client)
+
+
+def _subject(kind: str) -> tuple[Client | None, Inquiry | None]:
+    client_id, inquiry_id = _arg_id("client_id"), _arg_id("inquiry_id")
+    if kind == "practice_full":
+        inquiry = db.session.scalar(select(Inquiry).options(selectinload(Inquiry.needs))
+                                    .where(Inquiry.id == inquiry_id)) if inquiry_id else None
+        return None, inquiry or abort(404)
+    client = db.session.get(Client, client_id) if client_id else None
+    return client or abort(404), None
+
+
+def _choices(form: ComposeForm) -> None:
+    form.author_id.choices = [(0, "Choose…")] + [(p.id, p.display_name) for p in queries.signers()]
+    form.specialist_id.choices = [(0, "Choose…")] + [
+        (s.id, s.name + (f" ({s.profession})" if s.profession else "")) for s in specialist_choices(db.session)]
+    form.modality_ids.choices = [(m.id, m.name) for m in db.session.scalars(
+        select(Modality).where(Modality.retired.is_(False)).order_by(Modality.name))]
+
+
+def _defaults(form: ComposeForm, client: Client | None, inquiry: Inquiry | None) -> None:
+    own = current_user.practitioner
+    form.author_id.data = (own.id if own else None) or (client.primary_practitioner_id if client else None) \
+        or (inquiry.practitioner_id if inquiry else None) or 0
+    if inquiry is not None:
+        form.channel.data = "email" if inquiry.email else "post"
+    # From the referral network's match page: the colleague chosen and the need searched for.
+    form.specialist_id.data = _arg_id("specialist_id") or 0
+    form.modality_ids.data = [i for i in request.args.getlist("modality_ids", type=int) if 0 < i <= MAX_ID]
+
+
+def _request(form: ComposeForm, kind: str, client, inquiry) -> compose.Request:
+    from practice.auth.models import Practitioner
+
+    modality_ids = [i for i in (form.modality_ids.data or []) if i]
+    return compose.Request(
+        kind=kind, client=client, inquiry=inquiry,
+        author=db.session.get(Practitioner, form.author_id.data) if form.author_id.data else None,
+        channel=form.channel.data or "", body=form.body.data or "",
+        specialist=db.session.get(Specialist, form.specialist_id.data) if form.specialist_id.data else None,
+        modalities=list(db.session.scalars(select(Modality).where(Modality.id.in_(modality_ids)))) if modality_ids else [],
+        need=form.need.data or "", follow_up_on=form.follow_up_on.data, effective_date=form.effective_date.data,
+        policy_dates=form.policy_dates.data or "", breaches=form.breaches.data or "",
+        colleagues=form.colleagues.data or "",
+    )
+
+
+@bp.route("/letters/new", methods=["GET", "POST"])
+@permission_required("letters.issue")
+def compose_letter():
+    kind = request.args.get("kind", "")
+    if kind not in KINDS:
+        abort(404)
+    client, inquiry = _subject(kind)
+    _may_see(kind, client)
+    form = ComposeForm()
+    _choices(form)
+    if request.method == "GET":
+        _defaults(form, client, inquiry)
+    action = request.form.get("action", "draft") if request.method == "POST" else "draft"
+    profile = get_practice(db.session)
+    letter_request = _request(form, kind, client, inquiry)
+    facts = compose.gather(db.session, letter_request, profile=profile, now=now())
+    text, version = services.current_template(db.session, kind)
+    for name, message in facts.missing.items():  # asked for, never invented
+        getattr(form, name).description = message
+    preview, status = None, 200
+    if request.method == "POST" and not form.validate():
+        action, status = "", 422
+    if action == "draft" and not facts.missing:
+        form.body.data = letter_request.body = compose.draft(text, facts)
+    elif action == "draft" and request.method == "POST":
+        form.form_errors.append("The draft needs the facts asked for below.")
+        status = 422
+    if action in ("preview", "issue"):
+        try:
+            body = services.check_request(letter_request, today=now().astimezone(ZoneInfo(profile.timezone)).date())
+            if action == "issue":
+                return _issue(form, letter_request, profile, version)
+            page = services.letter_page(db.session, letter_request, body, profile=profile, now=now())
+            preview = letter_html(page, profile).replace("</head>", f"<style>{_screen_css(page.page_size)}</style></head>")
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+            status = 422
+    plan = compose.plan(db.session, letter_request, profile=profile, now=now())
+    return render_template(
+        "practice/letters/compose.html", form=form, kind=kind, kind_label=KINDS[kind], client=client,
+        inquiry=inquiry, facts=facts, fact_fields=FACT_FIELDS[kind], plan=plan, preview=preview,
+        version=version, placeholders=PLACEHOLDERS[kind],
+    ), status
+
+
+def _screen_css(page_size: str) -> str:
+    """The letter's own print stylesheet, and a sheet of paper around it on screen."""
+    width = "215.9mm" if page_size == "letter" else "210mm"
+    return letter_css(page_size) + (
+        f"body {{ width: {width}; box-sizing: border-box; padding: 20mm 22mm; margin: 0 auto; "
+        "background: #fff; }} html {{ background: #fff; }}")
+
+
+def _issue(form: ComposeForm, letter_request: compose.Request, profile, version):
+    if not form.confirm.data:
+        raise DomainError("Tick the box to confirm what issuing will do.", field="confirm")
+    letter = services.issue(db.session, acting(), letter_request, profile=profile, now=now(),
+                            template_version=version)
+    flash("The letter is issued. Its PDF is kept exactly as it is now.", "success")
+    return redirect(url_for("letters.show", letter_id=letter.id))
+
+
+def _letter_or_404(letter_id: int) -> Letter:
+    letter = db.session.get(Letter, letter_id) or abort(404)
+    if letter.client is not None:
+        require("letters.view", letter.client)
+        _may_see(letter.kind, letter.client)
+    return letter
+
+
+@bp.get("/letters/<int:letter_id>")
+@permission_required("letters.view")
+def show(letter_id: int):
+    letter = _letter_or_404(letter_id)
+    referral = db.session.get(Referral, letter.referral_id) if letter.referral_id else None
+    inquiry = db.session.get(Inquiry, letter.inquiry_id) if letter.inquiry_id else None
+    specialist = db.session.get(Specialist, letter.specialist_id) if letter.specialist_id else None
+    return render_template("practice/letters/show.html", letter=letter, referral=referral, inquiry=inquiry,
+                           specialist=specialist)
+
+
+@bp.get("/letters/<int:letter_id>.pdf")
+@permission_required("letters.view")
+def download(letter_id: int):
+    letter = _letter_or_404(letter_id)
+    response = Response(letter.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{letter.filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["ETag"] = f'"{letter.sha256}"'
+    return response
+
+
+@bp.get("/letters")
+@permission_required("letters.view")
+def register():
+    form = RegisterFilterForm(request.args)
+    form.author.choices = [(0, "Anyone")] + [(p.id, p.display_name) for p in queries.signers()]
+    form.validate()
+    filters = queries.RegisterFilters(
+        kind=form.kind.data or "", author_id=form.author.data or 0,
+        start=form.start.data if not form.start.errors else None,
+        end=form.end.data if not form.end.errors else None)
+    viewer = current_user.practitioner.id if current_user.role == "practitioner" and current_user.practitioner else None
+    if current_user.role == "practitioner" and viewer is None:
+        viewer = 0  # a practitioner without a record sees only letters about no client
+    page = queries.register(filters, zone=ZoneInfo(get_practice(db.session).timezone),
+                            viewer_practitioner_id=viewer, page=page_number(),
+                            per_page=current_app.config["PRACTICE_PAGE_SIZE"])
+    args = {key: value for key, value in request.args.items() if key != "page" and value}
+    return render_template("practice/letters/register.html", page=page, form=form, kinds=KINDS, args=args)
+
+
+# Practice-full replies in a batch ------------------------------------------------------------
+
+@bp.route("/letters/batch", methods=["GET", "POST"])
+@permission_required("letters.issue")
+def batch():
+    """One practice-full reply per chosen inquiry, issued and frozen one by one, downloaded
+    together as a zip of the stored PDFs (each file is byte-identical to its letter, so its
+    SHA-256 can be checked; merging them into one PDF would make bytes no letter has)."""
+    inquiries = list(db.session.scalars(
+        select(Inquiry).options(selectinload(Inquiry.needs)).where(Inquiry.status.in_(OPEN_INQUIRY_STATUSES))
+        .order_by(Inquiry.received_at, Inquiry.id)))
+    form = BatchForm()
+    form.author_id.choices = [(0, "Choose…")] + [(p.id, p.display_name) for p in queries.signers()]
+    form.inquiry_ids.choices = [(i.id, i.name) for i in inquiries]
+    if request.method == "GET":
+        form.author_id.data = current_user.practitioner.id if current_user.practitioner else 0
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                return _issue_batch(form, {i.id: i for i in inquiries})
+            except DomainError as error:
+                db.session.rollback()
+                show_error(form, error)
+        status = 422
+    return render_template("practice/letters/batch.html", form=form, inquiries=inquiries), status
+
+
+def _issue_batch(form: BatchForm, open_inquiries: dict[int, Inquiry]):
+    from practice.auth.models import Practitioner
+
+    chosen = [open_inquiries[i] for i in dict.fromkeys(form.inquiry_ids.data or []) if i in open_inquiries]
+    if not chosen:
+        raise DomainError("Choose at least one inquiry.", field="inquiry_ids")
+    author = db.session.get(Practitioner, form.author_id.data) if form.author_id.data else None
+    profile = get_practice(db.session)
+    text, version = services.current_template(db.session, "practice_full")
+    requests = []
+    for inquiry in chosen:  # every draft first: nothing is issued unless all can be
+        letter_request = compose.Request(kind="practice_full", inquiry=inquiry, author=author,
+                                         channel=form.channel.data or "")
+        facts = compose.gather(db.session, letter_request, profile=profile, now=now())
+        if facts.missing:
+            field = "author_id" if "author_id" in facts.missing else "inquiry_ids"
+            raise DomainError(f"{inquiry.name}: {next(iter(facts.missing.values()))}", field=field)
+        letter_request.body = compose.draft(text, facts)
+        requests.append(letter_request)
+    letters = [services.issue(db.session, acting(), r, profile=profile, now=now(), template_version=version)
+               for r in requests]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for letter, letter_request in zip(letters, requests, strict=True):
+            bundle.writestr(f"{letter_request.inquiry.id:05d}-{letter.filename}", letter.pdf)
+    response = Response(archive.getvalue(), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="practice-full-replies-{now():%Y-%m-%d}.zip"'
+    return response
+
+
+# Settings: paper size and the texts ----------------------------------------------------------
+
+@bp.route("/settings/letters", methods=["GET", "POST"])
+@permission_required("letters.settings")
+def settings():
+    form = SettingsForm()
+    if request.method == "GET":
+        form.page_size.data = services.page_size(db.session)
+    elif form.validate():
+        services.set_page_size(db.session, acting(), form.page_size.data, now=now())
+        flash("Letters are now printed on " + dict(form.page_size.choices)[form.page_size.data] + " paper.", "success")
+        return redirect(url_for("letters.settings"))
+    return _settings_page(form, status=200 if request.method == "GET" else 422)
+
+
+def _settings_page(form, *, text_forms=None, status=200):
+    saved = queries.template_versions()
+    text_forms = text_forms or {}
+    for kind in KINDS:
+        if kind not in text_forms:
+            text_forms[kind] = TemplateForm(prefix=kind, formdata=None)
+            text_forms[kind].text.data = saved[kind].text if kind in saved else services.current_template(db.session, kind)[0]
+    return render_template("practice/letters/settings.html", form=form, text_forms=text_forms, saved=saved,
+                           kinds=KINDS, placeholders=PLACEHOLDERS, required=REQUIRED), status
+
+
+@bp.post("/settings/letters/<kind>")
+@permission_required("letters.settings")
+def save_text(kind: str):
+    if kind not in KINDS:
+        abort(404)
+    text_form = TemplateForm(prefix=kind)
+    if text_form.validate():
+        try:
+            row = services.save_template(db.session, acting(), kind, text_form.text.data or "", now=now())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(text_form, error)
+        else:
+            flash(f"{KINDS[kind]}: version {row.version} of the text is saved.", "success")
+            return redirect(url_for("letters.settings", _anchor=f"text-{kind}"))
+    form = SettingsForm(formdata=None, page_size=services.page_size(db.session))
+    return _settings_page(form, text_forms={kind: text_form}, status=422)
+

@@ -1,0 +1,177 @@
+# ruff: noqa: F811  (fixtures imported from other test modules are used as arguments)
+"""The letter pages: composer (draft, preview, issue), the letter, its frozen PDF, the
+register, the batch of practice-full replies, the settings; bounded queries."""
+
+import hashlib
+import io
+import zipfile
+
+import pytest
+from sqlalchemy import select
+
+from practice.clients.models import Client
+from practice.db import db
+from practice.letters.models import Letter, LetterTemplate
+from practice.scheduling.models import Appointment
+from referrals.models import Inquiry
+from tests.test_bad_input import error_for
+from tests.test_bad_input import field_values as raw_field_values
+from tests.test_letters import TODAY, pdf_text, record  # noqa: F401  (a fixture)
+from tests.test_scheduling import desk  # noqa: F401  (a fixture)
+
+
+def field_values(page: str) -> dict[str, str]:
+    """As a browser reads them (one newline after <textarea> is dropped)."""
+    return {name: value.replace("\r\n", "\n").removeprefix("\n") for name, value in raw_field_values(page).items()}
+
+
+def compose_url(kind, record, **extra):
+    subject = f"inquiry_id={record['inquiry'].id}" if kind == "practice_full" else f"client_id={record['client'].id}"
+    return f"/letters/new?kind={kind}&{subject}" + "".join(f"&{k}={v}" for k, v in extra.items())
+
+
+def test_the_composer_fills_a_draft_from_the_record(client, login, record, users):
+    login(users["admin"])
+    page = client.get(compose_url("discontinuation", record)).get_data(as_text=True)
+    assert "Give the date from which the client will no longer be seen." in page  # asked for
+    assert "7 November 2026: warning, e-mail" in page  # from the record
+    assert "2 future appointments are cancelled by the practice, without fees." in page
+    form = {"author_id": record["practitioner"].id, "channel": "post", "effective_date": "2026-11-23",
+            "action": "draft"}
+    page = client.post(compose_url("discontinuation", record), data=form).get_data(as_text=True)
+    body = field_values(page)["body"]
+    assert "Dear Sam," in body and "arrived 30 minutes late" in body and "From 23 November 2026" in body
+
+
+def test_preview_shows_the_letter_and_writes_nothing(client, login, record, users):
+    login(users["admin"])
+    form = {"author_id": record["practitioner"].id, "channel": "post", "action": "preview",
+            "body": "Dear Sam,\n\n<b>Bold?</b> Hello."}
+    response = client.post(compose_url("custom", record), data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'title="Preview of the letter"' in page
+    assert "&amp;lt;b&amp;gt;Bold?" in page  # escaped in the letter, then again in srcdoc
+    assert db.session.scalar(select(Letter.id)) is None
+
+
+def test_issuing_needs_confirming_and_keeps_what_was_typed(client, login, record, users):
+    login(users["admin"])
+    form = {"author_id": record["practitioner"].id, "channel": "post", "action": "issue",
+            "body": "Dear Sam,\n\nA note on the letterhead."}
+    response = client.post(compose_url("custom", record), data=form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Tick the box" in error_for(page, "confirm")
+    assert field_values(page)["body"] == form["body"]
+    assert db.session.scalar(select(Letter.id)) is None
+
+
+def test_a_discontinuation_issued_from_the_composer(client, login, record, users):
+    login(users["admin"])
+    form = {"author_id": record["practitioner"].id, "channel": "email", "effective_date": "2026-11-23",
+            "action": "draft"}
+    page = client.post(compose_url("discontinuation", record), data=form).get_data(as_text=True)
+    form |= {"body": field_values(page)["body"], "action": "issue", "confirm": "y"}
+    response = client.post(compose_url("discontinuation", record), data=form)
+    assert response.status_code == 302
+    letter = db.session.scalars(select(Letter)).one()
+    assert response.headers["Location"] == f"/letters/{letter.id}"
+    db.session.expire_all()
+    assert db.session.get(Client, record["client"].id).standing == "moved_on"
+    assert {db.session.get(Appointment, a.id).status for a in record["future"]} == {"cancelled"}
+    first, second = (client.get(f"/letters/{letter.id}.pdf") for _ in range(2))
+    assert first.mimetype == "application/pdf" and first.data == second.data == letter.pdf
+    assert hashlib.sha256(first.data).hexdigest() == letter.sha256
+    assert "arrived 30 minutes late" in pdf_text(first.data)
+    timeline = client.get(f"/clients/{record['client'].id}").get_data(as_text=True)
+    assert "Ending the professional relationship" in timeline and f"/letters/{letter.id}.pdf" in timeline
+
+
+def test_the_front_desk_never_sees_a_discontinuation(client, login, record, users):
+    login(users["front_desk"])
+    assert client.get(compose_url("discontinuation", record)).status_code == 403
+    assert client.get("/letters").status_code == 403
+
+
+def test_a_referral_letter_shows_its_follow_up(client, login, record, users):
+    login(users["practitioner"])
+    form = {"author_id": record["practitioner"].id, "channel": "post", "specialist_id": record["specialist"].id,
+            "modality_ids": [record["deep"].id], "action": "draft"}
+    page = client.post(compose_url("referral", record), data=form).get_data(as_text=True)
+    form |= {"body": field_values(page)["body"], "action": "issue", "confirm": "y"}
+    response = client.post(compose_url("referral", record), data=form, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "on 7 December 2026 whether Dana Okoro was a good match" in page
+
+
+def test_practice_full_replies_in_a_batch(client, login, record, users):
+    login(users["admin"])
+    response = client.post("/letters/batch", data={"inquiry_ids": [record["inquiry"].id],
+                                                   "author_id": record["practitioner"].id, "channel": "email"})
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    files = zipfile.ZipFile(io.BytesIO(response.data))
+    (name,) = files.namelist()
+    letter = db.session.scalars(select(Letter)).one()
+    assert files.read(name) == letter.pdf
+    db.session.expire_all()
+    assert db.session.get(Inquiry, record["inquiry"].id).status == "referred"
+
+
+def test_the_batch_asks_for_an_inquiry(client, login, record, users):
+    login(users["admin"])
+    response = client.post("/letters/batch", data={"author_id": record["practitioner"].id, "channel": "email"})
+    assert response.status_code == 422
+    assert "Choose at least one inquiry." in response.get_data(as_text=True)
+
+
+def test_the_register_filters_and_keeps_its_queries_bounded(client, login, record, users, count_queries):
+    from tests.test_letters import drafted, issue
+
+    for _ in range(3):
+        issue(drafted("custom", record, body="Dear Sam,\n\nHello."), record)
+    issue(drafted("safety_discontinuation", record, effective_date=TODAY), record)
+    login(users["admin"])
+    with count_queries() as few:
+        page = client.get("/letters").get_data(as_text=True)
+    assert page.count("Letter on the letterhead") >= 3
+    for _ in range(5):
+        issue(drafted("custom", record, body="Dear Sam,\n\nAgain."), record)
+    with count_queries() as many:
+        client.get("/letters")
+    assert len(many) == len(few)
+    only_safety = client.get("/letters?kind=safety_discontinuation").get_data(as_text=True)
+    assert "Ending the relationship (safety)" in only_safety and "Letter on the letterhead</td>" not in only_safety
+    assert "No letters" in client.get("/letters?start=2027-01-01").get_data(as_text=True)
+
+
+def test_the_composer_keeps_its_queries_bounded(client, login, record, users, count_queries):
+    login(users["admin"])
+    with count_queries() as queries:
+        assert client.get(compose_url("discontinuation", record)).status_code == 200
+    assert len(queries) < 40
+
+
+@pytest.mark.parametrize("text, message", [
+    ("Dear {client_nme},", "Unknown placeholder: {client_nme}"),
+    ("Dear {client_name", "A brace is not closed"),
+    ("Dear {client_name},", "must include {specialist_name}, {specialist_contact}"),
+])
+def test_the_settings_refuse_a_bad_text_next_to_the_field(client, login, users, text, message):
+    login(users["admin"])
+    response = client.post("/settings/letters/referral", data={"referral-text": text})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in error_for(page, "referral-text")
+    assert field_values(page)["referral-text"] == text
+    assert db.session.scalar(select(LetterTemplate.id)) is None
+
+
+def test_the_settings_save_a_version_and_the_paper(client, login, users):
+    login(users["admin"])
+    text = "Dear {client_name},\n\nFrom {effective_date}, no more."
+    assert client.post("/settings/letters/safety_discontinuation",
+                       data={"safety_discontinuation-text": text}).status_code == 302
+    assert client.post("/settings/letters", data={"page_size": "letter"}).status_code == 302
+    page = client.get("/settings/letters").get_data(as_text=True)
+    assert "version 1" in page
+    assert raw_field_values(page)["page_size"] == "letter"
