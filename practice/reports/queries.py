@@ -1,0 +1,475 @@
+"""The figures of the reports page, one function per report, each one or two aggregate
+queries (GROUP BY in SQL) whatever the data size.
+
+A range is whole local days in the practice's time zone: an appointment at 00:30 on the 1st
+in London belongs to the 1st even though it is 23:30 UTC on the 31st in summer. Weeks run
+Monday to Sunday; the first and last are cut to the range."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy.orm import aliased
+
+from practice.auth.models import Practitioner
+from practice.clients.models import STANDINGS, UNBOOKABLE_STANDINGS, Client, StandingChange
+from practice.conduct.models import KINDS, SEVERITIES, ConductEntry, IncidentCategory
+from practice.policies.models import Policy
+from practice.scheduling.models import Appointment, Payment, Status
+from practice.scheduling.services import local_day_bounds
+from referrals.models import OUTCOME_LABELS, Inquiry, InquiryStatus, Referral, Specialist
+
+ATTENDED = (Status.ARRIVED.value, Status.COMPLETED.value)
+CHARGEABLE = (Status.NO_SHOW.value, Status.LATE_CANCELLED.value)  # carry a fee
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures, over which local days (both included). No practitioner: the practice."""
+
+    first: date
+    last: date
+    practitioner: Practitioner | None
+    zone: ZoneInfo
+
+    @property
+    def start(self) -> datetime:
+        return local_day_bounds(self.first, self.zone)[0]
+
+    @property
+    def end(self) -> datetime:
+        return local_day_bounds(self.last, self.zone)[1]
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def weeks(self) -> list["Week"]:
+        weeks, day = [], self.first
+        while day <= self.last:
+            sunday = day + timedelta(days=6 - day.weekday())
+            weeks.append(Week(day, min(sunday, self.last)))
+            day = sunday + timedelta(days=1)
+        return weeks
+
+
+@dataclass(frozen=True)
+class Week:
+    first: date
+    last: date
+
+    @property
+    def label(self) -> str:
+        return f"{self.first:%-d %b}"
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+# Attendance and fees -----------------------------------------------------------------
+
+@dataclass
+class Attendance:
+    """What became of the appointments that started in a stretch of time."""
+
+    attended: int = 0
+    late: int = 0  # arrived later than the grace period of the policy then in force
+    no_shows: int = 0
+    late_cancellations: int = 0
+    cancelled: int = 0  # in good time: no fee, not a breach
+    unmarked: int = 0  # started, but neither arrived nor no-show recorded yet
+    upcoming: int = 0
+    sessions_cents: int = 0  # the price of the sessions attended
+    fees_cents: int = 0  # late-cancellation and no-show fees charged
+    waived_cents: int = 0  # of those fees, waived
+
+    @property
+    def due(self) -> int:
+        """Appointments with a settled outcome the client was expected at: the denominator
+        of the no-show and late-cancellation rates."""
+        return self.attended + self.no_shows + self.late_cancellations
+
+    @property
+    def total(self) -> int:
+        return self.due + self.cancelled + self.unmarked + self.upcoming
+
+    @property
+    def late_rate(self) -> float | None:
+        return _rate(self.late, self.attended)
+
+    @property
+    def no_show_rate(self) -> float | None:
+        return _rate(self.no_shows, self.due)
+
+    @property
+    def late_cancellation_rate(self) -> float | None:
+        return _rate(self.late_cancellations, self.due)
+
+    def add(self, other: "Attendance") -> None:
+        for name in vars(other):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class AttendanceReport:
+    total: Attendance
+    weeks: list[tuple[Week, Attendance]]
+
+
+def _count_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _sum_if(condition, value):
+    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+
+def _grace_minutes(session, zone: ZoneInfo):
+    """The late-arrival grace of the policy in force at an appointment's start, as a SQL
+    expression: the highest version whose day has come, else the earliest (as
+    practice.policies.queries does for one moment)."""
+    policies = list(session.scalars(select(Policy).order_by(Policy.version.desc())))
+    if not policies:
+        return 0
+    earliest = min(policies, key=lambda p: p.id)
+    whens = [(Appointment.start_at >= local_day_bounds(p.effective_from, zone)[0], p.late_grace_minutes)
+             for p in policies]
+    return case(*whens, else_=earliest.late_grace_minutes)
+
+
+def _week_of(column, scope: Scope):
+    """The index of the week a moment falls in (-1 outside the range)."""
+    ends = [local_day_bounds(week.last, scope.zone)[1] for week in scope.weeks()]
+    return case(*[(column < end, index) for index, end in enumerate(ends)], else_=-1)
+
+
+def attendance(session, scope: Scope, now: datetime) -> AttendanceReport:
+    beyond_grace = func.coalesce(Appointment.late_minutes, 0) > _grace_minutes(session, scope.zone)
+    rows = (
+        select(_week_of(Appointment.start_at, scope).label("week"), Appointment.status,
+               Appointment.start_at, Appointment.price_cents, Appointment.fee_cents,
+               Appointment.fee_waived, case((beyond_grace, 1), else_=0).label("late"))
+        .where(Appointment.start_at >= scope.start, Appointment.start_at < scope.end,
+               *_practitioner_is(Appointment.practitioner_id, scope))
+        .subquery()
+    )
+    # Grouped on the subquery's column: PostgreSQL would not see two copies of the CASE
+    # (with their own parameters) as the same expression.
+    status, booked = rows.c.status, rows.c.status == Status.BOOKED.value
+    query = select(
+        rows.c.week,
+        _count_if(status.in_(ATTENDED)),
+        _count_if(and_(status.in_(ATTENDED), rows.c.late == 1)),
+        _count_if(status == Status.NO_SHOW.value),
+        _count_if(status == Status.LATE_CANCELLED.value),
+        _count_if(status == Status.CANCELLED.value),
+        _count_if(and_(booked, rows.c.start_at <= now)),
+        _count_if(and_(booked, rows.c.start_at > now)),
+        _sum_if(status.in_(ATTENDED), rows.c.price_cents),
+        _sum_if(status.in_(CHARGEABLE), rows.c.fee_cents),
+        _sum_if(and_(status.in_(CHARGEABLE), rows.c.fee_waived), rows.c.fee_cents),
+    ).group_by(rows.c.week)
+    by_week = {row[0]: Attendance(*[int(value) for value in row[1:]]) for row in session.execute(query)}
+    weeks = [(week, by_week.get(index, Attendance())) for index, week in enumerate(scope.weeks())]
+    total = Attendance()
+    for _, figures in weeks:
+        total.add(figures)
+    return AttendanceReport(total, weeks)
+
+
+def _practitioner_is(column, scope: Scope) -> list:
+    return [column == scope.practitioner.id] if scope.practitioner else []
+
+
+@dataclass
+class Money:
+    """Money over the range: what was charged, waived and collected, and what is still owed
+    for the range's sessions today."""
+
+    sessions_cents: int
+    fees_cents: int
+    waived_cents: int
+    collected_cents: int  # payments received during the range, whatever they were for
+    outstanding_cents: int
+    owing_sessions: int
+    owing_clients: int
+
+    @property
+    def charged_cents(self) -> int:
+        return self.sessions_cents + self.fees_cents
+
+
+def money(session, scope: Scope, figures: Attendance) -> Money:
+    outstanding, sessions, clients = _outstanding(session, scope)
+    return Money(figures.sessions_cents, figures.fees_cents, figures.waived_cents,
+                 _collected(session, scope), outstanding, sessions, clients)
+
+
+def _collected(session, scope: Scope) -> int:
+    query = select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
+        Payment.paid_at >= scope.start, Payment.paid_at < scope.end)
+    if scope.practitioner:
+        # A payment not tied to an appointment belongs to the practice, not to one practitioner.
+        query = query.join(Appointment, Appointment.id == Payment.appointment_id).where(
+            Appointment.practitioner_id == scope.practitioner.id)
+    return int(session.scalar(query))
+
+
+def _outstanding(session, scope: Scope) -> tuple[int, int, int]:
+    """(cents owed, sessions owing, clients owing) for the appointments of the range, as
+    practice.scheduling.services.amount_due counts what is due."""
+    paid = (select(Payment.appointment_id, func.sum(Payment.amount_cents).label("paid"))
+            .group_by(Payment.appointment_id).subquery())
+    due = case(
+        (Appointment.status.in_(ATTENDED), Appointment.price_cents),
+        (and_(Appointment.status.in_(CHARGEABLE), Appointment.fee_waived.is_(False)), Appointment.fee_cents),
+        else_=0,
+    )
+    owed = due - func.coalesce(paid.c.paid, 0)
+    rows = (
+        select(Appointment.client_id, owed.label("owed"))
+        .outerjoin(paid, paid.c.appointment_id == Appointment.id)
+        .where(Appointment.start_at >= scope.start, Appointment.start_at < scope.end,
+               *_practitioner_is(Appointment.practitioner_id, scope))
+        .subquery()
+    )
+    owing = rows.c.owed > 0
+    cents, sessions, clients = session.execute(select(
+        _sum_if(owing, rows.c.owed), _count_if(owing),
+        func.count(distinct(case((owing, rows.c.client_id)))),
+    )).one()
+    return int(cents), int(sessions), int(clients)
+
+
+# Conduct and standing ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ConductCount:
+    kind: str
+    category: str  # the incident category's label; "" for the automatic kinds
+    severity: str  # "" when not given (automatic entries)
+    safety: bool
+    count: int
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def severity_label(self) -> str:
+        return SEVERITIES.get(self.severity, self.severity) or "Not set"
+
+
+@dataclass
+class ConductReport:
+    rows: list[ConductCount]
+
+    @property
+    def total(self) -> int:
+        return sum(row.count for row in self.rows)
+
+    @property
+    def safety(self) -> int:
+        return sum(row.count for row in self.rows if row.safety)
+
+    def _summed(self, key) -> list[tuple[str, int]]:
+        totals: dict[str, int] = {}
+        for row in self.rows:
+            totals[key(row)] = totals.get(key(row), 0) + row.count
+        return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+
+    @property
+    def by_kind(self) -> list[tuple[str, int]]:
+        return self._summed(lambda row: row.kind_label)
+
+    @property
+    def by_category(self) -> list[tuple[str, int]]:
+        """Boundary and safety incidents by category (the automatic kinds have none)."""
+        return [item for item in self._summed(lambda row: row.category) if item[0]]
+
+    @property
+    def by_severity(self) -> list[tuple[str, int]]:
+        order = [*SEVERITIES.values(), "Not set"]
+        totals = dict(self._summed(lambda row: row.severity_label))
+        return [(label, totals[label]) for label in order if label in totals]
+
+
+def conduct(session, scope: Scope) -> ConductReport:
+    """Entries that happened in the range as the record now stands: the latest correction of
+    each entry (never both it and the original), leaving out those withdrawn."""
+    later = aliased(ConductEntry)
+    superseded = (
+        select(later.id)
+        .where(later.corrects_id == func.coalesce(ConductEntry.corrects_id, ConductEntry.id),
+               later.seq > ConductEntry.seq)
+        .exists()
+    )
+    query = (
+        select(ConductEntry.kind, IncidentCategory.label, ConductEntry.severity, ConductEntry.safety,
+               func.count())
+        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
+        .where(ConductEntry.occurred_from >= scope.start, ConductEntry.occurred_from < scope.end,
+               ConductEntry.withdrawn.is_(False), ~superseded)
+        .group_by(ConductEntry.kind, IncidentCategory.label, ConductEntry.severity, ConductEntry.safety)
+    )
+    if scope.practitioner:
+        # Their clients' entries, and entries about their appointments with anyone's client.
+        query = (query.join(Client, Client.id == ConductEntry.client_id)
+                 .outerjoin(Appointment, Appointment.id == ConductEntry.appointment_id)
+                 .where(or_(Client.primary_practitioner_id == scope.practitioner.id,
+                            Appointment.practitioner_id == scope.practitioner.id)))
+    return ConductReport([ConductCount(kind, label or "", severity or "", bool(safety), int(count))
+                          for kind, label, severity, safety, count in session.execute(query)])
+
+
+@dataclass(frozen=True)
+class StandingCount:
+    from_standing: str
+    to_standing: str
+    count: int
+
+    @property
+    def label(self) -> str:
+        return f"{STANDINGS.get(self.from_standing, self.from_standing)} → {STANDINGS.get(self.to_standing, self.to_standing)}"
+
+
+def standing_changes(session, scope: Scope) -> list[StandingCount]:
+    query = (
+        select(StandingChange.from_standing, StandingChange.to_standing, func.count())
+        .where(StandingChange.changed_at >= scope.start, StandingChange.changed_at < scope.end)
+        .group_by(StandingChange.from_standing, StandingChange.to_standing)
+    )
+    if scope.practitioner:
+        query = query.join(Client, Client.id == StandingChange.client_id).where(
+            Client.primary_practitioner_id == scope.practitioner.id)
+    ladder = list(STANDINGS)
+    rank = {name: index for index, name in enumerate(ladder)}
+    rows = [StandingCount(before, after, int(count)) for before, after, count in session.execute(query)]
+    return sorted(rows, key=lambda row: (rank.get(row.to_standing, 99), rank.get(row.from_standing, 99)))
+
+
+# Referrals, caseload, inquiries --------------------------------------------------------
+
+@dataclass
+class ReferralLine:
+    """Referrals out to (or in from) one specialist or source, by outcome."""
+
+    direction: str  # out | in
+    name: str
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+
+OUTCOMES = list(OUTCOME_LABELS)
+
+
+def referrals(session, scope: Scope) -> list[ReferralLine]:
+    """Referrals made (out) and received (in) on the range's days, per specialist (or, for
+    referrals in from outside the directory, per source as written)."""
+    query = (
+        select(Referral.direction, Specialist.name, Referral.source, Referral.outcome, func.count())
+        .outerjoin(Specialist, Specialist.id == Referral.specialist_id)
+        .where(Referral.referred_on >= scope.first, Referral.referred_on <= scope.last)
+        .group_by(Referral.direction, Referral.specialist_id, Specialist.name, Referral.source,
+                  Referral.outcome)
+    )
+    if scope.practitioner:
+        theirs = Client.primary_practitioner_id == scope.practitioner.id
+        if scope.practitioner.user_id is not None:
+            theirs = or_(theirs, Referral.by_id == scope.practitioner.user_id)
+        query = query.join(Client, Client.id == Referral.client_id).where(theirs)
+    lines: dict[tuple[str, str], ReferralLine] = {}
+    for direction, specialist, source, outcome, count in session.execute(query):
+        name = specialist or source or "Not recorded"
+        line = lines.setdefault((direction, name), ReferralLine(direction, name))
+        line.outcomes[outcome] = line.outcomes.get(outcome, 0) + int(count)
+    return sorted(lines.values(), key=lambda line: (line.direction != "out", -line.total, line.name.lower()))
+
+
+@dataclass(frozen=True)
+class Caseload:
+    practitioner: str
+    accepting_new_clients: bool
+    max_active_clients: int | None
+    active_clients: int  # primary practitioner, not archived, not moved on or declined
+    new_clients: int  # created during the range
+
+    @property
+    def free_places(self) -> int | None:
+        return None if self.max_active_clients is None else self.max_active_clients - self.active_clients
+
+    @property
+    def used(self) -> float | None:
+        return _rate(self.active_clients, self.max_active_clients or 0)
+
+
+def caseload(session, scope: Scope) -> list[Caseload]:
+    """Each practitioner's active clients against their capacity, today."""
+    theirs = Client.primary_practitioner_id == Practitioner.id
+    active = (select(func.count(Client.id))
+              .where(theirs, Client.archived_at.is_(None), Client.standing.not_in(UNBOOKABLE_STANDINGS))
+              .correlate(Practitioner).scalar_subquery())
+    new = (select(func.count(Client.id))
+           .where(theirs, Client.created_at >= scope.start, Client.created_at < scope.end)
+           .correlate(Practitioner).scalar_subquery())
+    query = (select(Practitioner.display_name, Practitioner.accepting_new_clients,
+                    Practitioner.max_active_clients, active, new)
+             .where(Practitioner.active).order_by(Practitioner.display_name))
+    if scope.practitioner:
+        query = query.where(Practitioner.id == scope.practitioner.id)
+    return [Caseload(name, bool(accepting), limit, int(count), int(added))
+            for name, accepting, limit, count, added in session.execute(query)]
+
+
+def inquiries(session, scope: Scope) -> list[tuple[str, int]]:
+    """Inquiries received during the range by where they stand now: (label, count) in the
+    order an inquiry moves (open, waitlisted, offered, then how it ended)."""
+    query = (select(Inquiry.status, func.count())
+             .where(Inquiry.received_at >= scope.start, Inquiry.received_at < scope.end)
+             .group_by(Inquiry.status))
+    if scope.practitioner:
+        query = query.where(Inquiry.practitioner_id == scope.practitioner.id)
+    counts = dict(session.execute(query).all())
+    return [(status.label, int(counts[status.value])) for status in InquiryStatus if status.value in counts]
+
+
+# All of them ---------------------------------------------------------------------------
+
+@dataclass
+class Reports:
+    scope: Scope
+    attendance: AttendanceReport
+    money: Money
+    conduct: ConductReport
+    standing: list[StandingCount]
+    referrals: list[ReferralLine]
+    caseload: list[Caseload]
+    inquiries: list[tuple[str, int]]
+
+    @property
+    def referrals_out(self) -> list[ReferralLine]:
+        return [line for line in self.referrals if line.direction == "out"]
+
+    @property
+    def referrals_in(self) -> list[ReferralLine]:
+        return [line for line in self.referrals if line.direction == "in"]
+
+
+def reports(session, scope: Scope, now: datetime) -> Reports:
+    """Every report for the scope (nine queries, whatever the data size)."""
+    figures = attendance(session, scope, now)
+    return Reports(
+        scope=scope,
+        attendance=figures,
+        money=money(session, scope, figures.total),
+        conduct=conduct(session, scope),
+        standing=standing_changes(session, scope),
+        referrals=referrals(session, scope),
+        caseload=caseload(session, scope),
+        inquiries=inquiries(session, scope),
+    )

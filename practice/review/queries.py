@@ -1,0 +1,165 @@
+"""What the end-of-day review page shows, in a fixed number of queries whatever the data.
+
+One practitioner and one local day: the day's appointments and their outcomes, sessions
+still to settle, the conduct entries recorded that day, clients whose suggested next step
+changed during the day, referral follow-ups, inquiries waiting, tomorrow, and days not yet
+reviewed."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from practice.auth.models import Practitioner
+from practice.clients.models import Client
+from practice.conduct import escalation
+from practice.conduct.models import ConductEntry
+from practice.db import db
+from practice.policies.queries import acknowledgement_status, policy_in_force
+from practice.review.models import ReviewedDay
+from practice.scheduling.models import RELEASED, Appointment, Status
+from practice.scheduling.queries import AppointmentRow, _paid_by_appointment
+from practice.scheduling.services import local_day_bounds, practice_zone
+from referrals import queries as referral_queries
+
+SETTLE_LOOKBACK = timedelta(days=60)  # older unmarked sessions are history, not today's work
+UNREVIEWED_LOOKBACK = 14  # days
+
+
+@dataclass(frozen=True)
+class ChangedSuggestion:
+    client: Client
+    before: escalation.Suggestion | None
+    after: escalation.Suggestion
+
+
+@dataclass
+class DayReview:
+    practitioner: Practitioner
+    day: date
+    appointments: list[AppointmentRow]
+    unsettled: list[Appointment]
+    entries: list[ConductEntry]
+    changed: list[ChangedSuggestion]
+    follow_ups: list
+    inquiries: list
+    tomorrow: list[AppointmentRow]
+    unacknowledged: set[int]  # clients of tomorrow without the policy in force acknowledged
+    reviewed: ReviewedDay | None
+    unreviewed_days: list[date]
+    grace_minutes: int  # arriving later than this is a late arrival (the policy in force)
+
+    def _with(self, *statuses) -> list[AppointmentRow]:
+        return [row for row in self.appointments if row.appointment.status in statuses]
+
+    @property
+    def late(self) -> list[AppointmentRow]:
+        return [row for row in self.appointments if (row.appointment.late_minutes or 0) > self.grace_minutes]
+
+    @property
+    def no_shows(self) -> list[AppointmentRow]:
+        return self._with(Status.NO_SHOW.value)
+
+    @property
+    def late_cancellations(self) -> list[AppointmentRow]:
+        return self._with(Status.LATE_CANCELLED.value)
+
+    @property
+    def fees(self) -> list[AppointmentRow]:
+        return [row for row in self.appointments if row.appointment.fee_cents]
+
+    @property
+    def owing(self) -> list[AppointmentRow]:
+        """Sessions of the day not (fully) paid: what was due and what came in."""
+        return [row for row in self.appointments if row.owing_cents > 0 and row.due_cents > 0
+                and row.appointment.status not in (Status.BOOKED.value,)]
+
+
+def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayReview:
+    session = db.session
+    zone = practice_zone(session)
+    start, end = local_day_bounds(day, zone)
+    appointments = _appointments(practitioner.id, start, end)
+    tomorrow = _appointments(practitioner.id, *local_day_bounds(day + timedelta(days=1), zone))
+    paid = _paid_by_appointment([a.id for a in appointments + tomorrow])
+    entries = _entries_recorded(practitioner.id, start, end)
+    clients = {a.client.id: a.client for a in appointments} | {e.client.id: e.client for e in entries}
+    acknowledged = acknowledgement_status(session, {a.client_id for a in tomorrow}, now)
+    return DayReview(
+        practitioner=practitioner,
+        day=day,
+        appointments=[AppointmentRow(a, paid.get(a.id, 0)) for a in appointments],
+        unsettled=unsettled(practitioner.id, min(now, end)),
+        entries=entries,
+        changed=_changed_suggestions(list(clients.values()), start, min(now, end)),
+        follow_ups=[r for r in referral_queries.follow_ups_due(session, today=day)
+                    if r.by_id == practitioner.user_id or r.client.primary_practitioner_id == practitioner.id],
+        inquiries=[i for i in referral_queries.open_inquiries(session)
+                   if i.practitioner_id in (None, practitioner.id)],
+        tomorrow=[AppointmentRow(a, paid.get(a.id, 0)) for a in tomorrow if a.status not in RELEASED],
+        unacknowledged={client_id for client_id, ack in acknowledged.items() if ack is None},
+        reviewed=session.scalar(select(ReviewedDay).options(joinedload(ReviewedDay.reviewed_by)).where(
+            ReviewedDay.practitioner_id == practitioner.id, ReviewedDay.day == day)),
+        unreviewed_days=_unreviewed_days(practitioner.id, day, zone),
+        grace_minutes=policy_in_force(session, min(now, end)).late_grace_minutes,
+    )
+
+
+def _appointments(practitioner_id: int, start: datetime, end: datetime) -> list[Appointment]:
+    return list(db.session.scalars(
+        select(Appointment)
+        .options(joinedload(Appointment.client), joinedload(Appointment.service))
+        .where(Appointment.practitioner_id == practitioner_id,
+               Appointment.start_at >= start, Appointment.start_at < end)
+        .order_by(Appointment.start_at, Appointment.id)
+    ))
+
+
+def unsettled(practitioner_id: int, until: datetime) -> list[Appointment]:
+    """Sessions that have started but are marked neither arrived nor no-show."""
+    return list(db.session.scalars(
+        select(Appointment)
+        .options(joinedload(Appointment.client), joinedload(Appointment.service))
+        .where(Appointment.practitioner_id == practitioner_id,
+               Appointment.status == Status.BOOKED.value,
+               Appointment.start_at < until, Appointment.start_at >= until - SETTLE_LOOKBACK)
+        .order_by(Appointment.start_at, Appointment.id)
+    ))
+
+
+def _entries_recorded(practitioner_id: int, start: datetime, end: datetime) -> list[ConductEntry]:
+    """Entries recorded during the day about this practitioner's clients."""
+    seen = select(Appointment.client_id).where(Appointment.practitioner_id == practitioner_id)
+    return list(db.session.scalars(
+        select(ConductEntry)
+        .join(Client, Client.id == ConductEntry.client_id)
+        .options(joinedload(ConductEntry.client), joinedload(ConductEntry.category))
+        .where(ConductEntry.recorded_at >= start, ConductEntry.recorded_at < end,
+               or_(Client.primary_practitioner_id == practitioner_id, ConductEntry.client_id.in_(seen)))
+        .order_by(ConductEntry.recorded_at, ConductEntry.id)
+    ))
+
+
+def _changed_suggestions(clients: list[Client], start: datetime, end: datetime) -> list[ChangedSuggestion]:
+    """Clients of the day whose suggested next step at the end differs from the start."""
+    before = escalation.suggestions(db.session, clients, start)
+    after = escalation.suggestions(db.session, clients, end)
+    return [
+        ChangedSuggestion(client, before[client.id], after[client.id])
+        for client in sorted(clients, key=lambda c: c.display_name.lower())
+        if after[client.id] is not None and (before[client.id] is None or before[client.id].step != after[client.id].step)
+    ]
+
+
+def _unreviewed_days(practitioner_id: int, day: date, zone) -> list[date]:
+    """Earlier days (up to two weeks back) with sessions but no review."""
+    start, _ = local_day_bounds(day - timedelta(days=UNREVIEWED_LOOKBACK), zone)
+    end, _ = local_day_bounds(day, zone)
+    starts = db.session.scalars(select(Appointment.start_at).where(
+        Appointment.practitioner_id == practitioner_id, Appointment.start_at >= start,
+        Appointment.start_at < end, Appointment.status.not_in(RELEASED)))
+    worked = {moment.astimezone(zone).date() for moment in starts}
+    reviewed = set(db.session.scalars(select(ReviewedDay.day).where(
+        ReviewedDay.practitioner_id == practitioner_id, ReviewedDay.day.in_(worked))))
+    return sorted(worked - reviewed)

@@ -1,0 +1,170 @@
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from practice.auth.forms import ConfirmForm
+from practice.auth.models import Practitioner
+from practice.auth.permissions import can, permission_required, require
+from practice.auth.queries import active_practitioners
+from practice.clients.models import STANDINGS
+from practice.conduct import services as conduct_services
+from practice.conduct.queries import categories
+from practice.db import db
+from practice.errors import DomainError
+from practice.pdf import render_pdf
+from practice.review import queries, services
+from practice.review.forms import MarkReviewedForm, QuickIncidentForm, ReviewDayForm
+from practice.scheduling.forms import CheckInForm
+from practice.scheduling.services import practice_zone
+from practice.settings.services import get_practice
+from practice.web import acting, now, show_error
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+def _practitioners() -> list[Practitioner]:
+    """Whose days this user may review: an admin anyone's, a practitioner their own."""
+    return [p for p in active_practitioners() if can(current_user, "review.view", p)]
+
+
+def _chosen(form: ReviewDayForm) -> tuple[Practitioner | None, date]:
+    choices = _practitioners()
+    form.practitioner.choices = [(p.id, p.display_name) for p in choices]
+    today = now().astimezone(practice_zone(db.session)).date()
+    valid = form.validate()
+    day = form.day.data if valid and form.day.data else today
+    wanted = form.practitioner.data if valid and form.practitioner.data else None
+    own = current_user.practitioner
+    if wanted is None:
+        return (own if own in choices else (choices[0] if choices else None)), day
+    practitioner = db.session.get(Practitioner, wanted) or abort(404)
+    require("review.view", practitioner)
+    return practitioner, day
+
+
+def _page(practitioner: Practitioner | None, day: date, form: ReviewDayForm, *,
+          incident_form: QuickIncidentForm | None = None, status: int = 200):
+    if practitioner is None:
+        return render_template("practice/review/none.html"), status
+    review = queries.day_review(practitioner, day, now())
+    incident_form = incident_form or QuickIncidentForm()
+    _incident_choices(incident_form, review)
+    return render_template(
+        "practice/review/index.html", review=review, form=form, standings=STANDINGS,
+        today=now().astimezone(practice_zone(db.session)).date(),
+        mark_form=MarkReviewedForm(practitioner_id=practitioner.id, day=day.isoformat()),
+        incident_form=incident_form, check_in_form=CheckInForm(), confirm=ConfirmForm(),
+    ), status
+
+
+def _incident_choices(form: QuickIncidentForm, review) -> None:
+    clients = {row.appointment.client.id: row.appointment.client for row in review.appointments}
+    form.client_id.choices = [(0, "Choose…")] + [
+        (c.id, c.display_name) for c in sorted(clients.values(), key=lambda c: c.display_name.lower())]
+    form.category_id.choices = [(0, "Choose…")] + [(c.id, c.label) for c in categories()]
+
+
+@bp.get("/")
+@permission_required("review.view")
+def index():
+    form = ReviewDayForm(request.args)
+    practitioner, day = _chosen(form)
+    return _page(practitioner, day, form)
+
+
+def _back_to(practitioner_id, day):
+    return redirect(url_for("review.index", practitioner=practitioner_id, day=day))
+
+
+def _posted_day(form) -> tuple[Practitioner, date]:
+    practitioner = db.session.get(Practitioner, _int(form.practitioner_id.data)) or abort(404)
+    require("review.view", practitioner)
+    try:
+        return practitioner, date.fromisoformat(form.day.data or "")
+    except ValueError:
+        abort(404)
+
+
+def _int(value) -> int:
+    return int(value) if str(value or "").isdigit() and len(str(value)) < 10 else 0
+
+
+@bp.post("/reviewed")
+@permission_required("review.view")
+def mark_reviewed():
+    form = MarkReviewedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    practitioner, day = _posted_day(form)
+    try:
+        services.mark_reviewed(db.session, acting(), practitioner, day, now=now())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        flash(f"{day:%A %-d %B} is marked reviewed.", "success")
+    return _back_to(practitioner.id, day.isoformat())
+
+
+@bp.post("/incident")
+@permission_required("review.view")
+def quick_incident():
+    """The review page's 'record what happened': a short incident, recorded now."""
+    chosen = ReviewDayForm(request.args)
+    practitioner, day = _chosen(chosen)
+    form = QuickIncidentForm()
+    review = queries.day_review(practitioner, day, now()) if practitioner else abort(404)
+    _incident_choices(form, review)
+    if form.validate_on_submit():
+        client = next((r.appointment.client for r in review.appointments
+                       if r.appointment.client.id == form.client_id.data), None)
+        try:
+            if client is None:
+                raise DomainError("Choose one of the day's clients.", field="client_id")
+            require("conduct.record", client)
+            conduct_services.record_incident(
+                db.session, acting(), client, conduct_services.IncidentDetails(
+                    category_id=form.category_id.data or None, severity=form.severity.data or "",
+                    occurred_from=now(), channel=form.channel.data or "",
+                    description=form.description.data or "", response=form.response.data or ""),
+                [], max_bytes=current_app.config["PRACTICE_ATTACHMENT_MAX_BYTES"], now=now())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(f"Recorded in {client.display_name}'s conduct record.", "success")
+            return _back_to(practitioner.id, day.isoformat())
+    return _page(practitioner, day, chosen, incident_form=form, status=422)
+
+
+@bp.get("/report")
+@permission_required("review.view")
+def report():
+    """The day's review as a page to print, or as a PDF (`?format=pdf`)."""
+    form = ReviewDayForm(request.args)
+    practitioner, day = _chosen(form)
+    if practitioner is None:
+        abort(404)
+    review = queries.day_review(practitioner, day, now())
+    html = render_template("practice/review/report.html", review=review, standings=STANDINGS,
+                           profile=get_practice(db.session), generated_at=now(),
+                           pdf=request.args.get("format") == "pdf")
+    if request.args.get("format") != "pdf":
+        return html
+    pdf = render_pdf(html, css=render_template("practice/review/report.css"))
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers.set("Content-Disposition", "inline",
+                         filename=f"review-{practitioner.id}-{day.isoformat()}.pdf")
+    return response

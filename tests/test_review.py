@@ -1,0 +1,213 @@
+"""The end-of-day review: a day with every kind of event, its one-click actions, its queries."""
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from practice.audit.services import SYSTEM
+from practice.conduct.models import ConductEntry, IncidentCategory
+from practice.db import db
+from practice.errors import DomainError
+from practice.review import services as review_services
+from practice.review.models import ReviewedDay
+from practice.scheduling import services as scheduling
+from tests.conftest import NOW
+from tests.test_scheduling import at, book, desk  # noqa: F401 (a fixture)
+
+DAY = date(2026, 11, 22)  # the Sunday before NOW (Monday 23 November, 10:00)
+BEFORE = at(DAY, "08:00") - timedelta(days=1)
+
+
+def late_visit(desk, day, minutes, client):  # noqa: F811
+    appointment = book(desk, at(day, "10:00"), client=client, now=at(day, "08:00") - timedelta(days=1))
+    arrived = at(day, "10:00") + timedelta(minutes=minutes)
+    scheduling.check_in(db.session, SYSTEM, appointment, arrived, now=arrived)
+    return appointment
+
+
+@pytest.fixture
+def busy_day(desk, make_client):  # noqa: F811
+    """Sunday 22 November for the practitioner: one of each thing that can happen."""
+    names = ["Ana Late", "Ben Absent", "Cleo Cancelled", "Dev Short", "Eve Unmarked", "Finn Fine", "Gus Tomorrow"]
+    c = {name.split()[0]: make_client(name) for name in names}
+    # Ana was late twice earlier in the month: today is her third time.
+    late_visit(desk, date(2026, 11, 2), 15, c["Ana"])
+    late_visit(desk, date(2026, 11, 9), 20, c["Ana"])
+    ana = book(desk, at(DAY, "09:00"), client=c["Ana"], now=BEFORE)
+    ben = book(desk, at(DAY, "10:30"), client=c["Ben"], now=BEFORE)
+    cleo = book(desk, at(DAY, "12:00"), client=c["Cleo"], now=BEFORE)
+    dev = book(desk, at(DAY, "14:00"), client=c["Dev"], now=BEFORE)
+    book(desk, at(DAY, "15:30"), client=c["Eve"], now=BEFORE)
+    finn = book(desk, at(DAY, "17:00"), client=c["Finn"], now=BEFORE)
+    book(desk, at(DAY + timedelta(days=1), "11:00"), client=c["Gus"], now=BEFORE)
+
+    scheduling.check_in(db.session, SYSTEM, ana, at(DAY, "09:25"), now=at(DAY, "09:25"))
+    scheduling.complete(db.session, SYSTEM, ana, now=at(DAY, "10:00"))
+    scheduling.record_payment(db.session, SYSTEM, ana, amount_cents=6000, method="card", now=at(DAY, "10:00"))
+    scheduling.mark_no_show(db.session, SYSTEM, ben, now=at(DAY, "11:00"), confirm_unacknowledged=True)
+    scheduling.cancel(db.session, SYSTEM, cleo, "Unwell", now=at(DAY, "08:00"), confirm_unacknowledged=True)
+    scheduling.waive_fee(db.session, SYSTEM, cleo, "Genuinely ill; first time.", now=at(DAY, "08:05"))
+    scheduling.check_in(db.session, SYSTEM, dev, at(DAY, "14:00"), now=at(DAY, "14:00"))
+    scheduling.record_payment(db.session, SYSTEM, dev, amount_cents=3000, method="cash", now=at(DAY, "15:00"))
+    scheduling.complete(db.session, SYSTEM, dev, now=at(DAY, "15:00"))
+    scheduling.check_in(db.session, SYSTEM, finn, at(DAY, "17:02"), now=at(DAY, "17:02"))
+    scheduling.record_payment(db.session, SYSTEM, finn, amount_cents=6000, method="card", now=at(DAY, "18:00"))
+    scheduling.complete(db.session, SYSTEM, finn, now=at(DAY, "18:00"))
+    return c
+
+
+def review_page(client, query=None):
+    query = f"?day={DAY.isoformat()}" if query is None else query
+    response = client.get(f"/review/{query}")
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def section(html: str, heading_id: str) -> str:
+    start = html.index(f'id="{heading_id}"')
+    end = html.find("</section>", start)
+    return html[start:end]
+
+
+def test_the_review_shows_every_kind_of_event_of_the_day(client, users, login, busy_day):
+    login(users["practitioner"])
+    html = review_page(client)
+    day = section(html, "day-heading")
+    for name in ("Ana Late", "Ben Absent", "Cleo Cancelled", "Dev Short", "Eve Unmarked", "Finn Fine"):
+        assert name in day
+    assert "25 min late" in day and "Did not come" in day and "Late cancellation" in day
+    assert "Late arrivals: <strong>1</strong> (Ana Late 25 min)" in day
+    assert "No-shows: <strong>1</strong>" in day and "Late cancellations: <strong>1</strong>" in day
+    assert "Fees charged: <strong>£60.00</strong>, waived: <strong>£30.00</strong>" in day
+    # Ben's no-show fee (60.00) and Dev's short payment (30.00 of 60.00) are owing.
+    assert "Unpaid or short-paid: <strong>2</strong> (£90.00)" in day
+    settle = section(html, "settle-heading")
+    assert "Eve Unmarked" in settle and "Ana Late" not in settle
+    recorded = section(html, "entries-heading")
+    for text in ("Ana Late</a>:\n        Late arrival (25 min)", "Ben Absent</a>:\n        No-show",
+                 "Cleo Cancelled</a>:\n        Late cancellation", "Cleo Cancelled</a>:\n        Fee waived",
+                 "Dev Short</a>:\n        Short payment"):
+        assert text in recorded, text
+    steps = section(html, "suggest-heading")
+    assert "Ana Late" in steps and "Tell the client the policy, and record that you did" in steps
+    assert "3 late arrivals in 90 days: 2 Nov (15 min), 9 Nov (20 min), 22 Nov (25 min)" in steps
+    assert "(this morning: keep an eye on it)" in steps
+    tomorrow = section(html, "tomorrow-heading")
+    assert "Gus Tomorrow" in tomorrow and "policy not acknowledged" in tomorrow
+
+
+def test_an_unmarked_session_is_settled_from_the_review(client, users, login, busy_day):
+    login(users["practitioner"])
+    eve = db.session.scalar(sa.select(scheduling.Appointment).where(
+        scheduling.Appointment.client_id == busy_day["Eve"].id))
+    back = f"/review/?day={DAY.isoformat()}"
+    response = client.post(f"/appointments/{eve.id}/check-in", data={"arrived": "15:40", "next": back})
+    assert response.status_code == 302 and response.headers["Location"].endswith(back)
+    db.session.refresh(eve)
+    assert eve.status == "arrived" and eve.late_minutes == 10
+    assert 'id="settle-heading"' not in review_page(client)
+
+
+def test_a_day_is_marked_reviewed_only_once_settled_and_the_next_review_mentions_it(
+    app, client, users, login, busy_day,
+):
+    practitioner = users["practitioner"].practitioner
+    login(users["practitioner"])
+    form = {"practitioner_id": practitioner.id, "day": DAY.isoformat()}
+    client.post("/review/reviewed", data=form)
+    assert db.session.scalar(sa.select(ReviewedDay)) is None
+    assert "Settle the 1 session still unmarked first" in review_page(client)
+    today = review_page(client, "")
+    assert "Not reviewed yet:" in today and "Sun 22 Nov" in today
+
+    eve = db.session.scalar(sa.select(scheduling.Appointment).where(
+        scheduling.Appointment.client_id == busy_day["Eve"].id))
+    scheduling.mark_no_show(db.session, SYSTEM, eve, now=NOW, confirm_unacknowledged=True)
+    assert client.post("/review/reviewed", data=form).status_code == 302
+    reviewed = db.session.scalar(sa.select(ReviewedDay))
+    assert (reviewed.day, reviewed.reviewed_by_id, reviewed.reviewed_at) == (DAY, users["practitioner"].id, NOW)
+    assert "Reviewed by Priya Practitioner" in review_page(client)
+    assert "Not reviewed yet:" not in review_page(client, "").split('id="day-heading"')[0] or "Sun 22 Nov" not in review_page(client, "")
+    with pytest.raises(DomainError, match="already marked reviewed"):
+        review_services.mark_reviewed(db.session, SYSTEM, practitioner, DAY, now=NOW)
+    with pytest.raises(DomainError, match="once it has come"):
+        review_services.mark_reviewed(db.session, SYSTEM, practitioner, DAY + timedelta(days=2), now=NOW)
+
+
+def test_the_quick_form_records_an_incident_now(client, users, login, busy_day):
+    login(users["practitioner"])
+    category = db.session.scalar(sa.select(IncidentCategory).where(IncidentCategory.safety.is_(False)).limit(1))
+    response = client.post(
+        f"/review/incident?day={DAY.isoformat()}",
+        data={"client_id": busy_day["Dev"].id, "category_id": category.id, "severity": "medium",
+              "channel": "in_person", "description": "Asked for my home address twice.",
+              "response": "Said I do not share it."})
+    assert response.status_code == 302
+    entry = db.session.scalar(sa.select(ConductEntry).where(ConductEntry.source == "manual"))
+    assert (entry.client_id, entry.description, entry.occurred_from) == (busy_day["Dev"].id, "Asked for my home address twice.", NOW)
+
+
+def test_the_quick_form_keeps_what_was_typed_when_something_is_missing(client, users, login, busy_day):
+    login(users["practitioner"])
+    response = client.post(f"/review/incident?day={DAY.isoformat()}", data={
+        "client_id": busy_day["Dev"].id, "category_id": 0, "severity": "", "channel": "",
+        "description": "Waited by my car."})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Waited by my car." in html and 'id="category_id-error"' in html
+
+
+def test_a_practitioner_reviews_only_their_own_days_and_admins_anyones(
+    client, users, login, make_user, busy_day,
+):
+    other = make_user("practitioner", name="Olu Other")
+    login(other)
+    assert client.get(f"/review/?practitioner={users['practitioner'].practitioner.id}").status_code == 403
+    assert "Olu Other" in review_page(client, "")
+    client.post("/logout")
+    login(users["admin"])
+    html = review_page(client, f"?practitioner={users['practitioner'].practitioner.id}&day={DAY.isoformat()}")
+    assert "Priya Practitioner" in html and "Ana Late" in html
+
+
+def test_junk_in_the_query_string_shows_today(client, users, login):
+    login(users["practitioner"])
+    for query in ("?day=yesterday", "?day=2026-13-45", "?practitioner=abc", "?practitioner=99999999999999",
+                  "?day=%00"):
+        assert client.get(f"/review/{query}").status_code in (200, 404), query
+
+
+def test_the_daily_report_prints_and_makes_a_pdf(client, users, login, busy_day, tmp_path):
+    login(users["practitioner"])
+    html = client.get(f"/review/report?day={DAY.isoformat()}").get_data(as_text=True)
+    assert "Day review: Priya Practitioner, Sunday 22 November 2026" in html and "Eve Unmarked" in html
+    response = client.get(f"/review/report?day={DAY.isoformat()}&format=pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    import subprocess
+
+    pdf = tmp_path / "review.pdf"
+    pdf.write_bytes(response.data)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = " ".join(text.split())
+    for fact in ("Ana Late", "25 min late", "Did not come", "Short payment", "Gus Tomorrow", "3 late arrivals in 90 days"):
+        assert fact in text, fact
+
+
+def test_the_review_runs_the_same_queries_whatever_the_day_holds(
+    client, users, login, desk, make_client, count_queries,  # noqa: F811
+):
+    login(users["practitioner"])
+    first = make_client("First")
+    late_visit(desk, DAY, 20, first)
+    book(desk, at(DAY + timedelta(days=1), "09:00"), client=first, now=BEFORE)
+    with count_queries() as small:
+        review_page(client)
+    for n, hour in enumerate(("12:00", "14:00", "16:00")):
+        someone = make_client(f"Client {n}")
+        appointment = book(desk, at(DAY, hour), client=someone, now=BEFORE)
+        scheduling.mark_no_show(db.session, SYSTEM, appointment, now=at(DAY, "18:00"), confirm_unacknowledged=True)
+        book(desk, at(DAY + timedelta(days=1), hour), client=someone, now=BEFORE)
+    with count_queries() as large:
+        review_page(client)
+    assert len(large) == len(small), "\n".join(sorted(set(large) - set(small)))
