@@ -107,8 +107,11 @@ def _register_blueprints(app: Flask) -> None:
     from practice.clients.views import bp as clients_bp
     from practice.conduct.views import bp as conduct_bp
     from practice.errorpages import register_error_pages
+    from practice.letters.views import bp as letters_bp
     from practice.main.views import bp as main_bp
     from practice.policies.views import bp as policies_bp
+    from practice.reports.views import bp as reports_bp
+    from practice.review.views import bp as review_bp
     from practice.scheduling.feed_views import bp as feeds_bp
     from practice.scheduling.settings_views import bp as scheduling_settings_bp
     from practice.scheduling.views import bp as scheduling_bp
@@ -117,7 +120,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, settings_bp, clients_bp, scheduling_bp,
                       scheduling_settings_bp, feeds_bp, audit_bp, referrals_bp, policies_bp,
-                      conduct_bp):
+                      conduct_bp, review_bp, letters_bp, reports_bp):
         app.register_blueprint(blueprint)
     register_error_pages(app)
 

@@ -225,8 +225,22 @@ def postgres_tool(name: str) -> str:
     return installed[-1]
 
 
+@click.command("verify-log")
+def verify_log_command():
+    """Check the conduct record's hash chain and every attachment; name the first entry
+    that fails (exit status 1)."""
+    from practice.conduct.chain import verify_chain
+
+    result = verify_chain(db.session)
+    if not result.ok:
+        raise click.ClickException(result.summary)
+    click.echo(result.summary)
+    click.echo(f"Latest entry hash: {result.head_hash}")
+
+
 def register_commands(app) -> None:
-    for command in (create_user_command, demo_command, backup_command, restore_command):
+    for command in (create_user_command, demo_command, backup_command, restore_command,
+                    verify_log_command):
         app.cli.add_command(command)
 
 

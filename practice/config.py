@@ -19,6 +19,7 @@ class Defaults:
     PRACTICE_INVITE_MAX_AGE_DAYS = 7
     PRACTICE_LOGO_MAX_BYTES = 1024 * 1024
     PRACTICE_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    PRACTICE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # each file kept with a conduct entry
     PRACTICE_PROXY_HOPS = 0  # trusted reverse proxies in front of the app (X-Forwarded-*)
     PRACTICE_PAGE_SIZE = 25
 

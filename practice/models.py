@@ -2,7 +2,11 @@
 
 from practice.audit.models import AuditEvent
 from practice.auth.models import LoginAttempt, Practitioner, User
-from practice.clients.models import Client
+from practice.clients.models import Client, PrivateNote, StandingChange
+from practice.conduct.models import Attachment, Communication, ConductEntry, IncidentCategory
+from practice.letters.models import Letter, LetterSettings, LetterTemplate
+from practice.policies.models import Policy, PolicyAcknowledgement
+from practice.review.models import ReviewedDay
 from practice.scheduling.models import (
     Appointment,
     Payment,
@@ -13,9 +17,13 @@ from practice.scheduling.models import (
     WorkingHours,
 )
 from practice.settings.models import PracticeProfile
+from referrals.models import Inquiry, Modality, Referral, Specialist
 
 __all__ = [
-    "Appointment", "AuditEvent", "Client", "LoginAttempt", "Payment", "PracticeProfile",
-    "Practitioner", "PractitionerSchedule", "SchedulingPolicy", "Service", "TimeBlock", "User",
+    "Appointment", "Attachment", "AuditEvent", "Communication", "ConductEntry", "IncidentCategory", "Client", "LoginAttempt", "Payment", "PracticeProfile",
+    "Practitioner", "PractitionerSchedule", "PrivateNote", "ReviewedDay", "StandingChange", "SchedulingPolicy", "Service", "TimeBlock", "User",
     "WorkingHours",
+    "Policy", "PolicyAcknowledgement",
+    "Inquiry", "Modality", "Referral", "Specialist",
+    "Letter", "LetterSettings", "LetterTemplate",
 ]

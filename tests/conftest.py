@@ -63,7 +63,7 @@ def _migrate(url: str, instance: Path) -> None:
     app = create_app({"PRACTICE_DATABASE_URL": url, "PRACTICE_INSTANCE_PATH": str(instance),
                       "SECRET_KEY": "test"})
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         db.engine.dispose()
 
 

@@ -26,10 +26,12 @@ from practice.auth.models import Role
 from practice.auth.permissions import RULES
 from practice.clients.models import Client
 from practice.db import db
+from practice.policies.queries import current_policy
 from practice.scheduling import feeds
 from practice.scheduling import services as scheduling_services
 from practice.settings import services as settings_services
 from tests.conftest import NOW, PASSWORD
+from tests.test_letters import letters_world
 
 BOOKING_DAY = date(2026, 11, 30)  # the Monday after NOW
 LONDON = ZoneInfo("Europe/London")
@@ -97,6 +99,20 @@ class World:
     appointment_uuid: str
     feed_token: str
     time_block_id: int  # time off in the practitioner's calendar
+    # The conduct record: an incident about the client, with one attachment
+    conduct_entry_id: int = 0
+    attachment_id: int = 0
+    incident_category_id: int = 0
+    # The policy version in force (clients acknowledge it)
+    policy_id: int = 0
+    # Letters: an issued letter about the client; an open inquiry a colleague could take
+    letter_id: int = 0
+    letter_inquiry_id: int = 0
+    # The referral network: a specialist, a referral of the client to them, an inquiry
+    specialist_id: int = 0
+    referral_id: int = 0
+    inquiry_id: int = 0
+    modality_id: int = 0
 
 
 @pytest.fixture
@@ -118,7 +134,47 @@ def world(app, users, make_client, make_user):
         appointment_uuid=appointment.uuid,
         feed_token=feeds.enable_feed(db.session, SYSTEM, practitioner.id, now=NOW),
         time_block_id=time_off(practitioner).id,
+        policy_id=current_policy(db.session, NOW).id,
+        **conduct_world(sam),
+        **referral_world(sam),
+        **letters_world(sam, practitioner),
     )
+
+
+def referral_world(client) -> dict:
+    """A deep-tissue specialist, the client referred to them, and an open inquiry."""
+    from referrals import services as referral_services
+    from referrals.models import Modality
+
+    deep = db.session.scalar(sa.select(Modality).where(Modality.name == "Deep tissue"))
+    specialist = referral_services.create_specialist(
+        db.session, SYSTEM, referral_services.SpecialistDetails(name="Bea Deep", modality_ids=[deep.id]),
+        phone_region="GB", now=NOW)
+    referral = referral_services.record_referral(
+        db.session, SYSTEM, client=client, specialist=specialist, modality_ids=[deep.id],
+        today=NOW.date(), now=NOW)
+    inquiry = referral_services.record_inquiry(
+        db.session, SYSTEM, referral_services.InquiryDetails(name="Noor", phone="07911 123400"),
+        phone_region="GB", now=NOW)
+    return {"specialist_id": specialist.id, "referral_id": referral.id, "inquiry_id": inquiry.id,
+            "modality_id": deep.id}
+
+
+def conduct_world(client) -> dict:
+    """An incident about `client` with a saved message attached, for the conduct routes."""
+    from practice.conduct import queries as conduct_queries
+    from practice.conduct import services as conduct_services
+    from practice.conduct.attachments import Upload
+
+    category = conduct_queries.categories()[0]
+    details = conduct_services.IncidentDetails(
+        category_id=category.id, severity="low", occurred_from=NOW, channel="text",
+        description="Texted at midnight.")
+    entry = conduct_services.record_incident(
+        db.session, SYSTEM, client, details, [Upload("message.txt", b"See you tonight")],
+        max_bytes=1024 * 1024, now=NOW)
+    return {"conduct_entry_id": entry.id, "attachment_id": entry.attachments[0].id,
+            "incident_category_id": category.id}
 
 
 @dataclass(frozen=True)
@@ -150,6 +206,19 @@ BUSY_ICS = (  # one busy hour in a practitioner's personal calendar
     b"UID:dentist-1@example.org\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20261201T150000Z\r\n"
     b"DTEND:20261201T160000Z\r\nSUMMARY:Dentist\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 )
+
+INCIDENT_FORM = {  # a valid incident (the category id is the world's)
+    "severity": "medium", "occurred_from": "2026-11-22T23:40", "channel": "text",
+    "description": "Texted: \"I know where you park.\"",
+}
+
+POLICY_FORM = {  # a valid new version of the policy
+    "effective_from": "2026-12-01", "late_grace_minutes": "10", "session_ends_on_time": "y",
+    "cancellation_window_hours": "48", "late_cancel_fee_percent": "50", "no_show_fee_percent": "100",
+    "payment_terms": "Payment is due at the end of each session.", "conduct_statement": "Be kind.",
+    **{f"escalate_{kind}{days}": "3" for kind in ("late_arrivals", "no_shows", "late_cancellations", "unpaid", "boundary")
+       for days in ("", "_days")},
+}
 
 # fmt: off
 ROUTES = [
@@ -198,6 +267,11 @@ ROUTES = [
     Route("clients.edit",               "POST", lambda w: f"/clients/{w.client_id}/edit",         (LOGIN,    OK,        OK,        OK),        "clients.edit",
           data=lambda w: {"display_name": "Sam E", "phone": "07911 123456"}),
     Route("clients.archive",            "POST", lambda w: f"/clients/{w.client_id}/archive",      (LOGIN,    OK,        OK,        FORBIDDEN), "clients.archive"),
+    # The client's standing and private notes: never the front desk.
+    Route("clients.set_standing",       "POST", lambda w: f"/clients/{w.client_id}/standing",     (LOGIN,    OK,        OK,        FORBIDDEN), "standing.set",
+          data=lambda w: {"standing": "watch", "reason": "Late twice this month."}),
+    Route("clients.write_note",         "POST", lambda w: f"/clients/{w.client_id}/notes",        (LOGIN,    OK,        OK,        FORBIDDEN), "notes.write",
+          data=lambda w: {"kind": "note", "body": "Seemed tired; check in next time."}),
     Route("clients.export",             "GET",  lambda w: "/clients/export.csv",                  (LOGIN,    OK,        OK,        FORBIDDEN), "clients.export"),
     Route("clients.import_upload",      "GET",  lambda w: "/clients/import",                      (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "clients.import"),
     Route("clients.import_upload",      "POST", lambda w: "/clients/import",                      (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "clients.import",
@@ -248,6 +322,112 @@ ROUTES = [
     # A practitioner manages only their own feed (test_a_practitioner_manages_only_their_own_feed).
     Route("feeds.enable",               "POST", lambda w: f"/feeds/enable/{w.practitioner_record_id}", (LOGIN, OK,       OK,        FORBIDDEN), "feeds.manage"),
     Route("feeds.revoke",               "POST", lambda w: f"/feeds/revoke/{w.practitioner_record_id}", (LOGIN, OK,       OK,        FORBIDDEN), "feeds.manage"),
+    # The conduct record: the client's practitioners and admins, never the front desk
+    # (the object check for practitioners: test_conduct_pages.py).
+    Route("conduct.client_conduct",     "GET",  lambda w: f"/clients/{w.client_id}/conduct",      (LOGIN,    OK,        OK,        FORBIDDEN), "conduct.view"),
+    Route("conduct.new_incident",       "GET",  lambda w: f"/clients/{w.client_id}/conduct/incidents/new", (LOGIN, OK,  OK,        FORBIDDEN), "conduct.record"),
+    Route("conduct.new_incident",       "POST", lambda w: f"/clients/{w.client_id}/conduct/incidents/new", (LOGIN, OK,  OK,        FORBIDDEN), "conduct.record",
+          data=lambda w: INCIDENT_FORM | {"category_id": w.incident_category_id}),
+    Route("conduct.correct",            "GET",  lambda w: f"/conduct/entries/{w.conduct_entry_id}/correct", (LOGIN, OK, OK,       FORBIDDEN), "conduct.record"),
+    Route("conduct.correct",            "POST", lambda w: f"/conduct/entries/{w.conduct_entry_id}/correct", (LOGIN, OK, OK,       FORBIDDEN), "conduct.record",
+          data=lambda w: INCIDENT_FORM | {"category_id": w.incident_category_id, "reason": "It was 1 a.m."}),
+    Route("conduct.new_communication",  "GET",  lambda w: f"/clients/{w.client_id}/communications/new", (LOGIN, OK,   OK,        FORBIDDEN), "conduct.record"),
+    Route("conduct.new_communication",  "POST", lambda w: f"/clients/{w.client_id}/communications/new", (LOGIN, OK,   OK,        FORBIDDEN), "conduct.record",
+          data=lambda w: {"occurred_at": "2026-11-22T10:00", "kind": "warning", "channel": "phone",
+                          "summary": "Contact is for bookings only."}),
+    Route("conduct.attachment",         "GET",  lambda w: f"/conduct/attachments/{w.attachment_id}", (LOGIN,   OK,        OK,        FORBIDDEN), "conduct.view"),
+    Route("conduct.evidence",           "GET",  lambda w: f"/clients/{w.client_id}/evidence.pdf",  (LOGIN,    OK,        OK,        FORBIDDEN), "conduct.view"),
+    Route("conduct.categories",         "GET",  lambda w: "/settings/conduct-categories",         (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "conduct.categories"),
+    Route("conduct.categories",         "POST", lambda w: "/settings/conduct-categories",         (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "conduct.categories",
+          data=lambda w: {"label": "Films me without consent", "safety": "y"}),
+    Route("conduct.retire_category",    "POST", lambda w: f"/settings/conduct-categories/{w.incident_category_id}/retire",
+                                                                                                  (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "conduct.categories"),
+    # Policies: everyone reads the policy and records a client's acknowledgement; admins publish versions.
+    Route("policies.show",              "GET",  lambda w: "/policy",                              (LOGIN,    OK,        OK,        OK),        "practice.view"),
+    Route("policies.manage",            "GET",  lambda w: "/settings/policy",                     (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "policies.manage"),
+    Route("policies.manage",            "POST", lambda w: "/settings/policy",                     (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "policies.manage",
+          data=lambda w: POLICY_FORM),
+    Route("policies.acknowledge",       "POST", lambda w: f"/clients/{w.client_id}/acknowledgements", (LOGIN, OK,        OK,        OK),        "policies.acknowledge",
+          data=lambda w: {"policy_id": w.policy_id, "method": "signed_at_intake", "on": "2026-11-23"}),
+    # The end-of-day review: a practitioner their own days, admins anyone's (tests/test_review.py).
+    Route("review.index",               "GET",  lambda w: "/review/",                             (LOGIN,    OK,        OK,        FORBIDDEN), "review.view"),
+    Route("review.report",              "GET",  lambda w: f"/review/report?practitioner={w.practitioner_record_id}", (LOGIN, OK, OK, FORBIDDEN), "review.view"),
+    Route("review.mark_reviewed",       "POST", lambda w: "/review/reviewed",                     (LOGIN,    OK,        OK,        FORBIDDEN), "review.view",
+          data=lambda w: {"practitioner_id": w.practitioner_record_id, "day": "2026-11-23"}),
+    Route("review.quick_incident",      "POST", lambda w: f"/review/incident?practitioner={w.practitioner_record_id}&day={BOOKING_DAY}",
+                                                                                                  (LOGIN,    OK,        OK,        FORBIDDEN), "review.view",
+          data=lambda w: {"client_id": w.client_id, "category_id": w.incident_category_id, "severity": "low",
+                          "channel": "text", "description": "Texted at midnight about a booking."}),
+    # Reports: admins and practitioners (a practitioner their own figures, the whole practice
+    # for admins: tests/test_reports.py); never the front desk.
+    Route("reports.index",              "GET",  lambda w: "/reports/?start=2026-11-01&end=2026-11-22", (LOGIN, OK,   OK,        FORBIDDEN), "reports.view"),
+    Route("reports.export",             "GET",  lambda w: "/reports/attendance.csv",              (LOGIN,    OK,        OK,        FORBIDDEN), "reports.view"),
+    # The referral network: everyone reads the directory and records inquiries; admins and
+    # practitioners edit it and record referrals; a practitioner changes only their own capacity.
+    Route("referrals.directory",        "GET",  lambda w: "/referrals/?q=bea&accepting=yes",      (LOGIN,    OK,        OK,        OK),        "referrals.view"),
+    Route("referrals.needs_checking",   "GET",  lambda w: "/referrals/needs-checking",            (LOGIN,    OK,        OK,        OK),        "referrals.view"),
+    Route("referrals.follow_ups",       "GET",  lambda w: "/referrals/follow-ups",                (LOGIN,    OK,        OK,        OK),        "referrals.view"),
+    Route("referrals.match",            "GET",  lambda w: f"/referrals/match?client={w.client_id}&modality={w.modality_id}", (LOGIN, OK, OK, OK), "referrals.view"),
+    Route("referrals.export_csv",       "GET",  lambda w: "/referrals/export.csv",                (LOGIN,    OK,        OK,        OK),        "referrals.view"),
+    Route("referrals.export_vcards",    "GET",  lambda w: "/referrals/export.vcf",                (LOGIN,    OK,        OK,        OK),        "referrals.view"),
+    Route("referrals.specialist",       "GET",  lambda w: f"/referrals/specialists/{w.specialist_id}", (LOGIN, OK,      OK,        OK),        "referrals.view"),
+    Route("referrals.specialist_vcard", "GET",  lambda w: f"/referrals/specialists/{w.specialist_id}.vcf", (LOGIN, OK,  OK,        OK),        "referrals.view"),
+    Route("referrals.referral",         "GET",  lambda w: f"/referrals/referrals/{w.referral_id}", (LOGIN,   OK,        OK,        OK),        "referrals.view"),
+    Route("referrals.new_specialist",   "GET",  lambda w: "/referrals/specialists/new",           (LOGIN,    OK,        OK,        FORBIDDEN), "referrals.edit"),
+    Route("referrals.new_specialist",   "POST", lambda w: "/referrals/specialists/new",           (LOGIN,    OK,        OK,        FORBIDDEN), "referrals.edit",
+          data=lambda w: {"name": "Cal Chiro", "accepting": "yes", "modality_ids": [w.modality_id]}),
+    Route("referrals.edit_specialist",  "GET",  lambda w: f"/referrals/specialists/{w.specialist_id}/edit", (LOGIN, OK, OK,     FORBIDDEN), "referrals.edit"),
+    Route("referrals.edit_specialist",  "POST", lambda w: f"/referrals/specialists/{w.specialist_id}/edit", (LOGIN, OK, OK,     FORBIDDEN), "referrals.edit",
+          data=lambda w: {"name": "Bea Deeper", "accepting": "no"}),
+    Route("referrals.verify",           "POST", lambda w: f"/referrals/specialists/{w.specialist_id}/verify", (LOGIN, OK, OK,   FORBIDDEN), "referrals.edit",
+          data=lambda w: {"accepting": "yes"}),
+    Route("referrals.retire",           "POST", lambda w: f"/referrals/specialists/{w.specialist_id}/retire", (LOGIN, OK, OK,   FORBIDDEN), "referrals.edit"),
+    Route("referrals.modalities",       "GET",  lambda w: "/referrals/modalities",                (LOGIN,    OK,        OK,        FORBIDDEN), "referrals.edit"),
+    Route("referrals.modalities",       "POST", lambda w: "/referrals/modalities",                (LOGIN,    OK,        OK,        FORBIDDEN), "referrals.edit",
+          data=lambda w: {"name": "Cupping"}),
+    Route("referrals.retire_modality",  "POST", lambda w: f"/referrals/modalities/{w.modality_id}/retire", (LOGIN, OK, OK,  FORBIDDEN), "referrals.edit"),
+    Route("referrals.import_upload",    "GET",  lambda w: "/referrals/import",                    (LOGIN,    OK,        OK,        FORBIDDEN), "referrals.edit"),
+    Route("referrals.import_upload",    "POST", lambda w: "/referrals/import",                    (LOGIN,    OK,        OK,        FORBIDDEN), "referrals.edit",
+          data=lambda w: {"file": (io.BytesIO(b"name,modalities\nGail,Deep tissue\n"), "directory.csv")}),
+    Route("referrals.import_confirm",   "POST", lambda w: "/referrals/import/confirm",            (LOGIN,    OK,        OK,        FORBIDDEN), "referrals.edit",
+          data=lambda w: {"content": "name,modalities\nGail,Deep tissue\n"}),
+    Route("referrals.refer",            "POST", lambda w: "/referrals/refer",                     (LOGIN,    OK,        OK,        FORBIDDEN), "referrals.refer",
+          data=lambda w: {"client_id": w.client_id, "specialist_id": w.specialist_id, "modality_ids": [w.modality_id]}),
+    Route("referrals.outcome",          "POST", lambda w: f"/referrals/referrals/{w.referral_id}/outcome", (LOGIN, OK,  OK,        FORBIDDEN), "referrals.refer",
+          data=lambda w: {"outcome": "good_match", "note": "Booked twice"}),
+    Route("referrals.client_source",    "GET",  lambda w: f"/referrals/clients/{w.client_id}/source", (LOGIN, OK,     OK,        OK),        "clients.edit"),
+    Route("referrals.client_source",    "POST", lambda w: f"/referrals/clients/{w.client_id}/source", (LOGIN, OK,     OK,        OK),        "clients.edit",
+          data=lambda w: {"specialist_id": w.specialist_id}),
+    Route("referrals.inquiries",        "GET",  lambda w: "/referrals/inquiries",                 (LOGIN,    OK,        OK,        OK),        "inquiries.manage"),
+    Route("referrals.new_inquiry",      "GET",  lambda w: "/referrals/inquiries/new",             (LOGIN,    OK,        OK,        OK),        "inquiries.manage"),
+    Route("referrals.new_inquiry",      "POST", lambda w: "/referrals/inquiries/new",             (LOGIN,    OK,        OK,        OK),        "inquiries.manage",
+          data=lambda w: {"name": "Ola", "email": "ola@example.org", "modality_ids": [w.modality_id]}),
+    Route("referrals.inquiry",          "GET",  lambda w: f"/referrals/inquiries/{w.inquiry_id}", (LOGIN,   OK,        OK,        OK),        "inquiries.manage"),
+    Route("referrals.waitlist",         "POST", lambda w: f"/referrals/inquiries/{w.inquiry_id}/waitlist", (LOGIN, OK,  OK,        OK),        "inquiries.manage"),
+    Route("referrals.offer",            "POST", lambda w: f"/referrals/inquiries/{w.inquiry_id}/offer", (LOGIN, OK,     OK,        OK),        "inquiries.manage"),
+    Route("referrals.close_inquiry",    "POST", lambda w: f"/referrals/inquiries/{w.inquiry_id}/close", (LOGIN, OK,     OK,        OK),        "inquiries.manage",
+          data=lambda w: {"outcome": "declined", "note": "Full until spring"}),
+    Route("referrals.inquiry_to_client", "POST", lambda w: f"/referrals/inquiries/{w.inquiry_id}/client", (LOGIN, OK,   OK,        OK),        "inquiries.manage"),
+    Route("referrals.capacity",         "GET",  lambda w: f"/referrals/capacity/{w.practitioner_record_id}", (LOGIN, OK, OK,     FORBIDDEN), "capacity.manage"),
+    Route("referrals.capacity",         "POST", lambda w: f"/referrals/capacity/{w.practitioner_record_id}", (LOGIN, OK, OK,     FORBIDDEN), "capacity.manage",
+          data=lambda w: {"accepting_new_clients": "y", "max_active_clients": "20"}),
+    # Letters: admins and practitioners (letters ending a relationship also follow conduct.view:
+    # tests/test_letters_pages.py); admins edit the texts and the paper size.
+    Route("letters.register",           "GET",  lambda w: "/letters",                             (LOGIN,    OK,        OK,        FORBIDDEN), "letters.view"),
+    Route("letters.show",               "GET",  lambda w: f"/letters/{w.letter_id}",              (LOGIN,    OK,        OK,        FORBIDDEN), "letters.view"),
+    Route("letters.download",           "GET",  lambda w: f"/letters/{w.letter_id}.pdf",          (LOGIN,    OK,        OK,        FORBIDDEN), "letters.view"),
+    Route("letters.compose_letter",     "GET",  lambda w: f"/letters/new?kind=custom&client_id={w.client_id}", (LOGIN, OK, OK,     FORBIDDEN), "letters.issue"),
+    Route("letters.compose_letter",     "POST", lambda w: f"/letters/new?kind=custom&client_id={w.client_id}", (LOGIN, OK, OK,     FORBIDDEN), "letters.issue",
+          data=lambda w: {"author_id": w.practitioner_record_id, "channel": "post", "action": "issue",
+                          "confirm": "y", "body": "Dear Sam,\n\nYour receipt is enclosed."}),
+    Route("letters.batch",              "GET",  lambda w: "/letters/batch",                       (LOGIN,    OK,        OK,        FORBIDDEN), "letters.issue"),
+    Route("letters.batch",              "POST", lambda w: "/letters/batch",                       (LOGIN,    OK,        OK,        FORBIDDEN), "letters.issue",
+          data=lambda w: {"inquiry_ids": [w.letter_inquiry_id], "author_id": w.practitioner_record_id, "channel": "email"}),
+    Route("letters.settings",           "GET",  lambda w: "/settings/letters",                    (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "letters.settings"),
+    Route("letters.settings",           "POST", lambda w: "/settings/letters",                    (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "letters.settings",
+          data=lambda w: {"page_size": "letter"}),
+    Route("letters.save_text",          "POST", lambda w: "/settings/letters/custom",             (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "letters.settings",
+          data=lambda w: {"custom-text": "Dear {client_name},\n\nWith thanks."}),
     # Audit trail
     Route("audit.index",                "GET",  lambda w: "/audit/",                              (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "audit.view"),
 ]

@@ -22,10 +22,12 @@ from practice.auth import services as auth_services
 from practice.auth.models import User
 from practice.clients.models import Client
 from practice.db import db
+from practice.policies.queries import current_policy
 from practice.scheduling.models import Appointment
 from practice.settings.models import PracticeProfile
 from tests.conftest import PASSWORD
-from tests.test_access import BUSY_ICS, booked_appointment, time_off
+from tests.test_access import BUSY_ICS, POLICY_FORM, booked_appointment, conduct_world, time_off
+from tests.test_letters import letters_world
 
 
 @pytest.fixture(autouse=True)
@@ -601,7 +603,14 @@ CLIENT_FIELDS = ["display_name", "legal_name", "pronouns", "phone", "email", "ad
                  "date_of_birth", "primary_practitioner_id", "referral_source"]
 DETAILS_FIELDS = ["name", "address", "phone", "email", "website", "timezone", "currency", "phone_region"]
 
+INCIDENT_FIELDS = ["category_id", "severity", "safety", "occurred_from", "occurred_to", "channel",
+                   "location", "description", "response", "effect", "witnesses", "police_reference",
+                   "related_ids"]
+
 # endpoint -> (url builder, text fields, file fields) of every POST route
+REFERRAL_SPECIALIST_FIELDS = ["name", "business", "profession", "modality_ids", "phone", "email", "website",
+                              "address", "area", "languages", "accessibility", "fees", "accepting", "notes"]
+
 POST_FORMS = {
     "auth.setup": (lambda w: "/setup", DETAILS_FIELDS + ["admin_name", "admin_email", "password", "confirm", "sees_clients"], []),
     "auth.login": (lambda w: "/login", ["email", "password"], []),
@@ -617,20 +626,22 @@ POST_FORMS = {
     "clients.new": (lambda w: "/clients/new", CLIENT_FIELDS, []),
     "clients.edit": (lambda w: f"/clients/{w['client_id']}/edit", CLIENT_FIELDS, []),
     "clients.archive": (lambda w: f"/clients/{w['client_id']}/archive", ["restore"], []),
+    "clients.set_standing": (lambda w: f"/clients/{w['client_id']}/standing", ["standing", "reason"], []),
+    "review.mark_reviewed": (lambda w: "/review/reviewed", ["practitioner_id", "day"], []),
+    "review.quick_incident": (lambda w: "/review/incident", ["client_id", "category_id", "severity", "channel", "description", "response"], []),
+    "clients.write_note": (lambda w: f"/clients/{w['client_id']}/notes", ["kind", "colleague", "body"], []),
     "clients.import_upload": (lambda w: "/clients/import", [], ["file"]),
     "clients.import_confirm": (lambda w: "/clients/import/confirm", ["content"], []),
     "scheduling.book": (lambda w: "/appointments/new", ["client_id", "practitioner_id", "service_id", "day", "start", "notes"], []),
     "scheduling.check_in": (lambda w: f"/appointments/{w['appointment_id']}/check-in", ["arrived", "next"], []),
-    "scheduling.no_show": (lambda w: f"/appointments/{w['appointment_id']}/no-show", ["next"], []),
+    "scheduling.no_show": (lambda w: f"/appointments/{w['appointment_id']}/no-show", ["next", "fee"], []),
     "scheduling.complete": (lambda w: f"/appointments/{w['appointment_id']}/complete", ["next"], []),
-    "scheduling.cancel": (lambda w: f"/appointments/{w['appointment_id']}/cancel", ["reason", "next"], []),
+    "scheduling.cancel": (lambda w: f"/appointments/{w['appointment_id']}/cancel", ["reason", "next", "fee"], []),
     "scheduling.waive": (lambda w: f"/appointments/{w['appointment_id']}/waive", ["reason", "next"], []),
     "scheduling.payment": (lambda w: f"/appointments/{w['appointment_id']}/payment", ["amount", "method", "next"], []),
     "scheduling.reschedule": (lambda w: f"/appointments/{w['appointment_id']}/reschedule", ["day", "start", "next"], []),
     "scheduling_settings.index": (lambda w: "/settings/scheduling/", [
-        "policy-late_grace_minutes", "policy-session_ends_on_time", "policy-cancellation_window_hours",
-        "policy-late_cancel_fee_percent", "policy-no_show_fee_percent", "policy-feed_shows_names",
-        "service-name", "service-duration_minutes", "service-price", "service-buffer_after_minutes"], []),
+        "calendar-save", "calendar-feed_shows_names", "service-name", "service-duration_minutes", "service-price", "service-buffer_after_minutes"], []),
     "scheduling_settings.hours": (lambda w: f"/settings/scheduling/practitioners/{w['practitioner_record_id']}",
                                   ["buffer_minutes", "max_sessions_per_day", "min_notice_hours",
                                    *(f"day{day}" for day in range(7))], []),
@@ -641,8 +652,47 @@ POST_FORMS = {
         ["off-start_day", "off-start_time", "off-end_day", "off-end_time", "off-reason"], []),
     "scheduling_settings.remove_time_off": (
         lambda w: f"/settings/scheduling/time-off/{w['time_block_id']}/remove", [], []),
+    # The conduct record
+    "conduct.new_incident": (lambda w: f"/clients/{w['client_id']}/conduct/incidents/new", INCIDENT_FIELDS, ["attachments"]),
+    "conduct.correct": (lambda w: f"/conduct/entries/{w['conduct_entry_id']}/correct",
+                        [*INCIDENT_FIELDS, "reason", "withdrawn"], ["attachments"]),
+    "conduct.new_communication": (lambda w: f"/clients/{w['client_id']}/communications/new",
+                                  ["occurred_at", "kind", "channel", "summary"], []),
+    "conduct.categories": (lambda w: "/settings/conduct-categories", ["label", "safety"], []),
+    "conduct.retire_category": (lambda w: f"/settings/conduct-categories/{w['incident_category_id']}/retire", ["restore"], []),
     "feeds.enable": (lambda w: f"/feeds/enable/{w['practitioner_record_id']}", [], []),
     "feeds.revoke": (lambda w: f"/feeds/revoke/{w['practitioner_record_id']}", [], []),
+    # The referral network
+    "referrals.new_specialist": (lambda w: "/referrals/specialists/new", REFERRAL_SPECIALIST_FIELDS, []),
+    "referrals.edit_specialist": (lambda w: f"/referrals/specialists/{w['specialist_id']}/edit", REFERRAL_SPECIALIST_FIELDS, []),
+    "referrals.verify": (lambda w: f"/referrals/specialists/{w['specialist_id']}/verify", ["accepting", "next"], []),
+    "referrals.retire": (lambda w: f"/referrals/specialists/{w['specialist_id']}/retire", ["restore"], []),
+    "referrals.modalities": (lambda w: "/referrals/modalities", ["name"], []),
+    "referrals.retire_modality": (lambda w: f"/referrals/modalities/{w['modality_id']}/retire", ["restore"], []),
+    "referrals.import_upload": (lambda w: "/referrals/import", [], ["file"]),
+    "referrals.import_confirm": (lambda w: "/referrals/import/confirm", ["content"], []),
+    "referrals.refer": (lambda w: "/referrals/refer", ["client_id", "specialist_id", "modality_ids", "need", "follow_up_on"], []),
+    "referrals.outcome": (lambda w: f"/referrals/referrals/{w['referral_id']}/outcome", ["outcome", "note", "follow_up_on"], []),
+    "referrals.client_source": (lambda w: f"/referrals/clients/{w['client_id']}/source", ["specialist_id", "source"], []),
+    "referrals.new_inquiry": (lambda w: "/referrals/inquiries/new", ["name", "phone", "email", "modality_ids", "need",
+                                                                     "preferred_times", "area", "practitioner_id"], []),
+    "referrals.waitlist": (lambda w: f"/referrals/inquiries/{w['inquiry_id']}/waitlist", [], []),
+    "referrals.offer": (lambda w: f"/referrals/inquiries/{w['inquiry_id']}/offer", [], []),
+    "referrals.close_inquiry": (lambda w: f"/referrals/inquiries/{w['inquiry_id']}/close", ["outcome", "note"], []),
+    "referrals.inquiry_to_client": (lambda w: f"/referrals/inquiries/{w['inquiry_id']}/client", [], []),
+    "referrals.capacity": (lambda w: f"/referrals/capacity/{w['practitioner_record_id']}", ["accepting_new_clients", "max_active_clients"], []),
+    # Letters
+    "letters.compose_letter": (lambda w: f"/letters/new?kind=discontinuation&client_id={w['client_id']}",
+                               ["author_id", "channel", "specialist_id", "modality_ids", "need", "follow_up_on",
+                                "effective_date", "policy_dates", "breaches", "colleagues", "body", "confirm",
+                                "action"], []),
+    "letters.batch": (lambda w: "/letters/batch", ["inquiry_ids", "author_id", "channel"], []),
+    "letters.settings": (lambda w: "/settings/letters", ["page_size"], []),
+    "letters.save_text": (lambda w: "/settings/letters/referral", ["referral-text"], []),
+    # Policies
+    "policies.manage": (lambda w: "/settings/policy", list(POLICY_FORM), []),
+    "policies.acknowledge": (lambda w: f"/clients/{w['client_id']}/acknowledgements",
+                             ["policy_id", "method", "on", "note"], []),
 }
 
 JUNK_TEXT = {
@@ -685,6 +735,7 @@ def junk_request(kind: str, fields: list[str], files: list[str]) -> dict:
 
 @pytest.fixture
 def targets(app, users, make_client, make_user):
+    from tests.test_access import referral_world
     invited = make_user("front_desk", password=None)
     sam = make_client("Sam", phone="07911 123456")
     practitioner = users["practitioner"].practitioner
@@ -698,6 +749,9 @@ def targets(app, users, make_client, make_user):
         "service_id": appointment.service_id,
         "appointment_id": appointment.id,
         "time_block_id": time_off(practitioner).id,
+        **referral_world(sam),
+        **conduct_world(sam),
+        **letters_world(sam, practitioner),
     }
 
 
@@ -767,6 +821,18 @@ NUL_FORMS = {
                                   "service_id": t["service_id"], "day": "2026-11-30", "start": "14:00",
                                   "notes": "Left\x00shoulder"},
     "scheduling.cancel": {"reason": "Unwell\x00"},
+    "policies.manage": POLICY_FORM | {"conduct_statement": "Be\x00 kind", "payment_terms": "\x00"},
+    "policies.acknowledge": lambda t: {"policy_id": current_policy(db.session).id, "method": "verbally",
+                                       "on": "2026-11-23", "note": "Signed\x00 form in the file"},
+    "conduct.new_incident": lambda t: {"category_id": t["incident_category_id"], "severity": "low",
+                                       "occurred_from": "2026-11-22T10:00", "channel": "text",
+                                       "description": "Texted\x00 again", "location": "\x00"},
+    "conduct.correct": lambda t: {"category_id": t["incident_category_id"], "severity": "low",
+                                  "occurred_from": "2026-11-22T10:00", "channel": "text",
+                                  "description": "Texted", "reason": "Wrong\x00 day"},
+    "conduct.new_communication": {"occurred_at": "2026-11-22T10:00", "kind": "warning", "channel": "phone",
+                                  "summary": "Said\x00 so"},
+    "conduct.categories": {"label": "Films\x00 me"},
     "scheduling_settings.index": {"service-name": "Hot\x00stones", "service-duration_minutes": "60",
                                   "service-price": "50.00"},
     "scheduling_settings.hours": {"day0": "09:00-13:00\x00", "buffer_minutes": "5"},
@@ -775,6 +841,10 @@ NUL_FORMS = {
                                          "off-reason": "Dentist\x00"},
     "scheduling_settings.import_calendar": lambda t: {"ics-file": (io.BytesIO(
         BUSY_ICS.replace(b"UID:dentist-1", b"UID:dentist\x00-1")), "personal.ics")},
+    "letters.compose_letter": lambda t: {"author_id": t["practitioner_record_id"], "channel": "post",
+                                         "effective_date": "2026-11-23", "action": "issue", "confirm": "y",
+                                         "body": "Dear Sam,\x00\n\nFrom 23 November\x00."},
+    "letters.save_text": {"referral-text": "Dear {client_name}\x00 {specialist_name} {specialist_contact}"},
     "scheduling.waive": {"reason": "First\x00time"},
     "scheduling.payment": {"amount": "60\x00", "method": "card"},
     "scheduling.check_in": {"arrived": "10:05\x00"},
@@ -853,7 +923,9 @@ def test_a_page_number_out_of_range_is_not_a_server_error(client, users, login, 
 
 
 @pytest.mark.parametrize("path", ["/clients/?page=-3", "/clients/?page=abc", "/audit/?page=0",
-                                  "/clients/?q=" + "x" * 5000, "/clients/?q=%25_%5C", "/audit/?action=nope"])
+                                  "/clients/?q=" + "x" * 5000, "/clients/?q=%25_%5C", "/audit/?action=nope",
+                                  # Reports: an odd practitioner choice falls back to the default.
+                                  "/reports/?practitioner=", "/reports/?start=&end="])
 def test_odd_query_strings_are_not_server_errors(client, users, login, server_errors, path):
     login(users["admin"])
     assert client.get(path).status_code == 200, server_errors

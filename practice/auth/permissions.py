@@ -47,6 +47,21 @@ RULES: dict[str, frozenset[Role]] = {
     "referrals.edit": frozenset({ADMIN, PRACTITIONER}),
     "referrals.refer": frozenset({ADMIN, PRACTITIONER}),
     "inquiries.manage": EVERYONE,
+    # A practitioner's capacity (accepting new clients, most active clients): admins, or
+    # a practitioner their own (see OBJECT_RULES).
+    "capacity.manage": frozenset({ADMIN, PRACTITIONER}),
+    # The end-of-day review: a practitioner their own days, admins anyone's.
+    "review.view": frozenset({ADMIN, PRACTITIONER}),
+    # Letters: read the register and issue letters; letters that end a relationship also
+    # need "conduct.view" on their client (the views check it). Admins edit the texts.
+    "letters.view": frozenset({ADMIN, PRACTITIONER}),
+    "letters.issue": frozenset({ADMIN, PRACTITIONER}),
+    "letters.settings": frozenset({ADMIN}),
+    # Reports (/reports): management figures, never the front desk (they count conduct and
+    # compare practitioners; the desk's daily figures are on /today). A practitioner sees
+    # their own figures (see OBJECT_RULES); the whole practice is for admins.
+    "reports.view": frozenset({ADMIN, PRACTITIONER}),
+    "reports.practice": frozenset({ADMIN}),
 }
 
 
@@ -64,6 +79,9 @@ def _one_of_the_clients_practitioners(user, client) -> bool:
 # known. Without an object (a view's first check) the role decides.
 OBJECT_RULES = {
     "feeds.manage": {PRACTITIONER: _own_practitioner_record},
+    "capacity.manage": {PRACTITIONER: _own_practitioner_record},
+    "review.view": {PRACTITIONER: _own_practitioner_record},
+    "reports.view": {PRACTITIONER: _own_practitioner_record},
     **{action: {PRACTITIONER: _one_of_the_clients_practitioners}
        for action in ("conduct.view", "conduct.record", "standing.set", "booking.override")},
 }
