@@ -5,6 +5,7 @@ PDF read back (pdftotext), tagged, frozen and byte-identical on re-download."""
 import hashlib
 import subprocess
 from datetime import date, timedelta
+from unittest.mock import patch
 
 import pytest
 from sqlalchemy import select
@@ -281,9 +282,11 @@ def letters_world(client, practitioner) -> dict:
     inquiry = referral_services.record_inquiry(
         db.session, SYSTEM, referral_services.InquiryDetails(name="Robin Walker", email="robin@example.org",
                                                              modality_ids=[deep.id]), phone_region="GB", now=NOW)
-    letter = services.issue(db.session, SYSTEM, LetterRequest(
-        kind="custom", client=client, author=practitioner, channel="post", body="Dear Sam,\n\nHello."),
-        profile=get_practice(db.session), now=NOW)
+    # These tables check who may open what, not the PDF: a stand-in keeps hundreds of them quick.
+    with patch("practice.letters.services.render_letter", return_value=b"%PDF-1.7\n% stand-in\n"):
+        letter = services.issue(db.session, SYSTEM, LetterRequest(
+            kind="custom", client=client, author=practitioner, channel="post", body="Dear Sam,\n\nHello."),
+            profile=get_practice(db.session), now=NOW)
     return {"letter_id": letter.id, "letter_inquiry_id": inquiry.id}
 
 
