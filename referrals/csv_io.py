@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from practice.audit.services import Actor, record
 from practice.errors import DomainError
+from practice.uploads import read_text
 from referrals import vcard
 from referrals.models import Modality, Specialist
 from referrals.services import SpecialistDetails, clean_specialist, new_specialist, normalise
@@ -59,19 +60,7 @@ class Preview:
 
 
 def read_upload(storage, max_bytes: int) -> str:
-    data = storage.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise DomainError(f"The file is larger than {max_bytes // (1024 * 1024)} MB.", field="file")
-    if not data.strip():
-        raise DomainError("The file is empty.", field="file")
-    if b"\x00" in data:
-        raise DomainError("This is not a text file. Upload a CSV or vCard (.vcf) file.", field="file")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DomainError("Save the file as UTF-8 and upload it again.", field="file")
+    return read_text(storage, max_bytes, kind="CSV or vCard (.vcf)")
 
 
 def is_vcard(text: str) -> bool:

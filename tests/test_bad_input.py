@@ -480,12 +480,13 @@ def _confirm_content(page: str) -> str | None:
 
 
 @pytest.mark.parametrize("data, message", [
-    (bytes(range(256)) * 4, "Save the file as CSV (UTF-8)"),
-    (b"\x00\x81\x8d\xff" * 50, "Save the file as CSV (UTF-8)"),
+    (bytes(range(256)) * 4, "This is not a text file. Upload a CSV file."),
+    (b"\x00\x81\x8d\xff" * 50, "This is not a text file. Upload a CSV file."),
+    (b"\x81\x8d\x8f\x90" * 50, "Save the file as CSV (UTF-8)"),
     (None, "Choose a CSV file."),
     (b"", "The file is empty."),
     (b"   \n\n", "The file is empty."),
-], ids=["binary", "nul-garbage", "no-file", "empty", "blank"])
+], ids=["binary", "nul-garbage", "undecodable", "no-file", "empty", "blank"])
 def test_import_refuses_files_that_are_not_csv_text(client, users, login, data, message):
     login(users["admin"])
     response = _upload_csv(client, data) if data is not None else client.post("/clients/import", data={})

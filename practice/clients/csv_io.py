@@ -12,6 +12,7 @@ from practice.auth.models import Practitioner
 from practice.clients.models import Client
 from practice.clients.services import ClientDetails, clean_details, possible_duplicates
 from practice.errors import DomainError
+from practice.uploads import read_text
 
 # Columns the import reads (any order, any case; only display_name is required).
 COLUMNS = [
@@ -54,17 +55,7 @@ class Preview:
 
 
 def read_upload(storage, max_bytes: int) -> str:
-    data = storage.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise DomainError(f"The file is larger than {max_bytes // (1024 * 1024)} MB.", field="file")
-    if not data.strip():
-        raise DomainError("The file is empty.", field="file")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DomainError("Save the file as CSV (UTF-8) and upload it again.", field="file")
+    return read_text(storage, max_bytes, kind="CSV")
 
 
 def _header_key(name: str) -> str:

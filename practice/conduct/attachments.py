@@ -1,13 +1,11 @@
 """Evidence files: what an attachment really is, judged by its content, never by its name."""
 
 import hashlib
-import io
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 
-from PIL import Image, UnidentifiedImageError
-
 from practice.errors import DomainError
+from practice.uploads import image_facts
 
 FIELD = "attachments"
 MAX_FILES = 10
@@ -74,13 +72,10 @@ def media_type_of(data: bytes) -> str | None:
 
 
 def _image_type(data: bytes) -> str | None:
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = image.format
-            width, height = image.size
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    facts = image_facts(data)
+    if facts is None:
         return None
+    kind, width, height = facts
     if kind not in IMAGE_TYPES or width * height > MAX_PIXELS:
         return None
     return IMAGE_TYPES[kind]

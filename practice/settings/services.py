@@ -1,17 +1,16 @@
 """The practice's own details and logo."""
 
-import io
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from zoneinfo import available_timezones
 
 import phonenumbers
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
 from practice.audit.services import Actor, record
 from practice.errors import DomainError
 from practice.settings.models import PracticeProfile
+from practice.uploads import image_facts
 from practice.validation import checked_email
 
 # Common currencies first; any ISO 4217 code is accepted.
@@ -87,13 +86,10 @@ def check_logo(data: bytes, max_bytes: int) -> str:
             f"The logo is too large ({len(data) // 1024} KB); the limit is {max_bytes // 1024} KB.",
             field="logo",
         )
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = image.format
-            width, height = image.size
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise DomainError("This file is not a PNG or JPEG image.", field="logo") from None
+    facts = image_facts(data)
+    if facts is None:
+        raise DomainError("This file is not a PNG or JPEG image.", field="logo")
+    kind, width, height = facts
     if kind not in LOGO_FORMATS:
         raise DomainError("The logo must be a PNG or JPEG image.", field="logo")
     if width * height > LOGO_MAX_PIXELS:
