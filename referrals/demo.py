@@ -14,7 +14,7 @@ AREAS = ("Chapel Allerton", "Headingley", "Roundhay", "Meanwood", "Horsforth", "
          "Moortown", "City Centre")
 # name, business, profession, modalities, area index, accepting, months since checked (None: never)
 PEOPLE = (
-    ("Hannah Price", "Allerton Sports Clinic", "Sports massage therapist", ("Sports massage", "Deep tissue"), 0, "yes", 1),
+    ("Helen Marsh", "Allerton Sports Clinic", "Sports massage therapist", ("Sports massage", "Deep tissue"), 0, "yes", 1),
     ("Rafael Costa", "", "Remedial massage therapist", ("Deep tissue", "Trigger point therapy"), 1, "yes", 2),
     ("Siobhan Kelly", "Bump & Beyond", "Pregnancy massage therapist", ("Prenatal massage",), 2, "yes", 3),
     ("Dr Imran Shah", "Headingley Physio", "Physiotherapist", ("Physiotherapy",), 1, "no", 1),
@@ -24,7 +24,7 @@ PEOPLE = (
     ("Nadia Rahman", "Talking Space", "Counsellor (BACP)", ("Counselling",), 6, "yes", 2),
     ("Oliver Grant", "", "Myofascial therapist", ("Myofascial release", "Deep tissue"), 5, "no", 9),
     ("Chloé Martin", "Atelier Bien-être", "Massage therapist", ("Deep tissue", "Lymphatic drainage"), 7, "yes", 1),
-    ("Kwame Mensah", "Meanwood Movement", "Sports therapist", ("Sports massage", "Trigger point therapy"), 3, "yes", 4),
+    ("Joseph Asante", "Meanwood Movement", "Sports therapist", ("Sports massage", "Trigger point therapy"), 3, "yes", 4),
     ("Eleanor Brooks", "", "Reflexologist", ("Reflexology",), 4, "yes", 12),
     ("Tom Fletcher", "Kirkstall Back Care", "Chiropractor", ("Chiropractic",), 5, "no", 2),
     ("Priya Nair", "Moortown Acupuncture", "Acupuncturist", ("Acupuncture",), 6, "yes", 3),
@@ -52,13 +52,13 @@ LANGUAGES = {"Piotr Zielinski": "English, Polish", "Chloé Martin": "English, Fr
              "Mateusz Kowal": "English, Polish", "Fatima Begum": "English, Bengali, Urdu"}
 # (client index, specialist name, needs, days ago, outcome)
 HISTORY = (
-    (0, "Rafael Costa", ("Deep tissue",), 60, "good_match"),
-    (1, "Rafael Costa", ("Deep tissue",), 40, "booked"),
-    (2, "Oliver Grant", ("Deep tissue",), 50, "not_a_match"),
-    (3, "Siobhan Kelly", ("Prenatal massage",), 35, "good_match"),
-    (4, "Dr Imran Shah", ("Physiotherapy",), 30, "no_answer"),
-    (5, "Nadia Rahman", ("Counselling",), 20, "booked"),
-    (6, "Hannah Price", ("Sports massage",), 16, "pending"),
+    (0, "Rafael Costa", ("Deep tissue",), 33, "good_match"),
+    (1, "Rafael Costa", ("Deep tissue",), 30, "booked"),
+    (2, "Oliver Grant", ("Deep tissue",), 28, "not_a_match"),
+    (3, "Siobhan Kelly", ("Prenatal massage",), 25, "good_match"),
+    (4, "Dr Imran Shah", ("Physiotherapy",), 21, "no_answer"),
+    (5, "Nadia Rahman", ("Counselling",), 18, "booked"),
+    (6, "Helen Marsh", ("Sports massage",), 16, "pending"),
     (7, "Grace Whitaker", ("Lymphatic drainage",), 15, "pending"),
     (8, "Marcus Bell", ("Deep tissue",), 5, "pending"),
 )
@@ -91,7 +91,7 @@ def add_demo_network(session, *, now: datetime, clients, practitioners) -> None:
         if outcome != "pending":
             services.record_outcome(session, SYSTEM, referral, outcome, now=now - timedelta(days=days - 10))
     services.record_referral_in(session, SYSTEM, client=clients[9 % len(clients)], specialist=made["Dr Imran Shah"],
-                                today=today - timedelta(days=70), now=now - timedelta(days=70))
+                                today=today - timedelta(days=36), now=now - timedelta(days=36))
     _add_inquiries(session, now=now, practitioners=practitioners, by_name=by_name)
 
 
