@@ -17,10 +17,14 @@ from practice.auth.models import Role, User
 from practice.clients import services as client_services
 from practice.clients.models import Client
 from practice.clients.services import ClientDetails
+from practice.conduct import demo as conduct_demo
 from practice.errors import DomainError
+from practice.letters import demo as letters_demo
+from practice.policies import demo as policies_demo
 from practice.scheduling import services as scheduling
 from practice.scheduling.models import Appointment, Service
 from practice.settings.services import PracticeDetails
+from referrals import demo as referrals_demo
 
 # One password for every demo account, so the README can list the logins.
 DEMO_PASSWORD = "demo-practice-2026"
@@ -217,6 +221,10 @@ CLIENTS = (
     DemoClient(ClientDetails(
         "Ingrid Solberg", legal_name="Ingrid Solberg", phone="07534 219786",
         email="ingrid.solberg@example.org", date_of_birth=date(1974, 6, 1)), "mei"),
+    DemoClient(ClientDetails(
+        "Lewis Grant", legal_name="Lewis Grant", pronouns="he/him", phone="07896 140372",
+        email="lewis.grant@example.com", address="11 Scott Hall Avenue\nLeeds\nLS7 2HJ",
+        date_of_birth=date(1989, 1, 17), referral_source=ONLINE), "mei"),
 )
 
 
@@ -312,7 +320,14 @@ class Cancelled:
     fee_paid_days_later: int | None = None  # None: a late cancellation's fee is still owed
 
 
+@dataclass(frozen=True)
+class Unmarked:
+    """Nobody marked the session arrived or no-show: the practitioner settles it in the
+    end-of-day review."""
+
+
 ON_TIME = Came()
+UNMARKED = Unmarked()
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = range(5)
 
 
@@ -338,7 +353,8 @@ REGULARS = (
     Regular("Tariq Mahmood", "amara", THURSDAY, time(17),
             (Came(late=20), Came(late=30, paid_cents=3500, method="cash"),
              Came(late=30, paid_cents=3500, method="cash"))),
-    Regular("Grace Mwangi", "amara", FRIDAY, time(14), (ON_TIME, Came(late=18), Came(late=6))),
+    # Last week's session was left unmarked at the desk: the review asks Amara to settle it.
+    Regular("Grace Mwangi", "amara", FRIDAY, time(14), (ON_TIME, Came(late=18), UNMARKED)),
     Regular("Daniel Cohen", "tomasz", MONDAY, time(8), (NoShow(), ON_TIME, ON_TIME)),
     Regular("Kwame Mensah", "tomasz", TUESDAY, time(19),
             (ON_TIME, Cancelled(5, "Work meeting ran late", fee_paid_days_later=1), ON_TIME),
@@ -354,7 +370,17 @@ REGULARS = (
             note="Pregnant, due in February: side-lying"),
     Regular("Fatima Al-Sayed", "mei", FRIDAY, time(10),
             (ON_TIME, ON_TIME, Cancelled(3, "Childcare fell through"))),
+    # Misses a session, is reminded of the policy, cancels late, is warned, misses another:
+    # Mei ends the relationship the next day (practice/letters/demo.py), which cancels his
+    # coming session.
+    Regular("Lewis Grant", "mei", MONDAY, time(14),
+            (NoShow(), Cancelled(3, "Said something had come up at work"), NoShow())),
 )
+
+# Clients whose relationship with the practice ends with a letter; their sessions after it
+# stay booked until the letter cancels them.
+DISCONTINUED = ("Lewis Grant",)  # the day after the last session of their history
+SAFETY_DISCONTINUED = {conduct_demo.CLIENT: timedelta(days=conduct_demo.SAFETY_LETTER_DAYS_AGO)}
 
 HISTORY_WEEKS = 3  # of past appointments, before today
 COMING_DAYS = 6  # booked after today
@@ -379,10 +405,18 @@ def build_demo(session, now: datetime) -> list[User]:
     )
     staff = {member.key: _create_staff(session, member, opened) for member in STAFF}
     clients = {c.details.display_name: _create_client(session, c, staff, opened) for c in CLIENTS}
-    replay = _Replay(session, now, staff, clients, _set_up_schedules(session, staff, opened))
-    for number, visit in enumerate(_plan(today, zone)):
+    visits = _plan(today, zone)
+    endings = _endings(visits, now)
+    replay = _Replay(session, now, staff, clients, _set_up_schedules(session, staff, opened), endings)
+    for number, visit in enumerate(visits):
         replay.play(number, visit)
+    conduct_demo.add_demo_conduct(session, now=now, clients=clients, practitioners=staff)
+    referrals_demo.add_demo_network(
+        session, now=now, clients=list(clients.values()),
+        practitioners=[user.practitioner for user in staff.values() if user.practitioner])
+    letters_demo.add_demo_letters(session, now=now, clients=clients, practitioners=staff, endings=endings)
     return [admin, *staff.values()]
+
 
 
 def _create_staff(session, member: DemoStaff, now: datetime) -> User:
@@ -419,7 +453,7 @@ def _set_up_schedules(session, staff: dict[str, User], now: datetime) -> dict[st
         scheduling.update_schedule(
             session, SYSTEM, practitioner_id, buffer_minutes=schedule.buffer_minutes,
             max_sessions_per_day=schedule.max_sessions_per_day, min_notice_hours=0, now=now)
-    scheduling.update_policy(session, SYSTEM, now=now, **POLICY)
+    policies_demo.set_up(session, POLICY, not_yet_acknowledged=("Wei Zhang", "Jules"), now=now)
     return services
 
 
@@ -431,7 +465,7 @@ class Visit:
     practitioner: str
     service: str  # a DemoService key
     start: datetime
-    outcome: Came | NoShow | Cancelled | None = None  # None: as usual
+    outcome: Came | NoShow | Cancelled | Unmarked | None = None  # None: as usual
     note: str = ""
     regular: bool = False
 
@@ -532,6 +566,14 @@ def _regular_visit(regular: Regular, day: date, today: date, zone: ZoneInfo) -> 
                  scheduling.local_moment(day, regular.start, zone), outcome, regular.note, regular=True)
 
 
+def _endings(visits: list[Visit], now: datetime) -> dict[str, datetime]:
+    """When each discontinued client's letter is issued."""
+    endings = {name: now - ago for name, ago in SAFETY_DISCONTINUED.items()}
+    for name in DISCONTINUED:
+        last = max(v.start for v in visits if v.client == name and v.outcome is not None)
+        endings[name] = min(last + timedelta(days=1), now - timedelta(hours=1))
+    return endings
+
 # Playing it out ------------------------------------------------------------------------
 
 @dataclass
@@ -545,6 +587,7 @@ class _Replay:
     staff: dict[str, User]
     clients: dict[str, Client]
     services: dict[str, Service]
+    endings: dict[str, datetime]  # client -> their letter: later sessions are left to it
 
     @property
     def actor(self) -> Actor:
@@ -552,7 +595,7 @@ class _Replay:
 
     def play(self, number: int, visit: Visit) -> None:
         appointment = self.book(number, visit)
-        if visit.start >= self.now:
+        if visit.start >= min(self.now, self.endings.get(visit.client, self.now)):
             return
         for moment, step in sorted(self.steps(appointment, visit, visit.outcome or _usual(number)),
                                    key=lambda pair: pair[0]):
@@ -573,6 +616,8 @@ class _Replay:
             return self.came(appointment, outcome)
         if isinstance(outcome, NoShow):
             return self.no_show(appointment, outcome, Actor(self.staff[visit.practitioner]))
+        if isinstance(outcome, Unmarked):
+            return []
         return self.cancelled(appointment, outcome)
 
     def came(self, appointment: Appointment, came: Came) -> list:

@@ -1,3 +1,4 @@
+import hashlib
 import re
 from collections import Counter
 from datetime import timedelta
@@ -11,12 +12,20 @@ from practice.audit.models import AuditEvent
 from practice.auth import services as auth_services
 from practice.auth.models import Practitioner, Role, User
 from practice.cli import BACKUP_FORMATS
-from practice.clients.models import Client
+from practice.clients.models import Client, StandingChange
+from practice.conduct import escalation
+from practice.conduct.models import Communication
 from practice.db import db
 from practice.demo import DEMO_PASSWORD, SERVICES
+from practice.letters.models import Letter
+from practice.policies.queries import acknowledgement_status, current_policy
+from practice.review.queries import unsettled
 from practice.scheduling import services as scheduling
 from practice.scheduling.models import Appointment, Service, Status, WorkingHours
+from referrals.models import Inquiry, Referral
+from referrals.queries import accepting_colleagues
 from tests.conftest import NOW, make_app
+from tests.test_letters import is_tagged, pdf_text
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -78,7 +87,7 @@ def test_demo_fills_an_empty_database(runner):
     result = runner.invoke(args=["demo"])
 
     assert result.exit_code == 0, result.output
-    assert "45 clients, 6 services and" in result.output
+    assert "46 clients, 6 services and" in result.output
     assert count(Client) >= 40
     assert count(Client, Client.archived_at.is_not(None)) >= 1
     assert count(Practitioner) == 3
@@ -100,9 +109,15 @@ def test_demo_sets_up_services_weekly_hours_and_the_policy(demo):
     assert len(weekdays) == 3
     assert len({frozenset(days) for days in weekdays.values()}) == 3  # each their own week
     assert all(6 not in days for days in weekdays.values())  # nobody works on Sundays
-    policy = scheduling.get_policy(db.session)
+    policy = current_policy(db.session, NOW)
+    assert (policy.version, policy.effective_from) == (2, NOW.date() - timedelta(days=35))
     assert (policy.late_grace_minutes, policy.cancellation_window_hours) == (10, 24)
     assert (policy.late_cancel_fee_percent, policy.no_show_fee_percent) == (50, 100)
+    assert "Linden Yard" in policy.conduct_statement
+    # Every client signed it at intake but two, whom the pages remind to ask.
+    clients = db.session.scalars(select(Client.id)).all()
+    unacknowledged = [cid for cid, ack in acknowledgement_status(db.session, clients, NOW).items() if ack is None]
+    assert {db.session.get(Client, cid).display_name for cid in unacknowledged} == {"Wei Zhang", "Jules"}
 
 
 def test_demo_has_three_weeks_of_history_with_every_kind_of_outcome(demo):
@@ -121,20 +136,33 @@ def test_demo_has_three_weeks_of_history_with_every_kind_of_outcome(demo):
     assert [a.late_minutes for a in tariq] == [20, 30, 30]
     assert [paid(a) for a in tariq] == [7000, 3500, 3500]
     assert scheduling.client_balance(db.session, tariq[0].client_id) == 7000
-    # No-shows: one fee owed, one waived with its reason.
+    # No-shows, each charged in full: Lewis Grant twice, Daniel Cohen once (fees owed),
+    # Aisha Rahman once (waived with its reason).
     no_shows = [a for a in past if a.status == Status.NO_SHOW]
-    assert [a.fee_cents == a.price_cents for a in no_shows] == [True, True]
-    assert [(a.fee_waived, bool(a.fee_waiver_reason)) for a in no_shows] == [(False, False), (True, True)]
-    assert paid(no_shows[0]) == 0
-    # Cancellations: well ahead without a fee; late with half the price, one paid, one not.
+    assert Counter(a.client.display_name for a in no_shows) == {
+        "Lewis Grant": 2, "Daniel Cohen": 1, "Aisha Rahman": 1}
+    assert all(a.fee_cents == a.price_cents for a in no_shows)
+    assert [(a.client.display_name, bool(a.fee_waiver_reason)) for a in no_shows if a.fee_waived] == [
+        ("Aisha Rahman", True)]
+    assert sum(paid(a) for a in no_shows) == 0
+    # Cancellations by clients: well ahead without a fee; late with half the price, one of
+    # the three paid. Daniel Cohen's session this morning was cancelled by the practice, without
+    # a fee, when his safety letter was issued.
     early = [a for a in past if a.status == Status.CANCELLED]
     late = [a for a in past if a.status == Status.LATE_CANCELLED]
-    assert len(early) == 2 and all(a.fee_cents == 0 and a.cancel_reason for a in early)
+    by_practice = [a for a in early if a.cancel_reason.startswith("Cancelled by the practice")]
+    by_client = [a for a in early if a not in by_practice]
+    assert [(a.client.display_name, local_day(a)) for a in by_practice] == [("Daniel Cohen", NOW.date())]
+    assert len(by_client) == 2 and all(a.fee_cents == 0 and a.cancel_reason for a in early)
     assert all(a.start_at - a.cancelled_at > timedelta(hours=24) for a in early)
-    assert [a.fee_cents * 2 == a.price_cents for a in late] == [True, True]
-    assert sorted(paid(a) / a.fee_cents for a in late) == [0, 1]
+    assert [a.fee_cents * 2 == a.price_cents for a in late] == [True, True, True]
+    assert sorted(paid(a) / a.fee_cents for a in late) == [0, 0, 1]
     # This morning is under way: the first client of the day is in, not yet paid.
     assert Status.ARRIVED in {a.status for a in past if local_day(a) == NOW.date()}
+    # One session was left unmarked at the desk, for the end-of-day review to settle.
+    unmarked = [a for a in past if a.status == Status.BOOKED]
+    assert [(a.client.display_name, a.practitioner.display_name) for a in unmarked] == [
+        ("Grace Mwangi", "Amara Okafor")]
 
 
 def test_demo_history_went_through_the_services_in_order(demo):
@@ -144,8 +172,9 @@ def test_demo_history_went_through_the_services_in_order(demo):
     assert all(a.created_at < a.start_at for a in everything)  # booked ahead, never in the past
     assert events["appointment.book"] == len(everything)
     assert events["appointment.check_in"] == sum(a.arrived_at is not None for a in everything)
-    assert events["appointment.no_show"] == 2 and events["appointment.waive_fee"] == 1
-    assert events["appointment.cancel"] == 4
+    assert events["appointment.no_show"] == 4 and events["appointment.waive_fee"] == 1
+    assert events["appointment.cancel"] == 7  # five by clients, two by discontinuation letters
+    assert events["letter.issue"] == 5
     assert db.session.scalar(select(func.max(AuditEvent.at))) <= NOW
     assert db.session.scalar(select(func.min(Client.created_at))) < everything[0].created_at
 
@@ -153,7 +182,12 @@ def test_demo_history_went_through_the_services_in_order(demo):
 def test_demo_books_the_coming_week(demo):
     coming = appointments(Appointment.start_at >= NOW)
 
-    assert coming and all(a.status == Status.BOOKED for a in coming)
+    # Every coming appointment is booked but Lewis Grant's, cancelled by the practice when
+    # his discontinuation letter was issued.
+    released = [a for a in coming if a.status != Status.BOOKED]
+    assert [(a.client.display_name, a.status, a.fee_cents) for a in released] == [
+        ("Lewis Grant", Status.CANCELLED, 0)]
+    assert released[0].cancel_reason.startswith("Cancelled by the practice")
     assert local_day(coming[-1]) <= NOW.date() + timedelta(days=6)
     assert len(coming) >= 30
     assert local_day(coming[0]) == NOW.date()  # the rest of today
@@ -164,6 +198,112 @@ def test_demo_books_the_coming_week(demo):
         free = [scheduling.free_slots(db.session, practitioner_id, coming[0].service_id,
                                       NOW.date() + timedelta(days=offset), now=NOW) for offset in range(7)]
         assert any(free)
+
+
+def client_named(name: str) -> Client:
+    return db.session.scalar(select(Client).where(Client.display_name == name))
+
+
+def letter_to(name: str) -> Letter:
+    return db.session.scalar(select(Letter).where(Letter.recipient == name))
+
+
+def test_demo_issues_a_letter_of_every_kind_from_the_record(demo):
+    letters = db.session.scalars(select(Letter).order_by(Letter.issued_at)).all()
+
+    assert [(letter.kind, letter.recipient) for letter in letters] == [
+        ("discontinuation", "Lewis Grant"), ("safety_discontinuation", "Daniel Cohen"),
+        ("referral", "Leila Haddad"), ("practice_full", "Hamza Iqbal"), ("custom", "Ruth Abernathy")]
+    assert all(letter.issued_at <= NOW and letter.author for letter in letters)
+    for letter in letters:  # each a tagged PDF, signed, with its first lines read back
+        assert is_tagged(letter.pdf)
+        text = pdf_text(letter.pdf)
+        assert "Linden Yard Massage & Wellness" in text and "Yours sincerely" in text
+        assert letter.author.display_name in text
+        assert " ".join(letter.body.split("\n\n")[1].split()[:8]) in text
+
+
+def test_demo_letters_download_as_issued(demo):
+    client = demo.test_client()
+    client.post("/login", data={"email": "admin@demo.practice", "password": DEMO_PASSWORD})
+
+    for letter in db.session.scalars(select(Letter)):
+        response = client.get(f"/letters/{letter.id}.pdf")
+        assert response.status_code == 200
+        assert hashlib.sha256(response.data).hexdigest() == letter.sha256
+
+
+def test_demo_discontinuation_quotes_the_communications_and_the_breaches_that_followed(demo):
+    lewis = client_named("Lewis Grant")
+    told = db.session.scalars(select(Communication).where(Communication.client_id == lewis.id)
+                              .order_by(Communication.occurred_at)).all()
+    body = letter_to("Lewis Grant").body
+
+    # Reminded the day after his first no-show, warned the day after his late cancellation.
+    assert [(c.kind, c.channel, c.occurred_at.date()) for c in told] == [
+        ("policy_reminder", "phone", NOW.date() - timedelta(days=20)),
+        ("warning", "email", NOW.date() - timedelta(days=13)),
+        ("letter_sent", "email", NOW.date() - timedelta(days=6))]
+    assert "- 3 November 2026: policy reminder, phone\n- 10 November 2026: warning, e-mail" in body
+    assert ("- 9 November 2026: cancelled inside the cancellation window\n"
+            "- 16 November 2026: did not attend a booked appointment") in body
+    assert "2 November" not in body  # the no-show before he was told is not quoted
+    assert "From 17 November 2026" in body
+
+
+def test_demo_safety_letter_is_short_and_gives_no_details(demo):
+    body = letter_to("Daniel Cohen").body
+
+    assert "from 19 November 2026" in body
+    for detail in ("car", "flowers", "text", "police", "Tomasz"):
+        assert detail not in body
+
+
+def test_demo_referral_practice_full_and_custom_letters(demo):
+    leila = client_named("Leila Haddad")
+    referral = db.session.scalar(select(Referral).where(Referral.client_id == leila.id))
+    hamza = db.session.scalar(select(Inquiry).where(Inquiry.name == "Hamza Iqbal"))
+
+    assert "Sarah Lowe (Pilates teacher, Pilates on the Green)" in letter_to("Leila Haddad").body
+    assert referral.specialist.name == "Sarah Lowe" and referral.follow_up_on > NOW.date()
+    assert letter_to("Leila Haddad").referral_id == referral.id
+    assert hamza.status == "referred" and "welcoming new clients" in letter_to("Hamza Iqbal").body
+    accepting = accepting_colleagues(db.session, hamza.needs)  # for sports massage
+    assert accepting and all(f"- {s.name} (" in letter_to("Hamza Iqbal").body for s in accepting)
+    assert "closed over the holidays, from Thursday 24 December 2026" in letter_to("Ruth Abernathy").body
+
+
+def test_demo_standings_are_decided_with_reasons(demo):
+    changes = db.session.scalars(select(StandingChange).order_by(StandingChange.changed_at)).all()
+
+    assert [(db.session.get(Client, c.client_id).display_name, c.from_standing, c.to_standing)
+            for c in changes] == [
+        ("Daniel Cohen", "active", "warned"), ("Lewis Grant", "active", "warned"),
+        ("Lewis Grant", "warned", "moved_on"), ("Daniel Cohen", "warned", "moved_on")]
+    assert all(c.reason for c in changes)
+
+
+def test_demo_leaves_tariq_undecided_for_the_review(demo):
+    """The end-to-end review test's client: active, nothing told, a suggestion waiting."""
+    tariq = client_named("Tariq Mahmood")
+    amara = db.session.scalar(select(Practitioner).join(User).where(User.name == "Amara Okafor"))
+
+    assert tariq.standing == "active"
+    assert count(Communication, Communication.client_id == tariq.id) == 0
+    assert count(Letter, Letter.client_id == tariq.id) == 0
+    suggestion = escalation.suggestions(db.session, [tariq], NOW)[tariq.id]
+    assert suggestion.step == "communicate"
+    assert any("3 late arrivals" in reason for reason in suggestion.reasons)
+    assert [a.client.display_name for a in unsettled(amara.id, NOW)] == ["Grace Mwangi"]
+    assert [a.status for a in appointments(Appointment.client_id == tariq.id, Appointment.start_at > NOW)] == [
+        Status.BOOKED]
+
+
+def test_demo_conduct_log_verifies(demo):
+    result = demo.test_cli_runner().invoke(args=["verify-log"])
+
+    assert result.exit_code == 0, result.output
+    assert "the record is unaltered" in result.output
 
 
 def test_demo_prints_logins_that_work(runner, app):
@@ -206,7 +346,11 @@ def test_demo_today_page_for_the_front_desk(demo):
     assert "Arrived" in row and "£70.00" in row and "Take payment" in row
     assert page.count(">Check in</button>") == sum(
         a.status == Status.BOOKED for a in appointments() if local_day(a) == NOW.date())
-    assert "Completed" in page and "paid" in page
+    # Daniel Cohen's 08:00 was cancelled by his safety letter; he cannot be booked.
+    daniel = next(a for a in appointments() if local_day(a) == NOW.date()
+                  and a.client.display_name == "Daniel Cohen")
+    row = re.search(rf'<tr data-appointment="{daniel.id}">.*?</tr>', page, re.S).group(0)
+    assert "Cancelled" in row and "Not bookable" in row
 
 
 def test_demo_refuses_a_database_that_has_accounts(runner, practice):

@@ -483,14 +483,11 @@ def test_verify_log_names_the_first_failing_entry(sqlite_only, runner, make_clie
 
 def test_the_demo_has_automatic_entries_and_an_escalating_boundary_record(app):
     from practice import demo
-    from practice.auth.models import User
     from practice.clients.models import Client
-    from practice.conduct.demo import CLIENT, add_demo_conduct
+    from practice.conduct.demo import CLIENT
 
-    demo.build_demo(db.session, NOW)
+    demo.build_demo(db.session, NOW)  # which adds the demo's conduct records
     clients = {c.display_name: c for c in db.session.scalars(sa.select(Client))}
-    staff = {u.email.split("@")[0]: u for u in db.session.scalars(sa.select(User))}
-    add_demo_conduct(db.session, now=NOW, clients=clients, practitioners=staff)
     kinds = {e.kind for e in entries()}
     assert {"late_arrival", "short_payment", "no_show", "boundary", "safety"} <= kinds
     theirs = [e for e in entries() if e.client_id == clients[CLIENT].id and e.source == "manual"]

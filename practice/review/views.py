@@ -31,6 +31,7 @@ from practice.settings.services import get_practice
 from practice.web import acting, now, show_error
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+MAX_ID = 2**31 - 1  # the databases' integer ids go no higher
 
 
 def _practitioners() -> list[Practitioner]:
@@ -48,7 +49,7 @@ def _chosen(form: ReviewDayForm) -> tuple[Practitioner | None, date]:
     own = current_user.practitioner
     if wanted is None:
         return (own if own in choices else (choices[0] if choices else None)), day
-    practitioner = db.session.get(Practitioner, wanted) or abort(404)
+    practitioner = (db.session.get(Practitioner, wanted) if 0 < wanted <= MAX_ID else None) or abort(404)
     require("review.view", practitioner)
     return practitioner, day
 
@@ -97,7 +98,8 @@ def _posted_day(form) -> tuple[Practitioner, date]:
 
 
 def _int(value) -> int:
-    return int(value) if str(value or "").isdigit() and len(str(value)) < 10 else 0
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and int(text) <= MAX_ID else 0
 
 
 @bp.post("/reviewed")
