@@ -59,7 +59,7 @@ HISTORY = (
     (4, "Dr Imran Shah", ("Physiotherapy",), 21, "no_answer"),
     (5, "Nadia Rahman", ("Counselling",), 18, "booked"),
     (6, "Helen Marsh", ("Sports massage",), 16, "pending"),
-    (7, "Grace Whitaker", ("Lymphatic drainage",), 15, "pending"),
+    (12, "Grace Whitaker", ("Lymphatic drainage",), 15, "pending"),
     (8, "Marcus Bell", ("Deep tissue",), 5, "pending"),
 )
 

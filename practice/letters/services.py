@@ -176,7 +176,7 @@ def _carry_out(session, actor: Actor, letter: Letter, request: Request, conseque
                today: date, now: datetime) -> None:
     label = KINDS[letter.kind].lower()
     for appointment in consequences.cancel:
-        scheduling_services.cancel(session, actor, appointment, f"Cancelled by the practice ({label}).",
+        scheduling_services.cancel(session, actor, appointment, f"Cancelled by the practice: {label}.",
                                    now=now, by_practice=True)
     if consequences.move_on:
         client_services.set_standing(session, actor, request.client, "moved_on",

@@ -99,7 +99,7 @@ def page(browser, live_server):
     context.set_default_timeout(5_000)
     tab = context.new_page()
     broken = []
-    tab.on("requestfailed", lambda request: _note_broken(broken, request, request.failure))
+    tab.on("requestfailed", lambda request: _note_failed(broken, request))
     tab.on("response", lambda response: _note_bad_status(broken, response))
     yield tab
     context.close()
@@ -109,6 +109,12 @@ def page(browser, live_server):
 def _note_broken(broken: list, request, why) -> None:
     if request.resource_type in ASSET_TYPES:
         broken.append(f"{request.url} ({why})")
+
+
+def _note_failed(broken: list, request) -> None:
+    # A click that leaves the page while its assets still load cancels them: not a fault.
+    if request.failure != "net::ERR_ABORTED":
+        _note_broken(broken, request, request.failure)
 
 
 def _note_bad_status(broken: list, response) -> None:
