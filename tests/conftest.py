@@ -3,7 +3,7 @@
 `--db=sqlite` (default) or `--db=postgresql` picks the database the whole run uses."""
 
 import contextvars
-from datetime import datetime, timezone
+from datetime import datetime, time, timezone
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,9 @@ from practice.auth import services as auth_services
 from practice.clients import services as client_services
 from practice.clock import FixedClock
 from practice.db import db
+from practice.policies import services as policy_services
+from practice.policies.queries import current_policy
+from practice.scheduling import services as scheduling_services
 from practice.settings.services import PracticeDetails
 from tests.databases import (
     PostgresCluster,
@@ -203,3 +206,25 @@ def count_queries(app):
             event.remove(db.engine, "before_cursor_execute", note)
 
     return counting
+
+
+@pytest.fixture
+def desk(users, make_client):
+    """A practitioner working 09:00-13:00 and 14:00-18:00 every day, a 60-minute service
+    at 60.00 with a 15-minute buffer, and a client."""
+    practitioner = users["practitioner"].practitioner
+    hours = [(d, time(9), time(13)) for d in range(7)] + [(d, time(14), time(18)) for d in range(7)]
+    scheduling_services.set_working_hours(db.session, SYSTEM, practitioner.id, hours, now=NOW)
+    service = scheduling_services.create_service(db.session, SYSTEM, name="Remedial massage, 60 minutes",
+                                      duration_minutes=60, price_cents=6000,
+                                      buffer_after_minutes=15, now=NOW)
+    client = make_client("Sam")
+    acknowledge(client)
+    return practitioner, service, client
+
+
+def acknowledge(client, on=NOW):
+    """The client signed the policy in force at intake (so fees need no confirmation)."""
+    policy = current_policy(db.session, on)
+    policy_services.record_acknowledgement(db.session, SYSTEM, client.id, policy.id, "signed_at_intake",
+                                           on.date(), now=on)

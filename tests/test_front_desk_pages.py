@@ -9,7 +9,7 @@ from practice.db import db
 from practice.scheduling import services
 from practice.scheduling.models import Appointment
 from tests.conftest import NOW
-from tests.test_scheduling import acknowledge, at, desk  # noqa: F401  (fixture)
+from tests.test_scheduling import acknowledge, at
 
 TODAY = NOW.date()  # Monday 23 November 2026; NOW is 10:00 in London
 

@@ -24,7 +24,7 @@ from practice.settings.services import get_practice
 from referrals import services as referral_services
 from referrals.models import Inquiry, Modality, Referral
 from tests.conftest import NOW
-from tests.test_scheduling import MONDAY, at, book, desk  # noqa: F401  (a fixture)
+from tests.test_scheduling import MONDAY, at, book
 
 TODAY = date(2026, 11, 23)
 

@@ -19,7 +19,6 @@ from practice.pdf import StaticOnlyFetcher, font_config
 from practice.settings.services import get_practice
 from tests.conftest import NOW
 from tests.test_letters import drafted, issue, pdf_text, record, request_for  # noqa: F401  (a fixture)
-from tests.test_scheduling import desk  # noqa: F401  (a fixture)
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from referrals.models import Inquiry
 from tests.test_bad_input import error_for
 from tests.test_bad_input import field_values as raw_field_values
 from tests.test_letters import TODAY, pdf_text, record  # noqa: F401  (a fixture)
-from tests.test_scheduling import desk  # noqa: F401  (a fixture)
 
 
 def field_values(page: str) -> dict[str, str]:

@@ -26,12 +26,9 @@ from practice.policies.queries import (
 from practice.scheduling import services as scheduling
 from practice.scheduling import signals
 from practice.scheduling.models import Appointment
-from tests import test_scheduling
 from tests.conftest import NOW
 from tests.test_bad_input import alerts_in, assert_kept, error_for, field_values
 from tests.test_scheduling import LONDON, MONDAY, acknowledge, at, book
-
-desk = test_scheduling.desk  # the fixture: a practitioner, a 60-minute service at 60.00, Sam
 
 SUNDAY = MONDAY - timedelta(days=1)  # 29 November 2026
 

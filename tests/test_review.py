@@ -13,13 +13,13 @@ from practice.review import services as review_services
 from practice.review.models import ReviewedDay
 from practice.scheduling import services as scheduling
 from tests.conftest import NOW
-from tests.test_scheduling import at, book, desk  # noqa: F401 (a fixture)
+from tests.test_scheduling import at, book
 
 DAY = date(2026, 11, 22)  # the Sunday before NOW (Monday 23 November, 10:00)
 BEFORE = at(DAY, "08:00") - timedelta(days=1)
 
 
-def late_visit(desk, day, minutes, client):  # noqa: F811
+def late_visit(desk, day, minutes, client):
     appointment = book(desk, at(day, "10:00"), client=client, now=at(day, "08:00") - timedelta(days=1))
     arrived = at(day, "10:00") + timedelta(minutes=minutes)
     scheduling.check_in(db.session, SYSTEM, appointment, arrived, now=arrived)
@@ -27,7 +27,7 @@ def late_visit(desk, day, minutes, client):  # noqa: F811
 
 
 @pytest.fixture
-def busy_day(desk, make_client):  # noqa: F811
+def busy_day(desk, make_client):
     """Sunday 22 November for the practitioner: one of each thing that can happen."""
     names = ["Ana Late", "Ben Absent", "Cleo Cancelled", "Dev Short", "Eve Unmarked", "Finn Fine", "Gus Tomorrow"]
     c = {name.split()[0]: make_client(name) for name in names}
@@ -195,7 +195,7 @@ def test_the_daily_report_prints_and_makes_a_pdf(client, users, login, busy_day,
 
 
 def test_the_review_runs_the_same_queries_whatever_the_day_holds(
-    client, users, login, desk, make_client, count_queries,  # noqa: F811
+    client, users, login, desk, make_client, count_queries,
 ):
     login(users["practitioner"])
     first = make_client("First")

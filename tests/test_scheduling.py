@@ -9,11 +9,9 @@ import pytest
 from practice.audit.services import SYSTEM
 from practice.db import db
 from practice.errors import DomainError
-from practice.policies import services as policy_services
-from practice.policies.queries import current_policy
 from practice.scheduling import services, signals
 from practice.scheduling.models import Appointment
-from tests.conftest import NOW
+from tests.conftest import NOW, acknowledge  # noqa: F401 (other test modules import it from here)
 
 LONDON = ZoneInfo("Europe/London")
 MONDAY = date(2026, 11, 30)  # a week after NOW (Monday 23 November 2026, 10:00 UTC)
@@ -23,28 +21,6 @@ def at(day: date, hhmm: str) -> datetime:
     """A local London time as the aware UTC moment it is."""
     hour, minute = map(int, hhmm.split(":"))
     return datetime.combine(day, time(hour, minute), LONDON).astimezone(timezone.utc)
-
-
-@pytest.fixture
-def desk(users, make_client):
-    """A practitioner working 09:00-13:00 and 14:00-18:00 every day, a 60-minute service
-    at 60.00 with a 15-minute buffer, and a client."""
-    practitioner = users["practitioner"].practitioner
-    hours = [(d, time(9), time(13)) for d in range(7)] + [(d, time(14), time(18)) for d in range(7)]
-    services.set_working_hours(db.session, SYSTEM, practitioner.id, hours, now=NOW)
-    service = services.create_service(db.session, SYSTEM, name="Remedial massage, 60 minutes",
-                                      duration_minutes=60, price_cents=6000,
-                                      buffer_after_minutes=15, now=NOW)
-    client = make_client("Sam")
-    acknowledge(client)
-    return practitioner, service, client
-
-
-def acknowledge(client, on=NOW):
-    """The client signed the policy in force at intake (so fees need no confirmation)."""
-    policy = current_policy(db.session, on)
-    policy_services.record_acknowledgement(db.session, SYSTEM, client.id, policy.id, "signed_at_intake",
-                                           on.date(), now=on)
 
 
 def book(desk, start, client=None, now=NOW):

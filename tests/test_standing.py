@@ -15,12 +15,12 @@ from practice.db import db
 from practice.errors import DomainError
 from practice.scheduling import services as scheduling
 from tests.conftest import NOW
-from tests.test_scheduling import at, book, desk  # noqa: F401 (a fixture)
+from tests.test_scheduling import at, book
 
 PAST_DAYS = [date(2026, 10, 5), date(2026, 10, 19), date(2026, 11, 2)]  # Mondays
 
 
-def late_three_times(desk, days=PAST_DAYS):  # noqa: F811
+def late_three_times(desk, days=PAST_DAYS):
     """Sessions the client came to 20, 25 and 30 minutes late."""
     for day, minutes in zip(days, (20, 25, 30), strict=False):
         booked_at = at(day, "08:00") - timedelta(days=1)
@@ -35,7 +35,7 @@ def page(client, client_id, query=""):
     return response.get_data(as_text=True)
 
 
-def test_the_client_page_suggests_a_step_with_dated_reasons(client, users, login, desk):  # noqa: F811
+def test_the_client_page_suggests_a_step_with_dated_reasons(client, users, login, desk):
     late_three_times(desk)
     login(users["practitioner"])
     html = page(client, desk[2].id)
@@ -44,7 +44,7 @@ def test_the_client_page_suggests_a_step_with_dated_reasons(client, users, login
     assert "policy not yet communicated" in html
 
 
-def test_a_recorded_reminder_then_another_late_arrival_suggests_a_warning(client, users, login, desk):  # noqa: F811
+def test_a_recorded_reminder_then_another_late_arrival_suggests_a_warning(client, users, login, desk):
     late_three_times(desk)
     sam = desk[2]
     conduct_services.record_communication(
@@ -101,7 +101,7 @@ def test_the_same_standing_again_and_an_unknown_one_are_refused(app, users, make
     assert refused.value.field == "standing"
 
 
-def test_a_moved_on_client_cannot_be_booked_and_the_refusal_is_neutral(app, users, desk):  # noqa: F811
+def test_a_moved_on_client_cannot_be_booked_and_the_refusal_is_neutral(app, users, desk):
     client_services.set_standing(db.session, SYSTEM, desk[2], "moved_on", "Safety.", now=NOW)
     with pytest.raises(DomainError) as refused:
         book(desk, at(date(2026, 11, 30), "10:00"))
@@ -118,7 +118,7 @@ def test_standing_changes_cannot_be_altered_in_the_database(app, users, make_cli
         db.session.rollback()
 
 
-def test_the_front_desk_sees_a_neutral_badge_and_nothing_of_the_record(client, users, login, desk):  # noqa: F811
+def test_the_front_desk_sees_a_neutral_badge_and_nothing_of_the_record(client, users, login, desk):
     late_three_times(desk)
     client_services.set_standing(db.session, SYSTEM, desk[2], "moved_on", "Repeated lateness, unpaid fees.", now=NOW)
     html = page_as(client, login, users["front_desk"], desk[2].id)
@@ -168,7 +168,7 @@ def test_an_empty_note_is_refused_and_what_was_typed_stays(client, users, login,
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PrivateNote)) == 0
 
 
-def test_the_timeline_is_chronological_and_filters_by_kind(client, users, login, desk):  # noqa: F811
+def test_the_timeline_is_chronological_and_filters_by_kind(client, users, login, desk):
     late_three_times(desk)
     sam = desk[2]
     conduct_services.record_communication(
@@ -187,7 +187,7 @@ def test_the_timeline_is_chronological_and_filters_by_kind(client, users, login,
 
 
 def test_the_client_page_runs_the_same_queries_whatever_the_record_holds(
-    client, users, login, desk, count_queries,  # noqa: F811
+    client, users, login, desk, count_queries,
 ):
     sam = desk[2]
     login(users["practitioner"])
@@ -210,13 +210,13 @@ def write_one_of_each(users, sam, n):
                                           kind="conversation", summary=f"s{n}", now=NOW)
 
 
-def _override_form(desk, reason):  # noqa: F811
+def _override_form(desk, reason):
     practitioner, service, sam = desk
     return {"client_id": sam.id, "practitioner_id": practitioner.id, "service_id": service.id,
             "day": "2026-11-30", "start": "10:00", "override": sam.id, "override_reason": reason}
 
 
-def test_a_practitioner_may_book_a_moved_on_client_anyway_with_a_reason(client, users, login, desk):  # noqa: F811
+def test_a_practitioner_may_book_a_moved_on_client_anyway_with_a_reason(client, users, login, desk):
     sam = desk[2]
     client_services.set_standing(db.session, SYSTEM, sam, "moved_on", "Unpaid fees.", now=NOW)
     login(users["practitioner"])
@@ -235,7 +235,7 @@ def test_a_practitioner_may_book_a_moved_on_client_anyway_with_a_reason(client, 
 
 
 def test_the_front_desk_cannot_override_and_a_booking_without_it_is_refused_neutrally(
-    client, users, login, desk,  # noqa: F811
+    client, users, login, desk,
 ):
     sam = desk[2]
     client_services.set_standing(db.session, SYSTEM, sam, "declined", "Not a good fit.", now=NOW)
@@ -248,7 +248,7 @@ def test_the_front_desk_cannot_override_and_a_booking_without_it_is_refused_neut
     assert "Not a good fit" not in response.get_data(as_text=True)
 
 
-def test_moving_a_moved_on_clients_appointment_is_refused_neutrally(app, users, desk):  # noqa: F811
+def test_moving_a_moved_on_clients_appointment_is_refused_neutrally(app, users, desk):
     appointment = book(desk, at(date(2026, 11, 30), "10:00"))
     client_services.set_standing(db.session, SYSTEM, desk[2], "moved_on", "Followed me home.", now=NOW)
     with pytest.raises(DomainError) as refused:

@@ -16,7 +16,7 @@ from practice.conduct.models import (
     COMMUNICATION_KINDS,
     SEVERITIES,
 )
-from practice.forms import Form
+from practice.forms import Form, options
 
 WHEN_FORMAT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -28,14 +28,14 @@ def _none_as_zero(value):
 class IncidentForm(Form):
     category_id = SelectField("What kind of incident", coerce=_none_as_zero,
                               validators=[InputRequired("Choose what kind of incident this was.")])
-    severity = SelectField("How serious", choices=[("", "Choose…"), *SEVERITIES.items()],
+    severity = SelectField("How serious", choices=options([("", "Choose…"), *SEVERITIES.items()]),
                            validators=[DataRequired("Choose how serious it was.")])
     safety = BooleanField("This is a safety matter (set for stalking, threats and violence)")
     occurred_from = DateTimeLocalField("When it happened", format=WHEN_FORMAT,
                                        validators=[InputRequired("Say when it happened.")])
     occurred_to = DateTimeLocalField("Until (if it went on for a while)", format=WHEN_FORMAT,
                                      validators=[Optional()])
-    channel = SelectField("How", choices=[("", "Choose…"), *CHANNELS.items()],
+    channel = SelectField("How", choices=options([("", "Choose…"), *CHANNELS.items()]),
                           validators=[DataRequired("Choose how it happened.")])
     location = StringField("Where", description="e.g. treatment room, car park, by text message")
     description = TextAreaField(
@@ -57,8 +57,8 @@ class IncidentForm(Form):
             "Safety": [(c.id, c.label) for c in categories if c.safety],
         }
         self.category_safety = [c.id for c in categories if c.safety]
-        self.category_id.choices = [(0, "Choose…"), *((c.id, c.label) for c in categories)]
-        self.related_ids.choices = [(entry.id, label) for entry, label in related]
+        self.category_id.choices = options([(0, "Choose…"), *((c.id, c.label) for c in categories)])
+        self.related_ids.choices = options((entry.id, label) for entry, label in related)
 
 
 class CorrectionForm(IncidentForm):
@@ -77,9 +77,9 @@ class AutomaticCorrectionForm(Form):
 class CommunicationForm(Form):
     occurred_at = DateTimeLocalField("When", format=WHEN_FORMAT,
                                      validators=[InputRequired("Say when it was.")])
-    kind = SelectField("What it was", choices=[("", "Choose…"), *COMMUNICATION_KINDS.items()],
+    kind = SelectField("What it was", choices=options([("", "Choose…"), *COMMUNICATION_KINDS.items()]),
                        validators=[DataRequired("Choose what it was.")])
-    channel = SelectField("How", choices=[("", "Choose…"), *COMMUNICATION_CHANNELS.items()],
+    channel = SelectField("How", choices=options([("", "Choose…"), *COMMUNICATION_CHANNELS.items()]),
                           validators=[DataRequired("Choose how it was said or sent.")])
     summary = TextAreaField("What was said or sent",
                             validators=[DataRequired("Write down what was said or sent.")],

@@ -8,7 +8,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from practice.forms import Form
+from practice.forms import Form, options
 from practice.letters.models import CHANNELS, KINDS, PAGE_SIZES
 
 
@@ -22,7 +22,7 @@ def _id_or_zero(value):
 
 class ComposeForm(Form):
     author_id = SelectField("Signed by", coerce=_id_or_zero, validate_choice=False)
-    channel = SelectField("Sent by", choices=list(CHANNELS.items()))
+    channel = SelectField("Sent by", choices=options(CHANNELS.items()))
     specialist_id = SelectField("Colleague to introduce", coerce=_id_or_zero, validate_choice=False)
     modality_ids = SelectMultipleField("What the client needs", coerce=_id_or_zero, validate_choice=False)
     need = StringField("In a few words", validators=[Optional(), Length(max=500)],
@@ -47,14 +47,14 @@ class TemplateForm(Form):
 
 
 class SettingsForm(Form):
-    page_size = SelectField("Paper size", choices=list(PAGE_SIZES.items()))
+    page_size = SelectField("Paper size", choices=options(PAGE_SIZES.items()))
 
 
 class RegisterFilterForm(Form):
     class Meta:
         csrf = False
 
-    kind = SelectField("Kind", choices=[("", "Any kind"), *KINDS.items()], validate_choice=False)
+    kind = SelectField("Kind", choices=options([("", "Any kind"), *KINDS.items()]), validate_choice=False)
     author = SelectField("Practitioner", coerce=_id_or_zero, validate_choice=False)
     start = DateField("From", validators=[Optional()])
     end = DateField("Until", validators=[Optional()])
@@ -63,4 +63,4 @@ class RegisterFilterForm(Form):
 class BatchForm(Form):
     inquiry_ids = SelectMultipleField("Inquiries", coerce=_id_or_zero, validate_choice=False)
     author_id = SelectField("Signed by", coerce=_id_or_zero, validate_choice=False)
-    channel = SelectField("Sent by", choices=list(CHANNELS.items()))
+    channel = SelectField("Sent by", choices=options(CHANNELS.items()))

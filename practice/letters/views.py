@@ -25,6 +25,7 @@ from practice.auth.permissions import permission_required, require
 from practice.clients.models import Client
 from practice.db import db
 from practice.errors import DomainError
+from practice.forms import options
 from practice.letters import compose, queries, services
 from practice.letters.forms import (
     BatchForm,
@@ -33,7 +34,7 @@ from practice.letters.forms import (
     SettingsForm,
     TemplateForm,
 )
-from practice.letters.models import DISCONTINUATION_KINDS, KINDS, Letter
+from practice.letters.models import DISCONTINUATION_KINDS, KINDS, PAGE_SIZES, Letter
 from practice.letters.render import letter_css, letter_html
 from practice.letters.texts import PLACEHOLDERS, REQUIRED
 from practice.settings.services import get_practice
@@ -76,11 +77,11 @@ def _subject(kind: str) -> tuple[Client | None, Inquiry | None]:
 
 
 def _choices(form: ComposeForm) -> None:
-    form.author_id.choices = [(0, "Choose…")] + [(p.id, p.display_name) for p in queries.signers()]
-    form.specialist_id.choices = [(0, "Choose…")] + [
-        (s.id, s.name + (f" ({s.profession})" if s.profession else "")) for s in specialist_choices(db.session)]
-    form.modality_ids.choices = [(m.id, m.name) for m in db.session.scalars(
-        select(Modality).where(Modality.retired.is_(False)).order_by(Modality.name))]
+    form.author_id.choices = options([(0, "Choose…")] + [(p.id, p.display_name) for p in queries.signers()])
+    form.specialist_id.choices = options([(0, "Choose…")] + [
+        (s.id, s.name + (f" ({s.profession})" if s.profession else "")) for s in specialist_choices(db.session)])
+    form.modality_ids.choices = options((m.id, m.name) for m in db.session.scalars(
+        select(Modality).where(Modality.retired.is_(False)).order_by(Modality.name)))
 
 
 def _defaults(form: ComposeForm, client: Client | None, inquiry: Inquiry | None) -> None:
@@ -207,7 +208,7 @@ def download(letter_id: int):
 @permission_required("letters.view")
 def register():
     form = RegisterFilterForm(request.args)
-    form.author.choices = [(0, "Anyone")] + [(p.id, p.display_name) for p in queries.signers()]
+    form.author.choices = options([(0, "Anyone")] + [(p.id, p.display_name) for p in queries.signers()])
     form.validate()
     filters = queries.RegisterFilters(
         kind=form.kind.data or "", author_id=form.author.data or 0,
@@ -235,8 +236,8 @@ def batch():
         select(Inquiry).options(selectinload(Inquiry.needs)).where(Inquiry.status.in_(OPEN_INQUIRY_STATUSES))
         .order_by(Inquiry.received_at, Inquiry.id)))
     form = BatchForm()
-    form.author_id.choices = [(0, "Choose…")] + [(p.id, p.display_name) for p in queries.signers()]
-    form.inquiry_ids.choices = [(i.id, i.name) for i in inquiries]
+    form.author_id.choices = options([(0, "Choose…")] + [(p.id, p.display_name) for p in queries.signers()])
+    form.inquiry_ids.choices = options((i.id, i.name) for i in inquiries)
     if request.method == "GET":
         form.author_id.data = current_user.practitioner.id if current_user.practitioner else 0
     status = 200
@@ -291,7 +292,7 @@ def settings():
         form.page_size.data = services.page_size(db.session)
     elif form.validate():
         services.set_page_size(db.session, acting(), form.page_size.data, now=now())
-        flash("Letters are now printed on " + dict(form.page_size.choices)[form.page_size.data] + " paper.", "success")
+        flash(f"Letters are now printed on {PAGE_SIZES[form.page_size.data]} paper.", "success")
         return redirect(url_for("letters.settings"))
     return _settings_page(form, status=200 if request.method == "GET" else 422)
 

@@ -17,11 +17,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from practice.auth.models import Practitioner
 from practice.auth.permissions import can, permission_required, require
 from practice.auth.queries import active_practitioners
 from practice.db import db
+from practice.forms import options
 from practice.reports import charts, csv_io, queries
 from practice.reports.forms import PRACTICE, RangeForm, last_four_weeks, presets, range_error
 from practice.scheduling.services import practice_zone
@@ -35,10 +37,10 @@ def _today(zone) -> date:
     return now().astimezone(zone).date()
 
 
-def _choices() -> list[tuple[str, str]]:
+def _choices() -> list[SelectChoice]:
     choices = [(PRACTICE, "Whole practice")] if can(current_user, "reports.practice") else []
-    return choices + [(str(p.id), p.display_name) for p in active_practitioners()
-                      if can(current_user, "reports.view", p)]
+    return options(choices + [(str(p.id), p.display_name) for p in active_practitioners()
+                              if can(current_user, "reports.view", p)])
 
 
 def _scope(form: RangeForm) -> queries.Scope | None:
@@ -62,7 +64,7 @@ def _default_choice(form: RangeForm) -> str:
     own = current_user.practitioner
     if own is not None and can(current_user, "reports.view", own) and own.active:
         return str(own.id)
-    return form.practitioner.choices[0][0] if form.practitioner.choices else PRACTICE
+    return form.practitioner.choices[0].value if form.practitioner.choices else PRACTICE
 
 
 def _practitioner(choice: str) -> Practitioner | None:

@@ -22,6 +22,7 @@ from practice.conduct import services as conduct_services
 from practice.conduct.queries import categories
 from practice.db import db
 from practice.errors import DomainError
+from practice.forms import options
 from practice.pdf import render_pdf
 from practice.review import queries, services
 from practice.review.forms import MarkReviewedForm, QuickIncidentForm, ReviewDayForm
@@ -41,7 +42,7 @@ def _practitioners() -> list[Practitioner]:
 
 def _chosen(form: ReviewDayForm) -> tuple[Practitioner | None, date]:
     choices = _practitioners()
-    form.practitioner.choices = [(p.id, p.display_name) for p in choices]
+    form.practitioner.choices = options((p.id, p.display_name) for p in choices)
     today = now().astimezone(practice_zone(db.session)).date()
     valid = form.validate()
     day = form.day.data if valid and form.day.data else today
@@ -71,9 +72,9 @@ def _page(practitioner: Practitioner | None, day: date, form: ReviewDayForm, *,
 
 def _incident_choices(form: QuickIncidentForm, review) -> None:
     clients = {row.appointment.client.id: row.appointment.client for row in review.appointments}
-    form.client_id.choices = [(0, "Choose…")] + [
-        (c.id, c.display_name) for c in sorted(clients.values(), key=lambda c: c.display_name.lower())]
-    form.category_id.choices = [(0, "Choose…")] + [(c.id, c.label) for c in categories()]
+    form.client_id.choices = options([(0, "Choose…")] + [
+        (c.id, c.display_name) for c in sorted(clients.values(), key=lambda c: c.display_name.lower())])
+    form.category_id.choices = options([(0, "Choose…")] + [(c.id, c.label) for c in categories()])
 
 
 @bp.get("/")
