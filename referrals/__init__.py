@@ -30,6 +30,10 @@ def init_app(app, *, can=None, now=None, timezone: str = "UTC", actor=None) -> N
     app.extensions["referrals"] = state
     if "sqlalchemy" not in app.extensions:
         db.init_app(app)
+    if "phone" not in app.jinja_env.filters:  # the practice app has its own, the same
+        from practice.clients.services import display_phone
+
+        app.add_template_filter(display_phone, "phone")
     app.register_blueprint(bp)
 
 

@@ -437,3 +437,10 @@ def test_the_demo_network(users, make_client):
     assert deep[0].specialist.name == "Rafael Costa"
     assert "2 past referrals for this need went well" in deep[0].reasons
     assert queries.follow_ups_due(db.session, today=TODAY)
+
+
+def test_phone_numbers_are_shown_as_people_write_them(client, users, login, add):
+    dana = add("Dana Okoro", phone="0113 496 0015", accepting="yes")
+    assert dana.phone == "+441134960015"
+    login(users["front_desk"])
+    assert "+44 113 496 0015" in client.get(f"/referrals/specialists/{dana.id}").get_data(as_text=True)
