@@ -9,7 +9,7 @@ from practice.db import db
 from practice.scheduling import services
 from practice.scheduling.models import Appointment
 from tests.conftest import NOW
-from tests.test_scheduling import acknowledge, at
+from tests.test_scheduling import acknowledge, at, book
 
 TODAY = NOW.date()  # Monday 23 November 2026; NOW is 10:00 in London
 
@@ -149,3 +149,13 @@ def test_nine_oclock_on_a_clock_change_day_is_nine_oclock_on_the_page(client, de
         patient.id, practitioner.id, service.id, at(date.fromisoformat(day), "09:00")), now=NOW)
     page = client.get(f"/calendar?date={day}").get_data(as_text=True)
     assert "09:00–10:00" in page
+
+
+def test_a_refused_move_says_why_next_to_the_time_and_keeps_what_was_typed(client, users, login, desk):
+    appointment = book(desk, at(TODAY + timedelta(days=7), "10:00"))
+    login(users["front_desk"])
+    response = client.post(f"/appointments/{appointment.id}/reschedule", data={"day": "2026-11-30", "start": "13:30"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="start-error"' in page and "outside working hours" in page
+    assert 'value="2026-11-30"' in page and 'value="13:30"' in page

@@ -163,15 +163,19 @@ def _back(appointment: Appointment):
 @bp.get("/appointments/<int:appointment_id>")
 @permission_required("appointments.view")
 def appointment(appointment_id: int):
+    return _appointment_page(appointment_id)
+
+
+def _appointment_page(appointment_id: int, *, reschedule_form: RescheduleForm | None = None, status: int = 200):
     row = queries.appointment_for_page(appointment_id) or abort(404)
+    start = row.appointment.start_at.astimezone(_zone())
     return render_template(
         "practice/scheduling/appointment.html", row=row, zone=_zone(),
         **_policy_notices([row.appointment.client_id]),
         check_in_form=CheckInForm(), cancel_form=CancelForm(), waive_form=WaiveForm(),
         payment_form=PaymentForm(amount=f"{max(row.owing_cents, 0) / 100:.2f}"),
-        reschedule_form=RescheduleForm(day=row.appointment.start_at.astimezone(_zone()).date(),
-                                       start=row.appointment.start_at.astimezone(_zone()).time()),
-    )
+        reschedule_form=reschedule_form or RescheduleForm(day=start.date(), start=start.time()),
+    ), status
 
 
 def _act(appointment: Appointment, action, form=None, success: str = "Saved."):
@@ -290,11 +294,17 @@ def payment(appointment_id: int):
 @bp.route("/appointments/<int:appointment_id>/reschedule", methods=["POST"])
 @permission_required("appointments.book")
 def reschedule(appointment_id: int):
+    """Move it; a refusal is shown next to the fields, with the date and time as typed."""
     appointment = _appointment(appointment_id)
     form = RescheduleForm()
-    if not form.validate():
-        flash("Choose a date and a start time.", "danger")
-        return _back(appointment)
-    start = services.local_moment(form.day.data, form.start.data, _zone())
-    return _act(appointment, lambda: services.reschedule(db.session, acting(), appointment, start, now=now()),
-                success="The appointment is moved.")
+    if form.validate():
+        try:
+            services.reschedule(db.session, acting(), appointment,
+                                services.local_moment(form.day.data, form.start.data, _zone()), now=now())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash("The appointment is moved.", "success")
+            return _back(appointment)
+    return _appointment_page(appointment.id, reschedule_form=form, status=422)

@@ -114,4 +114,6 @@ def test_an_incident_leads_to_moving_a_client_on(page, demo, message_screenshot)
     page.get_by_label("New start").fill("12:00")
     page.get_by_role("button", name="Move appointment").click()
     expect(page.locator("main")).to_contain_text(NOT_BOOKABLE)
+    expect(page.get_by_label("New date")).to_have_value("2026-11-27")  # what was typed stays
+    expect(page.get_by_label("New start")).to_have_value("12:00")
     screenshot(page, "front-desk-not-bookable.png")
