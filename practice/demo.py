@@ -21,6 +21,7 @@ from practice.conduct import demo as conduct_demo
 from practice.errors import DomainError
 from practice.letters import demo as letters_demo
 from practice.policies import demo as policies_demo
+from practice.review import services as review_services
 from practice.scheduling import services as scheduling
 from practice.scheduling.models import Appointment, Service
 from practice.settings.services import PracticeDetails
@@ -415,7 +416,21 @@ def build_demo(session, now: datetime) -> list[User]:
         session, now=now, clients=list(clients.values()),
         practitioners=[user.practitioner for user in staff.values() if user.practitioner])
     letters_demo.add_demo_letters(session, now=now, clients=clients, practitioners=staff, endings=endings)
+    _review_past_weeks(session, staff, visits, today, zone)
     return [admin, *staff.values()]
+
+
+REVIEWED_BEFORE_DAYS = 7  # the last week's days are left for the review page to list
+
+
+def _review_past_weeks(session, staff: dict[str, User], visits: list["Visit"], today: date, zone: ZoneInfo) -> None:
+    """Each practitioner reviewed their working days at seven in the evening, up to a week ago."""
+    worked = {(visit.practitioner, visit.start.astimezone(zone).date()) for visit in visits}
+    for key, day in sorted(worked, key=lambda pair: (pair[1], pair[0])):
+        if day < today - timedelta(days=REVIEWED_BEFORE_DAYS):
+            user = staff[key]
+            review_services.mark_reviewed(session, Actor(user), user.practitioner, day,
+                                          now=scheduling.local_moment(day, time(19), zone))
 
 
 
