@@ -9,6 +9,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from practice.audit.services import Actor, record
+from practice.clients.csv_io import ImportRefused, safe_cell
+from practice.clients.csv_io import Preview as ClientPreview
 from practice.errors import DomainError
 from practice.uploads import read_text
 from referrals import vcard
@@ -23,15 +25,8 @@ COLUMNS = [
 ]
 EXPORT_COLUMNS = ["id", *COLUMNS, "retired"]
 MAX_ROWS = 5000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ACCEPTING_WORDS = {"": "unknown", "yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no",
                    "false": "no", "unknown": "unknown", "not known": "unknown"}
-
-
-class ImportRefused(Exception):
-    def __init__(self, preview: "Preview"):
-        super().__init__("import refused")
-        self.preview = preview
 
 
 @dataclass
@@ -45,18 +40,8 @@ class RowReport:
 
 
 @dataclass
-class Preview:
-    kind: str = "CSV"
-    rows: list[RowReport] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and all(not row.errors for row in self.rows)
-
-    @property
-    def error_count(self) -> int:
-        return sum(1 for row in self.rows if row.errors)
+class Preview(ClientPreview):
+    kind: str = "CSV"  # or "vCard"
 
 
 def read_upload(storage, max_bytes: int) -> str:
@@ -80,7 +65,7 @@ def _header_key(name: str) -> str:
 
 
 def _check_csv(session, text: str, phone_region: str) -> Preview:
-    preview = Preview("CSV")
+    preview = Preview(kind="CSV")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         headers = [_header_key(h) for h in (reader.fieldnames or [])]
@@ -115,7 +100,7 @@ def _check_csv(session, text: str, phone_region: str) -> Preview:
 
 
 def _check_cards(session, text: str, phone_region: str) -> Preview:
-    preview = Preview("vCard")
+    preview = Preview(kind="vCard")
     cards, preview.problems = vcard.read_cards(text)
     if len(cards) > MAX_ROWS:
         preview.problems.append(f"Import at most {MAX_ROWS} cards at a time.")
@@ -218,12 +203,5 @@ def export_specialists(specialists) -> str:
             s.email, s.website, s.address, s.area, s.languages, s.accessibility, s.fees, s.accepting,
             s.notes, s.verified_on.isoformat() if s.verified_on else "", "yes" if s.retired else "",
         ]
-        writer.writerow([_safe_cell(value) for value in row])
+        writer.writerow([safe_cell(value) for value in row])
     return out.getvalue()
-
-
-def _safe_cell(value) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS) and not (text.startswith("+") and text[1:].isdigit()):
-        return "'" + text
-    return text

@@ -176,7 +176,7 @@ def export_clients(clients: list[Client]) -> str:
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for client in clients:
-        writer.writerow([_safe_cell(value) for value in _export_row(client)])
+        writer.writerow([safe_cell(value) for value in _export_row(client)])
     return out.getvalue()
 
 
@@ -191,7 +191,9 @@ def _export_row(client: Client) -> list:
     ]
 
 
-def _safe_cell(value) -> str:
+def safe_cell(value) -> str:
+    """A quote in front of text a spreadsheet would run as a formula (phone numbers in E.164
+    excepted)."""
     text = "" if value is None else str(value)
     if text.startswith(FORMULA_STARTS) and not _is_phone(text):
         return "'" + text

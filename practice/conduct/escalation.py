@@ -66,15 +66,21 @@ class Suggestion:
 
 
 def suggestions(session, clients: list[Client], now: datetime) -> dict[int, Suggestion | None]:
-    """The suggested next step for each client, from three queries whatever their number."""
+    """The suggested next step for each client, from a fixed number of queries."""
+    return suggestions_at(session, clients, [now])[now]
+
+
+def suggestions_at(session, clients: list[Client], moments: list[datetime]) -> dict[datetime, dict[int, Suggestion | None]]:
+    """The suggestions as they stood at each of `moments` (e.g. the start and the end of a
+    day), reading the record once; the thresholds are the policy's at the latest moment."""
     if not clients:
-        return {}
-    policy = policy_in_force(session, now)
+        return {moment: {} for moment in moments}
+    policy = policy_in_force(session, max(moments))
     longest = max([SAFETY_WINDOW] + [timedelta(days=_window_days(policy, rule)) for rule in RULES])
     ids = [client.id for client in clients]
     entries = session.scalars(
         select(ConductEntry).options(joinedload(ConductEntry.category))
-        .where(ConductEntry.client_id.in_(ids), ConductEntry.occurred_from >= now - longest)
+        .where(ConductEntry.client_id.in_(ids), ConductEntry.occurred_from >= min(moments) - longest)
         .order_by(ConductEntry.occurred_from, ConductEntry.id)
     ).all()
     told = session.scalars(
@@ -89,9 +95,10 @@ def suggestions(session, clients: list[Client], now: datetime) -> dict[int, Sugg
         told_by_client[communication.client_id].append(communication)
     zone = practice_zone(session)
     return {
-        client.id: suggest(client.standing, by_client[client.id], told_by_client[client.id],
-                           policy, now, zone)
-        for client in clients
+        moment: {client.id: suggest(client.standing, by_client[client.id], told_by_client[client.id],
+                                    policy, moment, zone)
+                 for client in clients}
+        for moment in moments
     }
 
 
@@ -99,7 +106,7 @@ def suggest(standing, entries, communications, policy, now, zone) -> Suggestion 
     """The ladder applied to one client's entries (oldest first) and policy communications."""
     if standing in UNBOOKABLE_STANDINGS:
         return None
-    entries = _standing_entries(entries)
+    entries = _standing_entries([e for e in entries if e.occurred_from <= now])
     communications = [c for c in communications if c.occurred_at <= now]
     told = _told_phrase(communications, now, zone)
     safety = [e for e in entries if _is_safety(e) and e.occurred_from >= now - SAFETY_WINDOW]

@@ -19,7 +19,7 @@ from practice.db import db
 from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.review.models import ReviewedDay
 from practice.scheduling.models import RELEASED, Appointment, Status
-from practice.scheduling.queries import AppointmentRow, _paid_by_appointment
+from practice.scheduling.queries import AppointmentRow, paid_by_appointment
 from practice.scheduling.services import local_day_bounds, practice_zone
 from referrals import queries as referral_queries
 
@@ -82,7 +82,7 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
     start, end = local_day_bounds(day, zone)
     appointments = _appointments(practitioner.id, start, end)
     tomorrow = _appointments(practitioner.id, *local_day_bounds(day + timedelta(days=1), zone))
-    paid = _paid_by_appointment([a.id for a in appointments + tomorrow])
+    paid = paid_by_appointment([a.id for a in appointments + tomorrow])
     entries = _entries_recorded(practitioner.id, start, end)
     clients = {a.client.id: a.client for a in appointments} | {e.client.id: e.client for e in entries}
     acknowledged = acknowledgement_status(session, {a.client_id for a in tomorrow}, now)
@@ -143,8 +143,8 @@ def _entries_recorded(practitioner_id: int, start: datetime, end: datetime) -> l
 
 def _changed_suggestions(clients: list[Client], start: datetime, end: datetime) -> list[ChangedSuggestion]:
     """Clients of the day whose suggested next step at the end differs from the start."""
-    before = escalation.suggestions(db.session, clients, start)
-    after = escalation.suggestions(db.session, clients, end)
+    at = escalation.suggestions_at(db.session, clients, [start, end])
+    before, after = at[start], at[end]
     return [
         ChangedSuggestion(client, before[client.id], after[client.id])
         for client in sorted(clients, key=lambda c: c.display_name.lower())

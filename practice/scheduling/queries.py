@@ -34,7 +34,7 @@ class PractitionerColumn:
     blocks: list[TimeBlock] = field(default_factory=list)
 
 
-def _paid_by_appointment(appointment_ids: list[int]) -> dict[int, int]:
+def paid_by_appointment(appointment_ids: list[int]) -> dict[int, int]:
     if not appointment_ids:
         return {}
     totals = db.session.execute(
@@ -71,7 +71,7 @@ def board(first_day: date, days: int, zone, practitioner_id: int | None = None) 
     practitioners = active_practitioners(practitioner_id)
     appointments = _appointments_between(start, end, practitioner_id)
     blocks = _blocks_between(start, end, practitioner_id)
-    paid = _paid_by_appointment([a.id for a in appointments])
+    paid = paid_by_appointment([a.id for a in appointments])
     result = {}
     for offset in range(days):
         day = first_day + timedelta(days=offset)
@@ -99,7 +99,7 @@ def appointment_for_page(appointment_id: int) -> AppointmentRow | None:
     )
     if appointment is None:
         return None
-    return AppointmentRow(appointment, _paid_by_appointment([appointment.id]).get(appointment.id, 0))
+    return AppointmentRow(appointment, paid_by_appointment([appointment.id]).get(appointment.id, 0))
 
 
 @dataclass
@@ -117,7 +117,7 @@ def client_history(client_id: int, now: datetime) -> ClientHistory:
         .where(Appointment.client_id == client_id)
         .order_by(Appointment.start_at.desc(), Appointment.id.desc())
     ))
-    paid = _paid_by_appointment([a.id for a in appointments])
+    paid = paid_by_appointment([a.id for a in appointments])
     unassigned = db.session.scalar(
         select(func.coalesce(func.sum(Payment.amount_cents), 0))
         .where(Payment.client_id == client_id, Payment.appointment_id.is_(None))
