@@ -1,20 +1,18 @@
 # ruff: noqa: F811  (fixtures imported from other test modules are used as arguments)
 """Hostile values in every user-controlled field of a letter fetch nothing and attach
-nothing; issuing costs little more than WeasyPrint's own rendering; memory does not grow."""
+nothing; issuing many letters does not grow memory."""
 
 import gc
 import threading
-import time
 import tracemalloc
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from weasyprint import CSS, HTML
+from weasyprint import HTML
 
 from practice.audit.services import SYSTEM
 from practice.db import db
 from practice.letters import services
-from practice.letters.render import letter_css, letter_html
 from practice.pdf import StaticOnlyFetcher, font_config
 from practice.settings.services import get_practice
 from tests.conftest import NOW
@@ -94,35 +92,15 @@ def test_the_fetcher_refuses_what_a_page_asks_for(local_server):
     assert len(fetcher.refused) >= 5
 
 
-def test_issuing_costs_little_more_than_weasyprint_and_memory_stays_flat(record, capsys):
-    profile = get_practice(db.session)
+def test_issuing_many_letters_keeps_memory_flat(record, capsys):
+    """Speed is `make bench`'s business (a busy CI machine fails timing asserts for nothing);
+    what a test can hold without a clock is that issuing leaks nothing."""
     request = drafted("discontinuation", record, effective_date=record["future"][0].start_at.date())
-    page = services.letter_page(db.session, request, request.body, profile=profile, now=NOW)
-    html, css = letter_html(page, profile), letter_css(page.page_size)
-
-    def weasyprint_alone():
-        fetcher = StaticOnlyFetcher()
-        HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).write_pdf(
-            stylesheets=[CSS(string=css, font_config=font_config())], font_config=font_config(), pdf_tags=True)
 
     def issue_custom():
         issue(request_for("custom", record, body=request.body), record)
 
-    weasyprint_alone(), issue_custom()  # warm both (fonts, templates)
-    rounds = 5
-    started = time.perf_counter()
-    for _ in range(rounds):
-        weasyprint_alone()
-    alone = (time.perf_counter() - started) / rounds
-    started = time.perf_counter()
-    for _ in range(rounds):
-        issue_custom()
-    issuing = (time.perf_counter() - started) / rounds
-    with capsys.disabled():
-        print(f"\nletters: issuing {issuing * 1000:.0f} ms a letter; WeasyPrint alone {alone * 1000:.0f} ms "
-              f"({issuing / alone:.2f}x)")
-    assert issuing < alone * 1.6 + 0.05
-
+    issue_custom()  # warm fonts and templates
     gc.collect()
     tracemalloc.start()
     for _ in range(5):
