@@ -76,6 +76,9 @@ def create_app(config_overrides: dict | None = None, *, url_prefix: str = "") ->
     app.url_map.converters["int"] = DatabaseId
     app.extensions["practice"] = PracticeState(app=app)
 
+    from practice import unit_of_work
+
+    unit_of_work.install(app)  # first, so each request's transaction starts as it should
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
@@ -125,8 +128,6 @@ def _register_blueprints(app: Flask) -> None:
     register_error_pages(app)
 
 
-CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "AUD": "A$", "CAD": "C$", "NZD": "NZ$"}
-
 # Pages reachable before the practice is set up.
 OPEN_BEFORE_SETUP = {"auth.setup", "main.healthz", "static", "bootstrap.static"}
 
@@ -136,6 +137,7 @@ def _register_hooks(app: Flask) -> None:
     from practice.auth.services import setup_needed
     from practice.clients.services import display_phone
     from practice.db import db
+    from practice.money import plain_amount, practice_money
     from practice.settings.services import get_practice
 
     @app.before_request
@@ -169,12 +171,9 @@ def _register_hooks(app: Flask) -> None:
     @app.template_filter("money")
     def money(cents: int) -> str:
         """Minor units in the practice's currency: 4550 -> '£45.50'."""
-        profile = practice_profile()
-        code = profile.currency if profile else ""
-        sign = "-" if cents < 0 else ""
-        amount = f"{abs(cents) // 100:,}.{abs(cents) % 100:02d}"
-        symbol = CURRENCY_SYMBOLS.get(code)
-        return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {code}".rstrip()
+        return practice_money(practice_profile(), cents)
+
+    app.add_template_filter(plain_amount, "amount")  # a form field's value: 4550 -> '45.50'
 
     @app.template_filter("clock")
     def clock_time(moment) -> str:

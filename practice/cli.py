@@ -1,4 +1,7 @@
-"""The `practice` command (also available as `flask --app practice ...`)."""
+"""The `practice` command (also available as `flask --app practice ...`).
+
+A command that writes is one unit of work (`@one_unit_of_work`): it commits once when it
+succeeds and leaves nothing when it fails."""
 
 import glob
 import os
@@ -24,6 +27,7 @@ from practice.clock import now
 from practice.db import db
 from practice.errors import DomainError
 from practice.scheduling.models import Appointment
+from practice.unit_of_work import one_unit_of_work
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ def refusals_as_errors():
 @click.option("--name", default="", help="Display name (defaults to the part before @).")
 @click.option("--credentials", default="", help="Qualifications shown for a practitioner.")
 @click.option("--password", default=None, help="Prompted for when not given.")
+@one_unit_of_work
 def create_user_command(email, role, name, credentials, password):
     """Create an account (a practitioner role also gets a practitioner profile)."""
     if password is None:
@@ -69,6 +74,7 @@ def create_user_command(email, role, name, credentials, password):
 
 
 @click.command("demo")
+@one_unit_of_work
 def demo_command():
     """Fill an empty database with a demo practice: staff, clients, services, hours, three
     weeks of past appointments and the coming week booked."""

@@ -50,7 +50,8 @@ db = SQLAlchemy(model_class=Base, disable_autonaming=True)
 
 
 def configure_engine(app) -> None:
-    """SQLite: WAL, foreign keys and a busy timeout on every connection."""
+    """SQLite: WAL, foreign keys and a busy timeout on every connection; a unit of work that
+    writes begins IMMEDIATE (see practice.unit_of_work)."""
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
@@ -64,6 +65,18 @@ def configure_engine(app) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={timeout}")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        from practice.unit_of_work import writing
+
+        sqlite = connection.connection.dbapi_connection
+        if writing():
+            # The write lock first, before anything is read; sqlite3 must not begin on its own.
+            sqlite.isolation_level = None
+            sqlite.execute("BEGIN IMMEDIATE")
+        else:
+            sqlite.isolation_level = ""  # sqlite3's default: BEGIN before the first write
 
 
 def render_migration_type(type_, obj, autogen_context):

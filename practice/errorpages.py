@@ -4,7 +4,7 @@ from flask import render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from practice.db import db
+from practice.unit_of_work import discard_changes
 
 MESSAGES = {
     400: ("This request could not be understood", "Please go back and try again."),
@@ -44,7 +44,7 @@ def register_error_pages(app) -> None:
 
     @app.errorhandler(500)
     def server_error(error):
-        db.session.rollback()
+        discard_changes()  # the page below reads through a usable session
         title, message = MESSAGES[500]
         return render_template(
             "practice/errors/error.html", code=500, title=title, message=message

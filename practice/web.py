@@ -1,11 +1,12 @@
 """Small helpers shared by the views of every domain."""
 
-from flask import request
+from flask import flash, request
 from flask_login import current_user
 
 from practice import clock
 from practice.audit.services import Actor
 from practice.errors import DomainError
+from practice.unit_of_work import discard_changes
 
 
 def acting() -> Actor:
@@ -19,12 +20,20 @@ def now():
 
 
 def show_error(form, error: DomainError) -> None:
-    """Put a service's refusal next to the field it concerns (or at the top of the form)."""
+    """Put a service's refusal next to the field it concerns (or at the top of the form).
+    The refused action leaves nothing: what it did so far is discarded."""
+    discard_changes()
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def flash_refusal(error: DomainError) -> None:
+    """A one-click action was refused: say why on the next page; nothing of it is kept."""
+    discard_changes()
+    flash(error.message, "danger")
 
 
 MAX_PAGE = 100_000  # beyond this the OFFSET would overflow the database's integers

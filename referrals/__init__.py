@@ -7,7 +7,8 @@ clock and permissions. Another Flask app registers it with `init_app`:
     referrals.init_app(app, can=lambda action, obj=None: ...)
 
 which initialises practice.db.db on the app (from SQLALCHEMY_DATABASE_URI) unless it
-already is, and keeps the host's answers in app.extensions["referrals"] (see
+already is, makes each of the blueprint's requests one unit of work (practice.unit_of_work),
+and keeps the host's answers in app.extensions["referrals"] (see
 referrals/host.py). Without `can`, the directory can be read and nothing changed. A host
 that builds its tables with `db.create_all()` adds the default modalities with
 referrals.services.add_default_modalities(db.session)."""
@@ -19,6 +20,7 @@ bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 
 def init_app(app, *, can=None, now=None, timezone: str = "UTC", actor=None) -> None:
     """Register the blueprint on a host app (not the practice app, which does it itself)."""
+    from practice import unit_of_work
     from practice.db import db
     from referrals.host import HostState
 
@@ -30,6 +32,7 @@ def init_app(app, *, can=None, now=None, timezone: str = "UTC", actor=None) -> N
     app.extensions["referrals"] = state
     if "sqlalchemy" not in app.extensions:
         db.init_app(app)
+    unit_of_work.install(app, blueprint=bp.name)  # each of its requests commits once, or nothing
     if "phone" not in app.jinja_env.filters:  # the practice app has its own, the same
         from practice.clients.services import display_phone
 

@@ -187,7 +187,7 @@ def import_specialists(session, actor: Actor, text: str, *, phone_region: str, n
         specialist = new_specialist(session, row.details, now=now)
         specialist.verified_on = row.verified_on
     record(session, actor, "specialist.import", None, now=now, rows=len(preview.rows), kind=preview.kind)
-    session.commit()
+    session.flush()
     return len(preview.rows)
 
 

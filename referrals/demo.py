@@ -81,7 +81,7 @@ def add_demo_network(session, *, now: datetime, clients, practitioners) -> None:
         specialist = services.create_specialist(session, SYSTEM, details, phone_region="GB", now=now)
         specialist.verified_on = None if months is None else today - timedelta(days=30 * months)
         made[name] = specialist
-    session.commit()
+    session.flush()
     for client_index, name, needs, days, outcome in HISTORY:
         client = clients[client_index % len(clients)]
         referral = services.record_referral(

@@ -55,13 +55,17 @@ def now() -> datetime:
 def zone(session) -> ZoneInfo:
     host = _host()
     if host is None:
-        from practice.scheduling.services import practice_zone
+        from practice.settings.services import practice_zone
 
         return practice_zone(session)
     return ZoneInfo(host.timezone)
 
 
 def today(session) -> date:
+    if _host() is None:
+        from practice.settings.services import local_date
+
+        return local_date(session, now())
     return now().astimezone(zone(session)).date()
 
 

@@ -51,7 +51,7 @@ def add_default_modalities(session) -> None:
     for name in DEFAULT_MODALITIES:
         if normalise(name) not in known:
             session.add(Modality(name=name, name_key=normalise(name)))
-    session.commit()
+    session.flush()
 
 
 def add_modality(session, actor: Actor, name: str, *, now: datetime) -> Modality:
@@ -68,7 +68,7 @@ def add_modality(session, actor: Actor, name: str, *, now: datetime) -> Modality
     session.add(modality)
     session.flush()
     record(session, actor, "modality.create", modality, now=now, name=name)
-    session.commit()
+    session.flush()
     return modality
 
 
@@ -79,7 +79,7 @@ def set_modality_retired(session, actor: Actor, modality: Modality, retired: boo
         return
     modality.retired = retired
     record(session, actor, "modality.retire" if retired else "modality.restore", modality, now=now)
-    session.commit()
+    session.flush()
 
 
 def modalities_by_id(session, ids) -> list[Modality]:
@@ -168,7 +168,7 @@ def refresh_search_columns(specialist: Specialist) -> None:
 
 
 def new_specialist(session, details: SpecialistDetails, *, now: datetime) -> Specialist:
-    """A row from cleaned details, added to the session (imports add many, then commit)."""
+    """A row from cleaned details, added to the session (imports add many at once)."""
     specialist = Specialist(name=details.name, created_at=now, modalities=[])
     _apply(session, specialist, details)
     session.add(specialist)
@@ -181,7 +181,7 @@ def create_specialist(session, actor: Actor, details: SpecialistDetails, *, phon
     specialist = new_specialist(session, details, now=now)
     session.flush()
     record(session, actor, "specialist.create", specialist, now=now, name=specialist.name)
-    session.commit()
+    session.flush()
     return specialist
 
 
@@ -191,7 +191,7 @@ def update_specialist(session, actor: Actor, specialist: Specialist, details: Sp
     changes = _apply(session, specialist, details)
     if changes:
         record(session, actor, "specialist.update", specialist, now=now, **changes)
-    session.commit()
+    session.flush()
 
 
 def verify_specialist(session, actor: Actor, specialist: Specialist, *, today: date, now: datetime,
@@ -206,7 +206,7 @@ def verify_specialist(session, actor: Actor, specialist: Specialist, *, today: d
     specialist.verified_on = today
     specialist.verified_by_id = actor.user.id if actor.user else None
     record(session, actor, "specialist.verify", specialist, now=now, **detail)
-    session.commit()
+    session.flush()
 
 
 def set_specialist_retired(session, actor: Actor, specialist: Specialist, retired: bool, *,
@@ -216,7 +216,7 @@ def set_specialist_retired(session, actor: Actor, specialist: Specialist, retire
         return
     specialist.retired_at = now if retired else None
     record(session, actor, "specialist.retire" if retired else "specialist.restore", specialist, now=now)
-    session.commit()
+    session.flush()
 
 
 # Referrals out and in --------------------------------------------------------------------
@@ -245,7 +245,7 @@ def record_referral(session, actor: Actor, *, client: Client, specialist: Specia
     session.flush()
     record(session, actor, "referral.create", referral, now=now, client_id=client.id,
            specialist_id=specialist.id, needs=[m.name for m in needs], follow_up_on=follow_up_on.isoformat())
-    session.commit()
+    session.flush()
     signals.referral_made.send(referral, client_id=client.id, specialist_id=specialist.id,
                                need=need, follow_up_on=follow_up_on)
     return referral
@@ -268,7 +268,7 @@ def record_outcome(session, actor: Actor, referral: Referral, outcome: str, note
         detail["follow_up_on"] = follow_up_on.isoformat()
         referral.follow_up_on = follow_up_on
     record(session, actor, "referral.outcome", referral, now=now, **detail)
-    session.commit()
+    session.flush()
     signals.referral_outcome_recorded.send(referral, outcome=outcome)
 
 
@@ -289,7 +289,7 @@ def record_referral_in(session, actor: Actor, *, client: Client, specialist: Spe
     session.flush()
     record(session, actor, "referral.source", referral, now=now, client_id=client.id,
            specialist_id=referral.specialist_id, source=referral.source)
-    session.commit()
+    session.flush()
     return referral
 
 
@@ -350,7 +350,7 @@ def update_capacity(session, actor: Actor, practitioner: Practitioner, *, accept
             setattr(practitioner, name, value)
     if changes:
         record(session, actor, "practitioner.capacity", practitioner, now=now, **changes)
-    session.commit()
+    session.flush()
 
 
 # Inquiries -------------------------------------------------------------------------------
@@ -393,7 +393,7 @@ def record_inquiry(session, actor: Actor, details: InquiryDetails, *, phone_regi
     session.add(inquiry)
     session.flush()
     record(session, actor, "inquiry.create", inquiry, now=now, name=inquiry.name)
-    session.commit()
+    session.flush()
     return inquiry
 
 
@@ -406,7 +406,7 @@ def _set_status(session, actor: Actor, inquiry: Inquiry, status: InquiryStatus, 
     detail = {"status": [inquiry.status, status.value], **detail}
     inquiry.status = status.value
     record(session, actor, f"inquiry.{status.value}", inquiry, now=now, **detail)
-    session.commit()
+    session.flush()
     signals.inquiry_changed.send(inquiry, status=status.value)
 
 
@@ -470,6 +470,6 @@ def turn_into_client(session, actor: Actor, inquiry: Inquiry, *, phone_region: s
     record(session, actor, "inquiry.client", inquiry, now=now)
     client = client_services.create_client(session, actor, details, phone_region=phone_region, now=now)
     inquiry.client_id = client.id
-    session.commit()
+    session.flush()
     signals.inquiry_changed.send(inquiry, status=inquiry.status)
     return client

@@ -1,5 +1,6 @@
 """Domain events of the referral network (Blinker signals, as Flask's own), for hosts and
-other domains to listen to. Each is sent after its write has been committed."""
+other domains to listen to. Each is sent inside its write's unit of work, before the
+commit: a listener adds and flushes in the same session, never commits."""
 
 from blinker import Namespace
 

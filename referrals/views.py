@@ -4,7 +4,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 
 from practice.db import db
 from practice.errors import DomainError
-from practice.web import local_target, page_number, show_error
+from practice.web import flash_refusal, local_target, page_number, show_error
 from referrals import bp, csv_io, forms, host, queries, services, vcard
 from referrals.host import permission_required
 from referrals.models import Inquiry, Modality, Specialist
@@ -85,7 +85,6 @@ def new_specialist():
             specialist = services.create_specialist(db.session, host.actor(), form.details(),
                                                     phone_region=_phone_region(), now=host.now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"{specialist.name} is in the directory.", "success")
@@ -115,7 +114,6 @@ def edit_specialist(specialist_id: int):
             services.update_specialist(db.session, host.actor(), found, form.details(),
                                        phone_region=_phone_region(), now=host.now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash("Saved.", "success")
@@ -133,8 +131,7 @@ def verify(specialist_id: int):
             services.verify_specialist(db.session, host.actor(), found, today=host.today(db.session),
                                        now=host.now(), accepting=form.accepting.data or None)
         except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
+            flash_refusal(error)
         else:
             flash(f"{found.name}: verified today.", "success")
     else:
@@ -165,7 +162,6 @@ def modalities():
         try:
             added = services.add_modality(db.session, host.actor(), form.name.data, now=host.now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"{added.name} is added to the list.", "success")
@@ -232,7 +228,6 @@ def refer():
                     today=host.today(db.session), now=host.now(), follow_up_on=form.follow_up_on.data,
                 )
             except DomainError as error:
-                db.session.rollback()
                 show_error(form, error)
             else:
                 flash(f"{client.display_name} is referred to {specialist.name}. Follow up on "
@@ -261,7 +256,6 @@ def outcome(referral_id: int):
             services.record_outcome(db.session, host.actor(), found, form.outcome.data, form.note.data or "",
                                     now=host.now(), follow_up_on=form.follow_up_on.data)
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"Outcome saved: {found.outcome_label}.", "success")
@@ -292,7 +286,6 @@ def client_source(client_id: int):
                                         source=form.source.data or "", today=host.today(db.session),
                                         now=host.now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash("Referral source saved.", "success")
@@ -325,7 +318,6 @@ def new_inquiry():
             inquiry = services.record_inquiry(db.session, host.actor(), form.details(),
                                               phone_region=_phone_region(), now=host.now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"Inquiry from {inquiry.name} recorded.", "success")
@@ -357,8 +349,7 @@ def _inquiry_action(inquiry_id: int, act, done: str):
         try:
             act(found)
         except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
+            flash_refusal(error)
         else:
             flash(done.format(name=found.name), "success")
     return redirect(url_for("referrals.inquiry", inquiry_id=found.id))
@@ -388,7 +379,6 @@ def close_inquiry(inquiry_id: int):
             services.close_inquiry(db.session, host.actor(), found, now=host.now(), outcome=form.outcome.data,
                                    note=form.note.data or "")
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"The inquiry is closed: {found.status_label.lower()}.", "success")
@@ -406,8 +396,7 @@ def inquiry_to_client(inquiry_id: int):
             client = services.turn_into_client(db.session, host.actor(), found, phone_region=_phone_region(),
                                                now=host.now())
         except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
+            flash_refusal(error)
         else:
             flash(f"{client.display_name} is now a client.", "success")
             return redirect(url_for("clients.show", client_id=client.id))
@@ -428,7 +417,6 @@ def capacity(practitioner_id: int):
                                      accepting=bool(form.accepting_new_clients.data),
                                      max_active_clients=form.max_active_clients.data, now=host.now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"Capacity saved for {practitioner.display_name}.", "success")
@@ -496,7 +484,6 @@ def import_confirm():
         created = csv_io.import_specialists(db.session, host.actor(), confirm.content.data,
                                             phone_region=_phone_region(), now=host.now())
     except csv_io.ImportRefused as refused:
-        db.session.rollback()
         return render_template("referrals/import.html", form=forms.ImportUploadForm(), preview=refused.preview,
                                confirm=None, columns=csv_io.COLUMNS), 422
     flash(f"Imported {created} specialists.", "success")

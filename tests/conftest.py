@@ -3,10 +3,12 @@
 `--db=sqlite` (default) or `--db=postgresql` picks the database the whole run uses."""
 
 import contextvars
+from contextlib import contextmanager
 from datetime import datetime, time, timezone
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -21,6 +23,7 @@ from practice.policies import services as policy_services
 from practice.policies.queries import current_policy
 from practice.scheduling import services as scheduling_services
 from practice.settings.services import PracticeDetails
+from practice.unit_of_work import unit_of_work
 from tests.databases import (
     PostgresCluster,
     PostgresDatabases,
@@ -79,9 +82,15 @@ def database_url(databases, tmp_path):
 
 class RequestClient(FlaskClient):
     """A test client whose every request gets its own app context (and so its own `g`
-    and database session), as in production, even while a test holds an app context."""
+    and database session), as in production, even while a test holds an app context.
+
+    What the test did through the services before a request is its own unit of work: it is
+    committed first, as the request or command that did it would have committed it."""
 
     def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+
         def run():
             _cv_app.set(None)
             return super(RequestClient, self).open(*args, **kwargs)
@@ -126,17 +135,34 @@ def runner(app):
 
 # Factories ----------------------------------------------------------------------------
 
+# Factories commit what they make, as the request or command that made it would: the
+# services only flush (see practice.unit_of_work).
+
 @pytest.fixture
 def practice(app):
     """A set-up practice with its first admin (who also sees clients)."""
-    return auth_services.setup_practice(
+    return committed(auth_services.setup_practice(
         db.session,
         PracticeDetails(name="Harbour Street Massage", timezone="Europe/London",
                         currency="GBP", phone_region="GB", address="12 Harbour Street\nBristol",
                         phone="0117 496 0000", email="hello@harbour.example"),
         admin_name="Alex Admin", admin_email="admin@harbour.example", password=PASSWORD,
         sees_clients=True, address="127.0.0.1", now=NOW,
-    )
+    ))
+
+
+def committed(made):
+    db.session.commit()
+    return made
+
+
+@contextmanager
+def one_action():
+    """What a request or a job does: the test's earlier work committed first, then the block
+    as one unit of work (committed at its end, rolled back if it raises)."""
+    db.session.commit()
+    with unit_of_work(db.session):
+        yield
 
 
 @pytest.fixture
@@ -145,11 +171,11 @@ def make_user(practice):
 
     def make(role="practitioner", name=None, email=None, password=PASSWORD, **extra):
         number = next(counter)
-        return auth_services.create_user(
+        return committed(auth_services.create_user(
             db.session, SYSTEM, email=email or f"{role}{number}@harbour.example",
             name=name or f"{role.replace('_', ' ').title()} {number}", role=role,
             password=password, now=NOW, **extra,
-        )
+        ))
 
     return make
 
@@ -157,10 +183,10 @@ def make_user(practice):
 @pytest.fixture
 def make_client(practice):
     def make(display_name="Sam", **details):
-        return client_services.create_client(
+        return committed(client_services.create_client(
             db.session, SYSTEM, client_services.ClientDetails(display_name=display_name, **details),
             phone_region="GB", now=NOW,
-        )
+        ))
 
     return make
 
@@ -188,8 +214,6 @@ def users(practice, make_user):
 @pytest.fixture
 def count_queries(app):
     """Count the SQL statements run while a block executes: `with count_queries() as n: ...`."""
-    from contextlib import contextmanager
-
     from sqlalchemy import event
 
     @contextmanager
@@ -228,3 +252,4 @@ def acknowledge(client, on=NOW):
     policy = current_policy(db.session, on)
     policy_services.record_acknowledgement(db.session, SYSTEM, client.id, policy.id, "signed_at_intake",
                                            on.date(), now=on)
+    db.session.commit()

@@ -20,7 +20,7 @@ from practice.errors import DomainError
 from practice.scheduling import calendar_import
 from practice.scheduling.calendar_import import REASON, import_busy_time
 from practice.scheduling.models import Appointment, Service, TimeBlock
-from tests.conftest import NOW
+from tests.conftest import NOW, one_action
 
 UTC = timezone.utc
 FIXTURES = Path(__file__).resolve().parents[2] / "shared/fixtures/ics"
@@ -83,8 +83,10 @@ def who(users):
 
 
 def run(who, data, *, now=NOW, **options):
+    """An import as the upload page runs it: one unit of work."""
     actor, practitioner_id = who
-    return import_busy_time(db.session, actor, practitioner_id, data, now=now, **options)
+    with one_action():
+        return import_busy_time(db.session, actor, practitioner_id, data, now=now, **options)
 
 
 def blocks(practitioner_id, uid=None):

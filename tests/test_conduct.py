@@ -144,7 +144,7 @@ def test_paying_short_is_short_payment(desk):
     _came_and_paid(desk, 4500)
     [entry] = entries()
     assert (entry.kind, entry.amount_cents) == ("short_payment", 1500)
-    assert entry.note == "Due GBP 60.00, paid GBP 45.00."
+    assert entry.note == "Due £60.00, paid £45.00."
 
 
 def test_paying_in_full_records_nothing(desk):
@@ -441,6 +441,7 @@ def test_the_database_refuses_update_and_delete(make_client, practitioner_actor,
     communication = services.record_communication(
         db.session, practitioner_actor, client, occurred_at=NOW, channel="phone",
         kind="conversation", summary="Talked.", now=NOW)
+    db.session.commit()
     row_id = {"conduct_entry": entry.id, "attachment": entry.attachments[0].id,
               "communication": communication.id}[table]
     column = {"conduct_entry": "note", "attachment": "filename", "communication": "summary"}[table]

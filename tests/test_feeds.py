@@ -52,10 +52,13 @@ def desk(users, make_client):
 
 
 def book(desk, start, client=None, now=NOW, notes=""):
+    """A booking made (and committed) as the booking page makes it."""
     practitioner, service, default_client = desk
     request = services.BookingRequest((client or default_client).id, practitioner.id, service.id,
                                       start, notes=notes)
-    return services.book(db.session, SYSTEM, request, now=now)
+    appointment = services.book(db.session, SYSTEM, request, now=now)
+    db.session.commit()
+    return appointment
 
 
 def enable(desk) -> str:

@@ -34,7 +34,9 @@ SUNDAY = MONDAY - timedelta(days=1)  # 29 November 2026
 
 
 def publish(on: date, now=NOW, actor=SYSTEM, **values) -> Policy:
-    return services.publish_policy(db.session, actor, values, on, now=now)
+    policy = services.publish_policy(db.session, actor, values, on, now=now)
+    db.session.commit()
+    return policy
 
 
 def shown_values(page: str) -> dict:

@@ -396,6 +396,7 @@ def test_the_blueprint_works_on_a_bare_flask_app(tmp_path):
         services.add_default_modalities(db.session)
         services.create_specialist(db.session, SYSTEM, services.SpecialistDetails(
             name="Bare Bea", area="Leith", modality_ids=[modality("Deep tissue").id]), phone_region="GB", now=NOW)
+        db.session.commit()
         db.session.remove()
     browser = bare.test_client()
     page = browser.get("/referrals/?q=bea")

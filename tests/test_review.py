@@ -12,6 +12,7 @@ from practice.errors import DomainError
 from practice.review import services as review_services
 from practice.review.models import ReviewedDay
 from practice.scheduling import services as scheduling
+from practice.scheduling.models import Appointment
 from tests.conftest import NOW
 from tests.test_scheduling import at, book
 
@@ -99,8 +100,8 @@ def test_the_review_shows_every_kind_of_event_of_the_day(client, users, login, b
 
 def test_an_unmarked_session_is_settled_from_the_review(client, users, login, busy_day):
     login(users["practitioner"])
-    eve = db.session.scalar(sa.select(scheduling.Appointment).where(
-        scheduling.Appointment.client_id == busy_day["Eve"].id))
+    eve = db.session.scalar(sa.select(Appointment).where(
+        Appointment.client_id == busy_day["Eve"].id))
     back = f"/review/?day={DAY.isoformat()}"
     response = client.post(f"/appointments/{eve.id}/check-in", data={"arrived": "15:40", "next": back})
     assert response.status_code == 302 and response.headers["Location"].endswith(back)
@@ -121,8 +122,8 @@ def test_a_day_is_marked_reviewed_only_once_settled_and_the_next_review_mentions
     today = review_page(client, "")
     assert "Not reviewed yet:" in today and "Sun 22 Nov" in today
 
-    eve = db.session.scalar(sa.select(scheduling.Appointment).where(
-        scheduling.Appointment.client_id == busy_day["Eve"].id))
+    eve = db.session.scalar(sa.select(Appointment).where(
+        Appointment.client_id == busy_day["Eve"].id))
     scheduling.mark_no_show(db.session, SYSTEM, eve, now=NOW, confirm_unacknowledged=True)
     assert client.post("/review/reviewed", data=form).status_code == 302
     reviewed = db.session.scalar(sa.select(ReviewedDay))

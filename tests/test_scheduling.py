@@ -11,6 +11,7 @@ from practice.db import db
 from practice.errors import DomainError
 from practice.scheduling import services, signals
 from practice.scheduling.models import Appointment
+from practice.unit_of_work import unit_of_work
 from tests.conftest import NOW, acknowledge  # noqa: F401 (other test modules import it from here)
 
 LONDON = ZoneInfo("Europe/London")
@@ -24,9 +25,12 @@ def at(day: date, hhmm: str) -> datetime:
 
 
 def book(desk, start, client=None, now=NOW):
+    """A booking made (and committed) as the booking page makes it."""
     practitioner, service, default_client = desk
     request = services.BookingRequest((client or default_client).id, practitioner.id, service.id, start)
-    return services.book(db.session, SYSTEM, request, now=now)
+    appointment = services.book(db.session, SYSTEM, request, now=now)
+    db.session.commit()
+    return appointment
 
 
 def refusal(desk, start, **kwargs) -> str:
@@ -134,8 +138,9 @@ def test_concurrent_bookings_for_one_slot_have_exactly_one_winner(app, desk, mak
         with app.app_context():
             barrier.wait()
             try:
-                services.book(db.session, SYSTEM, services.BookingRequest(
-                    client_id, practitioner.id, service.id, start), now=NOW)
+                with unit_of_work(db.session):  # as each booking request is
+                    services.book(db.session, SYSTEM, services.BookingRequest(
+                        client_id, practitioner.id, service.id, start), now=NOW)
                 outcomes.append("booked")
             except DomainError as refused:
                 outcomes.append(refused.message)

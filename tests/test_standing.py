@@ -14,6 +14,7 @@ from practice.conduct import services as conduct_services
 from practice.db import db
 from practice.errors import DomainError
 from practice.scheduling import services as scheduling
+from practice.scheduling.models import Appointment
 from tests.conftest import NOW
 from tests.test_scheduling import at, book
 
@@ -112,6 +113,7 @@ def test_a_moved_on_client_cannot_be_booked_and_the_refusal_is_neutral(app, user
 def test_standing_changes_cannot_be_altered_in_the_database(app, users, make_client):
     sam = make_client("Sam")
     client_services.set_standing(db.session, SYSTEM, sam, "watch", "Late twice.", now=NOW)
+    db.session.commit()
     for statement in ("UPDATE standing_change SET reason = 'nothing'", "DELETE FROM standing_change"):
         with pytest.raises(sa.exc.DBAPIError):
             db.session.execute(sa.text(statement))
@@ -227,7 +229,7 @@ def test_a_practitioner_may_book_a_moved_on_client_anyway_with_a_reason(client, 
     refused = client.post("/appointments/new", data=_override_form(desk, ""))
     assert refused.status_code == 422 and 'id="override_reason-error"' in refused.get_data(as_text=True)
     assert client.post("/appointments/new", data=_override_form(desk, "Paid in full; agreed one last session.")).status_code == 302
-    booked = db.session.scalar(sa.select(scheduling.Appointment).where(scheduling.Appointment.client_id == sam.id))
+    booked = db.session.scalar(sa.select(Appointment).where(Appointment.client_id == sam.id))
     assert booked.start_at == at(date(2026, 11, 30), "10:00")
     override = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "appointment.override"))
     assert override.detail["reason"] == "Paid in full; agreed one last session."

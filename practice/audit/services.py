@@ -21,7 +21,8 @@ SYSTEM = Actor(None, "")
 
 
 def record(session, actor: Actor, action: str, target=None, *, now: datetime, **detail) -> None:
-    """Add an audit event to the session; it commits with the write it describes."""
+    """Add an audit event to the session; it is committed with the write it describes, in
+    the same unit of work, or not at all."""
     session.add(
         AuditEvent(
             at=now,

@@ -59,7 +59,7 @@ def setup_practice(
     actor = Actor(admin, address)
     record(session, actor, "practice.setup", profile, now=now, name=profile.name)
     record(session, actor, "user.create", admin, now=now, email=admin.email, role=admin.role)
-    session.commit()
+    session.flush()
     return admin
 
 
@@ -106,12 +106,16 @@ def create_user(
         session.add(Practitioner(user=user, display_name=user.name, credentials=credentials))
     session.flush()
     record(session, actor, "user.create", user, now=now, email=user.email, role=user.role)
-    session.commit()
+    session.flush()
     return user
 
 
-def authenticate(session, email: str, password: str, *, address: str, now: datetime, limits) -> User:
-    """Return the user for good credentials; count and throttle failures.
+SIGN_IN_FAILED = "That e-mail address and password do not match an active account."
+
+
+def authenticate(session, email: str, password: str, *, address: str, now: datetime, limits) -> User | None:
+    """Return the user for good credentials, or None after recording the failed attempt
+    (a failure is a record to keep, not a refusal to undo); refuse while throttled.
 
     `limits` holds max failures per account and per address within a window."""
     email = normalise_email(email)
@@ -121,11 +125,11 @@ def authenticate(session, email: str, password: str, *, address: str, now: datet
     if user and user.active and user.password_hash and check_password_hash(user.password_hash, password):
         session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
         record(session, Actor(user, address), "user.login", user, now=now)
-        session.commit()
+        session.flush()
         return user
     session.add(LoginAttempt(email=email, address=address, at=now))
-    session.commit()
-    raise DomainError("That e-mail address and password do not match an active account.")
+    session.flush()
+    return None
 
 
 def _refuse_when_throttled(session, email, address, since, now, limits) -> None:
@@ -178,7 +182,7 @@ def update_user(
         user.practitioner.credentials = credentials.strip()
     if changes:
         record(session, actor, "user.update", user, now=now, **changes)
-    session.commit()
+    session.flush()
 
 
 def set_active(session, actor: Actor, user: User, active: bool, *, now: datetime) -> None:
@@ -191,14 +195,14 @@ def set_active(session, actor: Actor, user: User, active: bool, *, now: datetime
             raise DomainError("The practice needs at least one active admin.")
     user.active = active
     record(session, actor, "user.activate" if active else "user.deactivate", user, now=now)
-    session.commit()
+    session.flush()
 
 
 def set_password(session, actor: Actor, user: User, password: str, *, now: datetime) -> None:
     check_password_strength(password)
     user.password_hash = generate_password_hash(password)
     record(session, actor, "user.password", user, now=now)
-    session.commit()
+    session.flush()
 
 
 # Invitations: a signed link that sets the first password. Its payload includes the current

@@ -15,7 +15,7 @@ from practice.auth.permissions import permission_required
 from practice.db import db
 from practice.errors import DomainError, LoginThrottled
 from practice.extensions import login_manager
-from practice.web import acting, local_target, now, show_error
+from practice.web import acting, flash_refusal, local_target, now, show_error
 
 bp = Blueprint("auth", __name__)
 
@@ -48,7 +48,6 @@ def setup():
                 now=now(),
             )
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             login_user(admin)
@@ -76,11 +75,11 @@ def login():
         except LoginThrottled as error:
             show_error(form, error)
             status = 429
-        except DomainError as error:
-            show_error(form, error)
         else:
-            login_user(user)
-            return redirect(_safe_next() or url_for("main.index"))
+            if user is not None:
+                login_user(user)
+                return redirect(_safe_next() or url_for("main.index"))
+            form.form_errors.append(services.SIGN_IN_FAILED)  # the failed attempt is kept
     return render_template("practice/auth/login.html", form=form), status
 
 
@@ -137,7 +136,6 @@ def users():
                 now=now(),
             )
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"{user.name} can now sign in.", "success")
@@ -162,7 +160,6 @@ def edit_user(user_id: int):
                 credentials=form.credentials.data or "", now=now(),
             )
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash("Saved.", "success")
@@ -191,8 +188,7 @@ def set_user_active(user_id: int):
     try:
         services.set_active(db.session, acting(), user, activate, now=now())
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
     else:
         flash(f"{user.name} is {'active' if activate else 'deactivated'}.", "success")
     return redirect(url_for("auth.edit_user", user_id=user.id))

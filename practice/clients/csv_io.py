@@ -167,7 +167,7 @@ def import_clients(session, actor: Actor, text: str, *, phone_region: str, now: 
     for row in preview.rows:
         session.add(Client(**vars(row.details), created_at=now))
     record(session, actor, "client.import", None, now=now, rows=len(preview.rows))
-    session.commit()
+    session.flush()
     return len(preview.rows)
 
 

@@ -104,7 +104,7 @@ def create_client(session, actor: Actor, details: ClientDetails, *, phone_region
     session.add(client)
     session.flush()
     record(session, actor, "client.create", client, now=now, display_name=client.display_name)
-    session.commit()
+    session.flush()
     return client
 
 
@@ -120,7 +120,7 @@ def update_client(
             setattr(client, field.name, new)
     if changes:
         record(session, actor, "client.update", client, now=now, **changes)
-    session.commit()
+    session.flush()
 
 
 def _jsonable(value):
@@ -132,7 +132,7 @@ def archive_client(session, actor: Actor, client: Client, *, now: datetime) -> N
         return
     client.archived_at = now
     record(session, actor, "client.archive", client, now=now)
-    session.commit()
+    session.flush()
 
 
 def restore_client(session, actor: Actor, client: Client, *, now: datetime) -> None:
@@ -140,7 +140,7 @@ def restore_client(session, actor: Actor, client: Client, *, now: datetime) -> N
         return
     client.archived_at = None
     record(session, actor, "client.restore", client, now=now)
-    session.commit()
+    session.flush()
 
 
 # Standing and private notes --------------------------------------------------------------
@@ -165,7 +165,7 @@ def set_standing(session, actor: Actor, client: Client, to_standing: str, reason
     client.standing = to_standing
     record(session, actor, "client.standing", client, now=now,
            standing=[change.from_standing, to_standing], reason=reason)
-    session.commit()
+    session.flush()
     signals.standing_changed.send(client, facts={
         "from_standing": change.from_standing, "to_standing": to_standing, "reason": reason,
         "changed_at": now, "changed_by_id": change.changed_by_id,
@@ -191,5 +191,5 @@ def write_private_note(
     session.add(note)
     session.flush()
     record(session, actor, "client.private_note", client, now=now, note_id=note.id, kind=kind)
-    session.commit()
+    session.flush()
     return note

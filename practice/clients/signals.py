@@ -1,4 +1,5 @@
-"""Domain events of client records (Blinker signals), sent after the change is committed."""
+"""Domain events of client records (Blinker signals), sent inside the change's unit of work,
+before the commit: a listener adds and flushes in the same session, never commits."""
 
 from blinker import Namespace
 

@@ -76,7 +76,6 @@ def new():
                 db.session, acting(), form.details(), phone_region=_phone_region(), now=now()
             )
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"{client.display_name} is added.", "success")
@@ -127,7 +126,6 @@ def set_standing(client_id: int):
         try:
             services.set_standing(db.session, acting(), client, form.standing.data, form.reason.data, now=now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"{client.display_name}'s standing is now {STANDINGS[client.standing].lower()}.", "success")
@@ -145,7 +143,6 @@ def write_note(client_id: int):
             services.write_private_note(db.session, acting(), client, kind=form.kind.data,
                                         body=form.body.data, colleague=form.colleague.data or "", now=now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash("Your private note is saved.", "success")
@@ -167,7 +164,6 @@ def edit(client_id: int):
                 db.session, acting(), client, form.details(), phone_region=_phone_region(), now=now()
             )
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash("Saved.", "success")
@@ -236,7 +232,6 @@ def import_confirm():
             db.session, acting(), confirm.content.data, phone_region=_phone_region(), now=now()
         )
     except csv_io.ImportRefused as refused:
-        db.session.rollback()
         return render_template(
             "practice/clients/import.html", form=ImportUploadForm(), preview=refused.preview,
             confirm=None, columns=csv_io.COLUMNS,

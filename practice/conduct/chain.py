@@ -51,9 +51,9 @@ def entry_hash(entry, attachments) -> str:
 def lock_chain(session) -> None:
     """Serialise appends so that two writers cannot both extend the same last entry.
 
-    SQLite: BEGIN IMMEDIATE takes the database's write lock before the last entry is read
-    (a connection already inside a write transaction holds it). PostgreSQL: a transaction-
-    scoped advisory lock."""
+    SQLite: the database's write lock, before the last entry is read (a unit of work that
+    writes began IMMEDIATE and holds it already). PostgreSQL: a transaction-scoped advisory
+    lock, held until the unit of work commits."""
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         if not connection.connection.dbapi_connection.in_transaction:
@@ -64,7 +64,7 @@ def lock_chain(session) -> None:
 
 def append(session, entry: ConductEntry, attachments: list[Attachment]) -> ConductEntry:
     """Link `entry` (every field set) to the end of the chain and add it with its
-    attachments. The caller commits; the lock is held until then."""
+    attachments. The unit of work commits; the lock is held until then."""
     lock_chain(session)
     last = session.execute(
         select(ConductEntry.seq, ConductEntry.hash).order_by(ConductEntry.seq.desc()).limit(1)

@@ -1,26 +1,26 @@
 """Automatic conduct entries from the schedule's events (practice.scheduling.signals).
 
 Connected once, when the conduct package is imported (the app factory imports every model,
-so they are connected in the app, the tests and the demo alike). Each breach is linked to
-its appointment and the policy version in force; a repeated event records nothing new."""
+so they are connected in the app, the tests and the demo alike). The events are sent inside
+the action's unit of work: each entry is added and flushed in the appointment's own session,
+so the check-in and its late-arrival entry are committed together or not at all. Each
+breach is linked to its appointment and the policy version in force; a repeated event
+records nothing new."""
+
+from sqlalchemy.orm import object_session
 
 from practice.conduct import services
-from practice.db import db
+from practice.money import practice_money
 from practice.scheduling import signals
 from practice.scheduling.services import amount_due
 from practice.settings.services import get_practice
-
-
-def _money(cents: int) -> str:
-    profile = get_practice(db.session)
-    return f"{profile.currency if profile else ''} {cents // 100:,}.{cents % 100:02d}".strip()
 
 
 def on_checked_in(appointment, facts: dict) -> None:
     if not facts["late_beyond_grace"]:
         return
     services.record_automatic(
-        db.session, kind="late_arrival", client_id=facts["client_id"],
+        object_session(appointment), kind="late_arrival", client_id=facts["client_id"],
         appointment_id=facts["appointment_id"], occurred_from=facts["start_at"],
         occurred_to=facts["arrived_at"], minutes=facts["late_minutes"],
         note=f"Grace period {facts['grace_minutes']} minutes; the session "
@@ -31,7 +31,7 @@ def on_checked_in(appointment, facts: dict) -> None:
 
 def on_no_show(appointment, facts: dict) -> None:
     services.record_automatic(
-        db.session, kind="no_show", client_id=facts["client_id"],
+        object_session(appointment), kind="no_show", client_id=facts["client_id"],
         appointment_id=facts["appointment_id"], occurred_from=facts["start_at"],
         occurred_to=facts["end_at"], amount_cents=facts["fee_cents"], now=facts["recorded_at"],
     )
@@ -42,7 +42,7 @@ def on_cancelled(appointment, facts: dict) -> None:
         return
     hours = facts["hours_before_start"]
     services.record_automatic(
-        db.session, kind="late_cancellation", client_id=facts["client_id"],
+        object_session(appointment), kind="late_cancellation", client_id=facts["client_id"],
         appointment_id=facts["appointment_id"], occurred_from=facts["cancelled_at"],
         amount_cents=facts["fee_cents"],
         note=f"Cancelled {max(hours, 0):.1f} hours before the start (window "
@@ -54,18 +54,19 @@ def on_cancelled(appointment, facts: dict) -> None:
 def on_left_unpaid(appointment, facts: dict) -> None:
     due = amount_due(appointment)
     paid = due - facts["unpaid_cents"]
+    profile = get_practice(object_session(appointment))
     services.record_automatic(
-        db.session, kind="non_payment" if paid <= 0 else "short_payment",
+        object_session(appointment), kind="non_payment" if paid <= 0 else "short_payment",
         client_id=facts["client_id"], appointment_id=facts["appointment_id"],
         occurred_from=facts["end_at"], amount_cents=facts["unpaid_cents"],
-        note=f"Due {_money(due)}, paid {_money(max(paid, 0))}.", now=facts["recorded_at"],
+        note=f"Due {practice_money(profile, due)}, paid {practice_money(profile, max(paid, 0))}.", now=facts["recorded_at"],
     )
 
 
 def on_fee_waived(appointment, facts: dict) -> None:
     moment = facts["recorded_at"]
     services.record_automatic(
-        db.session, kind="fee_waived", client_id=facts["client_id"],
+        object_session(appointment), kind="fee_waived", client_id=facts["client_id"],
         appointment_id=facts["appointment_id"], occurred_from=moment,
         amount_cents=facts["fee_cents"], note=facts["reason"], now=moment,
     )

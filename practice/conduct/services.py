@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
 
 from practice.audit.services import SYSTEM, Actor, record
 from practice.clients.models import Client
@@ -155,15 +154,10 @@ def record_incident(
 
 
 def _write(session, actor: Actor, entry: ConductEntry, files, action: str, *, now: datetime):
-    session.commit()  # start a fresh transaction, so the chain's lock comes first
-    try:
-        _append(session, entry, files)
-        record(session, actor, action, entry, now=now, client_id=entry.client_id,
-               kind=entry.kind, attachments=[f.sha256 for f in files])
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    _append(session, entry, files)
+    record(session, actor, action, entry, now=now, client_id=entry.client_id,
+           kind=entry.kind, attachments=[f.sha256 for f in files])
+    session.flush()
     _announce(entry)
     return entry
 
@@ -218,22 +212,13 @@ def record_automatic(
         policy_id=_policy_in_force(session, occurred_from), minutes=minutes,
         amount_cents=amount_cents, note=note[:MAX_TEXT],
     )
-    session.commit()
-    try:
-        chain.lock_chain(session)
-        if _already_recorded(session, kind, appointment_id):
-            session.rollback()
-            return None
-        _append(session, entry, [])
-        record(session, SYSTEM, "conduct.automatic", entry, now=now, client_id=client_id,
-               kind=kind, appointment_id=appointment_id)
-        session.commit()
-    except IntegrityError:  # the same event recorded by another process a moment ago
-        session.rollback()
+    chain.lock_chain(session)
+    if _already_recorded(session, kind, appointment_id):
         return None
-    except BaseException:
-        session.rollback()
-        raise
+    _append(session, entry, [])
+    record(session, SYSTEM, "conduct.automatic", entry, now=now, client_id=client_id,
+           kind=kind, appointment_id=appointment_id)
+    session.flush()
     _announce(entry)
     return entry
 
@@ -264,7 +249,7 @@ def record_communication(
     session.flush()
     record(session, actor, "conduct.communication", communication, now=now,
            client_id=client.id, kind=kind, channel=channel)
-    session.commit()
+    session.flush()
     return communication
 
 
@@ -281,7 +266,7 @@ def add_category(session, actor: Actor, *, label: str, safety: bool, now: dateti
     session.add(category)
     session.flush()
     record(session, actor, "conduct.category_add", category, now=now, label=label, safety=safety)
-    session.commit()
+    session.flush()
     return category
 
 
@@ -300,4 +285,4 @@ def set_category_retired(session, actor: Actor, category: IncidentCategory, reti
     category.retired_at = now if retired else None
     record(session, actor, "conduct.category_retire" if retired else "conduct.category_restore",
            category, now=now, label=category.label)
-    session.commit()
+    session.flush()

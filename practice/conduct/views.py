@@ -108,7 +108,6 @@ def new_incident(client_id: int):
                 db.session, acting(), client, _details(form), _uploads(form),
                 max_bytes=current_app.config["PRACTICE_ATTACHMENT_MAX_BYTES"], now=now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash("The incident is recorded.", "success")
@@ -136,7 +135,6 @@ def correct(entry_id: int):
                 details=_details(form) if incident else None, uploads=_uploads(form),
                 max_bytes=current_app.config["PRACTICE_ATTACHMENT_MAX_BYTES"], now=now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash("The correction is recorded beside the original entry.", "success")
@@ -167,7 +165,6 @@ def new_communication(client_id: int):
                 db.session, acting(), client, occurred_at=_utc(form.occurred_at.data),
                 channel=form.channel.data, kind=form.kind.data, summary=form.summary.data, now=now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash("The communication is recorded.", "success")
@@ -225,7 +222,6 @@ def categories():
             services.add_category(db.session, acting(), label=form.label.data,
                                   safety=form.safety.data, now=now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"“{form.label.data.strip()}” is added.", "success")

@@ -23,6 +23,7 @@ from practice.letters.models import CHANNELS, DISCONTINUATION_KINDS, KINDS
 from practice.letters.render import long_date
 from practice.policies.queries import policy_in_force
 from practice.scheduling.models import Appointment
+from practice.settings.services import local_date
 from referrals.models import Inquiry, Specialist
 from referrals.queries import accepting_colleagues
 
@@ -89,7 +90,7 @@ def gather(session, request: Request, *, profile, now: datetime) -> Facts:
         "practitioner_name": request.author.display_name if request.author else "",
         "practice_name": profile.name,
         "practice_contact": practice_contact(profile),
-        "date": long_date(now.astimezone(zone).date()),
+        "date": long_date(local_date(session, now)),
     }
     missing = {}
     if request.author is None:
@@ -273,7 +274,7 @@ def plan(session, request: Request, *, profile, now: datetime) -> Plan:
             "cancelled by the practice, without fees." if found.cancel else "There are no future appointments to cancel.")
     if request.kind == "referral" and request.client is not None and request.specialist is not None:
         found.refer = True
-        follow_up = request.follow_up_on or now.astimezone(zone).date() + timedelta(days=FOLLOW_UP_DAYS)
+        follow_up = request.follow_up_on or local_date(session, now) + timedelta(days=FOLLOW_UP_DAYS)
         found.sentences.append(f"A referral to {request.specialist.name} is recorded, with a follow-up "
                                f"on {long_date(follow_up)}.")
     if request.kind == "practice_full" and request.inquiry is not None:

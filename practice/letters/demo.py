@@ -10,13 +10,12 @@ the record does not hold (the holiday closing)."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from practice.audit.services import Actor
 from practice.letters import compose, services
-from practice.settings.services import get_practice
+from practice.settings.services import get_practice, local_date
 from referrals.models import Inquiry, Modality, Specialist
 
 HOLIDAY_LETTER = """Dear {client_name},
@@ -67,14 +66,13 @@ def add_demo_letters(session, *, now: datetime, clients: dict, practitioners: di
     profile = get_practice(session)
     planned = [(endings[letter.client] if letter.client in endings else now - ISSUED_AGO[letter.kind], letter)
                for letter in LETTERS]
-    return [_issue(session, letter, _request(session, letter, clients, practitioners, at, profile),
+    return [_issue(session, letter, _request(session, letter, clients, practitioners, at),
                    practitioners, profile=profile, now=at)
             for at, letter in sorted(planned, key=lambda pair: pair[0])]
 
 
-def _request(session, letter: DemoLetter, clients: dict, practitioners: dict, at: datetime,
-             profile) -> compose.Request:
-    today = at.astimezone(_zone(profile)).date()
+def _request(session, letter: DemoLetter, clients: dict, practitioners: dict, at: datetime) -> compose.Request:
+    today = local_date(session, at)
     request = compose.Request(
         kind=letter.kind, client=clients.get(letter.client), author=practitioners[letter.author].practitioner,
         channel=letter.channel, need=letter.need,
@@ -93,7 +91,7 @@ def _issue(session, letter: DemoLetter, request: compose.Request, practitioners:
            now: datetime):
     found = compose.gather(session, request, profile=profile, now=now)
     if letter.kind == "custom":
-        found.values |= _holiday(now.astimezone(_zone(profile)).date())
+        found.values |= _holiday(local_date(session, now))
         text, version = HOLIDAY_LETTER, None
     else:
         text, version = services.current_template(session, letter.kind)
@@ -115,7 +113,3 @@ def _holiday(today: date) -> dict[str, str]:
     return {"closed_from": f"{closed_from:%A} {compose.long_date(closed_from)}",
             "closed_to": f"{closed_to:%A} {compose.long_date(closed_to)}",
             "reopens": f"{reopens:%A} {compose.long_date(reopens)}"}
-
-
-def _zone(profile) -> ZoneInfo:
-    return ZoneInfo(profile.timezone)

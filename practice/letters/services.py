@@ -3,15 +3,15 @@ a letter with its consequences. Plain functions taking the session, the acting u
 `now`; no request inside.
 
 Issuing renders the PDF first (nothing is written if that fails), then stores the frozen
-letter and carries out the consequences confirmed on screen: a discontinuation cancels the
-client's future appointments without fees and sets the standing to moved on; a referral
-records the referral with its follow-up; a practice-full reply closes the inquiry as
-referred; a letter to a client records the communication "letter sent"."""
+letter and carries out the consequences confirmed on screen, all in the caller's unit of
+work: a discontinuation cancels the client's future appointments without fees and sets the
+standing to moved on; a referral records the referral with its follow-up; a practice-full
+reply closes the inquiry as referred; a letter to a client records the communication
+"letter sent"."""
 
 import hashlib
 import uuid
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -31,6 +31,7 @@ from practice.letters.models import (
 )
 from practice.letters.render import LetterPage, logo_uri, practice_lines, render_letter
 from practice.scheduling import services as scheduling_services
+from practice.settings.services import local_date
 from referrals import services as referral_services
 
 MAX_BODY = 20_000
@@ -58,7 +59,7 @@ def save_template(session, actor: Actor, kind: str, text: str, *, now: datetime)
     session.add(row)
     session.flush()
     record(session, actor, "letter.template", row, now=now, kind=kind, version=row.version)
-    session.commit()
+    session.flush()
     return row
 
 
@@ -77,7 +78,7 @@ def set_page_size(session, actor: Actor, size: str, *, now: datetime) -> None:
     settings.updated_at, settings.updated_by_id = now, actor.user.id if actor.user else None
     session.flush()
     record(session, actor, "letter.settings", settings, now=now, page_size=[old, size])
-    session.commit()
+    session.flush()
 
 
 # Composing --------------------------------------------------------------------------------
@@ -117,7 +118,7 @@ def letter_page(session, request: Request, body: str, *, profile, now: datetime)
     author = request.author
     return LetterPage(
         kind=request.kind, title=f"{KINDS[request.kind]}: {request.recipient_name}",
-        day=now.astimezone(ZoneInfo(profile.timezone)).date(), body=body, recipient_lines=recipient,
+        day=local_date(session, now), body=body, recipient_lines=recipient,
         author_name=author.display_name if author else "", author_credentials=author.credentials if author else "",
         page_size=page_size(session), practice_lines=practice_lines(profile), logo_uri=logo_uri(profile),
     )
@@ -125,20 +126,19 @@ def letter_page(session, request: Request, body: str, *, profile, now: datetime)
 
 def preview(session, request: Request, *, profile, now: datetime) -> bytes:
     """The PDF the letter would be if issued now (nothing is written)."""
-    body = check_request(request, today=_today(profile, now))
+    body = check_request(request, today=local_date(session, now))
     return render_letter(letter_page(session, request, body, profile=profile, now=now), profile)
-
-
-def _today(profile, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(profile.timezone)).date()
 
 
 # Issuing ------------------------------------------------------------------------------------
 
 def issue(session, actor: Actor, request: Request, *, profile, now: datetime,
           template_version: int | None = None) -> Letter:
-    """Freeze the letter and carry out its consequences (see the module's docstring)."""
-    today = _today(profile, now)
+    """Freeze the letter and carry out its consequences (see the module's docstring), all in
+    the caller's unit of work: the letter and everything it does are saved together or not
+    at all. The letter row is complete when it is inserted (the database refuses any later
+    change), so a referral it records is made first."""
+    today = local_date(session, now)
     body = check_request(request, today=today)
     facts = compose.gather(session, request, profile=profile, now=now)
     for name in BLOCKING:
@@ -151,10 +151,12 @@ def issue(session, actor: Actor, request: Request, *, profile, now: datetime,
     consequences = compose.plan(session, request, profile=profile, now=now)
     page = letter_page(session, request, body, profile=profile, now=now)
     pdf = render_letter(page, profile)
+    referral = _refer(session, actor, request, today=today, now=now) if consequences.refer else None
     letter = Letter(
         uuid=str(uuid.uuid4()), kind=request.kind,
         client_id=request.client.id if request.client else None,
         inquiry_id=request.inquiry.id if request.inquiry else None,
+        referral_id=referral.id if referral else None,
         specialist_id=request.specialist.id if request.kind == "referral" else None,
         author_id=request.author.id, recipient=request.recipient_name[:200], title=page.title[:300],
         body=body, channel=request.channel, page_size=page.page_size, template_version=template_version,
@@ -165,15 +167,22 @@ def issue(session, actor: Actor, request: Request, *, profile, now: datetime,
     session.flush()
     record(session, actor, "letter.issue", letter, now=now, kind=letter.kind, client_id=letter.client_id,
            inquiry_id=letter.inquiry_id, sha256=letter.sha256, channel=letter.channel)
-    session.commit()
-    _carry_out(session, actor, letter, request, consequences, today=today, now=now)
+    _carry_out(session, actor, letter, request, consequences, now=now)
+    session.flush()
     signals.letter_issued.send(letter, kind=letter.kind, client_id=letter.client_id,
                                inquiry_id=letter.inquiry_id, referral_id=letter.referral_id)
     return letter
 
 
+def _refer(session, actor: Actor, request: Request, *, today: date, now: datetime):
+    return referral_services.record_referral(
+        session, actor, client=request.client, specialist=request.specialist,
+        modality_ids=[m.id for m in request.modalities], need=request.need or "", today=today, now=now,
+        follow_up_on=request.follow_up_on or today + timedelta(days=compose.FOLLOW_UP_DAYS))
+
+
 def _carry_out(session, actor: Actor, letter: Letter, request: Request, consequences: compose.Plan, *,
-               today: date, now: datetime) -> None:
+               now: datetime) -> None:
     label = KINDS[letter.kind].lower()
     for appointment in consequences.cancel:
         scheduling_services.cancel(session, actor, appointment, f"Cancelled by the practice: {label}.",
@@ -181,13 +190,6 @@ def _carry_out(session, actor: Actor, letter: Letter, request: Request, conseque
     if consequences.move_on:
         client_services.set_standing(session, actor, request.client, "moved_on",
                                      f"Letter issued: {label} (letter {letter.uuid[:8]}).", now=now)
-    if consequences.refer:
-        referral = referral_services.record_referral(
-            session, actor, client=request.client, specialist=request.specialist,
-            modality_ids=[m.id for m in request.modalities], need=request.need or "",
-            today=today, now=now, follow_up_on=request.follow_up_on or today + timedelta(days=compose.FOLLOW_UP_DAYS))
-        letter.referral_id = referral.id
-        session.commit()
     if consequences.close_inquiry:
         referral_services.close_inquiry(session, actor, request.inquiry, now=now, outcome="referred",
                                         note=f"Practice-full reply sent (letter {letter.uuid[:8]}).")

@@ -1,4 +1,6 @@
-"""Letter events, as Blinker signals (Flask's own): a host application can listen."""
+"""Letter events, as Blinker signals (Flask's own): a host application can listen. Sent
+inside the issuing's unit of work, before the commit: a listener adds and flushes in the
+same session, never commits."""
 
 from blinker import Namespace
 

@@ -4,7 +4,6 @@ are in services and compose."""
 
 import io
 import zipfile
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -37,7 +36,7 @@ from practice.letters.forms import (
 from practice.letters.models import DISCONTINUATION_KINDS, KINDS, PAGE_SIZES, Letter
 from practice.letters.render import letter_css, letter_html
 from practice.letters.texts import PLACEHOLDERS, REQUIRED
-from practice.settings.services import get_practice
+from practice.settings.services import get_practice, local_date, practice_zone
 from practice.web import acting, now, page_number, show_error
 from referrals.models import OPEN_INQUIRY_STATUSES, Inquiry, Modality, Referral, Specialist
 from referrals.queries import specialist_choices
@@ -140,13 +139,12 @@ def compose_letter():
         status = 422
     if action in ("preview", "issue"):
         try:
-            body = services.check_request(letter_request, today=now().astimezone(ZoneInfo(profile.timezone)).date())
+            body = services.check_request(letter_request, today=local_date(db.session, now()))
             if action == "issue":
                 return _issue(form, letter_request, profile, version)
             page = services.letter_page(db.session, letter_request, body, profile=profile, now=now())
             preview = letter_html(page, profile).replace("</head>", f"<style>{_screen_css(page.page_size)}</style></head>")
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
             status = 422
     plan = compose.plan(db.session, letter_request, profile=profile, now=now())
@@ -217,7 +215,7 @@ def register():
     viewer = current_user.practitioner.id if current_user.role == "practitioner" and current_user.practitioner else None
     if current_user.role == "practitioner" and viewer is None:
         viewer = 0  # a practitioner without a record sees only letters about no client
-    page = queries.register(filters, zone=ZoneInfo(get_practice(db.session).timezone),
+    page = queries.register(filters, zone=practice_zone(db.session),
                             viewer_practitioner_id=viewer, page=page_number(),
                             per_page=current_app.config["PRACTICE_PAGE_SIZE"])
     args = {key: value for key, value in request.args.items() if key != "page" and value}
@@ -246,7 +244,6 @@ def batch():
             try:
                 return _issue_batch(form, {i.id: i for i in inquiries})
             except DomainError as error:
-                db.session.rollback()
                 show_error(form, error)
         status = 422
     return render_template("practice/letters/batch.html", form=form, inquiries=inquiries), status
@@ -318,7 +315,6 @@ def save_text(kind: str):
         try:
             row = services.save_template(db.session, acting(), kind, text_form.text.data or "", now=now())
         except DomainError as error:
-            db.session.rollback()
             show_error(text_form, error)
         else:
             flash(f"{KINDS[kind]}: version {row.version} of the text is saved.", "success")

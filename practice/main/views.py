@@ -21,7 +21,6 @@ def healthz():
         db.session.execute(text("SELECT 1"))
         database = "ok"
     except SQLAlchemyError:
-        db.session.rollback()
         database = "unreachable"
     status = "ok" if database == "ok" else "degraded"
     return jsonify(status=status, database=database), 200 if status == "ok" else 503

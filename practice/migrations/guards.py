@@ -1,7 +1,8 @@
 """Database-level guards used by migrations.
 
-Append-only tables (the audit trail now, the conduct log later) refuse UPDATE and DELETE in
-the database itself, so a change made behind the application's back fails loudly."""
+Append-only tables (the audit trail, the conduct record, standing changes, issued letters)
+refuse UPDATE and DELETE in the database itself, so a change made behind the application's
+back fails loudly."""
 
 from alembic import op
 

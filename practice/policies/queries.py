@@ -5,20 +5,13 @@ applied at the moment something happened."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from practice import clock
 from practice.policies.models import Policy, PolicyAcknowledgement
-from practice.settings.services import get_practice
-
-
-def local_date(session, at: datetime) -> date:
-    """The day `at` falls on in the practice's time zone."""
-    profile = get_practice(session)
-    return at.astimezone(ZoneInfo(profile.timezone)).date() if profile else at.date()
+from practice.settings.services import local_date
 
 
 def _in_force_on(day: date):

@@ -73,7 +73,7 @@ def publish_policy(
     changes = {name: [carried[name], value] for name, value in checked.items() if carried[name] != value}
     record(session, actor, "policy.publish", policy, now=now, version=policy.version,
            effective_from=effective_from.isoformat(), **changes)
-    session.commit()
+    session.flush()
     return policy
 
 
@@ -105,5 +105,5 @@ def record_acknowledgement(
     session.flush()
     record(session, actor, "policy.acknowledge", acknowledgement, now=now, client_id=client.id,
            version=policy.version, method=method, on=on.isoformat())
-    session.commit()
+    session.flush()
     return acknowledgement

@@ -40,7 +40,6 @@ def manage():
         try:
             policy = services.publish_policy(db.session, acting(), values, form.effective_from.data, now=now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"Version {policy.version} is published; it is in force from "
@@ -71,7 +70,6 @@ def acknowledge(client_id: int):
             services.record_acknowledgement(db.session, acting(), client.id, _id(form.policy_id.data),
                                             form.method.data, form.on.data, form.note.data or "", now=now())
         except DomainError as error:
-            db.session.rollback()
             error.field = None if error.field in ("policy_id", "client_id") else error.field
             show_error(form, error)
         else:

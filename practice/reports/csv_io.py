@@ -6,13 +6,9 @@ import csv
 import io
 
 from practice.clients.csv_io import FORMULA_STARTS
+from practice.money import plain_amount
 from practice.reports.queries import OUTCOMES, Attendance, Reports
 from referrals.models import OUTCOME_LABELS
-
-
-def _money(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
 def _percent(rate: float | None) -> str:
@@ -36,12 +32,12 @@ def attendance(report: Reports) -> list[list]:
 def fees(report: Reports) -> list[list]:
     money = report.money
     return [["figure", "amount"],
-            ["sessions_charged", _money(money.sessions_cents)],
-            ["fees_charged", _money(money.fees_cents)],
-            ["total_charged", _money(money.charged_cents)],
-            ["fees_waived", _money(money.waived_cents)],
-            ["collected", _money(money.collected_cents)],
-            ["outstanding", _money(money.outstanding_cents)],
+            ["sessions_charged", plain_amount(money.sessions_cents)],
+            ["fees_charged", plain_amount(money.fees_cents)],
+            ["total_charged", plain_amount(money.charged_cents)],
+            ["fees_waived", plain_amount(money.waived_cents)],
+            ["collected", plain_amount(money.collected_cents)],
+            ["outstanding", plain_amount(money.outstanding_cents)],
             ["sessions_owing", money.owing_sessions],
             ["clients_owing", money.owing_clients]]
 

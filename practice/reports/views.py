@@ -26,15 +26,11 @@ from practice.db import db
 from practice.forms import options
 from practice.reports import charts, csv_io, queries
 from practice.reports.forms import PRACTICE, RangeForm, last_four_weeks, presets, range_error
-from practice.scheduling.services import practice_zone
+from practice.settings.services import local_date, practice_zone
 from practice.web import now
 from referrals.models import OUTCOME_LABELS
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-
-
-def _today(zone) -> date:
-    return now().astimezone(zone).date()
 
 
 def _choices() -> list[SelectChoice]:
@@ -43,21 +39,20 @@ def _choices() -> list[SelectChoice]:
                               if can(current_user, "reports.view", p)])
 
 
-def _scope(form: RangeForm) -> queries.Scope | None:
+def _scope(form: RangeForm, today: date) -> queries.Scope | None:
     """The range and the practitioner asked for, or None when the form has errors (the
     page then shows them next to the fields, and no figures)."""
-    zone = practice_zone(db.session)
     form.practitioner.choices = _choices()
     if not form.validate():
         return None
-    first, last = last_four_weeks(_today(zone))
+    first, last = last_four_weeks(today)
     first, last = form.start.data or first, form.end.data or last
     if error := range_error(first, last):
         form.end.errors.append(error)
         return None
     form.start.data, form.end.data = first, last
     form.practitioner.data = form.practitioner.data or _default_choice(form)
-    return queries.Scope(first, last, _practitioner(form.practitioner.data), zone)
+    return queries.Scope(first, last, _practitioner(form.practitioner.data), practice_zone(db.session))
 
 
 def _default_choice(form: RangeForm) -> str:
@@ -82,12 +77,13 @@ def _practitioner(choice: str) -> Practitioner | None:
 @permission_required("reports.view")
 def index():
     form = RangeForm(request.args)
-    scope = _scope(form)
+    today = local_date(db.session, now())
+    scope = _scope(form, today)
     report = queries.reports(db.session, scope, now()) if scope else None
     return render_template(
         "practice/reports/index.html", form=form, report=report,
         charts=_charts(report) if report else {},
-        presets=presets(_today(practice_zone(db.session))),
+        presets=presets(today),
         outcomes=queries.OUTCOMES, outcome_labels=OUTCOME_LABELS,
     ), (200 if report else 422)
 
@@ -98,7 +94,7 @@ def export(name: str):
     if name not in csv_io.EXPORTS:
         abort(404)
     form = RangeForm(request.args)
-    scope = _scope(form)
+    scope = _scope(form, local_date(db.session, now()))
     if scope is None:  # the page says what is wrong with the range, next to the field
         return redirect(url_for("reports.index", **request.args))
     report = queries.reports(db.session, scope, now())

@@ -9,13 +9,14 @@ from practice.auth.models import Practitioner
 from practice.errors import DomainError
 from practice.review.models import ReviewedDay
 from practice.review.queries import unsettled
-from practice.scheduling.services import local_day_bounds, practice_zone
+from practice.scheduling.services import local_day_bounds
+from practice.settings.services import local_date, practice_zone
 
 
 def mark_reviewed(session, actor: Actor, practitioner: Practitioner, day: date, *, now: datetime) -> ReviewedDay:
     """A day is reviewed once it has ended or is today, and nothing in it is left unmarked."""
     zone = practice_zone(session)
-    if day > now.astimezone(zone).date():
+    if day > local_date(session, now):
         raise DomainError("A day can be reviewed once it has come.")
     _, end = local_day_bounds(day, zone)
     left = [a for a in unsettled(practitioner.id, min(now, end))
@@ -31,5 +32,5 @@ def mark_reviewed(session, actor: Actor, practitioner: Practitioner, day: date, 
                            reviewed_by_id=actor.user.id if actor.user else None)
     session.add(reviewed)
     record(session, actor, "review.mark", practitioner, now=now, day=day.isoformat())
-    session.commit()
+    session.flush()
     return reviewed

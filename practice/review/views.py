@@ -27,9 +27,8 @@ from practice.pdf import render_pdf
 from practice.review import queries, services
 from practice.review.forms import MarkReviewedForm, QuickIncidentForm, ReviewDayForm
 from practice.scheduling.forms import CheckInForm
-from practice.scheduling.services import practice_zone
-from practice.settings.services import get_practice
-from practice.web import acting, now, show_error
+from practice.settings.services import get_practice, local_date
+from practice.web import acting, flash_refusal, now, show_error
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 MAX_ID = 2**31 - 1  # the databases' integer ids go no higher
@@ -43,7 +42,7 @@ def _practitioners() -> list[Practitioner]:
 def _chosen(form: ReviewDayForm) -> tuple[Practitioner | None, date]:
     choices = _practitioners()
     form.practitioner.choices = options((p.id, p.display_name) for p in choices)
-    today = now().astimezone(practice_zone(db.session)).date()
+    today = local_date(db.session, now())
     valid = form.validate()
     day = form.day.data if valid and form.day.data else today
     wanted = form.practitioner.data if valid and form.practitioner.data else None
@@ -64,7 +63,7 @@ def _page(practitioner: Practitioner | None, day: date, form: ReviewDayForm, *,
     _incident_choices(incident_form, review)
     return render_template(
         "practice/review/index.html", review=review, form=form, standings=STANDINGS,
-        today=now().astimezone(practice_zone(db.session)).date(),
+        today=local_date(db.session, now()),
         mark_form=MarkReviewedForm(practitioner_id=practitioner.id, day=day.isoformat()),
         incident_form=incident_form, check_in_form=CheckInForm(), confirm=ConfirmForm(),
     ), status
@@ -113,8 +112,7 @@ def mark_reviewed():
     try:
         services.mark_reviewed(db.session, acting(), practitioner, day, now=now())
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
     else:
         flash(f"{day:%A %-d %B} is marked reviewed.", "success")
     return _back_to(practitioner.id, day.isoformat())
@@ -143,7 +141,6 @@ def quick_incident():
                     description=form.description.data or "", response=form.response.data or ""),
                 [], max_bytes=current_app.config["PRACTICE_ATTACHMENT_MAX_BYTES"], now=now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"Recorded in {client.display_name}'s conduct record.", "success")

@@ -48,7 +48,8 @@ from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
 from practice.errors import DomainError, NotFound
 from practice.scheduling.models import RELEASED, Appointment, PractitionerSchedule, TimeBlock
-from practice.settings.services import get_practice
+from practice.settings import services as settings_services
+from practice.settings.services import local_date
 
 UTC = timezone.utc
 REASON = "Busy (personal calendar)"
@@ -102,17 +103,16 @@ def import_busy_time(
 ) -> ImportResult:
     """Replace the practitioner's imported busy time from today on with what `data` says.
 
-    All or nothing: a refused file (DomainError, field "file") or any failure leaves the
-    database as it was. Commits on success and records one "calendar.import" audit event."""
+    All or nothing: a refused file (DomainError, field "file") or any failure raises, and
+    the caller's unit of work rolls back. Records one "calendar.import" audit event."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     if not 1 <= horizon_days <= MAX_HORIZON_DAYS:
         raise DomainError(f"Import from 1 to {MAX_HORIZON_DAYS} days ahead.", field="horizon_days")
     if session.get(Practitioner, practitioner_id) is None:
         raise NotFound("Choose a practitioner.", field="practitioner_id")
-    profile = get_practice(session)
-    practice_zone = ZoneInfo(profile.timezone if profile else "UTC")
-    today = now.astimezone(practice_zone).date()
+    practice_zone = settings_services.practice_zone(session)
+    today = local_date(session, now)
     window_start = datetime.combine(today, time(0), practice_zone).astimezone(UTC)
     window_end = now.astimezone(UTC) + timedelta(days=horizon_days)
     result = ImportResult(window_start=window_start, window_end=window_end)
@@ -122,7 +122,6 @@ def import_busy_time(
                              horizon_days, result.notes)
     result.skipped_free = sum(free.values())
 
-    session.commit()  # start from a fresh transaction, so the lock comes first
     try:
         _lock(session, practitioner_id)
         _apply(session, practitioner_id, busy, window_start, result)
@@ -135,15 +134,12 @@ def import_busy_time(
             window_start=window_start.isoformat(), window_end=window_end.isoformat(),
             bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
         )
-        session.commit()
+        session.flush()
     except IntegrityError:
-        # Two imports for one practitioner at once (the lock makes this unlikely).
-        session.rollback()
+        # Two imports for one practitioner at once (the lock makes this unlikely); the unit
+        # of work rolls back.
         raise DomainError("Another import for this practitioner ran at the same moment; "
                           "please try again.", field="file") from None
-    except BaseException:
-        session.rollback()
-        raise
     return result
 
 
@@ -421,8 +417,8 @@ def _unique_keys(busy: list[_Busy]) -> list[_Busy]:
 def _lock(session, practitioner_id: int) -> None:
     """Serialise imports for one practitioner, and imports with bookings.
 
-    SQLite: BEGIN IMMEDIATE takes the database's write lock before anything is read.
-    PostgreSQL: the practitioner row's lock serialises imports; the schedule row's (taken
+    SQLite: the database's write lock, before anything is read (a unit of work that writes
+    began IMMEDIATE and holds it already). PostgreSQL: the practitioner row's lock serialises imports; the schedule row's (taken
     by bookings too) keeps a booking from checking against half-imported blocks."""
     connection = session.connection()
     if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:

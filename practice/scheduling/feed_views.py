@@ -10,7 +10,7 @@ from practice.auth.permissions import permission_required, require
 from practice.db import db
 from practice.errors import DomainError
 from practice.scheduling import feeds
-from practice.web import acting, now
+from practice.web import acting, flash_refusal, now
 
 bp = Blueprint("feeds", __name__)
 
@@ -67,8 +67,7 @@ def enable(practitioner_id: int):
     try:
         token = feeds.enable_feed(db.session, acting(), practitioner.id, now=now())
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
     else:
         url = url_for("feeds.feed", token=token, _external=True)
         flash(f"Calendar feed for {practitioner.display_name}: {url} - subscribe to it in your "

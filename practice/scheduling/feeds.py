@@ -64,7 +64,7 @@ def enable_feed(session, actor: Actor, practitioner_id: int, *, now: datetime) -
     schedule.feed_token = secrets.token_urlsafe(32)
     # The token itself stays out of the audit trail: it is the secret.
     record(session, actor, "feed.enable", practitioner, now=now, replaced=replaced)
-    session.commit()
+    session.flush()
     return schedule.feed_token
 
 
@@ -77,7 +77,7 @@ def revoke_feed(session, actor: Actor, practitioner_id: int, *, now: datetime) -
         return None
     schedule.feed_token = None
     record(session, actor, "feed.revoke", practitioner, now=now)
-    session.commit()
+    session.flush()
     return old
 
 
@@ -207,13 +207,14 @@ def _vtimezone(tzid: str, first: date, last: date) -> Timezone:
     """The VTIMEZONE for the zone from `first` to `last`, in the plainest form calendar
     programs read alike (the zone's name is what most of them go by; this is for the rest).
 
-    Not icalendar 7's `Timezone.from_tzid`: it writes the local time *after* a change where
-    RFC 5545 wants the one before it (02:00, not 01:00, for London's clocks going forward:
-    an hour late), lists every change of a kind as RDATEs that some parsers read only the
-    first of (vobject / dateutil: every later summer an hour out), and steps over changes
-    less than a few weeks apart (Morocco's Ramadan). Here: the changes are found from the
-    zone itself; each kind becomes a yearly RRULE ("last Sunday of March at 01:00", the
-    form Outlook writes) when the changes follow one, else one observance per change."""
+    Not icalendar's `Timezone.from_tzid` (as of 7.3, the minor version pyproject pins): it
+    writes the local time *after* a change where RFC 5545 wants the one before it (02:00,
+    not 01:00, for London's clocks going forward: an hour late), lists every change of a
+    kind as RDATEs that some parsers read only the first of (vobject / dateutil: every
+    later summer an hour out), and steps over changes less than a few weeks apart
+    (Morocco's Ramadan). Here: the changes are found from the zone itself; each kind
+    becomes a yearly RRULE ("last Sunday of March at 01:00", the form Outlook writes) when
+    the changes follow one, else one observance per change."""
     zone = ZoneInfo(tzid)
     start = datetime.combine(first, datetime.min.time(), zone)
     vtimezone = Timezone()

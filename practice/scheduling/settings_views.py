@@ -21,7 +21,7 @@ from practice.scheduling.forms import (
     TimeOffForm,
 )
 from practice.scheduling.models import TimeBlock, WorkingHours
-from practice.web import acting, now, show_error
+from practice.web import acting, flash_refusal, now, show_error
 
 bp = Blueprint("scheduling_settings", __name__, url_prefix="/settings/scheduling")
 
@@ -29,7 +29,6 @@ bp = Blueprint("scheduling_settings", __name__, url_prefix="/settings/scheduling
 @permission_required("scheduling.settings")
 def index():
     settings = services.calendar_settings(db.session)
-    db.session.commit()
     calendar_form = CalendarSettingsForm(obj=settings, prefix="calendar")
     service_form = ServiceForm(prefix="service")
     if request.method == "POST" and "calendar-save" in request.form and calendar_form.validate():
@@ -45,7 +44,6 @@ def index():
                 buffer_after_minutes=service_form.buffer_after_minutes.data or 0, now=now(),
             )
         except DomainError as error:
-            db.session.rollback()
             show_error(service_form, error)
         else:
             flash("The service is added.", "success")
@@ -62,7 +60,6 @@ def index():
 def hours(practitioner_id: int):
     practitioner = db.get_or_404(Practitioner, practitioner_id)
     schedule = services.schedule_for(db.session, practitioner.id)
-    db.session.commit()
     form = HoursForm(obj=schedule)
     if request.method == "GET":
         _fill_days(form, practitioner.id)
@@ -77,7 +74,6 @@ def hours(practitioner_id: int):
                 min_notice_hours=form.min_notice_hours.data or 0, now=now(),
             )
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"{practitioner.display_name}'s hours are saved.", "success")
@@ -119,7 +115,6 @@ def import_calendar(practitioner_id: int):
             result = import_busy_time(db.session, acting(), practitioner.id,
                                       form.file.data.read(MAX_BYTES + 1), now=now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(f"Calendar imported: {result.added} busy times added, {result.updated} updated, "
@@ -151,7 +146,6 @@ def add_time_off(practitioner_id: int):
                 form.reason.data or "", now=now(),
             )
         except DomainError as error:
-            db.session.rollback()
             error.field = {"end_at": "end_day"}.get(error.field, error.field)
             show_error(form, error)
         else:
@@ -170,7 +164,7 @@ def remove_time_off(block_id: int):
         try:
             services.remove_time_block(db.session, acting(), block, now=now())
         except DomainError as error:
-            flash(error.message, "danger")
+            flash_refusal(error)
         else:
             flash("The blocked time is free again.", "success")
     return redirect(url_for("scheduling_settings.hours", practitioner_id=practitioner_id))

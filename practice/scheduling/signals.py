@@ -1,7 +1,11 @@
 """Domain events of the schedule (Blinker signals, as Flask's own).
 
-Each is sent after the change is committed, with the appointment and a `facts` dict that
-holds everything a listener (the conduct record, a host's SMS or accounting) needs."""
+Each is sent inside the action's unit of work, once the change is flushed and before it is
+committed, with the appointment and a `facts` dict that holds everything a listener (the
+conduct record, a host's SMS or accounting) needs. A listener adds and flushes in the same
+session and never commits: what it writes is saved with the action or not at all, and one
+that raises undoes the action. Work that must wait for the commit (sending an SMS, say) is
+written as a job in the same transaction."""
 
 from blinker import Namespace
 

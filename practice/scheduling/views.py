@@ -9,6 +9,7 @@ from practice.clients.models import Client
 from practice.clients.queries import bookable_clients
 from practice.db import db
 from practice.errors import DomainError
+from practice.money import plain_amount
 from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.scheduling import queries, services
 from practice.scheduling.forms import (
@@ -20,7 +21,9 @@ from practice.scheduling.forms import (
     WaiveForm,
 )
 from practice.scheduling.models import Appointment
-from practice.web import acting, local_target, now, show_error
+from practice.settings.services import local_date
+from practice.unit_of_work import discard_changes
+from practice.web import acting, flash_refusal, local_target, now, show_error
 
 bp = Blueprint("scheduling", __name__)
 
@@ -33,7 +36,7 @@ def _day_from_args(zone) -> date:
     try:
         return date.fromisoformat(request.args.get("date", ""))
     except ValueError:
-        return now().astimezone(zone).date()
+        return local_date(db.session, now())
 
 
 @bp.get("/today")
@@ -173,7 +176,7 @@ def _appointment_page(appointment_id: int, *, reschedule_form: RescheduleForm | 
         "practice/scheduling/appointment.html", row=row, zone=_zone(),
         **_policy_notices([row.appointment.client_id]),
         check_in_form=CheckInForm(), cancel_form=CancelForm(), waive_form=WaiveForm(),
-        payment_form=PaymentForm(amount=f"{max(row.owing_cents, 0) / 100:.2f}"),
+        payment_form=PaymentForm(amount=plain_amount(max(row.owing_cents, 0))),
         reschedule_form=reschedule_form or RescheduleForm(day=start.date(), start=start.time()),
     ), status
 
@@ -183,8 +186,7 @@ def _act(appointment: Appointment, action, form=None, success: str = "Saved."):
     try:
         action()
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
     else:
         flash(success, "success")
     return _back(appointment)
@@ -227,14 +229,13 @@ def _charging(appointment: Appointment, endpoint: str, action, *, success: str, 
     try:
         action(answer in ("charge", "waive"))
     except services.UnacknowledgedPolicy as question:
-        db.session.rollback()
+        discard_changes()  # nothing is done until the question is answered
         return render_template(
             "practice/scheduling/confirm_fee.html", a=appointment, question=question, endpoint=endpoint,
             reason=reason, back=local_target(request.form.get("next")) or "", confirm_form=CheckInForm(),
         )
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
         return _back(appointment)
     if answer == "waive" and appointment.fee_cents:
         services.waive_fee(db.session, acting(), appointment, WAIVED_UNACKNOWLEDGED, now=now())
@@ -286,7 +287,7 @@ def payment(appointment_id: int):
         amount = services.parse_money(form.amount.data or "")
         services.record_payment(db.session, acting(), appointment, amount_cents=amount,
                                 method=form.method.data or "",
-                                paid_at=services.paid_at(form.paid_on.data, _zone(), now()), now=now())
+                                paid_at=services.paid_at(db.session, form.paid_on.data, now()), now=now())
 
     return _act(appointment, take_payment, success="Payment recorded.")
 
@@ -302,7 +303,6 @@ def reschedule(appointment_id: int):
             services.reschedule(db.session, acting(), appointment,
                                 services.local_moment(form.day.data, form.start.data, _zone()), now=now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash("The appointment is moved.", "success")

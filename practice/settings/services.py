@@ -1,8 +1,8 @@
 """The practice's own details and logo."""
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
-from zoneinfo import available_timezones
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, available_timezones
 
 import phonenumbers
 from sqlalchemy import select
@@ -69,12 +69,24 @@ def get_practice(session) -> PracticeProfile | None:
     return session.scalar(select(PracticeProfile).limit(1))
 
 
+def practice_zone(session) -> ZoneInfo:
+    """The practice's time zone: what "today" and "09:00" mean (UTC before set-up)."""
+    profile = get_practice(session)
+    return ZoneInfo(profile.timezone) if profile else ZoneInfo("UTC")
+
+
+def local_date(session, at: datetime) -> date:
+    """The day `at` falls on in the practice's time zone; `local_date(session, now)` is
+    "today" for every page and rule."""
+    return at.astimezone(practice_zone(session)).date()
+
+
 def update_details(session, actor: Actor, details: PracticeDetails, *, now: datetime) -> None:
     profile = get_practice(session)
     changes = apply_details(profile, details)
     if changes:
         record(session, actor, "practice.update", profile, now=now, **changes)
-    session.commit()
+    session.flush()
 
 
 def check_logo(data: bytes, max_bytes: int) -> str:
@@ -103,7 +115,7 @@ def set_logo(session, actor: Actor, data: bytes, *, max_bytes: int, now: datetim
     profile.logo = data
     profile.logo_media_type = media_type
     record(session, actor, "practice.logo", profile, now=now, size=len(data), media_type=media_type)
-    session.commit()
+    session.flush()
 
 
 def remove_logo(session, actor: Actor, *, now: datetime) -> None:
@@ -111,4 +123,4 @@ def remove_logo(session, actor: Actor, *, now: datetime) -> None:
     profile.logo = None
     profile.logo_media_type = None
     record(session, actor, "practice.logo_removed", profile, now=now)
-    session.commit()
+    session.flush()

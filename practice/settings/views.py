@@ -20,7 +20,6 @@ def index():
         try:
             services.update_details(db.session, acting(), form.details(), now=now())
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash("The practice details are saved.", "success")
@@ -46,7 +45,6 @@ def upload_logo():
                 max_bytes=current_app.config["PRACTICE_LOGO_MAX_BYTES"], now=now(),
             )
         except DomainError as error:
-            db.session.rollback()
             show_error(logo_form, error)
         else:
             flash("The logo is saved.", "success")

@@ -1,0 +1,66 @@
+"""Every scheduling rule, by concern: the schedule's settings, availability, booking without
+overlaps, attendance (arrivals and lateness, cancellations, no-shows, fee waivers) and
+payments. Callers use this package as one module: `services.book(...)`.
+
+Times are aware UTC datetimes; "a day" and "09:00" are in the practice's time zone. The
+services change the session and flush; the caller's unit of work commits."""
+
+from practice.scheduling.services.attendance import (
+    UnacknowledgedPolicy,
+    cancel,
+    check_in,
+    complete,
+    mark_no_show,
+    waive_fee,
+)
+from practice.scheduling.services.availability import (
+    SLOT_STEP,
+    DaySchedule,
+    day_schedule,
+    free_slots,
+    held_buffer,
+)
+from practice.scheduling.services.booking import (
+    NOT_BOOKABLE,
+    BookingRequest,
+    appointment_facts,
+    book,
+    lock_schedule,
+    reschedule,
+)
+from practice.scheduling.services.local_time import hhmm, local_day_bounds, local_moment
+from practice.scheduling.services.payments import (
+    MAX_AMOUNT,
+    PAYMENT_METHODS,
+    amount_due,
+    amount_paid,
+    client_balance,
+    paid_at,
+    parse_money,
+    percent_of,
+    record_payment,
+)
+from practice.scheduling.services.settings import (
+    WEEKDAYS,
+    add_time_block,
+    calendar_settings,
+    create_service,
+    parse_day_ranges,
+    remove_time_block,
+    schedule_for,
+    set_feed_shows_names,
+    set_working_hours,
+    update_schedule,
+)
+from practice.settings.services import local_date, practice_zone
+
+__all__ = [
+    "MAX_AMOUNT", "NOT_BOOKABLE", "PAYMENT_METHODS", "SLOT_STEP", "WEEKDAYS", "BookingRequest",
+    "DaySchedule", "UnacknowledgedPolicy", "add_time_block", "amount_due", "amount_paid",
+    "appointment_facts", "book", "calendar_settings", "cancel", "check_in", "client_balance",
+    "complete", "create_service", "day_schedule", "free_slots", "held_buffer", "hhmm",
+    "local_date", "local_day_bounds", "local_moment", "lock_schedule", "mark_no_show", "paid_at",
+    "parse_day_ranges", "parse_money", "percent_of", "practice_zone", "record_payment",
+    "remove_time_block", "reschedule", "schedule_for", "set_feed_shows_names",
+    "set_working_hours", "update_schedule", "waive_fee",
+]

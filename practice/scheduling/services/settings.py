@@ -1,0 +1,158 @@
+"""The schedule's settings: the calendar settings row, services, each practitioner's weekly
+hours, buffer, daily limit, minimum notice and time off."""
+
+from datetime import datetime, time
+from itertools import pairwise
+
+from sqlalchemy import select
+
+from practice.audit.services import Actor, record
+from practice.auth.models import Practitioner
+from practice.errors import DomainError
+from practice.scheduling.models import (
+    PractitionerSchedule,
+    SchedulingPolicy,
+    Service,
+    TimeBlock,
+    WorkingHours,
+)
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def calendar_settings(session) -> SchedulingPolicy:
+    """The practice's calendar settings row (the attendance rules are in practice.policies)."""
+    settings = session.scalar(select(SchedulingPolicy).limit(1))
+    if settings is None:
+        settings = SchedulingPolicy(feed_shows_names=False)
+        session.add(settings)
+        session.flush()
+    return settings
+
+
+def set_feed_shows_names(session, actor: Actor, shows_names: bool, *, now: datetime) -> None:
+    """Calendar feeds carry clients' names, or only their initials."""
+    settings = calendar_settings(session)
+    if settings.feed_shows_names != shows_names:
+        record(session, actor, "calendar_settings.update", settings, now=now,
+               feed_shows_names=[settings.feed_shows_names, shows_names])
+        settings.feed_shows_names = shows_names
+    session.flush()
+
+
+def create_service(
+    session, actor: Actor, *, name: str, duration_minutes: int, price_cents: int,
+    buffer_after_minutes: int = 0, now: datetime,
+) -> Service:
+    if not name.strip():
+        raise DomainError("Give the service a name.", field="name")
+    if not 5 <= duration_minutes <= 8 * 60:
+        raise DomainError("A session lasts from 5 minutes to 8 hours.", field="duration_minutes")
+    if not 0 <= buffer_after_minutes <= 240:
+        raise DomainError("Use a buffer from 0 to 240 minutes.", field="buffer_after_minutes")
+    if price_cents < 0:
+        raise DomainError("The price cannot be negative.", field="price")
+    service = Service(name=name.strip(), duration_minutes=duration_minutes, price_cents=price_cents,
+                      buffer_after_minutes=buffer_after_minutes, active=True)
+    session.add(service)
+    session.flush()
+    record(session, actor, "service.create", service, now=now, name=service.name)
+    session.flush()
+    return service
+
+
+def schedule_for(session, practitioner_id: int) -> PractitionerSchedule:
+    schedule = session.get(PractitionerSchedule, practitioner_id)
+    if schedule is None:
+        schedule = PractitionerSchedule(practitioner_id=practitioner_id, buffer_minutes=0,
+                                        min_notice_hours=0, booking_version=0)
+        session.add(schedule)
+        session.flush()
+    return schedule
+
+
+def update_schedule(
+    session, actor: Actor, practitioner_id: int, *, buffer_minutes: int,
+    max_sessions_per_day: int | None, min_notice_hours: int, now: datetime,
+) -> None:
+    if not 0 <= buffer_minutes <= 240:
+        raise DomainError("Use a buffer from 0 to 240 minutes.", field="buffer_minutes")
+    if max_sessions_per_day is not None and not 1 <= max_sessions_per_day <= 30:
+        raise DomainError("Use a number from 1 to 30, or leave it empty.", field="max_sessions_per_day")
+    if not 0 <= min_notice_hours <= 24 * 14:
+        raise DomainError("Use a number of hours from 0 to 336.", field="min_notice_hours")
+    schedule = schedule_for(session, practitioner_id)
+    schedule.buffer_minutes = buffer_minutes
+    schedule.max_sessions_per_day = max_sessions_per_day
+    schedule.min_notice_hours = min_notice_hours
+    record(session, actor, "schedule.update", schedule.practitioner, now=now,
+           buffer_minutes=buffer_minutes, max_sessions_per_day=max_sessions_per_day,
+           min_notice_hours=min_notice_hours)
+    session.flush()
+
+
+def set_working_hours(
+    session, actor: Actor, practitioner_id: int, ranges: list[tuple[int, time, time]], *, now: datetime
+) -> None:
+    """Replace a practitioner's weekly hours; several ranges a day, none overlapping."""
+    by_day: dict[int, list[tuple[time, time]]] = {}
+    for weekday, starts, ends in ranges:
+        if not 0 <= weekday <= 6:
+            raise DomainError("Choose a day of the week.", field="weekday")
+        if starts >= ends:
+            raise DomainError(f"{WEEKDAYS[weekday]}: the end must be after the start.", field="ranges")
+        by_day.setdefault(weekday, []).append((starts, ends))
+    for weekday, day_ranges in by_day.items():
+        day_ranges.sort()
+        for (_, first_end), (second_start, _) in pairwise(day_ranges):
+            if second_start < first_end:
+                raise DomainError(f"{WEEKDAYS[weekday]}: two ranges overlap.", field=f"day{weekday}")
+    schedule_for(session, practitioner_id)
+    for old in session.scalars(select(WorkingHours).where(WorkingHours.practitioner_id == practitioner_id)):
+        session.delete(old)
+    for weekday, starts, ends in ranges:
+        session.add(WorkingHours(practitioner_id=practitioner_id, weekday=weekday, starts=starts, ends=ends))
+    record(session, actor, "schedule.hours", session.get(Practitioner, practitioner_id), now=now,
+           ranges=[f"{WEEKDAYS[d]} {s:%H:%M}-{e:%H:%M}" for d, s, e in sorted(ranges)])
+    session.flush()
+
+
+def parse_day_ranges(weekday: int, text: str) -> list[tuple[int, time, time]]:
+    """'09:00-13:00, 14:00-18:00' -> the ranges of one weekday; '' is a day off."""
+    ranges = []
+    for part in filter(None, (p.strip() for p in text.replace(";", ",").split(","))):
+        try:
+            starts, ends = (time.fromisoformat(t.strip()) for t in part.split("-"))
+        except ValueError:
+            raise DomainError(f"Write ranges like 09:00-13:00, 14:00-18:00 (not {part!r}).",
+                              field=f"day{weekday}") from None
+        if starts >= ends:
+            raise DomainError(f"{part}: the end must be after the start.", field=f"day{weekday}")
+        ranges.append((weekday, starts, ends))
+    return ranges
+
+
+def add_time_block(
+    session, actor: Actor, practitioner_id: int, start_at: datetime, end_at: datetime,
+    reason: str = "", *, now: datetime,
+) -> TimeBlock:
+    if start_at >= end_at:
+        raise DomainError("The end must be after the start.", field="end_at")
+    block = TimeBlock(practitioner_id=practitioner_id, start_at=start_at, end_at=end_at,
+                      reason=reason.strip()[:200], source="manual")
+    session.add(block)
+    session.flush()
+    record(session, actor, "schedule.block", block, now=now, start=start_at.isoformat(),
+           end=end_at.isoformat())
+    session.flush()
+    return block
+
+
+def remove_time_block(session, actor: Actor, block: TimeBlock, *, now: datetime) -> None:
+    """Give back manually blocked time (imported busy time follows its calendar instead)."""
+    if block.source != "manual":
+        raise DomainError("Busy time from a personal calendar changes when the calendar is imported again.")
+    record(session, actor, "schedule.unblock", block, now=now, start=block.start_at.isoformat(),
+           end=block.end_at.isoformat())
+    session.delete(block)
+    session.flush()

@@ -1,0 +1,112 @@
+"""One unit of work per action: a web request, a CLI command or a background job changes the
+session through the services (which only add and flush) and commits once at its end, or
+rolls back everything on any error or refusal. Domain events are Blinker signals sent inside
+that transaction, so an action and all it causes are saved together or not at all.
+
+- A request: `install(app)` commits when the view returned a response below 400 (a page, a
+  redirect, a file) and nothing was refused; anything else rolls back. A view that shows a
+  refusal calls `practice.web.show_error` or `practice.web.flash_refusal`, which discard
+  what the action did at once (`discard_changes`), so the page shows what is stored.
+- A CLI command: decorate it with `@one_unit_of_work`.
+- A background job, or any other caller of the services:
+
+      with unit_of_work(db.session):
+          services.check_in(db.session, SYSTEM, appointment, None, now=now)
+
+  Enter it before the session's first statement: it begins the transaction itself.
+
+On SQLite a unit of work that writes begins `BEGIN IMMEDIATE`, taking the database's write
+lock before its first read: what it reads stays true until it commits, and it never has to
+upgrade a read transaction to a write one (which SQLite refuses with "database is locked"
+once another writer has committed in between). Other sessions keep sqlite3's own behaviour.
+On PostgreSQL each statement sees what others committed (READ COMMITTED); rules that need a
+lock take it explicitly (the booking's schedule row, the conduct chain's advisory lock)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import wraps
+
+from flask import g, request
+from sqlalchemy.orm import scoped_session
+
+from practice.db import db
+
+_writing: ContextVar[bool] = ContextVar("practice_unit_of_work_writes", default=False)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writing() -> bool:
+    """Whether the current unit of work writes (SQLite begins it IMMEDIATE)."""
+    return _writing.get()
+
+
+@contextmanager
+def unit_of_work(session, *, writes: bool = True) -> Iterator:
+    """Commit what the block did once it ends, or roll all of it back if it raises."""
+    current = session() if isinstance(session, scoped_session) else session
+    if current.in_transaction():
+        raise RuntimeError("unit_of_work() begins the session's transaction: commit or roll "
+                           "back the one already open first")
+    token = _writing.set(writes)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _writing.reset(token)
+
+
+def one_unit_of_work(command):
+    """A CLI command as one unit of work on db.session."""
+
+    @wraps(command)
+    def run(*args, **kwargs):
+        with unit_of_work(db.session):
+            return command(*args, **kwargs)
+
+    return run
+
+
+def discard_changes() -> None:
+    """The action was refused (or failed): nothing it did so far is kept, and the request
+    commits nothing after this."""
+    db.session.rollback()
+    g.practice_changes_discarded = True
+
+
+def install(app, blueprint: str | None = None) -> None:
+    """Make each request to `app` (or only to `blueprint` on a host app) one unit of work.
+    The hooks run first before the request and last after it."""
+    app.before_request_funcs.setdefault(blueprint, []).insert(0, _begin)
+    app.after_request_funcs.setdefault(blueprint, []).insert(0, _commit_or_roll_back)
+    app.teardown_request_funcs.setdefault(blueprint, []).append(_end)
+
+
+def _begin() -> None:
+    g.practice_unit_of_work = _writing.set(request.method not in SAFE_METHODS)
+
+
+def _commit_or_roll_back(response):
+    if response.status_code >= 400 or g.get("practice_changes_discarded"):
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except BaseException:
+        # The error page that follows reads through a usable session; nothing was saved.
+        discard_changes()
+        raise
+    return response
+
+
+def _end(_error=None) -> None:
+    """Always: roll back whatever was not committed (an exception, a response that never
+    reached the hook above), and forget the request's write flag."""
+    db.session.rollback()
+    token = g.pop("practice_unit_of_work", None)
+    if token is not None:
+        _writing.reset(token)
