@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from unittest.mock import patch
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from practice.audit.services import SYSTEM, Actor
@@ -241,6 +242,22 @@ def test_us_letter_paper(record):
     letter = issue(request_for("custom", record, body="Dear Sam,\n\nHello."), record)
     assert "612 x 792 pts (letter)" in pdf_info(letter.pdf)
     assert letter.page_size == "letter"
+
+
+def test_the_database_refuses_changes_to_an_issued_letter(record):
+    request = drafted("referral", record, specialist=record["specialist"], modalities=[record["deep"]])
+    with patch("practice.letters.services.render_letter", return_value=b"%PDF-1.7\n% stand-in\n"):
+        letter = issue(request, record)
+    db.session.commit()
+    for statement in ("UPDATE letter SET pdf = :pdf WHERE id = :id",
+                      "UPDATE letter SET referral_id = NULL WHERE id = :id",
+                      "UPDATE letter SET recipient = 'Someone else' WHERE id = :id",
+                      "DELETE FROM letter WHERE id = :id"):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            db.session.execute(sa.text(statement), {"id": letter.id, "pdf": b"%PDF forged"})
+        db.session.rollback()
+    stored = db.session.get(Letter, letter.id)
+    assert stored.pdf == b"%PDF-1.7\n% stand-in\n" and stored.referral_id is not None
 
 
 def test_nothing_happens_when_the_letter_cannot_be_issued(record):

@@ -9,14 +9,19 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
+from practice.audit.services import SYSTEM
+from practice.clients import services as client_services
 from practice.clients.models import Client
 from practice.db import db
-from practice.letters.models import Letter, LetterTemplate
+from practice.letters.models import KINDS, Letter, LetterTemplate
 from practice.scheduling.models import Appointment
+from practice.settings import services as settings_services
+from practice.settings.services import PracticeDetails
 from referrals.models import Inquiry
+from tests.conftest import NOW
 from tests.test_bad_input import error_for
 from tests.test_bad_input import field_values as raw_field_values
-from tests.test_letters import TODAY, pdf_text, record  # noqa: F401  (a fixture)
+from tests.test_letters import TODAY, drafted, issue, pdf_text, record  # noqa: F401  (a fixture)
 
 
 def field_values(page: str) -> dict[str, str]:
@@ -84,6 +89,34 @@ def test_a_discontinuation_issued_from_the_composer(client, login, record, users
     assert "arrived 30 minutes late" in pdf_text(first.data)
     timeline = client.get(f"/clients/{record['client'].id}").get_data(as_text=True)
     assert "Ending the professional relationship" in timeline and f"/letters/{letter.id}.pdf" in timeline
+
+
+FACTS = {"referral": "specialist", "discontinuation": "effective_date",
+         "safety_discontinuation": "effective_date", "practice_full": None, "custom": None}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_download_is_the_letter_as_issued_whatever_changed_since(client, login, record, users, kind):
+    """The stored bytes, not a new rendering: the practice and the client change their
+    details after the letter is issued, and the download is still the original."""
+    facts = {"specialist": {"specialist": record["specialist"], "modalities": [record["deep"]]},
+             "effective_date": {"effective_date": TODAY}, None: {}}[FACTS[kind]]
+    letter = issue(drafted(kind, record, **facts), record)
+    issued, digest = letter.pdf, letter.sha256
+    settings_services.update_details(db.session, SYSTEM, PracticeDetails(
+        name="Quayside Wellbeing", timezone="Europe/London", currency="GBP", phone_region="GB",
+        address="1 New Road\nBath", phone="0117 496 0999", email="hello@quayside.example"), now=NOW)
+    client_services.update_client(db.session, SYSTEM, record["client"], client_services.ClientDetails(
+        display_name="Sam", legal_name="Samantha Renamed", address="9 Other Street\nLeeds"),
+        phone_region="GB", now=NOW)
+    login(users["admin"])
+    downloaded = client.get(f"/letters/{letter.id}.pdf").data
+    assert downloaded == issued and hashlib.sha256(downloaded).hexdigest() == digest
+    text = pdf_text(downloaded)
+    assert "Harbour Street Massage" in text and "Quayside Wellbeing" not in text
+    assert "Renamed" not in text and "Other Street" not in text
+    if kind != "practice_full":
+        assert "Samantha Example" in text and "1 Long Lane" in text
 
 
 def test_the_front_desk_never_sees_a_discontinuation(client, login, record, users):
