@@ -4,6 +4,7 @@ conduct entry a listener records, a letter's consequences) are saved together or
 all. Each consequence is made to fail in turn, through the real request path, and the
 whole database must then be exactly as it was before the action."""
 
+import threading
 from contextlib import contextmanager
 from datetime import timedelta
 from unittest.mock import patch
@@ -333,3 +334,51 @@ def test_sqlite_write_units_take_the_write_lock_before_their_first_read(app, pra
                 connection.exec_driver_sql("UPDATE practice_profile SET name = name")
     finally:
         other.dispose()
+
+
+def test_two_desks_checking_in_one_appointment_at_once_make_one_check_in(app, desk):
+    """The second waits for the first (the appointment's row lock on PostgreSQL, the write
+    lock on SQLite), then sees it arrived and is refused: one check-in, one conduct entry."""
+    appointment_id = booked(desk, "09:00").id
+    db.session.commit()
+    barrier, outcomes = threading.Barrier(2), []
+
+    def check_in(minutes_late):
+        with app.app_context():
+            barrier.wait()
+            try:
+                with unit_of_work(db.session):
+                    appointment = db.session.get(Appointment, appointment_id)
+                    services.check_in(db.session, SYSTEM, appointment,
+                                      at(TODAY, "09:00") + timedelta(minutes=minutes_late), now=NOW)
+                outcomes.append("checked in")
+            except DomainError as refused:
+                outcomes.append(refused.message)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=check_in, args=(late,)) for late in (20, 30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["This appointment is arrived; it cannot be checked in.", "checked in"]
+    assert db.session.scalar(sa.select(sa.func.count(ConductEntry.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
+        AuditEvent.action == "appointment.check_in")) == 1
+
+
+@pytest.mark.parametrize("status, kept", [(200, True), (204, True), (302, True), (400, False), (403, False),
+                                          (404, False), (422, False), (500, False)])
+def test_a_request_commits_only_what_answered_below_400(app, practice, status, kept):
+    """The hook itself, on a view made for the test: whatever the view wrote is committed
+    with a page, an empty answer or a redirect, and rolled back with any error status."""
+    def write_then_answer():
+        db.session.add(AuditEvent(at=NOW, actor_label="test", action="test.write", detail={}))
+        db.session.flush()
+        return "", status
+
+    app.add_url_rule("/test-write", "test_write", write_then_answer, methods=["POST"])
+    assert app.test_client().post("/test-write").status_code == status
+    written = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "test.write"))
+    assert written == (1 if kept else 0)

@@ -15,7 +15,16 @@ from practice.scheduling.services.booking import appointment_facts
 from practice.scheduling.services.payments import amount_due, amount_paid, percent_of
 
 
-def _require_status(appointment: Appointment, *allowed: Status, doing: str) -> None:
+def _lock(session, appointment: Appointment) -> None:
+    """Hold the appointment (PostgreSQL: its row, FOR UPDATE, until the unit of work
+    commits; SQLite: the write lock the unit of work began with) and read it as it is now:
+    two desks acting on one appointment at once are served one after the other, and the
+    second sees what the first did."""
+    session.refresh(appointment, with_for_update=True)
+
+
+def _require_status(session, appointment: Appointment, *allowed: Status, doing: str) -> None:
+    _lock(session, appointment)
     if appointment.status not in allowed:
         raise DomainError(f"This appointment is {appointment.status.replace('_', ' ')}; it cannot be {doing}.")
 
@@ -23,7 +32,7 @@ def _require_status(appointment: Appointment, *allowed: Status, doing: str) -> N
 def check_in(session, actor: Actor, appointment: Appointment, arrived_at: datetime | None, *, now: datetime) -> None:
     """Record the real arrival time; lateness counts whole minutes after the start. By policy
     the session still ends at its scheduled end, so the minutes late are minutes lost."""
-    _require_status(appointment, Status.BOOKED, doing="checked in")
+    _require_status(session, appointment, Status.BOOKED, doing="checked in")
     arrived_at = arrived_at or now
     if arrived_at > now + timedelta(minutes=1):
         raise DomainError("The arrival time cannot be in the future.", field="arrived_at")
@@ -49,7 +58,7 @@ def check_in(session, actor: Actor, appointment: Appointment, arrived_at: dateti
 
 
 def complete(session, actor: Actor, appointment: Appointment, *, now: datetime) -> None:
-    _require_status(appointment, Status.ARRIVED, doing="completed")
+    _require_status(session, appointment, Status.ARRIVED, doing="completed")
     appointment.status = Status.COMPLETED.value
     record(session, actor, "appointment.complete", appointment, now=now)
     session.flush()
@@ -68,7 +77,7 @@ def cancel(
     A fee for a client who has not acknowledged the policy in force needs confirming.
     `by_practice`: the practice cancels (e.g. it has ended the relationship), so it is
     never a late cancellation and carries no fee, whenever it happens."""
-    _require_status(appointment, Status.BOOKED, doing="cancelled")
+    _require_status(session, appointment, Status.BOOKED, doing="cancelled")
     if not reason.strip():
         raise DomainError("Say briefly why (e.g. 'client unwell', 'practitioner ill').", field="reason")
     policy = policy_in_force(session, now)
@@ -101,7 +110,7 @@ def mark_no_show(
     """Marked by a person, never automatically, and only once the start has passed. The fee
     follows the policy in force at the start; for a client who has not acknowledged that
     policy it needs confirming."""
-    _require_status(appointment, Status.BOOKED, doing="marked as a no-show")
+    _require_status(session, appointment, Status.BOOKED, doing="marked as a no-show")
     if appointment.start_at > now:
         raise DomainError("The appointment has not started yet.")
     policy = policy_in_force(session, appointment.start_at)
@@ -134,6 +143,7 @@ def _refuse_unconfirmed_fee(session, appointment: Appointment, policy: Policy, f
 
 def waive_fee(session, actor: Actor, appointment: Appointment, reason: str, *, now: datetime) -> None:
     """Waive a late-cancellation or no-show fee; the fee and the reason are both kept."""
+    _lock(session, appointment)
     if appointment.fee_cents == 0 or appointment.fee_waived:
         raise DomainError("There is no fee to waive.")
     if not reason.strip():
