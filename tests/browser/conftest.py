@@ -135,6 +135,7 @@ def admin(live_app) -> Account:
             admin_name=ADMIN_NAME, admin_email=ADMIN_EMAIL, password=PASSWORD,
             sees_clients=True, address="127.0.0.1", now=NOW,
         )
+        db.session.commit()  # as the request or command that made it would
         db.session.remove()
     return Account(ADMIN_NAME, ADMIN_EMAIL)
 
@@ -147,5 +148,6 @@ def front_desk(live_app, admin) -> Account:
             db.session, SYSTEM, email=account.email, name=account.name, role="front_desk",
             password=account.password, now=NOW,
         )
+        db.session.commit()  # as the request or command that made it would
         db.session.remove()
     return account

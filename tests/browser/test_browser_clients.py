@@ -22,6 +22,7 @@ def other_client(live_app, admin) -> str:
     )
     with live_app.app_context():
         client_services.create_client(db.session, SYSTEM, details, phone_region="GB", now=NOW)
+        db.session.commit()  # as the request or command that made it would
         db.session.remove()
     return details.display_name
 

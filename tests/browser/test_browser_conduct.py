@@ -34,6 +34,7 @@ def demo(live_app) -> dict[str, int]:
         client_id = db.session.scalar(select(Client.id).where(Client.display_name == CLIENT))
         coming = db.session.scalar(select(Appointment.id).where(
             Appointment.client_id == client_id, Appointment.start_at > NOW))
+        db.session.commit()  # as the request or command that made it would
         db.session.remove()
     return {"client": client_id, "coming": coming}
 

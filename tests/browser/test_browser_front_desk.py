@@ -48,6 +48,7 @@ def morning(live_app, front_desk) -> Morning:
         zone = services.practice_zone(db.session)
         booked = {name: _book(practitioner.id, service.id, name, hhmm, zone) for name, hhmm in BOOKED.items()}
         _client(WALK_IN)
+        db.session.commit()  # as the request or command that made it would
         db.session.remove()
     return Morning(booked)
 

@@ -32,6 +32,7 @@ def demo(live_app) -> dict[str, int]:
             select(Client.display_name, Appointment.id).join(Appointment.client)
             .where(Appointment.start_at >= NOW.replace(hour=0), Appointment.start_at < NOW.replace(hour=23))
         ).all()
+        db.session.commit()  # as the request or command that made it would
         db.session.remove()
     return dict(today)
 

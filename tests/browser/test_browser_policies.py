@@ -36,10 +36,11 @@ def missed(live_app, front_desk) -> int:
             db.session, SYSTEM, client_services.ClientDetails(display_name="Noor Haddad"),
             phone_region="GB", now=NOW)
         start = services.local_moment(TODAY, time(9), services.practice_zone(db.session))
-        appointment = services.book(db.session, SYSTEM, services.BookingRequest(
-            noor.id, practitioner.id, service.id, start), now=NOW - timedelta(days=1))
+        appointment_id = services.book(db.session, SYSTEM, services.BookingRequest(
+            noor.id, practitioner.id, service.id, start), now=NOW - timedelta(days=1)).id
+        db.session.commit()  # as the request or command that made it would
         db.session.remove()
-    return appointment.id
+    return appointment_id
 
 
 @pytest.mark.browser

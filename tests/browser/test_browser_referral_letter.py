@@ -28,6 +28,7 @@ def demo(live_app) -> int:
     with live_app.app_context():
         build_demo(db.session, NOW)
         client_id = db.session.scalar(select(Client.id).where(Client.display_name == CLIENT))
+        db.session.commit()  # as the request or command that made it would
         db.session.remove()
     return client_id
 

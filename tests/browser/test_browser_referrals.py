@@ -32,6 +32,7 @@ def network(live_app, admin) -> int:
         client = client_services.create_client(db.session, SYSTEM, client_services.ClientDetails(
             display_name="Sam Rivers"), phone_region="GB", now=NOW)
         client_id = client.id
+        db.session.commit()  # as the request or command that made it would
         db.session.remove()
     return client_id
 

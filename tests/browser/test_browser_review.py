@@ -32,6 +32,7 @@ def demo(live_app) -> dict[str, int]:
                for name in ("Tariq Mahmood", "Grace Mwangi")}
         ids["coming"] = db.session.scalar(select(Appointment.id).where(
             Appointment.client_id == ids["Tariq Mahmood"], Appointment.start_at > NOW))
+        db.session.commit()  # as the request or command that made it would
         db.session.remove()
     return ids
 
