@@ -112,7 +112,7 @@ def _render_setup(form, status=200):
     qr_code = secret = None
     if user.totp_secret:
         qr_code = two_factor.qr_code_svg(two_factor.provisioning_uri(user, profile.name))
-        secret = user.totp_secret
+        secret = " ".join(user.totp_secret[i:i + 4] for i in range(0, len(user.totp_secret), 4))
     required = two_factor.required_of(user, profile.require_two_factor)
     return render_template(
         "practice/auth/two_factor_setup.html", form=form, confirm=ConfirmForm(), qr_code=qr_code,

@@ -92,7 +92,7 @@ def test_setting_up_two_factor_in_the_browser(page, live_app, demo, violations):
     page.get_by_role("link", name="Set up two-factor sign-in").click()
     page.get_by_role("button", name="Start").click()
     expect(page.locator("svg.qr-code")).to_be_visible()
-    secret = page.locator("code.two-factor-secret").inner_text()
+    secret = page.locator("code.two-factor-secret").inner_text().replace(" ", "")
     page.get_by_label("Code from your app").fill(pyotp.TOTP(secret).at(NOW))
     screenshot(page, "two-factor-setup.png")
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
@@ -106,3 +106,18 @@ def test_setting_up_two_factor_in_the_browser(page, live_app, demo, violations):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("link", name="Account")).to_be_visible()
     assert not violations
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [390, 800, 1366])
+def test_the_account_pages_fit_the_screen(page, demo, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, ADMIN)
+    for path in ("/account/", "/account/two-factor"):
+        visit(page, path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} at {width}px scrolls sideways by {overflow}px"
+    page.get_by_role("button", name="Start").click()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the QR code at {width}px scrolls sideways by {overflow}px"
+    screenshot(page, f"two-factor-{width}.png")
