@@ -169,7 +169,10 @@ def test_a_mounted_practice_ends_its_sessions_too(tmp_path, database_url):
         "admin_name": "Alex", "admin_email": "alex@harbour.example",
         "password": PASSWORD, "confirm": PASSWORD,
     })
-    assert browser.get("/practice/clients/").status_code == 200
+    page = browser.get("/practice/clients/")
+    assert page.status_code == 200
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Cache-Control"] == "no-store"
     copy = stolen_copy(host, browser, path="/practice")
 
     browser.post("/practice/logout")
