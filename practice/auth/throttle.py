@@ -23,7 +23,10 @@ THROTTLE_LOCK_KEY = 4_240_011  # PostgreSQL advisory lock serialising the count 
 
 def take_attempt(session, email: str, address: str, *, now: datetime, limits) -> None:
     """Record an attempt for `email` from `address`, or refuse with LoginThrottled when
-    either already has its limit of attempts within the window."""
+    either already has its limit of attempts within the window.
+
+    Call it before the request's own session writes anything: on SQLite a write the
+    request still holds would keep this second connection waiting for the lock."""
     since = now - limits.window
     with session.get_bind().connect() as connection:
         _lock(connection)
