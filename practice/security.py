@@ -10,7 +10,7 @@ HTTP, and sets no Cache-Control, which is the header that keeps client data out 
 - Frames: no other site may frame a page (frame-ancestors, and X-Frame-Options for older
   browsers).
 - Referrer-Policy: no-referrer, because calendar feed tokens travel in URLs.
-- Cache-Control: no-store on everything but the static files: pages, PDFs, CSV and feeds
+- Cache-Control: "private, no-store" on everything but the static files: pages, PDFs, CSV and feeds
   carry client data, and must not stay in a browser's or a proxy's cache."""
 
 import secrets
@@ -47,7 +47,7 @@ def protect(response):
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"
     if request.endpoint not in STATIC_ENDPOINTS:
-        headers["Cache-Control"] = "no-store"
+        headers["Cache-Control"] = "private, no-store"
     return response
 
 
