@@ -5,12 +5,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from practice import config
+from practice import config, security
 from practice.clock import SystemClock
 
 
@@ -82,6 +82,7 @@ def create_app(config_overrides: dict | None = None, *, url_prefix: str = "") ->
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
+    security.init_app(app)
     from practice.cli import register_commands
 
     register_commands(app)
@@ -106,6 +107,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from practice.audit.views import bp as audit_bp
+    from practice.auth.account_views import bp as account_bp
     from practice.auth.views import bp as auth_bp
     from practice.clients.views import bp as clients_bp
     from practice.conduct.views import bp as conduct_bp
@@ -121,7 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     from practice.settings.views import bp as settings_bp
     from referrals import bp as referrals_bp
 
-    for blueprint in (main_bp, auth_bp, settings_bp, clients_bp, scheduling_bp,
+    for blueprint in (main_bp, auth_bp, account_bp, settings_bp, clients_bp, scheduling_bp,
                       scheduling_settings_bp, feeds_bp, audit_bp, referrals_bp, policies_bp,
                       conduct_bp, review_bp, letters_bp, reports_bp):
         app.register_blueprint(blueprint)
@@ -138,7 +140,7 @@ def _register_hooks(app: Flask) -> None:
     from practice.clients.services import display_phone
     from practice.db import db
     from practice.money import plain_amount, practice_money
-    from practice.settings.services import get_practice
+    from practice.web import practice_profile
 
     @app.before_request
     def send_to_setup_until_done():
@@ -149,11 +151,6 @@ def _register_hooks(app: Flask) -> None:
             return redirect(url_for("auth.setup"))
         state.setup_done = True
         return None
-
-    def practice_profile():
-        if "practice_profile" not in g:
-            g.practice_profile = get_practice(db.session)
-        return g.practice_profile
 
     @app.context_processor
     def layout_context():

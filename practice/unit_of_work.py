@@ -28,7 +28,8 @@ from contextvars import ContextVar
 from functools import wraps
 
 from flask import g, request
-from sqlalchemy.orm import scoped_session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, scoped_session
 
 from practice.db import db
 
@@ -69,6 +70,40 @@ def one_unit_of_work(command):
             return command(*args, **kwargs)
 
     return run
+
+
+@contextmanager
+def separate_transaction(session) -> Iterator:
+    """A short transaction on a connection of its own, committed at once whatever becomes
+    of the unit of work around it: for the few records that must outlive a refusal (a
+    failed sign-in attempt). On SQLite it begins IMMEDIATE; the unit of work's own
+    transaction is first given up, which is safe only while it has written nothing, since
+    SQLite has one write lock per database and the two would wait on each other."""
+    current = session() if isinstance(session, scoped_session) else session
+    if current.info.get(_WROTE):
+        raise RuntimeError("separate_transaction() after the unit of work has written")
+    current.rollback()
+    token = _writing.set(True)
+    try:
+        with current.get_bind().connect() as connection:
+            yield connection
+            connection.commit()
+    finally:
+        _writing.reset(token)
+
+
+_WROTE = "practice_unit_of_work_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_writes(session, _flush_context) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
 
 
 def discard_changes() -> None:

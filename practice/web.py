@@ -1,6 +1,6 @@
 """Small helpers shared by the views of every domain."""
 
-from flask import flash, request
+from flask import flash, g, request
 from flask_login import current_user
 
 from practice import clock
@@ -17,6 +17,16 @@ def acting() -> Actor:
 
 def now():
     return clock.now()
+
+
+def practice_profile():
+    """The practice's profile, read once per request (the layout and hooks share it)."""
+    if "practice_profile" not in g:
+        from practice.db import db
+        from practice.settings.services import get_practice
+
+        g.practice_profile = get_practice(db.session)
+    return g.practice_profile
 
 
 def show_error(form, error: DomainError) -> None:

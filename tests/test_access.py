@@ -235,6 +235,22 @@ ROUTES = [
     Route("auth.login",                 "POST", lambda w: "/login",                               (OK,       OK,        OK,        OK),
           data=lambda w: {"email": w.admin_email, "password": PASSWORD}),
     Route("auth.logout",                "POST", lambda w: "/logout",                              (LOGIN,    SIGNED_OUT, SIGNED_OUT, SIGNED_OUT)),
+    # The second step of a sign-in with two-factor: without a password just accepted, back to the first.
+    Route("auth.second_factor",         "GET",  lambda w: "/login/code",                          (LOGIN,    LOGIN,     LOGIN,     LOGIN)),
+    Route("auth.second_factor",         "POST", lambda w: "/login/code",                          (LOGIN,    LOGIN,     LOGIN,     LOGIN),
+          data=lambda w: {"code": "123456"}),
+    # One's own account
+    Route("account.index",              "GET",  lambda w: "/account/",                            (LOGIN,    OK,        OK,        OK),        "account.own"),
+    Route("account.change_password",    "POST", lambda w: "/account/password",                    (LOGIN,    OK,        OK,        OK),        "account.own",
+          data=lambda w: {"password-current_password": PASSWORD, "password-password": "a fresh passphrase",
+                          "password-confirm": "a fresh passphrase"}),
+    Route("account.sign_out_everywhere", "POST", lambda w: "/account/sign-out-everywhere",       (LOGIN,    SIGNED_OUT, SIGNED_OUT, SIGNED_OUT)),
+    Route("account.two_factor_setup",   "GET",  lambda w: "/account/two-factor",                  (LOGIN,    OK,        OK,        OK),        "account.own"),
+    Route("account.start_two_factor",   "POST", lambda w: "/account/two-factor/start",            (LOGIN,    OK,        OK,        OK),        "account.own"),
+    Route("account.confirm_two_factor", "POST", lambda w: "/account/two-factor/confirm",          (LOGIN,    OK,        OK,        OK),        "account.own",
+          data=lambda w: {"code": "123456"}),
+    Route("account.disable_two_factor", "POST", lambda w: "/account/two-factor/disable",          (LOGIN,    OK,        OK,        OK),        "account.own",
+          data=lambda w: {"disable-password": PASSWORD}),
     # An invitation link works for whoever holds it (it signs them in as the invited user).
     Route("auth.accept_invitation",     "GET",  lambda w: f"/invite/{w.invite_token}",            (OK,       OK,        OK,        OK)),
     Route("auth.accept_invitation",     "POST", lambda w: f"/invite/{w.invite_token}",            (OK,       OK,        OK,        OK),
@@ -248,11 +264,14 @@ ROUTES = [
           data=lambda w: {"name": "Priya P", "role": "practitioner", "credentials": "RMT"}),
     Route("auth.set_user_active",       "POST", lambda w: f"/users/{w.front_desk_id}/active",     (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "users.manage",
           data=lambda w: {"active": "0"}),
+    Route("auth.reset_two_factor",      "POST", lambda w: f"/users/{w.practitioner_id}/two-factor/reset", (LOGIN, OK,      FORBIDDEN, FORBIDDEN), "users.manage"),
     Route("auth.password_reset_link",   "POST", lambda w: f"/users/{w.practitioner_id}/reset-link", (LOGIN,  OK,        FORBIDDEN, FORBIDDEN), "users.manage"),
     # Settings
     Route("settings.index",             "GET",  lambda w: "/settings/",                           (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "practice.settings"),
     Route("settings.index",             "POST", lambda w: "/settings/",                           (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "practice.settings",
           data=lambda w: DETAILS_FORM),
+    Route("settings.two_factor",        "POST", lambda w: "/settings/sign-in",                    (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "practice.settings",
+          data=lambda w: {"signin-require_two_factor": "y"}),
     Route("settings.upload_logo",       "POST", lambda w: "/settings/logo",                       (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "practice.settings",
           data=lambda w: {"logo-logo": (io.BytesIO(png_bytes(color="navy")), "logo.png")}),
     Route("settings.remove_logo",       "POST", lambda w: "/settings/logo/remove",                (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "practice.settings"),
@@ -606,7 +625,7 @@ def test_a_deactivated_users_session_stops_working_at_once(app, client, users, l
     assert db.session.scalar(sa.select(Client).where(Client.display_name == "Sneaky")) is None
 
 
-def test_a_role_change_applies_to_an_existing_session_at_once(app, client, users, login, world):
+def test_a_role_change_signs_the_user_out_and_the_new_role_applies(app, client, users, login, world):
     login(users["practitioner"])
     assert client.get("/clients/export.csv").status_code == 200
     admin = app.test_client()
@@ -614,6 +633,8 @@ def test_a_role_change_applies_to_an_existing_session_at_once(app, client, users
     saved = admin.post(f"/users/{users['practitioner'].id}",
                        data={"name": "Priya Practitioner", "role": "front_desk"})
     assert saved.status_code == 302
+    assert outcome(client.get("/clients/export.csv")) == LOGIN
+    login(users["practitioner"])
     assert client.get("/clients/export.csv").status_code == 403
 
 

@@ -616,6 +616,15 @@ POST_FORMS = {
     "auth.setup": (lambda w: "/setup", DETAILS_FIELDS + ["admin_name", "admin_email", "password", "confirm", "sees_clients"], []),
     "auth.login": (lambda w: "/login", ["email", "password"], []),
     "auth.logout": (lambda w: "/logout", [], []),
+    "auth.second_factor": (lambda w: "/login/code", ["code"], []),
+    "auth.reset_two_factor": (lambda w: f"/users/{w['practitioner_id']}/two-factor/reset", [], []),
+    "account.change_password": (lambda w: "/account/password",
+                                ["password-current_password", "password-password", "password-confirm"], []),
+    "account.sign_out_everywhere": (lambda w: "/account/sign-out-everywhere", [], []),
+    "account.start_two_factor": (lambda w: "/account/two-factor/start", [], []),
+    "account.confirm_two_factor": (lambda w: "/account/two-factor/confirm", ["code"], []),
+    "account.disable_two_factor": (lambda w: "/account/two-factor/disable", ["disable-password"], []),
+    "settings.two_factor": (lambda w: "/settings/sign-in", ["signin-require_two_factor"], []),
     "auth.accept_invitation": (lambda w: f"/invite/{w['invite_token']}", ["password", "confirm"], []),
     "auth.users": (lambda w: "/users", ["name", "email", "role", "credentials", "password"], []),
     "auth.edit_user": (lambda w: f"/users/{w['practitioner_id']}", ["name", "role", "credentials"], []),
@@ -795,7 +804,7 @@ def test_junk_posted_by_an_admin_never_causes_a_server_error(app, users, targets
     assert not failures
 
 
-@pytest.mark.parametrize("endpoint", ["auth.login", "auth.accept_invitation"])
+@pytest.mark.parametrize("endpoint", ["auth.login", "auth.second_factor", "auth.accept_invitation"])
 def test_junk_posted_by_a_visitor_never_causes_a_server_error(app, practice, targets, server_errors, endpoint):
     build, fields, files = POST_FORMS[endpoint]
     assert not _post_junk(app, build(targets), JUNK_KINDS, fields, files, server_errors)

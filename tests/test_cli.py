@@ -318,7 +318,8 @@ def test_demo_prints_logins_that_work(runner, app):
             db.session, login["email"], login["password"], address="127.0.0.1", now=NOW,
             limits=app.extensions["practice"].login_limits,
         )
-        assert user.active
+        assert user.active and not user.two_factor_enabled  # the password alone signs in
+        db.session.commit()  # as the sign-in request does
 
 
 def test_demo_admin_can_sign_in_on_the_web(demo):

@@ -65,3 +65,35 @@ class EditUserForm(Form):
 
 class ConfirmForm(Form):
     """A bare form: a button that posts with a CSRF token."""
+
+
+class SecondFactorForm(Form):
+    code = StringField(
+        "Code", validators=[InputRequired(), Length(max=40)],
+        description="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"},
+    )
+
+
+class ConfirmTwoFactorForm(Form):
+    code = StringField(
+        "Code from your app", validators=[InputRequired(), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class CurrentPasswordForm(Form):
+    password = PasswordField("Your password", validators=[InputRequired(), Length(max=200)])
+
+
+class ChangePasswordForm(Form):
+    current_password = PasswordField("Current password", validators=[InputRequired(), Length(max=200)])
+    password = PasswordField(
+        "New password", validators=[InputRequired(), Length(min=10, max=200)],
+        description="At least 10 characters.",
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[InputRequired(), EqualTo("password", message="The two passwords differ.")],
+    )
+

@@ -15,6 +15,8 @@ EVERYONE = frozenset(Role)
 # action -> roles allowed to do it
 RULES: dict[str, frozenset[Role]] = {
     "practice.view": EVERYONE,
+    # One's own account (password, two-factor sign-in, signed-in browsers).
+    "account.own": EVERYONE,
     "practice.settings": frozenset({ADMIN}),
     "users.manage": frozenset({ADMIN}),
     "audit.view": frozenset({ADMIN}),

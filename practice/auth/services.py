@@ -1,15 +1,17 @@
 """Accounts: first-run setup, sign-in with throttling, users and practitioner profiles."""
 
-import math
+import functools
+import secrets
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from practice.audit.services import Actor, record
-from practice.auth.models import LoginAttempt, Practitioner, Role, User
-from practice.errors import DomainError, LoginThrottled
+from practice.auth import sessions, throttle, two_factor
+from practice.auth.models import Practitioner, Role, User
+from practice.errors import DomainError
 from practice.settings.models import PracticeProfile
 from practice.settings.services import PracticeDetails, apply_details
 from practice.validation import checked_email
@@ -110,41 +112,66 @@ def create_user(
     return user
 
 
-SIGN_IN_FAILED = "That e-mail address and password do not match an active account."
+def authenticate(session, email: str, password: str, *, address: str, now: datetime, limits) -> User:
+    """The first step of signing in: return the user whose password this is, or refuse.
 
-
-def authenticate(session, email: str, password: str, *, address: str, now: datetime, limits) -> User | None:
-    """Return the user for good credentials, or None after recording the failed attempt
-    (a failure is a record to keep, not a refusal to undo); refuse while throttled.
-
-    `limits` holds max failures per account and per address within a window."""
+    The attempt is counted before the password is checked (see practice.auth.throttle).
+    An account without two-factor sign-in is signed in here; one with it still needs
+    `complete_two_factor`. `limits` holds max attempts per account and per address within
+    a window."""
     email = normalise_email(email)
-    since = now - limits.window
-    _refuse_when_throttled(session, email, address, since, now, limits)
+    throttle.take_attempt(session, email, address, now=now, limits=limits)
     user = session.scalar(select(User).where(User.email == email))
-    if user and user.active and user.password_hash and check_password_hash(user.password_hash, password):
-        session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
-        record(session, Actor(user, address), "user.login", user, now=now)
-        session.flush()
-        return user
-    session.add(LoginAttempt(email=email, address=address, at=now))
+    if not _password_matches(user, password):
+        raise DomainError("That e-mail address and password do not match an active account.")
+    if not user.two_factor_enabled:
+        _signed_in(session, user, address, now, method="password")
+    return user
+
+
+def complete_two_factor(session, user: User, code: str, *, address: str, now: datetime, limits) -> None:
+    """The second step: a code from the user's app or one of their recovery codes. Codes
+    are throttled together with passwords, per account and per address."""
+    throttle.take_attempt(session, user.email, address, now=now, limits=limits)
+    method = two_factor.verify(session, Actor(user, address), user, code, now=now)
+    _signed_in(session, user, address, now, method=f"password and {method}")
+
+
+def _signed_in(session, user: User, address: str, now: datetime, *, method: str) -> None:
+    throttle.give_back(session, user.email)
+    record(session, Actor(user, address), "user.login", user, now=now, method=method)
     session.flush()
-    return None
 
 
-def _refuse_when_throttled(session, email, address, since, now, limits) -> None:
-    recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= since)
-    for column, value, limit in (
-        (LoginAttempt.email, email, limits.per_account),
-        (LoginAttempt.address, address, limits.per_address),
-    ):
-        if session.scalar(recent.where(column == value)) >= limit:
-            oldest = session.scalar(
-                select(func.min(LoginAttempt.at)).where(column == value, LoginAttempt.at >= since)
-            )
-            remaining = (oldest + limits.window - now).total_seconds()
-            wait = max(1, math.ceil(remaining / 60))
-            raise LoginThrottled(wait)
+def _password_matches(user: User | None, password: str) -> bool:
+    """Check the password, spending the same hashing work whether or not the account
+    exists, so the time a refusal takes does not tell which e-mail addresses have one."""
+    if user is None or not user.active or not user.password_hash:
+        check_password_hash(_dummy_password_hash(), password)
+        return False
+    return check_password_hash(user.password_hash, password)
+
+
+@functools.cache
+def _dummy_password_hash() -> str:
+    """A hash made the way real ones are (the same method and cost), of no one's password."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def change_own_password(session, actor: Actor, user: User, *, current: str, new: str,
+                        keep_session: str | None, now: datetime) -> None:
+    """A signed-in user changes their password; their other browsers are signed out."""
+    if not (user.password_hash and check_password_hash(user.password_hash, current)):
+        raise DomainError("That is not your current password.", field="current_password")
+    set_password(session, actor, user, new, now=now, keep_session=keep_session)
+
+
+def sign_out_everywhere(session, actor: Actor, user: User, *, now: datetime) -> int:
+    """End every session of `user`, this browser's too."""
+    ended = sessions.end_all(session, actor, user, because="signed out everywhere", now=now)
+    record(session, actor, "user.sign_out_everywhere", user, now=now, sessions=ended)
+    session.flush()
+    return ended
 
 
 def get_user(session, user_id: int) -> User:
@@ -161,9 +188,11 @@ def _active_admins(session) -> int:
 
 
 def update_user(
-    session, actor: Actor, user: User, *, name: str, role: str, credentials: str, now: datetime
+    session, actor: Actor, user: User, *, name: str, role: str, credentials: str, now: datetime,
+    keep_session: str | None = None,
 ) -> None:
-    """Rename, change role; keeps at least one active admin."""
+    """Rename, change role; keeps at least one active admin. A new role signs the user out
+    everywhere (but for `keep_session`, the browser of a user changing their own role)."""
     role = Role(role).value
     if user.role == Role.ADMIN and role != Role.ADMIN and user.active and _active_admins(session) <= 1:
         raise DomainError("The practice needs at least one active admin.", field="role")
@@ -182,6 +211,8 @@ def update_user(
         user.practitioner.credentials = credentials.strip()
     if changes:
         record(session, actor, "user.update", user, now=now, **changes)
+    if "role" in changes:
+        sessions.end_all(session, actor, user, because="role changed", now=now, keep=keep_session)
     session.flush()
 
 
@@ -195,13 +226,18 @@ def set_active(session, actor: Actor, user: User, active: bool, *, now: datetime
             raise DomainError("The practice needs at least one active admin.")
     user.active = active
     record(session, actor, "user.activate" if active else "user.deactivate", user, now=now)
+    if not active:
+        sessions.end_all(session, actor, user, because="deactivated", now=now)
     session.flush()
 
 
-def set_password(session, actor: Actor, user: User, password: str, *, now: datetime) -> None:
+def set_password(session, actor: Actor, user: User, password: str, *, now: datetime,
+                 keep_session: str | None = None) -> None:
+    """Set a new password; every session of the account ends but `keep_session`."""
     check_password_strength(password)
     user.password_hash = generate_password_hash(password)
     record(session, actor, "user.password", user, now=now)
+    sessions.end_all(session, actor, user, because="password changed", now=now, keep=keep_session)
     session.flush()
 
 

@@ -1,12 +1,15 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from practice.auth import queries, services
+from practice.auth import queries, services, sessions, two_factor
 from practice.auth.forms import (
     ConfirmForm,
     EditUserForm,
     LoginForm,
     NewUserForm,
+    SecondFactorForm,
     SetPasswordForm,
     SetupForm,
 )
@@ -19,11 +22,33 @@ from practice.web import acting, flash_refusal, local_target, now, show_error
 
 bp = Blueprint("auth", __name__)
 
+SESSION_TOKEN = "session_token"  # the key, in the signed cookie, of the server-side session
+PENDING_SIGN_IN = "two_factor_pending"  # the password was right; the code is still to come
+PENDING_FOR = timedelta(minutes=5)
+
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    """The user of this request's open server-side session (see practice.auth.sessions)."""
+    if not user_id.isdigit():
+        return None
+    return sessions.signed_in_user(db.session, int(user_id), session.get(SESSION_TOKEN))
+
+
+def session_token() -> str | None:
+    return session.get(SESSION_TOKEN)
+
+
+def sign_in(user: User) -> None:
+    """Open a server-side session for `user` in this browser (the request commits it)."""
+    end_this_session()
+    session[SESSION_TOKEN] = sessions.start(db.session, user, address=request.remote_addr or "", now=now())
+    login_user(user)
+
+
+def end_this_session(because: str = "signed out") -> None:
+    sessions.end(db.session, session.pop(SESSION_TOKEN, None), now=now(), because=because)
+    logout_user()
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -50,7 +75,7 @@ def setup():
         except DomainError as error:
             show_error(form, error)
         else:
-            login_user(admin)
+            sign_in(admin)
             flash("Your practice is set up. Welcome!", "success")
             return redirect(url_for("main.index"))
     return render_template("practice/auth/setup.html", form=form)
@@ -75,12 +100,55 @@ def login():
         except LoginThrottled as error:
             show_error(form, error)
             status = 429
+        except DomainError as error:
+            show_error(form, error)
         else:
-            if user is not None:
-                login_user(user)
-                return redirect(_safe_next() or url_for("main.index"))
-            form.form_errors.append(services.SIGN_IN_FAILED)  # the failed attempt is kept
+            if user.two_factor_enabled:
+                session[PENDING_SIGN_IN] = {"user": user.id, "at": now().timestamp(),
+                                            "next": _safe_next()}
+                return redirect(url_for("auth.second_factor"))
+            sign_in(user)
+            return redirect(_safe_next() or url_for("main.index"))
     return render_template("practice/auth/login.html", form=form), status
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def second_factor():
+    """The second step of signing in, for accounts with two-factor sign-in."""
+    user = _pending_user()
+    if user is None:
+        flash("Please sign in again.", "info")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.complete_two_factor(
+                db.session, user, form.code.data, address=request.remote_addr or "", now=now(),
+                limits=current_app.extensions["practice"].login_limits,
+            )
+        except LoginThrottled as error:
+            show_error(form, error)
+            status = 429
+        except DomainError as error:
+            show_error(form, error)
+            status = 422
+        else:
+            target = session.pop(PENDING_SIGN_IN).get("next")
+            sign_in(user)
+            return redirect(target or url_for("main.index"))
+    return render_template("practice/auth/second_factor.html", form=form), status
+
+
+def _pending_user() -> User | None:
+    pending = session.get(PENDING_SIGN_IN)
+    if not isinstance(pending, dict) or not isinstance(pending.get("user"), int):
+        return None
+    if now().timestamp() - float(pending.get("at", 0)) > PENDING_FOR.total_seconds():
+        session.pop(PENDING_SIGN_IN)
+        return None
+    user = db.session.get(User, pending["user"])
+    return user if user is not None and user.active and user.two_factor_enabled else None
 
 
 def _safe_next() -> str | None:
@@ -91,7 +159,8 @@ def _safe_next() -> str | None:
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    """Ends this browser's session on the server: a copy of the cookie signs no one in."""
+    end_this_session()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -112,8 +181,7 @@ def accept_invitation(token: str):
         except DomainError as error:
             show_error(form, error)
         else:
-            logout_user()
-            login_user(user)
+            sign_in(user)
             flash("Your password is set. Welcome!", "success")
             return redirect(url_for("main.index"))
     return render_template("practice/auth/invite.html", form=form, user=user)
@@ -158,6 +226,7 @@ def edit_user(user_id: int):
                 db.session, acting(), user,
                 name=form.name.data, role=form.role.data,
                 credentials=form.credentials.data or "", now=now(),
+                keep_session=session_token() if user.id == current_user.id else None,
             )
         except DomainError as error:
             show_error(form, error)
@@ -175,6 +244,25 @@ def edit_user(user_id: int):
         "practice/auth/edit_user.html", form=form, user=user, invitation=invitation,
         confirm=ConfirmForm(),
     )
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@permission_required("users.manage")
+def reset_two_factor(user_id: int):
+    """For someone who lost their phone and their recovery codes: they sign in with their
+    password alone, and set two-factor sign-in up again."""
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; please try again.", "warning")
+        return redirect(url_for("auth.edit_user", user_id=user.id))
+    try:
+        two_factor.reset_by_admin(db.session, acting(), user, now=now())
+    except DomainError as error:
+        flash_refusal(error)
+    else:
+        flash(f"Two-factor sign-in is off for {user.name}. They can set it up again from "
+              "their account page.", "success")
+    return redirect(url_for("auth.edit_user", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/active")

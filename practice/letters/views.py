@@ -36,6 +36,7 @@ from practice.letters.forms import (
 from practice.letters.models import DISCONTINUATION_KINDS, KINDS, PAGE_SIZES, Letter
 from practice.letters.render import letter_css, letter_html
 from practice.letters.texts import PLACEHOLDERS, REQUIRED
+from practice.security import csp_nonce
 from practice.settings.services import get_practice, local_date, practice_zone
 from practice.web import acting, now, page_number, show_error
 from referrals.models import OPEN_INQUIRY_STATUSES, Inquiry, Modality, Referral, Specialist
@@ -143,7 +144,9 @@ def compose_letter():
             if action == "issue":
                 return _issue(form, letter_request, profile, version)
             page = services.letter_page(db.session, letter_request, body, profile=profile, now=now())
-            preview = letter_html(page, profile).replace("</head>", f"<style>{_screen_css(page.page_size)}</style></head>")
+            # The preview frame inherits the page's policy: its style carries the nonce.
+            preview = letter_html(page, profile).replace(
+                "</head>", f'<style nonce="{csp_nonce()}">{_screen_css(page.page_size)}</style></head>')
         except DomainError as error:
             show_error(form, error)
             status = 422

@@ -1,5 +1,5 @@
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from practice.forms import Form
@@ -44,3 +44,11 @@ class PracticeDetailsForm(Form):
 
 class LogoForm(Form):
     logo = FileField("Logo (PNG or JPEG)", validators=[FileRequired("Choose an image file.")])
+
+
+class TwoFactorRequiredForm(Form):
+    require_two_factor = BooleanField(
+        "Admins and practitioners sign in with a second factor",
+        description="They set up an authenticator app the next time they sign in. "
+        "The front desk may use one too, but is not asked to.",
+    )

@@ -1,4 +1,4 @@
-from sqlalchemy import LargeBinary, String, Text
+from sqlalchemy import LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from practice.db import db
@@ -21,3 +21,6 @@ class PracticeProfile(db.Model):
     phone_region: Mapped[str] = mapped_column(String(2))
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     logo_media_type: Mapped[str | None] = mapped_column(String(20))
+    # Admins and practitioners see conduct records: the practice may insist that they sign
+    # in with a second factor. Off by default (and in the demo).
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -89,6 +89,17 @@ def update_details(session, actor: Actor, details: PracticeDetails, *, now: date
     session.flush()
 
 
+def require_two_factor(session, actor: Actor, required: bool, *, now: datetime) -> bool:
+    """Turn the practice's two-factor requirement for admins and practitioners on or off."""
+    profile = get_practice(session)
+    required = bool(required)
+    if profile.require_two_factor != required:
+        profile.require_two_factor = required
+        record(session, actor, "practice.require_two_factor", profile, now=now, required=required)
+        session.flush()
+    return required
+
+
 def check_logo(data: bytes, max_bytes: int) -> str:
     """Return the media type of a PNG or JPEG logo, judged by its content, or refuse it."""
     if not data:

@@ -5,7 +5,7 @@ from practice.auth.permissions import permission_required
 from practice.db import db
 from practice.errors import DomainError
 from practice.settings import services
-from practice.settings.forms import LogoForm, PracticeDetailsForm
+from practice.settings.forms import LogoForm, PracticeDetailsForm, TwoFactorRequiredForm
 from practice.web import acting, now, show_error
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -29,9 +29,25 @@ def index():
 
 def _render(form, logo_form):
     status = 422 if form.errors or form.form_errors or logo_form.errors else 200
+    profile = services.get_practice(db.session)
+    two_factor_form = TwoFactorRequiredForm(
+        formdata=None, prefix="signin", data={"require_two_factor": profile.require_two_factor})
     return render_template(
-        "practice/settings/index.html", form=form, logo_form=logo_form, confirm=ConfirmForm()
+        "practice/settings/index.html", form=form, logo_form=logo_form, confirm=ConfirmForm(),
+        two_factor_form=two_factor_form,
     ), status
+
+
+@bp.post("/sign-in")
+@permission_required("practice.settings")
+def two_factor():
+    """Whether admins and practitioners must sign in with a second factor."""
+    form = TwoFactorRequiredForm(prefix="signin")
+    if form.validate_on_submit():
+        required = services.require_two_factor(db.session, acting(), form.require_two_factor.data, now=now())
+        flash("Admins and practitioners now sign in with a second factor; anyone without one sets it up first."
+              if required else "A second factor is now each person's own choice.", "success")
+    return redirect(url_for("settings.index"))
 
 
 @bp.post("/logo")

@@ -1,6 +1,6 @@
 """issued letters are append-only
 
-Revision ID: 0012
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-24 09:00:00
 
@@ -11,7 +11,7 @@ does for the conduct record and the audit trail.
 from practice.migrations.guards import append_only_guard, drop_append_only_guard
 
 # revision identifiers, used by Alembic.
-revision = '0012'
+revision = '0010'
 down_revision = '0009'
 branch_labels = None
 depends_on = None
