@@ -182,7 +182,7 @@ def test_when_the_practice_requires_it_practitioners_set_it_up_first(client, use
     practitioner = users["practitioner"]
 
     login(practitioner)
-    for path in ("/", "/clients/", "/review/", f"/clients/export.csv"):
+    for path in ("/", "/clients/", "/review/", "/clients/export.csv"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"] == "/account/two-factor", path
     assert "asks admins and practitioners" in client.get("/account/two-factor").get_data(as_text=True)
