@@ -26,7 +26,14 @@ from practice.policies.queries import current_policy
 from practice.scheduling.models import Appointment
 from practice.settings.models import PracticeProfile
 from tests.conftest import PASSWORD
-from tests.test_access import BUSY_ICS, POLICY_FORM, booked_appointment, conduct_world, time_off
+from tests.test_access import (
+    BUSY_ICS,
+    POLICY_FORM,
+    booked_appointment,
+    care_world,
+    conduct_world,
+    time_off,
+)
 from tests.test_letters import letters_world
 
 
@@ -631,6 +638,10 @@ POST_FORMS = {
     "review.mark_reviewed": (lambda w: "/review/reviewed", ["practitioner_id", "day"], []),
     "review.quick_incident": (lambda w: "/review/incident", ["client_id", "category_id", "severity", "channel", "description", "response"], []),
     "clients.write_note": (lambda w: f"/clients/{w['client_id']}/notes", ["kind", "colleague", "body"], []),
+    "clients.grant_access": (lambda w: f"/clients/{w['client_id']}/access", ["practitioner_id", "reason"], []),
+    "clients.revoke_access": (lambda w: f"/clients/{w['client_id']}/access/{w['grant_id']}/revoke", [], []),
+    "clients.decide_identity": (lambda w: f"/clients/{w['held_client_id']}/identity/{w['blocked_client_id']}",
+                                ["decision", "reason"], []),
     "clients.import_upload": (lambda w: "/clients/import", [], ["file"]),
     "clients.import_confirm": (lambda w: "/clients/import/confirm", ["content"], []),
     "scheduling.book": (lambda w: "/appointments/new", ["client_id", "practitioner_id", "service_id", "day", "start", "notes"], []),
@@ -753,6 +764,7 @@ def targets(app, users, make_client, make_user):
         **referral_world(sam),
         **conduct_world(sam),
         **letters_world(sam, practitioner),
+        **care_world(sam, practitioner, users["admin"].practitioner, make_user, make_client),
     }
 
 
@@ -850,6 +862,8 @@ NUL_FORMS = {
     "scheduling.payment": {"amount": "60\x00", "method": "card"},
     "scheduling.check_in": {"arrived": "10:05\x00"},
     "scheduling.reschedule": {"day": "2026-11-30", "start": "15:00\x00"},
+    "clients.grant_access": lambda t: {"practitioner_id": t["colleague_id"], "reason": "Covering\x00 a week"},
+    "clients.decide_identity": {"decision": "different", "reason": "Another\x00 person"},
 }
 
 @pytest.mark.parametrize("endpoint", sorted(POST_FORMS))

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
+from practice.clients import identity
 from practice.clients.models import Client
 from practice.errors import DomainError
 from practice.policies.models import Policy
@@ -325,9 +326,6 @@ class BookingRequest:
     override_reason: str = ""
 
 
-NOT_BOOKABLE = "This client cannot be booked - see the practitioner."
-
-
 def _load_for_booking(session, request: BookingRequest) -> tuple[Client, Practitioner, Service]:
     client = session.get(Client, request.client_id)
     practitioner = session.get(Practitioner, request.practitioner_id)
@@ -338,8 +336,6 @@ def _load_for_booking(session, request: BookingRequest) -> tuple[Client, Practit
         raise DomainError("Choose a practitioner.", field="practitioner_id")
     if service is None or not service.active:
         raise DomainError("Choose a service.", field="service_id")
-    if not client.bookable and not request.override_reason.strip():
-        raise DomainError(NOT_BOOKABLE, field="client_id")
     if client.archived:
         raise DomainError("This client is archived; restore them to the client list first.", field="client_id")
     return client, practitioner, service
@@ -361,6 +357,8 @@ def book(session, actor: Actor, request: BookingRequest, *, now: datetime) -> Ap
     try:
         lock_schedule(session, request.practitioner_id)
         client, practitioner, service = _load_for_booking(session, request)
+        identity.refuse_unless_bookable(session, actor, client, override=bool(request.override_reason.strip()),
+                                        now=now)
         schedule = _refuse_if_taken(session, practitioner.id, service, request.start_at, now=now)
         end_at = request.start_at + timedelta(minutes=service.duration_minutes)
         appointment = Appointment(
@@ -376,7 +374,7 @@ def book(session, actor: Actor, request: BookingRequest, *, now: datetime) -> Ap
         record(session, actor, "appointment.book", appointment, now=now,
                start=appointment.start_at.isoformat(), client_id=client.id,
                practitioner_id=practitioner.id, service=service.name)
-        if not client.bookable:
+        if client.blocked:
             record(session, actor, "appointment.override", appointment, now=now,
                    standing=client.standing, reason=request.override_reason.strip())
         session.commit()
@@ -394,8 +392,7 @@ def book(session, actor: Actor, request: BookingRequest, *, now: datetime) -> Ap
 def reschedule(session, actor: Actor, appointment: Appointment, start_at: datetime, *, now: datetime) -> None:
     if appointment.status != Status.BOOKED:
         raise DomainError("Only a booked appointment can be moved.", field="start")
-    if not appointment.client.bookable:
-        raise DomainError(NOT_BOOKABLE, field="start")
+    identity.refuse_unless_bookable(session, actor, appointment.client, override=False, now=now, field="start")
     old_start = appointment.start_at
     session.commit()
     try:
@@ -501,6 +498,7 @@ def cancel(
     appointment.status = (Status.LATE_CANCELLED if late else Status.CANCELLED).value
     appointment.cancelled_at = now
     appointment.cancel_reason = reason.strip()
+    appointment.cancelled_by_practice = by_practice
     appointment.fee_cents = fee
     record(session, actor, "appointment.cancel", appointment, now=now, late=late,
            reason=appointment.cancel_reason, fee_cents=appointment.fee_cents)
