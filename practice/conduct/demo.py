@@ -85,8 +85,8 @@ COMMUNICATIONS = (
                       "will end our professional relationship."),
 )
 # Talking the case through with a trusted colleague: a note only Tomasz ever sees.
-CONSULTATION = (13, "Nadia Brennan (peer supervisor)",
-                "Talked the flowers and the remarks through with Nadia. Agreed that I warn him clearly "
+CONSULTATION = (13, "Marguerite Delaunay (peer supervisor)",
+                "Talked the flowers and the remarks through with Marguerite. Agreed that I warn him clearly "
                 "by phone, keep every message, and ask reception not to tell anyone which days I work.")
 WARNED = ("Texts late at night, a gift and personal remarks after being asked to keep "
           "contact to bookings; warned by phone.")
