@@ -296,11 +296,12 @@ ROUTES = [
           data=lambda w: {"kind": "note", "body": "Seemed tired; check in next time."}),
     # The care team: the primary practitioner or an admin gives and takes back access.
     Route("clients.grant_access",       "POST", lambda w: f"/clients/{w.client_id}/access",       (LOGIN,    OK,        OK,        FORBIDDEN), "care.grant",
-          data=lambda w: {"practitioner_id": w.colleague_id, "reason": "Second opinion on the lateness."}),
+          data=lambda w: {"access-practitioner_id": w.colleague_id, "access-reason": "Second opinion on the lateness."}),
     Route("clients.revoke_access",      "POST", lambda w: f"/clients/{w.client_id}/access/{w.grant_id}/revoke", (LOGIN, OK, OK,    FORBIDDEN), "care.grant"),
     # A record matching a client who cannot be booked: decided by that client's care team and admins.
     Route("clients.decide_identity",    "POST", lambda w: f"/clients/{w.held_client_id}/identity/{w.blocked_client_id}", (LOGIN, OK, OK, FORBIDDEN), "identity.decide",
-          data=lambda w: {"decision": "different", "reason": "Another person: a different date of birth."}),
+          data=lambda w: {f"identity{w.blocked_client_id}-decision": "different",
+                          f"identity{w.blocked_client_id}-reason": "Another person: a different date of birth."}),
     Route("clients.export",             "GET",  lambda w: "/clients/export.csv",                  (LOGIN,    OK,        OK,        FORBIDDEN), "clients.export"),
     Route("clients.import_upload",      "GET",  lambda w: "/clients/import",                      (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "clients.import"),
     Route("clients.import_upload",      "POST", lambda w: "/clients/import",                      (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "clients.import",

@@ -100,14 +100,14 @@ def test_the_blocked_client_comes_back_under_another_name_with_the_same_phone(cl
     assert refused.status_code == 422 and db.session.scalar(sa.select(sa.func.count(Appointment.id))) == 0
     with pytest.raises(DomainError, match=re.escape(NEUTRAL)):
         book_with(team["priya"].practitioner, team["service"], new, at(MONDAY, "10:00"))
-    assert client.post(f"/clients/{new.id}/identity/{team['dan'].id}", data={"decision": "different",
-                                                                            "reason": "x"}).status_code == 403
+    assert client.post(f"/clients/{new.id}/identity/{team['dan'].id}", data={f"identity{team['dan'].id}-decision": "different",
+                                                                            f"identity{team['dan'].id}-reason": "x"}).status_code == 403
 
     client.post("/logout")
     login(team["priya"])  # Daniel's practitioner sees which record matched, and decides
     page = body(client.get(f"/clients/{new.id}"))
     assert "Is this the same person?" in page and "Same phone number as Daniel Cohen" in text(page)
-    response = client.post(f"/clients/{new.id}/identity/{team['dan'].id}", data={"decision": "same"})
+    response = client.post(f"/clients/{new.id}/identity/{team['dan'].id}", data={f"identity{team['dan'].id}-decision": "same"})
     assert response.status_code == 302
     db.session.expire_all()
     new = db.session.get(Client, new.id)
@@ -121,11 +121,12 @@ def test_a_different_person_needs_a_reason_and_is_then_no_longer_a_match(client,
         db.session, SYSTEM, client_services.ClientDetails(display_name="Ruth Cohen", phone="07841 209376"),
         phone_region="GB", now=NOW)
     login(team["admin"])
-    response = client.post(f"/clients/{sister.id}/identity/{team['dan'].id}", data={"decision": "different"})
+    field = f"identity{team['dan'].id}-"
+    response = client.post(f"/clients/{sister.id}/identity/{team['dan'].id}", data={field + "decision": "different"})
     assert response.status_code == 422
     assert "Say how you know they are different people" in body(response)
     response = client.post(f"/clients/{sister.id}/identity/{team['dan'].id}", data={
-        "decision": "different", "reason": "His sister: they share the family landline."})
+        field + "decision": "different", field + "reason": "His sister: they share the family landline."})
     assert response.status_code == 302
     db.session.expire_all()
     sister = db.session.get(Client, sister.id)
@@ -147,7 +148,7 @@ def test_a_practitioner_outside_the_blocked_clients_care_team_is_told_only_the_n
     page = body(client.get(f"/clients/{new.id}"))
     assert NEUTRAL in page and "Daniel" not in page
     assert client.post(f"/clients/{new.id}/identity/{team['dan'].id}",
-                       data={"decision": "different", "reason": "x"}).status_code == 403
+                       data={f"identity{team['dan'].id}-decision": "different"}).status_code == 403
 
 
 @pytest.mark.parametrize("details", [
@@ -268,14 +269,15 @@ def test_a_session_attended_brings_the_practitioner_into_the_care_team(client, l
 def test_access_given_with_a_reason_and_taken_back(client, login, team):
     mei, dan = team["mei"], team["dan"]
     login(mei)
-    assert client.post(f"/clients/{dan.id}/access", data={"practitioner_id": mei.practitioner.id,
-                                                         "reason": "I want to"}).status_code == 403
+    assert client.post(f"/clients/{dan.id}/access", data={"access-practitioner_id": mei.practitioner.id,
+                                                         "access-reason": "I want to"}).status_code == 403
     client.post("/logout")
     login(team["priya"])
-    response = client.post(f"/clients/{dan.id}/access", data={"practitioner_id": mei.practitioner.id, "reason": ""})
-    assert response.status_code == 422 and 'id="reason-error"' in body(response)
-    response = client.post(f"/clients/{dan.id}/access", data={"practitioner_id": mei.practitioner.id,
-                                                             "reason": "Covering my clients next week."})
+    response = client.post(f"/clients/{dan.id}/access", data={"access-practitioner_id": mei.practitioner.id,
+                                                             "access-reason": ""})
+    assert response.status_code == 422 and 'id="access-reason-error"' in body(response)
+    response = client.post(f"/clients/{dan.id}/access", data={"access-practitioner_id": mei.practitioner.id,
+                                                             "access-reason": "Covering my clients next week."})
     assert response.status_code == 302
     page = body(client.get(f"/clients/{dan.id}"))
     assert "Mei Other: access given by Priya Practitioner" in text(page) and "Covering my clients next week." in page

@@ -46,9 +46,9 @@ RULES: dict[str, frozenset[Role]] = {
     # Give a practitioner access to a client's record, or take it back: the client's primary
     # practitioner and admins.
     "care.grant": frozenset({ADMIN, PRACTITIONER}),
-    # Choose a client's primary practitioner: admins; the primary practitioner; anyone while
-    # nobody has taken the client on (the desk assigns new clients), since it adds to the
-    # care team.
+    # Choose a client's primary practitioner (it adds to the care team): admins; the primary
+    # practitioner; while there is none, the care team, which is everyone (the desk
+    # included) while nobody has taken the client on.
     "clients.assign": EVERYONE,
     # Decide whether a record that matches a client who cannot be booked is the same person:
     # admins and the care team of the client who cannot be booked (the object).

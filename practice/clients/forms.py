@@ -77,8 +77,8 @@ class GrantForm(Form):
 
     practitioner_id = SelectField("Practitioner", coerce=int, validators=[InputRequired()])
     reason = TextAreaField(
-        "Reason", validators=[InputRequired(), Length(max=1000)],
-        description="Why they need to see the record (e.g. covering while you are away). Kept with the access.",
+        "Why they need access", validators=[InputRequired(), Length(max=1000)],
+        description="For example: covering your clients while you are away. Kept with the access.",
     )
 
     def set_practitioners(self, practitioners) -> None:
@@ -88,7 +88,11 @@ class GrantForm(Form):
 
 
 class IdentityForm(Form):
-    """The decision about a record that matches a client who cannot be booked."""
+    """The decision about a record that matches a client who cannot be booked (one form per
+    match on the page: prefixed with the matched client's id)."""
+
+    def __init__(self, matched_id: int, **kwargs):
+        super().__init__(prefix=f"identity{matched_id}", **kwargs)
 
     decision = SelectField("Decision", choices=[SelectChoice(k, v) for k, v in IDENTITY_DECISIONS.items()],
                            validators=[InputRequired()])

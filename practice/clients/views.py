@@ -136,7 +136,7 @@ def _client_page(client: Client, *, status: int = 200, **forms):
         standing_form=forms.get("standing_form") or StandingForm(standing=suggestion.standing if suggestion else None),
         note_form=forms.get("note_form") or PrivateNoteForm(),
         grant_form=forms.get("grant_form") or _grant_form(client),
-        identity_forms={m.blocked.id: forms.get("identity_forms", {}).get(m.blocked.id) or IdentityForm()
+        identity_forms={m.blocked.id: forms.get("identity_forms", {}).get(m.blocked.id) or IdentityForm(m.blocked.id)
                         for m in matches},
         matches=matches, held=client.identity_hold or bool(matches),
         care=care_team.members(client) if sees_record else None,
@@ -148,7 +148,7 @@ def _client_page(client: Client, *, status: int = 200, **forms):
 
 
 def _grant_form(client: Client, formdata=None) -> GrantForm:
-    form = GrantForm(formdata=formdata)
+    form = GrantForm(formdata=formdata, prefix="access")
     form.set_practitioners(p for p in active_practitioners() if p.id != client.primary_practitioner_id)
     return form
 
@@ -238,7 +238,7 @@ def decide_identity(client_id: int, matched_id: int):
     client = queries.client_for_page(client_id) or abort(404)
     matched = db.session.get(Client, matched_id) or abort(404)
     require("identity.decide", matched)
-    form = IdentityForm()
+    form = IdentityForm(matched.id)
     if form.validate_on_submit():
         try:
             services.decide_identity(db.session, acting(), client, matched, form.decision.data,
