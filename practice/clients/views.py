@@ -135,7 +135,7 @@ def _client_page(client: Client, *, status: int = 200, **forms):
         referrals=referral_queries.referrals_for_client(db.session, client.id),
         standing_form=forms.get("standing_form") or StandingForm(standing=suggestion.standing if suggestion else None),
         note_form=forms.get("note_form") or PrivateNoteForm(),
-        grant_form=forms.get("grant_form") or _grant_form(client),
+        grant_form=forms.get("grant_form") or (_grant_form(client) if can(current_user, "care.grant", client) else None),
         identity_forms={m.blocked.id: forms.get("identity_forms", {}).get(m.blocked.id) or IdentityForm(m.blocked.id)
                         for m in matches},
         matches=matches, held=client.identity_hold or bool(matches),
