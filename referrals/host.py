@@ -94,6 +94,21 @@ def allowed(action: str, obj=None) -> bool:
     return bool(host.can(action, obj))
 
 
+def readable_clients(client_id):
+    """SQL: the clients (by the `client_id` column) whose referral records the signed-in user
+    may read: the practice's care team rule; on another app, all or none, as its `can`
+    answers for "referrals.record"."""
+    from sqlalchemy import false, true
+
+    if _host() is None:
+        from flask_login import current_user
+
+        from practice.auth.permissions import readable_clients as practice_rule
+
+        return practice_rule(current_user, client_id)
+    return true() if allowed("referrals.record") else false()
+
+
 def require(action: str, obj=None) -> None:
     if not allowed(action, obj):
         abort(403)

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import case, exists, func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from practice.clients.models import Client
@@ -39,6 +39,10 @@ from referrals.models import (
 from referrals.services import normalise
 
 DEFAULT_STALE_MONTHS = 6
+
+
+# The default of the `readable` conditions below: for callers that are not showing a reader's page.
+ALL_CLIENTS = true()
 
 
 def months_before(day: date, months: int) -> date:
@@ -156,15 +160,16 @@ def specialist_choices(session) -> list[Specialist]:
 @dataclass
 class SpecialistPage:
     specialist: Specialist
-    referrals_out: list[Referral]
+    referrals_out: list[Referral]     # those whose client's record the reader may open
     referrals_in: list[Referral]
-
-    @property
-    def outcome_counts(self) -> Counter:
-        return Counter(r.outcome for r in self.referrals_out)
+    outcome_counts: Counter           # of every referral out: how good a match they are
 
 
-def specialist_page(session, specialist_id: int) -> SpecialistPage | None:
+def specialist_page(session, specialist_id: int, *, readable=ALL_CLIENTS) -> SpecialistPage | None:
+    """The specialist; the referrals to them of clients whose record the reader may open
+    (`readable`: an SQL condition on Referral.client_id), with the outcomes of all of them
+    counted; and the clients they referred to us (who referred a client is not private:
+    the front desk records it). Four queries."""
     specialist = session.scalar(
         select(Specialist)
         .options(selectinload(Specialist.modalities), joinedload(Specialist.verified_by))
@@ -175,13 +180,18 @@ def specialist_page(session, specialist_id: int) -> SpecialistPage | None:
     referrals = list(session.scalars(
         select(Referral)
         .options(joinedload(Referral.client), joinedload(Referral.by), selectinload(Referral.needs))
-        .where(Referral.specialist_id == specialist_id)
+        .where(Referral.specialist_id == specialist_id, or_(Referral.direction == "in", readable))
         .order_by(Referral.referred_on.desc(), Referral.id.desc())
     ))
+    outcomes = session.execute(
+        select(Referral.outcome, func.count()).where(Referral.specialist_id == specialist_id,
+                                                     Referral.direction == "out")
+        .group_by(Referral.outcome)).all()
     return SpecialistPage(
         specialist,
         [r for r in referrals if r.direction == "out"],
         [r for r in referrals if r.direction == "in"],
+        Counter({outcome: count for outcome, count in outcomes}),
     )
 
 
@@ -341,21 +351,22 @@ def referral_for_page(session, referral_id: int) -> Referral | None:
     )
 
 
-def follow_ups_due(session, *, today: date) -> list[Referral]:
-    """Referrals out still waiting to hear whose follow-up date has come, oldest first."""
+def follow_ups_due(session, *, today: date, readable=ALL_CLIENTS) -> list[Referral]:
+    """Referrals out still waiting to hear whose follow-up date has come, oldest first (of
+    the clients whose record the reader may open: `readable`, as for specialist_page)."""
     return list(session.scalars(
         select(Referral)
         .options(joinedload(Referral.specialist), joinedload(Referral.client), selectinload(Referral.needs))
         .where(Referral.direction == "out", Referral.outcome == Outcome.PENDING.value,
-               Referral.follow_up_on <= today)
+               Referral.follow_up_on <= today, readable)
         .order_by(Referral.follow_up_on, Referral.id)
     ))
 
 
-def count_follow_ups_due(session, *, today: date) -> int:
+def count_follow_ups_due(session, *, today: date, readable=ALL_CLIENTS) -> int:
     return session.scalar(select(func.count(Referral.id)).where(
         Referral.direction == "out", Referral.outcome == Outcome.PENDING.value,
-        Referral.follow_up_on <= today))
+        Referral.follow_up_on <= today, readable))
 
 
 def client_choices(session) -> list[Client]:

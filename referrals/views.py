@@ -2,12 +2,13 @@
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 
+from practice.clients import identity
 from practice.db import db
 from practice.errors import DomainError
 from practice.web import flash_refusal, local_target, page_number, show_error
 from referrals import bp, csv_io, forms, host, queries, services, vcard
 from referrals.host import permission_required
-from referrals.models import Inquiry, Modality, Specialist
+from referrals.models import Inquiry, Modality, Referral, Specialist
 
 
 @bp.context_processor
@@ -38,6 +39,11 @@ def _status(form) -> int:
     return 422 if form.errors or form.form_errors else 200
 
 
+def _readable():
+    """Referrals out are part of the client's record: listed to its care team only."""
+    return host.readable_clients(Referral.client_id)
+
+
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, type=int)
     return value if value and 0 < value < 2**31 else None
@@ -60,7 +66,8 @@ def directory():
         "referrals/directory.html", page=page, filters=filters,
         modalities=queries.modalities(db.session), areas=queries.areas(db.session),
         stale_count=queries.count_needs_checking(db.session, today=today, months=_stale_months()),
-        due_count=queries.count_follow_ups_due(db.session, today=today), verify=forms.VerifyForm(),
+        due_count=queries.count_follow_ups_due(db.session, today=today, readable=_readable()),
+        verify=forms.VerifyForm(),
         today=today,
     )
 
@@ -95,7 +102,7 @@ def new_specialist():
 @bp.get("/specialists/<int:specialist_id>")
 @permission_required("referrals.view")
 def specialist(specialist_id: int):
-    found = queries.specialist_page(db.session, specialist_id) or abort(404)
+    found = queries.specialist_page(db.session, specialist_id, readable=_readable()) or abort(404)
     return render_template("referrals/specialist.html", view=found, specialist=found.specialist,
                            verify=forms.VerifyForm(), retire=forms.RetireForm(),
                            today=host.today(db.session), months=_stale_months())
@@ -220,7 +227,7 @@ def refer():
         elif specialist is None:
             form.form_errors.append("Choose a specialist from the list.")
         else:
-            host.require("clients.view", client)
+            host.require("referrals.record", client)
             try:
                 referral = services.record_referral(
                     db.session, host.actor(), client=client, specialist=specialist,
@@ -237,10 +244,11 @@ def refer():
 
 
 @bp.get("/referrals/<int:referral_id>")
-@permission_required("referrals.view")
+@permission_required("referrals.record")
 def referral(referral_id: int):
+    """A referral's record (the need, the outcome and its notes): the client's care team."""
     found = queries.referral_for_page(db.session, referral_id) or abort(404)
-    host.require("clients.view", found.client)
+    host.require("referrals.record", found.client)
     form = forms.OutcomeForm(obj=None, outcome=found.outcome, note=found.outcome_note)
     return render_template("referrals/referral.html", referral=found, form=form)
 
@@ -249,7 +257,7 @@ def referral(referral_id: int):
 @permission_required("referrals.refer")
 def outcome(referral_id: int):
     found = queries.referral_for_page(db.session, referral_id) or abort(404)
-    host.require("clients.view", found.client)
+    host.require("referrals.record", found.client)
     form = forms.OutcomeForm()
     if form.validate_on_submit():
         try:
@@ -267,7 +275,8 @@ def outcome(referral_id: int):
 @permission_required("referrals.view")
 def follow_ups():
     today = host.today(db.session)
-    return render_template("referrals/follow_ups.html", referrals=queries.follow_ups_due(db.session, today=today),
+    return render_template("referrals/follow_ups.html",
+                           referrals=queries.follow_ups_due(db.session, today=today, readable=_readable()),
                            today=today)
 
 
@@ -399,6 +408,8 @@ def inquiry_to_client(inquiry_id: int):
             flash_refusal(error)
         else:
             flash(f"{client.display_name} is now a client.", "success")
+            if not client.bookable:
+                flash(identity.NOT_BOOKABLE, "warning")
             return redirect(url_for("clients.show", client_id=client.id))
     return redirect(url_for("referrals.inquiry", inquiry_id=found.id))
 
@@ -448,7 +459,7 @@ def export_vcards():
 @bp.get("/specialists/<int:specialist_id>.vcf")
 @permission_required("referrals.view")
 def specialist_vcard(specialist_id: int):
-    found = queries.specialist_page(db.session, specialist_id) or abort(404)
+    found = queries.specialist_page(db.session, specialist_id, readable=_readable()) or abort(404)
     filename = "".join(c for c in found.specialist.name if c.isalnum() or c in " -").strip() or "specialist"
     return Response(vcard.export_vcards([found.specialist]), content_type="text/vcard; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}.vcf"'})

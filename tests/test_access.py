@@ -113,14 +113,20 @@ class World:
     referral_id: int = 0
     inquiry_id: int = 0
     modality_id: int = 0
+    # The care team: a colleague to give access to, access given (to take back), and a new
+    # record matching a client who cannot be booked, with that client
+    colleague_id: int = 0
+    grant_id: int = 0
+    held_client_id: int = 0
+    blocked_client_id: int = 0
 
 
 @pytest.fixture
 def world(app, users, make_client, make_user):
-    sam = make_client("Sam Example", phone="07911 123456")
+    practitioner = users["practitioner"].practitioner
+    sam = make_client("Sam Example", phone="07911 123456", primary_practitioner_id=practitioner.id)
     invited = make_user("front_desk", name="Ivy Invited", password=None)
     settings_services.set_logo(db.session, SYSTEM, png_bytes(), max_bytes=1024 * 1024, now=NOW)
-    practitioner = users["practitioner"].practitioner
     appointment = booked_appointment(practitioner, sam)
     return World(
         admin_email=users["admin"].email,
@@ -138,7 +144,23 @@ def world(app, users, make_client, make_user):
         **conduct_world(sam),
         **referral_world(sam),
         **letters_world(sam, practitioner),
+        **care_world(sam, practitioner, users["admin"].practitioner, make_user, make_client),
     )
+
+
+def care_world(client, practitioner, admin_practitioner, make_user, make_client) -> dict:
+    """Access to the client's record given to the admin's practitioner profile; a colleague
+    without access; a moved-on client of the practitioner and a new record with their phone."""
+    from practice.clients import services as client_services
+
+    grant = client_services.grant_access(db.session, SYSTEM, client, admin_practitioner, "Covering a week off.",
+                                         now=NOW)
+    colleague = make_user("practitioner", name="Cal Colleague").practitioner
+    blocked = make_client("Dee Blocked", phone="07911 765432", primary_practitioner_id=practitioner.id)
+    client_services.set_standing(db.session, SYSTEM, blocked, "moved_on", "Ignored every boundary.", now=NOW)
+    held = make_client("Dee B", phone="07911 765432")
+    return {"colleague_id": colleague.id, "grant_id": grant.id, "held_client_id": held.id,
+            "blocked_client_id": blocked.id}
 
 
 def referral_world(client) -> dict:
@@ -291,6 +313,14 @@ ROUTES = [
           data=lambda w: {"standing": "watch", "reason": "Late twice this month."}),
     Route("clients.write_note",         "POST", lambda w: f"/clients/{w.client_id}/notes",        (LOGIN,    OK,        OK,        FORBIDDEN), "notes.write",
           data=lambda w: {"kind": "note", "body": "Seemed tired; check in next time."}),
+    # The care team: the primary practitioner or an admin gives and takes back access.
+    Route("clients.grant_access",       "POST", lambda w: f"/clients/{w.client_id}/access",       (LOGIN,    OK,        OK,        FORBIDDEN), "care.grant",
+          data=lambda w: {"access-practitioner_id": w.colleague_id, "access-reason": "Second opinion on the lateness."}),
+    Route("clients.revoke_access",      "POST", lambda w: f"/clients/{w.client_id}/access/{w.grant_id}/revoke", (LOGIN, OK, OK,    FORBIDDEN), "care.grant"),
+    # A record matching a client who cannot be booked: decided by that client's care team and admins.
+    Route("clients.decide_identity",    "POST", lambda w: f"/clients/{w.held_client_id}/identity/{w.blocked_client_id}", (LOGIN, OK, OK, FORBIDDEN), "identity.decide",
+          data=lambda w: {f"identity{w.blocked_client_id}-decision": "different",
+                          f"identity{w.blocked_client_id}-reason": "Another person: a different date of birth."}),
     Route("clients.export",             "GET",  lambda w: "/clients/export.csv",                  (LOGIN,    OK,        OK,        FORBIDDEN), "clients.export"),
     Route("clients.import_upload",      "GET",  lambda w: "/clients/import",                      (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "clients.import"),
     Route("clients.import_upload",      "POST", lambda w: "/clients/import",                      (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "clients.import",
@@ -391,7 +421,7 @@ ROUTES = [
     Route("referrals.export_vcards",    "GET",  lambda w: "/referrals/export.vcf",                (LOGIN,    OK,        OK,        OK),        "referrals.view"),
     Route("referrals.specialist",       "GET",  lambda w: f"/referrals/specialists/{w.specialist_id}", (LOGIN, OK,      OK,        OK),        "referrals.view"),
     Route("referrals.specialist_vcard", "GET",  lambda w: f"/referrals/specialists/{w.specialist_id}.vcf", (LOGIN, OK,  OK,        OK),        "referrals.view"),
-    Route("referrals.referral",         "GET",  lambda w: f"/referrals/referrals/{w.referral_id}", (LOGIN,   OK,        OK,        OK),        "referrals.view"),
+    Route("referrals.referral",         "GET",  lambda w: f"/referrals/referrals/{w.referral_id}", (LOGIN,   OK,        OK,        FORBIDDEN), "referrals.record"),
     Route("referrals.new_specialist",   "GET",  lambda w: "/referrals/specialists/new",           (LOGIN,    OK,        OK,        FORBIDDEN), "referrals.edit"),
     Route("referrals.new_specialist",   "POST", lambda w: "/referrals/specialists/new",           (LOGIN,    OK,        OK,        FORBIDDEN), "referrals.edit",
           data=lambda w: {"name": "Cal Chiro", "accepting": "yes", "modality_ids": [w.modality_id]}),

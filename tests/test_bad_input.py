@@ -26,7 +26,14 @@ from practice.policies.queries import current_policy
 from practice.scheduling.models import Appointment
 from practice.settings.models import PracticeProfile
 from tests.conftest import PASSWORD
-from tests.test_access import BUSY_ICS, POLICY_FORM, booked_appointment, conduct_world, time_off
+from tests.test_access import (
+    BUSY_ICS,
+    POLICY_FORM,
+    booked_appointment,
+    care_world,
+    conduct_world,
+    time_off,
+)
 from tests.test_letters import letters_world
 
 
@@ -608,7 +615,7 @@ INCIDENT_FIELDS = ["category_id", "severity", "safety", "occurred_from", "occurr
                    "location", "description", "response", "effect", "witnesses", "police_reference",
                    "related_ids"]
 
-# endpoint -> (url builder, text fields, file fields) of every POST route
+# endpoint -> (url builder, text fields (or a builder of them), file fields) of every POST route
 REFERRAL_SPECIALIST_FIELDS = ["name", "business", "profession", "modality_ids", "phone", "email", "website",
                               "address", "area", "languages", "accessibility", "fees", "accepting", "notes"]
 
@@ -640,6 +647,12 @@ POST_FORMS = {
     "review.mark_reviewed": (lambda w: "/review/reviewed", ["practitioner_id", "day"], []),
     "review.quick_incident": (lambda w: "/review/incident", ["client_id", "category_id", "severity", "channel", "description", "response"], []),
     "clients.write_note": (lambda w: f"/clients/{w['client_id']}/notes", ["kind", "colleague", "body"], []),
+    "clients.grant_access": (lambda w: f"/clients/{w['client_id']}/access", ["access-practitioner_id", "access-reason"], []),
+    "clients.revoke_access": (lambda w: f"/clients/{w['client_id']}/access/{w['grant_id']}/revoke", [], []),
+    # One form per match on the page, its fields named after the matched client.
+    "clients.decide_identity": (lambda w: f"/clients/{w['held_client_id']}/identity/{w['blocked_client_id']}",
+                                lambda w: [f"identity{w['blocked_client_id']}-{name}" for name in ("decision", "reason")],
+                                []),
     "clients.import_upload": (lambda w: "/clients/import", [], ["file"]),
     "clients.import_confirm": (lambda w: "/clients/import/confirm", ["content"], []),
     "scheduling.book": (lambda w: "/appointments/new", ["client_id", "practitioner_id", "service_id", "day", "start", "notes"], []),
@@ -762,6 +775,7 @@ def targets(app, users, make_client, make_user):
         **referral_world(sam),
         **conduct_world(sam),
         **letters_world(sam, practitioner),
+        **care_world(sam, practitioner, users["admin"].practitioner, make_user, make_client),
     }
 
 
@@ -800,6 +814,7 @@ def _post_junk(app, url, kinds, fields, files, server_errors, sign_in=None):
 @pytest.mark.parametrize("endpoint", sorted(POST_FORMS))
 def test_junk_posted_by_an_admin_never_causes_a_server_error(app, users, targets, server_errors, endpoint):
     build, fields, files = POST_FORMS[endpoint]
+    fields = fields(targets) if callable(fields) else fields
     failures = _post_junk(app, build(targets), JUNK_KINDS, fields, files, server_errors, users["admin"])
     assert not failures
 
@@ -859,11 +874,15 @@ NUL_FORMS = {
     "scheduling.payment": {"amount": "60\x00", "method": "card"},
     "scheduling.check_in": {"arrived": "10:05\x00"},
     "scheduling.reschedule": {"day": "2026-11-30", "start": "15:00\x00"},
+    "clients.grant_access": lambda t: {"access-practitioner_id": t["colleague_id"], "access-reason": "Covering\x00 a week"},
+    "clients.decide_identity": lambda t: {f"identity{t['blocked_client_id']}-decision": "different",
+                                          f"identity{t['blocked_client_id']}-reason": "Another\x00 person"},
 }
 
 @pytest.mark.parametrize("endpoint", sorted(POST_FORMS))
 def test_nul_characters_posted_by_an_admin_never_cause_a_server_error(app, users, targets, server_errors, endpoint):
     build, fields, files = POST_FORMS[endpoint]
+    fields = fields(targets) if callable(fields) else fields
     url = build(targets)
     failures = _post_junk(app, url, ["nul"], fields, files, server_errors, users["admin"])
     if endpoint == "scheduling.waive":  # a fee to waive, so the reason is saved

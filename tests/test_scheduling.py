@@ -96,7 +96,7 @@ def test_clients_who_cannot_be_booked(desk):
     _, _, client = desk
     client.standing = "moved_on"
     db.session.commit()
-    assert refusal(desk, at(MONDAY, "10:00")) == "This client cannot be booked - see the practitioner."
+    assert refusal(desk, at(MONDAY, "10:00")) == "This person cannot be booked here. Please ask a practitioner."
 
 
 def test_practitioner_buffer_counts_when_longer_than_the_service_one(desk, make_client):

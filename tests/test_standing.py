@@ -255,4 +255,4 @@ def test_moving_a_moved_on_clients_appointment_is_refused_neutrally(app, users, 
     client_services.set_standing(db.session, SYSTEM, desk[2], "moved_on", "Followed me home.", now=NOW)
     with pytest.raises(DomainError) as refused:
         scheduling.reschedule(db.session, SYSTEM, appointment, at(date(2026, 12, 1), "10:00"), now=NOW)
-    assert refused.value.message == "This client cannot be booked - see the practitioner."
+    assert refused.value.message == "This person cannot be booked here. Please ask a practitioner."

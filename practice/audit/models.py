@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from practice.auth.models import User
@@ -24,3 +24,6 @@ class AuditEvent(db.Model):
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
 
     actor: Mapped[User | None] = relationship()
+
+    # "Who has looked at this record" reads a client's events by their object.
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id", "at"),)

@@ -36,26 +36,40 @@ RULES: dict[str, frozenset[Role]] = {
     # The practice's versioned policy set; any user may record that a client acknowledged it.
     "policies.manage": frozenset({ADMIN}),
     "policies.acknowledge": EVERYONE,
-    # The conduct record (entries, communications, standing, the evidence report): the
-    # client's practitioners and admins only, never the front desk (see OBJECT_RULES).
+    # The client's record (conduct record, evidence report, communications, standing,
+    # private notes, letters, referral records, who has looked): their care team and admins,
+    # never the front desk (practice.clients.care_team; OBJECT_RULES below).
     "conduct.view": frozenset({ADMIN, PRACTITIONER}),
     "conduct.record": frozenset({ADMIN, PRACTITIONER}),
     "conduct.categories": frozenset({ADMIN}),
     "standing.set": frozenset({ADMIN, PRACTITIONER}),
     "booking.override": frozenset({ADMIN, PRACTITIONER}),  # book a moved-on/declined client
     "notes.write": frozenset({ADMIN, PRACTITIONER}),  # private notes: their author's alone
+    # Give a practitioner access to a client's record, or take it back: the client's primary
+    # practitioner and admins.
+    "care.grant": frozenset({ADMIN, PRACTITIONER}),
+    # Choose a client's primary practitioner (it adds to the care team): admins; the primary
+    # practitioner; while there is none, the care team, which is everyone (the desk
+    # included) while nobody has taken the client on.
+    "clients.assign": EVERYONE,
+    # Decide whether a record that matches a client who cannot be booked is the same person:
+    # admins and the care team of the client who cannot be booked (the object).
+    "identity.decide": frozenset({ADMIN, PRACTITIONER}),
     # The referral network: everyone reads the directory and records inquiries.
     "referrals.view": EVERYONE,
     "referrals.edit": frozenset({ADMIN, PRACTITIONER}),
     "referrals.refer": frozenset({ADMIN, PRACTITIONER}),
+    # A referral's record (the need, the outcome and its notes): the client's care team.
+    "referrals.record": frozenset({ADMIN, PRACTITIONER}),
     "inquiries.manage": EVERYONE,
     # A practitioner's capacity (accepting new clients, most active clients): admins, or
     # a practitioner their own (see OBJECT_RULES).
     "capacity.manage": frozenset({ADMIN, PRACTITIONER}),
     # The end-of-day review: a practitioner their own days, admins anyone's.
     "review.view": frozenset({ADMIN, PRACTITIONER}),
-    # Letters: read the register and issue letters; letters that end a relationship also
-    # need "conduct.view" on their client (the views check it). Admins edit the texts.
+    # Letters: read the register, a letter and its PDF, and issue letters. A letter to a
+    # client follows the client's care team; a reply to an inquiry is open to every
+    # practitioner, as inquiries are (OBJECT_RULES). Admins edit the texts.
     "letters.view": frozenset({ADMIN, PRACTITIONER}),
     "letters.issue": frozenset({ADMIN, PRACTITIONER}),
     "letters.settings": frozenset({ADMIN}),
@@ -71,10 +85,32 @@ def _own_practitioner_record(user, practitioner) -> bool:
     return practitioner.user_id == user.id
 
 
-def _one_of_the_clients_practitioners(user, client) -> bool:
-    from practice.clients.queries import practitioner_sees_client  # queries import models
+def _in_care_team(user, client) -> bool:
+    from practice.clients import care_team  # clients import auth
 
-    return user.practitioner is not None and practitioner_sees_client(user.practitioner.id, client)
+    return user.practitioner is not None and care_team.includes(user.practitioner.id, client)
+
+
+def _reads_letter(user, letter) -> bool:
+    return letter.client is None or _in_care_team(user, letter.client)
+
+
+def _primary_practitioner(user, client) -> bool:
+    return user.practitioner is not None and client.primary_practitioner_id == user.practitioner.id
+
+
+def _assigns_practitioner(user, client) -> bool:
+    """The primary practitioner; while there is none, anyone in the care team (which is
+    every practitioner while nobody has taken the client on)."""
+    if client.primary_practitioner_id is None:
+        return _in_care_team(user, client)
+    return _primary_practitioner(user, client)
+
+
+def _desk_assigns_practitioner(user, client) -> bool:
+    from practice.clients import care_team
+
+    return care_team.nobody_has_taken_on(client)
 
 
 # action -> {role: check(user, obj)}: where the role alone is not enough once the object is
@@ -84,9 +120,29 @@ OBJECT_RULES = {
     "capacity.manage": {PRACTITIONER: _own_practitioner_record},
     "review.view": {PRACTITIONER: _own_practitioner_record},
     "reports.view": {PRACTITIONER: _own_practitioner_record},
-    **{action: {PRACTITIONER: _one_of_the_clients_practitioners}
-       for action in ("conduct.view", "conduct.record", "standing.set", "booking.override")},
+    **{action: {PRACTITIONER: _in_care_team}
+       for action in ("conduct.view", "conduct.record", "standing.set", "booking.override", "notes.write",
+                      "identity.decide", "referrals.record", "letters.issue")},
+    "letters.view": {PRACTITIONER: _reads_letter},
+    "care.grant": {PRACTITIONER: _primary_practitioner},
+    "clients.assign": {PRACTITIONER: _assigns_practitioner, FRONT_DESK: _desk_assigns_practitioner},
 }
+
+
+def readable_clients(user, client_id):
+    """SQL: the clients (by the `client_id` column) whose record `user` may open: the care
+    team rule for lists (the letter register, the review, reports, referrals)."""
+    from sqlalchemy import false, true
+
+    from practice.clients import care_team
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return false()
+    if user.role == ADMIN:
+        return true()
+    if user.role == PRACTITIONER and user.practitioner is not None:
+        return care_team.clause(user.practitioner.id, client_id)
+    return false()
 
 
 def can(user, action: str, obj=None) -> bool:

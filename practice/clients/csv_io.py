@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
+from practice.clients import identity
 from practice.clients.models import Client
 from practice.clients.services import ClientDetails, clean_details, possible_duplicates
 from practice.errors import DomainError
@@ -102,7 +103,20 @@ def check_rows(session, text: str, *, phone_region: str, today: date) -> Preview
         preview.problems.append(f"The file stops reading as CSV near line {reader.line_num}: {error}.")
     if not preview.rows and not preview.problems:
         preview.problems.append("The file has no client rows.")
+    _note_blocked_matches(session, preview)
     return preview
+
+
+def _note_blocked_matches(session, preview: Preview) -> None:
+    """Rows that match a client who cannot be booked (the import is for admins, who may see
+    which): they are imported, and held from booking until someone decides (two queries)."""
+    rows = {id(row): row for row in preview.rows if row.details is not None}
+    unsaved = {key: Client(**vars(row.details)) for key, row in rows.items()}
+    by_record = {id(client): key for key, client in unsaved.items()}
+    for match in identity.find(session, list(unsaved.values())):
+        rows[by_record[id(match.client)]].warnings.append(
+            f"Same {match.on_text} as {match.blocked.display_name}, who cannot be booked: imported as "
+            "not bookable until a practitioner or admin decides whether this is the same person.")
 
 
 def _check_row(session, number, values, practitioners, seen, phone_region, today) -> RowReport:
@@ -164,9 +178,10 @@ def import_clients(session, actor: Actor, text: str, *, phone_region: str, now: 
     preview = check_rows(session, text, phone_region=phone_region, today=now.date())
     if not preview.ok:
         raise ImportRefused(preview)
-    for row in preview.rows:
-        session.add(Client(**vars(row.details), created_at=now))
+    created = [Client(**vars(row.details), created_at=now) for row in preview.rows]
+    session.add_all(created)
     record(session, actor, "client.import", None, now=now, rows=len(preview.rows))
+    identity.recheck(session, actor, created, now=now)
     session.flush()
     return len(preview.rows)
 

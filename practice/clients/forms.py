@@ -4,7 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from practice.clients.models import STANDINGS
-from practice.clients.services import NOTE_KINDS, ClientDetails
+from practice.clients.services import IDENTITY_DECISIONS, NOTE_KINDS, ClientDetails
 from practice.forms import Form
 
 
@@ -70,3 +70,33 @@ class PrivateNoteForm(Form):
     )
     body = TextAreaField("Note", validators=[InputRequired(), Length(max=20000)],
                          description="Only you will ever see this note.")
+
+
+class GrantForm(Form):
+    """Give a colleague access to the client's record."""
+
+    practitioner_id = SelectField("Practitioner", coerce=int, validators=[InputRequired()])
+    reason = TextAreaField(
+        "Why they need access", validators=[InputRequired(), Length(max=1000)],
+        description="For example: covering your clients while you are away. Kept with the access.",
+    )
+
+    def set_practitioners(self, practitioners) -> None:
+        self.practitioner_id.choices = [SelectChoice(0, "Choose…")] + [
+            SelectChoice(p.id, p.display_name) for p in practitioners
+        ]
+
+
+class IdentityForm(Form):
+    """The decision about a record that matches a client who cannot be booked (one form per
+    match on the page: prefixed with the matched client's id)."""
+
+    def __init__(self, matched_id: int, **kwargs):
+        super().__init__(prefix=f"identity{matched_id}", **kwargs)
+
+    decision = SelectField("Decision", choices=[SelectChoice(k, v) for k, v in IDENTITY_DECISIONS.items()],
+                           validators=[InputRequired()])
+    reason = TextAreaField(
+        "Reason", validators=[Optional(), Length(max=2000)],
+        description="Needed for a different person: how you know. Kept with the decision.",
+    )

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, exists
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from practice.auth.models import Practitioner, User
 from practice.db import db
@@ -29,7 +29,7 @@ class Client(db.Model):
     phone: Mapped[str] = mapped_column(String(40), default="", index=True)  # E.164 when valid
     email: Mapped[str] = mapped_column(String(254), default="", index=True)  # normalised
     address: Mapped[str] = mapped_column(Text, default="")
-    date_of_birth: Mapped[date | None]
+    date_of_birth: Mapped[date | None] = mapped_column(index=True)  # a name matches only with it
     primary_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"))
     referral_source: Mapped[str] = mapped_column(String(200), default="")
     # active | watch | warned | final_notice | moved_on | declined (the conduct record keeps
@@ -40,9 +40,17 @@ class Client(db.Model):
 
     primary_practitioner: Mapped[Practitioner | None] = relationship()
 
+    # identity_hold (below the IdentityMatch model): the record matches a client who cannot be
+    # booked, and nobody has decided yet whether it is the same person.
+
+    @property
+    def blocked(self) -> bool:
+        """The client's own standing forbids booking (an override may still book them)."""
+        return self.standing in UNBOOKABLE_STANDINGS
+
     @property
     def bookable(self) -> bool:
-        return self.standing not in UNBOOKABLE_STANDINGS
+        return not self.blocked and not self.identity_hold
 
     @property
     def archived(self) -> bool:
@@ -78,3 +86,59 @@ class PrivateNote(db.Model):
     colleague: Mapped[str] = mapped_column(String(200), default="")  # consulted, if any
     body: Mapped[str] = mapped_column(Text)
     written_at: Mapped[datetime]
+
+
+class CareGrant(db.Model):
+    """Access to a client's record given to a practitioner, with its reason, by the client's
+    primary practitioner or an admin. Revoking keeps the row (revoked_at)."""
+
+    __tablename__ = "care_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[datetime]
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    practitioner: Mapped[Practitioner] = relationship()
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+
+
+class IdentityMatch(db.Model):
+    """A client record that matches a client who cannot be booked (same phone, e-mail, or
+    name with date of birth). Undecided (decision ""), it holds the record from booking; a
+    practitioner or admin decides "same" (the record takes the standing) or "different"
+    (with a reason; the pair no longer matches)."""
+
+    __tablename__ = "identity_match"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    matched_client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    matched_on: Mapped[str] = mapped_column(String(100))  # "phone, e-mail, name and date of birth"
+    found_at: Mapped[datetime]
+    decision: Mapped[str] = mapped_column(String(10), default="", server_default="")  # "" | same | different
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    client: Mapped[Client] = relationship(foreign_keys=[client_id])
+    matched: Mapped[Client] = relationship(foreign_keys=[matched_client_id])
+    decided_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("client_id", "matched_client_id", name="uq_identity_match_pair"),)
+
+
+_blocked = Client.__table__.alias("blocked")
+# Loaded with every client (a correlated EXISTS, no extra query): an undecided match with a
+# client whose standing still forbids booking.
+Client.identity_hold = column_property(
+    exists().where(
+        IdentityMatch.client_id == Client.id, IdentityMatch.decision == "",
+        IdentityMatch.matched_client_id == _blocked.c.id, _blocked.c.standing.in_(UNBOOKABLE_STANDINGS),
+    ),
+    deferred=False,
+)

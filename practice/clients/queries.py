@@ -1,9 +1,11 @@
 import re
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
+from practice.audit.models import AuditEvent
 from practice.clients.models import UNBOOKABLE_STANDINGS, Client
+from practice.clients.services import RECORD_VIEW
 from practice.db import db
 
 
@@ -52,19 +54,19 @@ def bookable_clients() -> list[Client]:
     """Clients the booking form offers: not archived, not moved on or declined."""
     return list(db.session.scalars(
         select(Client)
-        .where(Client.archived_at.is_(None), Client.standing.not_in(UNBOOKABLE_STANDINGS))
+        .where(Client.archived_at.is_(None), Client.standing.not_in(UNBOOKABLE_STANDINGS),
+               not_(Client.identity_hold))
         .order_by(func.lower(Client.display_name))
     ))
 
 
-def practitioner_sees_client(practitioner_id: int, client: Client) -> bool:
-    """A client's practitioners: their primary practitioner and anyone who has (had) an
-    appointment with them; a client with neither is open to every practitioner."""
-    from practice.scheduling.models import Appointment  # scheduling imports clients
+RECENT_VIEWS = 20
 
-    if client.primary_practitioner_id == practitioner_id:
-        return True
-    seen_by = set(db.session.scalars(
-        select(Appointment.practitioner_id).where(Appointment.client_id == client.id).distinct()
-    ))
-    return practitioner_id in seen_by or (client.primary_practitioner_id is None and not seen_by)
+
+def recent_record_views(client_id: int, limit: int = RECENT_VIEWS) -> list[AuditEvent]:
+    """Who has opened the client's record lately, newest first (one query)."""
+    return list(db.session.scalars(
+        select(AuditEvent).options(joinedload(AuditEvent.actor))
+        .where(AuditEvent.object_type == Client.__name__, AuditEvent.object_id == str(client_id),
+               AuditEvent.action == RECORD_VIEW)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))

@@ -8,8 +8,16 @@ from sqlalchemy import or_, select
 
 from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
-from practice.clients import signals
-from practice.clients.models import STANDINGS, Client, PrivateNote, StandingChange
+from practice.clients import identity, signals
+from practice.clients.models import (
+    STANDINGS,
+    UNBOOKABLE_STANDINGS,
+    CareGrant,
+    Client,
+    IdentityMatch,
+    PrivateNote,
+    StandingChange,
+)
 from practice.errors import DomainError
 from practice.validation import checked_email
 
@@ -104,6 +112,7 @@ def create_client(session, actor: Actor, details: ClientDetails, *, phone_region
     session.add(client)
     session.flush()
     record(session, actor, "client.create", client, now=now, display_name=client.display_name)
+    identity.recheck(session, actor, [client], now=now)
     session.flush()
     return client
 
@@ -120,6 +129,7 @@ def update_client(
             setattr(client, field.name, new)
     if changes:
         record(session, actor, "client.update", client, now=now, **changes)
+        identity.recheck(session, actor, [client], now=now)
     session.flush()
 
 
@@ -165,6 +175,7 @@ def set_standing(session, actor: Actor, client: Client, to_standing: str, reason
     client.standing = to_standing
     record(session, actor, "client.standing", client, now=now,
            standing=[change.from_standing, to_standing], reason=reason)
+    identity.recheck(session, actor, [client], now=now)
     session.flush()
     signals.standing_changed.send(client, facts={
         "from_standing": change.from_standing, "to_standing": to_standing, "reason": reason,
@@ -193,3 +204,92 @@ def write_private_note(
     record(session, actor, "client.private_note", client, now=now, note_id=note.id, kind=kind)
     session.flush()
     return note
+
+
+# The care team ------------------------------------------------------------------------------
+
+def grant_access(session, actor: Actor, client: Client, practitioner: Practitioner, reason: str, *,
+                 now: datetime) -> CareGrant:
+    """Give a practitioner access to the client's record, with the reason (audited). The
+    view checks that the actor is the primary practitioner or an admin."""
+    reason = reason.strip()
+    if not practitioner.active:
+        raise DomainError("Choose a practitioner who works here now.", field="practitioner_id")
+    if client.primary_practitioner_id == practitioner.id:
+        raise DomainError(f"{practitioner.display_name} is already the client's practitioner.",
+                          field="practitioner_id")
+    if not reason:
+        raise DomainError("Say why they need to see the record; it is kept with the access.", field="reason")
+    if len(reason) > 1000:
+        raise DomainError("Keep the reason under 1000 characters.", field="reason")
+    already = session.scalar(select(CareGrant).where(
+        CareGrant.client_id == client.id, CareGrant.practitioner_id == practitioner.id,
+        CareGrant.revoked_at.is_(None)))
+    if already is not None:
+        raise DomainError(f"{practitioner.display_name} already has access.", field="practitioner_id")
+    grant = CareGrant(client_id=client.id, practitioner_id=practitioner.id, reason=reason, granted_at=now,
+                      granted_by_id=actor.user.id if actor.user else None)
+    session.add(grant)
+    session.flush()
+    record(session, actor, "client.access_grant", client, now=now, grant_id=grant.id,
+           practitioner_id=practitioner.id, reason=reason)
+    return grant
+
+
+def revoke_access(session, actor: Actor, grant: CareGrant, *, now: datetime) -> None:
+    """Take the access back; the grant is kept, with when and by whom it ended."""
+    if grant.revoked_at is not None:
+        raise DomainError("This access has already been taken back.")
+    grant.revoked_at = now
+    grant.revoked_by_id = actor.user.id if actor.user else None
+    session.flush()
+    record(session, actor, "client.access_revoke", session.get(Client, grant.client_id), now=now,
+           grant_id=grant.id, practitioner_id=grant.practitioner_id)
+
+
+# Identity: a record that matches a client who cannot be booked ----------------------------------
+
+IDENTITY_DECISIONS = {"same": "The same person", "different": "A different person"}
+
+
+def decide_identity(session, actor: Actor, client: Client, matched: Client, decision: str, reason: str, *,
+                    now: datetime) -> IdentityMatch:
+    """The practitioner's or admin's decision about a match (the view checks who may):
+    "same": the record takes the other's standing; "different": the pair no longer matches.
+    Both are audited; a different person needs the reason."""
+    if decision not in IDENTITY_DECISIONS:
+        raise DomainError("Choose whether this is the same person.", field="decision")
+    reason = reason.strip()
+    if decision == "different" and not reason:
+        raise DomainError("Say how you know they are different people; it is kept with the decision.",
+                          field="reason")
+    if len(reason) > 2000:
+        raise DomainError("Keep the reason under 2000 characters.", field="reason")
+    identity.recheck(session, actor, [client], now=now)
+    match = session.scalar(select(IdentityMatch).where(
+        IdentityMatch.client_id == client.id, IdentityMatch.matched_client_id == matched.id,
+        IdentityMatch.decision == ""))
+    if match is None:
+        raise DomainError("These records no longer match, or someone has already decided.")
+    match.decision, match.reason = decision, reason
+    match.decided_at, match.decided_by_id = now, actor.user.id if actor.user else None
+    record(session, actor, f"client.identity_{decision}", client, now=now, matched_client_id=matched.id,
+           matched_on=match.matched_on, reason=reason)
+    session.flush()
+    session.expire(client, ["identity_hold"])
+    if decision == "same" and matched.standing in UNBOOKABLE_STANDINGS and client.standing != matched.standing:
+        why = f"The same person as client {matched.id} ({match.matched_on}), whose standing this record takes."
+        set_standing(session, actor, client, matched.standing, f"{why} {reason}".strip(), now=now)
+    return match
+
+
+# Who has looked at a record ---------------------------------------------------------------------
+
+RECORD_VIEW = "client.record_view"
+
+
+def record_view(session, actor: Actor, client: Client, what: str, *, now: datetime, **detail) -> None:
+    """Note that `actor` opened part of the client's record (the conduct record, the evidence
+    report, a letter or its PDF, an attachment). Flushes; the request commits it."""
+    record(session, actor, RECORD_VIEW, client, now=now, what=what, **detail)
+    session.flush()

@@ -14,15 +14,17 @@ from flask_login import current_user
 from practice.auth.forms import ConfirmForm
 from practice.auth.permissions import can, permission_required, require
 from practice.auth.queries import active_practitioners
-from practice.clients import csv_io, queries, services, timeline
+from practice.clients import care_team, csv_io, identity, queries, services, timeline
 from practice.clients.forms import (
     ClientForm,
+    GrantForm,
+    IdentityForm,
     ImportConfirmForm,
     ImportUploadForm,
     PrivateNoteForm,
     StandingForm,
 )
-from practice.clients.models import STANDINGS, Client
+from practice.clients.models import STANDINGS, CareGrant, Client
 from practice.conduct import escalation
 from practice.conduct import queries as conduct_queries
 from practice.db import db
@@ -30,7 +32,7 @@ from practice.errors import DomainError
 from practice.policies import queries as policy_queries
 from practice.scheduling.queries import client_history
 from practice.settings.services import get_practice
-from practice.web import acting, now, page_number, show_error
+from practice.web import acting, flash_refusal, now, page_number, show_error
 from referrals import queries as referral_queries
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
@@ -57,19 +59,38 @@ def _phone_region() -> str:
 
 
 def _warn_about_duplicates(client: Client) -> None:
+    """A duplicate is worth a warning; a match with a client who cannot be booked is named
+    only to those who decide about it (everyone else reads the neutral refusal)."""
     details = services.ClientDetails(display_name=client.display_name, phone=client.phone, email=client.email)
     for other in services.possible_duplicates(db.session, details, exclude_id=client.id):
-        flash(
-            f"Check for a duplicate: {other.display_name} has the same phone number or e-mail.",
-            "warning",
-        )
+        if not other.blocked:
+            flash(f"Check for a duplicate: {other.display_name} has the same phone number or e-mail.", "warning")
+    matches = identity.find(db.session, [client])
+    for match in matches:
+        if can(current_user, "identity.decide", match.blocked):
+            flash(f"This record matches {match.blocked.display_name}, who cannot be booked (same "
+                  f"{match.on_text}). Decide on this page whether they are the same person.", "warning")
+    if matches and not any(can(current_user, "identity.decide", m.blocked) for m in matches):
+        flash(identity.NOT_BOOKABLE, "warning")
+
+
+def _choose_practitioner(form: ClientForm, client: Client | None) -> None:
+    """Who may change the primary practitioner (it adds to the care team): everyone else
+    sees the field but cannot change it."""
+    form.set_practitioners(active_practitioners())
+    if client is not None and not can(current_user, "clients.assign", client):
+        form.primary_practitioner_id.render_kw = {"disabled": True}
+        form.primary_practitioner_id.description = (
+            "The client's practitioner or an admin changes this, since it opens the client's record.")
+        form.primary_practitioner_id.data = client.primary_practitioner_id or 0
+        form.primary_practitioner_id.raw_data = None
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @permission_required("clients.edit")
 def new():
     form = ClientForm()
-    form.set_practitioners(active_practitioners())
+    _choose_practitioner(form, None)
     if form.validate_on_submit():
         try:
             client = services.create_client(
@@ -93,27 +114,42 @@ def show(client_id: int):
     return _client_page(client)
 
 
-def _client_page(client: Client, *, standing_form=None, note_form=None, status: int = 200):
-    """The client's record; the conduct side only for the client's practitioners and admins."""
-    sees_conduct = can(current_user, "conduct.view", client)
-    writes_notes = can(current_user, "notes.write")
-    visible = {"appointment"} | (timeline.CONDUCT_KINDS if sees_conduct else set()) | (
+def _client_page(client: Client, *, status: int = 200, **forms):
+    """The client's record. Its private side (standing and its reasons, the conduct record,
+    letters, referrals out, private notes, the care team and who has looked) only for the
+    client's care team and admins; everyone else sees what the front desk sees."""
+    sees_record = can(current_user, "conduct.view", client)
+    writes_notes = can(current_user, "notes.write", client)
+    visible = {"appointment"} | (timeline.CONDUCT_KINDS if sees_record else set()) | (
         {"note"} if writes_notes else set())
     shown = set(request.args.getlist("show")) & visible or visible
     history = client_history(client.id, now())
-    suggestion = escalation.suggestions(db.session, [client], now())[client.id] if sees_conduct else None
+    suggestion = escalation.suggestions(db.session, [client], now())[client.id] if sees_record else None
+    matches = identity.find(db.session, [client])
     return render_template(
         "practice/clients/show.html", client=client, confirm=ConfirmForm(), history=history,
-        sees_conduct=sees_conduct, suggestion=suggestion, standings=STANDINGS,
-        conduct=conduct_queries.conduct_summary(client.id) if sees_conduct else None,
+        sees_record=sees_record, suggestion=suggestion, standings=STANDINGS,
+        conduct=conduct_queries.conduct_summary(client.id) if sees_record else None,
         client_policy=policy_queries.client_policy(db.session, client.id, now()),
         referrals=referral_queries.referrals_for_client(db.session, client.id),
-        standing_form=standing_form or StandingForm(standing=suggestion.standing if suggestion else None),
-        note_form=note_form or PrivateNoteForm(),
+        standing_form=forms.get("standing_form") or StandingForm(standing=suggestion.standing if suggestion else None),
+        note_form=forms.get("note_form") or PrivateNoteForm(),
+        grant_form=forms.get("grant_form") or (_grant_form(client) if can(current_user, "care.grant", client) else None),
+        identity_forms={m.blocked.id: forms.get("identity_forms", {}).get(m.blocked.id) or IdentityForm(m.blocked.id)
+                        for m in matches},
+        matches=matches, held=client.identity_hold or bool(matches),
+        care=care_team.members(client) if sees_record else None,
+        viewers=queries.recent_record_views(client.id) if sees_record else None,
         kinds={kind: label for kind, label in timeline.KINDS.items() if kind in visible}, shown=shown,
         items=timeline.timeline(client.id, kinds=shown, viewer_id=current_user.id,
                                 past_appointments=history.past),
     ), status
+
+
+def _grant_form(client: Client, formdata=None) -> GrantForm:
+    form = GrantForm(formdata=formdata, prefix="access")
+    form.set_practitioners(p for p in active_practitioners() if p.id != client.primary_practitioner_id)
+    return form
 
 
 @bp.post("/<int:client_id>/standing")
@@ -137,6 +173,7 @@ def set_standing(client_id: int):
 @permission_required("notes.write")
 def write_note(client_id: int):
     client = queries.client_for_page(client_id) or abort(404)
+    require("notes.write", client)
     form = PrivateNoteForm()
     if form.validate_on_submit():
         try:
@@ -150,12 +187,70 @@ def write_note(client_id: int):
     return _client_page(client, note_form=form, status=422)
 
 
+@bp.post("/<int:client_id>/access")
+@permission_required("care.grant")
+def grant_access(client_id: int):
+    client = queries.client_for_page(client_id) or abort(404)
+    require("care.grant", client)
+    form = _grant_form(client, formdata=request.form)
+    if form.validate_on_submit():
+        practitioner = next((p for p in active_practitioners() if p.id == form.practitioner_id.data), None)
+        try:
+            if practitioner is None:
+                raise DomainError("Choose a practitioner from the list.", field="practitioner_id")
+            services.grant_access(db.session, acting(), client, practitioner, form.reason.data, now=now())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"{practitioner.display_name} can now open {client.display_name}'s record.", "success")
+            return redirect(url_for("clients.show", client_id=client.id, _anchor="care-team-heading"))
+    return _client_page(client, grant_form=form, status=422)
+
+
+@bp.post("/<int:client_id>/access/<int:grant_id>/revoke")
+@permission_required("care.grant")
+def revoke_access(client_id: int, grant_id: int):
+    client = queries.client_for_page(client_id) or abort(404)
+    require("care.grant", client)
+    grant = db.session.get(CareGrant, grant_id)
+    if grant is None or grant.client_id != client.id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.revoke_access(db.session, acting(), grant, now=now())
+        except DomainError as error:
+            flash_refusal(error)
+        else:
+            flash(f"{grant.practitioner.display_name} no longer has access to this record.", "success")
+    return redirect(url_for("clients.show", client_id=client.id, _anchor="care-team-heading"))
+
+
+@bp.post("/<int:client_id>/identity/<int:matched_id>")
+@permission_required("identity.decide")
+def decide_identity(client_id: int, matched_id: int):
+    client = queries.client_for_page(client_id) or abort(404)
+    matched = db.session.get(Client, matched_id) or abort(404)
+    require("identity.decide", matched)
+    form = IdentityForm(matched.id)
+    if form.validate_on_submit():
+        try:
+            services.decide_identity(db.session, acting(), client, matched, form.decision.data,
+                                     form.reason.data or "", now=now())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"Decided: {services.IDENTITY_DECISIONS[form.decision.data].lower()} as "
+                  f"{matched.display_name}.", "success")
+            return redirect(url_for("clients.show", client_id=client.id))
+    return _client_page(client, identity_forms={matched.id: form}, status=422)
+
+
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
 @permission_required("clients.edit")
 def edit(client_id: int):
     client = db.get_or_404(Client, client_id)
     form = ClientForm(obj=client)
-    form.set_practitioners(active_practitioners())
+    _choose_practitioner(form, client)
     if request.method == "GET":
         form.phone.data = services.display_phone(client.phone)
     if form.validate_on_submit():

@@ -84,6 +84,10 @@ COMMUNICATIONS = (
                       "professional boundary, and that any further personal contact or gifts "
                       "will end our professional relationship."),
 )
+# Talking the case through with a trusted colleague: a note only Tomasz ever sees.
+CONSULTATION = (13, "Marguerite Delaunay (peer supervisor)",
+                "Talked the flowers and the remarks through with Marguerite. Agreed that I warn him clearly "
+                "by phone, keep every message, and ask reception not to tell anyone which days I work.")
 WARNED = ("Texts late at night, a gift and personal remarks after being asked to keep "
           "contact to bookings; warned by phone.")
 
@@ -149,6 +153,9 @@ def _add_escalating_incidents(session, client, actor: Actor, *, now: datetime) -
             police_reference=item.police_reference)
         files = [Upload("card.png", _photo(item.photo_caption))] if item.photo_caption else []
         services.record_incident(session, actor, client, details, files, max_bytes=MAX_BYTES, now=recorded)
+    days_ago, colleague, body = CONSULTATION
+    client_services.write_private_note(session, actor, client, kind="consultation", colleague=colleague, body=body,
+                                       now=now - timedelta(days=days_ago, hours=4))
 
 
 def _add_reminder_and_warning(session, client, actor: Actor, *, now: datetime) -> None:

@@ -18,6 +18,7 @@ from flask import (
 
 from practice.auth.forms import ConfirmForm
 from practice.auth.permissions import permission_required, require
+from practice.clients import services as client_services
 from practice.clients.models import Client
 from practice.conduct import queries, services
 from practice.conduct.attachments import Upload
@@ -34,6 +35,7 @@ from practice.conduct.models import Attachment, ConductEntry, IncidentCategory
 from practice.db import db
 from practice.errors import DomainError
 from practice.settings.services import get_practice
+from practice.unit_of_work import writes
 from practice.web import acting, now, show_error
 
 bp = Blueprint("conduct", __name__)
@@ -88,8 +90,10 @@ def _details(form) -> services.IncidentDetails:
 
 @bp.get("/clients/<int:client_id>/conduct")
 @permission_required("conduct.view")
+@writes
 def client_conduct(client_id: int):
     client = _client_for("conduct.view", client_id)
+    client_services.record_view(db.session, acting(), client, "conduct record", now=now())
     return render_template("practice/conduct/record.html", record=queries.conduct_record(client.id),
                            period=PeriodForm(request.args))
 
@@ -174,9 +178,12 @@ def new_communication(client_id: int):
 
 @bp.get("/conduct/attachments/<int:attachment_id>")
 @permission_required("conduct.view")
+@writes
 def attachment(attachment_id: int):
     found = db.session.get(Attachment, attachment_id) or abort(404)
     require("conduct.view", found.entry.client)
+    client_services.record_view(db.session, acting(), found.entry.client, "attachment", now=now(),
+                                attachment_id=found.id)
     # Always a download, never shown inline: a file from a client is not trusted content.
     response = Response(found.data, mimetype="application/octet-stream")
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -195,6 +202,7 @@ def _period(form: PeriodForm) -> tuple[datetime | None, datetime | None]:
 
 @bp.get("/clients/<int:client_id>/evidence.pdf")
 @permission_required("conduct.view")
+@writes
 def evidence(client_id: int):
     client = _client_for("conduct.view", client_id)
     period = PeriodForm(request.args)
@@ -202,6 +210,9 @@ def evidence(client_id: int):
         flash("Choose a period with dates like 2026-11-01, the end after the start.", "danger")
         return redirect(url_for("conduct.client_conduct", client_id=client.id))
     start, end = _period(period)
+    client_services.record_view(db.session, acting(), client, "evidence report", now=now(),
+                                start=period.start.data.isoformat() if period.start.data else None,
+                                end=period.end.data.isoformat() if period.end.data else None)
     report = queries.evidence(client.id, start, end)
     pdf = render_evidence(report, profile=get_practice(db.session), generated_at=now(),
                           author=acting().user.name)

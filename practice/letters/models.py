@@ -17,8 +17,8 @@ KINDS = {
     "practice_full": "Practice full: reply to an inquiry",
     "custom": "Letter on the letterhead",
 }
-# Letters that end a relationship: seen by the client's practitioners and admins only, as
-# the conduct record is.
+# Letters that end a relationship (every letter to a client opens only to the client's care
+# team: practice.auth.permissions).
 DISCONTINUATION_KINDS = frozenset({"discontinuation", "safety_discontinuation"})
 CHANNELS = {"post": "Post", "email": "E-mail", "in_person": "In person"}
 PAGE_SIZES = {"A4": "A4", "letter": "US Letter"}

@@ -4,14 +4,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner
 from practice.clients.models import Client
 from practice.db import db
 from practice.letters.models import KINDS, Letter, LetterTemplate
-from practice.scheduling.models import Appointment
 
 
 @dataclass
@@ -26,24 +25,10 @@ def _day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), zone).astimezone(timezone.utc)
 
 
-def sees_letter_about(practitioner_id: int):
-    """SQL: the letter is about no client, or about one of this practitioner's clients
-    (their primary practitioner, or seen by them, or open to all: the conduct rule)."""
-    seen_by_them = exists().where(Appointment.client_id == Letter.client_id,
-                                  Appointment.practitioner_id == practitioner_id)
-    seen_by_anyone = exists().where(Appointment.client_id == Letter.client_id)
-    return or_(
-        Letter.client_id.is_(None),
-        Client.primary_practitioner_id == practitioner_id,
-        seen_by_them,
-        and_(Client.primary_practitioner_id.is_(None), not_(seen_by_anyone)),
-    )
-
-
-def register(filters: RegisterFilters, *, zone: ZoneInfo, viewer_practitioner_id: int | None,
-             page: int, per_page: int):
-    """One page of issued letters, newest first (count and rows: two queries). A
-    practitioner (viewer_practitioner_id) sees letters about their own clients only."""
+def register(filters: RegisterFilters, *, zone: ZoneInfo, readable, page: int, per_page: int):
+    """One page of issued letters, newest first (count and rows: two queries): replies to
+    inquiries, and letters to the clients whose record the reader may open (`readable`: an
+    SQL condition on Letter.client_id, from practice.auth.permissions.readable_clients)."""
     query = (select(Letter).outerjoin(Client, Client.id == Letter.client_id)
              .options(joinedload(Letter.client), joinedload(Letter.author), joinedload(Letter.issued_by))
              .order_by(Letter.issued_at.desc(), Letter.id.desc()))
@@ -55,8 +40,7 @@ def register(filters: RegisterFilters, *, zone: ZoneInfo, viewer_practitioner_id
         query = query.where(Letter.issued_at >= _day_start(filters.start, zone))
     if filters.end:
         query = query.where(Letter.issued_at < _day_start(filters.end + timedelta(days=1), zone))
-    if viewer_practitioner_id is not None:
-        query = query.where(sees_letter_about(viewer_practitioner_id))
+    query = query.where(or_(Letter.client_id.is_(None), readable))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 

@@ -20,7 +20,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from practice.auth.permissions import permission_required, require
+from practice.auth.permissions import permission_required, readable_clients, require
+from practice.clients import services as client_services
 from practice.clients.models import Client
 from practice.db import db
 from practice.errors import DomainError
@@ -33,11 +34,12 @@ from practice.letters.forms import (
     SettingsForm,
     TemplateForm,
 )
-from practice.letters.models import DISCONTINUATION_KINDS, KINDS, PAGE_SIZES, Letter
+from practice.letters.models import KINDS, PAGE_SIZES, Letter
 from practice.letters.render import letter_css, letter_html
 from practice.letters.texts import PLACEHOLDERS, REQUIRED
 from practice.security import csp_nonce
 from practice.settings.services import get_practice, local_date, practice_zone
+from practice.unit_of_work import writes
 from practice.web import acting, now, page_number, show_error
 from referrals.models import OPEN_INQUIRY_STATUSES, Inquiry, Modality, Referral, Specialist
 from referrals.queries import specialist_choices
@@ -58,12 +60,6 @@ FACT_FIELDS = {
 def _arg_id(name: str) -> int | None:
     value = request.args.get(name, type=int)
     return value if value and 0 < value <= MAX_ID else None
-
-
-def _may_see(letter_kind: str, client: Client | None) -> None:
-    """Letters that end a relationship follow the conduct record's rule."""
-    if client is not None and letter_kind in DISCONTINUATION_KINDS:
-        require("conduct.view", client)
 
 
 def _subject(kind: str) -> tuple[Client | None, Inquiry | None]:
@@ -118,7 +114,8 @@ def compose_letter():
     if kind not in KINDS:
         abort(404)
     client, inquiry = _subject(kind)
-    _may_see(kind, client)
+    if client is not None:  # writing into a record needs the right to read it
+        require("letters.issue", client)
     form = ComposeForm()
     _choices(form)
     if request.method == "GET":
@@ -175,18 +172,21 @@ def _issue(form: ComposeForm, letter_request: compose.Request, profile, version)
     return redirect(url_for("letters.show", letter_id=letter.id))
 
 
-def _letter_or_404(letter_id: int) -> Letter:
+def _letter_or_404(letter_id: int, viewing: str) -> Letter:
+    """The letter, for its client's care team (a reply to an inquiry: any practitioner);
+    opening a letter to a client is recorded on the client's record."""
     letter = db.session.get(Letter, letter_id) or abort(404)
+    require("letters.view", letter)
     if letter.client is not None:
-        require("letters.view", letter.client)
-        _may_see(letter.kind, letter.client)
+        client_services.record_view(db.session, acting(), letter.client, viewing, now=now(), letter_id=letter.id)
     return letter
 
 
 @bp.get("/letters/<int:letter_id>")
 @permission_required("letters.view")
+@writes
 def show(letter_id: int):
-    letter = _letter_or_404(letter_id)
+    letter = _letter_or_404(letter_id, "letter")
     referral = db.session.get(Referral, letter.referral_id) if letter.referral_id else None
     inquiry = db.session.get(Inquiry, letter.inquiry_id) if letter.inquiry_id else None
     specialist = db.session.get(Specialist, letter.specialist_id) if letter.specialist_id else None
@@ -196,8 +196,9 @@ def show(letter_id: int):
 
 @bp.get("/letters/<int:letter_id>.pdf")
 @permission_required("letters.view")
+@writes
 def download(letter_id: int):
-    letter = _letter_or_404(letter_id)
+    letter = _letter_or_404(letter_id, "letter PDF")
     response = Response(letter.pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{letter.filename}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -215,11 +216,8 @@ def register():
         kind=form.kind.data or "", author_id=form.author.data or 0,
         start=form.start.data if not form.start.errors else None,
         end=form.end.data if not form.end.errors else None)
-    viewer = current_user.practitioner.id if current_user.role == "practitioner" and current_user.practitioner else None
-    if current_user.role == "practitioner" and viewer is None:
-        viewer = 0  # a practitioner without a record sees only letters about no client
     page = queries.register(filters, zone=practice_zone(db.session),
-                            viewer_practitioner_id=viewer, page=page_number(),
+                            readable=readable_clients(current_user, Letter.client_id), page=page_number(),
                             per_page=current_app.config["PRACTICE_PAGE_SIZE"])
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template("practice/letters/register.html", page=page, form=form, kinds=KINDS, args=args)

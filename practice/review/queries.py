@@ -8,10 +8,11 @@ reviewed."""
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner
+from practice.clients import care_team
 from practice.clients.models import Client
 from practice.conduct import escalation
 from practice.conduct.models import ConductEntry
@@ -46,6 +47,7 @@ class DayReview:
     inquiries: list
     tomorrow: list[AppointmentRow]
     unacknowledged: set[int]  # clients of tomorrow without the policy in force acknowledged
+    in_care: set[int]  # the day's and tomorrow's clients whose record the practitioner may open
     reviewed: ReviewedDay | None
     unreviewed_days: list[date]
     grace_minutes: int  # arriving later than this is a late arrival (the policy in force)
@@ -84,7 +86,9 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
     tomorrow = _appointments(practitioner.id, *local_day_bounds(day + timedelta(days=1), zone))
     paid = paid_by_appointment([a.id for a in appointments + tomorrow])
     entries = _entries_recorded(practitioner.id, start, end)
-    clients = {a.client.id: a.client for a in appointments} | {e.client.id: e.client for e in entries}
+    in_care = care_team.among(practitioner.id, {a.client_id for a in appointments + tomorrow})
+    clients = {a.client.id: a.client for a in appointments if a.client_id in in_care} | {
+        e.client.id: e.client for e in entries}
     acknowledged = acknowledgement_status(session, {a.client_id for a in tomorrow}, now)
     return DayReview(
         practitioner=practitioner,
@@ -99,6 +103,7 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
                    if i.practitioner_id in (None, practitioner.id)],
         tomorrow=[AppointmentRow(a, paid.get(a.id, 0)) for a in tomorrow if a.status not in RELEASED],
         unacknowledged={client_id for client_id, ack in acknowledged.items() if ack is None},
+        in_care=in_care | {e.client_id for e in entries},
         reviewed=session.scalar(select(ReviewedDay).options(joinedload(ReviewedDay.reviewed_by)).where(
             ReviewedDay.practitioner_id == practitioner.id, ReviewedDay.day == day)),
         unreviewed_days=_unreviewed_days(practitioner.id, day, zone),
@@ -129,14 +134,12 @@ def unsettled(practitioner_id: int, until: datetime) -> list[Appointment]:
 
 
 def _entries_recorded(practitioner_id: int, start: datetime, end: datetime) -> list[ConductEntry]:
-    """Entries recorded during the day about this practitioner's clients."""
-    seen = select(Appointment.client_id).where(Appointment.practitioner_id == practitioner_id)
+    """Entries recorded during the day about clients in this practitioner's care team."""
     return list(db.session.scalars(
         select(ConductEntry)
-        .join(Client, Client.id == ConductEntry.client_id)
         .options(joinedload(ConductEntry.client), joinedload(ConductEntry.category))
         .where(ConductEntry.recorded_at >= start, ConductEntry.recorded_at < end,
-               or_(Client.primary_practitioner_id == practitioner_id, ConductEntry.client_id.in_(seen)))
+               care_team.clause(practitioner_id, ConductEntry.client_id))
         .order_by(ConductEntry.recorded_at, ConductEntry.id)
     ))
 

@@ -70,7 +70,8 @@ def _page(practitioner: Practitioner | None, day: date, form: ReviewDayForm, *,
 
 
 def _incident_choices(form: QuickIncidentForm, review) -> None:
-    clients = {row.appointment.client.id: row.appointment.client for row in review.appointments}
+    clients = {row.appointment.client.id: row.appointment.client for row in review.appointments
+               if row.appointment.client_id in review.in_care}
     form.client_id.choices = options([(0, "Choose…")] + [
         (c.id, c.display_name) for c in sorted(clients.values(), key=lambda c: c.display_name.lower())])
     form.category_id.choices = options([(0, "Choose…")] + [(c.id, c.label) for c in categories()])

@@ -128,6 +128,9 @@ class Appointment(db.Model):
     late_minutes: Mapped[int | None]
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # The practice cancelled (e.g. a letter ended the relationship): everyone outside the
+    # client's care team reads only "Cancelled by the practice", never the reason.
+    cancelled_by_practice: Mapped[bool] = mapped_column(default=False, server_default=false())
     price_cents: Mapped[int]
     fee_cents: Mapped[int] = mapped_column(default=0)
     fee_waived: Mapped[bool] = mapped_column(default=False)

@@ -1,9 +1,10 @@
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from practice.auth.permissions import permission_required, require
+from practice.auth.permissions import can, permission_required, require
 from practice.auth.queries import active_practitioners
 from practice.clients.models import Client
 from practice.clients.queries import bookable_clients
@@ -131,7 +132,7 @@ def _overridden_client() -> Client | None:
     if not (wanted.isascii() and wanted.isdigit() and len(wanted) < 10):
         return None
     client = db.session.get(Client, int(wanted))
-    if client is None or client.bookable:
+    if client is None or not client.blocked or client.identity_hold:
         return None
     require("booking.override", client)
     return client
@@ -174,6 +175,8 @@ def _appointment_page(appointment_id: int, *, reschedule_form: RescheduleForm | 
     start = row.appointment.start_at.astimezone(_zone())
     return render_template(
         "practice/scheduling/appointment.html", row=row, zone=_zone(),
+        # Why the practice cancelled, or waived a fee, is for the client's care team only.
+        sees_record=can(current_user, "conduct.view", row.appointment.client),
         **_policy_notices([row.appointment.client_id]),
         check_in_form=CheckInForm(), cancel_form=CancelForm(), waive_form=WaiveForm(),
         payment_form=PaymentForm(amount=plain_amount(max(row.owing_cents, 0))),

@@ -12,11 +12,11 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from practice.clients.identity import NOT_BOOKABLE
 from practice.clients.models import Client
 from practice.db import db
 from practice.demo import DEMO_PASSWORD, build_demo
 from practice.scheduling.models import Appointment
-from practice.scheduling.services import NOT_BOOKABLE
 from tests.browser.helpers import Account, screenshot, sign_in
 from tests.conftest import NOW
 

@@ -21,7 +21,6 @@ from practice.scheduling.services.availability import (
     held_buffer,
 )
 from practice.scheduling.services.booking import (
-    NOT_BOOKABLE,
     BookingRequest,
     appointment_facts,
     book,
@@ -55,7 +54,7 @@ from practice.scheduling.services.settings import (
 from practice.settings.services import local_date, practice_zone
 
 __all__ = [
-    "MAX_AMOUNT", "NOT_BOOKABLE", "PAYMENT_METHODS", "SLOT_STEP", "WEEKDAYS", "BookingRequest",
+    "MAX_AMOUNT", "PAYMENT_METHODS", "SLOT_STEP", "WEEKDAYS", "BookingRequest",
     "DaySchedule", "UnacknowledgedPolicy", "add_time_block", "amount_due", "amount_paid",
     "appointment_facts", "book", "calendar_settings", "cancel", "check_in", "client_balance",
     "complete", "create_service", "day_schedule", "free_slots", "held_buffer", "hhmm",

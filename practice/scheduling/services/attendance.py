@@ -88,6 +88,7 @@ def cancel(
     appointment.status = (Status.LATE_CANCELLED if late else Status.CANCELLED).value
     appointment.cancelled_at = now
     appointment.cancel_reason = reason.strip()
+    appointment.cancelled_by_practice = by_practice
     appointment.fee_cents = fee
     record(session, actor, "appointment.cancel", appointment, now=now, late=late,
            reason=appointment.cancel_reason, fee_cents=appointment.fee_cents)

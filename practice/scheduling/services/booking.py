@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
+from practice.clients import identity
 from practice.clients.models import Client
 from practice.errors import DomainError
 from practice.scheduling import signals
@@ -48,9 +49,6 @@ class BookingRequest:
     override_reason: str = ""
 
 
-NOT_BOOKABLE = "This client cannot be booked - see the practitioner."
-
-
 def _load_for_booking(session, request: BookingRequest) -> tuple[Client, Practitioner, Service]:
     client = session.get(Client, request.client_id)
     practitioner = session.get(Practitioner, request.practitioner_id)
@@ -61,8 +59,6 @@ def _load_for_booking(session, request: BookingRequest) -> tuple[Client, Practit
         raise DomainError("Choose a practitioner.", field="practitioner_id")
     if service is None or not service.active:
         raise DomainError("Choose a service.", field="service_id")
-    if not client.bookable and not request.override_reason.strip():
-        raise DomainError(NOT_BOOKABLE, field="client_id")
     if client.archived:
         raise DomainError("This client is archived; restore them to the client list first.", field="client_id")
     return client, practitioner, service
@@ -82,6 +78,8 @@ def book(session, actor: Actor, request: BookingRequest, *, now: datetime) -> Ap
     """Book an appointment, or refuse with the reason; never two at once in one slot."""
     lock_schedule(session, request.practitioner_id)
     client, practitioner, service = _load_for_booking(session, request)
+    identity.refuse_unless_bookable(session, actor, client, override=bool(request.override_reason.strip()),
+                                    now=now)
     schedule = _refuse_if_taken(session, practitioner.id, service, request.start_at, now=now)
     end_at = request.start_at + timedelta(minutes=service.duration_minutes)
     appointment = Appointment(
@@ -97,7 +95,7 @@ def book(session, actor: Actor, request: BookingRequest, *, now: datetime) -> Ap
     record(session, actor, "appointment.book", appointment, now=now,
            start=appointment.start_at.isoformat(), client_id=client.id,
            practitioner_id=practitioner.id, service=service.name)
-    if not client.bookable:
+    if client.blocked:
         record(session, actor, "appointment.override", appointment, now=now,
                standing=client.standing, reason=request.override_reason.strip())
     session.flush()
@@ -117,8 +115,7 @@ def _flush_or_refuse(session, doing: str) -> None:
 def reschedule(session, actor: Actor, appointment: Appointment, start_at: datetime, *, now: datetime) -> None:
     if appointment.status != Status.BOOKED:
         raise DomainError("Only a booked appointment can be moved.", field="start")
-    if not appointment.client.bookable:
-        raise DomainError(NOT_BOOKABLE, field="start")
+    identity.refuse_unless_bookable(session, actor, appointment.client, override=False, now=now, field="start")
     old_start = appointment.start_at
     lock_schedule(session, appointment.practitioner_id)
     session.refresh(appointment)  # as it is now that the schedule is ours

@@ -1,0 +1,125 @@
+"""The care team: who may open a client's record and write into it.
+
+The record is the conduct record and its evidence report, communications, standing decisions
+with their reasons, private notes, letters, referral records and the list of who has looked.
+A client's care team is
+
+- their primary practitioner;
+- practitioners who have actually seen them: an appointment marked arrived or completed;
+- practitioners given access, with a reason, by the primary practitioner or an admin, until
+  the access is revoked (CareGrant);
+
+and admins, always (practice.auth.permissions). Booking, cancelling, a no-show or anything
+the front desk does adds no one.
+
+A client nobody has taken on yet (no primary practitioner, never seen, no access given) is
+open to every practitioner, so that someone can take them on; it closes as soon as one does.
+
+Everyone else, practitioners included, sees what the front desk sees: the contact details,
+the appointments and the balance, and a neutral badge ("Not bookable", "On notice")."""
+
+from dataclasses import dataclass
+
+from flask import g, has_request_context
+from sqlalchemy import and_, exists, not_, or_, select
+from sqlalchemy.orm import aliased, joinedload
+
+from practice.auth.models import Practitioner
+from practice.clients.models import CareGrant, Client
+from practice.db import db
+
+
+def _seen_statuses() -> tuple[str, ...]:
+    from practice.scheduling.models import Status  # scheduling imports clients
+
+    return (Status.ARRIVED.value, Status.COMPLETED.value)
+
+
+def clause(practitioner_id: int, client_id):
+    """SQL: the practitioner is in the care team of the client whose id is `client_id` (a
+    column, or a value): the one rule, for lists filtered in the database."""
+    from practice.scheduling.models import Appointment
+
+    client = aliased(Client)
+    seen = Appointment.status.in_(_seen_statuses())
+    active = CareGrant.revoked_at.is_(None)
+    return exists().where(client.id == client_id, or_(
+        client.primary_practitioner_id == practitioner_id,
+        exists().where(Appointment.client_id == client.id, Appointment.practitioner_id == practitioner_id, seen),
+        exists().where(CareGrant.client_id == client.id, CareGrant.practitioner_id == practitioner_id, active),
+        and_(client.primary_practitioner_id.is_(None),
+             not_(exists().where(Appointment.client_id == client.id, seen)),
+             not_(exists().where(CareGrant.client_id == client.id, active))),
+    ))
+
+
+def _answers() -> dict:
+    """Answers remembered for the rest of the request: a page asks several times."""
+    return g.setdefault("care_team", {}) if has_request_context() else {}
+
+
+def includes(practitioner_id: int, client: Client) -> bool:
+    """Whether the practitioner is in the client's care team (one query)."""
+    key, answers = (practitioner_id, client.id), _answers()
+    if key not in answers:
+        answers[key] = bool(db.session.scalar(select(clause(practitioner_id, client.id))))
+    return answers[key]
+
+
+def among(practitioner_id: int, client_ids) -> set[int]:
+    """Which of these clients have the practitioner in their care team (one query)."""
+    client_ids = set(client_ids)
+    if not client_ids:
+        return set()
+    found = set(db.session.scalars(
+        select(Client.id).where(Client.id.in_(client_ids), clause(practitioner_id, Client.id))))
+    _answers().update({(practitioner_id, client_id): client_id in found for client_id in client_ids})
+    return found
+
+
+def nobody_has_taken_on(client: Client) -> bool:
+    """No primary practitioner, never seen, no access given: open to every practitioner."""
+    from practice.scheduling.models import Appointment
+
+    if client.primary_practitioner_id is not None:
+        return False
+    taken = or_(
+        exists().where(Appointment.client_id == client.id, Appointment.status.in_(_seen_statuses())),
+        exists().where(CareGrant.client_id == client.id, CareGrant.revoked_at.is_(None)),
+    )
+    return not db.session.scalar(select(taken))
+
+
+@dataclass
+class CareTeam:
+    primary: Practitioner | None
+    seen_by: list[Practitioner]   # practitioners who have seen the client (not the primary)
+    grants: list[CareGrant]       # access given and not revoked
+    open_to_all: bool             # nobody has taken the client on yet
+
+    @property
+    def practitioner_ids(self) -> set[int]:
+        ids = {p.id for p in self.seen_by} | {grant.practitioner_id for grant in self.grants}
+        return ids | ({self.primary.id} if self.primary else set())
+
+
+def members(client: Client) -> CareTeam:
+    """Who is in the client's care team, for the client page (two queries)."""
+    from practice.scheduling.models import Appointment
+
+    seen_by = list(db.session.scalars(
+        select(Practitioner).where(Practitioner.id.in_(
+            select(Appointment.practitioner_id).where(Appointment.client_id == client.id,
+                                                      Appointment.status.in_(_seen_statuses()))))
+        .order_by(Practitioner.display_name)))
+    grants = list(db.session.scalars(
+        select(CareGrant).options(joinedload(CareGrant.practitioner), joinedload(CareGrant.granted_by))
+        .where(CareGrant.client_id == client.id, CareGrant.revoked_at.is_(None))
+        .order_by(CareGrant.granted_at)))
+    primary = client.primary_practitioner
+    return CareTeam(
+        primary=primary,
+        seen_by=[p for p in seen_by if primary is None or p.id != primary.id],
+        grants=grants,
+        open_to_all=primary is None and not seen_by and not grants,
+    )
