@@ -247,7 +247,9 @@ def worker_command(once, burst):
     Several workers may share a PostgreSQL database; with SQLite one is enough."""
     from practice.jobs.worker import Worker, stop_on_signals
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # The worker's own news (each job done or failed); only warnings from the libraries.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("practice").setLevel(logging.INFO)
     worker = Worker(current_app._get_current_object())
     with stop_on_signals(worker):
         ran = worker.run(once=once, burst=burst)
