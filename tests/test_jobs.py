@@ -22,7 +22,7 @@ from practice.jobs.models import Job, JobFile
 from practice.jobs.registry import JobFailed, JobKind
 from practice.jobs.worker import Worker
 from practice.serve import supervise
-from tests.conftest import NOW
+from tests.conftest import NOW, make_app
 
 LEASE = timedelta(seconds=600)  # the default PRACTICE_JOB_LEASE_SECONDS
 
@@ -539,3 +539,23 @@ def test_a_failed_job_says_what_went_wrong(client, users, login, kinds):
     page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert "It could not be done after 1 try." in page and "The printer is out of paper." in page
     assert "An admin can try it again" in page
+
+
+def test_progress_after_the_job_has_written_never_fails_the_job(database_url, tmp_path, monkeypatch):
+    # On SQLite the job's own transaction then holds the write lock, and progress (on a
+    # second connection) cannot be saved: it is skipped after a short wait, the work goes on.
+    app = make_app(database_url, tmp_path / "instance", PRACTICE_SQLITE_BUSY_TIMEOUT_MS=50)
+
+    def writes_then_reports(ctx):
+        ctx.keep_file("early.txt", "text/plain", b"written first")
+        ctx.progress(1, 2, "Half way")
+
+    monkeypatch.setitem(registry.KINDS, "test_job", JobKind("test_job", "Test", writes_then_reports))
+    with app.app_context():
+        job = services.enqueue(db.session, "test_job", {}, now=NOW)
+        db.session.commit()
+        assert Worker(app, name="solo").run(burst=True) == 1
+        job = fresh(job.id)
+        assert job.status == "done" and job.file.data == b"written first"
+        db.session.remove()
+        db.engine.dispose()
