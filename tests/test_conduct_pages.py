@@ -313,7 +313,7 @@ def test_asking_for_the_report_and_opening_it_are_audited(client, users, login, 
     assert [(e.action, e.actor_id) for e in events] == [("conduct.evidence_requested", users["practitioner"].id),
                                                          ("job.download", users["practitioner"].id)]
     assert events[0].detail == {"job_id": job.id, "start": "2026-11-01", "end": None}
-    assert events[1].detail["client_id"] == robin.id and events[1].detail["sha256"] == job.file.sha256
+    assert events[1].detail["about"]["client_id"] == robin.id and events[1].detail["sha256"] == job.file.sha256
 
 
 def test_a_report_closes_to_whoever_asked_once_they_leave_the_care_team(client, users, login, make_user, robin):

@@ -470,6 +470,8 @@ def test_a_failed_job_is_tried_again_and_a_waiting_one_cancelled(client, users, 
     failed = queue(title="Print the letters")
     run_jobs()
     waiting = queue(title="Print more letters", run_after=NOW + timedelta(hours=1))
+    listed = client.get("/jobs/").get_data(as_text=True)
+    assert "Due at 23 Nov 2026 11:00." in listed and "No paper." in listed
 
     response = client.post(f"/jobs/{failed.id}/retry", data={"next": "/jobs/?status=failed"})
     assert response.status_code == 302 and response.headers["Location"] == "/jobs/?status=failed"

@@ -69,7 +69,7 @@ def retry(session, actor: Actor, job: Job, *, now: datetime) -> None:
 def record_download(session, actor: Actor, job: Job, *, now: datetime) -> None:
     """A job's file is read: who, which file, about what (the job's payload)."""
     record(session, actor, "job.download", job, now=now, kind=job.kind, filename=job.file.filename,
-           sha256=job.file.sha256, **job.payload)
+           sha256=job.file.sha256, about=job.payload)
 
 
 # What the worker does ----------------------------------------------------------------------
