@@ -7,10 +7,11 @@ BIN := $(VENV)/bin
 
 .PHONY: run test test-sqlite test-postgresql demo lint screenshots system-run system-test
 
+# The pages (gunicorn) and one background worker, started and stopped (Ctrl-C) together.
 run: system-run $(VENV)/.run-installed
 	$(BIN)/practice db upgrade
-	@echo "Serving on http://$(HOST):$(PORT)/"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'practice:create_app()'
+	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker"
+	$(BIN)/practice serve --host $(HOST) --port $(PORT)
 
 test: system-test $(VENV)/.test-installed
 	@echo "=== Test suite on SQLite (with the browser tests) ==="

@@ -93,6 +93,7 @@ def create_app(config_overrides: dict | None = None, *, url_prefix: str = "") ->
 
 
 def _init_extensions(app: Flask) -> None:
+    import practice.job_kinds  # noqa: F401  (registers every kind of background job)
     import practice.models  # noqa: F401  (registers every table)
     from practice.db import configure_engine, db
     from practice.extensions import bootstrap, csrf, login_manager, migrate
@@ -112,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from practice.clients.views import bp as clients_bp
     from practice.conduct.views import bp as conduct_bp
     from practice.errorpages import register_error_pages
+    from practice.jobs.views import bp as jobs_bp
     from practice.letters.views import bp as letters_bp
     from practice.main.views import bp as main_bp
     from practice.policies.views import bp as policies_bp
@@ -125,7 +127,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, account_bp, settings_bp, clients_bp, scheduling_bp,
                       scheduling_settings_bp, feeds_bp, audit_bp, referrals_bp, policies_bp,
-                      conduct_bp, review_bp, letters_bp, reports_bp):
+                      conduct_bp, review_bp, letters_bp, reports_bp, jobs_bp):
         app.register_blueprint(blueprint)
     register_error_pages(app)
 

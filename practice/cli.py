@@ -4,6 +4,7 @@ A command that writes is one unit of work (`@one_unit_of_work`): it commits once
 succeeds and leaves nothing when it fails."""
 
 import glob
+import logging
 import os
 import shutil
 import sqlite3
@@ -244,9 +245,38 @@ def verify_log_command():
     click.echo(f"Latest entry hash: {result.head_hash}")
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run at most one due job, then stop.")
+@click.option("--burst", is_flag=True, help="Run due jobs until none is left, then stop.")
+def worker_command(once, burst):
+    """Run background jobs until stopped; Ctrl-C or SIGTERM let the job in hand finish first.
+    Several workers may share a PostgreSQL database; with SQLite one is enough."""
+    from practice.jobs.worker import Worker, stop_on_signals
+
+    # The worker's own news (each job done or failed); only warnings from the libraries.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("practice").setLevel(logging.INFO)
+    worker = Worker(current_app._get_current_object())
+    with stop_on_signals(worker):
+        ran = worker.run(once=once, burst=burst)
+    click.echo(f"Ran {ran} job{'' if ran == 1 else 's'}.")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--web-processes", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn worker processes serving the pages.")
+def serve_command(host, port, web_processes):
+    """Serve the pages (gunicorn) with one background worker beside them; Ctrl-C stops both."""
+    from practice.serve import serve_commands, supervise
+
+    raise SystemExit(supervise(serve_commands(host, port, web_processes)))
+
+
 def register_commands(app) -> None:
     for command in (create_user_command, demo_command, backup_command, restore_command,
-                    verify_log_command):
+                    verify_log_command, worker_command, serve_command):
         app.cli.add_command(command)
 
 

@@ -22,6 +22,13 @@ class Defaults:
     PRACTICE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # each file kept with a conduct entry
     PRACTICE_PROXY_HOPS = 0  # trusted reverse proxies in front of the app (X-Forwarded-*)
     PRACTICE_PAGE_SIZE = 25
+    # Background jobs (`practice worker`): how often an idle worker looks for due jobs; how
+    # long a worker may go without a sign of life before its job is given to another; the
+    # first wait before a failed job is tried again (doubling on each failure, up to the cap).
+    PRACTICE_WORKER_POLL_SECONDS = 1
+    PRACTICE_JOB_LEASE_SECONDS = 600
+    PRACTICE_JOB_RETRY_SECONDS = 30
+    PRACTICE_JOB_RETRY_MAX_SECONDS = 3600
 
     SESSION_COOKIE_NAME = "practice_session"
     SESSION_COOKIE_HTTPONLY = True

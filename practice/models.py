@@ -4,6 +4,7 @@ from practice.audit.models import AuditEvent
 from practice.auth.models import LoginAttempt, Practitioner, User
 from practice.clients.models import Client, PrivateNote, StandingChange
 from practice.conduct.models import Attachment, Communication, ConductEntry, IncidentCategory
+from practice.jobs.models import Job, JobFile
 from practice.letters.models import Letter, LetterSettings, LetterTemplate
 from practice.policies.models import Policy, PolicyAcknowledgement
 from practice.review.models import ReviewedDay
@@ -26,4 +27,5 @@ __all__ = [
     "Policy", "PolicyAcknowledgement",
     "Inquiry", "Modality", "Referral", "Specialist",
     "Letter", "LetterSettings", "LetterTemplate",
+    "Job", "JobFile",
 ]

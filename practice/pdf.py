@@ -6,6 +6,7 @@ does not stop a fetch (`style="background: url(...)"`). The same fetcher serves 
 every stylesheet. One FontConfiguration serves the whole process."""
 
 import mimetypes
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -54,11 +55,16 @@ class StaticOnlyFetcher(URLFetcher):
         return path if path.is_relative_to(self.static_folder) and path.is_file() else None
 
 
-def render_pdf(html: str, *, css: str = "", fetcher: StaticOnlyFetcher | None = None) -> bytes:
+def render_pdf(html: str, *, css: str = "", fetcher: StaticOnlyFetcher | None = None,
+               laid_out: Callable[[int], None] | None = None) -> bytes:
     """A tagged PDF (accessible) of `html`; its <title>, <meta name="author"> and <html lang>
-    become the document's metadata. `css` is the trusted print stylesheet."""
+    become the document's metadata. `css` is the trusted print stylesheet. `laid_out` hears
+    the number of pages between laying them out and writing the file (for progress)."""
     fetcher = fetcher or StaticOnlyFetcher()
-    document = HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher)
+    source = HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher)
     stylesheets = [CSS(string=css, base_url=fetcher.base_url, url_fetcher=fetcher,
                        font_config=font_config())] if css else []
-    return document.write_pdf(stylesheets=stylesheets, font_config=font_config(), pdf_tags=True)
+    document = source.render(stylesheets=stylesheets, font_config=font_config(), pdf_tags=True)
+    if laid_out is not None:
+        laid_out(len(document.pages))
+    return document.write_pdf(pdf_tags=True)

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
 
-from flask import current_app, g, request
+from flask import g, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session, scoped_session
 
@@ -121,17 +121,8 @@ def install(app, blueprint: str | None = None) -> None:
     app.teardown_request_funcs.setdefault(blueprint, []).append(_end)
 
 
-def writes(view):
-    """Mark a GET view that writes (it records who looked at a client's record), so that
-    its unit of work begins as a writing one, like a POST's."""
-    view.practice_writes = True
-    return view
-
-
 def _begin() -> None:
-    view = current_app.view_functions.get(request.endpoint)
-    g.practice_unit_of_work = _writing.set(
-        request.method not in SAFE_METHODS or getattr(view, "practice_writes", False))
+    g.practice_unit_of_work = _writing.set(request.method not in SAFE_METHODS)
 
 
 def _commit_or_roll_back(response):

@@ -31,6 +31,7 @@ from practice.scheduling import feeds
 from practice.scheduling import services as scheduling_services
 from practice.settings import services as settings_services
 from tests.conftest import NOW, PASSWORD
+from tests.test_jobs import jobs_world
 from tests.test_letters import letters_world
 
 BOOKING_DAY = date(2026, 11, 30)  # the Monday after NOW
@@ -119,6 +120,11 @@ class World:
     grant_id: int = 0
     held_client_id: int = 0
     blocked_client_id: int = 0
+    # Background jobs: the practitioner's evidence report about the client (made), another
+    # that failed and one still waiting
+    job_id: int = 0
+    failed_job_id: int = 0
+    queued_job_id: int = 0
 
 
 @pytest.fixture
@@ -145,6 +151,7 @@ def world(app, users, make_client, make_user):
         **referral_world(sam),
         **letters_world(sam, practitioner),
         **care_world(sam, practitioner, users["admin"].practitioner, make_user, make_client),
+        **jobs_world(sam, users["practitioner"]),
     )
 
 
@@ -385,7 +392,8 @@ ROUTES = [
           data=lambda w: {"occurred_at": "2026-11-22T10:00", "kind": "warning", "channel": "phone",
                           "summary": "Contact is for bookings only."}),
     Route("conduct.attachment",         "GET",  lambda w: f"/conduct/attachments/{w.attachment_id}", (LOGIN,   OK,        OK,        FORBIDDEN), "conduct.view"),
-    Route("conduct.evidence",           "GET",  lambda w: f"/clients/{w.client_id}/evidence.pdf",  (LOGIN,    OK,        OK,        FORBIDDEN), "conduct.view"),
+    Route("conduct.evidence",           "POST", lambda w: f"/clients/{w.client_id}/evidence",      (LOGIN,    OK,        OK,        FORBIDDEN), "conduct.view",
+          data=lambda w: {"start": "2026-11-01", "end": "2026-11-23"}),
     Route("conduct.categories",         "GET",  lambda w: "/settings/conduct-categories",         (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "conduct.categories"),
     Route("conduct.categories",         "POST", lambda w: "/settings/conduct-categories",         (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "conduct.categories",
           data=lambda w: {"label": "Films me without consent", "safety": "y"}),
@@ -477,6 +485,15 @@ ROUTES = [
           data=lambda w: {"page_size": "letter"}),
     Route("letters.save_text",          "POST", lambda w: "/settings/letters/custom",             (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "letters.settings",
           data=lambda w: {"custom-text": "Dear {client_name},\n\nWith thanks."}),
+    # Background jobs: admins see the queue, retry and cancel; a job's page and file are for
+    # whoever asked (here the practitioner) and admins, and follow its kind's rule (an
+    # evidence report: conduct.view on the client). Object checks: tests/test_jobs.py.
+    Route("jobs.index",                 "GET",  lambda w: "/jobs/?status=done",                   (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "jobs.manage"),
+    Route("jobs.retry",                 "POST", lambda w: f"/jobs/{w.failed_job_id}/retry",       (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "jobs.manage"),
+    Route("jobs.cancel",                "POST", lambda w: f"/jobs/{w.queued_job_id}/cancel",      (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "jobs.manage"),
+    Route("jobs.show",                  "GET",  lambda w: f"/jobs/{w.job_id}",                    (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
+    Route("jobs.progress",              "GET",  lambda w: f"/jobs/{w.job_id}/progress.json",      (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
+    Route("jobs.download",              "GET",  lambda w: f"/jobs/{w.job_id}/file",               (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
     # Audit trail
     Route("audit.index",                "GET",  lambda w: "/audit/",                              (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "audit.view"),
 ]

@@ -34,6 +34,7 @@ from tests.test_access import (
     conduct_world,
     time_off,
 )
+from tests.test_jobs import jobs_world
 from tests.test_letters import letters_world
 
 
@@ -681,6 +682,7 @@ POST_FORMS = {
                         [*INCIDENT_FIELDS, "reason", "withdrawn"], ["attachments"]),
     "conduct.new_communication": (lambda w: f"/clients/{w['client_id']}/communications/new",
                                   ["occurred_at", "kind", "channel", "summary"], []),
+    "conduct.evidence": (lambda w: f"/clients/{w['client_id']}/evidence", ["start", "end"], []),
     "conduct.categories": (lambda w: "/settings/conduct-categories", ["label", "safety"], []),
     "conduct.retire_category": (lambda w: f"/settings/conduct-categories/{w['incident_category_id']}/retire", ["restore"], []),
     "feeds.enable": (lambda w: f"/feeds/enable/{w['practitioner_record_id']}", [], []),
@@ -712,6 +714,9 @@ POST_FORMS = {
     "letters.batch": (lambda w: "/letters/batch", ["inquiry_ids", "author_id", "channel"], []),
     "letters.settings": (lambda w: "/settings/letters", ["page_size"], []),
     "letters.save_text": (lambda w: "/settings/letters/referral", ["referral-text"], []),
+    # Background jobs
+    "jobs.retry": (lambda w: f"/jobs/{w['failed_job_id']}/retry", ["next"], []),
+    "jobs.cancel": (lambda w: f"/jobs/{w['queued_job_id']}/cancel", ["next"], []),
     # Policies
     "policies.manage": (lambda w: "/settings/policy", list(POLICY_FORM), []),
     "policies.acknowledge": (lambda w: f"/clients/{w['client_id']}/acknowledgements",
@@ -776,6 +781,7 @@ def targets(app, users, make_client, make_user):
         **conduct_world(sam),
         **letters_world(sam, practitioner),
         **care_world(sam, practitioner, users["admin"].practitioner, make_user, make_client),
+        **jobs_world(sam, users["practitioner"]),
     }
 
 

@@ -27,6 +27,7 @@ from practice.scheduling import services as scheduling
 from practice.scheduling.models import Appointment
 from practice.settings.services import get_practice
 from tests.conftest import NOW, acknowledge
+from tests.test_jobs import run_jobs
 from tests.test_scheduling import MONDAY, at
 
 YESTERDAY = at(NOW.date() - timedelta(days=1), "10:00")  # booked two days ago
@@ -230,12 +231,15 @@ def test_matching_takes_the_same_number_of_queries_for_one_client_or_many(team, 
 
 # The care team -------------------------------------------------------------------------------
 
-RECORD_PAGES = ("/clients/{id}/conduct", "/clients/{id}/evidence.pdf", "/clients/{id}/conduct/incidents/new",
-                "/clients/{id}/communications/new")
+RECORD_PAGES = ("/clients/{id}/conduct", "/clients/{id}/conduct/incidents/new", "/clients/{id}/communications/new")
 
 
 def record_status(client, dan) -> set[int]:
-    return {client.get(url.format(id=dan.id)).status_code for url in RECORD_PAGES}
+    """The record's pages, and asking for its evidence report (which leads to the report's
+    job page when allowed), as 200 or 403."""
+    statuses = {client.get(url.format(id=dan.id)).status_code for url in RECORD_PAGES}
+    evidence = client.post(f"/clients/{dan.id}/evidence").status_code
+    return statuses | {200 if evidence == 302 else evidence}
 
 
 def test_booking_cancelling_or_a_no_show_grants_nothing(client, login, team):
@@ -448,8 +452,11 @@ def test_each_view_of_the_record_is_recorded_and_shown_to_the_care_team(client, 
     dan = team["dan"]
     letter = issue("custom", client=dan, author=team["priya"].practitioner)
     login(team["admin"])
-    for url in (f"/clients/{dan.id}/conduct", f"/clients/{dan.id}/evidence.pdf", f"/letters/{letter.id}",
-                f"/letters/{letter.id}.pdf"):
+    assert client.get(f"/clients/{dan.id}/conduct").status_code == 200
+    report = client.post(f"/clients/{dan.id}/evidence")
+    run_jobs()
+    assert client.get(report.headers["Location"] + "/file").status_code == 200
+    for url in (f"/letters/{letter.id}", f"/letters/{letter.id}.pdf"):
         assert client.get(url).status_code == 200
     views = audited(client_services.RECORD_VIEW)
     assert [(v.actor_id, v.object_id, v.detail["what"]) for v in views] == [

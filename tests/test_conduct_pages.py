@@ -4,19 +4,26 @@ attachment downloads, categories, who sees what, and bounded queries."""
 import io
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import date, timedelta
+from unittest.mock import patch
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from practice.audit.models import AuditEvent
 from practice.audit.services import SYSTEM
-from practice.conduct import services
+from practice.conduct import queries, services
 from practice.conduct.attachments import Upload
+from practice.conduct.evidence import period_bounds, render_evidence
 from practice.conduct.models import Communication, ConductEntry, IncidentCategory
 from practice.db import db
+from practice.jobs.models import Job
+from practice.settings.services import get_practice
 from tests.conftest import NOW
 from tests.test_bad_input import error_for, field_values
+from tests.test_jobs import fresh, run_jobs
 
 
 def png() -> bytes:
@@ -130,11 +137,12 @@ def test_a_practitioner_sees_only_their_own_clients_records(client, users, login
     entry = record(robin, files=[Upload("m.txt", b"hi")])
     other = make_user("practitioner", name="Pat Other")
     login(other)
-    for url in (f"/clients/{robin.id}/conduct", f"/clients/{robin.id}/evidence.pdf",
+    for url in (f"/clients/{robin.id}/conduct",
                 f"/clients/{robin.id}/conduct/incidents/new", f"/conduct/entries/{entry.id}/correct",
                 f"/clients/{robin.id}/communications/new", f"/conduct/attachments/{entry.attachments[0].id}"):
         assert client.get(url).status_code == 403, url
     assert client.post(f"/clients/{robin.id}/conduct/incidents/new", data=form()).status_code == 403
+    assert client.post(f"/clients/{robin.id}/evidence").status_code == 403
 
 
 @pytest.mark.parametrize("url", ["/clients/999999/conduct", "/conduct/entries/999999/correct",
@@ -194,8 +202,31 @@ def test_categories_are_added_and_retired_by_admins(client, users, login):
 
 
 # The evidence report ------------------------------------------------------------------------
+# Made by a background job (tests/test_jobs.py has the runner): the page queues it and sends
+# the user to the job's page, which offers the PDF when the worker has made it.
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+
+
+def make_report(client, robin, **period) -> tuple[Job, bytes]:
+    """Ask for the report as the signed-in user, let the worker make it, download it."""
+    response = client.post(f"/clients/{robin.id}/evidence", data=period)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert run_jobs() == 1
+    job = fresh(job_id)
+    assert job.status == "done", job.last_error
+    download = client.get(f"/jobs/{job_id}/file")
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    return job, download.data
+
+
+def pdf_pages(pdf: bytes, tmp_path) -> list[str]:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return text.split("\f")
 
 
 @needs_poppler
@@ -207,10 +238,12 @@ def test_the_evidence_report_holds_every_entry_in_order(client, users, login, ro
     services.record_communication(db.session, SYSTEM, robin, occurred_at=NOW - timedelta(days=15),
                                   channel="phone", kind="warning", summary="Asked for contact about bookings only.", now=NOW)
     login(users["practitioner"])
-    response = client.get(f"/clients/{robin.id}/evidence.pdf")
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    job, data = make_report(client, robin)
+    assert job.title == "Evidence report: Robin, the whole record"
+    assert job.file.filename == f"conduct-record-{robin.id}-20261123.pdf"
+    assert (job.progress_done, job.progress_total) == (3, 3)
     pdf = tmp_path / "evidence.pdf"
-    pdf.write_bytes(response.data)
+    pdf.write_bytes(data)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     order = ["Conduct record: Robin", "Verified", "First: texted eleven times", "screenshot.png",
@@ -227,18 +260,68 @@ def test_the_evidence_report_holds_every_entry_in_order(client, users, login, ro
 
 
 @needs_poppler
+def test_the_job_makes_the_same_pages_as_rendering_in_the_request(app, client, users, login, robin, tmp_path):
+    for day in range(1, 9):
+        record(robin, f"Incident {day}: texted again about meeting up after the session.",
+               when=NOW - timedelta(days=day))
+    login(users["practitioner"])
+    job, data = make_report(client, robin, start="2026-10-01", end="2026-11-23")
+    # What the request used to render, with the same facts, moment and author.
+    start, end = period_bounds(date(2026, 10, 1), date(2026, 11, 23), ZoneInfo("Europe/London"))
+    with app.test_request_context():
+        direct = render_evidence(queries.evidence(robin.id, start, end), profile=get_practice(db.session),
+                                 generated_at=NOW, author=users["practitioner"].name)
+    job_pages, direct_pages = pdf_pages(data, tmp_path), pdf_pages(direct, tmp_path)
+    assert len(job_pages) > 2
+    assert job_pages == direct_pages
+    assert data == direct
+
+
+@needs_poppler
 def test_the_evidence_report_covers_the_chosen_period(client, users, login, robin, tmp_path):
     record(robin, "Early incident", when=NOW - timedelta(days=40))
     record(robin, "Recent incident", when=NOW - timedelta(days=2))
     login(users["admin"])
-    response = client.get(f"/clients/{robin.id}/evidence.pdf?start=2026-11-01&end=2026-11-30")
-    (tmp_path / "r.pdf").write_bytes(response.data)
-    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True).stdout
+    job, data = make_report(client, robin, start="2026-11-01", end="2026-11-30")
+    assert job.title == "Evidence report: Robin, 1 Nov 2026 to 30 Nov 2026"
+    text = "".join(pdf_pages(data, tmp_path))
     assert "Recent incident" in text and "Early incident" not in text
 
 
-@pytest.mark.parametrize("query", ["start=junk", "start=2026-11-30&end=2026-11-01", "end=99999-01-01"])
-def test_a_bad_period_goes_back_with_a_message(client, users, login, robin, query):
+@pytest.mark.parametrize(("period", "field", "message"), [
+    ({"start": "junk"}, "start", "Not a valid date value."),
+    ({"start": "2026-11-30", "end": "2026-11-01"}, "end", "The end of the period comes before its start."),
+    ({"end": "99999-01-01"}, "end", "Not a valid date value."),
+    ({"start": "0001-01-01"}, "start", "Choose a date between 1900 and 2999."),
+])
+def test_a_bad_period_is_refused_next_to_the_field(client, users, login, robin, period, field, message):
     login(users["admin"])
-    response = client.get(f"/clients/{robin.id}/evidence.pdf?{query}")
-    assert response.status_code == 302
+    response = client.post(f"/clients/{robin.id}/evidence", data=period)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert error_for(page, field) == message
+    assert {name: field_values(page)[name] for name in period} == period
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
+
+
+def test_asking_for_the_report_and_opening_it_are_audited(client, users, login, robin):
+    login(users["practitioner"])
+    with patch("practice.conduct.jobs.render_evidence", return_value=b"%PDF-1.7\n% stand-in\n"):
+        job, _ = make_report(client, robin, start="2026-11-01")
+    events = list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action.in_(
+        ["conduct.evidence_requested", "job.download"])).order_by(AuditEvent.id)))
+    assert [(e.action, e.actor_id) for e in events] == [("conduct.evidence_requested", users["practitioner"].id),
+                                                         ("job.download", users["practitioner"].id)]
+    assert events[0].detail == {"job_id": job.id, "start": "2026-11-01", "end": None}
+    assert events[1].detail["about"]["client_id"] == robin.id and events[1].detail["sha256"] == job.file.sha256
+
+
+def test_a_report_closes_to_whoever_asked_once_they_leave_the_care_team(client, users, login, make_user, robin):
+    login(users["practitioner"])
+    with patch("practice.conduct.jobs.render_evidence", return_value=b"%PDF-1.7\n% stand-in\n"):
+        job, _ = make_report(client, robin)
+    # Robin moves to another practitioner (and was never seen by this one).
+    robin.primary_practitioner_id = make_user("practitioner", name="Pat Other").practitioner.id
+    db.session.commit()
+    for url in (f"/jobs/{job.id}", f"/jobs/{job.id}/progress.json", f"/jobs/{job.id}/file"):
+        assert client.get(url).status_code == 403, url

@@ -58,3 +58,20 @@ def test_metadata_comes_from_the_page():
     pdf = render_pdf('<html lang="en-GB"><head><title>A letter</title><meta name="author" '
                      'content="Harbour Street Massage"></head><body><p>Dear Sam</p></body></html>')
     assert pdf.startswith(b"%PDF")
+
+
+def test_progress_between_layout_and_writing_changes_nothing_in_the_file():
+    from weasyprint import CSS, HTML
+
+    from practice.pdf import font_config
+
+    html = "<html lang='en'><title>Two pages</title><p>One</p><p style='break-before: page'>Two</p></html>"
+    css = "@page { size: A5 }"
+    heard = []
+    pdf = render_pdf(html, css=css, laid_out=heard.append)
+    fetcher = StaticOnlyFetcher()
+    in_one_go = HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).write_pdf(
+        stylesheets=[CSS(string=css, base_url=fetcher.base_url, url_fetcher=fetcher, font_config=font_config())],
+        font_config=font_config(), pdf_tags=True)
+    assert heard == [2]
+    assert pdf == in_one_go

@@ -78,11 +78,21 @@ RULES: dict[str, frozenset[Role]] = {
     # their own figures (see OBJECT_RULES); the whole practice is for admins.
     "reports.view": frozenset({ADMIN, PRACTITIONER}),
     "reports.practice": frozenset({ADMIN}),
+    # Background jobs: admins see the whole queue, retry and cancel. A job's own page and
+    # file are for whoever asked for it and admins (see OBJECT_RULES), and also follow its
+    # kind's rule (the evidence report: conduct.view on its client). No kind of job is the
+    # front desk's yet; widen this when one is.
+    "jobs.manage": frozenset({ADMIN}),
+    "jobs.view": frozenset({ADMIN, PRACTITIONER}),
 }
 
 
 def _own_practitioner_record(user, practitioner) -> bool:
     return practitioner.user_id == user.id
+
+
+def _asked_for_it(user, job) -> bool:
+    return job.requested_by_id == user.id
 
 
 def _in_care_team(user, client) -> bool:
@@ -126,6 +136,7 @@ OBJECT_RULES = {
     "letters.view": {PRACTITIONER: _reads_letter},
     "care.grant": {PRACTITIONER: _primary_practitioner},
     "clients.assign": {PRACTITIONER: _assigns_practitioner, FRONT_DESK: _desk_assigns_practitioner},
+    "jobs.view": {PRACTITIONER: _asked_for_it},
 }
 
 

@@ -2,7 +2,8 @@
 that a practitioner can hand to the police, a lawyer or a court."""
 
 import base64
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import render_template
@@ -21,7 +22,15 @@ def image_uri(attachment) -> str | None:
     return f"data:{attachment.media_type};base64,{base64.b64encode(attachment.data).decode()}"
 
 
-def render_evidence(report: Evidence, *, profile, generated_at: datetime, author: str) -> bytes:
+def period_bounds(start: date | None, end: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    """Whole days in the practice's time zone: from the start of `start` to the start of the
+    day after `end` (None: no bound)."""
+    return (datetime.combine(start, time(0), zone) if start else None,
+            datetime.combine(end + timedelta(days=1), time(0), zone) if end else None)
+
+
+def render_evidence(report: Evidence, *, profile, generated_at: datetime, author: str,
+                    laid_out: Callable[[int], None] | None = None) -> bytes:
     zone = ZoneInfo(profile.timezone)
 
     def both(moment: datetime | None) -> str:
@@ -41,4 +50,4 @@ def render_evidence(report: Evidence, *, profile, generated_at: datetime, author
         last_day=last_day,
         image_uri=image_uri, generated_at=generated_at, author=author,
     )
-    return render_pdf(html, css=render_template("practice/pdf/evidence.css"))
+    return render_pdf(html, css=render_template("practice/pdf/evidence.css"), laid_out=laid_out)

@@ -91,11 +91,8 @@ class CategoryForm(Form):
     safety = BooleanField("A safety matter (entries in it are safety entries)")
 
 
-class PeriodForm(Form):
-    """The evidence report's period (read from the query string)."""
-
-    class Meta:
-        csrf = False
+class EvidenceForm(Form):
+    """The evidence report's period: whole days, either end may be left open."""
 
     start = DateField("From", validators=[Optional()])
     end = DateField("To", validators=[Optional()])

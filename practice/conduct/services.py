@@ -3,7 +3,7 @@ communications and incident categories. Entries are only ever appended (chain.ap
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, func, select
 
@@ -11,6 +11,7 @@ from practice.audit.services import SYSTEM, Actor, record
 from practice.clients.models import Client
 from practice.conduct import chain, signals
 from practice.conduct.attachments import CheckedFile, Upload, check_uploads
+from practice.conduct.jobs import EVIDENCE_REPORT
 from practice.conduct.models import (
     CHANNELS,
     COMMUNICATION_CHANNELS,
@@ -22,6 +23,8 @@ from practice.conduct.models import (
     IncidentCategory,
 )
 from practice.errors import DomainError
+from practice.jobs.models import Job
+from practice.jobs.services import enqueue
 from practice.policies.queries import policy_in_force
 
 MAX_TEXT = 20_000
@@ -251,6 +254,38 @@ def record_communication(
            client_id=client.id, kind=kind, channel=channel)
     session.flush()
     return communication
+
+
+# The evidence report ----------------------------------------------------------------------
+
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def _period_words(start: date | None, end: date | None) -> str:
+    day = "{:%-d %b %Y}".format
+    if start and end:
+        return f"{day(start)} to {day(end)}"
+    if start:
+        return f"from {day(start)}"
+    return f"up to {day(end)}" if end else "the whole record"
+
+
+def request_evidence_report(session, actor: Actor, client: Client, *, start: date | None,
+                            end: date | None, now: datetime) -> Job:
+    """Queue the client's evidence report for a period (whole days; either end may be open).
+    The worker makes it; the job's page offers it to whoever asked."""
+    for value, name in ((start, "start"), (end, "end")):
+        if value and not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise DomainError("Choose a date between 1900 and 2999.", field=name)
+    if start and end and end < start:
+        raise DomainError("The end of the period comes before its start.", field="end")
+    payload = {"client_id": client.id, "start": start.isoformat() if start else None,
+               "end": end.isoformat() if end else None}
+    job = enqueue(session, EVIDENCE_REPORT.name, payload, now=now, requested_by=actor.user,
+                  title=f"Evidence report: {client.display_name}, {_period_words(start, end)}")
+    record(session, actor, "conduct.evidence_requested", client, now=now, job_id=job.id,
+           start=payload["start"], end=payload["end"])
+    return job
 
 
 # Categories -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The conduct pages: a client's record, incidents, corrections, communications,
-attachments, the evidence report and the incident categories. Thin: rules are in services."""
+attachments, the evidence report (made by a background job) and the incident categories. Thin: rules are in services."""
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -22,20 +22,18 @@ from practice.clients import services as client_services
 from practice.clients.models import Client
 from practice.conduct import queries, services
 from practice.conduct.attachments import Upload
-from practice.conduct.evidence import render_evidence
 from practice.conduct.forms import (
     AutomaticCorrectionForm,
     CategoryForm,
     CommunicationForm,
     CorrectionForm,
+    EvidenceForm,
     IncidentForm,
-    PeriodForm,
 )
 from practice.conduct.models import Attachment, ConductEntry, IncidentCategory
 from practice.db import db
 from practice.errors import DomainError
 from practice.settings.services import get_practice
-from practice.unit_of_work import writes
 from practice.web import acting, now, show_error
 
 bp = Blueprint("conduct", __name__)
@@ -90,12 +88,11 @@ def _details(form) -> services.IncidentDetails:
 
 @bp.get("/clients/<int:client_id>/conduct")
 @permission_required("conduct.view")
-@writes
 def client_conduct(client_id: int):
     client = _client_for("conduct.view", client_id)
     client_services.record_view(db.session, acting(), client, "conduct record", now=now())
     return render_template("practice/conduct/record.html", record=queries.conduct_record(client.id),
-                           period=PeriodForm(request.args))
+                           evidence_form=EvidenceForm(formdata=None))
 
 
 @bp.route("/clients/<int:client_id>/conduct/incidents/new", methods=["GET", "POST"])
@@ -178,7 +175,6 @@ def new_communication(client_id: int):
 
 @bp.get("/conduct/attachments/<int:attachment_id>")
 @permission_required("conduct.view")
-@writes
 def attachment(attachment_id: int):
     found = db.session.get(Attachment, attachment_id) or abort(404)
     require("conduct.view", found.entry.client)
@@ -193,35 +189,23 @@ def attachment(attachment_id: int):
     return response
 
 
-def _period(form: PeriodForm) -> tuple[datetime | None, datetime | None]:
-    zone = _zone()
-    start = datetime.combine(form.start.data, time(0), zone) if form.start.data else None
-    end = datetime.combine(form.end.data + timedelta(days=1), time(0), zone) if form.end.data else None
-    return start, end
-
-
-@bp.get("/clients/<int:client_id>/evidence.pdf")
+@bp.post("/clients/<int:client_id>/evidence")
 @permission_required("conduct.view")
-@writes
 def evidence(client_id: int):
+    """Queue the evidence report and follow it on its job page (a long record takes longer
+    to lay out than a request may last)."""
     client = _client_for("conduct.view", client_id)
-    period = PeriodForm(request.args)
-    if not period.validate() or (period.start.data and period.end.data and period.end.data < period.start.data):
-        flash("Choose a period with dates like 2026-11-01, the end after the start.", "danger")
-        return redirect(url_for("conduct.client_conduct", client_id=client.id))
-    start, end = _period(period)
-    client_services.record_view(db.session, acting(), client, "evidence report", now=now(),
-                                start=period.start.data.isoformat() if period.start.data else None,
-                                end=period.end.data.isoformat() if period.end.data else None)
-    report = queries.evidence(client.id, start, end)
-    pdf = render_evidence(report, profile=get_practice(db.session), generated_at=now(),
-                          author=acting().user.name)
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers.set("Content-Disposition", "inline",
-                         filename=f"conduct-record-{client.id}-{now():%Y%m%d}.pdf")
-    return response
+    form = EvidenceForm()
+    if form.validate_on_submit():
+        try:
+            job = services.request_evidence_report(db.session, acting(), client, start=form.start.data,
+                                                   end=form.end.data, now=now())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for("jobs.show", job_id=job.id))
+    return render_template("practice/conduct/record.html", record=queries.conduct_record(client.id),
+                           evidence_form=form), 422
 
 
 @bp.route("/settings/conduct-categories", methods=["GET", "POST"])

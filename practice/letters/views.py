@@ -39,7 +39,6 @@ from practice.letters.render import letter_css, letter_html
 from practice.letters.texts import PLACEHOLDERS, REQUIRED
 from practice.security import csp_nonce
 from practice.settings.services import get_practice, local_date, practice_zone
-from practice.unit_of_work import writes
 from practice.web import acting, now, page_number, show_error
 from referrals.models import OPEN_INQUIRY_STATUSES, Inquiry, Modality, Referral, Specialist
 from referrals.queries import specialist_choices
@@ -184,7 +183,6 @@ def _letter_or_404(letter_id: int, viewing: str) -> Letter:
 
 @bp.get("/letters/<int:letter_id>")
 @permission_required("letters.view")
-@writes
 def show(letter_id: int):
     letter = _letter_or_404(letter_id, "letter")
     referral = db.session.get(Referral, letter.referral_id) if letter.referral_id else None
@@ -196,7 +194,6 @@ def show(letter_id: int):
 
 @bp.get("/letters/<int:letter_id>.pdf")
 @permission_required("letters.view")
-@writes
 def download(letter_id: int):
     letter = _letter_or_404(letter_id, "letter PDF")
     response = Response(letter.pdf, mimetype="application/pdf")

@@ -30,6 +30,7 @@ def daniel(live_app) -> int:
     with live_app.app_context():
         build_demo(db.session, NOW)
         found = db.session.scalar(select(Client.id).where(Client.display_name == "Daniel Cohen"))
+        db.session.commit()  # as the command that made it would
         db.session.remove()
     return found
 

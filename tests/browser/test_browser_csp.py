@@ -28,6 +28,7 @@ def demo(live_app) -> dict[str, int]:
         ids["letter"] = db.session.scalar(select(Letter.id).limit(1))
         ids["amara"] = db.session.scalar(select(User.id).where(User.email == AMARA.email))
         ids["amara_practitioner"] = db.session.scalar(select(User).where(User.email == AMARA.email)).practitioner.id
+        db.session.commit()  # as the command that made it would
         db.session.remove()
     return ids
 

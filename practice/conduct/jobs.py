@@ -1,0 +1,58 @@
+"""The evidence report as a background job: a long record takes long to lay out (a client
+with hundreds of entries makes a report of a hundred pages and more), so the worker makes it,
+shows how far it has got, and keeps the PDF for the user to open from the job's page."""
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import url_for
+
+from practice.clients.models import Client
+from practice.clients.services import record_view
+from practice.conduct import queries
+from practice.conduct.evidence import period_bounds, render_evidence
+from practice.db import db
+from practice.jobs.registry import JobContext, JobFailed, JobKind, register
+from practice.settings.services import get_practice
+
+STEPS = 3  # read and check the record; lay out the pages; write the file
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def evidence_filename(client_id: int, moment) -> str:
+    return f"conduct-record-{client_id}-{moment:%Y%m%d}.pdf"
+
+
+def make_evidence_report(ctx: JobContext) -> None:
+    client = ctx.session.get(Client, ctx.payload["client_id"])
+    if client is None:
+        raise JobFailed("The client's record is not there any more.")
+    profile = get_practice(ctx.session)
+    start, end = period_bounds(_day(ctx.payload.get("start")), _day(ctx.payload.get("end")),
+                               ZoneInfo(profile.timezone))
+    ctx.progress(0, STEPS, "Reading the record and checking its chain")
+    report = queries.evidence(client.id, start, end)
+    ctx.progress(1, STEPS, f"Laying out {len(report.entries)} entries and "
+                           f"{len(report.communications)} communications")
+    requester = ctx.job.requested_by
+    pdf = render_evidence(
+        report, profile=profile, generated_at=ctx.now,
+        author=requester.name if requester else profile.name,
+        laid_out=lambda pages: ctx.progress(2, STEPS, f"Writing {pages} pages"),
+    )
+    ctx.keep_file(evidence_filename(client.id, ctx.now), "application/pdf", pdf)
+
+
+EVIDENCE_REPORT = register(JobKind(
+    "conduct.evidence_report", "Evidence report", make_evidence_report, max_attempts=3,
+    # The report opens to the client's care team, whoever asked for it.
+    access=lambda payload: ("conduct.view", db.session.get(Client, payload["client_id"])),
+    back=lambda payload: ("Conduct record",
+                          url_for("conduct.client_conduct", client_id=payload["client_id"])),
+    downloaded=lambda session, actor, job, now: record_view(
+        session, actor, session.get(Client, job.payload["client_id"]), "evidence report", now=now,
+        job_id=job.id, start=job.payload.get("start"), end=job.payload.get("end")),
+))

@@ -1,0 +1,55 @@
+"""`practice serve`: the web server and one background worker, started and stopped together,
+so that the default install still runs with one command (`make run`)."""
+
+import signal
+import subprocess
+import sys
+import time
+
+
+def serve_commands(host: str, port: int, web_processes: int) -> list[list[str]]:
+    return [
+        [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_processes),
+         "--access-logfile", "-", "practice:create_app()"],
+        [sys.executable, "-m", "practice", "worker"],
+    ]
+
+
+def supervise(commands: list[list[str]], *, grace: float = 30.0, poll: float = 0.5) -> int:
+    """Run the commands side by side until one of them ends or this process gets SIGINT
+    (Ctrl-C) or SIGTERM; then stop the others with SIGTERM (a worker finishes the job in
+    hand), and kill whatever is still running after `grace` seconds.
+
+    Returns 0 when asked to stop, else the exit status of the command that ended first."""
+    asked = []
+    previous = {number: signal.signal(number, lambda signum, frame: asked.append(signum))
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    # Own process groups: Ctrl-C in the terminal reaches this process only, which then
+    # asks each child once (a worker would take a second signal as "stop at once").
+    processes, ended = [], []
+    try:
+        processes = [subprocess.Popen(command, process_group=0) for command in commands]
+        while not asked and not ended:
+            time.sleep(poll)
+            ended = [process for process in processes if process.poll() is not None]
+    finally:
+        _stop(processes, grace)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if asked or not ended:
+        return 0
+    # Both should run until asked to stop: one ending by itself is a failure, whatever it says.
+    return ended[0].returncode or 1
+
+
+def _stop(processes: list[subprocess.Popen], grace: float) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
