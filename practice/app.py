@@ -10,7 +10,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from practice import config
+from practice import config, localtime
 from practice.clock import SystemClock
 
 
@@ -178,5 +178,8 @@ def _register_hooks(app: Flask) -> None:
 
     @app.template_filter("clock")
     def clock_time(moment) -> str:
-        profile = practice_profile()
-        return moment.astimezone(ZoneInfo(profile.timezone)).strftime("%H:%M")
+        return localtime.clock(moment, ZoneInfo(practice_profile().timezone))
+
+    @app.template_filter("span")
+    def clock_span(start, end) -> str:
+        return localtime.span(start, end, ZoneInfo(practice_profile().timezone))

@@ -6,6 +6,7 @@ from flask_login import current_user
 from practice import clock
 from practice.audit.services import Actor
 from practice.errors import DomainError
+from practice.localtime import TimeHappensTwice
 
 
 def acting() -> Actor:
@@ -19,10 +20,13 @@ def now():
 
 
 def show_error(form, error: DomainError) -> None:
-    """Put a service's refusal next to the field it concerns (or at the top of the form)."""
+    """Put a service's refusal next to the field it concerns (or at the top of the form).
+    A local time that happens twice also gets its question: which one."""
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = [*field.errors, error.message]
+        if isinstance(error, TimeHappensTwice) and hasattr(field, "fold_choices"):
+            field.fold_choices = error.choices
     else:
         form.form_errors.append(error.message)
 

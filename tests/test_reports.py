@@ -391,7 +391,7 @@ def test_the_front_desk_has_no_reports(client, login, users):
     ({"start": "2023-01-01", "end": "2026-01-01"}, "end", "Choose a range of at most 366 days."),
     ({"start": "soon", "end": "2026-06-01"}, "start", "Enter a date such as 2026-11-23."),
     ({"start": "2026-02-30"}, "start", "Enter a date such as 2026-11-23."),
-    ({"start": "0001-01-01", "end": "0001-01-02"}, "start", "Choose a day between 2000 and 2099."),
+    ({"start": "0001-01-01", "end": "0001-01-02"}, "start", "Choose a date from 2000 to 2099."),
     ({"start": "2026-06-01\x00", "end": "2026-06-02"}, "start", "Enter a date such as 2026-11-23."),
     ({"start": "2099-12-31"}, "end", "The end of the range is before its start."),
     ({"start": "2020-01-01"}, "end", "Choose a range of at most 366 days."),  # to the default end

@@ -17,6 +17,7 @@ from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
 from practice.clients.models import Client
 from practice.errors import DomainError
+from practice.localtime import instant
 from practice.policies.models import Policy
 from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.scheduling import signals
@@ -646,4 +647,4 @@ def parse_day_ranges(weekday: int, text: str) -> list[tuple[int, time, time]]:
 
 def local_moment(day: date, clock_time: time, zone: ZoneInfo) -> datetime:
     """A wall-clock time on a local day as an aware UTC moment."""
-    return datetime.combine(day, clock_time, zone).astimezone(ZoneInfo("UTC"))
+    return instant(day, clock_time, zone, fold=0)

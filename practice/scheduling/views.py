@@ -9,6 +9,7 @@ from practice.clients.models import Client
 from practice.clients.queries import bookable_clients
 from practice.db import db
 from practice.errors import DomainError
+from practice.forms import typed_instant
 from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.scheduling import queries, services
 from practice.scheduling.forms import (
@@ -100,7 +101,7 @@ def book():
             appointment = services.book(db.session, acting(), services.BookingRequest(
                 client_id=form.client_id.data, practitioner_id=form.practitioner_id.data,
                 service_id=form.service_id.data,
-                start_at=services.local_moment(form.day.data, form.start.data, zone),
+                start_at=typed_instant(form.start, zone, day=form.day.data),
                 notes=form.notes.data or "",
                 override_reason=_override_reason(form, overridden),
             ), now=now())
@@ -166,13 +167,14 @@ def appointment(appointment_id: int):
     return _appointment_page(appointment_id)
 
 
-def _appointment_page(appointment_id: int, *, reschedule_form: RescheduleForm | None = None, status: int = 200):
+def _appointment_page(appointment_id: int, *, reschedule_form: RescheduleForm | None = None,
+                      check_in_form: CheckInForm | None = None, status: int = 200):
     row = queries.appointment_for_page(appointment_id) or abort(404)
     start = row.appointment.start_at.astimezone(_zone())
     return render_template(
         "practice/scheduling/appointment.html", row=row, zone=_zone(),
         **_policy_notices([row.appointment.client_id]),
-        check_in_form=CheckInForm(), cancel_form=CancelForm(), waive_form=WaiveForm(),
+        check_in_form=check_in_form or CheckInForm(), cancel_form=CancelForm(), waive_form=WaiveForm(),
         payment_form=PaymentForm(amount=f"{max(row.owing_cents, 0) / 100:.2f}"),
         reschedule_form=reschedule_form or RescheduleForm(day=start.date(), start=start.time()),
     ), status
@@ -199,9 +201,12 @@ def check_in(appointment_id: int):
         flash("Write the arrival time as HH:MM, or leave it empty for now.", "danger")
         return _back(appointment)
     zone = _zone()
-    arrived = None
-    if form.arrived.data:
-        arrived = services.local_moment(appointment.start_at.astimezone(zone).date(), form.arrived.data, zone)
+    try:
+        arrived = typed_instant(form.arrived, zone, day=appointment.start_at.astimezone(zone).date()) \
+            if form.arrived.data else None
+    except DomainError as error:  # a time the clocks skip, or one they show twice
+        show_error(form, error)
+        return _appointment_page(appointment.id, check_in_form=form, status=422)
     return _act(appointment, lambda: services.check_in(db.session, acting(), appointment, arrived, now=now()),
                 success=f"{appointment.client.display_name} checked in.")
 
@@ -300,7 +305,7 @@ def reschedule(appointment_id: int):
     if form.validate():
         try:
             services.reschedule(db.session, acting(), appointment,
-                                services.local_moment(form.day.data, form.start.data, _zone()), now=now())
+                                typed_instant(form.start, _zone(), day=form.day.data), now=now())
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
