@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from practice import config, localtime
 from practice.clock import SystemClock
+from practice.validation import MAX_ID
 
 
 @dataclass
@@ -52,7 +53,7 @@ class DatabaseId(IntegerConverter):
     """`<int:...>` in URLs: ids beyond the database's integer range are simply not found."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 

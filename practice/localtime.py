@@ -38,6 +38,15 @@ def in_range(day: date) -> bool:
     return FIRST_DAY <= day <= LAST_DAY
 
 
+def parse_day(text: str | None) -> date | None:
+    """A date written YYYY-MM-DD within the supported range, else None."""
+    try:
+        day = date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+    return day if in_range(day) else None
+
+
 def instant(day: date, clock_time: time, zone: ZoneInfo, *, fold: int | None = None,
             field: str | None = None) -> datetime:
     """The aware UTC instant a wall-clock time on a local day names."""

@@ -1,12 +1,15 @@
 """Small helpers shared by the views of every domain."""
 
-from flask import request
+from datetime import date
+
+from flask import abort, request
 from flask_login import current_user
 
 from practice import clock
 from practice.audit.services import Actor
 from practice.errors import DomainError
-from practice.localtime import TimeHappensTwice
+from practice.localtime import OUT_OF_RANGE, TimeHappensTwice, parse_day
+from practice.validation import database_id
 
 
 def acting() -> Actor:
@@ -32,6 +35,22 @@ def show_error(form, error: DomainError) -> None:
 
 
 MAX_PAGE = 100_000  # beyond this the OFFSET would overflow the database's integers
+def id_arg(name: str) -> int | None:
+    """An id from the query string; None when it is absent or empty. One that cannot be the
+    id of anything (junk, negative, too large) is a 404: no such record."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    return database_id(raw) or abort(404)
+
+
+def day_arg(name: str) -> date | None:
+    """A date (YYYY-MM-DD) from the query string; None when it is absent or empty. Anything
+    else is a 400 that says what a date looks like here."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    return parse_day(raw) or abort(400, f"Write the date as YYYY-MM-DD, e.g. 2026-11-30. {OUT_OF_RANGE}")
 
 
 def page_number() -> int:

@@ -117,6 +117,10 @@ class World:
 
 @pytest.fixture
 def world(app, users, make_client, make_user):
+    return build_world(app, users, make_client, make_user)
+
+
+def build_world(app, users, make_client, make_user) -> World:
     sam = make_client("Sam Example", phone="07911 123456")
     invited = make_user("front_desk", name="Ivy Invited", password=None)
     settings_services.set_logo(db.session, SYSTEM, png_bytes(), max_bytes=1024 * 1024, now=NOW)

@@ -21,7 +21,8 @@ from practice.scheduling.forms import (
     WaiveForm,
 )
 from practice.scheduling.models import Appointment
-from practice.web import acting, local_target, now, show_error
+from practice.validation import database_id
+from practice.web import acting, day_arg, id_arg, local_target, now, show_error
 
 bp = Blueprint("scheduling", __name__)
 
@@ -31,10 +32,7 @@ def _zone():
 
 
 def _day_from_args(zone) -> date:
-    try:
-        return date.fromisoformat(request.args.get("date", ""))
-    except ValueError:
-        return now().astimezone(zone).date()
+    return day_arg("date") or now().astimezone(zone).date()
 
 
 @bp.get("/today")
@@ -65,7 +63,7 @@ def calendar():
     zone = _zone()
     day = _day_from_args(zone)
     week = request.args.get("view") == "week"
-    practitioner_id = request.args.get("practitioner", type=int)
+    practitioner_id = id_arg("practitioner")
     first = day - timedelta(days=day.weekday()) if week else day
     days = queries.board(first, 7 if week else 1, zone, practitioner_id)
     return render_template(
@@ -113,22 +111,28 @@ def book():
             _remind_of_policy(appointment.client)
             return redirect(url_for("scheduling.calendar", date=form.day.data.isoformat()))
     slots = []
-    if form.practitioner_id.data and form.service_id.data and form.day.data:
-        slots = services.free_slots(db.session, form.practitioner_id.data, form.service_id.data,
-                                    form.day.data, now=now())
+    practitioner_id, service_id = _offered(form.practitioner_id), _offered(form.service_id)
+    if practitioner_id and service_id and form.day.data:
+        slots = services.free_slots(db.session, practitioner_id, service_id, form.day.data, now=now())
     status = 422 if request.method == "POST" and not showing_slots else 200
     chosen = [form.client_id.data] if form.client_id.data in {c.value for c in form.client_id.choices} else []
     return render_template("practice/scheduling/book.html", form=form, slots=slots, zone=zone,
                            overridden=overridden, **_policy_notices(chosen)), status
 
 
+def _offered(field) -> int | None:
+    """The field's value when it is one of its choices (free times are only looked up for
+    a practitioner and a service the form offers, whatever was typed into the address)."""
+    return field.data if field.data in {choice.value for choice in field.choices} else None
+
+
 def _overridden_client() -> Client | None:
     """A moved-on or declined client whom a practitioner or admin books anyway
     (`?override=<client id>`, from the client page); anyone else gets a 403."""
-    wanted = request.values.get("override", "")
-    if not (wanted.isascii() and wanted.isdigit() and len(wanted) < 10):
+    wanted = database_id(request.values.get("override"))
+    if wanted is None:
         return None
-    client = db.session.get(Client, int(wanted))
+    client = db.session.get(Client, wanted)
     if client is None or client.bookable:
         return None
     require("booking.override", client)
