@@ -22,6 +22,7 @@ class Defaults:
     PRACTICE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # each file kept with a conduct entry
     PRACTICE_PROXY_HOPS = 0  # trusted reverse proxies in front of the app (X-Forwarded-*)
     PRACTICE_PAGE_SIZE = 25
+    PRACTICE_HEALTH_CHECK_SECONDS = 60  # how long /healthz trusts SQLite's last integrity check
 
     SESSION_COOKIE_NAME = "practice_session"
     SESSION_COOKIE_HTTPONLY = True
