@@ -396,7 +396,7 @@ CLIENT_CASES = [
     ({"phone": "phone me"}, "phone", "not a valid phone number"),
     ({"email": "sam@"}, "email", "not a valid e-mail address"),
     ({"date_of_birth": "2027-01-01"}, "date_of_birth", "must be a past date"),
-    ({"date_of_birth": "1850-01-01"}, "date_of_birth", "past date"),
+    ({"date_of_birth": "1850-01-01"}, "date_of_birth", "Choose a date from 1900 to 2199."),
     ({"date_of_birth": "31/12/1990"}, "date_of_birth", "Not a valid date value."),
     ({"primary_practitioner_id": "9999"}, "primary_practitioner_id", "Not a valid choice"),
     ({"primary_practitioner_id": "Priya"}, "primary_practitioner_id", "could not coerce"),

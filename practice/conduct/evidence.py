@@ -7,21 +7,19 @@ from zoneinfo import ZoneInfo
 
 from flask import render_template
 
-from practice.conduct.attachments import IMAGE_TYPES
+from practice.conduct.models import PrintCopy
 from practice.conduct.queries import Evidence
 from practice.pdf import render_pdf
 
-EMBEDDED = set(IMAGE_TYPES.values())
+
+def picture_uri(copy: PrintCopy) -> str:
+    """A print copy as a data: URI (the only way the renderer may load it)."""
+    return f"data:{copy.media_type};base64,{base64.b64encode(copy.data).decode()}"
 
 
-def image_uri(attachment) -> str | None:
-    """An image attachment as a data: URI (the only way the renderer may load it)."""
-    if attachment.media_type not in EMBEDDED:
-        return None
-    return f"data:{attachment.media_type};base64,{base64.b64encode(attachment.data).decode()}"
-
-
-def render_evidence(report: Evidence, *, profile, generated_at: datetime, author: str) -> bytes:
+def render_evidence(report: Evidence, *, profile, generated_at: datetime, author: str,
+                    pictures: dict[int, PrintCopy]) -> bytes:
+    """`pictures`: the print copy of each image attachment (conduct.pictures.print_copies)."""
     zone = ZoneInfo(profile.timezone)
 
     def both(moment: datetime | None) -> str:
@@ -39,6 +37,6 @@ def render_evidence(report: Evidence, *, profile, generated_at: datetime, author
     html = render_template(
         "practice/pdf/evidence.html", report=report, profile=profile, zone=zone, both=both,
         last_day=last_day,
-        image_uri=image_uri, generated_at=generated_at, author=author,
+        pictures=pictures, picture_uri=picture_uri, generated_at=generated_at, author=author,
     )
     return render_pdf(html, css=render_template("practice/pdf/evidence.css"))

@@ -31,6 +31,7 @@ from practice.conduct.forms import (
     PeriodForm,
 )
 from practice.conduct.models import Attachment, ConductEntry, IncidentCategory
+from practice.conduct.pictures import make_print_copies, print_copies
 from practice.db import db
 from practice.errors import DomainError
 from practice.forms import typed_instant
@@ -206,9 +207,11 @@ def evidence(client_id: int):
         flash("Choose a period with dates like 2026-11-01, the end after the start.", "danger")
         return redirect(url_for("conduct.client_conduct", client_id=client.id))
     start, end = _period(period)
+    if make_print_copies(db.session, client.id):
+        db.session.commit()  # kept for every later report; committed before the long render
     report = queries.evidence(client.id, start, end)
     pdf = render_evidence(report, profile=get_practice(db.session), generated_at=now(),
-                          author=acting().user.name)
+                          author=acting().user.name, pictures=print_copies(db.session, report.attachments))
     response = Response(pdf, mimetype="application/pdf")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

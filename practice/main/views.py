@@ -1,5 +1,6 @@
 from flask import Blueprint, jsonify, redirect, url_for
 from flask_login import current_user
+
 from practice.db import db
 from practice.health import OK, database_state
 
