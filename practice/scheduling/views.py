@@ -10,6 +10,7 @@ from practice.clients.queries import bookable_clients
 from practice.db import db
 from practice.errors import DomainError
 from practice.forms import typed_instant
+from practice.localtime import clock
 from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.scheduling import queries, services
 from practice.scheduling.forms import (
@@ -107,7 +108,7 @@ def book():
             show_error(form, error)
         else:
             flash(f"Booked {appointment.client.display_name} at "
-                  f"{services.hhmm(appointment.start_at, zone)}.", "success")
+                  f"{clock(appointment.start_at, zone)}.", "success")
             _remind_of_policy(appointment.client)
             return redirect(url_for("scheduling.calendar", date=form.day.data.isoformat()))
     slots = []
