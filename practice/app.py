@@ -5,10 +5,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import flask
 from flask import Flask, g, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
+from werkzeug.utils import cached_property
 
 from practice import config, localtime
 from practice.clock import SystemClock
@@ -49,6 +51,16 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
+class Request(flask.Request):
+    """Query strings without NUL characters: PostgreSQL refuses them in text and no person
+    types one, so they are dropped on the way in (practice.forms does the same for forms)."""
+
+    @cached_property
+    def args(self):
+        return self.parameter_storage_class(
+            (key, value.replace("\x00", "")) for key, value in super().args.items(multi=True))
+
+
 class DatabaseId(IntegerConverter):
     """`<int:...>` in URLs: ids beyond the database's integer range are simply not found."""
 
@@ -74,6 +86,7 @@ def create_app(config_overrides: dict | None = None, *, url_prefix: str = "") ->
     if url_prefix:
         app.config["APPLICATION_ROOT"] = url_prefix
     app.session_interface = SessionInterface()
+    app.request_class = Request
     app.url_map.converters["int"] = DatabaseId
     app.extensions["practice"] = PracticeState(app=app)
 

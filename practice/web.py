@@ -34,7 +34,6 @@ def show_error(form, error: DomainError) -> None:
         form.form_errors.append(error.message)
 
 
-MAX_PAGE = 100_000  # beyond this the OFFSET would overflow the database's integers
 def id_arg(name: str) -> int | None:
     """An id from the query string; None when it is absent or empty. One that cannot be the
     id of anything (junk, negative, too large) is a 404: no such record."""
@@ -51,6 +50,9 @@ def day_arg(name: str) -> date | None:
     if not raw:
         return None
     return parse_day(raw) or abort(400, f"Write the date as YYYY-MM-DD, e.g. 2026-11-30. {OUT_OF_RANGE}")
+
+
+MAX_PAGE = 100_000  # beyond this the OFFSET would overflow the database's integers
 
 
 def page_number() -> int:

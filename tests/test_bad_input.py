@@ -881,7 +881,8 @@ def test_nul_characters_posted_to_setup_never_cause_a_server_error(app, server_e
     assert response.status_code < 500, server_errors
 
 
-@pytest.mark.parametrize("path", ["/clients/?q=Sam%00", "/audit/?action=client.create%00"])
+@pytest.mark.parametrize("path", ["/clients/?q=Sam%00", "/audit/?action=client.create%00",
+                                  "/referrals/?area=Bristol%00", "/referrals/?q=%00"])
 def test_nul_characters_in_a_search_never_cause_a_server_error(client, users, login, server_errors, path):
     login(users["admin"])
     assert client.get(path).status_code < 500, server_errors

@@ -19,7 +19,7 @@ from unittest.mock import patch
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from flask import Request, got_request_exception, request
+from flask import got_request_exception, request
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
@@ -69,10 +69,6 @@ class ReadNames(ImmutableMultiDict):
 _seen: dict[int, set[str]] = {}
 
 
-class RecordingRequest(Request):
-    parameter_storage_class = ReadNames
-
-
 @dataclass
 class Names:
     args: set[str] = field(default_factory=set)
@@ -91,14 +87,15 @@ def names_read(app, send) -> Names:
             if source in request.__dict__:  # only what the view touched
                 getattr(found, source).update(_seen.get(id(request.__dict__[source]), ()))
 
-    app.request_class = RecordingRequest
+    usual = app.request_class
+    app.request_class = type("RecordingRequest", (usual,), {"parameter_storage_class": ReadNames})
     app.teardown_request_funcs.setdefault(None, []).append(sort_out)
     try:
         _seen.clear()
         send()
     finally:
         app.teardown_request_funcs[None].remove(sort_out)
-        app.request_class = Request
+        app.request_class = usual
     return found
 
 
@@ -204,7 +201,8 @@ def _valid_form(route, world: World) -> dict:
 
 # Each name also gets each of these alone, the rest of the request valid: the edges that
 # reach deepest (a valid request goes past the form's checks to the queries behind it).
-EDGE_EXAMPLES = ["-1", "2147483648", "9223372036854775808", "0001-01-01", "9999-12-31", "9999-12-31T23:59"]
+EDGE_EXAMPLES = ["-1", "2147483648", "9223372036854775808", "0001-01-01", "9999-12-31", "9999-12-31T23:59",
+                 "\x00"]
 POST_DATA = {route.endpoint: route.data for route in ROUTES if route.method == "POST" and route.data}
 
 
