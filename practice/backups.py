@@ -74,9 +74,14 @@ class Checked:
     @property
     def summary(self) -> str:
         schema = "the current schema" if self.current else "an earlier schema, upgraded after restoring"
-        return (f"{self.path} is a practice backup ({schema}, revision {self.revision}); it passes "
-                f"the database's integrity check, its conduct record's {self.entries} entries "
-                f"verify and its {self.letters} letters match their SHA-256.")
+        return (f"{self.path} is a practice backup ({schema}, revision {self.revision}). It passes "
+                f"the database's integrity check, the conduct record's hash chain verifies "
+                f"({_count(self.entries, 'entry', 'entries')}) and every issued letter matches its "
+                f"SHA-256 ({_count(self.letters, 'letter', 'letters')}).")
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 # Writing ------------------------------------------------------------------------------------
