@@ -81,6 +81,8 @@ def echo_table(header: tuple, rows: list[tuple]) -> None:
 def backup_command(output, verify):
     """Copy the database to a file while the app keeps running (or check a backup file)."""
     live = db.engine.url
+    if verify is not None and output is not None:
+        raise click.UsageError("Use --output to write a backup or --verify to check one, not both.")
     with backup_errors():
         if verify is not None:
             with backups.scratch_folder(Path(current_app.instance_path)) as scratch, \
