@@ -5,13 +5,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import flask
 from flask import Flask, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
+from werkzeug.utils import cached_property
 
-from practice import config, security
+from practice import config, localtime, security
 from practice.clock import SystemClock
+from practice.validation import MAX_ID
 
 
 @dataclass
@@ -48,11 +51,21 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
+class Request(flask.Request):
+    """Query strings without NUL characters: PostgreSQL refuses them in text and no person
+    types one, so they are dropped on the way in (practice.forms does the same for forms)."""
+
+    @cached_property
+    def args(self):
+        return self.parameter_storage_class(
+            (key, value.replace("\x00", "")) for key, value in super().args.items(multi=True))
+
+
 class DatabaseId(IntegerConverter):
     """`<int:...>` in URLs: ids beyond the database's integer range are simply not found."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -73,6 +86,7 @@ def create_app(config_overrides: dict | None = None, *, url_prefix: str = "") ->
     if url_prefix:
         app.config["APPLICATION_ROOT"] = url_prefix
     app.session_interface = SessionInterface()
+    app.request_class = Request
     app.url_map.converters["int"] = DatabaseId
     app.extensions["practice"] = PracticeState(app=app)
 
@@ -176,5 +190,8 @@ def _register_hooks(app: Flask) -> None:
 
     @app.template_filter("clock")
     def clock_time(moment) -> str:
-        profile = practice_profile()
-        return moment.astimezone(ZoneInfo(profile.timezone)).strftime("%H:%M")
+        return localtime.clock(moment, ZoneInfo(practice_profile().timezone))
+
+    @app.template_filter("span")
+    def clock_span(start, end) -> str:
+        return localtime.span(start, end, ZoneInfo(practice_profile().timezone))

@@ -3,23 +3,17 @@
 A command that writes is one unit of work (`@one_unit_of_work`): it commits once when it
 succeeds and leaves nothing when it fails."""
 
-import glob
 import logging
-import os
-import shutil
-import sqlite3
-import subprocess
-from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
+from flask_migrate import upgrade
 from sqlalchemy import func, select
-from sqlalchemy.engine import URL
 
-from practice import demo
+from practice import backups, demo
 from practice.app import create_app
 from practice.audit.services import SYSTEM
 from practice.auth import services as auth_services
@@ -29,21 +23,6 @@ from practice.db import db
 from practice.errors import DomainError
 from practice.scheduling.models import Appointment
 from practice.unit_of_work import one_unit_of_work
-
-
-@dataclass(frozen=True)
-class BackupFormat:
-    """What a backup of one kind of database looks like; `header` starts every such file."""
-
-    label: str
-    suffix: str
-    header: bytes
-
-
-BACKUP_FORMATS = {
-    "sqlite": BackupFormat("SQLite", ".sqlite", b"SQLite format 3\x00"),
-    "postgresql": BackupFormat("PostgreSQL", ".dump", b"PGDMP"),
-}
 
 
 @contextmanager
@@ -104,132 +83,61 @@ def echo_table(header: tuple, rows: list[tuple]) -> None:
 @click.command("backup")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default: <instance>/backups/practice-<UTC time>).")
-def backup_command(output):
-    """Copy the database to a file while the app keeps running."""
-    url = db.engine.url
-    kind = url.get_backend_name()
-    target = output or default_backup_path(kind)
-    create_private_file(target)
-    try:
-        if kind == "sqlite":
-            backup_sqlite(url.database, target)
-        else:
-            run_postgres_tool("pg_dump", url, "--format=custom", f"--file={target}")
-    except BaseException:
-        target.unlink()
-        raise
+@click.option("--verify", "verify", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Check this backup file (as a restore would) without restoring it.")
+def backup_command(output, verify):
+    """Copy the database to a file while the app keeps running (or check a backup file)."""
+    live = db.engine.url
+    if verify is not None and output is not None:
+        raise click.UsageError("Use --output to write a backup or --verify to check one, not both.")
+    with backup_errors():
+        if verify is not None:
+            with backups.scratch_folder(Path(current_app.instance_path)) as scratch, \
+                    backups.staged(live, verify, scratch) as (checked, _):
+                click.echo(checked.summary)
+            return
+        target = output or backups.backup_path(
+            Path(current_app.instance_path) / "backups", live.get_backend_name(), now())
+        try:
+            backups.create_private_file(target)
+        except FileExistsError:
+            raise click.ClickException(f"{target} already exists; choose another --output.") from None
+        backups.write_backup(live, target)
     click.echo(f"Backup written to {target}")
 
 
-def default_backup_path(kind: str) -> Path:
-    name = f"practice-{now():%Y%m%d-%H%M%S}{BACKUP_FORMATS[kind].suffix}"
-    return Path(current_app.instance_path) / "backups" / name
-
-
-def create_private_file(path: Path) -> None:
-    """Create the file readable by its owner only (it holds client records), never
-    overwriting an earlier backup."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        raise click.ClickException(f"{path} already exists; choose another --output.") from None
-
-
-def backup_sqlite(database: str, target: Path) -> None:
-    # The backup API copies a consistent snapshot even while the app is writing.
-    with sqlite_errors("back up"), closing(sqlite3.connect(database)) as source, \
-            closing(sqlite3.connect(target)) as copy:
-        source.backup(copy)
-
-
 @contextmanager
-def sqlite_errors(action: str):
-    """A locked or damaged file is the user's to fix: say so without a traceback."""
+def backup_errors():
+    """A refused backup or a failed tool is one clear message, never a traceback."""
     try:
         yield
-    except sqlite3.Error as error:
-        raise click.ClickException(f"Could not {action} the database: {error}.") from None
+    except (backups.BackupRefused, backups.ToolFailed) as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.command("restore")
 @click.argument("backup", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_command(backup, yes):
-    """Replace ALL current data with the contents of a backup file."""
-    url = db.engine.url
-    kind = url.get_backend_name()
-    check_backup_file(backup, kind)
-    if not yes:
-        click.confirm(
-            f"This replaces all current data in the database with {backup}. Continue?",
-            abort=True,
-        )
-    # Our own pooled connections would hold locks that block the restore.
-    db.session.remove()
-    db.engine.dispose()
-    if kind == "sqlite":
-        restore_sqlite(backup, url.database)
-    else:
-        run_postgres_tool(
-            "pg_restore", url, "--clean", "--if-exists", "--no-owner",
-            # All or nothing: a failed restore leaves the current data as it was.
-            "--single-transaction", str(backup),
-        )
+    """Replace ALL current data with the contents of a backup file, once the file has been
+    checked; the current data is backed up first."""
+    live = db.engine.url
+    instance_path = Path(current_app.instance_path)
+    with backup_errors(), backups.scratch_folder(instance_path) as scratch, \
+            backups.staged(live, backup, scratch) as (checked, restore_from):
+        click.echo(checked.summary)
+        if not yes:
+            click.confirm(f"This replaces all current data in the database with {backup}. Continue?",
+                          abort=True)
+        kept = backups.keep_live_copy(live, instance_path, now())
+        click.echo(f"The current data is kept in {kept}")
+        # Our own pooled connections would hold locks that block the restore.
+        db.session.remove()
+        db.engine.dispose()
+        backups.replace_live(live, restore_from)
+        if not checked.current:
+            upgrade()
     click.echo(f"Restored {backup}.")
-
-
-def check_backup_file(path: Path, kind: str) -> None:
-    if not path.is_file():
-        raise click.ClickException(f"{path} does not exist.")
-    with path.open("rb") as handle:
-        start = handle.read(max(len(found.header) for found in BACKUP_FORMATS.values()))
-    found = next((f for f in BACKUP_FORMATS.values() if start.startswith(f.header)), None)
-    if found is None:
-        raise click.ClickException(f"{path} is not a practice backup.")
-    if found is not BACKUP_FORMATS[kind]:
-        raise click.ClickException(
-            f"{path} is a {found.label} backup, but this practice uses "
-            f"{BACKUP_FORMATS[kind].label}."
-        )
-
-
-def restore_sqlite(backup: Path, database: str) -> None:
-    # Copying into the live file (rather than replacing it) keeps its WAL and locks coherent
-    # for any other process that has it open.
-    # The copy runs as one transaction: a damaged backup leaves the live data as it was.
-    with sqlite_errors("restore"), closing(sqlite3.connect(backup)) as source, \
-            closing(sqlite3.connect(database)) as live:
-        source.backup(live)
-
-
-def run_postgres_tool(name: str, url, *args: str) -> None:
-    """Run pg_dump or pg_restore against the app's database."""
-    # The password goes in the environment: command lines are visible to other users.
-    dsn = URL.create(
-        "postgresql", username=url.username, host=url.host, port=url.port,
-        database=url.database, query=url.query,
-    ).render_as_string(hide_password=False)
-    env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = url.password
-    command = [postgres_tool(name), f"--dbname={dsn}", *args]
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise click.ClickException(f"{name} failed:\n{result.stderr.strip()}")
-
-
-def postgres_tool(name: str) -> str:
-    """The tool on PATH, else the newest one installed by the Debian/Ubuntu packages."""
-    found = shutil.which(name)
-    if found:
-        return found
-    installed = sorted(
-        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda path: int(path.split("/")[-3])
-    )
-    if not installed:
-        raise click.ClickException(f"{name} was not found; install the PostgreSQL client tools.")
-    return installed[-1]
 
 
 @click.command("verify-log")

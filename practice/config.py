@@ -29,6 +29,7 @@ class Defaults:
     PRACTICE_JOB_LEASE_SECONDS = 600
     PRACTICE_JOB_RETRY_SECONDS = 30
     PRACTICE_JOB_RETRY_MAX_SECONDS = 3600
+    PRACTICE_HEALTH_CHECK_SECONDS = 60  # how long /healthz trusts SQLite's last integrity check
 
     SESSION_COOKIE_NAME = "practice_session"
     SESSION_COOKIE_HTTPONLY = True

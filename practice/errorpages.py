@@ -38,6 +38,8 @@ def register_error_pages(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error):
         title, message = MESSAGES.get(error.code, (error.name, error.description))
+        if error.description != type(error).description:  # abort() said what was wrong
+            message = error.description
         return render_template(
             "practice/errors/error.html", code=error.code, title=title, message=message
         ), error.code

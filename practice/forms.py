@@ -1,7 +1,19 @@
-"""The base form of every page."""
+"""The base form of every page, and the fields for dates and local times.
 
+Dates typed anywhere stay within the supported range (practice.localtime), so no page does
+arithmetic on year 9999. A local time that turns into an instant is a `LocalTimeField` or a
+`LocalDateTimeField`: when the time happens twice (the clocks going back), the page asks
+which one next to the field and the answer comes back as the field's `fold`."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import wtforms
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
+
+from practice.localtime import FIRST_DAY, LAST_DAY, instant
 
 
 def _without_nul(value):
@@ -9,9 +21,18 @@ def _without_nul(value):
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 
+# Date fields that could take any year; forms use the ones below instead. (A TimeField is a
+# DateTimeField in WTForms, but has no date.)
+_UNBOUNDED_DATES = (wtforms.DateField, wtforms.DateTimeField)
+
+
 class Form(FlaskForm):
     class Meta:
         def bind_field(self, form, unbound_field, options):
+            if issubclass(unbound_field.field_class, _UNBOUNDED_DATES) and not issubclass(
+                    unbound_field.field_class, (_InRange, wtforms.TimeField)):
+                raise TypeError(f"{type(form).__name__}: use practice.forms.DateField / "
+                                "LocalDateTimeField, which keep dates within the supported range")
             filters = [*unbound_field.kwargs.get("filters", []), _without_nul]
             return unbound_field.bind(form=form, filters=filters, **options)
 
@@ -19,3 +40,56 @@ class Form(FlaskForm):
 def options(pairs) -> list[SelectChoice]:
     """(value, label) pairs as the choices a SelectField takes."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class _InRange:
+    """Refuses a date outside the supported range (or a field's narrower one) as it is read;
+    the field's data stays None, as for a date that does not parse."""
+
+    first_day, last_day = FIRST_DAY, LAST_DAY
+    unreadable: str | None = None  # the message for a date that does not parse (None: WTForms')
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            if self.unreadable is None:
+                raise
+            raise ValueError(self.unreadable) from None
+        if self.data is not None and not self.first_day <= _day(self.data) <= self.last_day:
+            self.data = None
+            raise ValueError(f"Choose a date from {self.first_day.year} to {self.last_day.year}.")
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+class DateField(_InRange, wtforms.DateField):
+    pass
+
+
+class _AsksWhichOne:
+    """Reads `<name>_fold` beside the field: the answer to "which one?" for a local time
+    that happens twice. `fold_choices` is set (by web.show_error) when the page must ask."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        answer = formdata.get(f"{self.name}_fold") if formdata is not None else None
+        self.fold = {"0": 0, "1": 1}.get(answer)
+        self.fold_choices: list[tuple[str, str]] = []
+
+
+class LocalTimeField(_AsksWhichOne, wtforms.TimeField):
+    pass
+
+
+class LocalDateTimeField(_AsksWhichOne, _InRange, wtforms.DateTimeLocalField):
+    pass
+
+
+def typed_instant(field, zone: ZoneInfo, *, day: date | None = None) -> datetime:
+    """The UTC instant a LocalTimeField (on `day`) or a LocalDateTimeField names; a time that
+    does not exist, or happens twice without an answer, is refused for this field."""
+    wall = field.data if day is None else datetime.combine(day, field.data)
+    return instant(wall.date(), wall.time(), zone, fold=field.fold, field=field.short_name)

@@ -1,12 +1,16 @@
 """Small helpers shared by the views of every domain."""
 
-from flask import flash, g, request
+from datetime import date
+
+from flask import abort, flash, g, request
 from flask_login import current_user
 
 from practice import clock
 from practice.audit.services import Actor
 from practice.errors import DomainError
+from practice.localtime import OUT_OF_RANGE, TimeHappensTwice, parse_day
 from practice.unit_of_work import discard_changes
+from practice.validation import database_id
 
 
 def acting() -> Actor:
@@ -31,11 +35,14 @@ def practice_profile():
 
 def show_error(form, error: DomainError) -> None:
     """Put a service's refusal next to the field it concerns (or at the top of the form).
-    The refused action leaves nothing: what it did so far is discarded."""
+    The refused action leaves nothing: what it did so far is discarded. A local time that
+    happens twice also gets its question: which one."""
     discard_changes()
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = [*field.errors, error.message]
+        if isinstance(error, TimeHappensTwice) and hasattr(field, "fold_choices"):
+            field.fold_choices = error.choices
     else:
         form.form_errors.append(error.message)
 
@@ -44,6 +51,24 @@ def flash_refusal(error: DomainError) -> None:
     """A one-click action was refused: say why on the next page; nothing of it is kept."""
     discard_changes()
     flash(error.message, "danger")
+
+
+def id_arg(name: str) -> int | None:
+    """An id from the query string; None when it is absent or empty. One that cannot be the
+    id of anything (junk, negative, too large) is a 404: no such record."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    return database_id(raw) or abort(404)
+
+
+def day_arg(name: str) -> date | None:
+    """A date (YYYY-MM-DD) from the query string; None when it is absent or empty. Anything
+    else is a 400 that says what a date looks like here."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    return parse_day(raw) or abort(400, f"Write the date as YYYY-MM-DD, e.g. 2026-11-30. {OUT_OF_RANGE}")
 
 
 MAX_PAGE = 100_000  # beyond this the OFFSET would overflow the database's integers

@@ -12,6 +12,7 @@ from practice.audit.services import Actor, record
 from practice.clients.csv_io import ImportRefused, safe_cell
 from practice.clients.csv_io import Preview as ClientPreview
 from practice.errors import DomainError
+from practice.localtime import OUT_OF_RANGE, parse_day
 from practice.uploads import read_text
 from referrals import vcard
 from referrals.models import Modality, Specialist
@@ -129,10 +130,9 @@ class _RowChecker:
         if accepting is None:
             report.errors.append("accepting: write yes, no or unknown.")
         if values["verified_on"]:
-            try:
-                report.verified_on = date.fromisoformat(values["verified_on"].strip())
-            except ValueError:
-                report.errors.append("verified_on: write dates as YYYY-MM-DD.")
+            report.verified_on = parse_day(values["verified_on"])
+            if report.verified_on is None:
+                report.errors.append(f"verified_on: write dates as YYYY-MM-DD. {OUT_OF_RANGE}")
         details = SpecialistDetails(
             **{key: values[key] for key in COLUMNS if key not in ("modalities", "accepting", "verified_on")},
             accepting=accepting or "unknown", modality_ids=modality_ids,

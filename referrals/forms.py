@@ -1,7 +1,6 @@
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     IntegerField,
     SelectField,
@@ -12,7 +11,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from practice.forms import Form
+from practice.forms import DateField, Form
 from referrals.models import CLOSING_OUTCOMES, OUTCOME_LABELS, InquiryStatus
 from referrals.services import InquiryDetails, SpecialistDetails
 

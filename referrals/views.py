@@ -5,6 +5,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from practice.clients import identity
 from practice.db import db
 from practice.errors import DomainError
+from practice.validation import database_id
 from practice.web import flash_refusal, local_target, page_number, show_error
 from referrals import bp, csv_io, forms, host, queries, services, vcard
 from referrals.host import permission_required
@@ -45,8 +46,7 @@ def _readable():
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    return value if value and 0 < value < 2**31 else None
+    return database_id(request.args.get(name))
 
 
 # The directory ---------------------------------------------------------------------------

@@ -138,9 +138,8 @@ def runner(app):
 # Factories commit what they make, as the request or command that made it would: the
 # services only flush (see practice.unit_of_work).
 
-@pytest.fixture
-def practice(app):
-    """A set-up practice with its first admin (who also sees clients)."""
+def set_up_practice():
+    """The practice every test uses, with its first admin (who also sees clients)."""
     return committed(auth_services.setup_practice(
         db.session,
         PracticeDetails(name="Harbour Street Massage", timezone="Europe/London",
@@ -165,8 +164,7 @@ def one_action():
         yield
 
 
-@pytest.fixture
-def make_user(practice):
+def user_maker():
     counter = iter(range(1, 10_000))
 
     def make(role="practitioner", name=None, email=None, password=PASSWORD, **extra):
@@ -180,15 +178,35 @@ def make_user(practice):
     return make
 
 
+def make_client_record(display_name="Sam", **details):
+    return committed(client_services.create_client(
+        db.session, SYSTEM, client_services.ClientDetails(display_name=display_name, **details),
+        phone_region="GB", now=NOW,
+    ))
+
+
+def users_of_every_role(admin, make_user) -> dict:
+    """One account per role, the admin being the practice's first account."""
+    return {
+        "admin": admin,
+        "practitioner": make_user("practitioner", name="Priya Practitioner"),
+        "front_desk": make_user("front_desk", name="Fran Desk"),
+    }
+
+
+@pytest.fixture
+def practice(app):
+    return set_up_practice()
+
+
+@pytest.fixture
+def make_user(practice):
+    return user_maker()
+
+
 @pytest.fixture
 def make_client(practice):
-    def make(display_name="Sam", **details):
-        return committed(client_services.create_client(
-            db.session, SYSTEM, client_services.ClientDetails(display_name=display_name, **details),
-            phone_region="GB", now=NOW,
-        ))
-
-    return make
+    return make_client_record
 
 
 @pytest.fixture
@@ -203,12 +221,7 @@ def login(client):
 
 @pytest.fixture
 def users(practice, make_user):
-    """One account per role, the admin being the practice's first account."""
-    return {
-        "admin": practice,
-        "practitioner": make_user("practitioner", name="Priya Practitioner"),
-        "front_desk": make_user("front_desk", name="Fran Desk"),
-    }
+    return users_of_every_role(practice, make_user)
 
 
 @pytest.fixture

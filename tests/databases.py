@@ -6,9 +6,11 @@ import glob
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -86,6 +88,14 @@ class SQLiteDatabases:
         shutil.copyfile(self.template, target)
         return f"sqlite:///{target}"
 
+    def copy(self, url: str, folder: Path) -> str:
+        """A copy of a database a test has filled (no connection may be writing to it)."""
+        target = folder / "practice.sqlite"
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as source, \
+                closing(sqlite3.connect(target)) as copy:
+            source.backup(copy)
+        return f"sqlite:///{target}"
+
     def drop(self, url: str) -> None:
         pass
 
@@ -102,8 +112,15 @@ class PostgresDatabases:
         return self.cluster.url(self.TEMPLATE)
 
     def fresh(self, folder: Path) -> str:
+        return self._copy_of(self.TEMPLATE)
+
+    def copy(self, url: str, folder: Path) -> str:
+        """A copy of a database a test has filled (no connection may be open to it)."""
+        return self._copy_of(url.rsplit("/", 1)[1])
+
+    def _copy_of(self, template: str) -> str:
         name = "t_" + uuid.uuid4().hex[:12]
-        self.cluster.admin_execute(f"CREATE DATABASE {name} TEMPLATE {self.TEMPLATE}")
+        self.cluster.admin_execute(f"CREATE DATABASE {name} TEMPLATE {template}")
         return self.cluster.url(name)
 
     def drop(self, url: str) -> None:

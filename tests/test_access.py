@@ -129,6 +129,10 @@ class World:
 
 @pytest.fixture
 def world(app, users, make_client, make_user):
+    return build_world(app, users, make_client, make_user)
+
+
+def build_world(app, users, make_client, make_user) -> World:
     practitioner = users["practitioner"].practitioner
     sam = make_client("Sam Example", phone="07911 123456", primary_practitioner_id=practitioner.id)
     invited = make_user("front_desk", name="Ivy Invited", password=None)

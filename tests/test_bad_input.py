@@ -404,7 +404,7 @@ CLIENT_CASES = [
     ({"phone": "phone me"}, "phone", "not a valid phone number"),
     ({"email": "sam@"}, "email", "not a valid e-mail address"),
     ({"date_of_birth": "2027-01-01"}, "date_of_birth", "must be a past date"),
-    ({"date_of_birth": "1850-01-01"}, "date_of_birth", "past date"),
+    ({"date_of_birth": "1850-01-01"}, "date_of_birth", "Choose a date from 1900 to 2199."),
     ({"date_of_birth": "31/12/1990"}, "date_of_birth", "Not a valid date value."),
     ({"primary_practitioner_id": "9999"}, "primary_practitioner_id", "Not a valid choice"),
     ({"primary_practitioner_id": "Priya"}, "primary_practitioner_id", "could not coerce"),
@@ -612,9 +612,9 @@ CLIENT_FIELDS = ["display_name", "legal_name", "pronouns", "phone", "email", "ad
                  "date_of_birth", "primary_practitioner_id", "referral_source"]
 DETAILS_FIELDS = ["name", "address", "phone", "email", "website", "timezone", "currency", "phone_region"]
 
-INCIDENT_FIELDS = ["category_id", "severity", "safety", "occurred_from", "occurred_to", "channel",
-                   "location", "description", "response", "effect", "witnesses", "police_reference",
-                   "related_ids"]
+INCIDENT_FIELDS = ["category_id", "severity", "safety", "occurred_from", "occurred_from_fold", "occurred_to",
+                   "occurred_to_fold", "channel", "location", "description", "response", "effect",
+                   "witnesses", "police_reference", "related_ids"]
 
 # endpoint -> (url builder, text fields (or a builder of them), file fields) of every POST route
 REFERRAL_SPECIALIST_FIELDS = ["name", "business", "profession", "modality_ids", "phone", "email", "website",
@@ -656,14 +656,14 @@ POST_FORMS = {
                                 []),
     "clients.import_upload": (lambda w: "/clients/import", [], ["file"]),
     "clients.import_confirm": (lambda w: "/clients/import/confirm", ["content"], []),
-    "scheduling.book": (lambda w: "/appointments/new", ["client_id", "practitioner_id", "service_id", "day", "start", "notes"], []),
-    "scheduling.check_in": (lambda w: f"/appointments/{w['appointment_id']}/check-in", ["arrived", "next"], []),
+    "scheduling.book": (lambda w: "/appointments/new", ["client_id", "practitioner_id", "service_id", "day", "start", "start_fold", "notes"], []),
+    "scheduling.check_in": (lambda w: f"/appointments/{w['appointment_id']}/check-in", ["arrived", "arrived_fold", "next"], []),
     "scheduling.no_show": (lambda w: f"/appointments/{w['appointment_id']}/no-show", ["next", "fee"], []),
     "scheduling.complete": (lambda w: f"/appointments/{w['appointment_id']}/complete", ["next"], []),
     "scheduling.cancel": (lambda w: f"/appointments/{w['appointment_id']}/cancel", ["reason", "next", "fee"], []),
     "scheduling.waive": (lambda w: f"/appointments/{w['appointment_id']}/waive", ["reason", "next"], []),
     "scheduling.payment": (lambda w: f"/appointments/{w['appointment_id']}/payment", ["amount", "method", "next"], []),
-    "scheduling.reschedule": (lambda w: f"/appointments/{w['appointment_id']}/reschedule", ["day", "start", "next"], []),
+    "scheduling.reschedule": (lambda w: f"/appointments/{w['appointment_id']}/reschedule", ["day", "start", "start_fold", "next"], []),
     "scheduling_settings.index": (lambda w: "/settings/scheduling/", [
         "calendar-save", "calendar-feed_shows_names", "service-name", "service-duration_minutes", "service-price", "service-buffer_after_minutes"], []),
     "scheduling_settings.hours": (lambda w: f"/settings/scheduling/practitioners/{w['practitioner_record_id']}",
@@ -673,7 +673,8 @@ POST_FORMS = {
         lambda w: f"/settings/scheduling/practitioners/{w['practitioner_record_id']}/calendar", [], ["ics-file"]),
     "scheduling_settings.add_time_off": (
         lambda w: f"/settings/scheduling/practitioners/{w['practitioner_record_id']}/time-off",
-        ["off-start_day", "off-start_time", "off-end_day", "off-end_time", "off-reason"], []),
+        ["off-start_day", "off-start_time", "off-start_time_fold", "off-end_day", "off-end_time",
+         "off-end_time_fold", "off-reason"], []),
     "scheduling_settings.remove_time_off": (
         lambda w: f"/settings/scheduling/time-off/{w['time_block_id']}/remove", [], []),
     # The conduct record
@@ -681,7 +682,7 @@ POST_FORMS = {
     "conduct.correct": (lambda w: f"/conduct/entries/{w['conduct_entry_id']}/correct",
                         [*INCIDENT_FIELDS, "reason", "withdrawn"], ["attachments"]),
     "conduct.new_communication": (lambda w: f"/clients/{w['client_id']}/communications/new",
-                                  ["occurred_at", "kind", "channel", "summary"], []),
+                                  ["occurred_at", "occurred_at_fold", "kind", "channel", "summary"], []),
     "conduct.evidence": (lambda w: f"/clients/{w['client_id']}/evidence", ["start", "end"], []),
     "conduct.categories": (lambda w: "/settings/conduct-categories", ["label", "safety"], []),
     "conduct.retire_category": (lambda w: f"/settings/conduct-categories/{w['incident_category_id']}/retire", ["restore"], []),
@@ -914,7 +915,8 @@ def test_nul_characters_posted_to_setup_never_cause_a_server_error(app, server_e
     assert response.status_code < 500, server_errors
 
 
-@pytest.mark.parametrize("path", ["/clients/?q=Sam%00", "/audit/?action=client.create%00"])
+@pytest.mark.parametrize("path", ["/clients/?q=Sam%00", "/audit/?action=client.create%00",
+                                  "/referrals/?area=Bristol%00", "/referrals/?q=%00"])
 def test_nul_characters_in_a_search_never_cause_a_server_error(client, users, login, server_errors, path):
     login(users["admin"])
     assert client.get(path).status_code < 500, server_errors
@@ -964,6 +966,80 @@ def test_a_page_number_out_of_range_is_not_a_server_error(client, users, login, 
 def test_odd_query_strings_are_not_server_errors(client, users, login, server_errors, path):
     login(users["admin"])
     assert client.get(path).status_code == 200, server_errors
+
+
+# Dates out of range and ids that cannot exist: a 4xx that says so ----------------------------
+
+@pytest.mark.parametrize("path, status, message", [
+    ("/calendar?date=9999-12-31", 400, "Choose a date from 1900 to 2199."),
+    ("/today?date=0001-01-01", 400, "Choose a date from 1900 to 2199."),
+    ("/calendar?date=next-tuesday", 400, "Write the date as YYYY-MM-DD"),
+    ("/calendar?practitioner=9223372036854775808", 404, "does not exist"),
+    ("/calendar?practitioner=-1", 404, "does not exist"),
+])
+def test_a_date_or_id_that_cannot_be_is_refused_with_a_message(client, users, login, server_errors,
+                                                                path, status, message):
+    login(users["admin"])
+    response = client.get(path)
+    assert response.status_code == status, server_errors
+    assert message in response.get_data(as_text=True)
+
+
+def test_an_empty_date_or_practitioner_shows_today_for_everyone(client, users, login):
+    login(users["admin"])
+    assert client.get("/calendar?date=&practitioner=").status_code == 200
+
+
+def test_booking_with_a_practitioner_that_is_not_offered_says_so(client, users, login, targets, server_errors):
+    login(users["admin"])
+    for practitioner_id in ("-1", "2147483648", "9223372036854775808"):
+        data = {"client_id": targets["client_id"], "practitioner_id": practitioner_id,
+                "service_id": targets["service_id"], "day": "2026-11-30", "start": "14:00"}
+        response = client.post("/appointments/new", data=data)
+        assert response.status_code == 422, server_errors
+        assert error_for(response.get_data(as_text=True), "practitioner_id") == "Not a valid choice."
+        shown = client.get("/appointments/new", query_string=data)
+        assert shown.status_code == 200, server_errors
+
+
+@pytest.mark.parametrize("url, data, field", [
+    ("/clients/new", {"display_name": "Old Sam", "date_of_birth": "0001-01-01"}, "date_of_birth"),
+    ("/appointments/new", {"day": "9999-12-31", "start": "10:00"}, "day"),
+])
+def test_a_typed_date_outside_the_range_is_refused_next_to_the_field(client, users, login, url, data, field):
+    login(users["admin"])
+    response = client.post(url, data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert error_for(page, field) == "Choose a date from 1900 to 2199."
+    assert field_values(page)[field] == data[field]  # what was typed stays
+
+
+def test_the_review_refuses_a_day_out_of_range_as_not_found(client, users, login, server_errors):
+    login(users["admin"])
+    practitioner_id = users["practitioner"].practitioner.id
+    for day in ("0001-01-01", "9999-12-31", "not a day"):
+        response = client.post("/review/reviewed", data={"practitioner_id": practitioner_id, "day": day})
+        assert response.status_code == 404, server_errors
+
+
+def test_an_imported_birth_date_out_of_range_names_its_row(client, users, login):
+    login(users["admin"])
+    response = client.post("/clients/import/confirm", data={"content": "display_name,date_of_birth\nOld Sam,0001-01-01\n"})
+    assert "date_of_birth: write dates as YYYY-MM-DD. Choose a date from 1900 to 2199." in response.get_data(as_text=True)
+    assert count(Client) == 0
+
+
+def test_a_form_cannot_use_a_date_field_without_the_range(app):
+    from wtforms import DateField
+
+    from practice.forms import Form
+
+    class Unbounded(Form):
+        day = DateField()
+
+    with pytest.raises(TypeError, match="supported range"):
+        Unbounded(meta={"csrf": False})
 
 
 # Where to go next: only ever a page of this site ------------------------------------------

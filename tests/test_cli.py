@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from practice.audit.models import AuditEvent
 from practice.auth import services as auth_services
 from practice.auth.models import Practitioner, Role, User
-from practice.cli import BACKUP_FORMATS
+from practice.backups import BACKUP_FORMATS
 from practice.clients.models import Client, StandingChange
 from practice.conduct import escalation
 from practice.conduct.models import Communication

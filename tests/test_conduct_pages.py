@@ -18,6 +18,7 @@ from practice.conduct import queries, services
 from practice.conduct.attachments import Upload
 from practice.conduct.evidence import period_bounds, render_evidence
 from practice.conduct.models import Communication, ConductEntry, IncidentCategory
+from practice.conduct.pictures import print_copies
 from practice.db import db
 from practice.jobs.models import Job
 from practice.settings.services import get_practice
@@ -269,8 +270,10 @@ def test_the_job_makes_the_same_pages_as_rendering_in_the_request(app, client, u
     # What the request used to render, with the same facts, moment and author.
     start, end = period_bounds(date(2026, 10, 1), date(2026, 11, 23), ZoneInfo("Europe/London"))
     with app.test_request_context():
-        direct = render_evidence(queries.evidence(robin.id, start, end), profile=get_practice(db.session),
-                                 generated_at=NOW, author=users["practitioner"].name)
+        report = queries.evidence(robin.id, start, end)
+        direct = render_evidence(report, profile=get_practice(db.session), generated_at=NOW,
+                                 author=users["practitioner"].name,
+                                 pictures=print_copies(db.session, report.attachments))
     job_pages, direct_pages = pdf_pages(data, tmp_path), pdf_pages(direct, tmp_path)
     assert len(job_pages) > 2
     assert job_pages == direct_pages
@@ -292,7 +295,7 @@ def test_the_evidence_report_covers_the_chosen_period(client, users, login, robi
     ({"start": "junk"}, "start", "Not a valid date value."),
     ({"start": "2026-11-30", "end": "2026-11-01"}, "end", "The end of the period comes before its start."),
     ({"end": "99999-01-01"}, "end", "Not a valid date value."),
-    ({"start": "0001-01-01"}, "start", "Choose a date between 1900 and 2999."),
+    ({"start": "0001-01-01"}, "start", "Choose a date from 1900 to 2199."),
 ])
 def test_a_bad_period_is_refused_next_to_the_field(client, users, login, robin, period, field, message):
     login(users["admin"])

@@ -391,8 +391,7 @@ def test_the_front_desk_has_no_reports(client, login, users):
     ({"start": "2023-01-01", "end": "2026-01-01"}, "end", "Choose a range of at most 366 days."),
     ({"start": "soon", "end": "2026-06-01"}, "start", "Enter a date such as 2026-11-23."),
     ({"start": "2026-02-30"}, "start", "Enter a date such as 2026-11-23."),
-    ({"start": "0001-01-01", "end": "0001-01-02"}, "start", "Choose a day between 2000 and 2099."),
-    ({"start": "2026-06-01\x00", "end": "2026-06-02"}, "start", "Enter a date such as 2026-11-23."),
+    ({"start": "0001-01-01", "end": "0001-01-02"}, "start", "Choose a date from 2000 to 2099."),
     ({"start": "2099-12-31"}, "end", "The end of the range is before its start."),
     ({"start": "2020-01-01"}, "end", "Choose a range of at most 366 days."),  # to the default end
 ])
@@ -404,7 +403,7 @@ def test_a_bad_range_says_what_is_wrong_next_to_the_field(client, login, users, 
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert error_for(page, field) == message
-    if query.get("start", "").isascii() and "\x00" not in query["start"]:
+    if query.get("start", "").isascii():
         assert f'value="{query["start"]}"' in page  # what was typed stays in the form
 
 

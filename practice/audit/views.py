@@ -10,7 +10,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 @bp.get("/")
 @permission_required("audit.view")
 def index():
-    action = request.args.get("action", "").replace("\x00", "")  # PostgreSQL refuses NUL
+    action = request.args.get("action", "")
     page = queries.audit_page(page_number(), current_app.config["PRACTICE_PAGE_SIZE"] * 2, action)
     return render_template(
         "practice/audit/index.html", page=page, action=action, actions=queries.audit_actions()

@@ -13,6 +13,7 @@ from practice.clients import identity
 from practice.clients.models import Client
 from practice.clients.services import ClientDetails, clean_details, possible_duplicates
 from practice.errors import DomainError
+from practice.localtime import OUT_OF_RANGE, parse_day
 from practice.uploads import read_text
 
 # Columns the import reads (any order, any case; only display_name is required).
@@ -123,10 +124,9 @@ def _check_row(session, number, values, practitioners, seen, phone_region, today
     report = RowReport(number, values)
     birth = None
     if values["date_of_birth"]:
-        try:
-            birth = date.fromisoformat(values["date_of_birth"])
-        except ValueError:
-            report.errors.append("date_of_birth: write dates as YYYY-MM-DD.")
+        birth = parse_day(values["date_of_birth"])
+        if birth is None:
+            report.errors.append(f"date_of_birth: write dates as YYYY-MM-DD. {OUT_OF_RANGE}")
     practitioner_id = None
     if values["practitioner"]:
         practitioner_id = practitioners.get(values["practitioner"].lower())

@@ -1,11 +1,11 @@
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from practice.clients.models import STANDINGS
 from practice.clients.services import IDENTITY_DECISIONS, NOTE_KINDS, ClientDetails
-from practice.forms import Form
+from practice.forms import DateField, Form
 
 
 class ClientForm(Form):

@@ -9,7 +9,6 @@ from practice.uploads import image_facts
 
 FIELD = "attachments"
 MAX_FILES = 10
-MAX_PIXELS = 50_000_000  # above this Pillow's bomb check would refuse anyway
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 ALLOWED = "PNG, JPEG, GIF or WebP images, PDF documents, plain text or saved e-mails (.eml)"
 # Control characters that do not occur in a real text file or e-mail.
@@ -53,17 +52,18 @@ def check_upload(upload: Upload, max_bytes: int) -> CheckedFile:
         raise DomainError(
             f"{name} is too large ({_megabytes(len(upload.data))}); the limit is "
             f"{_megabytes(max_bytes)} a file.", field=FIELD)
-    media_type = media_type_of(upload.data)
+    media_type = media_type_of(upload.data, name)
     if media_type is None:
         raise DomainError(f"{name} is not a file type that can be kept: use {ALLOWED}.", field=FIELD)
     return CheckedFile(name, media_type, upload.data)
 
 
-def media_type_of(data: bytes) -> str | None:
-    """The media type the content shows, or None for anything not allowed."""
+def media_type_of(data: bytes, name: str) -> str | None:
+    """The media type the content shows, or None for anything not allowed (a picture too
+    large to open safely is refused with its size)."""
     if data.startswith(b"%PDF-"):
         return "application/pdf"
-    image = _image_type(data)
+    image = _image_type(data, name)
     if image:
         return image
     if _looks_like_text(data):
@@ -71,14 +71,9 @@ def media_type_of(data: bytes) -> str | None:
     return None
 
 
-def _image_type(data: bytes) -> str | None:
-    facts = image_facts(data)
-    if facts is None:
-        return None
-    kind, width, height = facts
-    if kind not in IMAGE_TYPES or width * height > MAX_PIXELS:
-        return None
-    return IMAGE_TYPES[kind]
+def _image_type(data: bytes, name: str) -> str | None:
+    facts = image_facts(data, name=name, field=FIELD)
+    return IMAGE_TYPES.get(facts[0]) if facts else None
 
 
 def _looks_like_text(data: bytes) -> bool:

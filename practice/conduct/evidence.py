@@ -8,18 +8,14 @@ from zoneinfo import ZoneInfo
 
 from flask import render_template
 
-from practice.conduct.attachments import IMAGE_TYPES
+from practice.conduct.models import PrintCopy
 from practice.conduct.queries import Evidence
 from practice.pdf import render_pdf
 
-EMBEDDED = set(IMAGE_TYPES.values())
 
-
-def image_uri(attachment) -> str | None:
-    """An image attachment as a data: URI (the only way the renderer may load it)."""
-    if attachment.media_type not in EMBEDDED:
-        return None
-    return f"data:{attachment.media_type};base64,{base64.b64encode(attachment.data).decode()}"
+def picture_uri(copy: PrintCopy) -> str:
+    """A print copy as a data: URI (the only way the renderer may load it)."""
+    return f"data:{copy.media_type};base64,{base64.b64encode(copy.data).decode()}"
 
 
 def period_bounds(start: date | None, end: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
@@ -30,7 +26,8 @@ def period_bounds(start: date | None, end: date | None, zone: ZoneInfo) -> tuple
 
 
 def render_evidence(report: Evidence, *, profile, generated_at: datetime, author: str,
-                    laid_out: Callable[[int], None] | None = None) -> bytes:
+                    pictures: dict[int, PrintCopy], laid_out: Callable[[int], None] | None = None) -> bytes:
+    """`pictures`: the print copy of each image attachment (conduct.pictures.print_copies)."""
     zone = ZoneInfo(profile.timezone)
 
     def both(moment: datetime | None) -> str:
@@ -48,6 +45,6 @@ def render_evidence(report: Evidence, *, profile, generated_at: datetime, author
     html = render_template(
         "practice/pdf/evidence.html", report=report, profile=profile, zone=zone, both=both,
         last_day=last_day,
-        image_uri=image_uri, generated_at=generated_at, author=author,
+        pictures=pictures, picture_uri=picture_uri, generated_at=generated_at, author=author,
     )
     return render_pdf(html, css=render_template("practice/pdf/evidence.css"), laid_out=laid_out)

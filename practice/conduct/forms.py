@@ -1,7 +1,5 @@
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     MultipleFileField,
     SelectField,
     SelectMultipleField,
@@ -16,7 +14,7 @@ from practice.conduct.models import (
     COMMUNICATION_KINDS,
     SEVERITIES,
 )
-from practice.forms import Form, options
+from practice.forms import DateField, Form, LocalDateTimeField, options
 
 WHEN_FORMAT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -31,9 +29,9 @@ class IncidentForm(Form):
     severity = SelectField("How serious", choices=options([("", "Choose…"), *SEVERITIES.items()]),
                            validators=[DataRequired("Choose how serious it was.")])
     safety = BooleanField("This is a safety matter (set for stalking, threats and violence)")
-    occurred_from = DateTimeLocalField("When it happened", format=WHEN_FORMAT,
+    occurred_from = LocalDateTimeField("When it happened", format=WHEN_FORMAT,
                                        validators=[InputRequired("Say when it happened.")])
-    occurred_to = DateTimeLocalField("Until (if it went on for a while)", format=WHEN_FORMAT,
+    occurred_to = LocalDateTimeField("Until (if it went on for a while)", format=WHEN_FORMAT,
                                      validators=[Optional()])
     channel = SelectField("How", choices=options([("", "Choose…"), *CHANNELS.items()]),
                           validators=[DataRequired("Choose how it happened.")])
@@ -75,7 +73,7 @@ class AutomaticCorrectionForm(Form):
 
 
 class CommunicationForm(Form):
-    occurred_at = DateTimeLocalField("When", format=WHEN_FORMAT,
+    occurred_at = LocalDateTimeField("When", format=WHEN_FORMAT,
                                      validators=[InputRequired("Say when it was.")])
     kind = SelectField("What it was", choices=options([("", "Choose…"), *COMMUNICATION_KINDS.items()]),
                        validators=[DataRequired("Choose what it was.")])

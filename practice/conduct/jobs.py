@@ -11,6 +11,7 @@ from practice.clients.models import Client
 from practice.clients.services import record_view
 from practice.conduct import queries
 from practice.conduct.evidence import period_bounds, render_evidence
+from practice.conduct.pictures import make_print_copies, print_copies
 from practice.db import db
 from practice.jobs.registry import JobContext, JobFailed, JobKind, register
 from practice.settings.services import get_practice
@@ -34,6 +35,8 @@ def make_evidence_report(ctx: JobContext) -> None:
     start, end = period_bounds(_day(ctx.payload.get("start")), _day(ctx.payload.get("end")),
                                ZoneInfo(profile.timezone))
     ctx.progress(0, STEPS, "Reading the record and checking its chain")
+    with ctx.separately() as session:  # derived copies, kept for every later report
+        make_print_copies(session, client.id)
     report = queries.evidence(client.id, start, end)
     ctx.progress(1, STEPS, f"Laying out {len(report.entries)} entries and "
                            f"{len(report.communications)} communications")
@@ -41,6 +44,7 @@ def make_evidence_report(ctx: JobContext) -> None:
     pdf = render_evidence(
         report, profile=profile, generated_at=ctx.now,
         author=requester.name if requester else profile.name,
+        pictures=print_copies(ctx.session, report.attachments),
         laid_out=lambda pages: ctx.progress(2, STEPS, f"Writing {pages} pages"),
     )
     ctx.keep_file(evidence_filename(client.id, ctx.now), "application/pdf", pdf)

@@ -139,6 +139,22 @@ class Attachment(db.Model):
         return self.media_type.startswith("image/")
 
 
+class PrintCopy(db.Model):
+    """An image attachment scaled to the size the evidence report prints it at, made once.
+    The attachment and its SHA-256 remain the evidence; the report shows this copy and says
+    that it is one. Not part of the hash chain: it can always be made again."""
+
+    __tablename__ = "attachment_print_copy"
+
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id"), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(100))
+    width: Mapped[int]
+    height: Mapped[int]
+    original_width: Mapped[int]
+    original_height: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Communication(db.Model):
     """What the practice told the client, and when: the dates letters quote. Never edited."""
 

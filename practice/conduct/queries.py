@@ -98,13 +98,19 @@ class Evidence:
     communications: list[Communication]  # in the order they happened
     verification: Verification
 
+    @property
+    def attachments(self) -> list[Attachment]:
+        return [attachment for view in self.entries for entry in (view.entry, *view.corrections)
+                for attachment in entry.attachments]
+
 
 def evidence(client_id: int, start: datetime | None, end: datetime | None) -> Evidence | None:
-    """The client's record for a period (by when things happened), files included."""
+    """The client's record for a period (by when things happened). The files' bytes stay
+    unloaded: the chain check reads them on its own, pictures print from their copies."""
     client = db.session.get(Client, client_id)
     if client is None:
         return None
-    query = _entries_query(client_id, with_files=True)
+    query = _entries_query(client_id, with_files=False)
     communications = select(Communication).options(selectinload(Communication.recorded_by)).where(
         Communication.client_id == client_id)
     if start:

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, func, select
 
+from practice import localtime
 from practice.audit.services import SYSTEM, Actor, record
 from practice.clients.models import Client
 from practice.conduct import chain, signals
@@ -258,9 +259,6 @@ def record_communication(
 
 # The evidence report ----------------------------------------------------------------------
 
-EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
-
-
 def _period_words(start: date | None, end: date | None) -> str:
     day = "{:%-d %b %Y}".format
     if start and end:
@@ -275,8 +273,8 @@ def request_evidence_report(session, actor: Actor, client: Client, *, start: dat
     """Queue the client's evidence report for a period (whole days; either end may be open).
     The worker makes it; the job's page offers it to whoever asked."""
     for value, name in ((start, "start"), (end, "end")):
-        if value and not EARLIEST_DAY <= value <= LATEST_DAY:
-            raise DomainError("Choose a date between 1900 and 2999.", field=name)
+        if value and not localtime.in_range(value):
+            raise DomainError(localtime.OUT_OF_RANGE, field=name)
     if start and end and end < start:
         raise DomainError("The end of the period comes before its start.", field="end")
     payload = {"client_id": client.id, "start": start.isoformat() if start else None,

@@ -1,7 +1,7 @@
 """The conduct pages: a client's record, incidents, corrections, communications,
 attachments, the evidence report (made by a background job) and the incident categories. Thin: rules are in services."""
 
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -33,6 +33,7 @@ from practice.conduct.forms import (
 from practice.conduct.models import Attachment, ConductEntry, IncidentCategory
 from practice.db import db
 from practice.errors import DomainError
+from practice.forms import typed_instant
 from practice.settings.services import get_practice
 from practice.web import acting, now, show_error
 
@@ -43,9 +44,9 @@ def _zone() -> ZoneInfo:
     return ZoneInfo(get_practice(db.session).timezone)
 
 
-def _utc(local: datetime | None) -> datetime | None:
-    """A wall-clock time typed in the practice's time zone, as an aware UTC moment."""
-    return local.replace(tzinfo=_zone()).astimezone(timezone.utc) if local else None
+def _utc(field) -> datetime | None:
+    """The wall-clock time typed in the practice's time zone, as an aware UTC moment."""
+    return typed_instant(field, _zone()) if field.data else None
 
 
 def _local(moment: datetime) -> datetime:
@@ -77,7 +78,7 @@ def _related(client_id: int) -> list[tuple[ConductEntry, str]]:
 def _details(form) -> services.IncidentDetails:
     return services.IncidentDetails(
         category_id=form.category_id.data or None, severity=form.severity.data,
-        occurred_from=_utc(form.occurred_from.data), occurred_to=_utc(form.occurred_to.data),
+        occurred_from=_utc(form.occurred_from), occurred_to=_utc(form.occurred_to),
         channel=form.channel.data, location=form.location.data or "",
         description=form.description.data or "", response=form.response.data or "",
         effect=form.effect.data or "", witnesses=form.witnesses.data or "",
@@ -163,7 +164,7 @@ def new_communication(client_id: int):
     if form.validate_on_submit():
         try:
             services.record_communication(
-                db.session, acting(), client, occurred_at=_utc(form.occurred_at.data),
+                db.session, acting(), client, occurred_at=_utc(form.occurred_at),
                 channel=form.channel.data, kind=form.kind.data, summary=form.summary.data, now=now())
         except DomainError as error:
             show_error(form, error)

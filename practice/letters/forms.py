@@ -1,6 +1,5 @@
 from wtforms import (
     BooleanField,
-    DateField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -8,7 +7,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from practice.forms import Form, options
+from practice.forms import DateField, Form, options
 from practice.letters.models import CHANNELS, KINDS, PAGE_SIZES
 
 

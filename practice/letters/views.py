@@ -39,13 +39,13 @@ from practice.letters.render import letter_css, letter_html
 from practice.letters.texts import PLACEHOLDERS, REQUIRED
 from practice.security import csp_nonce
 from practice.settings.services import get_practice, local_date, practice_zone
+from practice.validation import database_id
 from practice.web import acting, now, page_number, show_error
 from referrals.models import OPEN_INQUIRY_STATUSES, Inquiry, Modality, Referral, Specialist
 from referrals.queries import specialist_choices
 
 bp = Blueprint("letters", __name__)
 
-MAX_ID = 2**31 - 1
 # Composer fields that ask for each kind's facts.
 FACT_FIELDS = {
     "referral": ("specialist_id", "modality_ids", "need", "follow_up_on"),
@@ -57,8 +57,7 @@ FACT_FIELDS = {
 
 
 def _arg_id(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    return value if value and 0 < value <= MAX_ID else None
+    return database_id(request.args.get(name))
 
 
 def _subject(kind: str) -> tuple[Client | None, Inquiry | None]:
@@ -87,7 +86,7 @@ def _defaults(form: ComposeForm, client: Client | None, inquiry: Inquiry | None)
         form.channel.data = "email" if inquiry.email else "post"
     # From the referral network's match page: the colleague chosen and the need searched for.
     form.specialist_id.data = _arg_id("specialist_id") or 0
-    form.modality_ids.data = [i for i in request.args.getlist("modality_ids", type=int) if 0 < i <= MAX_ID]
+    form.modality_ids.data = [i for i in map(database_id, request.args.getlist("modality_ids")) if i]
 
 
 def _request(form: ComposeForm, kind: str, client, inquiry) -> compose.Request:

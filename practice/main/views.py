@@ -1,9 +1,8 @@
 from flask import Blueprint, jsonify, redirect, url_for
 from flask_login import current_user
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from practice.db import db
+from practice.health import OK, database_state
 
 bp = Blueprint("main", __name__)
 
@@ -17,10 +16,6 @@ def index():
 
 @bp.get("/healthz")
 def healthz():
-    try:
-        db.session.execute(text("SELECT 1"))
-        database = "ok"
-    except SQLAlchemyError:
-        database = "unreachable"
-    status = "ok" if database == "ok" else "degraded"
+    database = database_state(db.session)
+    status = "ok" if database == OK else "degraded"
     return jsonify(status=status, database=database), 200 if status == "ok" else 503

@@ -1,8 +1,8 @@
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from practice.forms import Form
+from practice.forms import DateField, Form
 from practice.policies.models import ACKNOWLEDGEMENT_METHODS
 
 

@@ -2,10 +2,10 @@
 
 from datetime import date, timedelta
 
-from wtforms import DateField, SelectField
-from wtforms.validators import Optional, ValidationError
+from wtforms import SelectField
+from wtforms.validators import Optional
 
-from practice.forms import Form
+from practice.forms import DateField, Form
 
 MAX_DAYS = 366  # a year at most: weekly charts stay readable and the queries stay small
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
@@ -13,11 +13,8 @@ PRACTICE = "practice"  # the `practitioner` choice meaning the whole practice
 
 
 class DayField(DateField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError("Enter a date such as 2026-11-23.") from error
+    first_day, last_day = EARLIEST, LATEST
+    unreadable = "Enter a date such as 2026-11-23."
 
 
 class RangeForm(Form):
@@ -28,17 +25,6 @@ class RangeForm(Form):
     end = DayField("To", validators=[Optional()])
     # Who may be chosen is the permission check's business (a 403), not the form's.
     practitioner = SelectField("Whose figures", validate_choice=False, validators=[Optional()])
-
-    def validate_start(self, field):
-        _within_years(field)
-
-    def validate_end(self, field):
-        _within_years(field)
-
-
-def _within_years(field) -> None:
-    if field.data and not EARLIEST <= field.data <= LATEST:
-        raise ValidationError(f"Choose a day between {EARLIEST.year} and {LATEST.year}.")
 
 
 def range_error(first: date, last: date) -> str | None:

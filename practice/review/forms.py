@@ -1,9 +1,9 @@
-from wtforms import DateField, HiddenField, SelectField, TextAreaField
+from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from practice.conduct.models import CHANNELS, SEVERITIES
-from practice.forms import Form
+from practice.forms import DateField, Form
 
 
 class ReviewDayForm(Form):

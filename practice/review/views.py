@@ -23,15 +23,16 @@ from practice.conduct.queries import categories
 from practice.db import db
 from practice.errors import DomainError
 from practice.forms import options
+from practice.localtime import parse_day
 from practice.pdf import render_pdf
 from practice.review import queries, services
 from practice.review.forms import MarkReviewedForm, QuickIncidentForm, ReviewDayForm
 from practice.scheduling.forms import CheckInForm
 from practice.settings.services import get_practice, local_date
+from practice.validation import database_id
 from practice.web import acting, flash_refusal, now, show_error
 
 bp = Blueprint("review", __name__, url_prefix="/review")
-MAX_ID = 2**31 - 1  # the databases' integer ids go no higher
 
 
 def _practitioners() -> list[Practitioner]:
@@ -49,7 +50,7 @@ def _chosen(form: ReviewDayForm) -> tuple[Practitioner | None, date]:
     own = current_user.practitioner
     if wanted is None:
         return (own if own in choices else (choices[0] if choices else None)), day
-    practitioner = (db.session.get(Practitioner, wanted) if 0 < wanted <= MAX_ID else None) or abort(404)
+    practitioner = (db.session.get(Practitioner, wanted) if database_id(wanted) else None) or abort(404)
     require("review.view", practitioner)
     return practitioner, day
 
@@ -90,17 +91,10 @@ def _back_to(practitioner_id, day):
 
 
 def _posted_day(form) -> tuple[Practitioner, date]:
-    practitioner = db.session.get(Practitioner, _int(form.practitioner_id.data)) or abort(404)
+    wanted = database_id(form.practitioner_id.data)
+    practitioner = (db.session.get(Practitioner, wanted) if wanted else None) or abort(404)
     require("review.view", practitioner)
-    try:
-        return practitioner, date.fromisoformat(form.day.data or "")
-    except ValueError:
-        abort(404)
-
-
-def _int(value) -> int:
-    text = str(value or "")
-    return int(text) if text.isascii() and text.isdigit() and int(text) <= MAX_ID else 0
+    return practitioner, parse_day(form.day.data) or abort(404)
 
 
 @bp.post("/reviewed")

@@ -24,6 +24,7 @@ from practice.auth.models import Practitioner, User
 from practice.clients.models import Client
 from practice.clients.services import display_phone
 from practice.errors import DomainError
+from practice.localtime import happens_twice
 from practice.scheduling.models import (
     RELEASED,
     Appointment,
@@ -193,13 +194,24 @@ def _event(row: FeedEvent, summary: str, zone: ZoneInfo, uid: str) -> Event:
     event = Event()
     event.add("UID", uid)
     event.add("DTSTAMP", _last_change(row))
-    event.add("DTSTART", appointment.start_at.astimezone(zone))
-    event.add("DTEND", appointment.end_at.astimezone(zone))
+    start, end = _event_times(appointment.start_at, appointment.end_at, zone)
+    event.add("DTSTART", start)
+    event.add("DTEND", end)
     event.add("SEQUENCE", _sequence(row))
     event.add("SUMMARY", f"Cancelled: {summary}" if cancelled else summary)
     event.add("STATUS", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("TRANSP", "TRANSPARENT" if cancelled else "OPAQUE")
     return event
+
+
+def _event_times(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Start and end in the practice's zone (TZID), or both in UTC when either is a wall time
+    that happens twice: a TZID cannot say which of the two is meant (RFC 5545 picks the
+    first, and calendar programs do not agree even on that), while UTC is read alike by all."""
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    if happens_twice(local_start) or happens_twice(local_end):
+        return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return local_start, local_end
 
 
 @lru_cache(maxsize=32)

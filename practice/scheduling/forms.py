@@ -1,18 +1,16 @@
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     SelectField,
     StringField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from practice.forms import Form
+from practice.forms import DateField, Form, LocalTimeField
 from practice.scheduling.services import PAYMENT_METHODS, WEEKDAYS
 
 
@@ -21,7 +19,7 @@ class BookingForm(Form):
     practitioner_id = SelectField("Practitioner", coerce=int, validators=[InputRequired()])
     service_id = SelectField("Service", coerce=int, validators=[InputRequired()])
     day = DateField("Date", validators=[InputRequired()])
-    start = TimeField("Start", validators=[InputRequired()],
+    start = LocalTimeField("Start", validators=[InputRequired()],
                       description="Free starts for this day are listed below the form.")
     notes = TextAreaField("Note for the practitioner", validators=[Optional(), Length(max=1000)])
     override_reason = TextAreaField(
@@ -31,11 +29,11 @@ class BookingForm(Form):
 
 class RescheduleForm(Form):
     day = DateField("New date", validators=[InputRequired()])
-    start = TimeField("New start", validators=[InputRequired()])
+    start = LocalTimeField("New start", validators=[InputRequired()])
 
 
 class CheckInForm(Form):
-    arrived = TimeField("Arrived at", validators=[Optional()],
+    arrived = LocalTimeField("Arrived at", validators=[Optional()],
                         description="Leave empty for now.")
 
 
@@ -87,7 +85,7 @@ class CalendarImportForm(Form):
 
 class TimeOffForm(Form):
     start_day = DateField("From", validators=[InputRequired()])
-    start_time = TimeField("at", validators=[InputRequired()])
+    start_time = LocalTimeField("at", validators=[InputRequired()])
     end_day = DateField("Until", validators=[InputRequired()])
-    end_time = TimeField("at", validators=[InputRequired()])
+    end_time = LocalTimeField("at", validators=[InputRequired()])
     reason = StringField("Note (seen by admins only)", validators=[Optional(), Length(max=200)])

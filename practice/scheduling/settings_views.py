@@ -10,6 +10,7 @@ from practice.auth.permissions import permission_required
 from practice.auth.queries import active_practitioners
 from practice.db import db
 from practice.errors import DomainError
+from practice.forms import typed_instant
 from practice.scheduling import queries, services
 from practice.scheduling.calendar_import import MAX_BYTES, import_busy_time
 from practice.scheduling.feeds import feed_token
@@ -141,8 +142,8 @@ def add_time_off(practitioner_id: int):
         try:
             services.add_time_block(
                 db.session, acting(), practitioner.id,
-                services.local_moment(form.start_day.data, form.start_time.data, zone),
-                services.local_moment(form.end_day.data, form.end_time.data, zone),
+                typed_instant(form.start_time, zone, day=form.start_day.data),
+                typed_instant(form.end_time, zone, day=form.end_day.data),
                 form.reason.data or "", now=now(),
             )
         except DomainError as error:

@@ -10,6 +10,8 @@ from practice.clients.models import Client
 from practice.clients.queries import bookable_clients
 from practice.db import db
 from practice.errors import DomainError
+from practice.forms import typed_instant
+from practice.localtime import clock
 from practice.money import plain_amount
 from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.scheduling import queries, services
@@ -24,7 +26,8 @@ from practice.scheduling.forms import (
 from practice.scheduling.models import Appointment
 from practice.settings.services import local_date
 from practice.unit_of_work import discard_changes
-from practice.web import acting, flash_refusal, local_target, now, show_error
+from practice.validation import database_id
+from practice.web import acting, day_arg, flash_refusal, id_arg, local_target, now, show_error
 
 bp = Blueprint("scheduling", __name__)
 
@@ -33,18 +36,15 @@ def _zone():
     return services.practice_zone(db.session)
 
 
-def _day_from_args(zone) -> date:
-    try:
-        return date.fromisoformat(request.args.get("date", ""))
-    except ValueError:
-        return local_date(db.session, now())
+def _day_from_args() -> date:
+    return day_arg("date") or local_date(db.session, now())
 
 
 @bp.get("/today")
 @permission_required("appointments.view")
 def today():
     zone = _zone()
-    day = _day_from_args(zone)
+    day = _day_from_args()
     columns = queries.board(day, 1, zone)[day]
     client_ids = {row.appointment.client_id for column in columns for row in column.rows}
     return render_template(
@@ -66,9 +66,9 @@ def _policy_notices(client_ids) -> dict:
 @permission_required("appointments.view")
 def calendar():
     zone = _zone()
-    day = _day_from_args(zone)
+    day = _day_from_args()
     week = request.args.get("view") == "week"
-    practitioner_id = request.args.get("practitioner", type=int)
+    practitioner_id = id_arg("practitioner")
     first = day - timedelta(days=day.weekday()) if week else day
     days = queries.board(first, 7 if week else 1, zone, practitioner_id)
     return render_template(
@@ -96,7 +96,7 @@ def book():
     overridden = _overridden_client()
     _booking_choices(form, overridden)
     if request.method == "GET" and not form.day.data:
-        form.day.data = _day_from_args(zone)
+        form.day.data = _day_from_args()
     # "Show free times" posts the form too (a note typed so far stays out of URLs and logs).
     showing_slots = "show_slots" in request.form
     if request.method == "POST" and not showing_slots and form.validate():
@@ -104,7 +104,7 @@ def book():
             appointment = services.book(db.session, acting(), services.BookingRequest(
                 client_id=form.client_id.data, practitioner_id=form.practitioner_id.data,
                 service_id=form.service_id.data,
-                start_at=services.local_moment(form.day.data, form.start.data, zone),
+                start_at=typed_instant(form.start, zone, day=form.day.data),
                 notes=form.notes.data or "",
                 override_reason=_override_reason(form, overridden),
             ), now=now())
@@ -112,26 +112,32 @@ def book():
             show_error(form, error)
         else:
             flash(f"Booked {appointment.client.display_name} at "
-                  f"{services.hhmm(appointment.start_at, zone)}.", "success")
+                  f"{clock(appointment.start_at, zone)}.", "success")
             _remind_of_policy(appointment.client)
             return redirect(url_for("scheduling.calendar", date=form.day.data.isoformat()))
     slots = []
-    if form.practitioner_id.data and form.service_id.data and form.day.data:
-        slots = services.free_slots(db.session, form.practitioner_id.data, form.service_id.data,
-                                    form.day.data, now=now())
+    practitioner_id, service_id = _offered(form.practitioner_id), _offered(form.service_id)
+    if practitioner_id and service_id and form.day.data:
+        slots = services.free_slots(db.session, practitioner_id, service_id, form.day.data, now=now())
     status = 422 if request.method == "POST" and not showing_slots else 200
     chosen = [form.client_id.data] if form.client_id.data in {c.value for c in form.client_id.choices} else []
     return render_template("practice/scheduling/book.html", form=form, slots=slots, zone=zone,
                            overridden=overridden, **_policy_notices(chosen)), status
 
 
+def _offered(field) -> int | None:
+    """The field's value when it is one of its choices (free times are only looked up for
+    a practitioner and a service the form offers, whatever was typed into the address)."""
+    return field.data if field.data in {choice.value for choice in field.choices} else None
+
+
 def _overridden_client() -> Client | None:
     """A moved-on or declined client whom a practitioner or admin books anyway
     (`?override=<client id>`, from the client page); anyone else gets a 403."""
-    wanted = request.values.get("override", "")
-    if not (wanted.isascii() and wanted.isdigit() and len(wanted) < 10):
+    wanted = database_id(request.values.get("override"))
+    if wanted is None:
         return None
-    client = db.session.get(Client, int(wanted))
+    client = db.session.get(Client, wanted)
     if client is None or not client.blocked or client.identity_hold:
         return None
     require("booking.override", client)
@@ -170,7 +176,8 @@ def appointment(appointment_id: int):
     return _appointment_page(appointment_id)
 
 
-def _appointment_page(appointment_id: int, *, reschedule_form: RescheduleForm | None = None, status: int = 200):
+def _appointment_page(appointment_id: int, *, reschedule_form: RescheduleForm | None = None,
+                      check_in_form: CheckInForm | None = None, status: int = 200):
     row = queries.appointment_for_page(appointment_id) or abort(404)
     start = row.appointment.start_at.astimezone(_zone())
     return render_template(
@@ -178,7 +185,7 @@ def _appointment_page(appointment_id: int, *, reschedule_form: RescheduleForm | 
         # Why the practice cancelled, or waived a fee, is for the client's care team only.
         sees_record=can(current_user, "conduct.view", row.appointment.client),
         **_policy_notices([row.appointment.client_id]),
-        check_in_form=CheckInForm(), cancel_form=CancelForm(), waive_form=WaiveForm(),
+        check_in_form=check_in_form or CheckInForm(), cancel_form=CancelForm(), waive_form=WaiveForm(),
         payment_form=PaymentForm(amount=plain_amount(max(row.owing_cents, 0))),
         reschedule_form=reschedule_form or RescheduleForm(day=start.date(), start=start.time()),
     ), status
@@ -204,9 +211,12 @@ def check_in(appointment_id: int):
         flash("Write the arrival time as HH:MM, or leave it empty for now.", "danger")
         return _back(appointment)
     zone = _zone()
-    arrived = None
-    if form.arrived.data:
-        arrived = services.local_moment(appointment.start_at.astimezone(zone).date(), form.arrived.data, zone)
+    try:
+        arrived = typed_instant(form.arrived, zone, day=appointment.start_at.astimezone(zone).date()) \
+            if form.arrived.data else None
+    except DomainError as error:  # a time the clocks skip, or one they show twice
+        show_error(form, error)
+        return _appointment_page(appointment.id, check_in_form=form, status=422)
     return _act(appointment, lambda: services.check_in(db.session, acting(), appointment, arrived, now=now()),
                 success=f"{appointment.client.display_name} checked in.")
 
@@ -304,7 +314,7 @@ def reschedule(appointment_id: int):
     if form.validate():
         try:
             services.reschedule(db.session, acting(), appointment,
-                                services.local_moment(form.day.data, form.start.data, _zone()), now=now())
+                                typed_instant(form.start, _zone(), day=form.day.data), now=now())
         except DomainError as error:
             show_error(form, error)
         else:

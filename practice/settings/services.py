@@ -109,7 +109,7 @@ def check_logo(data: bytes, max_bytes: int) -> str:
             f"The logo is too large ({len(data) // 1024} KB); the limit is {max_bytes // 1024} KB.",
             field="logo",
         )
-    facts = image_facts(data)
+    facts = image_facts(data, name="The logo", field="logo")
     if facts is None:
         raise DomainError("This file is not a PNG or JPEG image.", field="logo")
     kind, width, height = facts

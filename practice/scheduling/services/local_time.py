@@ -3,6 +3,8 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from practice.localtime import instant
+
 
 def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC moments a local day starts and ends (23 or 25 hours on change days)."""
@@ -12,8 +14,9 @@ def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 def local_moment(day: date, clock_time: time, zone: ZoneInfo) -> datetime:
-    """A wall-clock time on a local day as an aware UTC moment."""
-    return datetime.combine(day, clock_time, zone).astimezone(ZoneInfo("UTC"))
+    """A wall-clock time on a local day as an aware UTC moment (the first of a time the
+    clocks show twice; see practice.localtime for times that are typed)."""
+    return instant(day, clock_time, zone, fold=0)
 
 
 def hhmm(moment: datetime, zone: ZoneInfo) -> str:
