@@ -80,7 +80,7 @@ class Size:
     featured_entries: int
     import_rows: int  # rows of the client CSV the benchmark imports
     years: int = 5
-    weeks_ahead: int = 4
+    weeks_ahead: int = 26  # booked ahead: the feed reaches 180 days
 
     def times(self, factor: int, name: str | None = None) -> "Size":
         """As many practitioners over as many years, `factor` times everything else."""
@@ -372,10 +372,10 @@ class _Builder:
 
     # Appointments, payments and their automatic conduct entries -----------------------
 
-    def _day_plan(self, rng: random.Random) -> list[tuple[int, int, int, int]] | None:
+    def _day_plan(self, rng: random.Random, day: date) -> list[tuple[int, int, int, int]] | None:
         """One practitioner's day as (service index, start, end, held until) in minutes, back
-        to back from opening; None for a day off."""
-        if rng.random() < 0.05:
+        to back from opening; None for a day off (never in the week around today)."""
+        if rng.random() < 0.05 and self._fullness(day) is not None:
             return None
         slots, minute = [], DAY_OPENS + rng.choice((0, 0, 15, 30))
         while True:
@@ -387,6 +387,16 @@ class _Builder:
             slots.append((index, minute, end, held))
             minute = held + rng.choice((0, 0, 0, 15))
 
+    def _fullness(self, day: date) -> float | None:
+        """How much of a day is booked, relative to the rest of the history; None: all of it.
+        The week around today is full at every size, so the day's pages always have rows;
+        the months ahead fill less the further away they are."""
+        if self.today - timedelta(days=7) <= day <= self.today + timedelta(days=1):
+            return None
+        if day > self.today:
+            return max(0.3, 1 - (day - self.today).days / 200)
+        return 1.0
+
     def _days(self):
         day = self.first_day
         while day <= self.last_day:
@@ -395,15 +405,22 @@ class _Builder:
 
     def _appointments(self) -> None:
         size = self.size
-        candidates = {}
-        for pid in self.practitioner_ids:  # a first pass counts the slots the days offer
+        # A first pass counts the slots the days offer: [full days, other days weighted], per
+        # practitioner and for the past alone.
+        offered = {pid: [0.0, 0.0] for pid in [*self.practitioner_ids, "past"]}
+        for pid in self.practitioner_ids:
             self.current_buffer = self.buffers[pid]
             rng = random.Random(f"{self.seed}-schedule-{pid}")
-            candidates[pid] = sum(len(self._day_plan(rng) or ()) for _ in self._days())
-        keep = min(1.0, size.appointments / sum(candidates.values()))
-        featured_share = min(0.9, size.featured_appointments / max(1, candidates[self.featured_practitioner] * keep))
-        past_share = (self.now.date() - self.first_day).days / (self.last_day - self.first_day).days
-        expected_past = size.appointments * past_share
+            for day in self._days():
+                slots, fullness = len(self._day_plan(rng, day) or ()), self._fullness(day)
+                for key in (pid, "past") if day < self.today else (pid,):
+                    offered[key][fullness is not None] += slots * (fullness or 1)
+        total_full = sum(offered[pid][0] for pid in self.practitioner_ids)
+        total_weighted = sum(offered[pid][1] for pid in self.practitioner_ids)
+        keep = min(1.0, (size.appointments - total_full) / total_weighted)
+        full, weighted = offered[self.featured_practitioner]
+        featured_share = min(0.9, size.featured_appointments / max(1.0, full + keep * weighted))
+        expected_past = offered["past"][0] + keep * offered["past"][1]
         breaches_wanted = 0.9 * (size.entries - size.featured_entries)
         self.breach_rate = min(0.5, breaches_wanted / 1.05 / max(1, expected_past - size.featured_appointments))
         self.featured_breach_rate = min(0.95, 0.85 * size.featured_entries / 1.05 / max(1, size.featured_appointments))
@@ -414,13 +431,15 @@ class _Builder:
             rng = random.Random(f"{self.seed}-schedule-{pid}")
             worked = self.worked_days.setdefault(pid, set())
             for day in self._days():
-                plan = self._day_plan(rng)
+                plan = self._day_plan(rng, day)
+                fullness = self._fullness(day)
+                kept = 1.0 if fullness is None else keep * fullness
                 if plan is None:
                     blocks.append({"practitioner_id": pid, "start_at": _at(day, DAY_OPENS), "end_at": _at(day, DAY_CLOSES),
                                    "reason": "Day off", "source": "manual", "external_uid": None, "occurrence_key": None})
                     continue
                 for index, start, end, held in plan:
-                    if self.rng.random() >= keep:
+                    if self.rng.random() >= kept:
                         continue
                     featured = pid == self.featured_practitioner and self.rng.random() < featured_share
                     row = self._appointment(pid, day, index, start, end, held, featured, payments)
