@@ -2,7 +2,7 @@
 write bench/results/latest.md and latest.json.
 
     python -m bench --size large --db sqlite --rounds 10
-    python -m bench --profile "match"     # where one page spends its time (cProfile)"""
+    python -m bench --profile match --profile /today   # where a request spends its time"""
 
 import argparse
 import cProfile
@@ -23,7 +23,8 @@ def main(argv=None) -> int:
                         help="the practice timed (query counts always compare demo with it)")
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--rounds", type=int, default=10, help="requests of each page (fewer for the long jobs)")
-    parser.add_argument("--profile", metavar="NAME", help="profile one item (a page's name or a URL) instead")
+    parser.add_argument("--profile", metavar="NAME", action="append",
+                        help="profile an item (a page's name or a URL) instead; may be repeated")
     args = parser.parse_args(argv)
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     if "postgresql" in kinds and postgres_bindir() is None:
@@ -39,7 +40,8 @@ def main(argv=None) -> int:
             site, counts = _sites(provider, args.size, skip_large_counts=bool(args.profile))
             try:
                 if args.profile:
-                    profile(site, args.profile)
+                    for name in args.profile:
+                        profile(site, name)
                     continue
                 print(f"Measuring the {args.size} practice on {kind}, {args.rounds} rounds...", flush=True)
                 rows = measure.run(site, max(1, args.rounds), counts, provider.workdir)

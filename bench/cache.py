@@ -44,6 +44,13 @@ def cache_key(size_name: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def _prune(size_name: str, key: str) -> None:
+    """Older builds of this size: the generator or the schema has changed since."""
+    for path in CACHE.glob(f"{size_name}-*"):
+        if not path.name.startswith(f"{size_name}-{key}"):
+            path.unlink()
+
+
 def make_app(url: str, instance: Path, **config):
     app = create_app({"PRACTICE_DATABASE_URL": url, "PRACTICE_INSTANCE_PATH": str(instance),
                       "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False, **config})
@@ -90,6 +97,7 @@ class SQLitePractices:
         cached, landmarks_file = stem.with_suffix(".sqlite"), stem.with_suffix(".json")
         if not cached.exists():
             CACHE.mkdir(exist_ok=True)
+            _prune(size_name, cache_key(size_name))
             print(f"Building the {size_name} practice on SQLite (cached as {cached.name})...", flush=True)
             building = self.workdir / f"building-{size_name}.sqlite"
             landmarks = _generate(f"sqlite:///{building}", size_name, self.workdir)
@@ -135,6 +143,7 @@ class PostgresPractices:
         url = self.cluster.url(name)
         if not dump.exists():
             CACHE.mkdir(exist_ok=True)
+            _prune(size_name, cache_key(size_name))
             print(f"Building the {size_name} practice on PostgreSQL (cached as {dump.name})...", flush=True)
             landmarks = _generate(url, size_name, self.workdir)
             _reset_sequences(url)

@@ -567,7 +567,8 @@ class _Builder:
 
     def _incidents(self) -> None:
         rng, size = self.rng, self.size
-        categories = self.session.execute(select(IncidentCategory.id, IncidentCategory.code, IncidentCategory.safety)).all()
+        categories = self.session.execute(
+            select(IncidentCategory.id, IncidentCategory.code, IncidentCategory.safety).order_by(IncidentCategory.id)).all()
         featured_incidents = max(1, size.featured_entries - sum(1 for e in self.entries if e["client_id"] == 1))
         others = max(0, size.entries - len(self.entries) - featured_incidents)
         # Incidents gather on a few clients, as they do in life.
@@ -711,6 +712,8 @@ class _Builder:
             client_id = 1 if referral_id <= 3 else rng.randint(1, size.clients)
             on = self.today - timedelta(days=rng.randint(0, 365 * size.years - 1))
             outward = rng.random() < 0.8
+            if referral_id <= 3:  # the featured client's, waiting for their follow-up
+                on, outward = self.today - timedelta(days=15 + referral_id), True
             settled = on < self.today - timedelta(days=30)
             outcome = rng.choice(("booked", "good_match", "not_a_match", "no_answer")) if settled else "pending"
             created = _at(on, 12 * 60)
@@ -726,14 +729,17 @@ class _Builder:
         inquiries, inquiry_needs = [], []
         for inquiry_id in range(1, size.inquiries + 1):
             received = self._moment_between(_at(self.first_day, 9 * 60), self.now - timedelta(hours=1))
+            if inquiry_id <= 3:  # waiting for an answer, at every size
+                received = self.now - timedelta(days=inquiry_id)
             recent = received > self.now - timedelta(days=60)
-            status = rng.choice(INQUIRY_STATUSES[:3] if recent else INQUIRY_STATUSES[3:])
+            status = "open" if inquiry_id <= 3 else rng.choice(INQUIRY_STATUSES[:3] if recent else INQUIRY_STATUSES[3:])
             name = f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}"
             inquiries.append({
                 "id": inquiry_id, "name": name, "phone": f"+447{rng.randint(100_000_000, 999_999_999)}",
                 "email": f"{name.split()[0].lower()}.{inquiry_id}@example.net", "need": rng.choice(NEEDS),
                 "preferred_times": rng.choice(("Weekday evenings", "Saturday mornings", "")), "area": rng.choice(AREAS),
-                "practitioner_id": rng.choice((None, *self.practitioner_ids)), "status": status, "received_at": received,
+                "practitioner_id": None if inquiry_id <= 3 else rng.choice((None, *self.practitioner_ids)),
+                "status": status, "received_at": received,
                 "recorded_by_id": self.desk_id, "waitlisted_at": received + timedelta(hours=3) if status == "waitlisted" else None,
                 "offered_at": received + timedelta(days=3) if status == "offered" else None,
                 "closed_at": received + timedelta(days=5) if status in INQUIRY_STATUSES[3:] else None,

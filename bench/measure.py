@@ -16,7 +16,8 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -519,7 +520,7 @@ def time_exports(site: Site, rounds: int, counts: dict) -> list[Row]:
         for _ in range(rounds):
             last = site.get(path)
             samples.append(last.seconds)
-            baseline.append(timed(lambda: baseline_of(site.engine)))
+            baseline.append(timed(partial(baseline_of, site.engine)))
         rows.append(Row(name, "jobs", samples, baseline_name, baseline, target="p50 ≤ 3x the standard library",
                         limits=(3, None), queries=_queries(counts, name), size=last.size, status=last.status))
     return rows
@@ -560,7 +561,3 @@ def run(site: Site, rounds: int, counts: dict, workdir: Path) -> list[dict]:
             rows.append(Row(name, "jobs", [0.0], target="measured", status=500,
                             note=f"failed: {type(error).__name__}: {error}"))
     return [row.as_dict() for row in rows]
-
-
-def environment_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
