@@ -2,10 +2,14 @@
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTHON ?= python3
+# make bench SIZE=demo|large DB=sqlite|postgresql|both ROUNDS=n
+SIZE ?= large
+DB ?= sqlite
+ROUNDS ?= 10
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-sqlite test-postgresql demo lint screenshots system-run system-test
+.PHONY: run test test-sqlite test-postgresql demo bench lint screenshots system-run system-test
 
 # The pages (gunicorn) and one background worker, started and stopped (Ctrl-C) together.
 run: system-run $(VENV)/.run-installed
@@ -29,13 +33,18 @@ test-postgresql: $(VENV)/.test-installed
 screenshots: system-test $(VENV)/.test-installed
 	PRACTICE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest --db=sqlite tests/browser
 
+# Not part of `make test`: builds (or reuses, from bench/.cache/) a large practice, times every
+# main page and the long jobs against their baselines, writes bench/results/latest.md and .json.
+bench: system-test $(VENV)/.test-installed
+	$(BIN)/python -m bench --size $(SIZE) --db $(DB) --rounds $(ROUNDS)
+
 demo: $(VENV)/.run-installed
 	$(BIN)/practice db upgrade
 	$(BIN)/practice demo
 
 lint: $(VENV)/.test-installed
 	$(BIN)/python -m pip install -q ruff
-	$(BIN)/ruff check practice referrals tests
+	$(BIN)/ruff check practice referrals tests bench
 
 system-run:
 	@tools/system-packages run

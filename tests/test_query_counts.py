@@ -1,0 +1,86 @@
+"""A page runs the same number of SQL queries whatever the size of the practice.
+
+Each main page (bench/pages.py, the list `make bench` times) is opened on a small practice
+and on the same practice with three times everything (clients, appointments, conduct
+entries, colleagues...), built by the benchmark's generator; the counts must be equal.
+A page that does not hold yet is marked xfail(strict=True) with its cause: the fix that
+makes it hold turns the mark into a failure, and the mark goes."""
+
+import pytest
+from sqlalchemy import event
+
+from bench.generate import NOW, PASSWORD, Size, build
+from bench.pages import PAGES
+from practice.clock import FixedClock
+from practice.db import db
+from tests.conftest import make_app
+
+# A year of a two-practitioner practice, busy enough that every list on every page has rows.
+SMALL = Size("small", practitioners=2, clients=40, appointments=2_000, entries=200, specialists=10,
+             letters=6, referrals=20, inquiries=30, audit_events=200, featured_appointments=40,
+             featured_entries=20, import_rows=0, years=1, weeks_ahead=2)
+LARGER = SMALL.times(3, name="larger")
+
+# Pages whose count grows with the data today, and why.
+GROWING = {
+    "conduct record": "verifies the whole practice's chain on each view, "
+                      "500 entries a query (practice.conduct.chain.verify_chain)",
+}
+
+
+def _open_pages(database_url, folder, size: Size) -> dict[str, tuple[int, int]]:
+    """(status, statements) of a settled request to each page of a practice of `size`."""
+    app = make_app(database_url, folder / "instance")
+    app.extensions["practice"].clock = FixedClock(NOW)
+    with app.app_context():
+        landmarks = build(db.session, size)
+        db.session.remove()
+        engine = db.engine
+    client = app.test_client()
+    assert client.post("/login", data={"email": landmarks.admin_email, "password": PASSWORD}).status_code == 302
+    statements = []
+
+    def note(*args):
+        statements.append(args[2])
+
+    counted = {}
+    paths = {page.name: page.url(landmarks) for page in PAGES} | {"feed": f"/feeds/{landmarks.feed_token}.ics"}
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        for name, path in paths.items():
+            client.get(path)  # the first request of a kind may warm caches
+            statements.clear()
+            status = client.get(path).status_code
+            counted[name] = (status, len(statements))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+        engine.dispose()
+    return counted
+
+
+@pytest.fixture(scope="module")
+def counts(databases, tmp_path_factory):
+    found = {}
+    for size in (SMALL, LARGER):
+        folder = tmp_path_factory.mktemp(size.name)
+        url = databases.fresh(folder)
+        try:
+            found[size.name] = _open_pages(url, folder, size)
+        finally:
+            databases.drop(url)
+    return found
+
+
+def _params() -> list:
+    params = []
+    for name in [page.name for page in PAGES] + ["feed"]:
+        marks = [pytest.mark.xfail(strict=True, reason=GROWING[name])] if name in GROWING else []
+        params.append(pytest.param(name, marks=marks, id=name.replace(" ", "-").replace(",", "")))
+    return params
+
+
+@pytest.mark.parametrize("name", _params())
+def test_a_page_runs_the_same_queries_whatever_the_size_of_the_practice(counts, name):
+    (status, small), (larger_status, larger) = counts["small"][name], counts["larger"][name]
+    assert (status, larger_status) == (200, 200)
+    assert larger == small, f"{name}: {small} queries on the small practice, {larger} with three times the rows"
