@@ -131,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     from practice.letters.views import bp as letters_bp
     from practice.main.views import bp as main_bp
     from practice.policies.views import bp as policies_bp
+    from practice.referral_host import PracticeHost
     from practice.reports.views import bp as reports_bp
     from practice.review.views import bp as review_bp
     from practice.scheduling.feed_views import bp as feeds_bp
@@ -143,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
                       scheduling_settings_bp, feeds_bp, audit_bp, referrals_bp, policies_bp,
                       conduct_bp, review_bp, letters_bp, reports_bp, jobs_bp):
         app.register_blueprint(blueprint)
+    app.extensions["referrals"] = PracticeHost()  # the practice's people behind the network's ids
     register_error_pages(app)
 
 
