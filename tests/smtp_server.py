@@ -70,10 +70,10 @@ def start_server() -> tuple[Inbox, Controller]:
     return inbox, controller
 
 
-def mail_config(inbox: Inbox) -> dict:
-    """The settings that send the practice's e-mail to `inbox`."""
+def mail_config(port: int) -> dict:
+    """The settings that send the practice's e-mail to the test server on `port`."""
     return {
-        "PRACTICE_MAIL_SERVER": "127.0.0.1", "PRACTICE_MAIL_PORT": inbox.port,
+        "PRACTICE_MAIL_SERVER": "127.0.0.1", "PRACTICE_MAIL_PORT": port,
         "PRACTICE_MAIL_SENDER": "Harbour Street Massage <hello@harbour.example>",
         "PRACTICE_BASE_URL": "https://harbour.example", "PRACTICE_MAIL_TIMEOUT_SECONDS": 10,
     }

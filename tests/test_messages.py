@@ -19,9 +19,10 @@ from practice.db import db
 from practice.errors import DomainError
 from practice.jobs.models import Job
 from practice.letters.models import Letter, LetterDelivery
-from practice.messages import sending
+from practice.messages import links, sending
 from practice.messages import services as messages
 from practice.messages.models import EmailConsent, Message
+from practice.policies import online
 from practice.scheduling import services as scheduling_services
 from tests.conftest import NOW, make_app
 from tests.smtp_server import mail_config, start_server
@@ -41,7 +42,7 @@ def inbox():
 @pytest.fixture
 def app(database_url, tmp_path, inbox):
     """The practice, sending its e-mail to the test's SMTP server."""
-    app = make_app(database_url, tmp_path / "instance", **mail_config(inbox))
+    app = make_app(database_url, tmp_path / "instance", **mail_config(inbox.port))
     with app.app_context():
         yield app
         db.session.remove()
@@ -66,6 +67,25 @@ def sam(desk):
     db.session.commit()
     consent(client)
     return client
+
+
+def messages_world(app, client) -> dict:
+    """For tests/test_access.py and test_bad_input.py: e-mail configured (to a port nothing
+    listens on: no job runs there), `client` with an address and consent, a message waiting
+    and one failed in the outbox, a link to acknowledge the policy and one to stop reminders."""
+    app.config.update(mail_config(port=1))
+    client.email = client.email or "sam@example.org"
+    db.session.commit()
+    consent(client)
+    waiting, failed = (messages.queue_message(db.session, kind="test", to=client.email, subject="Test",
+                                              template="test", context={"settings": messages.mail(db.session)},
+                                              now=NOW) for _ in range(2))
+    failed.status, failed.outcome, failed.server_reply = "failed", "The server refused it.", "550 5.1.1 No such mailbox"
+    request = online.ask_to_acknowledge(db.session, SYSTEM, client, valid_for=timedelta(days=14), now=NOW)
+    db.session.commit()
+    return {"waiting_message_id": waiting.id, "failed_message_id": failed.id,
+            "acknowledge_token": links.sign(online.SALT, [request.id, request.nonce]),
+            "unsubscribe_token": messages.unsubscribe_token(client)}
 
 
 def outbox(*conditions) -> list[Message]:
@@ -490,7 +510,7 @@ def test_one_click_unsubscribe_needs_no_form_token(database_url, tmp_path, inbox
     """RFC 8058: the mail program posts List-Unsubscribe=One-Click, with no CSRF token."""
     from tests.conftest import set_up_practice
 
-    app = make_app(database_url, tmp_path / "csrf", WTF_CSRF_ENABLED=True, **mail_config(inbox))
+    app = make_app(database_url, tmp_path / "csrf", WTF_CSRF_ENABLED=True, **mail_config(inbox.port))
     with app.app_context():
         set_up_practice()
         person = client_services.create_client(db.session, SYSTEM, client_services.ClientDetails(
@@ -503,3 +523,131 @@ def test_one_click_unsubscribe_needs_no_form_token(database_url, tmp_path, inbox
         assert db.session.get(EmailConsent, person.id).reminders is False
         db.session.remove()
         db.engine.dispose()
+
+
+# The policy acknowledged online -----------------------------------------------------------------
+
+def link_in(received, prefix: str) -> str:
+    """The path of the first link to `prefix` in a received message's text."""
+    [url] = [word for word in received.text.split() if word.startswith(f"https://harbour.example{prefix}")][:1]
+    return url.removeprefix("https://harbour.example")
+
+
+def test_the_acknowledgement_link_works_once_expires_and_is_recorded(client, sam, users, login, inbox):
+    from practice.policies.models import PolicyAcknowledgement
+    from practice.policies.queries import current_policy
+
+    login(users["front_desk"])
+    assert client.post(f"/clients/{sam.id}/acknowledgements/ask").status_code == 302
+    run_jobs()
+    [received] = inbox.messages
+    assert received.email["Subject"] == "Please read our policy and acknowledge it"
+    version = current_policy(db.session, NOW).version
+    link = link_in(received, "/acknowledge/")
+    [sent] = db.session.scalars(sa.select(Communication).where(Communication.kind == "policy_reminder"))
+    assert outbox()[0].message_id in sent.summary  # the policy sent, dated when it went
+
+    visitor = current_app.test_client()  # the client, not signed in
+    page = visitor.get(link)
+    assert page.status_code == 200 and f"version {version}" in page.get_data(as_text=True)
+    refused = visitor.post(link, data={"version": str(version)})  # the box not ticked
+    assert refused.status_code == 422 and "Tick the box" in refused.get_data(as_text=True)
+    stale = visitor.post(link, data={"version": str(version + 1), "agree": "y"})  # not the version in force
+    assert stale.status_code == 422 and f"changed to version {version}" in stale.get_data(as_text=True)
+    done = visitor.post(link, data={"version": str(version), "agree": "y"},
+                        environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert done.status_code == 200 and "is recorded" in done.get_data(as_text=True)
+    online_acks = sa.select(PolicyAcknowledgement).where(PolicyAcknowledgement.method == "online")
+    [ack] = db.session.scalars(online_acks)
+    assert (ack.method, ack.policy.version, ack.recorded_at, ack.address, ack.recorded_by_id) == (
+        "online", version, NOW, "203.0.113.7", None)
+    [acknowledged] = db.session.scalars(sa.select(Communication).where(Communication.kind == "policy_acknowledged"))
+    assert "203.0.113.7" in acknowledged.summary and f"version {version}" in acknowledged.summary
+
+    for method in ("get", "post"):  # once only
+        again = getattr(visitor, method)(link, data={"version": str(version), "agree": "y"})
+        assert again.status_code == 404 and "used already" in again.get_data(as_text=True)
+    assert len(db.session.scalars(online_acks).all()) == 1
+    assert visitor.get(link[:-4] + "AAAA").status_code == 404  # a changed token
+
+    client.post(f"/clients/{sam.id}/acknowledgements/ask")
+    run_jobs()
+    second = link_in(inbox.messages[1], "/acknowledge/")
+    clock().advance(days=current_app.config["PRACTICE_ACKNOWLEDGE_LINK_DAYS"])
+    expired = visitor.post(second, data={"version": str(version), "agree": "y"})
+    assert expired.status_code == 404 and "expired" in expired.get_data(as_text=True)
+    assert len(db.session.scalars(online_acks).all()) == 1
+
+
+def test_no_link_to_acknowledge_for_a_client_who_cannot_be_booked(sam, inbox):
+    client_services.set_standing(db.session, SYSTEM, sam, "moved_on", "Ended for safety.", now=NOW)
+    db.session.commit()
+    with pytest.raises(DomainError, match="cannot be booked"):
+        online.ask_to_acknowledge(db.session, SYSTEM, sam, valid_for=timedelta(days=14), now=NOW)
+
+
+# Invitations and password resets ----------------------------------------------------------------
+
+def test_invitations_and_reset_links_go_by_email_when_it_is_configured(app, client, users, login, inbox,
+                                                                      monkeypatch):
+    login(users["admin"])
+    invited = client.post("/users", data={"name": "Noor New", "email": "noor@harbour.example",
+                                          "role": "front_desk"}, follow_redirects=True)
+    assert "invitation is on its way to noor@harbour.example" in invited.get_data(as_text=True)
+    reset = client.post(f"/users/{users['practitioner'].id}/reset-link", follow_redirects=True)
+    assert f"on its way to {users['practitioner'].email}" in reset.get_data(as_text=True)
+    run_jobs()
+    assert [m.rcpt_tos for m in inbox.messages] == [["noor@harbour.example"], [users["practitioner"].email]]
+    assert [m.email["Subject"] for m in inbox.messages] == ["Your account at Harbour Street Massage",
+                                                             "Set a new password for Harbour Street Massage"]
+    visitor = current_app.test_client()
+    assert visitor.get(link_in(inbox.messages[0], "/invite/")).status_code == 200
+
+    monkeypatch.setitem(app.config, "PRACTICE_MAIL_SERVER", None)  # not configured: the link is shown
+    shown = client.post(f"/users/{users['front_desk'].id}/reset-link", follow_redirects=True)
+    assert "/invite/" in shown.get_data(as_text=True) and len(outbox()) == 2
+
+
+# The settings page, the test message and the outbox page ----------------------------------------
+
+def test_the_settings_show_the_server_without_its_password_and_send_a_test(app, client, users, login, inbox,
+                                                                          monkeypatch):
+    monkeypatch.setitem(app.config, "PRACTICE_MAIL_USERNAME", "practice-mailer")
+    monkeypatch.setitem(app.config, "PRACTICE_MAIL_PASSWORD", "correct horse battery")
+    login(users["admin"])
+    page = client.get("/settings/messages").get_data(as_text=True)
+    assert "127.0.0.1" in page and "practice-mailer" in page and "set (not shown)" in page
+    assert "correct horse" not in page
+    bad = client.post("/settings/messages/test", data={"to": "not an address"})
+    assert bad.status_code == 422 and outbox() == []
+    monkeypatch.setitem(app.config, "PRACTICE_MAIL_USERNAME", None)  # the test server has no AUTH
+    sent = client.post("/settings/messages/test", data={"to": "owner@harbour.example"})
+    assert sent.status_code == 302
+    run_jobs()
+    [received] = inbox.messages
+    assert received.rcpt_tos == ["owner@harbour.example"] and "correct horse" not in received.raw.decode()
+    show = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "250 2.0.0 Ok: queued as TEST1" in show
+
+
+def test_an_admin_cancels_a_waiting_message_and_sends_a_failed_one_again(client, desk, sam, users, login, inbox):
+    inbox.refuse_rcpt.append("550 5.1.1 No such mailbox")
+    book(desk, at(MONDAY, "10:00"))
+    run_jobs()
+    book(desk, at(MONDAY, "14:00"))
+    failed, waiting = outbox()
+    login(users["admin"])
+    listed = client.get("/messages/?status=failed").get_data(as_text=True)
+    assert "550 5.1.1 No such mailbox" in listed
+    assert client.post(f"/messages/{waiting.id}/cancel").status_code == 302
+    assert client.post(f"/messages/{failed.id}/send-again").status_code == 302
+    run_jobs()
+    assert [(m.status, m.message_id) for m in outbox()] == [("sent", failed.message_id),
+                                                            ("cancelled", waiting.message_id)]
+    assert len(inbox.messages) == 1
+    refused = client.post(f"/messages/{failed.id}/cancel", follow_redirects=True)
+    assert "It is sent already." in refused.get_data(as_text=True)
+    again = client.post(f"/messages/{failed.id}/send-again", follow_redirects=True)
+    assert "Only a failed message can be sent again." in again.get_data(as_text=True)
+    run_jobs()
+    assert len(inbox.messages) == 1
