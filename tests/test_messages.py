@@ -651,3 +651,23 @@ def test_an_admin_cancels_a_waiting_message_and_sends_a_failed_one_again(client,
     assert "Only a failed message can be sent again." in again.get_data(as_text=True)
     run_jobs()
     assert len(inbox.messages) == 1
+
+
+def test_the_outbox_page_takes_a_fixed_number_of_queries(app, client, users, login, practice, count_queries):
+    app.config["PRACTICE_PAGE_SIZE"] = 10
+    login(users["admin"])
+
+    def add(number):
+        for n in range(number):
+            messages.queue_message(db.session, kind="test", to=f"person{n}@example.org", subject=f"Test {n}",
+                                   template="test", context={"settings": messages.mail(db.session)},
+                                   actor=Actor(users["admin"]), now=NOW)
+        db.session.commit()
+
+    add(2)
+    with count_queries() as few:
+        client.get("/messages/")
+    add(12)
+    with count_queries() as many:
+        page = client.get("/messages/").get_data(as_text=True)
+    assert len(many) == len(few) and page.count('class="card mb-2"') == 10
