@@ -442,7 +442,8 @@ def test_a_letter_by_email_arrives_with_its_frozen_pdf_and_is_recorded_when_sent
     [received] = inbox.messages
     assert received.email["Subject"] == "A letter from Harbour Street Massage"
     [(filename, (media_type, pdf))] = received.attachments().items()
-    assert (filename, media_type) == (letter.filename, "application/pdf")
+    assert (filename, media_type) == (f"letter-2026-11-23-{letter.uuid[:8]}.pdf", "application/pdf")
+    assert "custom" not in filename  # the kind of letter is not in its name in the e-mail
     assert hashlib.sha256(pdf).hexdigest() == db.session.get(Letter, letter.id).sha256
     assert "receipt" not in received.text  # a neutral note: nothing of the letter in the body
     [sent] = communications()

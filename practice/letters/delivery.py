@@ -30,14 +30,20 @@ def address_for(client, inquiry) -> str:
     return inquiry.email if inquiry is not None else ""
 
 
+def neutral_filename(letter: Letter) -> str:
+    """The PDF's name in the e-mail: its date and reference, not its kind (a mail program
+    shows attachment names in previews; "safety-discontinuation" would say why)."""
+    return f"letter-{letter.issued_at:%Y-%m-%d}-{letter.uuid[:8]}.pdf"
+
+
 def on_issued(letter: Letter, **facts) -> None:
     if letter.channel != "email":
         return
     session = object_session(letter)
     actor = Actor(letter.issued_by)
     subject = f"A letter from {get_practice(session).name}"
-    context = {"filename": letter.filename}
-    attachment = [Part(letter.filename, "application/pdf", letter.pdf)]
+    context = {"filename": neutral_filename(letter)}
+    attachment = [Part(neutral_filename(letter), "application/pdf", letter.pdf)]
     if letter.client is not None:
         message = messages.queue_for_client(
             session, kind=LETTER, client=letter.client, subject=subject, template="letter", context=context,
