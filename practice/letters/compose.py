@@ -28,7 +28,7 @@ from referrals.models import Inquiry, Specialist
 from referrals.queries import accepting_colleagues
 
 # Communications whose dates a discontinuation quotes ("I have communicated my policy...").
-POLICY_COMMUNICATIONS = ("policy_reminder", "warning", "final_notice")
+POLICY_COMMUNICATIONS = ("policy_reminder", "warning", "final_notice", "policy_acknowledged")
 # Conduct entries that are breaches of the policy or boundaries (not a waiver, not safety:
 # a safety matter is never spelled out in a letter).
 BREACH_KINDS = ("late_arrival", "no_show", "late_cancellation", "non_payment", "short_payment", "boundary")
@@ -281,10 +281,18 @@ def plan(session, request: Request, *, profile, now: datetime) -> Plan:
         found.close_inquiry = request.inquiry.is_open
         if found.close_inquiry:
             found.sentences.append(f"The inquiry from {request.inquiry.name} is closed as referred to colleagues.")
+    if request.channel == "email":
+        address = (request.client.email if request.client is not None
+                   else request.inquiry.email if request.inquiry is not None else "")
+        found.sentences.append(f"The PDF is e-mailed to {address or '(no address on record)'} with a short "
+                               "note that gives no reason.")
     if request.client is not None:
         found.communication = True
-        found.sentences.append(f"\"Letter sent\" ({CHANNELS.get(request.channel, request.channel).lower()}) "
-                               "is recorded in the client's communications and history.")
+        found.sentences.append(
+            "\"Letter sent\" (e-mail) is recorded in the client's communications once the mail server "
+            "has taken it, with the date it went." if request.channel == "email" else
+            f"\"Letter sent\" ({CHANNELS.get(request.channel, request.channel).lower()}) "
+            "is recorded in the client's communications and history.")
     found.sentences.append(f"The {KINDS[request.kind].lower()} letter is frozen: the same PDF is "
                            "downloaded from the register from then on.")
     return found

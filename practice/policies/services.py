@@ -5,7 +5,7 @@ from datetime import date, datetime
 from practice.audit.services import Actor, record
 from practice.clients.models import Client
 from practice.errors import DomainError
-from practice.policies.models import ACKNOWLEDGEMENT_METHODS, Policy, PolicyAcknowledgement
+from practice.policies.models import STAFF_METHODS, Policy, PolicyAcknowledgement
 from practice.policies.queries import latest_policy, local_date
 
 # The numbers of a version: field -> (lowest, highest) it may be.
@@ -91,7 +91,7 @@ def record_acknowledgement(
         raise DomainError("Choose a client.", field="client_id")
     if policy is None:
         raise DomainError("Choose a version of the policy.", field="policy_id")
-    if method not in ACKNOWLEDGEMENT_METHODS:
+    if method not in STAFF_METHODS:
         raise DomainError("Choose how the client acknowledged the policy.", field="method")
     if on > local_date(session, now):
         raise DomainError("The date cannot be in the future.", field="on")
