@@ -134,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     from practice.messages.public_views import bp as messages_public_bp
     from practice.messages.views import bp as messages_bp
     from practice.policies.views import bp as policies_bp
+    from practice.referral_host import PracticeHost
     from practice.reports.views import bp as reports_bp
     from practice.review.views import bp as review_bp
     from practice.scheduling.feed_views import bp as feeds_bp
@@ -147,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
                       conduct_bp, review_bp, letters_bp, reports_bp, jobs_bp, messages_bp,
                       messages_public_bp):
         app.register_blueprint(blueprint)
+    app.extensions["referrals"] = PracticeHost()  # the practice's people behind the network's ids
     register_error_pages(app)
 
 

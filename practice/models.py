@@ -1,9 +1,13 @@
-"""Every domain's tables, imported together so the metadata (and Alembic) sees them all."""
+"""Every domain's tables, imported together so the metadata (and Alembic) sees them all,
+the referral network's included (below)."""
+
+from sqlalchemy import ForeignKeyConstraint
 
 from practice.audit.models import AuditEvent
 from practice.auth.models import LoginAttempt, Practitioner, User
 from practice.clients.models import Client, PrivateNote, StandingChange
 from practice.conduct.models import Attachment, Communication, ConductEntry, IncidentCategory
+from practice.db import db
 from practice.jobs.models import Job, JobFile
 from practice.letters.models import Letter, LetterDelivery, LetterSettings, LetterTemplate
 from practice.messages.models import EmailConsent, Message, MessageAttachment, MessageSettings
@@ -19,6 +23,8 @@ from practice.scheduling.models import (
     WorkingHours,
 )
 from practice.settings.models import PracticeProfile
+from referrals.database import HOST_KEY
+from referrals.database import metadata as referral_network
 from referrals.models import Inquiry, Modality, Referral, Specialist
 
 __all__ = [
@@ -31,3 +37,25 @@ __all__ = [
     "Job", "JobFile",
     "Message", "MessageAttachment", "MessageSettings", "EmailConsent", "LetterDelivery", "AcknowledgementRequest",
 ]
+
+# The practice's table behind each kind of id the referral network keeps of its host's
+# records (referrals.database.host_id).
+HOST_TABLES = {"user": User, "client": Client, "practitioner": Practitioner}
+
+
+def _add_the_referral_network() -> None:
+    """The referral network declares its tables on a MetaData of its own, without foreign
+    keys to people it does not know (a site may run it without the practice). In the
+    practice's database those columns do refer to the practice's users, clients and
+    practitioners. Copies of the network's tables, with these keys, complete the practice's
+    schema: what its migrations build and are checked against. The models keep mapping the
+    network's own tables (same names, same columns)."""
+    for table in referral_network.sorted_tables:
+        copy = table.to_metadata(db.metadata)
+        for column in list(copy.columns):
+            kind = column.info.get(HOST_KEY)
+            if kind:
+                copy.append_constraint(ForeignKeyConstraint([column], [HOST_TABLES[kind].__table__.c.id]))
+
+
+_add_the_referral_network()

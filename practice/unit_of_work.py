@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session, scoped_session
 
@@ -109,8 +109,14 @@ def _forget_writes(session, transaction) -> None:
 def discard_changes() -> None:
     """The action was refused (or failed): nothing it did so far is kept, and the request
     commits nothing after this."""
-    db.session.rollback()
+    _request_session().rollback()
     g.practice_changes_discarded = True
+
+
+def _request_session():
+    """The session of the app's own Flask-SQLAlchemy: practice.db.db in the practice; the
+    host's on a site that runs the referral network without the practice (referrals.init_app)."""
+    return current_app.extensions["sqlalchemy"].session
 
 
 def install(app, blueprint: str | None = None) -> None:
@@ -126,11 +132,12 @@ def _begin() -> None:
 
 
 def _commit_or_roll_back(response):
+    session = _request_session()
     if response.status_code >= 400 or g.get("practice_changes_discarded"):
-        db.session.rollback()
+        session.rollback()
         return response
     try:
-        db.session.commit()
+        session.commit()
     except BaseException:
         # The error page that follows reads through a usable session; nothing was saved.
         discard_changes()
@@ -141,7 +148,7 @@ def _commit_or_roll_back(response):
 def _end(_error=None) -> None:
     """Always: roll back whatever was not committed (an exception, a response that never
     reached the hook above), and forget the request's write flag."""
-    db.session.rollback()
+    _request_session().rollback()
     token = g.pop("practice_unit_of_work", None)
     if token is not None:
         _writing.reset(token)

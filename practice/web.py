@@ -1,20 +1,26 @@
 """Small helpers shared by the views of every domain."""
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from flask import abort, flash, g, request
 from flask_login import current_user
 
 from practice import clock
-from practice.audit.services import Actor
 from practice.errors import DomainError
 from practice.localtime import OUT_OF_RANGE, TimeHappensTwice, parse_day
 from practice.unit_of_work import discard_changes
 from practice.validation import database_id
 
+if TYPE_CHECKING:
+    from practice.audit.services import Actor
 
-def acting() -> Actor:
+
+def acting() -> "Actor":
     """The signed-in user and their address, for services to audit."""
+    # Imported here: the referral network uses this module on sites without the practice's tables.
+    from practice.audit.services import Actor
+
     user = current_user if current_user.is_authenticated else None
     return Actor(user._get_current_object() if user else None, request.remote_addr or "")
 

@@ -1,42 +1,49 @@
-"""The referral network: a blueprint that a Flask application can also register on its own.
+"""The referral network: a blueprint that runs inside the practice or on a Flask site of its
+own, with none of the practice's tables.
 
-Inside the practice app it is registered by practice.app and uses the practice's database,
-clock and permissions. Another Flask app registers it with `init_app`:
+The practice registers it with its own host (practice/referral_host.py). Another Flask app:
 
     import referrals
-    referrals.init_app(app, can=lambda action, obj=None: ...)
 
-which initialises practice.db.db on the app (from SQLALCHEMY_DATABASE_URI) unless it
-already is, makes each of the blueprint's requests one unit of work (practice.unit_of_work),
-and keeps the host's answers in app.extensions["referrals"] (see
-referrals/host.py). Without `can`, the directory can be read and nothing changed. A host
-that builds its tables with `db.create_all()` adds the default modalities with
-referrals.services.add_default_modalities(db.session)."""
+    class SiteHost(referrals.Host):   # the site's people and permissions (referrals/host.py)
+        ...
+
+    referrals.init_app(app, SiteHost())
+
+and builds or upgrades the network's tables with `flask referrals upgrade` (its own Alembic
+chain and version table: referrals/migrations)."""
 
 from flask import Blueprint
 
-bp = Blueprint("referrals", __name__, url_prefix="/referrals")
+from practice.config import templates_folder
+from referrals.host import Actor, Capacity, Host, Person
+
+__all__ = ["Actor", "Capacity", "Host", "Person", "bp", "init_app"]
+
+# The templates are the practice's folder (the network's pages use its form macros); a
+# site's own templates/referrals/... override them.
+bp = Blueprint("referrals", __name__, url_prefix="/referrals", template_folder=str(templates_folder()))
 
 
-def init_app(app, *, can=None, now=None, timezone: str = "UTC", actor=None) -> None:
-    """Register the blueprint on a host app (not the practice app, which does it itself)."""
+def init_app(app, host: Host | None = None) -> None:
+    """Run the network on a Flask app other than the practice: its pages under /referrals;
+    `host` answering for the site's people, permissions, clock and audit trail (without one,
+    the directory can be read and nothing changed); each of its requests one unit of work on
+    the app's Flask-SQLAlchemy session (one is set up from SQLALCHEMY_DATABASE_URI when the
+    app has none); and the `flask referrals` commands."""
+    from flask_sqlalchemy import SQLAlchemy
+
     from practice import unit_of_work
-    from practice.db import db
-    from referrals.host import HostState
+    from practice.phones import display_phone
+    from referrals.migrations import commands
 
-    state = HostState(timezone=timezone, actor=actor)
-    if can is not None:
-        state.can = can
-    if now is not None:
-        state.now = now
-    app.extensions["referrals"] = state
     if "sqlalchemy" not in app.extensions:
-        db.init_app(app)
+        SQLAlchemy().init_app(app)
+    app.extensions["referrals"] = host or Host()
     unit_of_work.install(app, blueprint=bp.name)  # each of its requests commits once, or nothing
-    if "phone" not in app.jinja_env.filters:  # the practice app has its own, the same
-        from practice.clients.services import display_phone
-
+    if "phone" not in app.jinja_env.filters:
         app.add_template_filter(display_phone, "phone")
+    app.cli.add_command(commands)
     app.register_blueprint(bp)
 
 

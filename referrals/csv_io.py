@@ -8,13 +8,12 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from practice.audit.services import Actor, record
-from practice.clients.csv_io import ImportRefused, safe_cell
-from practice.clients.csv_io import Preview as ClientPreview
 from practice.errors import DomainError
 from practice.localtime import OUT_OF_RANGE, parse_day
+from practice.spreadsheets import safe_cell
 from practice.uploads import read_text
-from referrals import vcard
+from referrals import host, vcard
+from referrals.host import Actor
 from referrals.models import Modality, Specialist
 from referrals.services import SpecialistDetails, clean_specialist, new_specialist, normalise
 
@@ -41,8 +40,24 @@ class RowReport:
 
 
 @dataclass
-class Preview(ClientPreview):
+class Preview:
     kind: str = "CSV"  # or "vCard"
+    rows: list[RowReport] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # about the file as a whole
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(not row.errors for row in self.rows)
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for row in self.rows if row.errors)
+
+
+class ImportRefused(Exception):
+    def __init__(self, preview: Preview):
+        super().__init__("import refused")
+        self.preview = preview
 
 
 def read_upload(storage, max_bytes: int) -> str:
@@ -186,7 +201,7 @@ def import_specialists(session, actor: Actor, text: str, *, phone_region: str, n
     for row in preview.rows:
         specialist = new_specialist(session, row.details, now=now)
         specialist.verified_on = row.verified_on
-    record(session, actor, "specialist.import", None, now=now, rows=len(preview.rows), kind=preview.kind)
+    host.audit(session, actor, "specialist.import", None, now=now, rows=len(preview.rows), kind=preview.kind)
     session.flush()
     return len(preview.rows)
 

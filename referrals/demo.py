@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from practice.audit.services import SYSTEM
 from referrals import services
+from referrals.host import SYSTEM
 from referrals.models import Modality
 
 AREAS = ("Chapel Allerton", "Headingley", "Roundhay", "Meanwood", "Horsforth", "Kirkstall",
@@ -97,7 +97,7 @@ def add_demo_network(session, *, now: datetime, clients, practitioners) -> None:
 
 def _add_inquiries(session, *, now, practitioners, by_name) -> None:
     full = practitioners[0]
-    services.update_capacity(session, SYSTEM, full, accepting=False, max_active_clients=full.max_active_clients,
+    services.update_capacity(session, SYSTEM, full.id, accepting=False, max_active_clients=full.max_active_clients,
                              now=now)
     wanted = [("Ruby Adams", full, "Deep tissue", 9, True), ("Hamza Iqbal", full, "Sports massage", 6, True),
               ("Ella Moore", None, "Prenatal massage", 2, False), ("Jonas Berg", None, "Deep tissue", 1, False)]

@@ -92,7 +92,7 @@ class ReferForm(Form):
 
     def set_choices(self, clients, modalities) -> None:
         self.client_id.choices = [SelectChoice(0, "Choose a client")] + [
-            SelectChoice(c.id, c.display_name) for c in clients]
+            SelectChoice(c.id, c.name) for c in clients]
         _modality_choices(self.modality_ids, modalities)
 
 
@@ -125,7 +125,7 @@ class InquiryForm(Form):
 
     def set_choices(self, practitioners, modalities) -> None:
         self.practitioner_id.choices = [SelectChoice(0, "Anyone")] + [
-            SelectChoice(p.id, p.display_name) for p in practitioners]
+            SelectChoice(p.id, p.name) for p in practitioners]
         _modality_choices(self.modality_ids, modalities)
 
     def details(self) -> InquiryDetails:

@@ -1,5 +1,9 @@
 """The referral network's tables: the modality taxonomy, specialists, referrals out and in,
-and inquiries from would-be clients (with the waitlist)."""
+and inquiries from would-be clients (with the waitlist).
+
+The people these records name (the client referred, the user who referred or checked an
+entry, the practitioner an inquiry asks for) are the host's: their ids are kept in
+`host_id` columns and everything else about them comes from the host (referrals.host)."""
 
 from datetime import date, datetime
 from enum import StrEnum
@@ -7,9 +11,7 @@ from enum import StrEnum
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from practice.auth.models import Practitioner, User
-from practice.clients.models import Client
-from practice.db import db
+from referrals.database import Base, host_id, metadata
 
 # The taxonomy every practice starts with; a practice adds its own and retires old ones.
 DEFAULT_MODALITIES = (
@@ -68,7 +70,7 @@ OPEN_INQUIRY_STATUSES = ("open", "waitlisted", "offered")
 CLOSING_OUTCOMES = ("declined", "referred", "withdrawn")
 
 
-class Modality(db.Model):
+class Modality(Base):
     """One entry of the taxonomy of modalities and specialties. Retired, never deleted."""
 
     __tablename__ = "modality"
@@ -80,23 +82,23 @@ class Modality(db.Model):
 
 
 specialist_modality = Table(
-    "specialist_modality", db.metadata,
+    "specialist_modality", metadata,
     Column("specialist_id", ForeignKey("specialist.id"), primary_key=True),
     Column("modality_id", ForeignKey("modality.id"), primary_key=True, index=True),
 )
 referral_need = Table(
-    "referral_need", db.metadata,
+    "referral_need", metadata,
     Column("referral_id", ForeignKey("referral.id"), primary_key=True),
     Column("modality_id", ForeignKey("modality.id"), primary_key=True, index=True),
 )
 inquiry_need = Table(
-    "inquiry_need", db.metadata,
+    "inquiry_need", metadata,
     Column("inquiry_id", ForeignKey("inquiry.id"), primary_key=True),
     Column("modality_id", ForeignKey("modality.id"), primary_key=True, index=True),
 )
 
 
-class Specialist(db.Model):
+class Specialist(Base):
     """A colleague the practice may refer to (or hear from). Retired, never deleted."""
 
     __tablename__ = "specialist"
@@ -116,7 +118,7 @@ class Specialist(db.Model):
     accepting: Mapped[str] = mapped_column(String(10), default="unknown")
     notes: Mapped[str] = mapped_column(Text, default="")
     verified_on: Mapped[date | None] = mapped_column(index=True)
-    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    verified_by_id: Mapped[int | None] = host_id("user")
     created_at: Mapped[datetime]
     retired_at: Mapped[datetime | None]
     # Lower-cased copies the directory searches and sorts on (indexed), kept by the services.
@@ -127,7 +129,6 @@ class Specialist(db.Model):
     modalities: Mapped[list[Modality]] = relationship(
         secondary=specialist_modality, order_by=Modality.name
     )
-    verified_by: Mapped[User | None] = relationship()
 
     @property
     def retired(self) -> bool:
@@ -142,7 +143,7 @@ class Specialist(db.Model):
         return [part.strip() for part in self.languages.split(",") if part.strip()]
 
 
-class Referral(db.Model):
+class Referral(Base):
     """A client referred out to a specialist, or a client who came to us ("in"): from a
     specialist in the directory or from another source."""
 
@@ -150,21 +151,19 @@ class Referral(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(3))  # out | in
-    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    client_id: Mapped[int] = host_id("client", index=True)
     specialist_id: Mapped[int | None] = mapped_column(ForeignKey("specialist.id"), index=True)
     source: Mapped[str] = mapped_column(String(200), default="")  # "in" from outside the directory
     need: Mapped[str] = mapped_column(Text, default="")
     referred_on: Mapped[date]
     created_at: Mapped[datetime]
-    by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    by_id: Mapped[int | None] = host_id("user")
     follow_up_on: Mapped[date | None]
     outcome: Mapped[str] = mapped_column(String(20), default="pending")
     outcome_note: Mapped[str] = mapped_column(Text, default="")
     outcome_at: Mapped[datetime | None]
 
-    client: Mapped[Client] = relationship()
     specialist: Mapped[Specialist | None] = relationship()
-    by: Mapped[User | None] = relationship()
     needs: Mapped[list[Modality]] = relationship(secondary=referral_need, order_by=Modality.name)
 
     __table_args__ = (Index("ix_referral_follow_up", "direction", "outcome", "follow_up_on"),)
@@ -178,7 +177,7 @@ class Referral(db.Model):
         return self.specialist.name if self.specialist else self.source
 
 
-class Inquiry(db.Model):
+class Inquiry(Base):
     """A would-be client who got in touch; the waitlist is the waitlisted ones, oldest first."""
 
     __tablename__ = "inquiry"
@@ -190,17 +189,16 @@ class Inquiry(db.Model):
     need: Mapped[str] = mapped_column(Text, default="")
     preferred_times: Mapped[str] = mapped_column(String(200), default="")
     area: Mapped[str] = mapped_column(String(120), default="")
-    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"))
+    practitioner_id: Mapped[int | None] = host_id("practitioner")
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     received_at: Mapped[datetime]
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_by_id: Mapped[int | None] = host_id("user")
     waitlisted_at: Mapped[datetime | None] = mapped_column(index=True)
     offered_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     note: Mapped[str] = mapped_column(Text, default="")
-    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"))
+    client_id: Mapped[int | None] = host_id("client")
 
-    practitioner: Mapped[Practitioner | None] = relationship()
     needs: Mapped[list[Modality]] = relationship(secondary=inquiry_need, order_by=Modality.name)
 
     @property

@@ -22,8 +22,7 @@ from datetime import date
 from sqlalchemy import case, exists, func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
-from practice.clients.models import Client
-from practice.db import db
+from referrals.database import db
 from referrals.models import (
     OPEN_INQUIRY_STATUSES,
     Accepting,
@@ -169,17 +168,18 @@ def specialist_page(session, specialist_id: int, *, readable=ALL_CLIENTS) -> Spe
     """The specialist; the referrals to them of clients whose record the reader may open
     (`readable`: an SQL condition on Referral.client_id), with the outcomes of all of them
     counted; and the clients they referred to us (who referred a client is not private:
-    the front desk records it). Four queries."""
+    the front desk records it). Four queries; the names of the clients and of who checked
+    the entry are the host's (`names`)."""
     specialist = session.scalar(
         select(Specialist)
-        .options(selectinload(Specialist.modalities), joinedload(Specialist.verified_by))
+        .options(selectinload(Specialist.modalities))
         .where(Specialist.id == specialist_id)
     )
     if specialist is None:
         return None
     referrals = list(session.scalars(
         select(Referral)
-        .options(joinedload(Referral.client), joinedload(Referral.by), selectinload(Referral.needs))
+        .options(selectinload(Referral.needs))
         .where(Referral.specialist_id == specialist_id, or_(Referral.direction == "in", readable))
         .order_by(Referral.referred_on.desc(), Referral.id.desc())
     ))
@@ -327,7 +327,7 @@ def accepting_colleagues(session, modalities, area: str | None = None) -> list[S
 def referrals_for_client(session, client_id: int) -> list[Referral]:
     return list(session.scalars(
         select(Referral)
-        .options(joinedload(Referral.specialist), joinedload(Referral.by), selectinload(Referral.needs))
+        .options(joinedload(Referral.specialist), selectinload(Referral.needs))
         .where(Referral.client_id == client_id)
         .order_by(Referral.referred_on.desc(), Referral.id.desc())
     ))
@@ -345,8 +345,7 @@ def referral_source(session, client_id: int) -> Referral | None:
 def referral_for_page(session, referral_id: int) -> Referral | None:
     return session.scalar(
         select(Referral)
-        .options(joinedload(Referral.specialist), joinedload(Referral.client), joinedload(Referral.by),
-                 selectinload(Referral.needs))
+        .options(joinedload(Referral.specialist), selectinload(Referral.needs))
         .where(Referral.id == referral_id)
     )
 
@@ -356,7 +355,7 @@ def follow_ups_due(session, *, today: date, readable=ALL_CLIENTS) -> list[Referr
     the clients whose record the reader may open: `readable`, as for specialist_page)."""
     return list(session.scalars(
         select(Referral)
-        .options(joinedload(Referral.specialist), joinedload(Referral.client), selectinload(Referral.needs))
+        .options(joinedload(Referral.specialist), selectinload(Referral.needs))
         .where(Referral.direction == "out", Referral.outcome == Outcome.PENDING.value,
                Referral.follow_up_on <= today, readable)
         .order_by(Referral.follow_up_on, Referral.id)
@@ -369,17 +368,11 @@ def count_follow_ups_due(session, *, today: date, readable=ALL_CLIENTS) -> int:
         Referral.follow_up_on <= today, readable))
 
 
-def client_choices(session) -> list[Client]:
-    return list(session.scalars(
-        select(Client).where(Client.archived_at.is_(None)).order_by(func.lower(Client.display_name))
-    ))
-
-
 # Inquiries -------------------------------------------------------------------------------
 
 def open_inquiries(session) -> list[Inquiry]:
     return list(session.scalars(
-        select(Inquiry).options(joinedload(Inquiry.practitioner), selectinload(Inquiry.needs))
+        select(Inquiry).options(selectinload(Inquiry.needs))
         .where(Inquiry.status.in_((InquiryStatus.OPEN.value, InquiryStatus.OFFERED.value)))
         .order_by(Inquiry.received_at, Inquiry.id)
     ))
@@ -388,7 +381,7 @@ def open_inquiries(session) -> list[Inquiry]:
 def waitlist(session) -> list[Inquiry]:
     """The waitlist in the order places are offered: who was waitlisted first."""
     return list(session.scalars(
-        select(Inquiry).options(joinedload(Inquiry.practitioner), selectinload(Inquiry.needs))
+        select(Inquiry).options(selectinload(Inquiry.needs))
         .where(Inquiry.status == InquiryStatus.WAITLISTED.value)
         .order_by(Inquiry.waitlisted_at, Inquiry.id)
     ))
@@ -396,7 +389,7 @@ def waitlist(session) -> list[Inquiry]:
 
 def recently_closed_inquiries(session, limit: int = 20) -> list[Inquiry]:
     return list(session.scalars(
-        select(Inquiry).options(joinedload(Inquiry.practitioner))
+        select(Inquiry)
         .where(Inquiry.status.not_in(OPEN_INQUIRY_STATUSES))
         .order_by(Inquiry.closed_at.desc(), Inquiry.id.desc()).limit(limit)
     ))
@@ -404,6 +397,6 @@ def recently_closed_inquiries(session, limit: int = 20) -> list[Inquiry]:
 
 def inquiry_for_page(session, inquiry_id: int) -> Inquiry | None:
     return session.scalar(
-        select(Inquiry).options(joinedload(Inquiry.practitioner), selectinload(Inquiry.needs))
+        select(Inquiry).options(selectinload(Inquiry.needs))
         .where(Inquiry.id == inquiry_id)
     )

@@ -1,5 +1,7 @@
 """Every write and rule of the referral network, as plain functions taking the session, the
-acting user and `now` (or `today`) explicitly.
+acting user and `now` (or `today`) explicitly. What they need of the host's people (names,
+capacity, making a client) and the audit entry of each change come from the app's host
+(referrals.host).
 
 Public for other domains (the letters issue): `record_referral(...)` returns the Referral
 (follow-up two weeks later unless given) and `close_inquiry(..., outcome="referred")`."""
@@ -8,15 +10,13 @@ import unicodedata
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from practice.audit.services import Actor, record
-from practice.auth.models import Practitioner
-from practice.clients import services as client_services
-from practice.clients.models import UNBOOKABLE_STANDINGS, Client
 from practice.errors import DomainError
+from practice.phones import normalise_phone
 from practice.validation import checked_email
-from referrals import signals
+from referrals import host, signals
+from referrals.host import Actor, Capacity
 from referrals.models import (
     CLOSING_OUTCOMES,
     DEFAULT_MODALITIES,
@@ -67,7 +67,7 @@ def add_modality(session, actor: Actor, name: str, *, now: datetime) -> Modality
     modality = Modality(name=name, name_key=normalise(name))
     session.add(modality)
     session.flush()
-    record(session, actor, "modality.create", modality, now=now, name=name)
+    host.audit(session, actor, "modality.create", modality, now=now, name=name)
     session.flush()
     return modality
 
@@ -78,7 +78,7 @@ def set_modality_retired(session, actor: Actor, modality: Modality, retired: boo
     if modality.retired == retired:
         return
     modality.retired = retired
-    record(session, actor, "modality.retire" if retired else "modality.restore", modality, now=now)
+    host.audit(session, actor, "modality.retire" if retired else "modality.restore", modality, now=now)
     session.flush()
 
 
@@ -124,7 +124,7 @@ def clean_specialist(session, details: SpecialistDetails, *, phone_region: str) 
     for name, limit in LIMITS.items():
         if len(values[name]) > limit:
             raise DomainError(f"Keep this under {limit} characters.", field=name)
-    values["phone"] = client_services.normalise_phone(values["phone"], phone_region)
+    values["phone"] = normalise_phone(values["phone"], phone_region)
     values["email"] = checked_email(values["email"])
     website = values["website"]
     if website and (" " in website or "." not in website):
@@ -180,7 +180,7 @@ def create_specialist(session, actor: Actor, details: SpecialistDetails, *, phon
     details = clean_specialist(session, details, phone_region=phone_region)
     specialist = new_specialist(session, details, now=now)
     session.flush()
-    record(session, actor, "specialist.create", specialist, now=now, name=specialist.name)
+    host.audit(session, actor, "specialist.create", specialist, now=now, name=specialist.name)
     session.flush()
     return specialist
 
@@ -190,7 +190,7 @@ def update_specialist(session, actor: Actor, specialist: Specialist, details: Sp
     details = clean_specialist(session, details, phone_region=phone_region)
     changes = _apply(session, specialist, details)
     if changes:
-        record(session, actor, "specialist.update", specialist, now=now, **changes)
+        host.audit(session, actor, "specialist.update", specialist, now=now, **changes)
     session.flush()
 
 
@@ -204,8 +204,8 @@ def verify_specialist(session, actor: Actor, specialist: Specialist, *, today: d
         detail["accepting"] = [specialist.accepting, accepting]
         specialist.accepting = accepting
     specialist.verified_on = today
-    specialist.verified_by_id = actor.user.id if actor.user else None
-    record(session, actor, "specialist.verify", specialist, now=now, **detail)
+    specialist.verified_by_id = actor.user_id
+    host.audit(session, actor, "specialist.verify", specialist, now=now, **detail)
     session.flush()
 
 
@@ -215,16 +215,17 @@ def set_specialist_retired(session, actor: Actor, specialist: Specialist, retire
     if specialist.retired == retired:
         return
     specialist.retired_at = now if retired else None
-    record(session, actor, "specialist.retire" if retired else "specialist.restore", specialist, now=now)
+    host.audit(session, actor, "specialist.retire" if retired else "specialist.restore", specialist, now=now)
     session.flush()
 
 
 # Referrals out and in --------------------------------------------------------------------
 
-def record_referral(session, actor: Actor, *, client: Client, specialist: Specialist,
+def record_referral(session, actor: Actor, *, client, specialist: Specialist,
                     modality_ids=(), need: str = "", today: date, now: datetime,
                     follow_up_on: date | None = None) -> Referral:
-    """Refer `client` to `specialist` for a need; follow up in two weeks unless told."""
+    """Refer `client` (the host's: anything with an `id`) to `specialist` for a need; follow
+    up in two weeks unless told."""
     if specialist.retired:
         raise DomainError(f"{specialist.name} is retired from the directory.", field="specialist_id")
     need = _clean_text(need)
@@ -238,12 +239,12 @@ def record_referral(session, actor: Actor, *, client: Client, specialist: Specia
         raise DomainError("The follow-up date cannot be in the past.", field="follow_up_on")
     referral = Referral(
         direction="out", client_id=client.id, specialist_id=specialist.id, need=need, needs=needs,
-        referred_on=today, created_at=now, by_id=actor.user.id if actor.user else None,
+        referred_on=today, created_at=now, by_id=actor.user_id,
         follow_up_on=follow_up_on, outcome=Outcome.PENDING.value,
     )
     session.add(referral)
     session.flush()
-    record(session, actor, "referral.create", referral, now=now, client_id=client.id,
+    host.audit(session, actor, "referral.create", referral, now=now, client_id=client.id,
            specialist_id=specialist.id, needs=[m.name for m in needs], follow_up_on=follow_up_on.isoformat())
     session.flush()
     signals.referral_made.send(referral, client_id=client.id, specialist_id=specialist.id,
@@ -267,12 +268,12 @@ def record_outcome(session, actor: Actor, referral: Referral, outcome: str, note
     if outcome == Outcome.PENDING and follow_up_on is not None:
         detail["follow_up_on"] = follow_up_on.isoformat()
         referral.follow_up_on = follow_up_on
-    record(session, actor, "referral.outcome", referral, now=now, **detail)
+    host.audit(session, actor, "referral.outcome", referral, now=now, **detail)
     session.flush()
     signals.referral_outcome_recorded.send(referral, outcome=outcome)
 
 
-def record_referral_in(session, actor: Actor, *, client: Client, specialist: Specialist | None = None,
+def record_referral_in(session, actor: Actor, *, client, specialist: Specialist | None = None,
                        source: str = "", today: date, now: datetime) -> Referral:
     """Where a client came from: a specialist in the directory or another source."""
     source = _clean_text(source)
@@ -283,11 +284,11 @@ def record_referral_in(session, actor: Actor, *, client: Client, specialist: Spe
     referral = Referral(
         direction="in", client_id=client.id, specialist_id=specialist.id if specialist else None,
         source="" if specialist else source, referred_on=today, created_at=now,
-        by_id=actor.user.id if actor.user else None, outcome=Outcome.PENDING.value,
+        by_id=actor.user_id, outcome=Outcome.PENDING.value,
     )
     session.add(referral)
     session.flush()
-    record(session, actor, "referral.source", referral, now=now, client_id=client.id,
+    host.audit(session, actor, "referral.source", referral, now=now, client_id=client.id,
            specialist_id=referral.specialist_id, source=referral.source)
     session.flush()
     return referral
@@ -295,62 +296,29 @@ def record_referral_in(session, actor: Actor, *, client: Client, specialist: Spe
 
 # Capacity and the waitlist ---------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Capacity:
-    practitioner: Practitioner
-    active_clients: int
-
-    @property
-    def has_room(self) -> bool:
-        limit = self.practitioner.max_active_clients
-        return self.practitioner.accepting_new_clients and (limit is None or self.active_clients < limit)
-
-    @property
-    def summary(self) -> str:
-        limit = self.practitioner.max_active_clients
-        count = f"{self.active_clients} active client{'' if self.active_clients == 1 else 's'}"
-        if limit is not None:
-            count += f" of at most {limit}"
-        if not self.practitioner.accepting_new_clients:
-            return f"Not taking new clients ({count})"
-        return f"Has room ({count})" if self.has_room else f"Full ({count})"
-
-
-def capacities(session) -> dict[int, Capacity]:
-    """Every active practitioner's capacity, in two queries."""
-    practitioners = list(session.scalars(
-        select(Practitioner).where(Practitioner.active).order_by(Practitioner.display_name)
-    ))
-    counts = dict(session.execute(
-        select(Client.primary_practitioner_id, func.count(Client.id))
-        .where(Client.archived_at.is_(None), Client.standing.not_in(UNBOOKABLE_STANDINGS),
-               Client.primary_practitioner_id.is_not(None))
-        .group_by(Client.primary_practitioner_id)
-    ).all())
-    return {p.id: Capacity(p, counts.get(p.id, 0)) for p in practitioners}
+def capacities(session) -> dict[int, Capacity] | None:
+    """Each practitioner's room for new clients, as the host keeps it (None: it keeps none)."""
+    return host.current().capacities(session)
 
 
 def has_room(session, practitioner_id: int | None) -> bool:
-    """The wanted practitioner has room, or (for no one in particular) anyone has."""
+    """The wanted practitioner has room, or (for no one in particular) anyone has. A host
+    that keeps no capacity always has room."""
     room = capacities(session)
+    if room is None:
+        return True
     if practitioner_id is not None:
         return practitioner_id in room and room[practitioner_id].has_room
     return any(capacity.has_room for capacity in room.values())
 
 
-def update_capacity(session, actor: Actor, practitioner: Practitioner, *, accepting: bool,
+def update_capacity(session, actor: Actor, practitioner_id: int, *, accepting: bool,
                     max_active_clients: int | None, now: datetime) -> None:
     if max_active_clients is not None and not 0 <= max_active_clients <= 10_000:
         raise DomainError("Give a number between 0 and 10000, or leave it empty for no limit.",
                           field="max_active_clients")
-    changes = {}
-    for name, value in (("accepting_new_clients", accepting), ("max_active_clients", max_active_clients)):
-        if getattr(practitioner, name) != value:
-            changes[name] = [getattr(practitioner, name), value]
-            setattr(practitioner, name, value)
-    if changes:
-        record(session, actor, "practitioner.capacity", practitioner, now=now, **changes)
-    session.flush()
+    host.current().set_capacity(session, actor, practitioner_id, accepting=accepting,
+                                max_active_clients=max_active_clients, now=now)
 
 
 # Inquiries -------------------------------------------------------------------------------
@@ -380,19 +348,19 @@ def record_inquiry(session, actor: Actor, details: InquiryDetails, *, phone_regi
     for name, limit in INQUIRY_LIMITS.items():
         if len(values[name]) > limit:
             raise DomainError(f"Keep this under {limit} characters.", field=name)
-    values["phone"] = client_services.normalise_phone(values["phone"], phone_region)
+    values["phone"] = normalise_phone(values["phone"], phone_region)
     values["email"] = checked_email(values["email"])
     if not (values["phone"] or values["email"]):
         raise DomainError("Give a phone number or an e-mail address to reply to.", field="phone")
     practitioner_id = values["practitioner_id"]
-    if practitioner_id is not None and session.get(Practitioner, practitioner_id) is None:
+    if practitioner_id is not None and practitioner_id not in host.current().names("practitioner", [practitioner_id]):
         raise DomainError("Choose a practitioner from the list.", field="practitioner_id")
     needs = modalities_by_id(session, values.pop("modality_ids"))
     inquiry = Inquiry(**values, needs=needs, received_at=now, status=InquiryStatus.OPEN.value,
-                      recorded_by_id=actor.user.id if actor.user else None)
+                      recorded_by_id=actor.user_id)
     session.add(inquiry)
     session.flush()
-    record(session, actor, "inquiry.create", inquiry, now=now, name=inquiry.name)
+    host.audit(session, actor, "inquiry.create", inquiry, now=now, name=inquiry.name)
     session.flush()
     return inquiry
 
@@ -405,7 +373,7 @@ def _require_open(inquiry: Inquiry) -> None:
 def _set_status(session, actor: Actor, inquiry: Inquiry, status: InquiryStatus, *, now, **detail) -> None:
     detail = {"status": [inquiry.status, status.value], **detail}
     inquiry.status = status.value
-    record(session, actor, f"inquiry.{status.value}", inquiry, now=now, **detail)
+    host.audit(session, actor, f"inquiry.{status.value}", inquiry, now=now, **detail)
     session.flush()
     signals.inquiry_changed.send(inquiry, status=status.value)
 
@@ -437,7 +405,7 @@ def offer_place(session, actor: Actor, inquiry: Inquiry, *, now: datetime) -> No
     if inquiry.status != InquiryStatus.WAITLISTED:
         raise DomainError("Only someone on the waitlist can be offered a place.")
     if not has_room(session, inquiry.practitioner_id):
-        who = inquiry.practitioner.display_name if inquiry.practitioner else "The practice"
+        who = practitioner_name(inquiry.practitioner_id) or "The practice"
         raise DomainError(f"{who} has no room for a new client yet.")
     ahead = waiting_ahead(session, inquiry)
     if ahead:
@@ -459,16 +427,19 @@ def close_inquiry(session, actor: Actor, inquiry: Inquiry, *, now: datetime, out
     _set_status(session, actor, inquiry, InquiryStatus(outcome), now=now)
 
 
-def turn_into_client(session, actor: Actor, inquiry: Inquiry, *, phone_region: str, now: datetime) -> Client:
-    """Create the client from the inquiry (through the clients' own service) and close it."""
+def practitioner_name(practitioner_id: int | None) -> str:
+    if practitioner_id is None:
+        return ""
+    return host.current().names("practitioner", [practitioner_id]).get(practitioner_id, "")
+
+
+def turn_into_client(session, actor: Actor, inquiry: Inquiry, *, phone_region: str, now: datetime):
+    """Have the host make a client of the person (the practice through its clients' own
+    service) and close the inquiry; the host's Person for the client."""
     _require_open(inquiry)
-    details = client_services.ClientDetails(
-        display_name=inquiry.name, phone=inquiry.phone, email=inquiry.email,
-        primary_practitioner_id=inquiry.practitioner_id, referral_source="Inquiry",
-    )
     inquiry.status, inquiry.closed_at = InquiryStatus.CLIENT.value, now
-    record(session, actor, "inquiry.client", inquiry, now=now)
-    client = client_services.create_client(session, actor, details, phone_region=phone_region, now=now)
+    host.audit(session, actor, "inquiry.client", inquiry, now=now)
+    client = host.current().client_from_inquiry(session, actor, inquiry, phone_region=phone_region, now=now)
     inquiry.client_id = client.id
     session.flush()
     signals.inquiry_changed.send(inquiry, status=inquiry.status)

@@ -2,12 +2,11 @@
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 
-from practice.clients import identity
-from practice.db import db
 from practice.errors import DomainError
 from practice.validation import database_id
 from practice.web import flash_refusal, local_target, page_number, show_error
 from referrals import bp, csv_io, forms, host, queries, services, vcard
+from referrals.database import db
 from referrals.host import permission_required
 from referrals.models import Inquiry, Modality, Referral, Specialist
 
@@ -15,7 +14,7 @@ from referrals.models import Inquiry, Modality, Referral, Specialist
 @bp.context_processor
 def referrals_context():
     return {
-        "referrals_layout": "practice/base.html" if host.in_practice() else "referrals/standalone.html",
+        "referrals_layout": host.current().layout,
         "may": host.allowed,
     }
 
@@ -29,11 +28,15 @@ def _per_page() -> int:
 
 
 def _phone_region() -> str:
-    if not host.in_practice():
-        return current_app.config.get("PRACTICE_PHONE_REGION", "GB")
-    from practice.settings.services import get_practice
+    return host.current().phone_region(db.session)
 
-    return get_practice(db.session).phone_region
+
+def _names(kind: str, ids) -> dict[int, str]:
+    return host.current().names(kind, ids)
+
+
+def _client_or_404(client_id: int):
+    return host.current().client(client_id) or abort(404)
 
 
 def _status(form) -> int:
@@ -42,7 +45,7 @@ def _status(form) -> int:
 
 def _readable():
     """Referrals out are part of the client's record: listed to its care team only."""
-    return host.readable_clients(Referral.client_id)
+    return host.current().readable_clients(Referral.client_id)
 
 
 def _int_arg(name: str) -> int | None:
@@ -103,7 +106,10 @@ def new_specialist():
 @permission_required("referrals.view")
 def specialist(specialist_id: int):
     found = queries.specialist_page(db.session, specialist_id, readable=_readable()) or abort(404)
+    clients = _names("client", [r.client_id for r in found.referrals_out + found.referrals_in])
+    checked_by = _names("user", [found.specialist.verified_by_id]).get(found.specialist.verified_by_id)
     return render_template("referrals/specialist.html", view=found, specialist=found.specialist,
+                           clients=clients, checked_by=checked_by,
                            verify=forms.VerifyForm(), retire=forms.RetireForm(),
                            today=host.today(db.session), months=_stale_months())
 
@@ -198,29 +204,29 @@ def match():
     matches = []
     if form.validate():
         if form.client.data:
-            from practice.clients.models import Client
-
-            client = db.session.get(Client, form.client.data)
+            client = host.current().client(form.client.data)
         need = queries.Need(tuple(form.modality.data or ()), form.area.data or "", form.language.data or "")
         matches = queries.match(db.session, need, today=host.today(db.session),
                                 stale_after_months=_stale_months())
-    refer = None
-    if host.allowed("referrals.refer") and host.in_practice():
+    refer, letters = None, {}
+    clients = host.current().client_choices() if host.allowed("referrals.refer") else []
+    if clients:
         refer = forms.ReferForm(client_id=client.id if client else 0, modality_ids=form.modality.data or [])
-        refer.set_choices(queries.client_choices(db.session), queries.modalities(db.session))
+        refer.set_choices(clients, queries.modalities(db.session))
+        if client:
+            letters = host.current().referral_letter_urls(
+                client, [m.specialist.id for m in matches], form.modality.data or [])
     return render_template("referrals/match.html", form=form, matches=matches, client=client, refer=refer,
-                           searched=bool(form.modality.data))
+                           letters=letters, searched=bool(form.modality.data))
 
 
 @bp.post("/refer")
 @permission_required("referrals.refer")
 def refer():
-    from practice.clients.models import Client
-
     form = forms.ReferForm()
-    form.set_choices(queries.client_choices(db.session), queries.modalities(db.session))
+    form.set_choices(host.current().client_choices(), queries.modalities(db.session))
     if form.validate_on_submit():
-        client = db.session.get(Client, form.client_id.data) if form.client_id.data else None
+        client = host.current().client(form.client_id.data) if form.client_id.data else None
         specialist = db.session.get(Specialist, form.specialist_id.data)
         if client is None:
             form.client_id.errors.append("Choose a client.")
@@ -237,7 +243,7 @@ def refer():
             except DomainError as error:
                 show_error(form, error)
             else:
-                flash(f"{client.display_name} is referred to {specialist.name}. Follow up on "
+                flash(f"{client.name} is referred to {specialist.name}. Follow up on "
                       f"{referral.follow_up_on.strftime('%-d %B %Y')}.", "success")
                 return redirect(url_for("referrals.referral", referral_id=referral.id))
     return render_template("referrals/refer_error.html", form=form), 422
@@ -248,16 +254,24 @@ def refer():
 def referral(referral_id: int):
     """A referral's record (the need, the outcome and its notes): the client's care team."""
     found = queries.referral_for_page(db.session, referral_id) or abort(404)
-    host.require("referrals.record", found.client)
+    client = _client_or_404(found.client_id)
+    host.require("referrals.record", client)
     form = forms.OutcomeForm(obj=None, outcome=found.outcome, note=found.outcome_note)
-    return render_template("referrals/referral.html", referral=found, form=form)
+    return _referral_page(found, client, form)
+
+
+def _referral_page(found, client, form, status: int = 200):
+    return render_template("referrals/referral.html", referral=found, form=form, client=client,
+                           client_url=host.current().client_url(client),
+                           by=_names("user", [found.by_id]).get(found.by_id)), status
 
 
 @bp.post("/referrals/<int:referral_id>/outcome")
 @permission_required("referrals.refer")
 def outcome(referral_id: int):
     found = queries.referral_for_page(db.session, referral_id) or abort(404)
-    host.require("referrals.record", found.client)
+    client = _client_or_404(found.client_id)
+    host.require("referrals.record", client)
     form = forms.OutcomeForm()
     if form.validate_on_submit():
         try:
@@ -268,24 +282,22 @@ def outcome(referral_id: int):
         else:
             flash(f"Outcome saved: {found.outcome_label}.", "success")
             return redirect(url_for("referrals.referral", referral_id=found.id))
-    return render_template("referrals/referral.html", referral=found, form=form), 422
+    return _referral_page(found, client, form, 422)
 
 
 @bp.get("/follow-ups")
 @permission_required("referrals.view")
 def follow_ups():
     today = host.today(db.session)
-    return render_template("referrals/follow_ups.html",
-                           referrals=queries.follow_ups_due(db.session, today=today, readable=_readable()),
-                           today=today)
+    due = queries.follow_ups_due(db.session, today=today, readable=_readable())
+    return render_template("referrals/follow_ups.html", referrals=due, today=today,
+                           clients=_names("client", [r.client_id for r in due]))
 
 
 @bp.route("/clients/<int:client_id>/source", methods=["GET", "POST"])
 @permission_required("clients.edit")
 def client_source(client_id: int):
-    from practice.clients.models import Client
-
-    client = db.get_or_404(Client, client_id)
+    client = _client_or_404(client_id)
     form = forms.SourceForm()
     form.set_specialists(queries.specialist_choices(db.session))
     if form.validate_on_submit():
@@ -298,8 +310,9 @@ def client_source(client_id: int):
             show_error(form, error)
         else:
             flash("Referral source saved.", "success")
-            return redirect(url_for("clients.show", client_id=client.id))
+            return redirect(host.current().client_url(client) or url_for("referrals.directory"))
     return render_template("referrals/source.html", form=form, client=client,
+                           client_url=host.current().client_url(client),
                            current=queries.referral_source(db.session, client.id)), _status(form)
 
 
@@ -308,20 +321,20 @@ def client_source(client_id: int):
 @bp.get("/inquiries")
 @permission_required("inquiries.manage")
 def inquiries():
+    open_inquiries, waitlist = queries.open_inquiries(db.session), queries.waitlist(db.session)
     return render_template(
-        "referrals/inquiries.html", open_inquiries=queries.open_inquiries(db.session),
-        waitlist=queries.waitlist(db.session), closed=queries.recently_closed_inquiries(db.session),
-        capacities=services.capacities(db.session).values(),
+        "referrals/inquiries.html", open_inquiries=open_inquiries, waitlist=waitlist,
+        closed=queries.recently_closed_inquiries(db.session),
+        capacities=(services.capacities(db.session) or {}).values(),
+        practitioners=_names("practitioner", [i.practitioner_id for i in open_inquiries + waitlist]),
     )
 
 
 @bp.route("/inquiries/new", methods=["GET", "POST"])
 @permission_required("inquiries.manage")
 def new_inquiry():
-    from practice.auth.queries import active_practitioners
-
     form = forms.InquiryForm()
-    form.set_choices(active_practitioners(), queries.modalities(db.session))
+    form.set_choices(host.current().practitioners(), queries.modalities(db.session))
     if form.validate_on_submit():
         try:
             inquiry = services.record_inquiry(db.session, host.actor(), form.details(),
@@ -343,10 +356,11 @@ def inquiry(inquiry_id: int):
 
 def _inquiry_page(found: Inquiry, close_form, status: int = 200):
     room = services.capacities(db.session)
-    wanted = room.get(found.practitioner_id) if found.practitioner_id else None
+    wanted = room.get(found.practitioner_id) if room and found.practitioner_id else None
     return render_template(
         "referrals/inquiry.html", inquiry=found, close=close_form, action=forms.RetireForm(),
-        wanted=wanted, practice_has_room=any(c.has_room for c in room.values()),
+        practitioner=services.practitioner_name(found.practitioner_id),
+        wanted=wanted, practice_has_room=room is None or any(c.has_room for c in room.values()),
         colleagues=queries.accepting_colleagues(db.session, found.needs, found.area),
         ahead=services.waiting_ahead(db.session, found) if found.status == "waitlisted" else [],
     ), status
@@ -407,32 +421,29 @@ def inquiry_to_client(inquiry_id: int):
         except DomainError as error:
             flash_refusal(error)
         else:
-            flash(f"{client.display_name} is now a client.", "success")
-            if not client.bookable:
-                flash(identity.NOT_BOOKABLE, "warning")
-            return redirect(url_for("clients.show", client_id=client.id))
+            flash(f"{client.name} is now a client.", "success")
+            host.current().tell_about_new_client(client)
+            return redirect(host.current().client_url(client) or url_for("referrals.inquiry", inquiry_id=found.id))
     return redirect(url_for("referrals.inquiry", inquiry_id=found.id))
 
 
 @bp.route("/capacity/<int:practitioner_id>", methods=["GET", "POST"])
 @permission_required("capacity.manage")
 def capacity(practitioner_id: int):
-    from practice.auth.models import Practitioner
-
-    practitioner = db.get_or_404(Practitioner, practitioner_id)
+    current = (services.capacities(db.session) or {}).get(practitioner_id) or abort(404)
+    practitioner = current.practitioner
     host.require("capacity.manage", practitioner)
-    form = forms.CapacityForm(obj=practitioner)
+    form = forms.CapacityForm(accepting_new_clients=current.accepting, max_active_clients=current.limit)
     if form.validate_on_submit():
         try:
-            services.update_capacity(db.session, host.actor(), practitioner,
+            services.update_capacity(db.session, host.actor(), practitioner.id,
                                      accepting=bool(form.accepting_new_clients.data),
                                      max_active_clients=form.max_active_clients.data, now=host.now())
         except DomainError as error:
             show_error(form, error)
         else:
-            flash(f"Capacity saved for {practitioner.display_name}.", "success")
+            flash(f"Capacity saved for {practitioner.name}.", "success")
             return redirect(url_for("referrals.inquiries"))
-    current = services.capacities(db.session).get(practitioner.id)
     return render_template("referrals/capacity.html", form=form, practitioner=practitioner,
                            current=current), _status(form)
 

@@ -88,6 +88,10 @@ class SQLiteDatabases:
         shutil.copyfile(self.template, target)
         return f"sqlite:///{target}"
 
+    def empty(self, folder: Path) -> str:
+        """A database with no tables at all (a site other than the practice)."""
+        return f"sqlite:///{folder / 'empty.sqlite'}"
+
     def copy(self, url: str, folder: Path) -> str:
         """A copy of a database a test has filled (no connection may be writing to it)."""
         target = folder / "practice.sqlite"
@@ -113,6 +117,10 @@ class PostgresDatabases:
 
     def fresh(self, folder: Path) -> str:
         return self._copy_of(self.TEMPLATE)
+
+    def empty(self, folder: Path) -> str:
+        """A database with no tables at all (a site other than the practice)."""
+        return self._copy_of("template0")
 
     def copy(self, url: str, folder: Path) -> str:
         """A copy of a database a test has filled (no connection may be open to it)."""

@@ -1,14 +1,12 @@
 """The referral network: directory search and filters, staleness, matching and its reasons,
 referrals out and in, follow-ups, capacity and the waitlist, CSV and vCard round trips,
-permissions, the blueprint on a bare Flask app."""
+permissions. The network on a site of its own: tests/test_referrals_standalone.py."""
 
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 
-import referrals
 from practice.audit.services import SYSTEM, Actor
 from practice.db import db
 from practice.errors import DomainError
@@ -212,20 +210,20 @@ def inquiry(name, practitioner=None):
 
 def test_capacity_counts_active_bookable_clients(users, make_client):
     priya = users["practitioner"].practitioner
-    services.update_capacity(db.session, SYSTEM, priya, accepting=True, max_active_clients=2, now=NOW)
+    services.update_capacity(db.session, SYSTEM, priya.id, accepting=True, max_active_clients=2, now=NOW)
     first = make_client("One", primary_practitioner_id=priya.id)
     make_client("Two", primary_practitioner_id=priya.id)
     assert services.capacities(db.session)[priya.id].has_room is False
     first.standing = "moved_on"
     db.session.commit()
     assert services.capacities(db.session)[priya.id].has_room is True
-    services.update_capacity(db.session, SYSTEM, priya, accepting=False, max_active_clients=None, now=NOW)
+    services.update_capacity(db.session, SYSTEM, priya.id, accepting=False, max_active_clients=None, now=NOW)
     assert "Not taking new clients" in services.capacities(db.session)[priya.id].summary
 
 
 def test_the_waitlist_is_offered_in_order(users, make_client):
     priya = users["practitioner"].practitioner
-    services.update_capacity(db.session, SYSTEM, priya, accepting=True, max_active_clients=1, now=NOW)
+    services.update_capacity(db.session, SYSTEM, priya.id, accepting=True, max_active_clients=1, now=NOW)
     make_client("Current", primary_practitioner_id=priya.id)
     first, second = inquiry("First", priya), inquiry("Second", priya)
     services.waitlist_inquiry(db.session, SYSTEM, first, now=NOW)
@@ -233,7 +231,7 @@ def test_the_waitlist_is_offered_in_order(users, make_client):
     assert [i.name for i in queries.waitlist(db.session)] == ["First", "Second"]
     with pytest.raises(DomainError, match="no room"):
         services.offer_place(db.session, SYSTEM, first, now=NOW)
-    services.update_capacity(db.session, SYSTEM, priya, accepting=True, max_active_clients=3, now=NOW)
+    services.update_capacity(db.session, SYSTEM, priya.id, accepting=True, max_active_clients=3, now=NOW)
     with pytest.raises(DomainError, match="First has waited longer"):
         services.offer_place(db.session, SYSTEM, second, now=NOW)
     services.offer_place(db.session, SYSTEM, first, now=NOW)
@@ -243,7 +241,7 @@ def test_the_waitlist_is_offered_in_order(users, make_client):
 
 def test_an_inquiry_becomes_a_client_or_is_closed(users):
     new = inquiry("Noor")
-    client = services.turn_into_client(db.session, SYSTEM, new, phone_region="GB", now=NOW)
+    client = services.turn_into_client(db.session, SYSTEM, new, phone_region="GB", now=NOW).record
     assert (new.status, new.client_id, client.phone) == ("client", client.id, "+447911123456")
     declined = inquiry("Dee")
     services.close_inquiry(db.session, SYSTEM, declined, now=NOW, outcome="declined", note="Full")
@@ -383,35 +381,6 @@ def test_import_pages_preview_then_import(client, users, login):
     assert db.session.scalar(sa.select(sa.func.count(Specialist.id))) == 1
     vcf = client.get("/referrals/export.vcf")
     assert vcf.mimetype == "text/vcard" and b"FN:Gail" in vcf.data
-
-
-# The blueprint on its own --------------------------------------------------------------------------
-
-def test_the_blueprint_works_on_a_bare_flask_app(tmp_path):
-    bare = Flask("bare_site")
-    bare.config.update(SECRET_KEY="x", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'bare.sqlite'}")
-    referrals.init_app(bare)
-    with bare.app_context():
-        db.create_all()
-        services.add_default_modalities(db.session)
-        services.create_specialist(db.session, SYSTEM, services.SpecialistDetails(
-            name="Bare Bea", area="Leith", modality_ids=[modality("Deep tissue").id]), phone_region="GB", now=NOW)
-        db.session.commit()
-        db.session.remove()
-    browser = bare.test_client()
-    page = browser.get("/referrals/?q=bea")
-    assert page.status_code == 200 and "Bare Bea" in page.get_data(as_text=True)
-    assert browser.get("/referrals/specialists/new").status_code == 403  # editing: only if the host says so
-
-    editing = Flask("editing_site")
-    editing.config.update(SECRET_KEY="x", WTF_CSRF_ENABLED=False,
-                          SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'bare.sqlite'}")
-    referrals.init_app(editing, can=lambda action, obj=None: True)
-    assert editing.test_client().get("/referrals/specialists/new").status_code == 200
-    with bare.app_context():
-        db.engine.dispose()
-    with editing.app_context():
-        db.engine.dispose()
 
 
 def test_inquiry_page_lists_accepting_colleagues(client, users, login, add):

@@ -13,6 +13,10 @@ class Actor:
     address: str = ""
 
     @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user else None
+
+    @property
     def label(self) -> str:
         return self.user.email if self.user else "system"
 

@@ -14,6 +14,7 @@ from practice.clients.models import Client
 from practice.clients.services import ClientDetails, clean_details, possible_duplicates
 from practice.errors import DomainError
 from practice.localtime import OUT_OF_RANGE, parse_day
+from practice.spreadsheets import safe_cell
 from practice.uploads import read_text
 
 # Columns the import reads (any order, any case; only display_name is required).
@@ -23,8 +24,6 @@ COLUMNS = [
 ]
 EXPORT_COLUMNS = ["id", *COLUMNS, "created_at", "archived_at"]
 MAX_ROWS = 5000
-# Spreadsheet programs run cells that start with these as formulas.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ImportRefused(Exception):
@@ -204,16 +203,3 @@ def _export_row(client: Client) -> list:
         practitioner, client.referral_source, client.created_at.isoformat(),
         client.archived_at.isoformat() if client.archived_at else "",
     ]
-
-
-def safe_cell(value) -> str:
-    """A quote in front of text a spreadsheet would run as a formula (phone numbers in E.164
-    excepted)."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS) and not _is_phone(text):
-        return "'" + text
-    return text
-
-
-def _is_phone(text: str) -> bool:
-    return text.startswith("+") and text[1:].isdigit()

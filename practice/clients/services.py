@@ -3,7 +3,6 @@
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 
-import phonenumbers
 from sqlalchemy import or_, select
 
 from practice.audit.services import Actor, record
@@ -19,6 +18,7 @@ from practice.clients.models import (
     StandingChange,
 )
 from practice.errors import DomainError
+from practice.phones import display_phone, normalise_phone  # noqa: F401  (also used from here)
 from practice.validation import checked_email
 
 
@@ -39,31 +39,6 @@ FIELD_LIMITS = {
     "display_name": 120, "legal_name": 200, "pronouns": 40, "phone": 40, "email": 254,
     "address": 1000, "referral_source": 200,
 }
-
-
-def normalise_phone(raw: str, region: str) -> str:
-    """E.164 (+447700900123) for a valid number; refuse anything that is not one."""
-    raw = raw.strip()
-    if not raw:
-        return ""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        raise DomainError(
-            "This is not a valid phone number. Include the country code (e.g. +44) for "
-            "numbers from another country.",
-            field="phone",
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def display_phone(e164: str) -> str:
-    if not e164.startswith("+"):
-        return e164
-    number = phonenumbers.parse(e164, None)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def clean_details(session, details: ClientDetails, *, phone_region: str, today: date) -> ClientDetails:

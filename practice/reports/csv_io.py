@@ -5,9 +5,9 @@ nothing to measure. Cells that a spreadsheet would run as a formula are neutrali
 import csv
 import io
 
-from practice.clients.csv_io import FORMULA_STARTS
 from practice.money import plain_amount
 from practice.reports.queries import OUTCOMES, Attendance, Reports
+from practice.spreadsheets import FORMULA_STARTS
 from referrals.models import OUTCOME_LABELS
 
 

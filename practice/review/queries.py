@@ -43,7 +43,7 @@ class DayReview:
     unsettled: list[Appointment]
     entries: list[ConductEntry]
     changed: list[ChangedSuggestion]
-    follow_ups: list
+    follow_ups: list  # (Referral, Client)
     inquiries: list
     tomorrow: list[AppointmentRow]
     unacknowledged: set[int]  # clients of tomorrow without the policy in force acknowledged
@@ -97,8 +97,7 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
         unsettled=unsettled(practitioner.id, min(now, end)),
         entries=entries,
         changed=_changed_suggestions(list(clients.values()), start, min(now, end)),
-        follow_ups=[r for r in referral_queries.follow_ups_due(session, today=day)
-                    if r.by_id == practitioner.user_id or r.client.primary_practitioner_id == practitioner.id],
+        follow_ups=_follow_ups(session, practitioner, day),
         inquiries=[i for i in referral_queries.open_inquiries(session)
                    if i.practitioner_id in (None, practitioner.id)],
         tomorrow=[AppointmentRow(a, paid.get(a.id, 0)) for a in tomorrow if a.status not in RELEASED],
@@ -109,6 +108,16 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
         unreviewed_days=_unreviewed_days(practitioner.id, day, zone),
         grace_minutes=policy_in_force(session, min(now, end)).late_grace_minutes,
     )
+
+
+def _follow_ups(session, practitioner: Practitioner, day: date) -> list[tuple]:
+    """Referrals waiting for their follow-up that the practitioner made, or of their own
+    clients, each with its client (two queries)."""
+    due = referral_queries.follow_ups_due(session, today=day)
+    clients = {c.id: c for c in session.scalars(select(Client).where(Client.id.in_({r.client_id for r in due})))}
+    return [(referral, clients[referral.client_id]) for referral in due
+            if referral.by_id == practitioner.user_id
+            or clients[referral.client_id].primary_practitioner_id == practitioner.id]
 
 
 def _appointments(practitioner_id: int, start: datetime, end: datetime) -> list[Appointment]:
