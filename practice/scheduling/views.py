@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -11,10 +11,11 @@ from practice.clients.queries import bookable_clients
 from practice.db import db
 from practice.errors import DomainError
 from practice.forms import typed_instant
-from practice.localtime import clock
+from practice.localtime import clock, instant, long_day, parse_clock, span
 from practice.money import plain_amount
 from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.scheduling import queries, services
+from practice.scheduling.book import book_page, week_of
 from practice.scheduling.forms import (
     BookingForm,
     CancelForm,
@@ -65,17 +66,55 @@ def _policy_notices(client_ids) -> dict:
 @bp.get("/calendar")
 @permission_required("appointments.view")
 def calendar():
+    """The book: a day with a column per practitioner, or one practitioner's week."""
     zone = _zone()
     day = _day_from_args()
     week = request.args.get("view") == "week"
     practitioner_id = id_arg("practitioner")
-    first = day - timedelta(days=day.weekday()) if week else day
-    days = queries.board(first, 7 if week else 1, zone, practitioner_id)
+    everyone = active_practitioners()
+    if week:
+        practitioner_id = practitioner_id or _own_or_first(everyone)
+    shown = [p for p in everyone if not practitioner_id or p.id == practitioner_id]
+    days = week_of(day) if week else [day]
+    show_cancelled = request.args.get("cancelled") == "1"
+    page = book_page(days, shown, zone, now=now(), show_cancelled=show_cancelled,
+                          movable=can(current_user, "appointments.book"),
+                          sees_reasons=can(current_user, "scheduling.settings"))
     return render_template(
-        "practice/scheduling/calendar.html", day=day, first=first, week=week, days=days, zone=zone,
-        practitioners=active_practitioners(), practitioner_id=practitioner_id,
-        step=timedelta(days=7 if week else 1),
+        "practice/scheduling/calendar.html", day=day, week=week, book=page, zone=zone,
+        practitioners=everyone, practitioner_id=practitioner_id, show_cancelled=show_cancelled,
+        step=timedelta(days=7 if week else 1), today=local_date(db.session, now()),
+        move_form=RescheduleForm(),
     )
+
+
+def _own_or_first(practitioners) -> int | None:
+    """Whose week to show when none is asked for: the signed-in practitioner's own, or the
+    first practitioner's."""
+    own = current_user.practitioner
+    if own is not None and any(p.id == own.id for p in practitioners):
+        return own.id
+    return practitioners[0].id if practitioners else None
+
+
+@bp.get("/appointments/<int:appointment_id>/move-check")
+@permission_required("appointments.book")
+def move_check(appointment_id: int):
+    """Whether the appointment can be moved to ?day=&start= (JSON), asked by the book before
+    it moves anything: {"ok": true|false, "message": the reason or what the move is}."""
+    appointment = db.get_or_404(Appointment, appointment_id)
+    day = day_arg("day") or abort(400, "Give the day as YYYY-MM-DD.")
+    start = parse_clock(request.args.get("start")) or abort(400, "Give the start as HH:MM.")
+    zone = _zone()
+    try:
+        start_at = instant(day, start, zone, field="start")
+    except DomainError as error:
+        return jsonify(ok=False, message=error.message)
+    refusal = services.move_refusal(db.session, appointment, start_at, now=now())
+    end_at = start_at + (appointment.end_at - appointment.start_at)
+    return jsonify(ok=refusal is None, message=refusal or (
+        f"Move {appointment.client.display_name} ({appointment.service.name}) to {long_day(day)}, "
+        f"{span(start_at, end_at, zone)}?"))
 
 
 def _booking_choices(form: BookingForm, overridden: Client | None = None) -> None:
