@@ -6,12 +6,14 @@ from wtforms.fields.choices import SelectChoice
 
 from practice.auth.permissions import can, permission_required, require
 from practice.auth.queries import active_practitioners
+from practice.clients import identity
+from practice.clients import queries as client_queries
+from practice.clients import services as client_services
 from practice.clients.models import Client
-from practice.clients.queries import bookable_clients
 from practice.db import db
 from practice.errors import DomainError
 from practice.forms import typed_instant
-from practice.localtime import clock, instant, long_day, parse_clock, span
+from practice.localtime import clock, instant, long_day, parse_clock, parse_day, span
 from practice.money import plain_amount
 from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.scheduling import queries, services
@@ -24,8 +26,8 @@ from practice.scheduling.forms import (
     RescheduleForm,
     WaiveForm,
 )
-from practice.scheduling.models import Appointment
-from practice.settings.services import local_date
+from practice.scheduling.models import Appointment, Service
+from practice.settings.services import get_practice, local_date
 from practice.unit_of_work import discard_changes
 from practice.validation import database_id
 from practice.web import acting, day_arg, flash_refusal, id_arg, local_target, now, show_error
@@ -117,57 +119,182 @@ def move_check(appointment_id: int):
         f"{span(start_at, end_at, zone)}?"))
 
 
-def _booking_choices(form: BookingForm, overridden: Client | None = None) -> None:
-    form.client_id.choices = [SelectChoice(c.id, c.display_name) for c in bookable_clients()]
-    if overridden is not None:
-        form.client_id.choices.insert(0, SelectChoice(overridden.id, f"{overridden.display_name} (not bookable)"))
-    form.practitioner_id.choices = [SelectChoice(p.id, p.display_name) for p in active_practitioners()]
-    form.service_id.choices = [
-        SelectChoice(s.id, f"{s.name} ({s.duration_minutes} min)") for s in queries.bookable_services()
-    ]
+def _booking_choices(form: BookingForm, practitioners) -> None:
+    form.practitioner_id.choices = [SelectChoice(0, "Choose a practitioner")] + [
+        SelectChoice(p.id, p.display_name) for p in practitioners]
+    form.service_id.choices = [SelectChoice(0, "Choose a service")] + [
+        SelectChoice(s.id, f"{s.name} ({s.duration_minutes} min)") for s in queries.bookable_services()]
+
+
+# The booking form's buttons besides "Book" (each posts the whole form, so nothing typed is
+# lost and a note stays out of URLs and logs).
+LOOK_UPS = ("show_slots", "first_free", "find_client", "pick_start", "pick_first")
+FIRST_FREE_DAYS = 28
+PICKER_PAGE = 10
 
 
 @bp.route("/appointments/new", methods=["GET", "POST"])
 @permission_required("appointments.book")
 def book():
     zone = _zone()
-    form = BookingForm(formdata=request.form if request.method == "POST" else request.args or None)
+    posted = request.method == "POST"
+    form = BookingForm(formdata=request.form if posted else request.args or None)
+    practitioners = active_practitioners()
+    _booking_choices(form, practitioners)
     overridden = _overridden_client()
-    _booking_choices(form, overridden)
-    if request.method == "GET" and not form.day.data:
+    if not posted and not form.day.data:
         form.day.data = _day_from_args()
-    # "Show free times" posts the form too (a note typed so far stays out of URLs and logs).
-    showing_slots = "show_slots" in request.form
-    if request.method == "POST" and not showing_slots and form.validate():
+    look_up = next((name for name in LOOK_UPS if name in request.form), None)
+    valid = posted and look_up is None and form.validate()
+    chosen = _chosen_client(form, overridden)
+    _fill_from_picks(form)
+    series = None
+    if valid and not form.client_id.errors:
         try:
-            appointment = services.book(db.session, acting(), services.BookingRequest(
-                client_id=form.client_id.data, practitioner_id=form.practitioner_id.data,
-                service_id=form.service_id.data,
-                start_at=typed_instant(form.start, zone, day=form.day.data),
-                notes=form.notes.data or "",
-                override_reason=_override_reason(form, overridden),
-            ), now=now())
+            booked, series = _make_booking(form, chosen, overridden, zone)
         except DomainError as error:
             show_error(form, error)
         else:
-            flash(f"Booked {appointment.client.display_name} at "
-                  f"{clock(appointment.start_at, zone)}.", "success")
-            _remind_of_policy(appointment.client)
-            return redirect(url_for("scheduling.calendar", date=form.day.data.isoformat()))
-    slots = []
+            if booked:
+                return _booked(booked, zone)
+    return _booking_page(form, practitioners, chosen, overridden, zone, look_up=look_up, series=series,
+                         status=422 if posted and look_up is None and series is None else 200)
+
+
+def _chosen_client(form: BookingForm, overridden: Client | None) -> Client | None:
+    """The client chosen in the picker (or in the link that opened the form). An id that is
+    not a client who can be booked here chooses no one, with the reason next to the field:
+    never someone else."""
+    raw = (form.client_id.data or "").strip()
+    if not raw:
+        return None
+    client = db.session.get(Client, wanted) if (wanted := database_id(raw)) else None
+    problem = None
+    if client is None:
+        problem = "There is no such client. Find the client by name, phone or e-mail."
+    elif client.archived:
+        problem = "This client is archived; restore them to the client list first."
+    elif not client.bookable and client is not overridden:
+        problem = identity.NOT_BOOKABLE
+    if problem:
+        form.client_id.errors = [*form.client_id.errors, problem]
+        form.client_id.data = ""
+        return None
+    return client
+
+
+def _fill_from_picks(form: BookingForm) -> None:
+    """Without JavaScript, a free start's button (pick_start) or a first free time's
+    (pick_first: "practitioner-id day start") fills the form; with it, the page's script
+    fills the fields itself."""
+    if start := parse_clock(request.form.get("pick_start")):
+        form.start.data = start
+    parts = request.form.get("pick_first", "").split()
+    if len(parts) == 3 and (pid := database_id(parts[0])) and (day := parse_day(parts[1])) \
+            and (start := parse_clock(parts[2])) and pid in {c.value for c in form.practitioner_id.choices}:
+        form.practitioner_id.data, form.day.data, form.start.data = pid, day, start
+
+
+def _make_booking(form: BookingForm, chosen: Client | None, overridden: Client | None, zone):
+    """Book what the form says: an existing client or a new one, once or repeated. Returns
+    (the appointments booked, None), or ([], the occurrences) when a repeat has times that
+    cannot be booked: nothing is saved until the user books the free ones."""
+    client = _client_to_book(form, chosen)
+    booking = services.BookingRequest(
+        client_id=client.id, practitioner_id=form.practitioner_id.data, service_id=form.service_id.data,
+        start_at=typed_instant(form.start, zone, day=form.day.data), notes=form.notes.data or "",
+        override_reason=_override_reason(form, overridden, client))
+    if not form.repeat.data:
+        return [services.book(db.session, acting(), booking, now=now())], None
+    days = services.series_days(form.day.data, form.repeat.data, form.times.data or 0)
+    occurrences = services.check_series(db.session, booking, days, form.start.data, now=now())
+    if "confirm_series" in request.form:
+        dropped = set(request.form.getlist("skip"))
+        occurrences = [o for o in occurrences if o.day.isoformat() not in dropped]
+    if any(o.refusal for o in occurrences) or not occurrences:
+        discard_changes()  # a new client waits for the user's answer too
+        return [], occurrences
+    return services.book_series(db.session, acting(), booking, [o.start_at for o in occurrences], now=now()), None
+
+
+def _client_to_book(form: BookingForm, chosen: Client | None) -> Client:
+    details = form.new_client_details()
+    if details is None:
+        if chosen is None:
+            raise DomainError("Choose a client, or add a new one.", field="client_id")
+        return chosen
+    if chosen is not None:
+        raise DomainError("Choose a client or add a new one, not both.", field="new_client_name")
+    return _new_client(form, details)
+
+
+def _new_client(form: BookingForm, details) -> Client:
+    """The client form's checks: valid details, a warning about a possible duplicate (here
+    a question: the same phone or e-mail as someone already on the list), and the match with
+    a person who cannot be booked, which the booking then refuses in neutral words."""
+    try:
+        client = client_services.create_client(db.session, acting(), details,
+                                               phone_region=get_practice(db.session).phone_region, now=now())
+    except DomainError as error:
+        raise DomainError(error.message, field=f"new_client_{error.field}" if error.field else None) from None
+    twins = [c for c in client_services.possible_duplicates(db.session, details, exclude_id=client.id)
+             if not c.blocked]
+    if twins and not form.new_client_different.data:
+        names = ", ".join(c.display_name for c in twins[:3])
+        raise DomainError(f"Check for a duplicate: {names} has the same phone number or e-mail. Choose them in "
+                          "the client field, or tick \"a different person\".", field="new_client_name")
+    return client
+
+
+def _booked(appointments, zone):
+    first = appointments[0]
+    client = first.client
+    if len(appointments) == 1:
+        flash(f"Booked {client.display_name} at {clock(first.start_at, zone)}.", "success")
+    else:
+        flash(f"Booked {client.display_name} {len(appointments)} times, from "
+              f"{long_day(first.start_at.astimezone(zone).date())} at {clock(first.start_at, zone)}.", "success")
+    _remind_of_policy(client)
+    return redirect(url_for("scheduling.calendar", date=first.start_at.astimezone(zone).date().isoformat()))
+
+
+def _booking_page(form, practitioners, chosen, overridden, zone, *, look_up, series, status):
     practitioner_id, service_id = _offered(form.practitioner_id), _offered(form.service_id)
+    slots = None
     if practitioner_id and service_id and form.day.data:
         slots = services.free_slots(db.session, practitioner_id, service_id, form.day.data, now=now())
-    status = 422 if request.method == "POST" and not showing_slots else 200
-    chosen = [form.client_id.data] if form.client_id.data in {c.value for c in form.client_id.choices} else []
-    return render_template("practice/scheduling/book.html", form=form, slots=slots, zone=zone,
-                           overridden=overridden, **_policy_notices(chosen)), status
+    first_free = None
+    if look_up == "first_free":
+        first_free = _first_free(form, service_id, practitioners)
+    matches = more = None
+    if look_up == "find_client" or (status == 422 and chosen is None and (form.client_q.data or "").strip()
+                                    and not form.new_client_details()):
+        matches, more = client_queries.find_clients(form.client_q.data or "", page=1, per_page=PICKER_PAGE)
+    return render_template(
+        "practice/scheduling/book.html", form=form, slots=slots, zone=zone, overridden=overridden,
+        chosen=chosen, matches=matches, more=more, first_free=first_free, series=series,
+        practitioner_names={p.id: p.display_name for p in practitioners},
+        **_policy_notices([chosen.id] if chosen else [])), status
+
+
+def _first_free(form: BookingForm, service_id: int | None, practitioners):
+    """Each practitioner's first free start for the service, from the chosen day (or now)."""
+    if not service_id:
+        form.service_id.errors = [*form.service_id.errors, "Choose a service to find its first free time."]
+        return None
+    service = db.session.get(Service, service_id)
+    zone = _zone()
+    after = now()
+    if form.day.data and form.day.data > after.astimezone(zone).date():
+        after = services.local_day_bounds(form.day.data, zone)[0]
+    return services.first_free_starts(db.session, service, [p.id for p in practitioners], after=after,
+                                      days=FIRST_FREE_DAYS, now=now())
 
 
 def _offered(field) -> int | None:
     """The field's value when it is one of its choices (free times are only looked up for
     a practitioner and a service the form offers, whatever was typed into the address)."""
-    return field.data if field.data in {choice.value for choice in field.choices} else None
+    return field.data if field.data and field.data in {choice.value for choice in field.choices} else None
 
 
 def _overridden_client() -> Client | None:
@@ -183,9 +310,9 @@ def _overridden_client() -> Client | None:
     return client
 
 
-def _override_reason(form: BookingForm, overridden: Client | None) -> str:
+def _override_reason(form: BookingForm, overridden: Client | None, client: Client) -> str:
     """The override's reason, required when the override is being used."""
-    if overridden is None or form.client_id.data != overridden.id:
+    if overridden is None or client is not overridden:
         return ""
     reason = (form.override_reason.data or "").strip()
     if not reason:
