@@ -88,12 +88,23 @@ def _span(hours: list[WorkingHours], appointments: list[Appointment], days: list
     for a in appointments:
         day = a.start_at.astimezone(zone).date()
         if day in days:
-            starts.append(_minutes(a.start_at, day, zone))
-            ends.append(_minutes(a.end_at, day, zone))
+            first, last = _place_minutes(a.start_at, a.end_at, day, zone)
+            starts.append(first)
+            ends.append(min(last, 24 * 60))
     first = min(starts, default=DEFAULT_HOURS[0] * 60)
     last = max(ends, default=DEFAULT_HOURS[1] * 60)
     first, last = first // 60 * 60, -(-last // 60) * 60
     return first, max(last, first + 60)
+
+
+def _place_minutes(start: datetime, end: datetime, day: date, zone: ZoneInfo) -> tuple[int, int]:
+    """Where a span of time falls on local `day`, in wall-clock minutes: from its start's
+    wall time for as long as it really lasts (so a session across a clock change keeps its
+    length), or from midnight when it began the day before."""
+    if start.astimezone(zone).date() == day:
+        first = _minutes(start, day, zone)
+        return first, first + int((end - start).total_seconds() // 60)
+    return 0, _minutes(end, day, zone)
 
 
 class _Grid:
@@ -191,13 +202,13 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
             column = Column(practitioner, day, bool(ranges), shades, spans)
             for block in blocks:
                 if block.practitioner_id == practitioner.id and block.start_at < day_end and block.end_at > day_start:
-                    place = grid.item(_minutes(block.start_at, day, zone), _minutes(block.end_at, day, zone))
+                    place = grid.item(*_place_minutes(block.start_at, block.end_at, day, zone))
                     if place:
                         column.shades.append(_block_shade(block, place, sees_reasons))
             for appointment in shown:
                 if appointment.practitioner_id != practitioner.id or appointment.start_at.astimezone(zone).date() != day:
                     continue
-                place = grid.item(_minutes(appointment.start_at, day, zone), _minutes(appointment.end_at, day, zone))
+                place = grid.item(*_place_minutes(appointment.start_at, appointment.end_at, day, zone))
                 if place:
                     column.blocks.append(Block(*place, appointment,
                                                movable=movable and appointment.status == "booked"
