@@ -188,11 +188,18 @@ def _fill_from_picks(form: BookingForm) -> None:
     (pick_first: "practitioner-id day start") fills the form; with it, the page's script
     fills the fields itself."""
     if start := parse_clock(request.form.get("pick_start")):
-        form.start.data = start
+        _fill(form.start, start)
     parts = request.form.get("pick_first", "").split()
     if len(parts) == 3 and (pid := database_id(parts[0])) and (day := parse_day(parts[1])) \
             and (start := parse_clock(parts[2])) and pid in {c.value for c in form.practitioner_id.choices}:
-        form.practitioner_id.data, form.day.data, form.start.data = pid, day, start
+        _fill(form.practitioner_id, pid)
+        _fill(form.day, day)
+        _fill(form.start, start)
+
+
+def _fill(field, value) -> None:
+    """Give a field a new value that its input shows (a field shows what was posted first)."""
+    field.data, field.raw_data = value, None
 
 
 def _make_booking(form: BookingForm, chosen: Client | None, overridden: Client | None, zone):
@@ -237,7 +244,8 @@ def _new_client(form: BookingForm, details) -> Client:
                                                phone_region=get_practice(db.session).phone_region, now=now())
     except DomainError as error:
         raise DomainError(error.message, field=f"new_client_{error.field}" if error.field else None) from None
-    twins = [c for c in client_services.possible_duplicates(db.session, details, exclude_id=client.id)
+    stored = client_services.ClientDetails(display_name=client.display_name, phone=client.phone, email=client.email)
+    twins = [c for c in client_services.possible_duplicates(db.session, stored, exclude_id=client.id)
              if not c.blocked]
     if twins and not form.new_client_different.data:
         names = ", ".join(c.display_name for c in twins[:3])
