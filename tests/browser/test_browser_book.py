@@ -213,12 +213,13 @@ def test_a_repeat_booking_lists_a_refused_time_then_books_the_others(page, front
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_book_fits_the_screen_at_every_width(page, front_desk, practice, width):
+def test_the_book_and_the_booking_form_fit_the_screen_at_every_width(page, front_desk, practice, width):
     page.set_viewport_size({"width": width, "height": 900})
     sign_in(page, front_desk)
-    for path in ("/calendar", f"/calendar?view=week&practitioner={practice.practitioners[MEI]}"):
+    for path in ("/calendar", f"/calendar?view=week&practitioner={practice.practitioners[MEI]}",
+                 f"/appointments/new?practitioner_id={practice.practitioners[ROWAN]}&day={TOMORROW}&start=16:00"):
         page.goto(path)
-        expect(page.locator(".book-col").first).to_be_visible()
+        expect(page.locator("main")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (path, width)
     page.goto("/calendar")
     expect(column(page, MEI, TODAY)).to_contain_text("Fay Quinn")
