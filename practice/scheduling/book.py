@@ -68,6 +68,7 @@ class BookPage:
     columns: list[Column]
     cancelled: int  # cancelled appointments left out of the grid
     now_row: int | None = None  # where "now" is, when today is shown
+    now_clock: str = ""  # the time now, written on the line in the times' column
 
 
 def _minutes(moment: datetime, day: date, zone: ZoneInfo) -> int:
@@ -222,7 +223,8 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
                   for minute in range(grid.first, grid.last, 60)]
     return BookPage(days, grid.first, grid.rows, hour_lines, columns,
                     sum(1 for a in cancelled if a.start_at.astimezone(zone).date() in days),
-                    next((c.now_row for c in columns if c.now_row), None))
+                    next((c.now_row for c in columns if c.now_row), None),
+                    f"{now_minutes // 60:02d}:{now_minutes % 60:02d}")
 
 
 def week_of(day: date) -> list[date]:
