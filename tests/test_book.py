@@ -18,7 +18,7 @@ from practice.clients.models import Client
 from practice.db import db
 from practice.scheduling import services
 from practice.scheduling.models import Appointment
-from tests.conftest import NOW, acknowledge
+from tests.conftest import NOW
 from tests.test_scheduling import at, book
 
 TODAY = NOW.date()

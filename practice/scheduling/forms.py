@@ -15,7 +15,6 @@ from practice.clients.services import ClientDetails
 from practice.forms import DateField, Form, LocalTimeField
 from practice.scheduling.services import MAX_REPEATS, PAYMENT_METHODS, WEEKDAYS
 
-
 REPEATS = [SelectChoice(0, "Does not repeat"), SelectChoice(1, "Every week"),
            *(SelectChoice(n, f"Every {n} weeks") for n in range(2, 5))]
 

@@ -12,10 +12,15 @@ from practice.auth.models import Practitioner
 from practice.clients import identity
 from practice.clients.models import Client
 from practice.errors import DomainError
+from practice.localtime import instant
 from practice.scheduling import signals
 from practice.scheduling.models import Appointment, PractitionerSchedule, Service, Status
-from practice.localtime import instant
-from practice.scheduling.services.availability import DaySchedule, day_schedule, day_schedules, held_buffer
+from practice.scheduling.services.availability import (
+    DaySchedule,
+    day_schedule,
+    day_schedules,
+    held_buffer,
+)
 from practice.settings.services import practice_zone
 
 
