@@ -227,3 +227,31 @@ def test_the_book_and_the_booking_form_fit_the_screen_at_every_width(page, front
     screenshot(page, name)
     page.goto(f"/calendar?view=week&practitioner={practice.practitioners[MEI]}")
     screenshot(page, f"book-week-{width}.png")
+
+
+@pytest.mark.browser
+def test_without_javascript_the_book_and_the_form_still_book(browser, live_server, front_desk, practice):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900},
+                                  locale="en-GB", timezone_id="Europe/London", base_url=live_server)
+    context.set_default_timeout(5_000)
+    page = context.new_page()
+    try:
+        sign_in(page, front_desk)
+        page.goto(f"/calendar?date={TOMORROW}")
+        expect(block(page, "Ana Byrne")).to_contain_text("10:00–11:00")
+        page.get_by_role("link", name=f"Book with {ROWAN} on Tuesday 24 November").click()
+
+        page.get_by_role("combobox", name="Client").fill("eli")
+        page.get_by_role("button", name="Find").click()
+        page.get_by_role("radio", name=re.compile(WALK_IN)).check()
+        page.get_by_label("Service", exact=True).select_option(label=f"{SERVICE} (60 min)")
+        page.get_by_role("button", name="Show free times").click()
+        expect(page.get_by_text(f"Chosen: {WALK_IN}.")).to_be_visible()
+        page.get_by_role("button", name="16:00", exact=True).click()
+        expect(page.get_by_label("Start", exact=True)).to_have_value("16:00")
+        page.get_by_role("button", name="Book", exact=True).click()
+
+        expect(page.get_by_role("status")).to_have_text(f"Booked {WALK_IN} at 16:00.")
+        expect(block(page, WALK_IN)).to_contain_text("16:00–17:00")
+    finally:
+        context.close()
