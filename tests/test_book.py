@@ -76,6 +76,17 @@ def test_the_week_shades_a_day_off_as_not_working_and_never_says_free(client, us
     assert page.count(">+ book</a>") == 5
 
 
+def test_a_day_leaves_out_who_does_not_work_and_names_them(client, users, login, desk, weekdays_only):
+    login(users["front_desk"])
+    page = body(client.get(f"/calendar?date={SATURDAY}"))
+    assert 'aria-label="Priya Practitioner, Saturday 28 November"' in page
+    assert 'aria-label="Mei Weekday, Saturday 28 November"' not in page
+    assert re.search(r"Not working this day: [^<]*Mei Weekday", page)
+    # Chosen alone, she is shown, not working.
+    alone = body(client.get(f"/calendar?date={SATURDAY}&practitioner={weekdays_only.id}"))
+    assert 'aria-label="Mei Weekday, Saturday 28 November"' in alone and "book-shade-not_working" in alone
+
+
 def test_time_off_is_shaded_and_its_reason_is_for_admins_only(client, users, login, desk):
     practitioner = desk[0]
     services.add_time_block(db.session, SYSTEM, practitioner.id, at(TODAY, "14:00"), at(TODAY, "16:00"),

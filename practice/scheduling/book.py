@@ -69,6 +69,7 @@ class BookPage:
     cancelled: int  # cancelled appointments left out of the grid
     now_row: int | None = None  # where "now" is, when today is shown
     now_clock: str = ""  # the time now, written on the line in the times' column
+    resting: list[Practitioner] = field(default_factory=list)  # left out of a day: not working, nothing booked
 
 
 def _minutes(moment: datetime, day: date, zone: ZoneInfo) -> int:
@@ -219,12 +220,23 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
                 column.now_row = grid.item(now_minutes, now_minutes + ROW_MINUTES)[0] \
                     if grid.first <= now_minutes < grid.last else None
             columns.append(column)
+    resting = []
+    if len(days) == 1 and any(_in_use(c) for c in columns):
+        # A day leaves out the practitioners who do not work and have nothing on it, so the
+        # columns that matter keep their width on a phone; the page names them.
+        resting = [c.practitioner for c in columns if not _in_use(c)]
+        columns = [c for c in columns if _in_use(c)]
     hour_lines = [((minute - grid.first) // ROW_MINUTES + 1, f"{minute // 60:02d}:00")
                   for minute in range(grid.first, grid.last, 60)]
     return BookPage(days, grid.first, grid.rows, hour_lines, columns,
                     sum(1 for a in cancelled if a.start_at.astimezone(zone).date() in days),
                     next((c.now_row for c in columns if c.now_row), None),
-                    f"{now_minutes // 60:02d}:{now_minutes % 60:02d}")
+                    f"{now_minutes // 60:02d}:{now_minutes % 60:02d}", resting)
+
+
+def _in_use(column: Column) -> bool:
+    """Whether a column says something: working hours, an appointment or blocked time."""
+    return column.working or bool(column.blocks) or any(shade.block for shade in column.shades)
 
 
 def week_of(day: date) -> list[date]:
