@@ -235,6 +235,18 @@ def test_without_javascript_find_lists_the_matches_to_choose_from(client, users,
     assert page.count('type="radio" name="client_id"') == 2 and count(Appointment) == 0
 
 
+def test_a_name_typed_over_the_chosen_client_books_no_one(client, users, login, desk, make_client):
+    make_client("Ana Byrne")
+    login(users["front_desk"])
+    # Without JavaScript Sam's id stays in the page while the field is typed over.
+    response = client.post("/appointments/new", data=booking(desk, client_q="Ana"))
+    page = body(response)
+    assert response.status_code == 422 and "“Ana” is not the client chosen before" in page
+    assert 'type="radio" name="client_id"' in page and "Ana Byrne" in page  # the matches to choose from
+    assert count(Appointment) == 0
+    assert client.post("/appointments/new", data=booking(desk, client_q="Sam")).status_code == 302
+
+
 def test_a_new_client_is_added_with_the_booking(client, users, login, desk):
     login(users["front_desk"])
     response = client.post("/appointments/new", data=booking(

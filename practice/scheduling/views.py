@@ -146,7 +146,7 @@ def book():
         form.day.data = _day_from_args()
     look_up = next((name for name in LOOK_UPS if name in request.form), None)
     valid = posted and look_up is None and form.validate()
-    chosen = _chosen_client(form, overridden)
+    chosen = _chosen_client(form, overridden, finding=look_up == "find_client")
     _fill_from_picks(form)
     series = None
     if valid and not form.client_id.errors:
@@ -161,14 +161,23 @@ def book():
                          status=422 if posted and look_up is None and series is None else 200)
 
 
-def _chosen_client(form: BookingForm, overridden: Client | None) -> Client | None:
+def _chosen_client(form: BookingForm, overridden: Client | None, *, finding: bool) -> Client | None:
     """The client chosen in the picker (or in the link that opened the form). An id that is
     not a client who can be booked here chooses no one, with the reason next to the field:
-    never someone else."""
+    never someone else. Nor does a name typed over the chosen one (without JavaScript the
+    chosen id stays in the page while the field is typed over): the typed name is looked up
+    instead (`finding`: the user asked for that)."""
     raw = (form.client_id.data or "").strip()
     if not raw:
         return None
     client = db.session.get(Client, wanted) if (wanted := database_id(raw)) else None
+    typed = (form.client_q.data or "").strip()
+    if client is not None and typed and typed != client.display_name:
+        form.client_id.data = ""
+        if not finding:
+            form.client_id.errors = [*form.client_id.errors,
+                                     f"“{typed}” is not the client chosen before: choose the client from the list."]
+        return None
     problem = None
     if client is None:
         problem = "There is no such client. Find the client by name, phone or e-mail."
