@@ -53,6 +53,13 @@ def find_clients(text: str, *, page: int, per_page: int) -> tuple[list[Client], 
     return found[:per_page], len(found) > per_page
 
 
+def is_found_by(client: Client, text: str) -> bool:
+    """Whether a search for `text` finds this client (as the picker's search would)."""
+    condition = _matching(text)
+    return condition is not None and db.session.scalar(
+        select(Client.id).where(Client.id == client.id, condition)) is not None
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

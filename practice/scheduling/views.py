@@ -165,14 +165,16 @@ def _chosen_client(form: BookingForm, overridden: Client | None, *, finding: boo
     """The client chosen in the picker (or in the link that opened the form). An id that is
     not a client who can be booked here chooses no one, with the reason next to the field:
     never someone else. Nor does a name typed over the chosen one (without JavaScript the
-    chosen id stays in the page while the field is typed over): the typed name is looked up
-    instead (`finding`: the user asked for that)."""
+    chosen id stays in the page while the field is typed over) unless it finds the chosen
+    client (a search, then a choice from its matches): the typed name is looked up instead
+    (`finding`: the user asked for that)."""
     raw = (form.client_id.data or "").strip()
     if not raw:
         return None
     client = db.session.get(Client, wanted) if (wanted := database_id(raw)) else None
     typed = (form.client_q.data or "").strip()
-    if client is not None and typed and typed != client.display_name:
+    if client is not None and typed and typed != client.display_name \
+            and not client_queries.is_found_by(client, typed):
         form.client_id.data = ""
         if not finding:
             form.client_id.errors = [*form.client_id.errors,
