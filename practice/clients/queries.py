@@ -20,10 +20,13 @@ def search_clients(text: str, *, page: int, per_page: int, include_archived: boo
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
+SEARCH_LENGTH = 200  # what a search reads of the text typed (SQLite refuses very long patterns)
+
+
 def _matching(text: str):
     """Clients with `text` in a name or the e-mail, or its digits (three or more) in the
     phone; None for an empty search."""
-    text = text.replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
+    text = text.replace("\x00", "").strip()[:SEARCH_LENGTH]  # PostgreSQL refuses NUL in text
     if not text:
         return None
     pattern = f"%{_escape_like(text.lower())}%"
