@@ -47,6 +47,14 @@ def parse_day(text: str | None) -> date | None:
     return day if in_range(day) else None
 
 
+def parse_clock(text: str | None) -> time | None:
+    """A wall-clock time written HH:MM, else None."""
+    try:
+        return datetime.strptime((text or "").strip(), "%H:%M").time()
+    except ValueError:
+        return None
+
+
 def instant(day: date, clock_time: time, zone: ZoneInfo, *, fold: int | None = None,
             field: str | None = None) -> datetime:
     """The aware UTC instant a wall-clock time on a local day names."""

@@ -320,6 +320,7 @@ ROUTES = [
     # Clients
     Route("clients.index",              "GET",  lambda w: "/clients/",                            (LOGIN,    OK,        OK,        OK),        "clients.view"),
     Route("clients.show",               "GET",  lambda w: f"/clients/{w.client_id}",              (LOGIN,    OK,        OK,        OK),        "clients.view"),
+    Route("clients.search_json",        "GET",  lambda w: "/clients/search.json?q=sam",           (LOGIN,    OK,        OK,        OK),        "clients.view"),
     Route("clients.new",                "GET",  lambda w: "/clients/new",                         (LOGIN,    OK,        OK,        OK),        "clients.edit"),
     Route("clients.new",                "POST", lambda w: "/clients/new",                         (LOGIN,    OK,        OK,        OK),        "clients.edit",
           data=lambda w: {"display_name": "Noor"}),
@@ -354,6 +355,8 @@ ROUTES = [
           data=lambda w: {"client_id": w.client_id, "practitioner_id": w.practitioner_record_id,
                           "service_id": w.service_id, "day": "2026-11-30", "start": "14:00"}),
     Route("scheduling.appointment",     "GET",  lambda w: f"/appointments/{w.appointment_id}",    (LOGIN,    OK,        OK,        OK),        "appointments.view"),
+    Route("scheduling.move_check",      "GET",  lambda w: f"/appointments/{w.appointment_id}/move-check?day=2026-11-30&start=15:00",
+                                                                                                  (LOGIN,    OK,        OK,        OK),        "appointments.book"),
     Route("scheduling.check_in",        "POST", lambda w: f"/appointments/{w.appointment_id}/check-in", (LOGIN, OK,       OK,        OK),        "appointments.front_desk"),
     Route("scheduling.no_show",         "POST", lambda w: f"/appointments/{w.appointment_id}/no-show",  (LOGIN, OK,       OK,        OK),        "appointments.front_desk"),
     Route("scheduling.complete",        "POST", lambda w: f"/appointments/{w.appointment_id}/complete", (LOGIN, OK,       OK,        OK),        "appointments.front_desk"),

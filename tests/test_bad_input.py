@@ -617,6 +617,13 @@ INCIDENT_FIELDS = ["category_id", "severity", "safety", "occurred_from", "occurr
                    "occurred_to_fold", "channel", "location", "description", "response", "effect",
                    "witnesses", "police_reference", "related_ids"]
 
+BOOKING_FIELDS = ["client_id", "client_q", "new_client_name", "new_client_phone", "new_client_email",
+                  "new_client_date_of_birth", "new_client_different", "practitioner_id", "service_id", "day",
+                  "start", "start_fold", "repeat", "times", "notes", "override", "override_reason",
+                  "confirm_series", "skip"]
+# The booking form's other buttons, each a look-up that fills the form in again.
+BOOKING_LOOK_UPS = ["show_slots", "first_free", "find_client", "pick_start", "pick_first"]
+
 # endpoint -> (url builder, text fields (or a builder of them), file fields) of every POST route
 REFERRAL_SPECIALIST_FIELDS = ["name", "business", "profession", "modality_ids", "phone", "email", "website",
                               "address", "area", "languages", "accessibility", "fees", "accepting", "notes"]
@@ -657,7 +664,7 @@ POST_FORMS = {
                                 []),
     "clients.import_upload": (lambda w: "/clients/import", [], ["file"]),
     "clients.import_confirm": (lambda w: "/clients/import/confirm", ["content"], []),
-    "scheduling.book": (lambda w: "/appointments/new", ["client_id", "practitioner_id", "service_id", "day", "start", "start_fold", "notes"], []),
+    "scheduling.book": (lambda w: "/appointments/new", BOOKING_FIELDS, []),
     "scheduling.check_in": (lambda w: f"/appointments/{w['appointment_id']}/check-in", ["arrived", "arrived_fold", "next"], []),
     "scheduling.no_show": (lambda w: f"/appointments/{w['appointment_id']}/no-show", ["next", "fee"], []),
     "scheduling.complete": (lambda w: f"/appointments/{w['appointment_id']}/complete", ["next"], []),
@@ -1084,3 +1091,39 @@ def test_appointment_actions_only_send_users_back_to_this_site(client, users, lo
     login(users["front_desk"])
     response = client.post(f"/appointments/{targets['appointment_id']}/no-show", data={"next": target})
     assert _stays_on_site(response), (response.status_code, response.headers.get("Location"), server_errors)
+
+
+@pytest.mark.parametrize("look_up", BOOKING_LOOK_UPS)
+def test_junk_in_a_booking_look_up_never_causes_a_server_error(app, users, targets, server_errors, look_up):
+    fields = BOOKING_FIELDS + [look_up]
+    assert not _post_junk(app, "/appointments/new", JUNK_KINDS, fields, [], server_errors, users["admin"])
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"client_id": "99999"}, "client_id", "There is no such client."),
+    ({"client_id": "x"}, "client_id", "There is no such client."),
+    ({"client_id": ""}, "client_id", "Choose a client, or add a new one."),
+    ({"practitioner_id": "0"}, "practitioner_id", "Choose a practitioner."),
+    ({"service_id": "0"}, "service_id", "Choose a service."),
+    ({"repeat": "1", "times": "1"}, "times", "Number must be between 2 and 26."),
+    ({"repeat": "9"}, "repeat", "Not a valid choice."),
+    ({"client_id": "", "new_client_name": "Noor", "new_client_phone": "12"}, "new_client_phone",
+     "This is not a valid phone number."),
+    ({"client_id": "", "new_client_name": "Noor", "new_client_email": "noor@"}, "new_client_email",
+     "This is not a valid e-mail address"),
+    ({"new_client_name": "Noor"}, "new_client_name", "Choose a client or add a new one, not both."),
+], ids=lambda value: value if isinstance(value, str) else None)
+def test_the_booking_form_refuses_bad_input_next_to_the_field(client, users, login, targets, changes, field, message):
+    login(users["front_desk"])
+    clients = count(Client)
+    typed = {"client_id": str(targets["client_id"]), "practitioner_id": str(targets["practitioner_record_id"]),
+             "service_id": str(targets["service_id"]), "day": "2026-11-30", "start": "14:00",
+             "notes": "left shoulder"} | changes
+    response = client.post("/appointments/new", data=typed)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    shown = error_for(page, field)
+    assert shown is not None, f"no message next to {field}; errors: {errors_in(page)} {alerts_in(page)}"
+    assert message in shown
+    assert_kept(page, typed, skip={"client_id", "practitioner_id", "service_id", "repeat", *changes})
+    assert count(Appointment) == 1 and count(Client) == clients  # the world's; nothing new

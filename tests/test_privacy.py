@@ -129,6 +129,12 @@ def reachable_urls(app) -> list[str]:
     urls += [f"/clients/{client_id}{ALL_KINDS}" for client_id in pools["client_id"]]
     urls += [f"/today?date={day}" for day in DAYS] + [f"/review/?day={day}" for day in DAYS]
     urls += [f"/calendar?view=week&date={day}" for day in DAYS[::7]]
+    # The book: each day with its cancelled appointments, each practitioner's weeks (time
+    # off with its reason is drawn there), and the client picker's search.
+    urls += [f"/calendar?date={day}&cancelled=1" for day in DAYS]
+    urls += [f"/calendar?view=week&date={day}&practitioner={p}&cancelled=1"
+             for day in DAYS[::7] for p in pools["practitioner_id"]]
+    urls += [f"/clients/search.json?q={q}" for q in "aeiou"]
     urls += ["/reports/?start=2026-10-01&end=2026-12-31", "/review/report"]
     return urls
 

@@ -1,10 +1,10 @@
 import re
 
-from sqlalchemy import func, not_, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from practice.audit.models import AuditEvent
-from practice.clients.models import UNBOOKABLE_STANDINGS, Client
+from practice.clients.models import Client
 from practice.clients.services import RECORD_VIEW
 from practice.db import db
 
@@ -14,22 +14,53 @@ def search_clients(text: str, *, page: int, per_page: int, include_archived: boo
     query = select(Client).options(joinedload(Client.primary_practitioner))
     if not include_archived:
         query = query.where(Client.archived_at.is_(None))
-    text = text.replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
-    if text:
-        pattern = f"%{_escape_like(text.lower())}%"
-        conditions = [
-            func.lower(Client.display_name).like(pattern, escape="\\"),
-            func.lower(Client.legal_name).like(pattern, escape="\\"),
-            Client.email.like(pattern, escape="\\"),
-        ]
-        digits = re.sub(r"\D", "", text)
-        if len(digits) >= 3:
-            # Stored numbers are E.164; a national number typed with its leading 0 still
-            # matches on the digits after it.
-            conditions.append(Client.phone.like(f"%{digits.lstrip('0')}%"))
-        query = query.where(or_(*conditions))
+    if (condition := _matching(text)) is not None:
+        query = query.where(condition)
     query = query.order_by(func.lower(Client.display_name), Client.id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+SEARCH_LENGTH = 200  # what a search reads of the text typed (SQLite refuses very long patterns)
+
+
+def _matching(text: str):
+    """Clients with `text` in a name or the e-mail, or its digits (three or more) in the
+    phone; None for an empty search."""
+    text = text.replace("\x00", "").strip()[:SEARCH_LENGTH]  # PostgreSQL refuses NUL in text
+    if not text:
+        return None
+    pattern = f"%{_escape_like(text.lower())}%"
+    conditions = [
+        func.lower(Client.display_name).like(pattern, escape="\\"),
+        func.lower(Client.legal_name).like(pattern, escape="\\"),
+        Client.email.like(pattern, escape="\\"),
+    ]
+    digits = re.sub(r"\D", "", text)
+    if len(digits) >= 3:
+        # Stored numbers are E.164; a national number typed with its leading 0 still
+        # matches on the digits after it.
+        conditions.append(Client.phone.like(f"%{digits.lstrip('0')}%"))
+    return or_(*conditions)
+
+
+def find_clients(text: str, *, page: int, per_page: int) -> tuple[list[Client], bool]:
+    """The client picker's search: one page of the clients (not archived) matching `text`,
+    by name, and whether more follow. One query; an empty search finds no one."""
+    condition = _matching(text)
+    if condition is None:
+        return [], False
+    found = list(db.session.scalars(
+        select(Client).where(Client.archived_at.is_(None), condition)
+        .order_by(func.lower(Client.display_name), Client.id)
+        .offset((page - 1) * per_page).limit(per_page + 1)))
+    return found[:per_page], len(found) > per_page
+
+
+def is_found_by(client: Client, text: str) -> bool:
+    """Whether a search for `text` finds this client (as the picker's search would)."""
+    condition = _matching(text)
+    return condition is not None and db.session.scalar(
+        select(Client.id).where(Client.id == client.id, condition)) is not None
 
 
 def _escape_like(text: str) -> str:
@@ -48,16 +79,6 @@ def all_clients_for_export() -> list[Client]:
             select(Client).options(joinedload(Client.primary_practitioner)).order_by(Client.id)
         )
     )
-
-
-def bookable_clients() -> list[Client]:
-    """Clients the booking form offers: not archived, not moved on or declined."""
-    return list(db.session.scalars(
-        select(Client)
-        .where(Client.archived_at.is_(None), Client.standing.not_in(UNBOOKABLE_STANDINGS),
-               not_(Client.identity_hold))
-        .order_by(func.lower(Client.display_name))
-    ))
 
 
 RECENT_VIEWS = 20

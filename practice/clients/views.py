@@ -4,6 +4,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -53,6 +54,22 @@ def index():
     return render_template(
         "practice/clients/index.html", page=page, q=text, include_archived=include_archived
     )
+
+
+PICKER_PAGE = 10  # matches per page of the client picker's search
+
+
+@bp.get("/search.json")
+@permission_required("clients.view")
+def search_json():
+    """The client picker's search as you type (templates/practice/clients/_picker.html): a
+    page of the clients matching ?q= in a name, the phone digits or the e-mail, by name."""
+    page = page_number()
+    found, more = queries.find_clients(request.args.get("q", "")[:200], page=page, per_page=PICKER_PAGE)
+    return jsonify(page=page, has_more=more, results=[{
+        "id": client.id, "name": client.display_name, "bookable": client.bookable,
+        "detail": " · ".join(filter(None, [services.display_phone(client.phone), client.email])),
+    } for client in found])
 
 
 def _phone_region() -> str:

@@ -1,6 +1,7 @@
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    EmailField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -8,23 +9,48 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NoneOf, NumberRange, Optional
 
+from practice.clients.services import ClientDetails
 from practice.forms import DateField, Form, LocalTimeField
-from practice.scheduling.services import PAYMENT_METHODS, WEEKDAYS
+from practice.scheduling.services import MAX_REPEATS, PAYMENT_METHODS, WEEKDAYS
+
+REPEATS = [SelectChoice(0, "Does not repeat"), SelectChoice(1, "Every week"),
+           *(SelectChoice(n, f"Every {n} weeks") for n in range(2, 5))]
 
 
 class BookingForm(Form):
-    client_id = SelectField("Client", coerce=int, validators=[InputRequired()])
-    practitioner_id = SelectField("Practitioner", coerce=int, validators=[InputRequired()])
-    service_id = SelectField("Service", coerce=int, validators=[InputRequired()])
+    # The client picker (templates/practice/clients/_picker.html): the chosen client's id (in
+    # a hidden input the picker writes itself), and the text typed to find one. Nothing is
+    # chosen until someone chooses.
+    client_id = StringField("Client", validators=[Optional(), Length(max=20)])
+    client_q = StringField("Find a client", validators=[Optional(), Length(max=200)])
+    # A new client, added with the booking (the client form's checks apply).
+    new_client_name = StringField("Name", validators=[Optional(), Length(max=120)],
+                                  description="A first name or working alias is enough.")
+    new_client_phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+    new_client_email = EmailField("E-mail", validators=[Optional(), Length(max=254)])
+    new_client_date_of_birth = DateField("Date of birth", validators=[Optional()])
+    new_client_different = BooleanField("This is a different person: add them anyway")
+    practitioner_id = SelectField("Practitioner", coerce=int,
+                                  validators=[InputRequired(), NoneOf([0], "Choose a practitioner.")])
+    service_id = SelectField("Service", coerce=int, validators=[InputRequired(), NoneOf([0], "Choose a service.")])
     day = DateField("Date", validators=[InputRequired()])
     start = LocalTimeField("Start", validators=[InputRequired()],
-                      description="Free starts for this day are listed below the form.")
+                           description="Or choose one of the free starts below the form.")
+    repeat = SelectField("Repeat", coerce=int, choices=REPEATS, default=0, validators=[Optional()])
+    times = IntegerField("How many times in all", default=6, validators=[Optional(), NumberRange(2, MAX_REPEATS)])
     notes = TextAreaField("Note for the practitioner", validators=[Optional(), Length(max=1000)])
     override_reason = TextAreaField(
         "Why book this client anyway", validators=[Optional(), Length(max=1000)],
         description="This client's standing says they cannot be booked. The reason is kept in the audit trail.")
+
+    def new_client_details(self) -> ClientDetails | None:
+        if not (self.new_client_name.data or "").strip():
+            return None
+        return ClientDetails(display_name=self.new_client_name.data or "", phone=self.new_client_phone.data or "",
+                             email=self.new_client_email.data or "",
+                             date_of_birth=self.new_client_date_of_birth.data)
 
 
 class RescheduleForm(Form):

@@ -1,20 +1,23 @@
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from practice.auth.permissions import can, permission_required, require
 from practice.auth.queries import active_practitioners
+from practice.clients import identity
+from practice.clients import queries as client_queries
+from practice.clients import services as client_services
 from practice.clients.models import Client
-from practice.clients.queries import bookable_clients
 from practice.db import db
 from practice.errors import DomainError
 from practice.forms import typed_instant
-from practice.localtime import clock
+from practice.localtime import clock, instant, long_day, parse_clock, parse_day, span
 from practice.money import plain_amount
 from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.scheduling import queries, services
+from practice.scheduling.book import book_page, week_of
 from practice.scheduling.forms import (
     BookingForm,
     CancelForm,
@@ -23,8 +26,8 @@ from practice.scheduling.forms import (
     RescheduleForm,
     WaiveForm,
 )
-from practice.scheduling.models import Appointment
-from practice.settings.services import local_date
+from practice.scheduling.models import Appointment, Service
+from practice.settings.services import get_practice, local_date
 from practice.unit_of_work import discard_changes
 from practice.validation import database_id
 from practice.web import acting, day_arg, flash_refusal, id_arg, local_target, now, show_error
@@ -65,70 +68,252 @@ def _policy_notices(client_ids) -> dict:
 @bp.get("/calendar")
 @permission_required("appointments.view")
 def calendar():
+    """The book: a day with a column per practitioner, or one practitioner's week."""
     zone = _zone()
     day = _day_from_args()
     week = request.args.get("view") == "week"
     practitioner_id = id_arg("practitioner")
-    first = day - timedelta(days=day.weekday()) if week else day
-    days = queries.board(first, 7 if week else 1, zone, practitioner_id)
+    everyone = active_practitioners()
+    if week:
+        practitioner_id = practitioner_id or _own_or_first(everyone)
+    shown = [p for p in everyone if not practitioner_id or p.id == practitioner_id]
+    days = week_of(day) if week else [day]
+    show_cancelled = request.args.get("cancelled") == "1"
+    page = book_page(days, shown, zone, now=now(), show_cancelled=show_cancelled,
+                          movable=can(current_user, "appointments.book"),
+                          sees_reasons=can(current_user, "scheduling.settings"))
     return render_template(
-        "practice/scheduling/calendar.html", day=day, first=first, week=week, days=days, zone=zone,
-        practitioners=active_practitioners(), practitioner_id=practitioner_id,
-        step=timedelta(days=7 if week else 1),
+        "practice/scheduling/calendar.html", day=day, week=week, book=page, zone=zone,
+        practitioners=everyone, practitioner_id=practitioner_id, show_cancelled=show_cancelled,
+        step=timedelta(days=7 if week else 1), today=local_date(db.session, now()),
+        move_form=RescheduleForm(),
     )
 
 
-def _booking_choices(form: BookingForm, overridden: Client | None = None) -> None:
-    form.client_id.choices = [SelectChoice(c.id, c.display_name) for c in bookable_clients()]
-    if overridden is not None:
-        form.client_id.choices.insert(0, SelectChoice(overridden.id, f"{overridden.display_name} (not bookable)"))
-    form.practitioner_id.choices = [SelectChoice(p.id, p.display_name) for p in active_practitioners()]
-    form.service_id.choices = [
-        SelectChoice(s.id, f"{s.name} ({s.duration_minutes} min)") for s in queries.bookable_services()
-    ]
+def _own_or_first(practitioners) -> int | None:
+    """Whose week to show when none is asked for: the signed-in practitioner's own, or the
+    first practitioner's."""
+    own = current_user.practitioner
+    if own is not None and any(p.id == own.id for p in practitioners):
+        return own.id
+    return practitioners[0].id if practitioners else None
+
+
+@bp.get("/appointments/<int:appointment_id>/move-check")
+@permission_required("appointments.book")
+def move_check(appointment_id: int):
+    """Whether the appointment can be moved to ?day=&start= (JSON), asked by the book before
+    it moves anything: {"ok": true|false, "message": the reason or what the move is}."""
+    appointment = db.get_or_404(Appointment, appointment_id)
+    day = day_arg("day") or abort(400, "Give the day as YYYY-MM-DD.")
+    start = parse_clock(request.args.get("start")) or abort(400, "Give the start as HH:MM.")
+    zone = _zone()
+    try:
+        start_at = instant(day, start, zone, field="start")
+    except DomainError as error:
+        return jsonify(ok=False, message=error.message)
+    refusal = services.move_refusal(db.session, appointment, start_at, now=now())
+    end_at = start_at + (appointment.end_at - appointment.start_at)
+    return jsonify(ok=refusal is None, message=refusal or (
+        f"Move {appointment.client.display_name} ({appointment.service.name}) to {long_day(day)}, "
+        f"{span(start_at, end_at, zone)}?"))
+
+
+def _booking_choices(form: BookingForm, practitioners) -> None:
+    form.practitioner_id.choices = [SelectChoice(0, "Choose a practitioner")] + [
+        SelectChoice(p.id, p.display_name) for p in practitioners]
+    form.service_id.choices = [SelectChoice(0, "Choose a service")] + [
+        SelectChoice(s.id, f"{s.name} ({s.duration_minutes} min)") for s in queries.bookable_services()]
+
+
+# The booking form's buttons besides "Book" (each posts the whole form, so nothing typed is
+# lost and a note stays out of URLs and logs).
+LOOK_UPS = ("show_slots", "first_free", "find_client", "pick_start", "pick_first")
+FIRST_FREE_DAYS = 28
+PICKER_PAGE = 10
 
 
 @bp.route("/appointments/new", methods=["GET", "POST"])
 @permission_required("appointments.book")
 def book():
     zone = _zone()
-    form = BookingForm(formdata=request.form if request.method == "POST" else request.args or None)
+    posted = request.method == "POST"
+    form = BookingForm(formdata=request.form if posted else request.args or None)
+    practitioners = active_practitioners()
+    _booking_choices(form, practitioners)
     overridden = _overridden_client()
-    _booking_choices(form, overridden)
-    if request.method == "GET" and not form.day.data:
+    if not posted and not form.day.data:
         form.day.data = _day_from_args()
-    # "Show free times" posts the form too (a note typed so far stays out of URLs and logs).
-    showing_slots = "show_slots" in request.form
-    if request.method == "POST" and not showing_slots and form.validate():
+    look_up = next((name for name in LOOK_UPS if name in request.form), None)
+    valid = posted and look_up is None and form.validate()
+    chosen = _chosen_client(form, overridden, finding=look_up == "find_client")
+    _fill_from_picks(form)
+    series = None
+    if valid and not form.client_id.errors:
         try:
-            appointment = services.book(db.session, acting(), services.BookingRequest(
-                client_id=form.client_id.data, practitioner_id=form.practitioner_id.data,
-                service_id=form.service_id.data,
-                start_at=typed_instant(form.start, zone, day=form.day.data),
-                notes=form.notes.data or "",
-                override_reason=_override_reason(form, overridden),
-            ), now=now())
+            booked, series = _make_booking(form, chosen, overridden, zone)
         except DomainError as error:
             show_error(form, error)
         else:
-            flash(f"Booked {appointment.client.display_name} at "
-                  f"{clock(appointment.start_at, zone)}.", "success")
-            _remind_of_policy(appointment.client)
-            return redirect(url_for("scheduling.calendar", date=form.day.data.isoformat()))
-    slots = []
+            if booked:
+                return _booked(booked, zone)
+    return _booking_page(form, practitioners, chosen, overridden, zone, look_up=look_up, series=series,
+                         status=422 if posted and look_up is None and series is None else 200)
+
+
+def _chosen_client(form: BookingForm, overridden: Client | None, *, finding: bool) -> Client | None:
+    """The client chosen in the picker (or in the link that opened the form). An id that is
+    not a client who can be booked here chooses no one, with the reason next to the field:
+    never someone else. Nor does a name typed over the chosen one (without JavaScript the
+    chosen id stays in the page while the field is typed over) unless it finds the chosen
+    client (a search, then a choice from its matches): the typed name is looked up instead
+    (`finding`: the user asked for that)."""
+    raw = (form.client_id.data or "").strip()
+    if not raw:
+        return None
+    client = db.session.get(Client, wanted) if (wanted := database_id(raw)) else None
+    typed = (form.client_q.data or "").strip()
+    if client is not None and typed and typed != client.display_name \
+            and not client_queries.is_found_by(client, typed):
+        form.client_id.data = ""
+        if not finding:
+            form.client_id.errors = [*form.client_id.errors,
+                                     f"“{typed}” is not the client chosen before: choose the client from the list."]
+        return None
+    problem = None
+    if client is None:
+        problem = "There is no such client. Find the client by name, phone or e-mail."
+    elif client.archived:
+        problem = "This client is archived; restore them to the client list first."
+    elif not client.bookable and client is not overridden:
+        problem = identity.NOT_BOOKABLE
+    if problem:
+        form.client_id.errors = [*form.client_id.errors, problem]
+        form.client_id.data = ""
+        return None
+    return client
+
+
+def _fill_from_picks(form: BookingForm) -> None:
+    """Without JavaScript, a free start's button (pick_start) or a first free time's
+    (pick_first: "practitioner-id day start") fills the form; with it, the page's script
+    fills the fields itself."""
+    if start := parse_clock(request.form.get("pick_start")):
+        _fill(form.start, start)
+    parts = request.form.get("pick_first", "").split()
+    if len(parts) == 3 and (pid := database_id(parts[0])) and (day := parse_day(parts[1])) \
+            and (start := parse_clock(parts[2])) and pid in {c.value for c in form.practitioner_id.choices}:
+        _fill(form.practitioner_id, pid)
+        _fill(form.day, day)
+        _fill(form.start, start)
+
+
+def _fill(field, value) -> None:
+    """Give a field a new value that its input shows (a field shows what was posted first)."""
+    field.data, field.raw_data = value, None
+
+
+def _make_booking(form: BookingForm, chosen: Client | None, overridden: Client | None, zone):
+    """Book what the form says: an existing client or a new one, once or repeated. Returns
+    (the appointments booked, None), or ([], the occurrences) when a repeat has times that
+    cannot be booked: nothing is saved until the user books the free ones."""
+    client = _client_to_book(form, chosen)
+    booking = services.BookingRequest(
+        client_id=client.id, practitioner_id=form.practitioner_id.data, service_id=form.service_id.data,
+        start_at=typed_instant(form.start, zone, day=form.day.data), notes=form.notes.data or "",
+        override_reason=_override_reason(form, overridden, client))
+    if not form.repeat.data:
+        return [services.book(db.session, acting(), booking, now=now())], None
+    days = services.series_days(form.day.data, form.repeat.data, form.times.data or 0)
+    occurrences = services.check_series(db.session, booking, days, form.start.data, now=now())
+    if "confirm_series" in request.form:
+        dropped = set(request.form.getlist("skip"))
+        occurrences = [o for o in occurrences if o.day.isoformat() not in dropped]
+    if any(o.refusal for o in occurrences) or not occurrences:
+        discard_changes()  # a new client waits for the user's answer too
+        return [], occurrences
+    return services.book_series(db.session, acting(), booking, [o.start_at for o in occurrences], now=now()), None
+
+
+def _client_to_book(form: BookingForm, chosen: Client | None) -> Client:
+    details = form.new_client_details()
+    if details is None:
+        if chosen is None:
+            raise DomainError("Choose a client, or add a new one.", field="client_id")
+        return chosen
+    if chosen is not None:
+        raise DomainError("Choose a client or add a new one, not both.", field="new_client_name")
+    return _new_client(form, details)
+
+
+def _new_client(form: BookingForm, details) -> Client:
+    """The client form's checks: valid details, a warning about a possible duplicate (here
+    a question: the same phone or e-mail as someone already on the list), and the match with
+    a person who cannot be booked, which the booking then refuses in neutral words."""
+    try:
+        client = client_services.create_client(db.session, acting(), details,
+                                               phone_region=get_practice(db.session).phone_region, now=now())
+    except DomainError as error:
+        raise DomainError(error.message, field=f"new_client_{error.field}" if error.field else None) from None
+    stored = client_services.ClientDetails(display_name=client.display_name, phone=client.phone, email=client.email)
+    twins = [c for c in client_services.possible_duplicates(db.session, stored, exclude_id=client.id)
+             if not c.blocked]
+    if twins and not form.new_client_different.data:
+        names = ", ".join(c.display_name for c in twins[:3])
+        raise DomainError(f"Check for a duplicate: {names} has the same phone number or e-mail. Choose them in "
+                          "the client field, or tick \"a different person\".", field="new_client_name")
+    return client
+
+
+def _booked(appointments, zone):
+    first = appointments[0]
+    client = first.client
+    if len(appointments) == 1:
+        flash(f"Booked {client.display_name} at {clock(first.start_at, zone)}.", "success")
+    else:
+        flash(f"Booked {client.display_name} {len(appointments)} times, from "
+              f"{long_day(first.start_at.astimezone(zone).date())} at {clock(first.start_at, zone)}.", "success")
+    _remind_of_policy(client)
+    return redirect(url_for("scheduling.calendar", date=first.start_at.astimezone(zone).date().isoformat()))
+
+
+def _booking_page(form, practitioners, chosen, overridden, zone, *, look_up, series, status):
     practitioner_id, service_id = _offered(form.practitioner_id), _offered(form.service_id)
+    slots = None
     if practitioner_id and service_id and form.day.data:
         slots = services.free_slots(db.session, practitioner_id, service_id, form.day.data, now=now())
-    status = 422 if request.method == "POST" and not showing_slots else 200
-    chosen = [form.client_id.data] if form.client_id.data in {c.value for c in form.client_id.choices} else []
-    return render_template("practice/scheduling/book.html", form=form, slots=slots, zone=zone,
-                           overridden=overridden, **_policy_notices(chosen)), status
+    first_free = None
+    if look_up == "first_free":
+        first_free = _first_free(form, service_id, practitioners)
+    matches = more = None
+    if look_up == "find_client" or (status == 422 and chosen is None and (form.client_q.data or "").strip()
+                                    and not form.new_client_details()):
+        matches, more = client_queries.find_clients(form.client_q.data or "", page=1, per_page=PICKER_PAGE)
+    return render_template(
+        "practice/scheduling/book.html", form=form, slots=slots, zone=zone, overridden=overridden,
+        chosen=chosen, matches=matches, more=more, first_free=first_free, series=series,
+        practitioner_names={p.id: p.display_name for p in practitioners},
+        **_policy_notices([chosen.id] if chosen else [])), status
+
+
+def _first_free(form: BookingForm, service_id: int | None, practitioners):
+    """Each practitioner's first free start for the service, from the chosen day (or now)."""
+    if not service_id:
+        form.service_id.errors = [*form.service_id.errors, "Choose a service to find its first free time."]
+        return None
+    service = db.session.get(Service, service_id)
+    zone = _zone()
+    after = now()
+    if form.day.data and form.day.data > after.astimezone(zone).date():
+        after = services.local_day_bounds(form.day.data, zone)[0]
+    return services.first_free_starts(db.session, service, [p.id for p in practitioners], after=after,
+                                      days=FIRST_FREE_DAYS, now=now())
 
 
 def _offered(field) -> int | None:
     """The field's value when it is one of its choices (free times are only looked up for
     a practitioner and a service the form offers, whatever was typed into the address)."""
-    return field.data if field.data in {choice.value for choice in field.choices} else None
+    return field.data if field.data and field.data in {choice.value for choice in field.choices} else None
 
 
 def _overridden_client() -> Client | None:
@@ -144,9 +329,9 @@ def _overridden_client() -> Client | None:
     return client
 
 
-def _override_reason(form: BookingForm, overridden: Client | None) -> str:
+def _override_reason(form: BookingForm, overridden: Client | None, client: Client) -> str:
     """The override's reason, required when the override is being used."""
-    if overridden is None or form.client_id.data != overridden.id:
+    if overridden is None or client is not overridden:
         return ""
     reason = (form.override_reason.data or "").strip()
     if not reason:

@@ -4,6 +4,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from tests.conftest import PASSWORD
 
 # Test runs write to tests/artifacts/ (ignored by git); `make screenshots` points this at
@@ -39,3 +41,17 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / name
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def choose_client(page, name: str, typed: str | None = None) -> None:
+    """Find a client in the client picker by typing part of the name, then choose them with
+    the arrow keys and Enter, as the desk does."""
+    field = page.get_by_role("combobox", name="Client")
+    field.fill(typed or name)
+    option = page.get_by_role("option", name=name)
+    option.wait_for()
+    field.press("ArrowDown")
+    while option.get_attribute("aria-selected") != "true":
+        field.press("ArrowDown")
+    field.press("Enter")
+    expect(page.get_by_text(f"Chosen: {name}")).to_be_visible()

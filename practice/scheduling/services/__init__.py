@@ -17,15 +17,23 @@ from practice.scheduling.services.availability import (
     SLOT_STEP,
     DaySchedule,
     day_schedule,
+    day_schedules,
+    first_free_starts,
     free_slots,
     held_buffer,
 )
 from practice.scheduling.services.booking import (
+    MAX_REPEATS,
     BookingRequest,
+    Occurrence,
     appointment_facts,
     book,
+    book_series,
+    check_series,
     lock_schedule,
+    move_refusal,
     reschedule,
+    series_days,
 )
 from practice.scheduling.services.local_time import hhmm, local_day_bounds, local_moment
 from practice.scheduling.services.payments import (
@@ -54,11 +62,12 @@ from practice.scheduling.services.settings import (
 from practice.settings.services import local_date, practice_zone
 
 __all__ = [
-    "MAX_AMOUNT", "PAYMENT_METHODS", "SLOT_STEP", "WEEKDAYS", "BookingRequest",
-    "DaySchedule", "UnacknowledgedPolicy", "add_time_block", "amount_due", "amount_paid",
-    "appointment_facts", "book", "calendar_settings", "cancel", "check_in", "client_balance",
-    "complete", "create_service", "day_schedule", "free_slots", "held_buffer", "hhmm",
-    "local_date", "local_day_bounds", "local_moment", "lock_schedule", "mark_no_show", "paid_at",
+    "MAX_AMOUNT", "MAX_REPEATS", "PAYMENT_METHODS", "SLOT_STEP", "WEEKDAYS", "BookingRequest",
+    "DaySchedule", "Occurrence", "UnacknowledgedPolicy", "add_time_block", "amount_due", "amount_paid",
+    "appointment_facts", "book", "book_series", "calendar_settings", "cancel", "check_in", "check_series",
+    "client_balance", "complete", "create_service", "day_schedule", "day_schedules", "first_free_starts",
+    "free_slots", "held_buffer", "hhmm", "local_date", "local_day_bounds", "local_moment", "lock_schedule",
+    "mark_no_show", "move_refusal", "paid_at", "series_days",
     "parse_day_ranges", "parse_money", "percent_of", "practice_zone", "record_payment",
     "remove_time_block", "reschedule", "schedule_for", "set_feed_shows_names",
     "set_working_hours", "update_schedule", "waive_fee",

@@ -105,6 +105,56 @@ def day_schedule(session, practitioner_id: int, day: date, zone: ZoneInfo) -> Da
     return DaySchedule(zone, day, schedule, list(hours), list(blocks), list(appointments))
 
 
+def day_schedules(session, practitioner_ids, first_day: date, last_day: date,
+                  zone: ZoneInfo) -> dict[tuple[int, date], DaySchedule]:
+    """The DaySchedule of each of these practitioners on each day of the range, by
+    (practitioner id, day): four queries whatever the range. Read only: a practitioner
+    without a schedule row (no hours set yet) gets no entry, as they cannot be booked."""
+    ids = list(practitioner_ids)
+    if not ids or last_day < first_day:
+        return {}
+    start, _ = local_day_bounds(first_day, zone)
+    _, end = local_day_bounds(last_day, zone)
+    schedules = session.scalars(select(PractitionerSchedule).where(PractitionerSchedule.practitioner_id.in_(ids)))
+    hours = list(session.scalars(select(WorkingHours).where(WorkingHours.practitioner_id.in_(ids))))
+    blocks = list(session.scalars(select(TimeBlock).where(
+        TimeBlock.practitioner_id.in_(ids), TimeBlock.start_at < end, TimeBlock.end_at > start)))
+    appointments = list(session.scalars(select(Appointment).where(
+        Appointment.practitioner_id.in_(ids), Appointment.status.not_in(RELEASED),
+        Appointment.start_at < end, Appointment.held_until > start)))
+    result = {}
+    for schedule in schedules:
+        pid = schedule.practitioner_id
+        day = first_day
+        while day <= last_day:
+            day_start, day_end = local_day_bounds(day, zone)
+            result[pid, day] = DaySchedule(
+                zone, day, schedule,
+                [h for h in hours if h.practitioner_id == pid and h.weekday == day.weekday()],
+                [b for b in blocks if b.practitioner_id == pid and b.start_at < day_end and b.end_at > day_start],
+                [a for a in appointments if a.practitioner_id == pid
+                 and a.start_at < day_end and a.held_until > day_start])
+            day += timedelta(days=1)
+    return result
+
+
+def first_free_starts(session, service: Service, practitioner_ids, *, after: datetime, days: int,
+                      now: datetime) -> list[tuple[int, datetime]]:
+    """Each practitioner's first free start for `service` from `after` on, within `days`
+    days, soonest first: (practitioner id, start). Four queries whatever the range."""
+    zone = practice_zone(session)
+    first_day = after.astimezone(zone).date()
+    schedules = day_schedules(session, practitioner_ids, first_day, first_day + timedelta(days=days - 1), zone)
+    found: dict[int, datetime] = {}
+    for (practitioner_id, _day), schedule in sorted(schedules.items(), key=lambda item: item[0][1]):
+        if practitioner_id in found:
+            continue
+        start = next((s for s in schedule.free_starts(service, now=now) if s >= after), None)
+        if start is not None:
+            found[practitioner_id] = start
+    return sorted(found.items(), key=lambda item: (item[1], item[0]))
+
+
 def free_slots(session, practitioner_id: int, service_id: int, day: date, *, now: datetime) -> list[datetime]:
     service = session.get(Service, service_id)
     if service is None:

@@ -2,7 +2,7 @@
 the availability check, then the write; and the facts every schedule event carries."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -12,9 +12,15 @@ from practice.auth.models import Practitioner
 from practice.clients import identity
 from practice.clients.models import Client
 from practice.errors import DomainError
+from practice.localtime import instant
 from practice.scheduling import signals
 from practice.scheduling.models import Appointment, PractitionerSchedule, Service, Status
-from practice.scheduling.services.availability import DaySchedule, day_schedule, held_buffer
+from practice.scheduling.services.availability import (
+    DaySchedule,
+    day_schedule,
+    day_schedules,
+    held_buffer,
+)
 from practice.settings.services import practice_zone
 
 
@@ -130,6 +136,86 @@ def reschedule(session, actor: Actor, appointment: Appointment, start_at: dateti
     session.flush()
     signals.appointment_rescheduled.send(
         appointment, facts=appointment_facts(appointment, now) | {"previous_start": old_start})
+
+
+def move_refusal(session, appointment: Appointment, start_at: datetime, *, now: datetime) -> str | None:
+    """Why moving `appointment` to `start_at` would be refused (None: it would not), read
+    without taking the schedule's lock or writing anything: the book asks before it moves.
+    `reschedule` checks again, under the lock, when the move is made."""
+    if appointment.status != Status.BOOKED:
+        return "Only a booked appointment can be moved."
+    if not appointment.client.bookable:
+        return identity.NOT_BOOKABLE
+    zone = practice_zone(session)
+    day = start_at.astimezone(zone).date()
+    schedule = day_schedules(session, [appointment.practitioner_id], day, day, zone).get(
+        (appointment.practitioner_id, day))
+    if schedule is None:
+        return "This practitioner has no working hours set yet."
+    reason = schedule.refusal(start_at, appointment.service, now=now, ignore_id=appointment.id)
+    return f"Cannot move: {reason}." if reason else None
+
+
+# Repeat bookings -----------------------------------------------------------------------------
+
+MAX_REPEATS = 26
+
+
+@dataclass
+class Occurrence:
+    """One of a repeat booking's times: its local day, its start (None when the clocks skip
+    that wall time on that day) and why it cannot be booked (empty: it can)."""
+
+    day: date
+    start_at: datetime | None
+    refusal: str = ""
+
+
+def series_days(first_day: date, every_weeks: int, times: int) -> list[date]:
+    if not 1 <= every_weeks <= 8:
+        raise DomainError("Repeat every 1 to 8 weeks.", field="repeat")
+    if not 2 <= times <= MAX_REPEATS:
+        raise DomainError(f"Book it from 2 to {MAX_REPEATS} times.", field="times")
+    return [first_day + timedelta(weeks=every_weeks * n) for n in range(times)]
+
+
+def check_series(session, request: BookingRequest, days: list[date], wall_time: time, *,
+                 now: datetime) -> list[Occurrence]:
+    """Each occurrence of a repeat booking at the same wall-clock time, with the reason it
+    would be refused: read only (four queries for the whole series), nothing is saved."""
+    service = session.get(Service, request.service_id)
+    if service is None or not service.active:
+        raise DomainError("Choose a service.", field="service_id")
+    zone = practice_zone(session)
+    schedules = day_schedules(session, [request.practitioner_id], days[0], days[-1], zone)
+    occurrences = []
+    for day in days:
+        try:
+            start = instant(day, wall_time, zone, fold=0)
+        except DomainError as error:
+            occurrences.append(Occurrence(day, None, error.message))
+            continue
+        schedule = schedules.get((request.practitioner_id, day))
+        reason = schedule.refusal(start, service, now=now) if schedule else "no working hours set yet"
+        occurrences.append(Occurrence(day, start, f"Cannot book: {reason}." if reason else ""))
+    return occurrences
+
+
+def book_series(session, actor: Actor, request: BookingRequest, starts: list[datetime], *,
+                now: datetime) -> list[Appointment]:
+    """Book the same client, practitioner and service at each of `starts`, all or none: a
+    refusal names the occurrence and the caller's unit of work keeps nothing."""
+    zone = practice_zone(session)
+    booked = []
+    for start in starts:
+        try:
+            booked.append(book(session, actor, BookingRequest(
+                request.client_id, request.practitioner_id, request.service_id, start,
+                request.notes, request.override_reason), now=now))
+        except DomainError as error:
+            when = start.astimezone(zone)
+            raise DomainError(f"{when:%A} {when.day} {when:%B}: {error.message}", field=error.field) from None
+    return booked
 
 
 def appointment_facts(appointment: Appointment, now: datetime) -> dict:
