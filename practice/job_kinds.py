@@ -1,6 +1,6 @@
 """Every domain's kinds of background job, imported together so that the pages and the
 worker know them all (see practice/jobs/registry.py)."""
 
-from practice.conduct.jobs import EVIDENCE_REPORT
+from practice.conduct.jobs import CHAIN_CHECK, EVIDENCE_REPORT
 
-__all__ = ["EVIDENCE_REPORT"]
+__all__ = ["CHAIN_CHECK", "EVIDENCE_REPORT"]

@@ -17,7 +17,7 @@ job to end and is skipped."""
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from practice.errors import DomainError
@@ -45,6 +45,12 @@ class JobKind:
     # downloaded(session, actor, job, now): what else a download of the file records (the
     # evidence report is a look at the client's record, listed on it).
     downloaded: Callable[..., None] | None = None
+    # A kind the worker queues by itself once in each such period (the daily chain check).
+    every: timedelta | None = None
+
+    def period(self, now: datetime) -> int:
+        """Which of the kind's periods `now` falls in (counted from 1970)."""
+        return int(now.timestamp() // self.every.total_seconds())
 
 
 KINDS: dict[str, JobKind] = {}
@@ -57,6 +63,10 @@ def register(kind: JobKind) -> JobKind:
 
 def kind_named(name: str) -> JobKind | None:
     return KINDS.get(name)
+
+
+def periodic_kinds() -> list[JobKind]:
+    return [kind for kind in KINDS.values() if kind.every is not None]
 
 
 @dataclass

@@ -38,6 +38,12 @@ def enqueue(session, kind: str, payload: dict, run_after: datetime | None = None
     return job
 
 
+def enqueue_periodic(session, kind, *, now: datetime) -> Job:
+    """The periodic kind's job for the period `now` falls in, queued once whoever asks (its
+    key names the period)."""
+    return enqueue(session, kind.name, {}, now=now, key=f"{kind.name}@{kind.period(now)}")
+
+
 # What admins do ----------------------------------------------------------------------------
 
 def cancel(session, actor: Actor, job: Job, *, now: datetime) -> None:

@@ -29,7 +29,7 @@ from practice.db import db
 from practice.errors import DomainError
 from practice.jobs import services
 from practice.jobs.models import Job
-from practice.jobs.registry import JobContext, JobFailed, LeaseLost, kind_named
+from practice.jobs.registry import JobContext, JobFailed, LeaseLost, kind_named, periodic_kinds
 from practice.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.rng = rng or random.Random()
         self.stopping = threading.Event()
+        self._periods: dict[str, int] = {}  # periodic kind -> the period last queued
         config = app.config
         self.lease = timedelta(seconds=float(config["PRACTICE_JOB_LEASE_SECONDS"]))
         self.poll_seconds = float(config["PRACTICE_WORKER_POLL_SECONDS"])
@@ -58,9 +59,11 @@ class Worker:
 
     def run(self, *, once: bool = False, burst: bool = False) -> int:
         """Run jobs until stopped; `once`: at most one; `burst`: until none is due. Returns
-        how many were run."""
+        how many were run. Only a worker that keeps running queues the periodic jobs."""
         ran = 0
         while not self.stopping.is_set():
+            if not (once or burst):
+                self.queue_periodic()
             if self.run_next():
                 ran += 1
                 if once:
@@ -70,6 +73,23 @@ class Worker:
             else:
                 self.stopping.wait(self.poll_seconds)
         return ran
+
+    def queue_periodic(self) -> None:
+        """Queue each periodic kind's job for the current period, once (a transaction only
+        when the period has turned since this worker last did)."""
+        now = self.now()
+        due = [kind for kind in periodic_kinds() if self._periods.get(kind.name) != kind.period(now)]
+        if not due:
+            return
+        try:
+            with self.app.app_context(), unit_of_work(db.session):
+                for kind in due:
+                    services.enqueue_periodic(db.session, kind, now=now)
+        except OperationalError:
+            log.warning("Could not queue the periodic jobs (the database did not answer).", exc_info=True)
+            return
+        for kind in due:
+            self._periods[kind.name] = kind.period(now)
 
     def run_next(self) -> bool:
         """Claim the next due job and run it; False when none is due (or the database did
