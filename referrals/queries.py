@@ -369,9 +369,18 @@ def count_follow_ups_due(session, *, today: date, readable=ALL_CLIENTS) -> int:
         Referral.follow_up_on <= today, readable))
 
 
-def client_choices(session) -> list[Client]:
+CLIENTS_SUGGESTED = 10  # a name typed on the match page lists at most this many clients
+
+
+def clients_named(session, text: str, *, readable) -> list[Client]:
+    """Current clients whose name holds `text`, among those `readable`, by name: at most
+    CLIENTS_SUGGESTED and one more (which says there are more: type more of the name)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return list(session.scalars(
-        select(Client).where(Client.archived_at.is_(None)).order_by(func.lower(Client.display_name))
+        select(Client)
+        .where(Client.archived_at.is_(None), readable,
+               func.lower(Client.display_name).like(f"%{escaped}%", escape="\\"))
+        .order_by(func.lower(Client.display_name), Client.id).limit(CLIENTS_SUGGESTED + 1)
     ))
 
 

@@ -192,37 +192,57 @@ def retire_modality(modality_id: int):
 @bp.get("/match")
 @permission_required("referrals.view")
 def match():
+    """Colleagues ranked for a need. The referral is recorded for one client, chosen once for
+    the page (`client`, or by typing part of their name in `who`)."""
     form = forms.MatchForm(request.args)
     form.set_modalities(queries.modalities(db.session))
-    client = None
-    matches = []
+    client, candidates, matches = None, [], []
     if form.validate():
-        if form.client.data:
-            from practice.clients.models import Client
-
-            client = db.session.get(Client, form.client.data)
+        client = _client(form.client.data)
+        if client is None and form.who.data and form.who.data.strip():
+            candidates = queries.clients_named(db.session, form.who.data.strip(), readable=_readable_client())
         need = queries.Need(tuple(form.modality.data or ()), form.area.data or "", form.language.data or "")
         matches = queries.match(db.session, need, today=host.today(db.session),
                                 stale_after_months=_stale_months())
     refer = None
-    if host.allowed("referrals.refer") and host.in_practice():
-        refer = forms.ReferForm(client_id=client.id if client else 0, modality_ids=form.modality.data or [])
-        refer.set_choices(queries.client_choices(db.session), queries.modalities(db.session))
+    if client is not None and _may_refer(client):
+        refer = forms.ReferForm(client_id=client.id, modality_ids=form.modality.data or [])
+        refer.set_modalities(queries.modalities(db.session))
     return render_template("referrals/match.html", form=form, matches=matches, client=client, refer=refer,
+                           candidates=candidates[:queries.CLIENTS_SUGGESTED],
+                           more_candidates=len(candidates) > queries.CLIENTS_SUGGESTED,
+                           may_refer=host.allowed("referrals.refer") and host.in_practice(),
                            searched=bool(form.modality.data))
+
+
+def _client(client_id: int | None):
+    if not client_id or not host.in_practice():
+        return None
+    from practice.clients.models import Client
+
+    return db.session.get(Client, client_id)
+
+
+def _readable_client():
+    from practice.clients.models import Client
+
+    return host.readable_clients(Client.id)
+
+
+def _may_refer(client) -> bool:
+    return host.in_practice() and host.allowed("referrals.refer") and host.allowed("referrals.record", client)
 
 
 @bp.post("/refer")
 @permission_required("referrals.refer")
 def refer():
-    from practice.clients.models import Client
-
     form = forms.ReferForm()
-    form.set_choices(queries.client_choices(db.session), queries.modalities(db.session))
+    form.set_modalities(queries.modalities(db.session))
+    client = None
     if form.validate_on_submit():
-        client = db.session.get(Client, form.client_id.data) if form.client_id.data else None
+        client = _client(form.client_id.data)
         specialist = db.session.get(Specialist, form.specialist_id.data)
-        if client is None:
+        if client is None or client.archived:
             form.client_id.errors.append("Choose a client.")
         elif specialist is None:
             form.form_errors.append("Choose a specialist from the list.")
@@ -240,7 +260,7 @@ def refer():
                 flash(f"{client.display_name} is referred to {specialist.name}. Follow up on "
                       f"{referral.follow_up_on.strftime('%-d %B %Y')}.", "success")
                 return redirect(url_for("referrals.referral", referral_id=referral.id))
-    return render_template("referrals/refer_error.html", form=form), 422
+    return render_template("referrals/refer_error.html", form=form, client=client), 422
 
 
 @bp.get("/referrals/<int:referral_id>")

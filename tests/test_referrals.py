@@ -352,6 +352,46 @@ def test_a_practitioner_changes_only_their_own_capacity(client, users, login, ma
             users["practitioner"].practitioner.accepting_new_clients) == (12, False)
 
 
+def test_the_match_page_finds_the_client_by_name_and_never_lists_every_client(
+        client, users, login, add, make_client, make_user):
+    add("Bea Deep", accepting="yes")
+    mine = users["practitioner"].practitioner.id
+    sam, samira = make_client("Sam Rivers", primary_practitioner_id=mine), make_client("Samira Khan", primary_practitioner_id=mine)
+    make_client("Sammy Other", primary_practitioner_id=make_user("practitioner").practitioner.id)  # not in their care
+    make_client("Kit Lane", primary_practitioner_id=mine)
+    login(users["practitioner"])
+    deep = modality("Deep tissue").id
+    page = client.get(f"/referrals/match?who=sam&modality={deep}").get_data(as_text=True)
+    assert "Sam Rivers" in page and "Samira Khan" in page and "Sammy Other" not in page and "Kit Lane" not in page
+    assert f"/referrals/match?client={sam.id}&amp;modality={deep}" in page
+    assert 'name="client_id"' not in page and "choose the client above" in page
+    chosen = client.get(f"/referrals/match?client={samira.id}&modality={deep}").get_data(as_text=True)
+    assert "Find a colleague for Samira Khan" in chosen and "Refer Samira Khan to Bea Deep" in chosen
+    assert f'<input type="hidden" name="client_id" value="{samira.id}">' in chosen
+    assert "Sam Rivers" not in chosen and "<option" not in chosen.split('name="client_id"')[1].split("</form>")[0].split("modality_ids")[0]
+
+
+def test_the_clients_suggested_on_the_match_page_are_bounded(client, users, login, make_client, monkeypatch):
+    monkeypatch.setattr(queries, "CLIENTS_SUGGESTED", 2)
+    for name in ("Ann One", "Ann Two", "Ann Three"):
+        make_client(name)
+    login(users["admin"])
+    page = client.get("/referrals/match?who=ann").get_data(as_text=True)
+    assert page.count("/referrals/match?client=") == 2 and "type more of the name" in page
+    assert "No current client" in client.get("/referrals/match?who=100%25").get_data(as_text=True)
+
+
+def test_a_referral_for_an_archived_client_is_refused(client, users, login, add, make_client):
+    bea = add("Bea Deep")
+    gone = make_client("Gone Away")
+    gone.archived_at = NOW
+    db.session.commit()
+    login(users["admin"])
+    response = client.post("/referrals/refer", data={"client_id": gone.id, "specialist_id": bea.id, "need": "kept"})
+    assert response.status_code == 422 and "Choose a client." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
+
+
 def test_refer_a_client_from_the_match_page_and_record_the_outcome(client, users, login, add, make_client):
     bea = add("Bea Deep", accepting="yes")
     sam = make_client("Sam")
