@@ -101,6 +101,25 @@ def test_every_write_is_audited_with_who_and_where(client, users, login):
     assert (event.actor_id, event.address, event.at) == (users["front_desk"].id, "192.0.2.7", NOW)
 
 
+def test_the_audit_trail_pages_and_lists_its_actions_in_a_fixed_number_of_queries(
+        app, client, users, login, count_queries):
+    app.config["PRACTICE_PAGE_SIZE"] = 1  # the trail shows two events a page
+    login(users["admin"])
+    for name in ("Sam", "Kit"):
+        client.post("/clients/new", data={"display_name": name})
+    client.get("/audit/")  # warm up
+    with count_queries() as few:
+        first = client.get("/audit/").get_data(as_text=True)
+    for name in ("Ann", "Bo", "Cy"):
+        client.post("/clients/new", data={"display_name": name})
+    with count_queries() as many:
+        client.get("/audit/")
+    assert len(many) == len(few)
+    assert '<option value="client.create">' in first and "/audit/?page=2" in first
+    filtered = client.get("/audit/?action=client.create&page=3").get_data(as_text=True)
+    assert filtered.count("<code>client.create</code>") == 1 and "page=4" not in filtered
+
+
 def test_export_neutralises_spreadsheet_formulas(make_client):
     make_client("=HYPERLINK(\"http://x\")", phone="07911 123456")
     rows = list(csv.DictReader(io.StringIO(csv_io.export_clients(db.session.scalars(sa.select(Client)).all()))))
