@@ -316,6 +316,19 @@ def test_folding_never_splits_a_character():
     assert vcard.unfold(folded.decode("utf-8"))[0][1] == line
 
 
+@pytest.mark.parametrize("line", ["FN:Short", "NOTE:" + "a" * 70, "NOTE:" + "a" * 71, "NOTE:" + "b" * 300,
+                                  "NOTE:" + "a€😀é" * 40, "NOTE:" + "😀" * 19])
+def test_folding_fills_each_line_as_full_as_it_can(line):
+    parts = vcard.fold(line).split(b"\r\n")
+    assert parts[-1] == b""  # the line ends with CRLF
+    lines, continuations = parts[:-1], [part.removeprefix(b" ") for part in parts[1:-1]]
+    assert b"".join([lines[0], *continuations]) == line.encode()
+    for part, following in zip(lines, continuations, strict=False):
+        next_character = following.decode("utf-8")[0].encode()  # every piece is whole characters
+        assert len(part) <= 75 < len(part) + len(next_character)  # the next one did not fit
+    assert vcard.unfold(vcard.fold(line).decode("utf-8"))[0][1] == line
+
+
 def test_a_phone_address_book_card_imports(practice):
     card = ("BEGIN:VCARD\nVERSION:3.0\nN:Nowak;Ewa;;;\nFN:Ewa Nowak\nORG:Kinetic Physio;Leeds\n"
             "item1.TEL;TYPE=CELL:07911 123457\nEMAIL;TYPE=INTERNET:ewa@example.org\n"
