@@ -127,6 +127,28 @@ def test_export_neutralises_spreadsheet_formulas(make_client):
     assert rows[0]["phone"] == "+447911123456"
 
 
+def test_the_import_check_finds_duplicates_in_a_fixed_number_of_queries(practice, make_client, count_queries, monkeypatch):
+    monkeypatch.setattr(csv_io, "DUPLICATE_KEYS_A_QUERY", 2)  # the keys span batches
+    make_client("Zoe Phone", phone="07911 123456")
+    make_client("Amy Both", phone="07911 123457", email="amy@example.org")
+
+    def checked(rows: int):
+        lines = ["display_name,phone,email", "Sam,07911 123456,amy@example.org", "Kit,07911 123456,"]
+        lines += [f"New {n},,new{n}@example.org" for n in range(rows)]
+        with count_queries() as statements:
+            preview = csv_io.check_rows(db.session, "\n".join(lines) + "\n", phone_region="GB", today=NOW.date())
+        return preview, len(statements)
+
+    preview, few = checked(2)
+    assert preview.rows[0].warnings == ["Same phone or e-mail as Amy Both (already a client).",
+                                        "Same phone or e-mail as Zoe Phone (already a client)."]
+    assert preview.rows[1].warnings == ["Same phone or e-mail as Zoe Phone (already a client).",
+                                        "Same phone or e-mail as line 2."]
+    assert all(not row.warnings for row in preview.rows[2:])
+    monkeypatch.setattr(csv_io, "DUPLICATE_KEYS_A_QUERY", 500)
+    assert checked(2)[1] == checked(300)[1] < few
+
+
 def test_import_round_trip_of_an_export(practice, make_client):
     make_client("Sam", phone="07911 123456", address="1 Long Lane\nBristol", date_of_birth=date(1990, 5, 1))
     exported = csv_io.export_clients(db.session.scalars(sa.select(Client)).all())
