@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from practice.audit.models import AuditEvent
-from practice.clients import csv_io, services
+from practice.clients import csv_io, queries, services
 from practice.clients.models import Client
 from practice.db import db
 from practice.errors import DomainError
@@ -122,7 +122,7 @@ def test_the_audit_trail_pages_and_lists_its_actions_in_a_fixed_number_of_querie
 
 def test_export_neutralises_spreadsheet_formulas(make_client):
     make_client("=HYPERLINK(\"http://x\")", phone="07911 123456")
-    rows = list(csv.DictReader(io.StringIO(csv_io.export_clients(db.session.scalars(sa.select(Client)).all()))))
+    rows = list(csv.DictReader(io.StringIO(csv_io.export_clients(queries.all_clients_for_export()))))
     assert rows[0]["display_name"].startswith("'=")
     assert rows[0]["phone"] == "+447911123456"
 
@@ -149,9 +149,19 @@ def test_the_import_check_finds_duplicates_in_a_fixed_number_of_queries(practice
     assert checked(2)[1] == checked(300)[1] < few
 
 
+def test_the_export_names_the_primary_practitioner_and_writes_dates_as_iso(users, make_client):
+    practitioner = users["practitioner"].practitioner
+    make_client("Sam", date_of_birth=date(1990, 5, 1), primary_practitioner_id=practitioner.id)
+    make_client("Kit")
+    rows = list(csv.DictReader(io.StringIO(csv_io.export_clients(queries.all_clients_for_export()))))
+    assert [(r["display_name"], r["practitioner"], r["date_of_birth"], r["archived_at"]) for r in rows] == [
+        ("Sam", practitioner.display_name, "1990-05-01", ""), ("Kit", "", "", "")]
+    assert rows[0]["created_at"] == NOW.isoformat()
+
+
 def test_import_round_trip_of_an_export(practice, make_client):
     make_client("Sam", phone="07911 123456", address="1 Long Lane\nBristol", date_of_birth=date(1990, 5, 1))
-    exported = csv_io.export_clients(db.session.scalars(sa.select(Client)).all())
+    exported = csv_io.export_clients(queries.all_clients_for_export())
     preview = csv_io.check_rows(db.session, exported, phone_region="GB", today=NOW.date())
     assert preview.ok and preview.rows[0].warnings  # same phone as the existing Sam
     from practice.audit.services import SYSTEM

@@ -211,24 +211,22 @@ def import_clients(session, actor: Actor, text: str, *, phone_region: str, now: 
     return len(preview.rows)
 
 
-def export_clients(clients: list[Client]) -> str:
+def export_clients(rows) -> str:
+    """The export of `rows` (queries.all_clients_for_export), every cell made safe for
+    spreadsheets."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
-    for client in clients:
-        writer.writerow([safe_cell(value) for value in _export_row(client)])
+    writer.writerows([safe_cell(value) for value in _export_row(row)] for row in rows)
     return out.getvalue()
 
 
-def _export_row(client: Client) -> list:
-    practitioner = client.primary_practitioner.display_name if client.primary_practitioner else ""
-    return [
-        client.id, client.display_name, client.legal_name, client.pronouns, client.phone,
-        client.email, client.address,
-        client.date_of_birth.isoformat() if client.date_of_birth else "",
-        practitioner, client.referral_source, client.created_at.isoformat(),
-        client.archived_at.isoformat() if client.archived_at else "",
-    ]
+def _export_row(row) -> tuple:
+    return (
+        row.id, row.display_name, row.legal_name, row.pronouns, row.phone, row.email, row.address,
+        row.date_of_birth.isoformat() if row.date_of_birth else "", row.practitioner or "",
+        row.referral_source, row.created_at.isoformat(), row.archived_at.isoformat() if row.archived_at else "",
+    )
 
 
 def safe_cell(value) -> str:
