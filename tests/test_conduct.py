@@ -553,6 +553,21 @@ def test_the_daily_check_is_queued_once_a_day_and_keeps_what_it_found(app, make_
     assert found.holds and (found.check.source, found.check.entries) == ("job", 3)
 
 
+def test_a_worker_that_loses_the_race_to_queue_the_daily_check_carries_on(app, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    from practice.jobs import services as job_services
+    from practice.jobs.worker import Worker
+
+    def queued_meanwhile(session, kind, *, now):
+        raise IntegrityError("INSERT INTO job ...", {}, Exception("duplicate key value violates unique constraint"))
+
+    monkeypatch.setattr(job_services, "enqueue_periodic", queued_meanwhile)
+    worker = Worker(app)
+    worker.queue_periodic()  # does not raise
+    assert worker._periods  # and does not try again this period
+
+
 # practice verify-log -------------------------------------------------------------------------
 
 def test_verify_log_reports_an_intact_record(runner, make_client, practitioner_actor):

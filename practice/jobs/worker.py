@@ -22,7 +22,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from practice.db import db
@@ -78,17 +78,17 @@ class Worker:
         """Queue each periodic kind's job for the current period, once (a transaction only
         when the period has turned since this worker last did)."""
         now = self.now()
-        due = [kind for kind in periodic_kinds() if self._periods.get(kind.name) != kind.period(now)]
-        if not due:
-            return
-        try:
-            with self.app.app_context(), unit_of_work(db.session):
-                for kind in due:
+        for kind in periodic_kinds():
+            if self._periods.get(kind.name) == kind.period(now):
+                continue
+            try:
+                with self.app.app_context(), unit_of_work(db.session):
                     services.enqueue_periodic(db.session, kind, now=now)
-        except OperationalError:
-            log.warning("Could not queue the periodic jobs (the database did not answer).", exc_info=True)
-            return
-        for kind in due:
+            except IntegrityError:
+                pass  # another worker queued it at the same moment (the key is unique): it is queued
+            except OperationalError:
+                log.warning("Could not queue the periodic jobs (the database did not answer).", exc_info=True)
+                return
             self._periods[kind.name] = kind.period(now)
 
     def run_next(self) -> bool:
