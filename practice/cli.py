@@ -13,7 +13,7 @@ from flask.cli import FlaskGroup
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from practice import backups, demo
+from practice import backups
 from practice.app import create_app
 from practice.audit.services import SYSTEM
 from practice.auth import services as auth_services
@@ -22,7 +22,7 @@ from practice.clock import now
 from practice.db import db
 from practice.errors import DomainError
 from practice.scheduling.models import Appointment
-from practice.unit_of_work import one_unit_of_work
+from practice.unit_of_work import one_unit_of_work, unit_of_work
 
 
 @contextmanager
@@ -58,6 +58,8 @@ def create_user_command(email, role, name, credentials, password):
 def demo_command():
     """Fill an empty database with a demo practice: staff, clients, services, hours, three
     weeks of past appointments and the coming week booked."""
+    from practice import demo  # it writes letters: only this command needs the PDF renderer
+
     with refusals_as_errors():
         users = demo.build_demo(db.session, now())
     appointments = db.session.scalar(select(func.count()).select_from(Appointment))
@@ -143,10 +145,15 @@ def restore_command(backup, yes):
 @click.command("verify-log")
 def verify_log_command():
     """Check the conduct record's hash chain and every attachment; name the first entry
-    that fails (exit status 1)."""
+    that fails (exit status 1). What it found is kept: pages say when the whole record was
+    last checked."""
     from practice.conduct.chain import verify_chain
+    from practice.conduct.services import record_chain_check
 
     result = verify_chain(db.session)
+    db.session.rollback()  # the long read ends here, holding no write lock; the finding is one short write
+    with unit_of_work(db.session):
+        record_chain_check(db.session, result, source="command", files_checked=True, now=now())
     if not result.ok:
         raise click.ClickException(result.summary)
     click.echo(result.summary)

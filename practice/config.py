@@ -29,6 +29,9 @@ class Defaults:
     PRACTICE_JOB_LEASE_SECONDS = 600
     PRACTICE_JOB_RETRY_SECONDS = 30
     PRACTICE_JOB_RETRY_MAX_SECONDS = 3600
+    # The worker checks the whole conduct record once a day (pages check only the client's own
+    # entries and rely on it).
+    PRACTICE_CHAIN_CHECK_DAILY = True
     PRACTICE_HEALTH_CHECK_SECONDS = 60  # how long /healthz trusts SQLite's last integrity check
     # E-mail through the practice's own SMTP server (practice.messages.mail). The password
     # lives here or in the environment, never in the database. Without a server, messages wait

@@ -3,7 +3,11 @@
 Nothing is fetched from the network or the disk except `data:` URIs and the app's own static
 files: a value typed by a user (or a client) can end up in a page, and autoescaping alone
 does not stop a fetch (`style="background: url(...)"`). The same fetcher serves the HTML and
-every stylesheet. One FontConfiguration serves the whole process."""
+every stylesheet. One FontConfiguration serves the whole process.
+
+WeasyPrint is imported on first use, not with this module: it takes about a second to load,
+and commands that render nothing (practice verify-log, the worker's other jobs) start
+without it."""
 
 import mimetypes
 from collections.abc import Callable
@@ -12,55 +16,68 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
-
 STATIC_FOLDER = Path(__file__).resolve().parent / "static"
 
 
 @lru_cache(maxsize=1)
-def font_config() -> FontConfiguration:
+def font_config():
+    from weasyprint.text.fonts import FontConfiguration
+
     return FontConfiguration()
 
 
-class StaticOnlyFetcher(URLFetcher):
-    """Fetches `data:` URIs and files under the static folder; refuses (and notes) the rest."""
-
-    def __init__(self, static_folder: Path = STATIC_FOLDER):
-        super().__init__(allowed_protocols=("data",), allow_redirects=False)
-        self.static_folder = static_folder.resolve()
-        self.refused: list[str] = []
-
-    @property
-    def base_url(self) -> str:
-        """Relative URLs in a page ("css/print.css") resolve inside the static folder."""
-        return self.static_folder.as_uri() + "/"
-
-    def fetch(self, url, headers=None):
-        if url.startswith("data:"):
-            return super().fetch(url, headers)
-        path = self._static_file(url)
-        if path is None:
-            self.refused.append(url)
-            raise ValueError(f"not fetched (only data: URIs and the app's static files): {url[:200]}")
-        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": media_type})
-
-    def _static_file(self, url: str) -> Path | None:
-        parts = urlsplit(url)
-        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            return None
-        path = Path(url2pathname(parts.path)).resolve()
-        return path if path.is_relative_to(self.static_folder) and path.is_file() else None
+def __getattr__(name: str):
+    """`StaticOnlyFetcher`, made (with WeasyPrint's import) when first asked for."""
+    if name == "StaticOnlyFetcher":
+        return _fetcher_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def render_pdf(html: str, *, css: str = "", fetcher: StaticOnlyFetcher | None = None,
+@lru_cache(maxsize=1)
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticOnlyFetcher(URLFetcher):
+        """Fetches `data:` URIs and files under the static folder; refuses (and notes) the rest."""
+
+        def __init__(self, static_folder: Path = STATIC_FOLDER):
+            super().__init__(allowed_protocols=("data",), allow_redirects=False)
+            self.static_folder = static_folder.resolve()
+            self.refused: list[str] = []
+
+        @property
+        def base_url(self) -> str:
+            """Relative URLs in a page ("css/print.css") resolve inside the static folder."""
+            return self.static_folder.as_uri() + "/"
+
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            path = self._static_file(url)
+            if path is None:
+                self.refused.append(url)
+                raise ValueError(f"not fetched (only data: URIs and the app's static files): {url[:200]}")
+            media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": media_type})
+
+        def _static_file(self, url: str) -> Path | None:
+            parts = urlsplit(url)
+            if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+                return None
+            path = Path(url2pathname(parts.path)).resolve()
+            return path if path.is_relative_to(self.static_folder) and path.is_file() else None
+
+    return StaticOnlyFetcher
+
+
+def render_pdf(html: str, *, css: str = "", fetcher=None,
                laid_out: Callable[[int], None] | None = None) -> bytes:
     """A tagged PDF (accessible) of `html`; its <title>, <meta name="author"> and <html lang>
     become the document's metadata. `css` is the trusted print stylesheet. `laid_out` hears
     the number of pages between laying them out and writing the file (for progress)."""
-    fetcher = fetcher or StaticOnlyFetcher()
+    from weasyprint import CSS, HTML
+
+    fetcher = fetcher or _fetcher_class()()
     source = HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher)
     stylesheets = [CSS(string=css, base_url=fetcher.base_url, url_fetcher=fetcher,
                        font_config=font_config())] if css else []

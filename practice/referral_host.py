@@ -27,7 +27,7 @@ _NAMES = {"user": (User.id, User.name), "client": (Client.id, Client.display_nam
 
 
 def _client(client: Client) -> Person:
-    return Person(client.id, client.display_name, client)
+    return Person(client.id, client.display_name, client, current=client.archived_at is None)
 
 
 def _practice_actor(session, actor) -> Actor:
@@ -82,9 +82,14 @@ class PracticeHost(Host):
         found = db.session.get(Client, client_id)
         return _client(found) if found else None
 
-    def client_choices(self) -> list[Person]:
+    def clients_named(self, text: str, limit: int) -> list[Person]:
+        escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return [_client(c) for c in db.session.scalars(
-            select(Client).where(Client.archived_at.is_(None)).order_by(func.lower(Client.display_name)))]
+            select(Client)
+            .where(Client.archived_at.is_(None), self.readable_clients(Client.id),
+                   func.lower(Client.display_name).like(f"%{escaped}%", escape="\\"))
+            .order_by(func.lower(Client.display_name), Client.id).limit(limit)
+        )]
 
     def client_url(self, client: Person) -> str | None:
         return url_for("clients.show", client_id=client.id) if self.can("clients.view") else None

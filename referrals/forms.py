@@ -74,6 +74,8 @@ class MatchForm(Form):
         csrf = False
 
     client = IntegerField("Client", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
+    who = StringField("Client (to record a referral)", validators=[Optional(), Length(max=100)],
+                      description="Type part of their name to choose them.")
     modality = SelectMultipleField("Modalities needed", coerce=int, validators=[Optional()])
     area = StringField("Area", validators=[Optional(), Length(max=120)])
     language = StringField("Language", validators=[Optional(), Length(max=60)])
@@ -83,16 +85,16 @@ class MatchForm(Form):
 
 
 class ReferForm(Form):
-    client_id = SelectField("Client", coerce=int, validators=[InputRequired()])
+    """Recorded for the client chosen on the match page (a hidden field: no list of clients)."""
+
+    client_id = IntegerField("Client", validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)])
     specialist_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
     modality_ids = SelectMultipleField("Need", coerce=int, validators=[Optional()])
     need = TextAreaField("What the client needs", validators=[Optional(), Length(max=2000)])
     follow_up_on = DateField("Follow up on", validators=[Optional()],
                              description="Two weeks from today unless you choose another day.")
 
-    def set_choices(self, clients, modalities) -> None:
-        self.client_id.choices = [SelectChoice(0, "Choose a client")] + [
-            SelectChoice(c.id, c.name) for c in clients]
+    def set_modalities(self, modalities) -> None:
         _modality_choices(self.modality_ids, modalities)
 
 

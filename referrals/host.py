@@ -30,6 +30,7 @@ class Person:
     id: int
     name: str
     record: object = None
+    current: bool = True  # a client who may still be referred (not archived)
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,9 @@ class Host:
         """One client (a referral's, or the one being referred)."""
         return None
 
-    def client_choices(self) -> list[Person]:
-        """The clients one may refer, for the refer form's list."""
+    def clients_named(self, text: str, limit: int) -> list[Person]:
+        """Current clients whose name holds `text`, among those whose referrals the user may
+        read, by name: at most `limit` (the match page's "which client?")."""
         return []
 
     def client_url(self, client: Person) -> str | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import case, exists, func, or_, select, true
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload, subqueryload
 
 from referrals.database import db
 from referrals.models import (
@@ -142,8 +142,9 @@ def _escape_like(text: str) -> str:
 
 
 def all_specialists(session, *, include_retired: bool = False) -> list[Specialist]:
-    """For the exports: every entry with its modalities."""
-    query = select(Specialist).options(selectinload(Specialist.modalities)).order_by(
+    """For the exports: every entry with its modalities, in two queries however many (a
+    subquery load, where selectinload would ask 500 entries at a time)."""
+    query = select(Specialist).options(subqueryload(Specialist.modalities)).order_by(
         Specialist.name_key, Specialist.id)
     if not include_retired:
         query = query.where(Specialist.retired_at.is_(None))

@@ -23,16 +23,19 @@ def escape(text: str) -> str:
 
 
 def fold(line: str) -> bytes:
-    """One content line as bytes, folded so no physical line exceeds 75 octets."""
-    out, current = [], b""
-    for char in line:
-        encoded = char.encode("utf-8")
-        if len(current) + len(encoded) > MAX_LINE_OCTETS:
-            out.append(current)
-            current = b" "  # the continuation starts with one space (75 octets with it)
-        current += encoded
-    out.append(current)
-    return b"\r\n".join(out) + b"\r\n"
+    """One content line as bytes, folded so no physical line exceeds 75 octets (a
+    continuation line starts with one space, so it holds 74 more), never inside a UTF-8
+    character. Most lines are short: encoded once and returned."""
+    data = line.encode("utf-8")
+    pieces, start, room = [], 0, MAX_LINE_OCTETS
+    while len(data) - start > room:
+        end = start + room
+        while data[end] & 0xC0 == 0x80:  # a continuation byte: cut before its character
+            end -= 1
+        pieces.append(data[start:end])
+        start, room = end, MAX_LINE_OCTETS - 1
+    pieces.append(data[start:])
+    return b"\r\n ".join(pieces) + b"\r\n"
 
 
 def _name_parts(name: str) -> str:

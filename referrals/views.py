@@ -10,6 +10,8 @@ from referrals.database import db
 from referrals.host import permission_required
 from referrals.models import Inquiry, Modality, Referral, Specialist
 
+CLIENTS_SUGGESTED = 10  # a name typed on the match page lists at most this many clients
+
 
 @bp.context_processor
 def referrals_context():
@@ -198,37 +200,48 @@ def retire_modality(modality_id: int):
 @bp.get("/match")
 @permission_required("referrals.view")
 def match():
+    """Colleagues ranked for a need. The referral is recorded for one client, chosen once for
+    the page (`client`, or by typing part of their name in `who`)."""
     form = forms.MatchForm(request.args)
     form.set_modalities(queries.modalities(db.session))
-    client = None
-    matches = []
+    client, candidates, matches = None, [], []
     if form.validate():
-        if form.client.data:
-            client = host.current().client(form.client.data)
+        client = _client(form.client.data)
+        if client is None and form.who.data and form.who.data.strip():
+            candidates = host.current().clients_named(form.who.data.strip(), CLIENTS_SUGGESTED + 1)
         need = queries.Need(tuple(form.modality.data or ()), form.area.data or "", form.language.data or "")
         matches = queries.match(db.session, need, today=host.today(db.session),
                                 stale_after_months=_stale_months())
     refer, letters = None, {}
-    clients = host.current().client_choices() if host.allowed("referrals.refer") else []
-    if clients:
-        refer = forms.ReferForm(client_id=client.id if client else 0, modality_ids=form.modality.data or [])
-        refer.set_choices(clients, queries.modalities(db.session))
-        if client:
-            letters = host.current().referral_letter_urls(
-                client, [m.specialist.id for m in matches], form.modality.data or [])
+    if client is not None and _may_refer(client):
+        refer = forms.ReferForm(client_id=client.id, modality_ids=form.modality.data or [])
+        refer.set_modalities(queries.modalities(db.session))
+        letters = host.current().referral_letter_urls(
+            client, [m.specialist.id for m in matches], form.modality.data or [])
     return render_template("referrals/match.html", form=form, matches=matches, client=client, refer=refer,
-                           letters=letters, searched=bool(form.modality.data))
+                           letters=letters, candidates=candidates[:CLIENTS_SUGGESTED],
+                           more_candidates=len(candidates) > CLIENTS_SUGGESTED,
+                           may_refer=host.allowed("referrals.refer"), searched=bool(form.modality.data))
+
+
+def _client(client_id: int | None):
+    return host.current().client(client_id) if client_id else None
+
+
+def _may_refer(client) -> bool:
+    return host.allowed("referrals.refer") and host.allowed("referrals.record", client)
 
 
 @bp.post("/refer")
 @permission_required("referrals.refer")
 def refer():
     form = forms.ReferForm()
-    form.set_choices(host.current().client_choices(), queries.modalities(db.session))
+    form.set_modalities(queries.modalities(db.session))
+    client = None
     if form.validate_on_submit():
-        client = host.current().client(form.client_id.data) if form.client_id.data else None
+        client = _client(form.client_id.data)
         specialist = db.session.get(Specialist, form.specialist_id.data)
-        if client is None:
+        if client is None or not client.current:
             form.client_id.errors.append("Choose a client.")
         elif specialist is None:
             form.form_errors.append("Choose a specialist from the list.")
@@ -246,7 +259,7 @@ def refer():
                 flash(f"{client.name} is referred to {specialist.name}. Follow up on "
                       f"{referral.follow_up_on.strftime('%-d %B %Y')}.", "success")
                 return redirect(url_for("referrals.referral", referral_id=referral.id))
-    return render_template("referrals/refer_error.html", form=form), 422
+    return render_template("referrals/refer_error.html", form=form, client=client), 422
 
 
 @bp.get("/referrals/<int:referral_id>")

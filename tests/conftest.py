@@ -106,6 +106,8 @@ def make_app(database_url, instance_path, **config):
         "SECRET_KEY": "test secret",
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": None,
+        # Off, so that a test's worker runs only the jobs the test queued; on where tested.
+        "PRACTICE_CHAIN_CHECK_DAILY": False,
     }
     settings.update(config)
     app = create_app(settings)

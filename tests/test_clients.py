@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from practice.audit.models import AuditEvent
-from practice.clients import csv_io, services
+from practice.clients import csv_io, queries, services
 from practice.clients.models import Client
 from practice.db import db
 from practice.errors import DomainError
@@ -101,16 +101,67 @@ def test_every_write_is_audited_with_who_and_where(client, users, login):
     assert (event.actor_id, event.address, event.at) == (users["front_desk"].id, "192.0.2.7", NOW)
 
 
+def test_the_audit_trail_pages_and_lists_its_actions_in_a_fixed_number_of_queries(
+        app, client, users, login, count_queries):
+    app.config["PRACTICE_PAGE_SIZE"] = 1  # the trail shows two events a page
+    login(users["admin"])
+    for name in ("Sam", "Kit"):
+        client.post("/clients/new", data={"display_name": name})
+    client.get("/audit/")  # warm up
+    with count_queries() as few:
+        first = client.get("/audit/").get_data(as_text=True)
+    for name in ("Ann", "Bo", "Cy"):
+        client.post("/clients/new", data={"display_name": name})
+    with count_queries() as many:
+        client.get("/audit/")
+    assert len(many) == len(few)
+    assert '<option value="client.create">' in first and "/audit/?page=2" in first
+    filtered = client.get("/audit/?action=client.create&page=3").get_data(as_text=True)
+    assert filtered.count("<code>client.create</code>") == 1 and "page=4" not in filtered
+
+
 def test_export_neutralises_spreadsheet_formulas(make_client):
     make_client("=HYPERLINK(\"http://x\")", phone="07911 123456")
-    rows = list(csv.DictReader(io.StringIO(csv_io.export_clients(db.session.scalars(sa.select(Client)).all()))))
+    rows = list(csv.DictReader(io.StringIO(csv_io.export_clients(queries.all_clients_for_export()))))
     assert rows[0]["display_name"].startswith("'=")
     assert rows[0]["phone"] == "+447911123456"
 
 
+def test_the_import_check_finds_duplicates_in_a_fixed_number_of_queries(practice, make_client, count_queries, monkeypatch):
+    monkeypatch.setattr(csv_io, "DUPLICATE_KEYS_A_QUERY", 2)  # the keys span batches
+    make_client("Zoe Phone", phone="07911 123456")
+    make_client("Amy Both", phone="07911 123457", email="amy@example.org")
+
+    def checked(rows: int):
+        lines = ["display_name,phone,email", "Sam,07911 123456,amy@example.org", "Kit,07911 123456,"]
+        lines += [f"New {n},,new{n}@example.org" for n in range(rows)]
+        with count_queries() as statements:
+            preview = csv_io.check_rows(db.session, "\n".join(lines) + "\n", phone_region="GB", today=NOW.date())
+        return preview, len(statements)
+
+    preview, few = checked(2)
+    assert preview.rows[0].warnings == ["Same phone or e-mail as Amy Both (already a client).",
+                                        "Same phone or e-mail as Zoe Phone (already a client)."]
+    assert preview.rows[1].warnings == ["Same phone or e-mail as Zoe Phone (already a client).",
+                                        "Same phone or e-mail as line 2."]
+    assert all(not row.warnings for row in preview.rows[2:])
+    monkeypatch.setattr(csv_io, "DUPLICATE_KEYS_A_QUERY", 500)
+    assert checked(2)[1] == checked(300)[1] < few
+
+
+def test_the_export_names_the_primary_practitioner_and_writes_dates_as_iso(users, make_client):
+    practitioner = users["practitioner"].practitioner
+    make_client("Sam", date_of_birth=date(1990, 5, 1), primary_practitioner_id=practitioner.id)
+    make_client("Kit")
+    rows = list(csv.DictReader(io.StringIO(csv_io.export_clients(queries.all_clients_for_export()))))
+    assert [(r["display_name"], r["practitioner"], r["date_of_birth"], r["archived_at"]) for r in rows] == [
+        ("Sam", practitioner.display_name, "1990-05-01", ""), ("Kit", "", "", "")]
+    assert rows[0]["created_at"] == NOW.isoformat()
+
+
 def test_import_round_trip_of_an_export(practice, make_client):
     make_client("Sam", phone="07911 123456", address="1 Long Lane\nBristol", date_of_birth=date(1990, 5, 1))
-    exported = csv_io.export_clients(db.session.scalars(sa.select(Client)).all())
+    exported = csv_io.export_clients(queries.all_clients_for_export())
     preview = csv_io.check_rows(db.session, exported, phone_region="GB", today=NOW.date())
     assert preview.ok and preview.rows[0].warnings  # same phone as the existing Sam
     from practice.audit.services import SYSTEM

@@ -15,7 +15,7 @@ from practice.conduct.models import ConductEntry, IncidentCategory
 from practice.db import db
 from practice.errors import DomainError
 from practice.scheduling import services as scheduling
-from tests.conftest import NOW
+from tests.conftest import NOW, committed
 from tests.test_scheduling import at, book
 
 PAST_DAY = date(2026, 11, 16)  # the Monday a week before NOW
@@ -363,8 +363,8 @@ def test_categories_are_added_and_retired_never_deleted(practitioner_actor, user
 
 def _three_entries(make_client, actor):
     client = make_client("Robin")
-    return [incident(client, actor, description=f"Incident {n}", uploads=[Upload(f"{n}.txt", b"n")])
-            for n in range(3)]
+    return committed([incident(client, actor, description=f"Incident {n}", uploads=[Upload(f"{n}.txt", b"n")])
+                      for n in range(3)])
 
 
 def test_the_chain_links_each_entry_to_the_one_before(make_client, practitioner_actor):
@@ -458,6 +458,102 @@ def test_many_entries_verify_across_batches(monkeypatch, make_client, practition
     _three_entries(make_client, practitioner_actor)
     incident(make_client("Kit"), practitioner_actor)
     assert chain.verify_chain(db.session).count == 4
+
+
+# One client's check (what pages run) and the last full check -------------------------------
+
+def _interleaved(make_client, actor):
+    """Robin's entries at places 1 and 3 of the chain, Kit's at 2 and 4."""
+    robin, kit = make_client("Robin"), make_client("Kit")
+    return committed([incident(who, actor, description=f"Incident {n}", uploads=[Upload(f"{n}.txt", b"n")])
+                      for n, who in enumerate([robin, kit, robin, kit])])
+
+
+def test_a_client_check_verifies_their_entries_in_a_fixed_number_of_queries(
+        make_client, practitioner_actor, count_queries):
+    first, _, third, fourth = _interleaved(make_client, practitioner_actor)
+    robin_id = first.client_id
+    with count_queries() as queries:
+        result = chain.verify_client(db.session, robin_id, check_files=True)
+    assert (result.ok, result.count, result.head_hash, result.through_seq) == (True, 2, fourth.hash, 4)
+    assert len(queries) == 3
+
+
+def test_a_client_check_names_their_altered_entry(sqlite_only, make_client, practitioner_actor):
+    first, *_ = _interleaved(make_client, practitioner_actor)
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text("UPDATE conduct_entry SET description = 'nothing' WHERE id = :id"), {"id": first.id})
+    db.session.commit()
+    result = chain.verify_client(db.session, first.client_id, check_files=False)
+    assert not result.ok and result.bad_entry_id == first.id and "changed" in result.reason
+
+
+def test_a_client_check_notices_a_rehashed_neighbour(sqlite_only, make_client, practitioner_actor):
+    first, second, third, _ = _interleaved(make_client, practitioner_actor)
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text("UPDATE conduct_entry SET description = 'x', hash = :fake WHERE id = :id"),
+                       {"fake": "f" * 64, "id": second.id})
+    db.session.commit()
+    result = chain.verify_client(db.session, first.client_id, check_files=False)
+    assert not result.ok and result.bad_entry_id == third.id and "link to the entry before" in result.reason
+
+
+def test_a_client_check_notices_a_neighbour_removed(sqlite_only, make_client, practitioner_actor):
+    first, second, third, _ = _interleaved(make_client, practitioner_actor)
+    _drop_sqlite_guards("attachment")
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text("DELETE FROM attachment WHERE entry_id = :id"), {"id": second.id})
+    db.session.execute(sa.text("DELETE FROM conduct_entry WHERE id = :id"), {"id": second.id})
+    db.session.commit()
+    result = chain.verify_client(db.session, first.client_id, check_files=False)
+    assert not result.ok and result.bad_entry_id == first.id and "after it" in result.reason
+    assert "missing" in result.reason
+
+
+def test_a_client_check_reads_their_files_only_when_asked(sqlite_only, make_client, practitioner_actor):
+    first, *_ = _interleaved(make_client, practitioner_actor)
+    _drop_sqlite_guards("attachment")
+    db.session.execute(sa.text("UPDATE attachment SET data = :data WHERE entry_id = :id"),
+                       {"data": b"doctored", "id": first.id})
+    db.session.commit()
+    assert chain.verify_client(db.session, first.client_id, check_files=False).ok
+    result = chain.verify_client(db.session, first.client_id, check_files=True)
+    assert result.bad_entry_id == first.id and "attachment" in result.reason
+
+
+def test_the_last_full_check_no_longer_holds_once_its_last_entry_changes(
+        sqlite_only, runner, make_client, practitioner_actor):
+    first, *_, last = _three_entries(make_client, practitioner_actor)
+    assert chain.last_full_check(db.session) is None
+    assert runner.invoke(args=["verify-log"]).exit_code == 0
+    found = chain.last_full_check(db.session)
+    assert found.holds and (found.check.ok, found.check.entries, found.check.through_seq) == (True, 3, 3)
+    assert (found.check.source, found.check.files_checked, found.check.head_hash) == ("command", True, last.hash)
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text("UPDATE conduct_entry SET hash = :fake WHERE id = :id"),
+                       {"fake": "f" * 64, "id": last.id})
+    db.session.commit()
+    assert not chain.last_full_check(db.session).holds
+    assert not chain.check_client(db.session, first.client_id).ok
+
+
+def test_the_daily_check_runs_once_a_day_on_one_row_and_keeps_what_it_found(app, make_client, practitioner_actor):
+    from practice.conduct.jobs import CHAIN_CHECK
+    from practice.jobs.models import Job
+    from practice.jobs.worker import Worker
+
+    def checks() -> int:
+        return db.session.scalar(sa.select(sa.func.count(Job.id)).where(Job.kind == CHAIN_CHECK.name))
+
+    _three_entries(make_client, practitioner_actor)
+    assert Worker(app).run(burst=True) == 0 and checks() == 0  # off: only what was queued runs
+    app.config["PRACTICE_CHAIN_CHECK_DAILY"] = True
+    assert Worker(app).run(burst=True) == 1
+    assert Worker(app).run(burst=True) == 0  # another worker, the same day
+    found = chain.last_full_check(db.session)
+    assert found.holds and (found.check.source, found.check.entries) == ("job", 3)
+    app.extensions["practice"].clock.advance(days=1)
+    assert Worker(app).run(burst=True) == 1 and checks() == 1  # the same row, queued again
 
 
 # practice verify-log -------------------------------------------------------------------------

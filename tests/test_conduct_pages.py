@@ -176,6 +176,39 @@ def test_the_conduct_page_runs_a_fixed_number_of_queries(client, users, login, r
     assert len(many) == len(few)
 
 
+def test_a_long_record_pages_its_entries_and_shows_the_latest_communications(
+        client, users, login, robin, monkeypatch):
+    monkeypatch.setattr(queries, "ENTRIES_PER_PAGE", 2)
+    monkeypatch.setattr(queries, "COMMUNICATIONS_SHOWN", 1)
+    for day in (3, 2, 1):
+        original = record(robin, description=f"Message {day} days ago", when=NOW - timedelta(days=day))
+        services.record_communication(db.session, SYSTEM, robin, occurred_at=NOW - timedelta(days=day),
+                                      channel="phone", kind="conversation", summary=f"Call {day}", now=NOW)
+    services.record_correction(db.session, SYSTEM, original, reason="The time was wrong", max_bytes=1024, now=NOW)
+    db.session.commit()
+    login(users["practitioner"])
+    url = f"/clients/{robin.id}/conduct"
+    first = client.get(url).get_data(as_text=True)
+    assert "Message 1 days ago" in first and "The time was wrong" in first and "Message 3 days ago" not in first
+    assert f"{url}?page=2" in first and "Record verified: 4 entries unaltered" in first
+    assert "Call 1" in first and "Call 2" not in first and "The latest 1 of 3" in first
+    second = client.get(f"{url}?page=2").get_data(as_text=True)
+    assert "Message 3 days ago" in second and "Message 1 days ago" not in second
+    everything = client.get(f"{url}?communications=all").get_data(as_text=True)
+    assert "Call 3" in everything and "The latest" not in everything
+
+
+def test_the_record_says_when_the_whole_log_was_last_checked(client, users, login, robin, runner):
+    record(robin)
+    db.session.commit()
+    login(users["practitioner"])
+    url = f"/clients/{robin.id}/conduct"
+    assert "has not been checked in full yet" in client.get(url).get_data(as_text=True)
+    assert runner.invoke(args=["verify-log"]).exit_code == 0
+    page = client.get(url).get_data(as_text=True)
+    assert "The whole log (1 entries, every attached file) was last checked in full 23 Nov 2026" in page
+
+
 def test_the_client_page_summary_partial(app, users, robin):
     from flask import render_template
     from flask_login import login_user

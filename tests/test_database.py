@@ -1,5 +1,6 @@
 """The migrations build exactly the models' schema, and the database guards its rules."""
 
+import warnings
 from datetime import timezone
 
 import pytest
@@ -14,7 +15,11 @@ from tests.conftest import NOW
 
 def test_migrations_match_the_models(app):
     # The app's database was built by running every migration (see tests/conftest.py).
-    with db.engine.connect() as connection:
+    with db.engine.connect() as connection, warnings.catch_warnings():
+        # SQLite cannot reflect an index on an expression (the client list's lower(name)),
+        # so Alembic leaves those out of the comparison there; PostgreSQL compares them.
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+        warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression-based index")
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, db.metadata)
     assert differences == []

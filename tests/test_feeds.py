@@ -182,6 +182,38 @@ def test_two_requests_with_nothing_changed_get_the_same_bytes(client, clock, des
     assert "private" in first.headers["Cache-Control"]
 
 
+def test_an_unchanged_feed_is_answered_without_building_the_calendar(client, desk, monkeypatch):
+    book(desk, at(MONDAY, "10:00"))
+    token = enable(desk)
+    etag = client.get(f"/feeds/{token}.ics").headers["ETag"]
+
+    def not_built(source):
+        raise AssertionError("the calendar was built for a 304")
+
+    monkeypatch.setattr(feeds, "render_feed", not_built)
+    again = client.get(f"/feeds/{token}.ics", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["ETag"] == etag
+
+
+@pytest.mark.parametrize("change", ["rename the client", "book another", "cancel", "names shown"])
+def test_any_change_the_feed_shows_changes_its_etag(client, desk, change):
+    appointment = book(desk, at(MONDAY, "10:00"))
+    token = enable(desk)
+    before = client.get(f"/feeds/{token}.ics")
+    if change == "rename the client":
+        desk[2].display_name = "Sam Rivers"
+    elif change == "book another":
+        book(desk, at(MONDAY, "14:00"))
+    elif change == "cancel":
+        services.cancel(db.session, SYSTEM, appointment, "client unwell", now=NOW)
+    else:
+        services.set_feed_shows_names(db.session, SYSTEM, True, now=NOW)
+    db.session.commit()
+    after = client.get(f"/feeds/{token}.ics", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
+    assert after.get_data() != before.get_data()
+
+
 def test_a_cancellation_shows_as_cancelled_for_14_days_then_drops_out(client, clock, desk, make_client):
     early = book(desk, at(MONDAY + timedelta(days=30), "10:00"))
     late = book(desk, NOW + timedelta(hours=5), client=make_client("Ana Bell"))  # today 15:00

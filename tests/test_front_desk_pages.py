@@ -111,6 +111,44 @@ def test_client_page_shows_history_and_balance(client, morning, users, login):
     assert "12 min late" in page and "owes £60.00" in page
 
 
+def test_a_long_history_shows_its_latest_events_and_the_balance_of_all(
+        client, desk, make_client, users, login, count_queries, monkeypatch):
+    from practice.clients import views
+
+    monkeypatch.setattr(views, "HISTORY_SHOWN", 2)
+    sam = make_client("Sam")
+    acknowledge(sam)
+
+    def came(days_ago: int, paid: bool = False) -> Appointment:
+        start = at(TODAY - timedelta(days=days_ago), "10:00")
+        appointment = book(desk, start, client=sam, now=start - timedelta(days=7))
+        services.check_in(db.session, SYSTEM, appointment, start, now=start)
+        services.complete(db.session, SYSTEM, appointment, now=start + timedelta(hours=1))
+        if paid:
+            services.record_payment(db.session, SYSTEM, appointment, amount_cents=appointment.price_cents,
+                                    method="cash", now=start + timedelta(hours=1))
+        db.session.commit()
+        return appointment
+
+    oldest = came(9, paid=True)
+    came(8)
+    came(7)
+    login(users["front_desk"])
+    url = f"/clients/{sam.id}"
+    client.get(url)  # warm up
+    with count_queries() as few:
+        page = client.get(url).get_data(as_text=True)
+    assert "owes £120.00" in page and "Show the whole history" in page
+    assert f'href="/appointments/{oldest.id}"' not in page  # older than the latest two
+    everything = client.get(f"{url}?history=all").get_data(as_text=True)
+    assert f'href="/appointments/{oldest.id}"' in everything and "Show the whole history" not in everything
+    came(6)
+    came(5, paid=True)
+    with count_queries() as many:
+        client.get(url)
+    assert len(many) == len(few)
+
+
 @pytest.mark.parametrize("url", ["/today", "/calendar?date=2026-11-23", "/calendar?date=2026-11-23&view=week"])
 def test_pages_issue_a_fixed_number_of_queries(client, desk, make_client, users, login, count_queries, url):
     login(users["front_desk"])

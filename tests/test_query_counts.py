@@ -2,9 +2,7 @@
 
 Each main page (bench/pages.py, the list `make bench` times) is opened on a small practice
 and on the same practice with three times everything (clients, appointments, conduct
-entries, colleagues...), built by the benchmark's generator; the counts must be equal.
-A page that does not hold yet is marked xfail(strict=True) with its cause: the fix that
-makes it hold turns the mark into a failure, and the mark goes."""
+entries, colleagues...), built by the benchmark's generator; the counts must be equal."""
 
 import pytest
 from sqlalchemy import event
@@ -20,13 +18,6 @@ SMALL = Size("small", practitioners=2, clients=40, appointments=2_000, entries=2
              letters=6, referrals=20, inquiries=30, audit_events=200, featured_appointments=40,
              featured_entries=20, import_rows=0, years=1, weeks_ahead=2)
 LARGER = SMALL.times(3, name="larger")
-
-# Pages whose count grows with the data today, and why.
-GROWING = {
-    "conduct record": "verifies the whole practice's chain on each view, "
-                      "500 entries a query (practice.conduct.chain.verify_chain)",
-}
-
 
 def _open_pages(database_url, folder, size: Size) -> dict[str, tuple[int, int]]:
     """(status, statements) of a settled request to each page of a practice of `size`."""
@@ -71,15 +62,10 @@ def counts(databases, tmp_path_factory):
     return found
 
 
-def _params() -> list:
-    params = []
-    for name in [page.name for page in PAGES] + ["feed"]:
-        marks = [pytest.mark.xfail(strict=True, reason=GROWING[name])] if name in GROWING else []
-        params.append(pytest.param(name, marks=marks, id=name.replace(" ", "-").replace(",", "")))
-    return params
+NAMES = [page.name for page in PAGES] + ["feed"]
 
 
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", NAMES, ids=[name.replace(" ", "-").replace(",", "") for name in NAMES])
 def test_a_page_runs_the_same_queries_whatever_the_size_of_the_practice(counts, name):
     (status, small), (larger_status, larger) = counts["small"][name], counts["larger"][name]
     assert (status, larger_status) == (200, 200)

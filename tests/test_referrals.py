@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from practice.audit.services import SYSTEM, Actor
 from practice.db import db
 from practice.errors import DomainError
-from referrals import csv_io, queries, services, vcard
+from referrals import csv_io, queries, services, vcard, views
 from referrals.models import Inquiry, Modality, Referral, Specialist
 from tests.conftest import NOW
 
@@ -314,6 +314,19 @@ def test_folding_never_splits_a_character():
     assert vcard.unfold(folded.decode("utf-8"))[0][1] == line
 
 
+@pytest.mark.parametrize("line", ["FN:Short", "NOTE:" + "a" * 70, "NOTE:" + "a" * 71, "NOTE:" + "b" * 300,
+                                  "NOTE:" + "a€😀é" * 40, "NOTE:" + "😀" * 19])
+def test_folding_fills_each_line_as_full_as_it_can(line):
+    parts = vcard.fold(line).split(b"\r\n")
+    assert parts[-1] == b""  # the line ends with CRLF
+    lines, continuations = parts[:-1], [part.removeprefix(b" ") for part in parts[1:-1]]
+    assert b"".join([lines[0], *continuations]) == line.encode()
+    for part, following in zip(lines, continuations, strict=False):
+        next_character = following.decode("utf-8")[0].encode()  # every piece is whole characters
+        assert len(part) <= 75 < len(part) + len(next_character)  # the next one did not fit
+    assert vcard.unfold(vcard.fold(line).decode("utf-8"))[0][1] == line
+
+
 def test_a_phone_address_book_card_imports(practice):
     card = ("BEGIN:VCARD\nVERSION:3.0\nN:Nowak;Ewa;;;\nFN:Ewa Nowak\nORG:Kinetic Physio;Leeds\n"
             "item1.TEL;TYPE=CELL:07911 123457\nEMAIL;TYPE=INTERNET:ewa@example.org\n"
@@ -348,6 +361,46 @@ def test_a_practitioner_changes_only_their_own_capacity(client, users, login, ma
     db.session.expire_all()
     assert (users["practitioner"].practitioner.max_active_clients,
             users["practitioner"].practitioner.accepting_new_clients) == (12, False)
+
+
+def test_the_match_page_finds_the_client_by_name_and_never_lists_every_client(
+        client, users, login, add, make_client, make_user):
+    add("Bea Deep", accepting="yes")
+    mine = users["practitioner"].practitioner.id
+    sam, samira = make_client("Sam Rivers", primary_practitioner_id=mine), make_client("Samira Khan", primary_practitioner_id=mine)
+    make_client("Sammy Other", primary_practitioner_id=make_user("practitioner").practitioner.id)  # not in their care
+    make_client("Kit Lane", primary_practitioner_id=mine)
+    login(users["practitioner"])
+    deep = modality("Deep tissue").id
+    page = client.get(f"/referrals/match?who=sam&modality={deep}").get_data(as_text=True)
+    assert "Sam Rivers" in page and "Samira Khan" in page and "Sammy Other" not in page and "Kit Lane" not in page
+    assert f"/referrals/match?client={sam.id}&amp;modality={deep}" in page
+    assert 'name="client_id"' not in page and "choose the client above" in page
+    chosen = client.get(f"/referrals/match?client={samira.id}&modality={deep}").get_data(as_text=True)
+    assert "Find a colleague for Samira Khan" in chosen and "Refer Samira Khan to Bea Deep" in chosen
+    assert f'<input type="hidden" name="client_id" value="{samira.id}">' in chosen
+    assert "Sam Rivers" not in chosen and "<option" not in chosen.split('name="client_id"')[1].split("</form>")[0].split("modality_ids")[0]
+
+
+def test_the_clients_suggested_on_the_match_page_are_bounded(client, users, login, make_client, monkeypatch):
+    monkeypatch.setattr(views, "CLIENTS_SUGGESTED", 2)
+    for name in ("Ann One", "Ann Two", "Ann Three"):
+        make_client(name)
+    login(users["admin"])
+    page = client.get("/referrals/match?who=ann").get_data(as_text=True)
+    assert page.count("/referrals/match?client=") == 2 and "type more of the name" in page
+    assert "No current client" in client.get("/referrals/match?who=100%25").get_data(as_text=True)
+
+
+def test_a_referral_for_an_archived_client_is_refused(client, users, login, add, make_client):
+    bea = add("Bea Deep")
+    gone = make_client("Gone Away")
+    gone.archived_at = NOW
+    db.session.commit()
+    login(users["admin"])
+    response = client.post("/referrals/refer", data={"client_id": gone.id, "specialist_id": bea.id, "need": "kept"})
+    assert response.status_code == 422 and "Choose a client." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
 
 
 def test_refer_a_client_from_the_match_page_and_record_the_outcome(client, users, login, add, make_client):

@@ -71,8 +71,9 @@ def build_site(url, folder):
             member = site_db.session.get(Member, client_id)
             return referrals.Person(member.id, member.name, member) if member else None
 
-        def client_choices(self):
-            return [referrals.Person(m.id, m.name, m) for m in site_db.session.scalars(sa.select(Member))]
+        def clients_named(self, text, limit):
+            members = sa.select(Member).where(Member.name.contains(text)).order_by(Member.name).limit(limit)
+            return [referrals.Person(m.id, m.name, m) for m in site_db.session.scalars(members)]
 
     site_db.init_app(site)
     logins = LoginManager(site)
@@ -109,7 +110,9 @@ def test_a_site_runs_the_network_with_its_own_people_and_no_practice_table(empty
         "name": "Bea Deeper", "phone": "0113 496 0000", "accepting": "yes", "modality_ids": [deep]})
     assert response.status_code == 302
     page = browser.get(f"/referrals/match?client=2&modality={deep}").get_data(as_text=True)
-    assert "Find a colleague for Casey Member" in page and "Ari Member" in page  # the site's members
+    assert "Find a colleague for Casey Member" in page and "Refer Casey Member to Bea Deeper" in page
+    chooser = browser.get(f"/referrals/match?who=Casey&modality={deep}").get_data(as_text=True)
+    assert "Which client?" in chooser and "client=2" in chooser  # found by the site's own search
 
     refused = browser.post("/referrals/refer", data={"client_id": "0", "specialist_id": "1", "need": "kept"})
     assert refused.status_code == 422 and "Choose a client." in refused.get_data(as_text=True)

@@ -2,16 +2,17 @@
 
 import csv
 import io
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
 from practice.clients import identity
 from practice.clients.models import Client
-from practice.clients.services import ClientDetails, clean_details, possible_duplicates
+from practice.clients.services import ClientDetails, clean_details
 from practice.errors import DomainError
 from practice.localtime import OUT_OF_RANGE, parse_day
 from practice.spreadsheets import safe_cell
@@ -24,6 +25,7 @@ COLUMNS = [
 ]
 EXPORT_COLUMNS = ["id", *COLUMNS, "created_at", "archived_at"]
 MAX_ROWS = 5000
+DUPLICATE_KEYS_A_QUERY = 500  # phone numbers and e-mail addresses looked up together
 
 
 class ImportRefused(Exception):
@@ -103,6 +105,7 @@ def check_rows(session, text: str, *, phone_region: str, today: date) -> Preview
         preview.problems.append(f"The file stops reading as CSV near line {reader.line_num}: {error}.")
     if not preview.rows and not preview.problems:
         preview.problems.append("The file has no client rows.")
+    _note_existing_duplicates(session, [row for row in preview.rows if row.details is not None])
     _note_blocked_matches(session, preview)
     return preview
 
@@ -150,7 +153,7 @@ def _check_row(session, number, values, practitioners, seen, phone_region, today
             setattr(details, name, getattr(cleaned, name))
     if not report.errors:
         report.details = details
-        _note_duplicates(session, report, seen)
+        _note_repeated_in_file(report, seen)
     return report
 
 
@@ -161,15 +164,37 @@ def _only(details: ClientDetails, name: str) -> ClientDetails:
     return single
 
 
-def _note_duplicates(session, report: RowReport, seen: dict) -> None:
+def _note_repeated_in_file(report: RowReport, seen: dict) -> None:
+    """Rows with the same phone or e-mail as an earlier row of the file."""
     details = report.details
-    for other in possible_duplicates(session, details):
-        report.warnings.append(f"Same phone or e-mail as {other.display_name} (already a client).")
     for key in filter(None, (details.phone, details.email)):
         if key in seen:
             report.warnings.append(f"Same phone or e-mail as line {seen[key]}.")
         else:
             seen[key] = report.line
+
+
+def _note_existing_duplicates(session, rows: list[RowReport]) -> None:
+    """Rows with the same phone or e-mail as clients already in the practice (a warning, as
+    services.possible_duplicates gives one page): one query per DUPLICATE_KEYS_A_QUERY
+    phone numbers and addresses, not one a row. Their warnings come first."""
+    keys = sorted({key for row in rows for key in (row.details.phone, row.details.email) if key})
+    found: dict[int, str] = {}
+    holders: dict[str, set[int]] = defaultdict(set)
+    for start in range(0, len(keys), DUPLICATE_KEYS_A_QUERY):
+        batch = keys[start:start + DUPLICATE_KEYS_A_QUERY]
+        for client_id, name, phone, email in session.execute(
+            select(Client.id, Client.display_name, Client.phone, Client.email)
+            .where(or_(Client.phone.in_(batch), Client.email.in_(batch)))
+        ):
+            found[client_id] = name
+            for key in (phone, email):
+                if key:
+                    holders[key].add(client_id)
+    for row in rows:
+        same = holders.get(row.details.phone, set()) | holders.get(row.details.email, set())
+        row.warnings[0:0] = [f"Same phone or e-mail as {found[client_id]} (already a client)."
+                             for client_id in sorted(same, key=lambda client_id: (found[client_id], client_id))]
 
 
 def import_clients(session, actor: Actor, text: str, *, phone_region: str, now: datetime) -> int:
@@ -185,21 +210,20 @@ def import_clients(session, actor: Actor, text: str, *, phone_region: str, now: 
     return len(preview.rows)
 
 
-def export_clients(clients: list[Client]) -> str:
+def export_clients(rows) -> str:
+    """The export of `rows` (queries.all_clients_for_export), every cell made safe for
+    spreadsheets."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
-    for client in clients:
-        writer.writerow([safe_cell(value) for value in _export_row(client)])
+    writer.writerows([safe_cell(value) for value in _export_row(row)] for row in rows)
     return out.getvalue()
 
 
-def _export_row(client: Client) -> list:
-    practitioner = client.primary_practitioner.display_name if client.primary_practitioner else ""
-    return [
-        client.id, client.display_name, client.legal_name, client.pronouns, client.phone,
-        client.email, client.address,
-        client.date_of_birth.isoformat() if client.date_of_birth else "",
-        practitioner, client.referral_source, client.created_at.isoformat(),
-        client.archived_at.isoformat() if client.archived_at else "",
-    ]
+def _export_row(row) -> tuple:
+    return (
+        row.id, row.display_name, row.legal_name, row.pronouns, row.phone, row.email, row.address,
+        row.date_of_birth.isoformat() if row.date_of_birth else "", row.practitioner or "",
+        row.referral_source, row.created_at.isoformat(), row.archived_at.isoformat() if row.archived_at else "",
+    )
+

@@ -33,52 +33,70 @@ class Item:
     obj: object
 
 
-def timeline(client_id: int, *, kinds: set[str], viewer_id: int | None, past_appointments) -> list[Item]:
-    """The client's history, newest first, limited to `kinds`. Past appointments come from
-    the page's appointment history (rows with what is owing), already loaded."""
-    items = []
+@dataclass(frozen=True)
+class Timeline:
+    items: list[Item]  # newest first
+    more: bool  # older items were left out (a limit was given)
+
+
+def timeline(client_id: int, *, kinds: set[str], viewer_id: int | None, past_appointments,
+             limit: int | None = None, more_appointments: bool = False) -> Timeline:
+    """The client's history, newest first, limited to `kinds`, and to its latest `limit`
+    items when given (each kind reads at most that many and one more). Past appointments
+    come from the page's appointment history (rows with what is owing), already loaded and
+    limited alike (`more_appointments`: some were left out)."""
+    items, more = [], False
     if "appointment" in kinds:
         items.extend(Item(row.appointment.start_at, "appointment", row) for row in past_appointments)
+        more = more_appointments
     for kind in kinds - {"appointment"}:
-        items.extend(Item(at, kind, obj) for at, obj in READERS[kind](client_id, viewer_id))
-    return sorted(items, key=lambda item: item.at, reverse=True)
+        found = READERS[kind](client_id, viewer_id, None if limit is None else limit + 1)
+        more = more or (limit is not None and len(found) > limit)
+        items.extend(Item(at, kind, obj) for at, obj in found)
+    items.sort(key=lambda item: item.at, reverse=True)
+    if limit is not None and len(items) > limit:
+        items, more = items[:limit], True
+    return Timeline(items, more)
 
 
-def _conduct(client_id, _viewer_id):
-    rows = db.session.scalars(
+def _newest(query, column, limit):
+    return query.order_by(column.desc()).limit(limit) if limit is not None else query
+
+
+def _conduct(client_id, _viewer_id, limit):
+    rows = db.session.scalars(_newest(
         select(ConductEntry)
         .options(joinedload(ConductEntry.category), selectinload(ConductEntry.attachments))
-        .where(ConductEntry.client_id == client_id)
-    )
+        .where(ConductEntry.client_id == client_id), ConductEntry.occurred_from, limit))
     return [(e.occurred_from, e) for e in rows]
 
 
-def _communications(client_id, _viewer_id):
-    rows = db.session.scalars(select(Communication).where(Communication.client_id == client_id))
+def _communications(client_id, _viewer_id, limit):
+    rows = db.session.scalars(_newest(
+        select(Communication).where(Communication.client_id == client_id), Communication.occurred_at, limit))
     return [(c.occurred_at, c) for c in rows]
 
 
-def _standing(client_id, _viewer_id):
-    rows = db.session.scalars(
+def _standing(client_id, _viewer_id, limit):
+    rows = db.session.scalars(_newest(
         select(StandingChange).options(joinedload(StandingChange.changed_by))
-        .where(StandingChange.client_id == client_id)
-    )
+        .where(StandingChange.client_id == client_id), StandingChange.changed_at, limit))
     return [(s.changed_at, s) for s in rows]
 
 
-def _notes(client_id, viewer_id):
+def _notes(client_id, viewer_id, limit):
     if viewer_id is None:
         return []
-    rows = db.session.scalars(
-        select(PrivateNote).where(PrivateNote.client_id == client_id, PrivateNote.author_id == viewer_id)
-    )
+    rows = db.session.scalars(_newest(
+        select(PrivateNote).where(PrivateNote.client_id == client_id, PrivateNote.author_id == viewer_id),
+        PrivateNote.written_at, limit))
     return [(n.written_at, n) for n in rows]
 
 
-def _letters(client_id, _viewer_id):
+def _letters(client_id, _viewer_id, limit):
     from practice.letters.queries import letters_for_client  # letters import clients
 
-    return [(letter.issued_at, letter) for letter in letters_for_client(client_id)]
+    return [(letter.issued_at, letter) for letter in letters_for_client(client_id, limit=limit)]
 
 
 READERS = {

@@ -32,7 +32,7 @@ from practice.db import db
 from practice.errors import DomainError
 from practice.messages import queries as message_queries
 from practice.policies import queries as policy_queries
-from practice.scheduling.queries import client_history
+from practice.scheduling.queries import HISTORY_SHOWN, client_history
 from practice.settings.services import get_practice
 from practice.web import acting, flash_refusal, now, page_number, show_error
 from referrals import queries as referral_queries
@@ -141,7 +141,10 @@ def _client_page(client: Client, *, status: int = 200, **forms):
     visible = {"appointment"} | (timeline.CONDUCT_KINDS if sees_record else set()) | (
         {"note"} if writes_notes else set())
     shown = set(request.args.getlist("show")) & visible or visible
-    history = client_history(client.id, now())
+    # The latest of a long history unless the whole of it is asked for.
+    everything = request.args.get("history") == "all"
+    shown_at_most = None if everything else HISTORY_SHOWN
+    history = client_history(client.id, now(), past_shown=shown_at_most)
     suggestion = escalation.suggestions(db.session, [client], now())[client.id] if sees_record else None
     matches = identity.find(db.session, [client])
     return render_template(
@@ -160,8 +163,10 @@ def _client_page(client: Client, *, status: int = 200, **forms):
         care=care_team.members(client) if sees_record else None,
         viewers=queries.recent_record_views(client.id) if sees_record else None,
         kinds={kind: label for kind, label in timeline.KINDS.items() if kind in visible}, shown=shown,
-        items=timeline.timeline(client.id, kinds=shown, viewer_id=current_user.id,
-                                past_appointments=history.past),
+        history_all=everything,
+        timeline=timeline.timeline(client.id, kinds=shown, viewer_id=current_user.id,
+                                   past_appointments=history.past, limit=shown_at_most,
+                                   more_appointments=history.more_past),
     ), status
 
 

@@ -1,15 +1,18 @@
-"""The evidence report as a background job: a long record takes long to lay out (a client
-with hundreds of entries makes a report of a hundred pages and more), so the worker makes it,
-shows how far it has got, and keeps the PDF for the user to open from the job's page."""
+"""The conduct record's background jobs. The evidence report: a long record takes long to lay
+out (a client with hundreds of entries makes a report of a hundred pages and more), so the
+worker makes it, shows how far it has got, and keeps the PDF for the user to open from the
+job's page. The daily full check of the chain, which pages rely on (they check only their
+client's entries and their links)."""
 
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import url_for
+from flask import current_app, url_for
 
 from practice.clients.models import Client
 from practice.clients.services import record_view
 from practice.conduct import queries
+from practice.conduct.chain import verify_chain
 from practice.conduct.evidence import period_bounds, render_evidence
 from practice.conduct.pictures import make_print_copies, print_copies
 from practice.db import db
@@ -59,4 +62,23 @@ EVIDENCE_REPORT = register(JobKind(
     downloaded=lambda session, actor, job, now: record_view(
         session, actor, session.get(Client, job.payload["client_id"]), "evidence report", now=now,
         job_id=job.id, start=job.payload.get("start"), end=job.payload.get("end")),
+))
+
+
+def check_chain(ctx: JobContext) -> None:
+    """Check the whole chain, every file included, and keep what was found."""
+    from practice.conduct.services import record_chain_check  # the services queue the report above
+
+    ctx.progress(0, 1, "Checking every entry and attachment of the conduct record")
+    result = verify_chain(ctx.session, check_files=True)
+    record_chain_check(ctx.session, result, source="job", files_checked=True, now=ctx.now)
+
+
+def _daily_check_on(session) -> bool:
+    return current_app.config["PRACTICE_CHAIN_CHECK_DAILY"]
+
+
+CHAIN_CHECK = register(JobKind(
+    "conduct.check_chain", "Full check of the conduct record", check_chain, max_attempts=3,
+    every=timedelta(days=1), wanted=_daily_check_on,
 ))

@@ -75,7 +75,7 @@ class ConductEntry(db.Model):
     safety: Mapped[bool] = mapped_column(default=False)
     occurred_from: Mapped[datetime]
     occurred_to: Mapped[datetime | None]
-    recorded_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(index=True)  # the review lists a day's
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     source: Mapped[str] = mapped_column(String(10))  # automatic | manual
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
@@ -183,3 +183,22 @@ class Communication(db.Model):
     @property
     def channel_label(self) -> str:
         return COMMUNICATION_CHANNELS.get(self.channel, self.channel)
+
+
+class ChainCheck(db.Model):
+    """One check of the whole chain, by `practice verify-log` or the daily job: how far it
+    reached and what it found. Pages check only the entries they show and their links, and
+    say when the whole record was last checked (the latest row)."""
+
+    __tablename__ = "chain_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(index=True)
+    source: Mapped[str] = mapped_column(String(20))  # command | job
+    files_checked: Mapped[bool]  # every attachment's bytes hashed again, not only their SHA-256
+    ok: Mapped[bool]
+    entries: Mapped[int]  # entries verified (before the first failure, if any)
+    through_seq: Mapped[int]  # the last entry verified: the chain up to it was intact
+    head_hash: Mapped[str] = mapped_column(String(64))  # that entry's hash
+    bad_entry_id: Mapped[int | None]  # the first entry that failed (no foreign key: it is a finding)
+    reason: Mapped[str] = mapped_column(Text, default="")

@@ -1,16 +1,21 @@
-"""Reads for the conduct pages and the evidence report, each in a fixed number of queries
-(the chain check reads the whole log, a batch of 500 entries at a time)."""
+"""Reads for the conduct pages and the evidence report, each in a fixed number of queries.
+Pages check the client's own entries and their links to their neighbours in the chain, and
+show when the whole chain was last checked in full (practice verify-log, the daily job)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import defer, selectinload
 
 from practice.clients.models import Client
-from practice.conduct.chain import Verification, verify_chain
+from practice.conduct.chain import ClientCheck, check_client
 from practice.conduct.models import KINDS, Attachment, Communication, ConductEntry, IncidentCategory
 from practice.db import db
+from practice.paging import Window, window
+
+ENTRIES_PER_PAGE = 50
+COMMUNICATIONS_SHOWN = 20  # on the record's page, unless all are asked for
 
 
 @dataclass
@@ -33,22 +38,10 @@ class EntryView:
 @dataclass
 class ConductRecord:
     client: Client
-    entries: list[EntryView]  # originals, most recent occurrence first
+    entries: Window  # of EntryView: originals, most recent occurrence first
     communications: list[Communication]  # most recent first
-    verification: Verification
-
-    @property
-    def counts(self) -> dict[str, int]:
-        """Entries that stand (not withdrawn), by kind."""
-        counts: dict[str, int] = {}
-        for view in self.entries:
-            if not view.withdrawn:
-                counts[view.latest.kind] = counts.get(view.latest.kind, 0) + 1
-        return counts
-
-    @property
-    def safety_count(self) -> int:
-        return sum(1 for view in self.entries if view.latest.safety and not view.withdrawn)
+    communications_total: int
+    check: ClientCheck
 
 
 def _entries_query(client_id: int, *, with_files: bool):
@@ -72,21 +65,29 @@ def group_corrections(entries: list[ConductEntry]) -> list[EntryView]:
     return list(views.values())
 
 
-def conduct_record(client_id: int) -> ConductRecord | None:
+def conduct_record(client_id: int, *, page: int = 1, all_communications: bool = False) -> ConductRecord | None:
+    """One page of the client's entries (originals, most recent first, each with its
+    corrections), their latest communications (or all), and the integrity check."""
     client = db.session.get(Client, client_id)
     if client is None:
         return None
-    entries = list(db.session.scalars(_entries_query(client_id, with_files=False)))
-    entries.sort(key=lambda e: (e.occurred_from, e.seq), reverse=True)
-    communications = list(db.session.scalars(
-        select(Communication).options(selectinload(Communication.recorded_by))
-        .where(Communication.client_id == client_id)
-        .order_by(Communication.occurred_at.desc(), Communication.id.desc())
-    ))
-    # The page checks every link and field hash; re-reading every file is for
-    # `practice verify-log` and the evidence report.
-    return ConductRecord(client, group_corrections(entries), communications,
-                         verify_chain(db.session, check_files=False))
+    originals = window(
+        _entries_query(client_id, with_files=False).where(ConductEntry.corrects_id.is_(None))
+        .order_by(ConductEntry.occurred_from.desc(), ConductEntry.seq.desc()),
+        page=page, per_page=ENTRIES_PER_PAGE)
+    corrections = list(db.session.scalars(
+        _entries_query(client_id, with_files=False)
+        .where(ConductEntry.corrects_id.in_([entry.id for entry in originals.items]))
+    )) if originals.items else []
+    originals.items = group_corrections(originals.items + corrections)
+    communications = (select(Communication).options(selectinload(Communication.recorded_by))
+                      .where(Communication.client_id == client_id)
+                      .order_by(Communication.occurred_at.desc(), Communication.id.desc()))
+    if not all_communications:
+        communications = communications.limit(COMMUNICATIONS_SHOWN)
+    total = db.session.scalar(select(func.count(Communication.id)).where(Communication.client_id == client_id))
+    return ConductRecord(client, originals, list(db.session.scalars(communications)), total,
+                         check_client(db.session, client_id))
 
 
 @dataclass
@@ -96,7 +97,7 @@ class Evidence:
     end: datetime | None
     entries: list[EntryView]  # originals in the order they happened
     communications: list[Communication]  # in the order they happened
-    verification: Verification
+    check: ClientCheck  # every file of the client's entries read again
 
     @property
     def attachments(self) -> list[Attachment]:
@@ -105,8 +106,9 @@ class Evidence:
 
 
 def evidence(client_id: int, start: datetime | None, end: datetime | None) -> Evidence | None:
-    """The client's record for a period (by when things happened). The files' bytes stay
-    unloaded: the chain check reads them on its own, pictures print from their copies."""
+    """The client's record for a period (by when things happened), and the check of all the
+    client's entries with their files and links. The files' bytes stay unloaded here: the
+    check reads them on its own, pictures print from their copies."""
     client = db.session.get(Client, client_id)
     if client is None:
         return None
@@ -125,7 +127,7 @@ def evidence(client_id: int, start: datetime | None, end: datetime | None) -> Ev
     return Evidence(
         client, start, end, views,
         list(db.session.scalars(communications.order_by(Communication.occurred_at, Communication.id))),
-        verify_chain(db.session),
+        check_client(db.session, client_id, check_files=True),
     )
 
 

@@ -19,6 +19,7 @@ from practice.conduct.models import (
     COMMUNICATION_KINDS,
     SEVERITIES,
     Attachment,
+    ChainCheck,
     Communication,
     ConductEntry,
     IncidentCategory,
@@ -284,6 +285,20 @@ def request_evidence_report(session, actor: Actor, client: Client, *, start: dat
     record(session, actor, "conduct.evidence_requested", client, now=now, job_id=job.id,
            start=payload["start"], end=payload["end"])
     return job
+
+
+# Checks of the whole chain ------------------------------------------------------------------
+
+def record_chain_check(session, result: chain.Verification, *, source: str, files_checked: bool,
+                       now: datetime) -> ChainCheck:
+    """Keep what a full check of the chain found (by `practice verify-log` or the daily job):
+    pages then check only their client's entries and say when the whole was last checked."""
+    check = ChainCheck(checked_at=now, source=source, files_checked=files_checked, ok=result.ok,
+                       entries=result.count, through_seq=result.through_seq, head_hash=result.head_hash,
+                       bad_entry_id=result.bad_entry_id, reason=result.reason)
+    session.add(check)
+    session.flush()
+    return check
 
 
 # Categories -------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from practice.db import db
 from practice.errors import DomainError
 from practice.forms import typed_instant
 from practice.settings.services import get_practice
-from practice.web import acting, now, show_error
+from practice.web import acting, now, page_number, show_error
 
 bp = Blueprint("conduct", __name__)
 
@@ -92,8 +92,13 @@ def _details(form) -> services.IncidentDetails:
 def client_conduct(client_id: int):
     client = _client_for("conduct.view", client_id)
     client_services.record_view(db.session, acting(), client, "conduct record", now=now())
-    return render_template("practice/conduct/record.html", record=queries.conduct_record(client.id),
+    return render_template("practice/conduct/record.html", record=_record(client),
                            evidence_form=EvidenceForm(formdata=None))
+
+
+def _record(client: Client) -> queries.ConductRecord:
+    return queries.conduct_record(client.id, page=page_number(),
+                                  all_communications=request.args.get("communications") == "all")
 
 
 @bp.route("/clients/<int:client_id>/conduct/incidents/new", methods=["GET", "POST"])
@@ -205,8 +210,7 @@ def evidence(client_id: int):
             show_error(form, error)
         else:
             return redirect(url_for("jobs.show", job_id=job.id))
-    return render_template("practice/conduct/record.html", record=queries.conduct_record(client.id),
-                           evidence_form=form), 422
+    return render_template("practice/conduct/record.html", record=_record(client), evidence_form=form), 422
 
 
 @bp.route("/settings/conduct-categories", methods=["GET", "POST"])

@@ -44,10 +44,11 @@ def register(filters: RegisterFilters, *, zone: ZoneInfo, readable, page: int, p
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
-def letters_for_client(client_id: int) -> list[Letter]:
+def letters_for_client(client_id: int, *, limit: int | None = None) -> list[Letter]:
+    """The client's letters, newest first (the latest `limit` when given)."""
     return list(db.session.scalars(
         select(Letter).options(joinedload(Letter.author))
-        .where(Letter.client_id == client_id).order_by(Letter.issued_at.desc())))
+        .where(Letter.client_id == client_id).order_by(Letter.issued_at.desc()).limit(limit)))
 
 
 def template_versions() -> dict[str, LetterTemplate]:

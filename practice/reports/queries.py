@@ -219,8 +219,12 @@ def _collected(session, scope: Scope) -> int:
 
 def _outstanding(session, scope: Scope) -> tuple[int, int, int]:
     """(cents owed, sessions owing, clients owing) for the appointments of the range, as
-    practice.scheduling.services.amount_due counts what is due."""
+    practice.scheduling.services.amount_due counts what is due. Only the range's
+    appointments' payments are summed (by appointment_id's index), not the whole table."""
+    in_range = (Appointment.start_at >= scope.start, Appointment.start_at < scope.end,
+                *_practitioner_is(Appointment.practitioner_id, scope))
     paid = (select(Payment.appointment_id, func.sum(Payment.amount_cents).label("paid"))
+            .join(Appointment, Appointment.id == Payment.appointment_id).where(*in_range)
             .group_by(Payment.appointment_id).subquery())
     due = case(
         (Appointment.status.in_(ATTENDED), Appointment.price_cents),
@@ -231,8 +235,7 @@ def _outstanding(session, scope: Scope) -> tuple[int, int, int]:
     rows = (
         select(Appointment.client_id, owed.label("owed"))
         .outerjoin(paid, paid.c.appointment_id == Appointment.id)
-        .where(Appointment.start_at >= scope.start, Appointment.start_at < scope.end,
-               *_practitioner_is(Appointment.practitioner_id, scope))
+        .where(*in_range)
         .subquery()
     )
     owing = rows.c.owed > 0

@@ -19,17 +19,22 @@ CALENDAR = "text/calendar"
 
 @bp.get("/feeds/<token>.ics")
 def feed(token: str):
-    content = feeds.calendar_for(db.session, token, now=now())
-    if content is None:
+    source = feeds.feed_source(db.session, token, now=now())
+    if source is None:
         abort(404)
-    response = Response(content, mimetype=CALENDAR)
-    response.headers["Content-Disposition"] = 'inline; filename="calendar.ics"'
-    # Private: no shared cache keeps it; calendar programs may ask "changed?" by ETag.
+    # Calendar programs ask "changed?" by ETag: answered from what the feed is made of,
+    # before the calendar is built.
+    if request.if_none_match.contains(source.etag):
+        response = Response(status=304)
+    else:
+        response = Response(feeds.render_feed(source), mimetype=CALENDAR)
+        response.headers["Content-Disposition"] = 'inline; filename="calendar.ics"'
+    response.set_etag(source.etag)
+    # Private: no shared cache keeps it.
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.add_etag()
-    return response.make_conditional(request)
+    return response
 
 
 @bp.get("/appointments/<uuid>.ics")

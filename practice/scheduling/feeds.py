@@ -8,6 +8,7 @@ Calendar programs poll the feed every few minutes, so its bytes depend only on t
 two requests with nothing changed in between get the same bytes (DTSTAMP is the
 appointment's last change, never "now"; events come sorted by start, then id)."""
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ from practice.scheduling.services import schedule_for
 from practice.settings.services import get_practice
 
 PRODID = "-//Practice//Practice management 1.0//EN"
+# Part of every feed's ETag: change it when the way a feed is built changes, so calendar
+# programs fetch the new form of an unchanged feed.
+FEED_VERSION = 1
 FEED_PAST = timedelta(days=30)       # how far back the feed reaches
 FEED_FUTURE = timedelta(days=180)    # and forward
 CANCELLED_KEPT = timedelta(days=14)  # a cancellation shows as cancelled this long, then drops out
@@ -322,17 +326,38 @@ def _calendar(tzid: str, first: datetime, last: datetime) -> Calendar:
     return calendar
 
 
-def calendar_for(session, token: str, *, now: datetime) -> bytes | None:
-    """The practitioner's subscription feed, or None when the token is not (or no longer) valid.
+@dataclass(frozen=True)
+class FeedSource:
+    """Everything a feed is made of, read in four queries. Its ETag is a hash of these
+    values, so a calendar program asking "changed?" is answered without building the
+    calendar (which costs far more than reading it)."""
 
-    Four queries whatever the number of appointments: the token's owner, the practice,
-    the names opt-in, and the appointments with their client and service."""
+    practice_name: str
+    tzid: str
+    practitioner_name: str
+    shows_names: bool
+    since: datetime
+    until: datetime
+    rows: list[FeedEvent]
+
+    @property
+    def etag(self) -> str:
+        events = [(a.uuid, a.start_at, a.end_at, a.status, a.created_at, a.arrived_at, a.cancelled_at,
+                   row.client_name, row.service_name, row.reschedules, row.last_rescheduled_at)
+                  for row in self.rows for a in (row.appointment,)]
+        made_of = (FEED_VERSION, self.practice_name, self.tzid, self.practitioner_name, self.shows_names,
+                   self.since.year, self.until.year, events)
+        return hashlib.sha256(repr(made_of).encode()).hexdigest()[:40]
+
+
+def feed_source(session, token: str, *, now: datetime) -> FeedSource | None:
+    """What the practitioner's subscription feed shows, or None when the token is not (or no
+    longer) valid. Four queries whatever the number of appointments: the token's owner, the
+    practice, the names opt-in, and the appointments with their client and service."""
     practitioner = _feed_owner(session, token)
     if practitioner is None:
         return None
     profile = get_practice(session)
-    zone = ZoneInfo(profile.timezone)
-    shows_names = _shows_names(session)
     since, until = now - FEED_PAST, now + FEED_FUTURE
     rows = _event_rows(
         session,
@@ -341,20 +366,31 @@ def calendar_for(session, token: str, *, now: datetime) -> bytes | None:
         Appointment.start_at < until,
         or_(Appointment.status.not_in(RELEASED), Appointment.cancelled_at > now - CANCELLED_KEPT),
     )
-    name = f"{profile.name} – {practitioner.display_name}"
-    calendar = _calendar(profile.timezone, since, until)
-    calendar.add("X-WR-CALNAME", name)
-    calendar.add("X-WR-CALDESC", f"Appointments with {practitioner.display_name} at {profile.name}. "
+    return FeedSource(profile.name, profile.timezone, practitioner.display_name, _shows_names(session),
+                      since, until, rows)
+
+
+def render_feed(source: FeedSource) -> bytes:
+    zone = ZoneInfo(source.tzid)
+    calendar = _calendar(source.tzid, source.since, source.until)
+    calendar.add("X-WR-CALNAME", f"{source.practice_name} – {source.practitioner_name}")
+    calendar.add("X-WR-CALDESC", f"Appointments with {source.practitioner_name} at {source.practice_name}. "
                                  "A private address: do not share it.")
     # How often to poll: RFC 7986's property, and the older one Outlook and Apple read.
     calendar.add("REFRESH-INTERVAL", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
     calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH))
-    for row in rows:
-        who = row.client_name if shows_names else initials(row.client_name)
+    for row in source.rows:
+        who = row.client_name if source.shows_names else initials(row.client_name)
         event = _event(row, f"{who} – {row.service_name}", zone, f"{row.appointment.uuid}@practice")
         event.add("CLASS", "PRIVATE")
         calendar.add_component(event)
     return calendar.to_ical()
+
+
+def calendar_for(session, token: str, *, now: datetime) -> bytes | None:
+    """The practitioner's subscription feed, or None when the token is not (or no longer) valid."""
+    source = feed_source(session, token, now=now)
+    return render_feed(source) if source is not None else None
 
 
 @dataclass(frozen=True)

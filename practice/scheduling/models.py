@@ -116,7 +116,7 @@ class Appointment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid_module.uuid4()))
-    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
     practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"))
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
     start_at: Mapped[datetime]
@@ -146,6 +146,10 @@ class Appointment(db.Model):
 
     __table_args__ = (
         Index("ix_appointment_practitioner_id_start_at", "practitioner_id", "start_at"),
+        # The whole practice's day, week or report period (today, the calendar, reports).
+        Index("ix_appointment_start_at", "start_at"),
+        # A client's history, newest first, a page at a time.
+        Index("ix_appointment_client_id_start_at", "client_id", "start_at"),
         CheckConstraint("start_at < end_at", name="starts_before_ends"),
         CheckConstraint("end_at <= held_until", name="held_covers_session"),
     )
@@ -159,7 +163,7 @@ class Payment(db.Model):
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
     amount_cents: Mapped[int]
     method: Mapped[str] = mapped_column(String(20))  # cash | card | transfer | other
-    paid_at: Mapped[datetime]
+    paid_at: Mapped[datetime] = mapped_column(index=True)  # money collected over a period
     recorded_at: Mapped[datetime]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 

@@ -3,13 +3,13 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner
 from practice.auth.queries import active_practitioners
 from practice.db import db
-from practice.scheduling.models import RELEASED, Appointment, Payment, Service, TimeBlock
+from practice.scheduling.models import RELEASED, Appointment, Payment, Service, Status, TimeBlock
 from practice.scheduling.services import amount_due, local_day_bounds
 
 
@@ -102,33 +102,55 @@ def appointment_for_page(appointment_id: int) -> AppointmentRow | None:
     return AppointmentRow(appointment, paid_by_appointment([appointment.id]).get(appointment.id, 0))
 
 
+HISTORY_SHOWN = 50  # past appointments the client page shows, unless asked for the whole history
+
+
 @dataclass
 class ClientHistory:
     upcoming: list[AppointmentRow]
-    past: list[AppointmentRow]
-    balance_cents: int
+    past: list[AppointmentRow]  # newest first; the latest HISTORY_SHOWN unless all were asked for
+    balance_cents: int  # over the whole history
+    more_past: bool = False  # older past appointments were left out
 
 
-def client_history(client_id: int, now: datetime) -> ClientHistory:
-    """A client's appointments, newest first, with what is owed: three queries."""
-    appointments = list(db.session.scalars(
-        select(Appointment)
-        .options(joinedload(Appointment.service), joinedload(Appointment.practitioner))
-        .where(Appointment.client_id == client_id)
-        .order_by(Appointment.start_at.desc(), Appointment.id.desc())
-    ))
-    paid = paid_by_appointment([a.id for a in appointments])
-    unassigned = db.session.scalar(
-        select(func.coalesce(func.sum(Payment.amount_cents), 0))
-        .where(Payment.client_id == client_id, Payment.appointment_id.is_(None))
+def _due_in_sql():
+    """What services.amount_due counts for an appointment, as SQL."""
+    return case(
+        (Appointment.status.in_((Status.ARRIVED.value, Status.COMPLETED.value)), Appointment.price_cents),
+        (and_(Appointment.status.in_((Status.LATE_CANCELLED.value, Status.NO_SHOW.value)),
+              Appointment.fee_waived.is_(False)), Appointment.fee_cents),
+        else_=0,
     )
-    rows = [AppointmentRow(a, paid.get(a.id, 0)) for a in appointments]
-    upcoming, past = [], []
-    for row in rows:
-        ahead = row.appointment.start_at >= now and row.appointment.status not in RELEASED
-        (upcoming if ahead else past).append(row)
-    balance = sum(r.owing_cents for r in rows) - unassigned
-    return ClientHistory(list(reversed(upcoming)), past, balance)
+
+
+def _balance(client_id: int) -> int:
+    """What the client owes over their whole history (negative: in credit), summed in the
+    database: due for their appointments, less every payment they made (one query)."""
+    theirs = select(Appointment.id).where(Appointment.client_id == client_id)
+    due = select(func.coalesce(func.sum(_due_in_sql()), 0)).where(Appointment.client_id == client_id)
+    paid = select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(or_(
+        Payment.appointment_id.in_(theirs),
+        and_(Payment.client_id == client_id, Payment.appointment_id.is_(None))))
+    return int(db.session.scalar(select(due.scalar_subquery() - paid.scalar_subquery())))
+
+
+def client_history(client_id: int, now: datetime, *, past_shown: int | None = HISTORY_SHOWN) -> ClientHistory:
+    """A client's upcoming appointments, their latest `past_shown` past ones (all when None),
+    newest first, and what they owe over their whole history: four queries, however long
+    the history."""
+    ahead = and_(Appointment.start_at >= now, Appointment.status.not_in(RELEASED))
+    theirs = (select(Appointment).options(joinedload(Appointment.service), joinedload(Appointment.practitioner))
+              .where(Appointment.client_id == client_id))
+    upcoming = list(db.session.scalars(theirs.where(ahead).order_by(Appointment.start_at, Appointment.id)))
+    past_query = theirs.where(not_(ahead)).order_by(Appointment.start_at.desc(), Appointment.id.desc())
+    if past_shown is not None:
+        past_query = past_query.limit(past_shown + 1)
+    past = list(db.session.scalars(past_query))
+    more_past = past_shown is not None and len(past) > past_shown
+    past = past[:past_shown] if more_past else past
+    paid = paid_by_appointment([a.id for a in upcoming + past])
+    return ClientHistory([AppointmentRow(a, paid.get(a.id, 0)) for a in upcoming],
+                         [AppointmentRow(a, paid.get(a.id, 0)) for a in past], _balance(client_id), more_past)
 
 
 def bookable_services() -> list[Service]:
