@@ -30,6 +30,7 @@ class Defaults:
     PRACTICE_JOB_RETRY_SECONDS = 30
     PRACTICE_JOB_RETRY_MAX_SECONDS = 3600
     PRACTICE_HEALTH_CHECK_SECONDS = 60  # how long /healthz trusts SQLite's last integrity check
+    PRACTICE_TODAY_POLL_SECONDS = 15  # how often an open Today page looks for other desks' changes
 
     SESSION_COOKIE_NAME = "practice_session"
     SESSION_COOKIE_HTTPONLY = True

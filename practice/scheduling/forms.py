@@ -41,6 +41,11 @@ class CancelForm(Form):
     reason = StringField("Reason", validators=[InputRequired(), Length(max=500)])
 
 
+class UndoForm(Form):
+    reason = StringField("Why undo it", validators=[InputRequired(), Length(max=500)],
+                         description="e.g. 'the client arrived after all'. Kept with the appointment's history.")
+
+
 class WaiveForm(Form):
     reason = StringField("Reason for waiving", validators=[InputRequired(), Length(max=500)])
 

@@ -6,11 +6,17 @@ Times are aware UTC datetimes; "a day" and "09:00" are in the practice's time zo
 services change the session and flush; the caller's unit of work commits."""
 
 from practice.scheduling.services.attendance import (
+    UNDOABLE,
+    FeeQuote,
     UnacknowledgedPolicy,
     cancel,
     check_in,
     complete,
     mark_no_show,
+    quote_cancel,
+    quote_no_show,
+    unacknowledged,
+    undo,
     waive_fee,
 )
 from practice.scheduling.services.availability import (
@@ -54,12 +60,12 @@ from practice.scheduling.services.settings import (
 from practice.settings.services import local_date, practice_zone
 
 __all__ = [
-    "MAX_AMOUNT", "PAYMENT_METHODS", "SLOT_STEP", "WEEKDAYS", "BookingRequest",
-    "DaySchedule", "UnacknowledgedPolicy", "add_time_block", "amount_due", "amount_paid",
+    "MAX_AMOUNT", "PAYMENT_METHODS", "SLOT_STEP", "UNDOABLE", "WEEKDAYS", "BookingRequest",
+    "DaySchedule", "FeeQuote", "UnacknowledgedPolicy", "add_time_block", "amount_due", "amount_paid",
     "appointment_facts", "book", "calendar_settings", "cancel", "check_in", "client_balance",
     "complete", "create_service", "day_schedule", "free_slots", "held_buffer", "hhmm",
     "local_date", "local_day_bounds", "local_moment", "lock_schedule", "mark_no_show", "paid_at",
-    "parse_day_ranges", "parse_money", "percent_of", "practice_zone", "record_payment",
+    "parse_day_ranges", "parse_money", "percent_of", "practice_zone", "quote_cancel", "quote_no_show", "record_payment",
     "remove_time_block", "reschedule", "schedule_for", "set_feed_shows_names",
-    "set_working_hours", "update_schedule", "waive_fee",
+    "set_working_hours", "unacknowledged", "undo", "update_schedule", "waive_fee",
 ]
