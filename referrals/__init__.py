@@ -33,6 +33,10 @@ def init_app(app, *, can=None, now=None, timezone: str = "UTC", actor=None) -> N
     if "sqlalchemy" not in app.extensions:
         db.init_app(app)
     unit_of_work.install(app, blueprint=bp.name)  # each of its requests commits once, or nothing
+    if "back_to" not in app.jinja_env.globals:  # the practice app sets the same
+        from practice.web import back_to
+
+        app.jinja_env.globals["back_to"] = back_to
     if "phone" not in app.jinja_env.filters:  # the practice app has its own, the same
         from practice.clients.services import display_phone
 

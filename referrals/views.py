@@ -6,7 +6,7 @@ from practice.clients import identity
 from practice.db import db
 from practice.errors import DomainError
 from practice.validation import database_id
-from practice.web import flash_refusal, local_target, page_number, show_error
+from practice.web import back_to, flash_refusal, local_target, page_number, show_error
 from referrals import bp, csv_io, forms, host, queries, services, vcard
 from referrals.host import permission_required
 from referrals.models import Inquiry, Modality, Referral, Specialist
@@ -239,7 +239,7 @@ def refer():
             else:
                 flash(f"{client.display_name} is referred to {specialist.name}. Follow up on "
                       f"{referral.follow_up_on.strftime('%-d %B %Y')}.", "success")
-                return redirect(url_for("referrals.referral", referral_id=referral.id))
+                return redirect(back_to() or url_for("referrals.referral", referral_id=referral.id))
     return render_template("referrals/refer_error.html", form=form), 422
 
 
