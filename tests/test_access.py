@@ -385,7 +385,7 @@ ROUTES = [
                                                                                                   (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings"),
     Route("scheduling_settings.hours",  "POST", lambda w: f"/settings/scheduling/practitioners/{w.practitioner_record_id}",
                                                                                                   (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings",
-          data=lambda w: {"day0": "09:00-13:00, 14:00-18:00", "buffer_minutes": "10", "min_notice_hours": "2"}),
+          data=lambda w: {"day0-start": ["09:00", "14:00"], "day0-end": ["13:00", "18:00"], "buffer_minutes": "10", "min_notice_hours": "2"}),
     Route("scheduling_settings.import_calendar", "POST", lambda w: f"/settings/scheduling/practitioners/{w.practitioner_record_id}/calendar",
                                                                                                   (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings",
           data=lambda w: {"ics-file": (io.BytesIO(BUSY_ICS), "personal.ics")}),

@@ -669,7 +669,7 @@ POST_FORMS = {
         "calendar-save", "calendar-feed_shows_names", "service-name", "service-duration_minutes", "service-price", "service-buffer_after_minutes"], []),
     "scheduling_settings.hours": (lambda w: f"/settings/scheduling/practitioners/{w['practitioner_record_id']}",
                                   ["buffer_minutes", "max_sessions_per_day", "min_notice_hours",
-                                   *(f"day{day}" for day in range(7))], []),
+                                   *(f"day{day}-{end}" for day in range(7) for end in ("start", "end"))], []),
     "scheduling_settings.import_calendar": (
         lambda w: f"/settings/scheduling/practitioners/{w['practitioner_record_id']}/calendar", [], ["ics-file"]),
     "scheduling_settings.add_time_off": (
@@ -868,7 +868,7 @@ NUL_FORMS = {
     "conduct.categories": {"label": "Films\x00 me"},
     "scheduling_settings.index": {"service-name": "Hot\x00stones", "service-duration_minutes": "60",
                                   "service-price": "50.00"},
-    "scheduling_settings.hours": {"day0": "09:00-13:00\x00", "buffer_minutes": "5"},
+    "scheduling_settings.hours": {"day0-start": "09:00\x00", "day0-end": "13:00", "buffer_minutes": "5"},
     "scheduling_settings.add_time_off": {"off-start_day": "2026-12-03", "off-start_time": "09:00",
                                          "off-end_day": "2026-12-03", "off-end_time": "12:00",
                                          "off-reason": "Dentist\x00"},

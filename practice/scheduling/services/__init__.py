@@ -51,6 +51,7 @@ from practice.scheduling.services.settings import (
     calendar_settings,
     create_service,
     parse_day_ranges,
+    read_week_hours,
     remove_time_block,
     schedule_for,
     set_feed_shows_names,
@@ -65,7 +66,8 @@ __all__ = [
     "appointment_facts", "book", "calendar_settings", "cancel", "check_in", "client_balance",
     "complete", "create_service", "day_schedule", "free_slots", "held_buffer", "hhmm",
     "local_date", "local_day_bounds", "local_moment", "lock_schedule", "mark_no_show", "paid_at",
-    "parse_day_ranges", "parse_money", "percent_of", "practice_zone", "quote_cancel", "quote_no_show", "record_payment",
+    "parse_day_ranges", "parse_money", "percent_of", "practice_zone", "quote_cancel", "quote_no_show",
+    "read_week_hours", "record_payment",
     "remove_time_block", "reschedule", "schedule_for", "set_feed_shows_names",
     "set_working_hours", "unacknowledged", "undo", "update_schedule", "waive_fee",
 ]
