@@ -140,7 +140,7 @@ def test_an_undo_needs_a_reason_shown_next_to_the_field(client, desk, users, log
     response = undo(client, appointment, reason="   ", next="/today")
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert 'id="reason-error"' in page and "Say briefly why" in page
+    assert 'id="undo-reason-error"' in page and "Say briefly why" in page
     assert 'name="next" value="/today"' in page  # a second try still returns to Today
     assert reload(appointment).status == "no_show"
     long = undo(client, appointment, reason="x" * 501)

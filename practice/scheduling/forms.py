@@ -42,12 +42,13 @@ class CancelForm(Form):
 
 
 class UndoForm(Form):
-    reason = StringField("Why undo it", validators=[InputRequired(), Length(max=500)],
+    # Its own id: the appointment page also has the cancel form's "reason".
+    reason = StringField("Why undo it", id="undo-reason", validators=[InputRequired(), Length(max=500)],
                          description="e.g. 'the client arrived after all'. Kept with the appointment's history.")
 
 
 class WaiveForm(Form):
-    reason = StringField("Reason for waiving", validators=[InputRequired(), Length(max=500)])
+    reason = StringField("Reason for waiving", id="waive-reason", validators=[InputRequired(), Length(max=500)])
 
 
 class PaymentForm(Form):
