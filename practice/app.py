@@ -162,7 +162,7 @@ def _register_hooks(app: Flask) -> None:
     from practice.clients.services import display_phone
     from practice.db import db
     from practice.money import plain_amount, practice_money
-    from practice.web import practice_profile
+    from practice.web import back_to, practice_profile
 
     @app.before_request
     def send_to_setup_until_done():
@@ -186,6 +186,7 @@ def _register_hooks(app: Flask) -> None:
         return moment.astimezone(zone).strftime(fmt)
 
     app.add_template_filter(display_phone, "phone")
+    app.jinja_env.globals["back_to"] = back_to
 
     @app.template_filter("money")
     def money(cents: int) -> str:

@@ -47,6 +47,7 @@ class Defaults:
     PRACTICE_MAIL_MAX_TRIES = 10  # temporary refusals: about three hours of tries with the job backoff
     PRACTICE_BASE_URL = None
     PRACTICE_ACKNOWLEDGE_LINK_DAYS = 14  # how long a link to acknowledge the policy works
+    PRACTICE_TODAY_POLL_SECONDS = 15  # how often an open Today page looks for other desks' changes
 
     SESSION_COOKIE_NAME = "practice_session"
     SESSION_COOKIE_HTTPONLY = True

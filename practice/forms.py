@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 import wtforms
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
+from wtforms.widgets import HiddenInput
 
 from practice.localtime import FIRST_DAY, LAST_DAY, instant
 
@@ -35,6 +37,13 @@ class Form(FlaskForm):
                                 "LocalDateTimeField, which keep dates within the supported range")
             filters = [*unbound_field.kwargs.get("filters", []), _without_nul]
             return unbound_field.bind(form=form, filters=filters, **options)
+
+    def hidden_tag(self, *fields):
+        """The form's hidden fields (the CSRF token...) without ids: a page with many forms
+        (a row of actions per appointment) would otherwise repeat id="csrf_token"."""
+        shown = [getattr(self, f, None) if isinstance(f, str) else f for f in fields] or list(self)
+        return Markup("\n".join(str(f(id=False)) for f in shown
+                                if f is not None and isinstance(f.widget, HiddenInput)))
 
 
 def options(pairs) -> list[SelectChoice]:

@@ -19,7 +19,7 @@ from practice.clients.models import UNBOOKABLE_STANDINGS, Client
 from practice.db import db
 from practice.errors import DomainError
 from practice.settings.services import local_date
-from practice.web import acting, practice_profile
+from practice.web import acting, back_to, practice_profile
 from referrals.host import Capacity, Host, Person
 
 _NAMES = {"user": (User.id, User.name), "client": (Client.id, Client.display_name),
@@ -98,7 +98,7 @@ class PracticeHost(Host):
         if not self.can("letters.issue", client):
             return {}
         return {specialist_id: url_for("letters.compose_letter", kind="referral", client_id=client.id,
-                                       specialist_id=specialist_id, modality_ids=list(modality_ids))
+                                       specialist_id=specialist_id, modality_ids=list(modality_ids), next=back_to())
                 for specialist_id in specialist_ids}
 
     def client_from_inquiry(self, session, actor, inquiry, *, phone_region: str, now: datetime) -> Person:

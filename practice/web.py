@@ -84,6 +84,13 @@ def page_number() -> int:
     return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
+def back_to() -> str | None:
+    """The page an action was started from (`next`, in the query string or the form), to
+    return to once it is done: the review's next-step card sends its actions out this way
+    and gets them back. Only a path on this site (local_target)."""
+    return local_target(request.values.get("next"))
+
+
 def local_target(target: str | None) -> str | None:
     """`target` when it is a path on this site, else None: the guard for ?next= and
     "back to" fields. Control characters and backslashes are refused outright, because

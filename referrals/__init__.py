@@ -41,6 +41,10 @@ def init_app(app, host: Host | None = None) -> None:
         SQLAlchemy().init_app(app)
     app.extensions["referrals"] = host or Host()
     unit_of_work.install(app, blueprint=bp.name)  # each of its requests commits once, or nothing
+    if "back_to" not in app.jinja_env.globals:  # the practice app sets the same
+        from practice.web import back_to
+
+        app.jinja_env.globals["back_to"] = back_to
     if "phone" not in app.jinja_env.filters:
         app.add_template_filter(display_phone, "phone")
     app.cli.add_command(commands)

@@ -4,7 +4,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 
 from practice.errors import DomainError
 from practice.validation import database_id
-from practice.web import flash_refusal, local_target, page_number, show_error
+from practice.web import back_to, flash_refusal, local_target, page_number, show_error
 from referrals import bp, csv_io, forms, host, queries, services, vcard
 from referrals.database import db
 from referrals.host import permission_required
@@ -258,7 +258,7 @@ def refer():
             else:
                 flash(f"{client.name} is referred to {specialist.name}. Follow up on "
                       f"{referral.follow_up_on.strftime('%-d %B %Y')}.", "success")
-                return redirect(url_for("referrals.referral", referral_id=referral.id))
+                return redirect(back_to() or url_for("referrals.referral", referral_id=referral.id))
     return render_template("referrals/refer_error.html", form=form, client=client), 422
 
 

@@ -65,6 +65,17 @@ def quick_password_hashes(monkeypatch):
     )
 
 
+def missed_this_morning(appointment) -> int:
+    """The client's 09:00 session today (NOW's day), marked as a no-show at 09:30."""
+    start = datetime.combine(NOW.date(), time(9), LONDON).astimezone(timezone.utc)
+    request = scheduling_services.BookingRequest(appointment.client_id, appointment.practitioner_id,
+                                                 appointment.service_id, start)
+    missed = scheduling_services.book(db.session, SYSTEM, request, now=start - timedelta(days=1))
+    scheduling_services.mark_no_show(db.session, SYSTEM, missed, now=start + timedelta(minutes=30),
+                                     confirm_unacknowledged=True)
+    return missed.id
+
+
 def booked_appointment(practitioner, client):
     """A 60-minute service, the practitioner's working hours (09:00-18:00 daily) and one
     booking for `client` at 10:00 on BOOKING_DAY (London time)."""
@@ -132,6 +143,8 @@ class World:
     failed_message_id: int = 0
     acknowledge_token: str = ""
     unsubscribe_token: str = ""
+    # A session this morning marked as a no-show: undone by anyone on its day
+    missed_appointment_id: int = 0
 
 
 @pytest.fixture
@@ -163,6 +176,7 @@ def build_world(app, users, make_client, make_user) -> World:
         **letters_world(sam, practitioner),
         **care_world(sam, practitioner, users["admin"].practitioner, make_user, make_client),
         **jobs_world(sam, users["practitioner"]),
+        missed_appointment_id=missed_this_morning(appointment),
         **messages_world(app, sam),
     )
 
@@ -349,6 +363,7 @@ ROUTES = [
           data=lambda w: {"content": "display_name,phone\nNoor,07400 123456\n"}),
     # Scheduling: everyone books and runs the desk; waiving a fee is for admins and practitioners.
     Route("scheduling.today",           "GET",  lambda w: "/today",                               (LOGIN,    OK,        OK,        OK),        "appointments.view"),
+    Route("scheduling.today_version",   "GET",  lambda w: "/today/version?date=2026-11-30",       (LOGIN,    OK,        OK,        OK),        "appointments.view"),
     Route("scheduling.calendar",        "GET",  lambda w: "/calendar?view=week&date=2026-11-30",  (LOGIN,    OK,        OK,        OK),        "appointments.view"),
     Route("scheduling.book",            "GET",  lambda w: "/appointments/new",                    (LOGIN,    OK,        OK,        OK),        "appointments.book"),
     Route("scheduling.book",            "POST", lambda w: "/appointments/new",                    (LOGIN,    OK,        OK,        OK),        "appointments.book",
@@ -362,6 +377,10 @@ ROUTES = [
     Route("scheduling.complete",        "POST", lambda w: f"/appointments/{w.appointment_id}/complete", (LOGIN, OK,       OK,        OK),        "appointments.front_desk"),
     Route("scheduling.cancel",          "POST", lambda w: f"/appointments/{w.appointment_id}/cancel",   (LOGIN, OK,       OK,        OK),        "appointments.front_desk",
           data=lambda w: {"reason": "Client phoned: unwell"}),
+    # Undo: the desk on the day, a practitioner their own sessions, admins any time
+    # (tests/test_undo.py walks who may when).
+    Route("scheduling.undo",            "POST", lambda w: f"/appointments/{w.missed_appointment_id}/undo", (LOGIN, OK,    OK,        OK),        "appointments.undo",
+          data=lambda w: {"reason": "The client arrived after all"}),
     Route("scheduling.waive",           "POST", lambda w: f"/appointments/{w.appointment_id}/waive",    (LOGIN, OK,       OK,        FORBIDDEN), "fees.waive",
           data=lambda w: {"reason": "First time"}),
     Route("scheduling.payment",         "POST", lambda w: f"/appointments/{w.appointment_id}/payment",  (LOGIN, OK,       OK,        OK),        "appointments.front_desk",
@@ -377,7 +396,7 @@ ROUTES = [
                                                                                                   (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings"),
     Route("scheduling_settings.hours",  "POST", lambda w: f"/settings/scheduling/practitioners/{w.practitioner_record_id}",
                                                                                                   (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings",
-          data=lambda w: {"day0": "09:00-13:00, 14:00-18:00", "buffer_minutes": "10", "min_notice_hours": "2"}),
+          data=lambda w: {"day0-start": ["09:00", "14:00"], "day0-end": ["13:00", "18:00"], "buffer_minutes": "10", "min_notice_hours": "2"}),
     Route("scheduling_settings.import_calendar", "POST", lambda w: f"/settings/scheduling/practitioners/{w.practitioner_record_id}/calendar",
                                                                                                   (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings",
           data=lambda w: {"ics-file": (io.BytesIO(BUSY_ICS), "personal.ics")}),

@@ -36,8 +36,8 @@ def test_today_lists_every_appointment_with_actions(client, morning):
     assert "Monday 23 November 2026" in page
     for name in ("Ana", "Bo", "Cy"):
         assert name in page
-    assert page.count(">Check in</button>") == 3
-    assert page.count(">No-show</button>") == 1  # only the 09:00 has started by 10:00
+    assert page.count(">Check in<span") == 3
+    assert page.count(">No-show<span") == 1  # only the 09:00 has started by 10:00
 
 
 def test_one_click_check_in_no_show_cancel_and_payment(client, morning):
@@ -47,7 +47,10 @@ def test_one_click_check_in_no_show_cancel_and_payment(client, morning):
     page = client.get("/today").get_data(as_text=True)
     assert "25 min late" in page
     client.post(f"/appointments/{ana.id}/payment", data={"amount": "45.00", "method": "card"})
-    response = client.post(f"/appointments/{cy.id}/cancel", data={"reason": "Unwell"}, follow_redirects=True)
+    asked = client.post(f"/appointments/{cy.id}/cancel", data={"reason": "Unwell"})
+    assert "This will charge £30.00" in asked.get_data(as_text=True)
+    response = client.post(f"/appointments/{cy.id}/cancel", data={
+        "reason": "Unwell", "fee": "charge", "fee_cents": "3000"}, follow_redirects=True)
     assert "Late cancellation" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Appointment, bo.id).status == "booked"
@@ -57,7 +60,10 @@ def test_one_click_check_in_no_show_cancel_and_payment(client, morning):
 
 def test_no_show_for_an_appointment_that_has_started(client, morning):
     ana = morning[0]
-    response = client.post(f"/appointments/{ana.id}/no-show", follow_redirects=True)
+    asked = client.post(f"/appointments/{ana.id}/no-show")
+    assert "This will charge £60.00" in asked.get_data(as_text=True)
+    response = client.post(f"/appointments/{ana.id}/no-show", data={"fee": "charge", "fee_cents": "6000"},
+                           follow_redirects=True)
     assert "Did not come" in response.get_data(as_text=True)
     assert "£60.00" in response.get_data(as_text=True)  # the fee, 100% by default
 

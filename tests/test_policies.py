@@ -391,13 +391,16 @@ def test_a_no_show_fee_for_a_client_without_an_acknowledgement_asks_first(client
     response = client.post(f"/appointments/{bo.id}/no-show", data={"next": "/today"})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Bo has not acknowledged the current policy (version 1); charge the fee anyway?" in page
-    assert "charges a fee of <strong>£60.00</strong>" in page
-    assert "Charge the fee anyway" in page and "Record it without the fee" not in page  # the front desk
+    assert "Bo has not acknowledged the current policy (version 1)." in page
+    assert "<h1 class=\"h3\">This will charge £60.00</h1>" in page
+    assert "charges Bo a fee of <strong>£60.00</strong>" in page
+    assert "Mark as a no-show and charge £60.00" in page
+    assert "Record it without the fee" not in page  # the front desk
     assert 'href="/today"' in page  # go back
     db.session.expire_all()
     assert db.session.get(Appointment, bo.id).status == "booked"
-    response = client.post(f"/appointments/{bo.id}/no-show", data={"next": "/today", "fee": "charge"})
+    response = client.post(f"/appointments/{bo.id}/no-show",
+                           data={"next": "/today", "fee": "charge", "fee_cents": "6000"})
     assert response.status_code == 302 and response.headers["Location"] == "/today"
     db.session.expire_all()
     missed = db.session.get(Appointment, bo.id)
@@ -405,7 +408,8 @@ def test_a_no_show_fee_for_a_client_without_an_acknowledgement_asks_first(client
 
 
 def test_the_front_desk_cannot_waive_from_the_question(client, day):
-    assert client.post(f"/appointments/{day[1].id}/no-show", data={"fee": "waive"}).status_code == 403
+    answer = {"fee": "waive", "fee_cents": "6000"}
+    assert client.post(f"/appointments/{day[1].id}/no-show", data=answer).status_code == 403
     db.session.expire_all()
     assert db.session.get(Appointment, day[1].id).status == "booked"
 
@@ -417,18 +421,33 @@ def test_a_practitioner_can_record_a_late_cancellation_without_the_fee(client, d
     with_time = {"reason": "Stuck in traffic"}
     page = client.post(f"/appointments/{bo.id}/cancel", data=with_time).get_data(as_text=True)
     assert "Cancelling this appointment now, inside the cancellation window," in page
-    assert "charges a fee of <strong>£30.00</strong>" in page and "Record it without the fee" in page
+    assert "charges Bo a fee of <strong>£30.00</strong>" in page and "Record it without the fee" in page
     assert 'name="reason" value="Stuck in traffic"' in page
-    client.post(f"/appointments/{bo.id}/cancel", data=with_time | {"fee": "waive"})
+    client.post(f"/appointments/{bo.id}/cancel", data=with_time | {"fee": "waive", "fee_cents": "3000"})
     db.session.expire_all()
     cancelled = db.session.get(Appointment, bo.id)
     assert (cancelled.status, cancelled.fee_cents, cancelled.fee_waived) == ("late_cancelled", 3000, True)
     assert "not acknowledged" in cancelled.fee_waiver_reason and cancelled.cancel_reason == "Stuck in traffic"
 
 
-def test_an_acknowledged_client_is_charged_without_a_question(client, day):
-    response = client.post(f"/appointments/{day[0].id}/cancel", data={"reason": "Car broke down", "next": "/today"})
-    assert response.status_code == 302
+def test_a_fee_is_shown_and_confirmed_for_an_acknowledged_client_too(client, day, users, login):
+    client.post("/logout")
+    login(users["practitioner"])
+    cancelling = {"reason": "Car broke down", "next": "/today"}
+    page = client.post(f"/appointments/{day[0].id}/cancel", data=cancelling).get_data(as_text=True)
+    assert "This will charge £30.00" in page and "Cancel and charge £30.00" in page
+    assert "not acknowledged" not in page and "Record it without the fee" not in page
+    db.session.expire_all()
+    assert db.session.get(Appointment, day[0].id).status == "booked"
+    # An answer to a different amount than the one now due is asked again.
+    stale = client.post(f"/appointments/{day[0].id}/cancel", data=cancelling | {"fee": "charge", "fee_cents": "2500"})
+    assert stale.status_code == 200 and "This will charge £30.00" in stale.get_data(as_text=True)
+    # Waiving from the question is for clients who had not acknowledged the policy.
+    client.post(f"/appointments/{day[0].id}/cancel", data=cancelling | {"fee": "waive", "fee_cents": "3000"})
+    db.session.expire_all()
+    assert db.session.get(Appointment, day[0].id).status == "booked"
+    response = client.post(f"/appointments/{day[0].id}/cancel", data=cancelling | {"fee": "charge", "fee_cents": "3000"})
+    assert response.status_code == 302 and response.headers["Location"] == "/today"
     db.session.expire_all()
     assert db.session.get(Appointment, day[0].id).fee_cents == 3000
 

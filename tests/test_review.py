@@ -93,7 +93,7 @@ def test_the_review_shows_every_kind_of_event_of_the_day(client, users, login, b
     steps = section(html, "suggest-heading")
     assert "Ana Late" in steps and "Tell the client the policy, and record that you did" in steps
     assert "3 late arrivals in 90 days: 2 Nov (15 min), 9 Nov (20 min), 22 Nov (25 min)" in steps
-    assert "(this morning: keep an eye on it)" in steps
+    assert "(at the start of the day: keep an eye on it)" in steps
     tomorrow = section(html, "tomorrow-heading")
     assert "Gus Tomorrow" in tomorrow and "policy not acknowledged" in tomorrow
 
@@ -107,7 +107,49 @@ def test_an_unmarked_session_is_settled_from_the_review(client, users, login, bu
     assert response.status_code == 302 and response.headers["Location"].endswith(back)
     db.session.refresh(eve)
     assert eve.status == "arrived" and eve.late_minutes == 10
-    assert 'id="settle-heading"' not in review_page(client)
+    settle = section(review_page(client), "settle-heading")
+    assert f'data-unsettled="{eve.id}"' not in settle and f'data-finish="{eve.id}"' in settle
+
+    # Completed and paid for in place: the session leaves the list, the review stays.
+    for action, data in (("complete", {}), ("payment", {"amount": "60.00", "method": "card"})):
+        response = client.post(f"/appointments/{eve.id}/{action}", data={**data, "next": back})
+        assert response.status_code == 302 and response.headers["Location"].endswith(back), action
+    db.session.refresh(eve)
+    assert eve.status == "completed"
+    assert f'data-finish="{eve.id}"' not in review_page(client)
+
+
+def test_an_action_from_a_next_step_card_returns_to_the_card_showing_what_was_done(
+    client, users, login, busy_day,
+):
+    login(users["practitioner"])
+    ana = busy_day["Ana"]
+    card = f"/review/?day={DAY.isoformat()}#next-{ana.id}"
+    steps = section(review_page(client), "suggest-heading")
+    assert f"/clients/{ana.id}/communications/new?next=" in steps and "Done:" not in steps
+
+    form = client.get(f"/clients/{ana.id}/communications/new", query_string={"next": card})
+    assert "Back to the review" in form.get_data(as_text=True)
+    response = client.post(f"/clients/{ana.id}/communications/new", query_string={"next": card}, data={
+        "occurred_at": "2026-11-23T09:30", "kind": "policy_reminder", "channel": "phone",
+        "summary": "Went through the lateness part of the policy."})
+    assert response.status_code == 302 and response.headers["Location"].endswith(card)
+    response = client.post(f"/clients/{ana.id}/standing", data={
+        "standing": "watch", "reason": "Third late arrival.", "next": card})
+    assert response.status_code == 302 and response.headers["Location"].endswith(card)
+
+    steps = section(review_page(client), "suggest-heading")
+    assert f'id="next-{ana.id}"' in steps and "Done:" in steps
+    assert "Policy reminder recorded (phone)" in steps and "Standing set to" in steps
+
+
+def test_an_action_never_returns_to_another_site(client, users, login, busy_day):
+    login(users["practitioner"])
+    ana = busy_day["Ana"]
+    response = client.post(f"/clients/{ana.id}/communications/new", query_string={"next": "https://evil.example/"},
+                           data={"occurred_at": "2026-11-23T09:30", "kind": "conversation", "channel": "phone",
+                                 "summary": "Talked."})
+    assert response.status_code == 302 and response.headers["Location"].startswith(f"/clients/{ana.id}/conduct")
 
 
 def test_a_day_is_marked_reviewed_only_once_settled_and_the_next_review_mentions_it(

@@ -32,22 +32,48 @@ def test_services_are_added_with_prices_in_cents(client, users, login):
     assert 'value="X"' in bad.get_data(as_text=True)
 
 
-def test_hours_are_read_from_one_line_per_day(client, users, login):
+def test_hours_are_time_fields_per_weekday_with_several_ranges(client, users, login):
     login(users["admin"])
     practitioner = users["practitioner"].practitioner
     url = f"/settings/scheduling/practitioners/{practitioner.id}"
-    response = client.post(url, data={"day0": "09:00-13:00, 14:00-18:00", "day2": "10:00-16:00",
+    response = client.post(url, data={"day0-start": ["09:00", "14:00"], "day0-end": ["13:00", "18:00"],
+                                      "day2-start": ["10:00", ""], "day2-end": ["16:00", ""],
                                       "buffer_minutes": "15", "max_sessions_per_day": "6",
                                       "min_notice_hours": "12"})
     assert response.status_code == 302
     rows = db.session.execute(sa.select(WorkingHours.weekday, WorkingHours.starts, WorkingHours.ends)
                               .order_by(WorkingHours.weekday, WorkingHours.starts)).all()
     assert rows == [(0, time(9), time(13)), (0, time(14), time(18)), (2, time(10), time(16))]
-    assert "09:00-13:00, 14:00-18:00" in client.get(url).get_data(as_text=True)
-    bad = client.post(url, data={"day1": "9 till 5"})
-    assert bad.status_code == 422 and 'id="day1-error"' in bad.get_data(as_text=True)
-    overlapping = client.post(url, data={"day1": "09:00-12:00, 11:00-14:00"})
-    assert "two ranges overlap" in overlapping.get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="day0-1-start" name="day0-start" value="14:00"' in page
+    assert 'id="day1-0-start" name="day1-start" value=""' in page  # a day off: one empty range
+
+
+def test_every_bad_range_is_flagged_and_nothing_is_saved(client, users, login):
+    login(users["admin"])
+    url = f"/settings/scheduling/practitioners/{users['practitioner'].practitioner.id}"
+    bad = client.post(url, data={"day0-start": ["09:00", "11:00"], "day0-end": ["12:00", "14:00"],
+                                 "day1-start": "9 till 5", "day1-end": "17:00",
+                                 "day3-start": "18:00", "day3-end": "09:00", "day4-start": "09:00", "day4-end": ""})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "4 ranges need correcting" in html
+    assert 'id="day0-1-error">Overlaps 09:00-12:00 on the same day.' in html
+    assert 'id="day1-0-error">Give a start and an end' in html and 'value="9 till 5"' in html
+    assert 'id="day3-0-error">The end must be after the start.' in html
+    assert 'id="day4-0-error">' in html and 'id="day0-0-error"' not in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WorkingHours)) == 0
+
+
+def test_a_range_is_added_and_removed_without_saving(client, users, login):
+    login(users["admin"])
+    url = f"/settings/scheduling/practitioners/{users['practitioner'].practitioner.id}"
+    typed = {"day0-start": "09:00", "day0-end": "13:00"}
+    added = client.post(url, data={**typed, "add": "0"}).get_data(as_text=True)
+    assert 'id="day0-1-start" name="day0-start" value=""' in added and "Not saved yet" in added
+    removed = client.post(url, data={"day0-start": ["09:00", "14:00"], "day0-end": ["13:00", "18:00"],
+                                     "remove": "0-0"}).get_data(as_text=True)
+    assert 'id="day0-0-start" name="day0-start" value="14:00"' in removed and 'id="day0-1-start"' not in removed
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WorkingHours)) == 0
 
 
 def test_only_admins_change_scheduling_settings(client, users, login):

@@ -29,6 +29,10 @@ RULES: dict[str, frozenset[Role]] = {
     "appointments.book": EVERYONE,
     "appointments.front_desk": EVERYONE,  # check in, no-show, cancel, take payment
     "fees.waive": frozenset({ADMIN, PRACTITIONER}),
+    # Put a check-in, no-show or cancellation back (with a reason): the front desk on the
+    # day it was made, a practitioner later for their own sessions and their care team's
+    # clients, an admin any time (see OBJECT_RULES).
+    "appointments.undo": EVERYONE,
     "scheduling.settings": frozenset({ADMIN}),
     # Turn a practitioner's calendar feed URL on, replace or revoke it; a practitioner
     # only their own (see OBJECT_RULES).
@@ -121,6 +125,24 @@ def _assigns_practitioner(user, client) -> bool:
     return _primary_practitioner(user, client)
 
 
+def _undoes_same_day(user, appointment) -> bool:
+    """The front desk undoes what was done today: a cancellation made today (whatever day
+    it was for), or a check-in or no-show of today's session."""
+    from zoneinfo import ZoneInfo
+
+    from practice.clock import now
+    from practice.web import practice_profile
+
+    zone = ZoneInfo(practice_profile().timezone)
+    changed = appointment.cancelled_at or appointment.start_at
+    return changed.astimezone(zone).date() == now().astimezone(zone).date()
+
+
+def _undoes_own_session(user, appointment) -> bool:
+    return user.practitioner is not None and (
+        appointment.practitioner_id == user.practitioner.id or _in_care_team(user, appointment.client))
+
+
 def _desk_assigns_practitioner(user, client) -> bool:
     from practice.clients import care_team
 
@@ -141,6 +163,7 @@ OBJECT_RULES = {
     "care.grant": {PRACTITIONER: _primary_practitioner},
     "clients.assign": {PRACTITIONER: _assigns_practitioner, FRONT_DESK: _desk_assigns_practitioner},
     "jobs.view": {PRACTITIONER: _asked_for_it},
+    "appointments.undo": {PRACTITIONER: _undoes_own_session, FRONT_DESK: _undoes_same_day},
 }
 
 

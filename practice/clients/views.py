@@ -34,7 +34,7 @@ from practice.messages import queries as message_queries
 from practice.policies import queries as policy_queries
 from practice.scheduling.queries import HISTORY_SHOWN, client_history
 from practice.settings.services import get_practice
-from practice.web import acting, flash_refusal, now, page_number, show_error
+from practice.web import acting, back_to, flash_refusal, now, page_number, show_error
 from referrals import queries as referral_queries
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
@@ -189,7 +189,7 @@ def set_standing(client_id: int):
             show_error(form, error)
         else:
             flash(f"{client.display_name}'s standing is now {STANDINGS[client.standing].lower()}.", "success")
-            return redirect(url_for("clients.show", client_id=client.id))
+            return redirect(back_to() or url_for("clients.show", client_id=client.id))
     return _client_page(client, standing_form=form, status=422)
 
 

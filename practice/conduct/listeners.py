@@ -72,9 +72,32 @@ def on_fee_waived(appointment, facts: dict) -> None:
     )
 
 
+# What undoing each status withdraws: the breach it recorded, and a waiver of its fee.
+WITHDRAWN_BY_UNDO = {
+    "arrived": ("late_arrival",),
+    "no_show": ("no_show", "fee_waived"),
+    "late_cancelled": ("late_cancellation", "fee_waived"),
+    "cancelled": (),
+}
+UNDONE_WORDS = {"arrived": "check-in", "no_show": "no-show", "late_cancelled": "late cancellation",
+                "cancelled": "cancellation"}
+
+
+def on_undone(appointment, facts: dict) -> None:
+    kinds = WITHDRAWN_BY_UNDO[facts["undone"]]
+    if not kinds:
+        return
+    services.withdraw_automatic(
+        object_session(appointment), facts["undone_by"], appointment_id=facts["appointment_id"],
+        kinds=kinds, now=facts["recorded_at"],
+        reason=f"The {UNDONE_WORDS[facts['undone']]} was undone. Reason given: {facts['reason']}",
+    )
+
+
 def connect() -> None:
     signals.appointment_checked_in.connect(on_checked_in)
     signals.appointment_no_show.connect(on_no_show)
     signals.appointment_cancelled.connect(on_cancelled)
     signals.appointment_left_unpaid.connect(on_left_unpaid)
     signals.fee_waived.connect(on_fee_waived)
+    signals.appointment_undone.connect(on_undone)

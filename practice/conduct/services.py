@@ -208,7 +208,9 @@ def record_automatic(
     amount_cents: int | None = None, note: str = "", now: datetime,
 ) -> ConductEntry | None:
     """A policy breach (or a waived fee) from a scheduling event, once per appointment and
-    kind: a repeated event records nothing more and returns None."""
+    kind: a repeated event records nothing more and returns None. When the entry was
+    withdrawn because the event was undone (a no-show put back to booked), the event
+    happening again records it again, as a correction restating the new facts."""
     if kind not in AUTOMATIC_KINDS:
         raise ValueError(f"not an automatic kind: {kind}")
     entry = _entry(
@@ -218,8 +220,9 @@ def record_automatic(
         amount_cents=amount_cents, note=note[:MAX_TEXT],
     )
     chain.lock_chain(session)
-    if _already_recorded(session, kind, appointment_id):
-        return None
+    earlier = _automatic_entry(session, kind, appointment_id)
+    if earlier is not None:
+        return _record_again(session, earlier, entry) if _latest(session, earlier).withdrawn else None
     _append(session, entry, [])
     record(session, SYSTEM, "conduct.automatic", entry, now=now, client_id=client_id,
            kind=kind, appointment_id=appointment_id)
@@ -228,10 +231,45 @@ def record_automatic(
     return entry
 
 
-def _already_recorded(session, kind: str, appointment_id: int) -> bool:
-    return session.scalar(select(exists().where(
+def _automatic_entry(session, kind: str, appointment_id: int) -> ConductEntry | None:
+    return session.scalar(select(ConductEntry).where(
         ConductEntry.appointment_id == appointment_id, ConductEntry.kind == kind,
-        ConductEntry.source == "automatic")))
+        ConductEntry.source == "automatic"))
+
+
+def _latest(session, original: ConductEntry) -> ConductEntry:
+    """What the record now says about `original`: its last correction, else itself."""
+    return session.scalar(select(ConductEntry).where(ConductEntry.corrects_id == original.id)
+                          .order_by(ConductEntry.seq.desc()).limit(1)) or original
+
+
+def _record_again(session, original: ConductEntry, fresh: ConductEntry) -> ConductEntry:
+    """A withdrawn automatic entry made true again: a correction (by the system) carrying
+    the new event's facts. Only one automatic entry per appointment and kind can exist."""
+    fresh.source, fresh.corrects_id = "manual", original.id
+    fresh.note = ("Recorded again: the appointment was marked this way again after the earlier "
+                  "mark was undone." + (f" {fresh.note}" if fresh.note else ""))[:MAX_TEXT]
+    _append(session, fresh, [])
+    record(session, SYSTEM, "conduct.automatic_again", fresh, now=fresh.recorded_at,
+           client_id=fresh.client_id, kind=fresh.kind, appointment_id=fresh.appointment_id,
+           corrects=original.id)
+    session.flush()
+    _announce(fresh)
+    return fresh
+
+
+def withdraw_automatic(
+    session, actor: Actor, *, appointment_id: int, kinds: tuple[str, ...], reason: str, now: datetime,
+) -> list[ConductEntry]:
+    """An appointment's check-in, no-show or cancellation was undone: each automatic entry
+    of `kinds` it caused that still stands is withdrawn by a correction, in the name of
+    whoever undid it. The chain keeps the entry and its withdrawal side by side."""
+    chain.lock_chain(session)
+    originals = session.scalars(select(ConductEntry).where(
+        ConductEntry.appointment_id == appointment_id, ConductEntry.kind.in_(kinds),
+        ConductEntry.source == "automatic").order_by(ConductEntry.seq)).all()
+    return [record_correction(session, actor, original, reason=reason, withdrawn=True, max_bytes=0, now=now)
+            for original in originals if not _latest(session, original).withdrawn]
 
 
 # Communications -------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from practice.db import db
 from practice.errors import DomainError
 from practice.forms import typed_instant
 from practice.settings.services import get_practice
-from practice.web import acting, now, page_number, show_error
+from practice.web import acting, back_to, now, page_number, show_error
 
 bp = Blueprint("conduct", __name__)
 
@@ -118,7 +118,8 @@ def new_incident(client_id: int):
             show_error(form, error)
         else:
             flash("The incident is recorded.", "success")
-            return redirect(url_for("conduct.client_conduct", client_id=client.id, _anchor=f"entry-{entry.id}"))
+            return redirect(back_to() or url_for("conduct.client_conduct", client_id=client.id,
+                                                 _anchor=f"entry-{entry.id}"))
     return render_template("practice/conduct/incident.html", form=form, client=client, entry=None), _status(form)
 
 
@@ -175,7 +176,8 @@ def new_communication(client_id: int):
             show_error(form, error)
         else:
             flash("The communication is recorded.", "success")
-            return redirect(url_for("conduct.client_conduct", client_id=client.id, _anchor="communications"))
+            return redirect(back_to() or url_for("conduct.client_conduct", client_id=client.id,
+                                                 _anchor="communications"))
     return render_template("practice/conduct/communication.html", form=form, client=client), _status(form)
 
 

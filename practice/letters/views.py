@@ -40,7 +40,7 @@ from practice.letters.texts import PLACEHOLDERS, REQUIRED
 from practice.security import csp_nonce
 from practice.settings.services import get_practice, local_date, practice_zone
 from practice.validation import database_id
-from practice.web import acting, now, page_number, show_error
+from practice.web import acting, back_to, now, page_number, show_error
 from referrals.models import OPEN_INQUIRY_STATUSES, Inquiry, Modality, Referral, Specialist
 from referrals.queries import specialist_choices
 
@@ -167,7 +167,7 @@ def _issue(form: ComposeForm, letter_request: compose.Request, profile, version)
     letter = services.issue(db.session, acting(), letter_request, profile=profile, now=now(),
                             template_version=version)
     flash("The letter is issued. Its PDF is kept exactly as it is now.", "success")
-    return redirect(url_for("letters.show", letter_id=letter.id))
+    return redirect(back_to() or url_for("letters.show", letter_id=letter.id))
 
 
 def _letter_or_404(letter_id: int, viewing: str) -> Letter:

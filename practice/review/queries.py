@@ -13,26 +13,41 @@ from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner
 from practice.clients import care_team
-from practice.clients.models import Client
+from practice.clients.models import STANDINGS, Client, StandingChange
 from practice.conduct import escalation
-from practice.conduct.models import ConductEntry
+from practice.conduct.models import Communication, ConductEntry
 from practice.db import db
+from practice.letters.models import Letter
 from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.review.models import ReviewedDay
 from practice.scheduling.models import RELEASED, Appointment, Status
 from practice.scheduling.queries import AppointmentRow, paid_by_appointment
 from practice.scheduling.services import local_day_bounds, practice_zone
 from referrals import queries as referral_queries
+from referrals.models import Referral
 
 SETTLE_LOOKBACK = timedelta(days=60)  # older unmarked sessions are history, not today's work
 UNREVIEWED_LOOKBACK = 14  # days
 
 
 @dataclass(frozen=True)
+class Done:
+    """Something done for a client since the reviewed day began (from its next-step card,
+    or anywhere): the card keeps it in view."""
+
+    at: datetime
+    what: str
+
+
+@dataclass(frozen=True)
 class ChangedSuggestion:
+    """A client's next-step card: the suggestion at the day's start and now, and what was
+    done about it. `after` is None once nothing more is suggested."""
+
     client: Client
     before: escalation.Suggestion | None
-    after: escalation.Suggestion
+    after: escalation.Suggestion | None
+    done: tuple[Done, ...] = ()
 
 
 @dataclass
@@ -72,6 +87,13 @@ class DayReview:
         return [row for row in self.appointments if row.appointment.fee_cents]
 
     @property
+    def to_finish(self) -> list[AppointmentRow]:
+        """The day's sessions still to complete (arrived) or to be paid for: settled in
+        place, on the review."""
+        return [row for row in self.appointments if row.appointment.status == Status.ARRIVED.value
+                or (row.owing_cents > 0 and row.due_cents > 0)]
+
+    @property
     def owing(self) -> list[AppointmentRow]:
         """Sessions of the day not (fully) paid: what was due and what came in."""
         return [row for row in self.appointments if row.owing_cents > 0 and row.due_cents > 0
@@ -96,7 +118,8 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
         appointments=[AppointmentRow(a, paid.get(a.id, 0)) for a in appointments],
         unsettled=unsettled(practitioner.id, min(now, end)),
         entries=entries,
-        changed=_changed_suggestions(list(clients.values()), start, min(now, end)),
+        changed=_changed_suggestions(list(clients.values()), start, min(now, end),
+                                     _done_since(set(clients), start, now)),
         follow_ups=_follow_ups(session, practitioner, day),
         inquiries=[i for i in referral_queries.open_inquiries(session)
                    if i.practitioner_id in (None, practitioner.id)],
@@ -153,15 +176,50 @@ def _entries_recorded(practitioner_id: int, start: datetime, end: datetime) -> l
     ))
 
 
-def _changed_suggestions(clients: list[Client], start: datetime, end: datetime) -> list[ChangedSuggestion]:
-    """Clients of the day whose suggested next step at the end differs from the start."""
+def _changed_suggestions(clients: list[Client], start: datetime, end: datetime,
+                         done: dict[int, list[Done]]) -> list[ChangedSuggestion]:
+    """Clients of the day whose suggested next step at the end differs from the start, and
+    those something was done for since: their card stays, showing what was done."""
     at = escalation.suggestions_at(db.session, clients, [start, end])
     before, after = at[start], at[end]
     return [
-        ChangedSuggestion(client, before[client.id], after[client.id])
+        ChangedSuggestion(client, before[client.id], after[client.id], tuple(done.get(client.id, ())))
         for client in sorted(clients, key=lambda c: c.display_name.lower())
-        if after[client.id] is not None and (before[client.id] is None or before[client.id].step != after[client.id].step)
+        if client.id in done or (after[client.id] is not None and (
+            before[client.id] is None or before[client.id].step != after[client.id].step))
     ]
+
+
+def _done_since(client_ids: set[int], start: datetime, now: datetime) -> dict[int, list[Done]]:
+    """What was done for these clients from `start` until now: communications and incidents
+    recorded, standing decided, letters issued, referrals made (five queries)."""
+    if not client_ids:
+        return {}
+    found: list[tuple[int, Done]] = []
+    for c in db.session.scalars(select(Communication).where(
+            Communication.client_id.in_(client_ids), Communication.recorded_at >= start,
+            Communication.recorded_at <= now)):
+        found.append((c.client_id, Done(c.recorded_at, f"{c.kind_label} recorded ({c.channel_label.lower()})")))
+    for e in db.session.scalars(select(ConductEntry).options(joinedload(ConductEntry.category)).where(
+            ConductEntry.client_id.in_(client_ids), ConductEntry.source == "manual",
+            ConductEntry.corrects_id.is_(None), ConductEntry.recorded_at >= start, ConductEntry.recorded_at <= now)):
+        found.append((e.client_id, Done(e.recorded_at, f"Incident recorded: {e.category.label if e.category else e.kind_label}")))
+    for change in db.session.scalars(select(StandingChange).where(
+            StandingChange.client_id.in_(client_ids), StandingChange.changed_at >= start,
+            StandingChange.changed_at <= now)):
+        found.append((change.client_id, Done(change.changed_at, f"Standing set to {STANDINGS[change.to_standing].lower()}")))
+    for letter in db.session.scalars(select(Letter).where(
+            Letter.client_id.in_(client_ids), Letter.issued_at >= start, Letter.issued_at <= now)):
+        found.append((letter.client_id, Done(letter.issued_at, f"Letter issued: {letter.title}")))
+    for referral in db.session.scalars(select(Referral).options(joinedload(Referral.specialist)).where(
+            Referral.client_id.in_(client_ids), Referral.direction == "out", Referral.created_at >= start,
+            Referral.created_at <= now)):
+        to = referral.specialist.name if referral.specialist else referral.source
+        found.append((referral.client_id, Done(referral.created_at, f"Referred to {to}")))
+    done: dict[int, list[Done]] = {}
+    for client_id, item in sorted(found, key=lambda pair: pair[1].at):
+        done.setdefault(client_id, []).append(item)
+    return done
 
 
 def _unreviewed_days(practitioner_id: int, day: date, zone) -> list[date]:

@@ -17,6 +17,7 @@ from practice.auth.forms import ConfirmForm
 from practice.auth.models import Practitioner
 from practice.auth.permissions import can, permission_required, require
 from practice.auth.queries import active_practitioners
+from practice.clients.forms import StandingForm
 from practice.clients.models import STANDINGS
 from practice.conduct import services as conduct_services
 from practice.conduct.queries import categories
@@ -27,7 +28,7 @@ from practice.localtime import parse_day
 from practice.pdf import render_pdf
 from practice.review import queries, services
 from practice.review.forms import MarkReviewedForm, QuickIncidentForm, ReviewDayForm
-from practice.scheduling.forms import CheckInForm
+from practice.scheduling.forms import CheckInForm, PaymentForm
 from practice.settings.services import get_practice, local_date
 from practice.validation import database_id
 from practice.web import acting, flash_refusal, now, show_error
@@ -67,6 +68,7 @@ def _page(practitioner: Practitioner | None, day: date, form: ReviewDayForm, *,
         today=local_date(db.session, now()),
         mark_form=MarkReviewedForm(practitioner_id=practitioner.id, day=day.isoformat()),
         incident_form=incident_form, check_in_form=CheckInForm(), confirm=ConfirmForm(),
+        payment_form=PaymentForm(), standing_form=StandingForm(),
     ), status
 
 

@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, Length, NoneOf, NumberRange, Optio
 
 from practice.clients.services import ClientDetails
 from practice.forms import DateField, Form, LocalTimeField
-from practice.scheduling.services import MAX_REPEATS, PAYMENT_METHODS, WEEKDAYS
+from practice.scheduling.services import MAX_REPEATS, PAYMENT_METHODS
 
 REPEATS = [SelectChoice(0, "Does not repeat"), SelectChoice(1, "Every week"),
            *(SelectChoice(n, f"Every {n} weeks") for n in range(2, 5))]
@@ -67,8 +67,14 @@ class CancelForm(Form):
     reason = StringField("Reason", validators=[InputRequired(), Length(max=500)])
 
 
+class UndoForm(Form):
+    # Its own id: the appointment page also has the cancel form's "reason".
+    reason = StringField("Why undo it", id="undo-reason", validators=[InputRequired(), Length(max=500)],
+                         description="e.g. 'the client arrived after all'. Kept with the appointment's history.")
+
+
 class WaiveForm(Form):
-    reason = StringField("Reason for waiving", validators=[InputRequired(), Length(max=500)])
+    reason = StringField("Reason for waiving", id="waive-reason", validators=[InputRequired(), Length(max=500)])
 
 
 class PaymentForm(Form):
@@ -90,7 +96,8 @@ class ServiceForm(Form):
 
 
 class HoursForm(Form):
-    """One line per weekday, e.g. '09:00-13:00, 14:00-18:00'; empty for a day off."""
+    """The schedule's limits. The weekly ranges are pairs of time fields per weekday, as many
+    as the day has (`typed_week` reads them)."""
 
     buffer_minutes = IntegerField("Buffer after every session (minutes)", default=0, validators=[Optional(), NumberRange(0, 240)])
     max_sessions_per_day = IntegerField("Most sessions a day", validators=[Optional(), NumberRange(1, 30)],
@@ -98,9 +105,16 @@ class HoursForm(Form):
     min_notice_hours = IntegerField("Minimum notice for a booking (hours)", default=0, validators=[Optional(), NumberRange(0, 336)])
 
 
-for _number, _name in enumerate(WEEKDAYS):
-    setattr(HoursForm, f"day{_number}", StringField(_name, validators=[Optional(), Length(max=200)],
-                                                    description="e.g. 09:00-13:00, 14:00-18:00" if _number == 0 else ""))
+MAX_RANGES_A_DAY = 12
+
+
+def typed_week(values) -> dict[int, list[tuple[str, str]]]:
+    """Each weekday's ranges as typed in the hours form: the fields day<N>-start and
+    day<N>-end, repeated once per range, in order (NUL characters dropped, as for every field)."""
+    def typed(name: str) -> list[str]:
+        return [value.replace("\x00", "")[:20] for value in values.getlist(name)][:MAX_RANGES_A_DAY]
+
+    return {day: list(zip(typed(f"day{day}-start"), typed(f"day{day}-end"), strict=False)) for day in range(7)}
 
 
 class CalendarImportForm(Form):

@@ -1,15 +1,25 @@
 """Reads for the front desk, calendar and client pages: a fixed number of queries each."""
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, not_, or_, select
+from sqlalchemy import and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner
 from practice.auth.queries import active_practitioners
+from practice.clients.models import Client
 from practice.db import db
-from practice.scheduling.models import RELEASED, Appointment, Payment, Service, Status, TimeBlock
+from practice.scheduling.models import (
+    RELEASED,
+    Appointment,
+    Payment,
+    Service,
+    Status,
+    TimeBlock,
+    WorkingHours,
+)
 from practice.scheduling.services import amount_due, local_day_bounds
 
 
@@ -163,3 +173,92 @@ def upcoming_time_off(practitioner_id: int, now: datetime) -> list[TimeBlock]:
         .where(TimeBlock.practitioner_id == practitioner_id, TimeBlock.end_at > now)
         .order_by(TimeBlock.start_at).limit(200)
     ))
+
+
+def fees_owed(client_ids) -> dict[int, int]:
+    """What each of these clients still owes in no-show and late-cancellation fees (not
+    waived, less what was paid towards each): one query for any number of clients. The
+    policy asks for fees to be paid before the next booking, so the pages that book and
+    greet clients show it. Clients who owe nothing are left out."""
+    client_ids = set(client_ids)
+    if not client_ids:
+        return {}
+    paid = (select(Payment.appointment_id, func.sum(Payment.amount_cents).label("cents"))
+            .where(Payment.client_id.in_(client_ids), Payment.appointment_id.is_not(None))
+            .group_by(Payment.appointment_id).subquery())
+    unpaid = Appointment.fee_cents - func.coalesce(paid.c.cents, 0)
+    rows = db.session.execute(
+        select(Appointment.client_id, func.sum(case((unpaid > 0, unpaid), else_=0)))
+        .outerjoin(paid, paid.c.appointment_id == Appointment.id)
+        .where(Appointment.client_id.in_(client_ids), Appointment.fee_cents > 0,
+               Appointment.fee_waived.is_(False),
+               Appointment.status.in_((Status.NO_SHOW.value, Status.LATE_CANCELLED.value)))
+        .group_by(Appointment.client_id)
+    )
+    return {client_id: cents for client_id, cents in rows if cents > 0}
+
+
+def day_version(day: date, zone) -> str:
+    """A short fingerprint of one day at the desk (its appointments, what was paid towards
+    them, blocked time): it changes whenever another desk changes the day. Three queries."""
+    start, end = local_day_bounds(day, zone)
+    appointments = db.session.execute(
+        select(Appointment.id, Appointment.client_id, Appointment.practitioner_id, Appointment.status,
+               Appointment.start_at, Appointment.end_at, Appointment.arrived_at, Appointment.fee_cents,
+               Appointment.fee_waived)
+        .where(Appointment.start_at >= start, Appointment.start_at < end).order_by(Appointment.id)
+    ).all()
+    payments = db.session.execute(
+        select(Payment.appointment_id, func.count(), func.sum(Payment.amount_cents))
+        .join(Appointment, Appointment.id == Payment.appointment_id)
+        .where(Appointment.start_at >= start, Appointment.start_at < end)
+        .group_by(Payment.appointment_id).order_by(Payment.appointment_id)
+    ).all()
+    blocks = db.session.execute(
+        select(TimeBlock.id, TimeBlock.start_at, TimeBlock.end_at)
+        .where(TimeBlock.start_at < end, TimeBlock.end_at > start).order_by(TimeBlock.id)
+    ).all()
+    text = repr([[tuple(row) for row in rows] for rows in (appointments, payments, blocks)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    label: str
+    done: bool
+    url_endpoint: str
+    url_values: dict
+
+
+@dataclass(frozen=True)
+class SetupChecklist:
+    steps: list[SetupStep]
+
+    @property
+    def done(self) -> bool:
+        return all(step.done for step in self.steps)
+
+
+def setup_checklist() -> SetupChecklist:
+    """What a new practice still needs before its first booking: a service, a practitioner
+    with working hours and a client (three queries). Each step links to where it is done."""
+    has_service = db.session.scalar(select(exists().where(Service.active)))
+    practitioners = db.session.execute(
+        select(Practitioner.id, exists().where(WorkingHours.practitioner_id == Practitioner.id))
+        .where(Practitioner.active)
+        .order_by(Practitioner.id)
+    ).all()
+    has_client = db.session.scalar(select(exists().where(Client.archived_at.is_(None))))
+    with_hours = [pid for pid, has_hours in practitioners if has_hours]
+    if practitioners:
+        hours_at = ("scheduling_settings.hours", {"practitioner_id": (with_hours or [practitioners[0][0]])[0]})
+    else:
+        hours_at = ("auth.users", {})
+    return SetupChecklist([
+        SetupStep("Add a service: what you offer, how long it lasts and its price", bool(has_service),
+                  "scheduling_settings.index", {"_anchor": "service-heading"}),
+        SetupStep("Set a practitioner's working hours" if practitioners
+                  else "Add a practitioner (an account with the practitioner role), then set their hours",
+                  bool(with_hours), *hours_at),
+        SetupStep("Add a client", bool(has_client), "clients.new", {}),
+    ])

@@ -15,11 +15,13 @@ from practice.scheduling import queries, services
 from practice.scheduling.calendar_import import MAX_BYTES, import_busy_time
 from practice.scheduling.feeds import feed_token
 from practice.scheduling.forms import (
+    MAX_RANGES_A_DAY,
     CalendarImportForm,
     CalendarSettingsForm,
     HoursForm,
     ServiceForm,
     TimeOffForm,
+    typed_week,
 )
 from practice.scheduling.models import TimeBlock, WorkingHours
 from practice.web import acting, flash_refusal, now, show_error
@@ -59,15 +61,22 @@ def index():
 @bp.route("/practitioners/<int:practitioner_id>", methods=["GET", "POST"])
 @permission_required("scheduling.settings")
 def hours(practitioner_id: int):
+    """The weekly hours, a pair of time fields per range. "Add a range" and "Remove" come
+    back to the form with what was typed (nothing saved yet), so it works without JavaScript;
+    "Save hours" flags every wrong range at once."""
     practitioner = db.get_or_404(Practitioner, practitioner_id)
     schedule = services.schedule_for(db.session, practitioner.id)
     form = HoursForm(obj=schedule)
     if request.method == "GET":
-        _fill_days(form, practitioner.id)
-    if form.validate_on_submit():
+        return _render_hours(practitioner, form, CalendarImportForm(prefix="ics"), 200,
+                             week=_saved_week(practitioner.id))
+    week = typed_week(request.form)
+    if request.form.get("add") or request.form.get("remove"):
+        return _render_hours(practitioner, form, CalendarImportForm(prefix="ics"), 200,
+                             week=_added_or_removed(week, request.form), unsaved=True)
+    ranges, problems = services.read_week_hours(week)
+    if form.validate_on_submit() and not problems:
         try:
-            ranges = [r for day in range(7)
-                      for r in services.parse_day_ranges(day, getattr(form, f"day{day}").data or "")]
             services.set_working_hours(db.session, acting(), practitioner.id, ranges, now=now())
             services.update_schedule(
                 db.session, acting(), practitioner.id, buffer_minutes=form.buffer_minutes.data or 0,
@@ -79,29 +88,47 @@ def hours(practitioner_id: int):
         else:
             flash(f"{practitioner.display_name}'s hours are saved.", "success")
             return redirect(url_for("scheduling_settings.hours", practitioner_id=practitioner.id))
-    return _render_hours(practitioner, form, CalendarImportForm(prefix="ics"),
-                         422 if request.method == "POST" else 200)
+    if problems:
+        many = len(problems)
+        form.form_errors.append(f"{many} range{'s need' if many > 1 else ' needs'} correcting: see below. "
+                                "Nothing is saved yet.")
+    return _render_hours(practitioner, form, CalendarImportForm(prefix="ics"), 422, week=week,
+                         problems=problems)
 
 
-def _render_hours(practitioner, form, import_form, status, time_off_form=None):
+def _render_hours(practitioner, form, import_form, status, time_off_form=None, *, week=None,
+                  problems=None, unsaved=False):
     token = feed_token(db.session, practitioner.id)
     feed_url = url_for("feeds.feed", token=token, _external=True) if token else None
+    week = week if week is not None else _saved_week(practitioner.id)
     return render_template(
         "practice/scheduling/hours.html", form=form, practitioner=practitioner, feed_url=feed_url,
         confirm=ConfirmForm(), import_form=import_form,
         time_off_form=time_off_form or TimeOffForm(prefix="off"),
         time_off=queries.upcoming_time_off(practitioner.id, now()),
+        weekdays=services.WEEKDAYS, week={day: ranges or [("", "")] for day, ranges in week.items()},
+        problems=problems or {}, unsaved=unsaved,
     ), status
 
 
-def _fill_days(form: HoursForm, practitioner_id: int) -> None:
+def _saved_week(practitioner_id: int) -> dict[int, list[tuple[str, str]]]:
     rows = db.session.scalars(select(WorkingHours).where(WorkingHours.practitioner_id == practitioner_id)
                               .order_by(WorkingHours.weekday, WorkingHours.starts))
-    by_day: dict[int, list[str]] = {}
+    week: dict[int, list[tuple[str, str]]] = {day: [] for day in range(7)}
     for row in rows:
-        by_day.setdefault(row.weekday, []).append(f"{row.starts:%H:%M}-{row.ends:%H:%M}")
-    for day in range(7):
-        getattr(form, f"day{day}").data = ", ".join(by_day.get(day, []))
+        week[row.weekday].append((f"{row.starts:%H:%M}", f"{row.ends:%H:%M}"))
+    return week
+
+
+def _added_or_removed(week, values) -> dict[int, list[tuple[str, str]]]:
+    """`add` = a weekday gets one more empty range; `remove` = "weekday-place" loses that one."""
+    add, remove = values.get("add", ""), values.get("remove", "")
+    if add.isdigit() and int(add) in week and len(week[int(add)]) < MAX_RANGES_A_DAY:
+        week[int(add)].append(("", ""))
+    day, _, place = remove.partition("-")
+    if day.isdigit() and place.isdigit() and int(day) in week and int(place) < len(week[int(day)]):
+        del week[int(day)][int(place)]
+    return week
 
 
 @bp.post("/practitioners/<int:practitioner_id>/calendar")
@@ -127,9 +154,7 @@ def import_calendar(practitioner_id: int):
 
 
 def _saved_hours_form(practitioner_id: int) -> HoursForm:
-    form = HoursForm(formdata=None, obj=services.schedule_for(db.session, practitioner_id))
-    _fill_days(form, practitioner_id)
-    return form
+    return HoursForm(formdata=None, obj=services.schedule_for(db.session, practitioner_id))
 
 
 @bp.post("/practitioners/<int:practitioner_id>/time-off")

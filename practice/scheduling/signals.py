@@ -20,3 +20,6 @@ appointment_no_show = events.signal("appointment-no-show")
 fee_waived = events.signal("fee-waived")
 payment_recorded = events.signal("payment-recorded")
 appointment_left_unpaid = events.signal("appointment-left-unpaid")
+# A check-in, no-show or cancellation put back to booked: facts["undone"] is the status it
+# had, facts["reason"] why, facts["undone_by"] the Actor who undid it.
+appointment_undone = events.signal("appointment-undone")

@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 
 from practice.auth.permissions import can, permission_required, require
 from practice.auth.queries import active_practitioners
-from practice.clients import identity
+from practice.clients import care_team, identity
 from practice.clients import queries as client_queries
 from practice.clients import services as client_services
 from practice.clients.models import Client
@@ -14,7 +14,7 @@ from practice.db import db
 from practice.errors import DomainError
 from practice.forms import typed_instant
 from practice.localtime import clock, instant, long_day, parse_clock, parse_day, span
-from practice.money import plain_amount
+from practice.money import plain_amount, practice_money
 from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.scheduling import queries, services
 from practice.scheduling.book import book_page, week_of
@@ -24,13 +24,23 @@ from practice.scheduling.forms import (
     CheckInForm,
     PaymentForm,
     RescheduleForm,
+    UndoForm,
     WaiveForm,
 )
 from practice.scheduling.models import Appointment, Service
 from practice.settings.services import get_practice, local_date
 from practice.unit_of_work import discard_changes
 from practice.validation import database_id
-from practice.web import acting, day_arg, flash_refusal, id_arg, local_target, now, show_error
+from practice.web import (
+    acting,
+    day_arg,
+    flash_refusal,
+    id_arg,
+    local_target,
+    now,
+    practice_profile,
+    show_error,
+)
 
 bp = Blueprint("scheduling", __name__)
 
@@ -50,11 +60,27 @@ def today():
     day = _day_from_args()
     columns = queries.board(day, 1, zone)[day]
     client_ids = {row.appointment.client_id for column in columns for row in column.rows}
+    if current_user.practitioner is not None:  # whose sessions they may undo: one query
+        care_team.among(current_user.practitioner.id, client_ids)
+    checklist = queries.setup_checklist() if can(current_user, "scheduling.settings") else None
     return render_template(
         "practice/scheduling/today.html", day=day, columns=columns, zone=zone,
         cancel_form=CancelForm(), payment_form=PaymentForm(), check_in_form=CheckInForm(),
-        timedelta=timedelta, now=now(), **_policy_notices(client_ids),
+        undo_form=UndoForm(), undoable=services.UNDOABLE, timedelta=timedelta, now=now(),
+        fees_owed=queries.fees_owed(client_ids),
+        checklist=checklist if checklist and not checklist.done else None,
+        version=queries.day_version(day, zone), **_policy_notices(client_ids),
     )
+
+
+@bp.get("/today/version")
+@permission_required("appointments.view")
+def today_version():
+    """The day's fingerprint, for Today to reload itself when another desk changes the day."""
+    version = queries.day_version(_day_from_args(), _zone())
+    response = jsonify(version=version)
+    response.set_etag(version)
+    return response.make_conditional(request)
 
 
 def _policy_notices(client_ids) -> dict:
@@ -362,7 +388,8 @@ def appointment(appointment_id: int):
 
 
 def _appointment_page(appointment_id: int, *, reschedule_form: RescheduleForm | None = None,
-                      check_in_form: CheckInForm | None = None, status: int = 200):
+                      check_in_form: CheckInForm | None = None, undo_form: UndoForm | None = None,
+                      status: int = 200):
     row = queries.appointment_for_page(appointment_id) or abort(404)
     start = row.appointment.start_at.astimezone(_zone())
     return render_template(
@@ -370,7 +397,10 @@ def _appointment_page(appointment_id: int, *, reschedule_form: RescheduleForm | 
         # Why the practice cancelled, or waived a fee, is for the client's care team only.
         sees_record=can(current_user, "conduct.view", row.appointment.client),
         **_policy_notices([row.appointment.client_id]),
+        fees_owed=queries.fees_owed([row.appointment.client_id]),
         check_in_form=check_in_form or CheckInForm(), cancel_form=CancelForm(), waive_form=WaiveForm(),
+        undo_form=undo_form or UndoForm(), undoable=services.UNDOABLE,
+        back=local_target(request.values.get("next")),
         payment_form=PaymentForm(amount=plain_amount(max(row.owing_cents, 0))),
         reschedule_form=reschedule_form or RescheduleForm(day=start.date(), start=start.time()),
     ), status
@@ -412,26 +442,33 @@ def no_show(appointment_id: int):
     appointment = _appointment(appointment_id)
     return _charging(
         appointment, "scheduling.no_show",
+        lambda: services.quote_no_show(db.session, appointment, now=now()),
         lambda confirmed: services.mark_no_show(db.session, acting(), appointment, now=now(),
                                                 confirm_unacknowledged=confirmed),
         success=f"{appointment.client.display_name} is marked as not having come.")
 
 
-def _charging(appointment: Appointment, endpoint: str, action, *, success: str, reason: str = ""):
-    """A no-show or cancellation that may charge a fee. For a client who has not
-    acknowledged the policy in force the service asks first; the page puts the question
-    (charge it, record it without the fee, or go back) and the answer comes back as `fee`."""
-    answer = request.form.get("fee")
-    if answer == "waive":
-        require("fees.waive")
+def _charging(appointment: Appointment, endpoint: str, quote, action, *, success: str, reason: str = ""):
+    """A no-show or cancellation that may charge a fee. Whenever it would, the page first
+    says how much ("This will charge £27.50") and asks; the answer comes back as `fee`
+    with the amount that was shown. For a client who has not acknowledged the policy in
+    force it says so, and a practitioner or admin may record it without the fee."""
     try:
+        terms = quote()
+        unacknowledged = services.unacknowledged(db.session, appointment, terms.policy, now=now())
+        answer = request.form.get("fee") if request.form.get("fee_cents") == str(terms.fee_cents) else None
+        if answer == "waive" and not unacknowledged:
+            answer = None  # waiving otherwise takes a reason, on the appointment page
+        if answer == "waive":
+            require("fees.waive")
+        if terms.fee_cents and answer not in ("charge", "waive"):
+            discard_changes()  # nothing is done until the question is answered
+            return render_template(
+                "practice/scheduling/confirm_fee.html", a=appointment, terms=terms, endpoint=endpoint,
+                unacknowledged=unacknowledged, reason=reason, confirm_form=CheckInForm(),
+                back=local_target(request.form.get("next")) or "",
+            )
         action(answer in ("charge", "waive"))
-    except services.UnacknowledgedPolicy as question:
-        discard_changes()  # nothing is done until the question is answered
-        return render_template(
-            "practice/scheduling/confirm_fee.html", a=appointment, question=question, endpoint=endpoint,
-            reason=reason, back=local_target(request.form.get("next")) or "", confirm_form=CheckInForm(),
-        )
     except DomainError as error:
         flash_refusal(error)
         return _back(appointment)
@@ -459,9 +496,34 @@ def cancel(appointment_id: int):
     reason = CancelForm().reason.data or ""
     return _charging(
         appointment, "scheduling.cancel",
+        lambda: services.quote_cancel(db.session, appointment, reason, now=now()),
         lambda confirmed: services.cancel(db.session, acting(), appointment, reason, now=now(),
                                           confirm_unacknowledged=confirmed),
         success="The appointment is cancelled.", reason=reason)
+
+
+@bp.post("/appointments/<int:appointment_id>/undo")
+@permission_required("appointments.undo")
+def undo(appointment_id: int):
+    """Put a check-in, no-show or cancellation back, with the reason. A refusal is shown
+    next to the reason on the appointment's page, with what was typed."""
+    appointment = _appointment(appointment_id)
+    require("appointments.undo", appointment)
+    form = UndoForm()
+    try:
+        if not form.validate():
+            raise DomainError("Say briefly why (at most 500 characters).", field="reason")
+        fee = 0 if appointment.fee_waived else appointment.fee_cents
+        undone = services.undo(db.session, acting(), appointment, form.reason.data, now=now())
+    except DomainError as error:
+        if not error.field:  # nothing to undo any more (another desk acted first)
+            flash_refusal(error)
+            return _back(appointment)
+        show_error(form, error)
+        return _appointment_page(appointment.id, undo_form=form, status=422)
+    fee_words = f" The fee of {practice_money(practice_profile(), fee)} is removed." if fee else ""
+    flash(f"The {undone} is undone: {appointment.client.display_name} is booked again.{fee_words}", "success")
+    return _back(appointment)
 
 
 @bp.post("/appointments/<int:appointment_id>/waive")

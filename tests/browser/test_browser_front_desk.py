@@ -1,4 +1,6 @@
-"""The front desk's morning: book a client, check one in late, mark a no-show, take a payment.
+"""The front desk's morning: book a client, check one in late, mark a no-show (after seeing
+the fee), take a payment, undo the no-show when the client walks in after all, and cancel a
+later appointment inside the window (after seeing the fee).
 
 The app's clock stands at NOW: Monday 23 November 2026, 10:00 in London."""
 
@@ -70,7 +72,7 @@ def _book(practitioner_id: int, service_id: int, name: str, hhmm: str, zone) -> 
 
 
 def row(page, appointment_id: int):
-    return page.locator(f'tr[data-appointment="{appointment_id}"]')
+    return page.locator(f'[data-appointment="{appointment_id}"]')
 
 
 def status_message(page):
@@ -109,7 +111,7 @@ def test_the_front_desks_morning(page, front_desk, morning):
     sign_in(page, front_desk)
     expect(page).to_have_url(re.compile(r"/today$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Monday 23 November 2026")
-    expect(page.locator("tr[data-appointment]")).to_have_count(len(BOOKED))
+    expect(page.locator("[data-appointment]")).to_have_count(len(BOOKED))
 
     book_walk_in(page)
     expect(page).to_have_url(re.compile(r"/calendar\?date=2026-11-23$"))
@@ -130,6 +132,8 @@ def test_the_front_desks_morning(page, front_desk, morning):
     expect(row(page, bo)).to_contain_text("£60.00")
 
     row(page, ana).get_by_role("button", name="No-show").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("This will charge £60.00")
+    page.get_by_role("button", name="Mark as a no-show and charge £60.00").click()
     expect(status_message(page)).to_have_text("Ana Byrne is marked as not having come.")
     expect(row(page, ana)).to_contain_text("Did not come")
     expect(row(page, ana)).to_contain_text("£60.00")  # the no-show fee, 100% by default
@@ -139,7 +143,70 @@ def test_the_front_desks_morning(page, front_desk, morning):
     row(page, bo).get_by_label("Method").select_option(label="Card")
     row(page, bo).get_by_role("button", name="Take payment").click()
     expect(status_message(page)).to_have_text("Payment recorded.")
-    expect(row(page, bo).locator("td").nth(4)).to_have_text("paid")
+    expect(row(page, bo).locator(".appointment-state")).to_contain_text("paid")
     expect(row(page, bo).get_by_role("button", name="Take payment")).to_have_count(0)
-    expect(page.locator("tr[data-appointment]")).to_have_count(len(BOOKED) + 1)
+    expect(page.locator("[data-appointment]")).to_have_count(len(BOOKED) + 1)
     screenshot(page, "today.png")
+
+    # Ana walks in after all: the no-show is undone, the fee goes, and she is checked in.
+    row(page, ana).get_by_text("Undo…").click()
+    row(page, ana).get_by_label("Why undo it").fill("Arrived after all: the bus was late")
+    row(page, ana).get_by_role("button", name="Undo the no-show").click()
+    expect(status_message(page)).to_have_text(
+        "The no-show is undone: Ana Byrne is booked again. The fee of £60.00 is removed.")
+    expect(row(page, ana)).to_contain_text("Booked")
+    expect(row(page, ana)).not_to_contain_text("£60.00")
+    row(page, ana).get_by_role("button", name="Check in").click()
+    expect(status_message(page)).to_have_text("Ana Byrne checked in.")
+    expect(row(page, ana)).to_contain_text("Arrived")
+
+
+@pytest.mark.browser
+def test_a_late_cancellation_says_what_it_will_charge_first(page, front_desk, morning):
+    cy = morning.appointments["Cy Marsh"]  # 11:00 today: inside the 24-hour window
+    sign_in(page, front_desk)
+    row(page, cy).get_by_text("Cancel…").click()
+    row(page, cy).get_by_label("Reason for cancelling").fill("Phoned: stuck at work")
+    row(page, cy).get_by_role("button", name="Cancel the appointment").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("This will charge £30.00")
+    expect(page.get_by_text("Reason given: Phoned: stuck at work")).to_be_visible()
+    screenshot(page, "confirm-late-cancel.png")
+
+    page.get_by_role("link", name="Go back: change nothing").click()
+    expect(row(page, cy)).to_contain_text("Booked")  # nothing was done
+
+    row(page, cy).get_by_text("Cancel…").click()
+    row(page, cy).get_by_label("Reason for cancelling").fill("Phoned: stuck at work")
+    row(page, cy).get_by_role("button", name="Cancel the appointment").click()
+    page.get_by_role("button", name="Cancel and charge £30.00").click()
+    expect(status_message(page)).to_have_text("The appointment is cancelled.")
+    expect(row(page, cy)).to_contain_text("Late cancellation")
+    expect(row(page, cy)).to_contain_text("£30.00")
+
+
+def tab_to(page, target, most: int = 80) -> None:
+    """Press Tab until `target` has the focus, as someone without a mouse would."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"Tab never reached {target}")
+
+
+@pytest.mark.browser
+def test_checking_in_and_undoing_with_the_keyboard_alone(page, front_desk, morning):
+    cy = morning.appointments["Cy Marsh"]
+    sign_in(page, front_desk)
+    expect(page).to_have_url(re.compile(r"/today$"))
+    tab_to(page, row(page, cy).get_by_role("button", name="Check in"))
+    page.keyboard.press("Enter")
+    expect(status_message(page)).to_have_text("Cy Marsh checked in.")
+
+    undo = row(page, cy).get_by_text("Undo…")
+    tab_to(page, undo)
+    page.keyboard.press("Enter")  # opens the reason
+    page.keyboard.press("Tab")
+    page.keyboard.type("Checked in the wrong client")
+    page.keyboard.press("Enter")
+    expect(status_message(page)).to_have_text("The check-in is undone: Cy Marsh is booked again.")
+    expect(row(page, cy)).to_contain_text("Booked")

@@ -38,7 +38,7 @@ def demo(live_app) -> dict[str, int]:
 
 
 def row(page, appointment_id: int):
-    return page.locator(f'tr[data-appointment="{appointment_id}"]')
+    return page.locator(f'[data-appointment="{appointment_id}"]')
 
 
 def status_message(page):
@@ -91,6 +91,8 @@ def test_the_front_desks_day_on_the_demo(page, live_app, demo):
 
     later(live_app, page, 18)  # 10:40: no sign of Paddy, booked at 10:15
     row(page, absent).get_by_role("button", name="No-show").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("This will charge")
+    page.get_by_role("button", name=re.compile("^Mark as a no-show and charge")).click()
     expect(status_message(page)).to_have_text(f"{ABSENT} is marked as not having come.")
     expect(row(page, absent)).to_contain_text("Did not come")
 
@@ -100,5 +102,12 @@ def test_the_front_desks_day_on_the_demo(page, live_app, demo):
     row(page, late).get_by_role("button", name="Take payment").click()
     expect(status_message(page)).to_have_text("Payment recorded.")
     expect(row(page, late).get_by_role("button", name="Take payment")).to_have_count(0)
-    expect(page.locator("tr[data-appointment]", has_text=WALK_IN)).to_contain_text("12:00")
+    expect(page.locator("[data-appointment]", has_text=WALK_IN)).to_contain_text("12:00")
     screenshot(page, "front-desk-day.png")
+
+    # The same day on the desk's tablet, upright (820 px): each appointment a stacked card.
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.goto("/today")
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+    expect(page.get_by_role("button", name="Menu")).to_be_visible()
+    screenshot(page, "today-tablet.png")

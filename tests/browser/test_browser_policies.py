@@ -64,13 +64,13 @@ def test_a_new_version_and_a_fee_for_a_client_who_has_not_acknowledged_it(page, 
 
     sign_in(page, front_desk)
     expect(page).to_have_url(re.compile(r"/today$"))
-    row = page.locator(f'tr[data-appointment="{missed}"]')
+    row = page.locator(f'[data-appointment="{missed}"]')
     expect(row.get_by_text("Policy not acknowledged")).to_be_visible()
     row.get_by_role("button", name="No-show").click()
     page.wait_for_load_state()
-    expect(page.get_by_role("heading", name="Charge the fee?")).to_be_visible()
+    expect(page.get_by_role("heading", name="This will charge £60.00")).to_be_visible()
     expect(page.get_by_role("status")).to_have_text(
-        "Noor Haddad has not acknowledged the current policy (version 2); charge the fee anyway?")
+        "Noor Haddad has not acknowledged the current policy (version 2).")
     expect(page.get_by_role("button", name="Record it without the fee")).to_have_count(0)
     screenshot(page, "confirm-fee.png")
     page.get_by_role("link", name="Go back").click()
@@ -80,7 +80,7 @@ def test_a_new_version_and_a_fee_for_a_client_who_has_not_acknowledged_it(page, 
 
     row.get_by_role("button", name="No-show").click()
     page.wait_for_load_state()
-    page.get_by_role("button", name="Charge the fee anyway").click()
+    page.get_by_role("button", name="Mark as a no-show and charge £60.00").click()
     page.wait_for_load_state()
     expect(page).to_have_url(re.compile(r"/today\??$"))
     expect(page.get_by_role("status")).to_have_text("Noor Haddad is marked as not having come.")

@@ -6,11 +6,17 @@ Times are aware UTC datetimes; "a day" and "09:00" are in the practice's time zo
 services change the session and flush; the caller's unit of work commits."""
 
 from practice.scheduling.services.attendance import (
+    UNDOABLE,
+    FeeQuote,
     UnacknowledgedPolicy,
     cancel,
     check_in,
     complete,
     mark_no_show,
+    quote_cancel,
+    quote_no_show,
+    unacknowledged,
+    undo,
     waive_fee,
 )
 from practice.scheduling.services.availability import (
@@ -53,6 +59,7 @@ from practice.scheduling.services.settings import (
     calendar_settings,
     create_service,
     parse_day_ranges,
+    read_week_hours,
     remove_time_block,
     schedule_for,
     set_feed_shows_names,
@@ -62,13 +69,14 @@ from practice.scheduling.services.settings import (
 from practice.settings.services import local_date, practice_zone
 
 __all__ = [
-    "MAX_AMOUNT", "MAX_REPEATS", "PAYMENT_METHODS", "SLOT_STEP", "WEEKDAYS", "BookingRequest",
-    "DaySchedule", "Occurrence", "UnacknowledgedPolicy", "add_time_block", "amount_due", "amount_paid",
-    "appointment_facts", "book", "book_series", "calendar_settings", "cancel", "check_in", "check_series",
-    "client_balance", "complete", "create_service", "day_schedule", "day_schedules", "first_free_starts",
-    "free_slots", "held_buffer", "hhmm", "local_date", "local_day_bounds", "local_moment", "lock_schedule",
-    "mark_no_show", "move_refusal", "paid_at", "series_days",
-    "parse_day_ranges", "parse_money", "percent_of", "practice_zone", "record_payment",
+    "MAX_AMOUNT", "MAX_REPEATS", "PAYMENT_METHODS", "SLOT_STEP", "UNDOABLE", "WEEKDAYS", "BookingRequest",
+    "DaySchedule", "FeeQuote", "Occurrence", "UnacknowledgedPolicy", "add_time_block", "amount_due",
+    "amount_paid", "appointment_facts", "book", "book_series", "calendar_settings", "cancel", "check_in",
+    "check_series", "client_balance", "complete", "create_service", "day_schedule", "day_schedules",
+    "first_free_starts", "free_slots", "held_buffer", "hhmm", "local_date", "local_day_bounds",
+    "local_moment", "lock_schedule", "mark_no_show", "move_refusal", "paid_at", "series_days",
+    "parse_day_ranges", "parse_money", "percent_of", "practice_zone", "quote_cancel", "quote_no_show",
+    "read_week_hours", "record_payment",
     "remove_time_block", "reschedule", "schedule_for", "set_feed_shows_names",
-    "set_working_hours", "update_schedule", "waive_fee",
+    "set_working_hours", "unacknowledged", "undo", "update_schedule", "waive_fee",
 ]

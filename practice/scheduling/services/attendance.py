@@ -1,17 +1,22 @@
 """The day itself: arrivals and lateness, completing a session, cancellations inside or
-outside the policy's window, no-shows, and waiving a fee."""
+outside the policy's window, no-shows, waiving a fee, and undoing a check-in, a no-show or
+a cancellation."""
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from practice.audit.services import Actor, record
+from practice.clients import identity
 from practice.clients.models import Client
 from practice.errors import DomainError
 from practice.policies.models import Policy
 from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.scheduling import signals
-from practice.scheduling.models import Appointment, Status
-from practice.scheduling.services.booking import appointment_facts
+from practice.scheduling.models import RELEASED, Appointment, Status
+from practice.scheduling.services.booking import _flush_or_refuse, appointment_facts, lock_schedule
 from practice.scheduling.services.payments import amount_due, amount_paid, percent_of
 
 
@@ -69,6 +74,31 @@ def complete(session, actor: Actor, appointment: Appointment, *, now: datetime) 
         signals.appointment_left_unpaid.send(appointment, facts=facts | {"unpaid_cents": due})
 
 
+@dataclass(frozen=True)
+class FeeQuote:
+    """What a no-show or a cancellation would charge now, before anyone confirms it."""
+
+    fee_cents: int
+    policy: Policy
+    late: bool  # a cancellation inside the window (a no-show is always "late")
+
+
+def _cancel_terms(session, appointment: Appointment, reason: str, *, now: datetime,
+                  by_practice: bool) -> FeeQuote:
+    _require_status(session, appointment, Status.BOOKED, doing="cancelled")
+    if not reason.strip():
+        raise DomainError("Say briefly why (e.g. 'client unwell', 'practitioner ill').", field="reason")
+    policy = policy_in_force(session, now)
+    late = not by_practice and appointment.start_at - now < timedelta(hours=policy.cancellation_window_hours)
+    return FeeQuote(percent_of(appointment.price_cents, policy.late_cancel_fee_percent) if late else 0,
+                    policy, late)
+
+
+def quote_cancel(session, appointment: Appointment, reason: str, *, now: datetime) -> FeeQuote:
+    """The fee cancelling now would charge (refusing as `cancel` would); nothing changes."""
+    return _cancel_terms(session, appointment, reason, now=now, by_practice=False)
+
+
 def cancel(
     session, actor: Actor, appointment: Appointment, reason: str, *, now: datetime,
     confirm_unacknowledged: bool = False, by_practice: bool = False,
@@ -77,12 +107,8 @@ def cancel(
     A fee for a client who has not acknowledged the policy in force needs confirming.
     `by_practice`: the practice cancels (e.g. it has ended the relationship), so it is
     never a late cancellation and carries no fee, whenever it happens."""
-    _require_status(session, appointment, Status.BOOKED, doing="cancelled")
-    if not reason.strip():
-        raise DomainError("Say briefly why (e.g. 'client unwell', 'practitioner ill').", field="reason")
-    policy = policy_in_force(session, now)
-    late = not by_practice and appointment.start_at - now < timedelta(hours=policy.cancellation_window_hours)
-    fee = percent_of(appointment.price_cents, policy.late_cancel_fee_percent) if late else 0
+    terms = _cancel_terms(session, appointment, reason, now=now, by_practice=by_practice)
+    policy, late, fee = terms.policy, terms.late, terms.fee_cents
     if not confirm_unacknowledged:
         _refuse_unconfirmed_fee(session, appointment, policy, fee, now=now)
     appointment.status = (Status.LATE_CANCELLED if late else Status.CANCELLED).value
@@ -104,6 +130,19 @@ def cancel(
     })
 
 
+def _no_show_terms(session, appointment: Appointment, *, now: datetime) -> FeeQuote:
+    _require_status(session, appointment, Status.BOOKED, doing="marked as a no-show")
+    if appointment.start_at > now:
+        raise DomainError("The appointment has not started yet.")
+    policy = policy_in_force(session, appointment.start_at)
+    return FeeQuote(percent_of(appointment.price_cents, policy.no_show_fee_percent), policy, True)
+
+
+def quote_no_show(session, appointment: Appointment, *, now: datetime) -> FeeQuote:
+    """The fee marking a no-show now would charge (refusing as `mark_no_show` would)."""
+    return _no_show_terms(session, appointment, now=now)
+
+
 def mark_no_show(
     session, actor: Actor, appointment: Appointment, *, now: datetime,
     confirm_unacknowledged: bool = False,
@@ -111,11 +150,8 @@ def mark_no_show(
     """Marked by a person, never automatically, and only once the start has passed. The fee
     follows the policy in force at the start; for a client who has not acknowledged that
     policy it needs confirming."""
-    _require_status(session, appointment, Status.BOOKED, doing="marked as a no-show")
-    if appointment.start_at > now:
-        raise DomainError("The appointment has not started yet.")
-    policy = policy_in_force(session, appointment.start_at)
-    fee = percent_of(appointment.price_cents, policy.no_show_fee_percent)
+    terms = _no_show_terms(session, appointment, now=now)
+    policy, fee = terms.policy, terms.fee_cents
     if not confirm_unacknowledged:
         _refuse_unconfirmed_fee(session, appointment, policy, fee, now=now)
     appointment.status = Status.NO_SHOW.value
@@ -137,8 +173,13 @@ class UnacknowledgedPolicy(DomainError):
         self.fee_cents = fee_cents
 
 
+def unacknowledged(session, appointment: Appointment, policy: Policy, *, now: datetime) -> bool:
+    """Whether the appointment's client has not acknowledged `policy`."""
+    return acknowledgement_status(session, [appointment.client_id], now, policy)[appointment.client_id] is None
+
+
 def _refuse_unconfirmed_fee(session, appointment: Appointment, policy: Policy, fee: int, *, now) -> None:
-    if fee and acknowledgement_status(session, [appointment.client_id], now, policy)[appointment.client_id] is None:
+    if fee and unacknowledged(session, appointment, policy, now=now):
         raise UnacknowledgedPolicy(appointment.client, policy, fee)
 
 
@@ -156,3 +197,70 @@ def waive_fee(session, actor: Actor, appointment: Appointment, reason: str, *, n
     session.flush()
     signals.fee_waived.send(appointment, facts=appointment_facts(appointment, now) | {
         "fee_cents": appointment.fee_cents, "reason": appointment.fee_waiver_reason})
+
+
+# Undoing ---------------------------------------------------------------------------------
+
+UNDOABLE = {
+    Status.ARRIVED: "check-in",
+    Status.NO_SHOW: "no-show",
+    Status.CANCELLED: "cancellation",
+    Status.LATE_CANCELLED: "cancellation",
+}
+MAX_REASON = 500
+
+
+def undo(session, actor: Actor, appointment: Appointment, reason: str, *, now: datetime) -> str:
+    """Put a checked-in, no-show or cancelled appointment back to booked, with the reason:
+    a client marked as not coming walks in after all, a check-in was made on the wrong row.
+    The fee goes (payments already taken stay, and count towards the session); the
+    conduct record withdraws its automatic entry by a correction (the `appointment_undone`
+    event); the audit trail keeps what the appointment was. Who may undo, and when, is the
+    permission `appointments.undo`. Returns what was undone ("no-show", ...)."""
+    _lock(session, appointment)
+    previous = Status(appointment.status)
+    undone = UNDOABLE.get(previous)
+    if undone is None:
+        raise DomainError(f"This appointment is {previous.replace('_', ' ')}; there is nothing to undo.")
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Say briefly why (e.g. 'the client arrived after all').", field="reason")
+    if len(reason) > MAX_REASON:
+        raise DomainError(f"Please keep the reason under {MAX_REASON} characters.", field="reason")
+    if previous.value in RELEASED:
+        _refuse_unless_time_still_free(session, actor, appointment, now=now)
+    was = {"status": previous.value, "arrived_at": _iso(appointment.arrived_at),
+           "late_minutes": appointment.late_minutes, "cancelled_at": _iso(appointment.cancelled_at),
+           "cancel_reason": appointment.cancel_reason, "fee_cents": appointment.fee_cents,
+           "fee_waived": appointment.fee_waived}
+    appointment.status = Status.BOOKED.value
+    appointment.arrived_at = appointment.late_minutes = appointment.cancelled_at = None
+    appointment.cancel_reason = appointment.fee_waiver_reason = ""
+    appointment.cancelled_by_practice = appointment.fee_waived = False
+    appointment.fee_cents = 0
+    _flush_or_refuse(session, "Cannot undo the cancellation")
+    record(session, actor, "appointment.undo", appointment, now=now, undone=undone, reason=reason, was=was)
+    session.flush()
+    signals.appointment_undone.send(appointment, facts=appointment_facts(appointment, now) | {
+        "undone": previous.value, "reason": reason, "undone_by": actor, "fee_cents": was["fee_cents"]})
+    return undone
+
+
+def _refuse_unless_time_still_free(session, actor: Actor, appointment: Appointment, *, now) -> None:
+    """A cancellation gave the time back: it may have been booked since. Only the other
+    bookings matter here (the hours and limits held when it was booked); and a client who
+    can no longer be booked is not booked again this way."""
+    identity.refuse_unless_bookable(session, actor, appointment.client, override=False, now=now,
+                                    field="reason")
+    lock_schedule(session, appointment.practitioner_id)
+    others = session.scalars(select(Appointment).where(
+        Appointment.practitioner_id == appointment.practitioner_id, Appointment.id != appointment.id,
+        Appointment.status.not_in(RELEASED), Appointment.start_at < appointment.held_until,
+        Appointment.held_until > appointment.start_at).limit(1)).first()
+    if others is not None:
+        raise DomainError("Cannot undo the cancellation: the time has been booked for someone else since.",
+                          field="reason")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -117,6 +117,41 @@ def set_working_hours(
     session.flush()
 
 
+TypedWeek = dict[int, list[tuple[str, str]]]  # weekday -> its ranges as typed: (start, end)
+
+
+def read_week_hours(week: TypedWeek) -> tuple[list[tuple[int, time, time]], dict[tuple[int, int], str]]:
+    """The hours form's ranges, one pair of time fields each, read into ranges for
+    `set_working_hours`, with a message for every range that is wrong (not only the first),
+    keyed by (weekday, its place in the day). A range left empty is no range."""
+    ranges, problems = [], {}
+    for weekday, typed in sorted(week.items()):
+        day: list[tuple[int, time, time]] = []
+        for place, (start_text, end_text) in enumerate(typed):
+            if not start_text.strip() and not end_text.strip():
+                continue
+            starts, ends = _clock_time(start_text), _clock_time(end_text)
+            if starts is None or ends is None:
+                problems[weekday, place] = "Give a start and an end, like 09:00 and 13:00."
+            elif starts >= ends:
+                problems[weekday, place] = "The end must be after the start."
+            elif clash := next((f"{s:%H:%M}-{e:%H:%M}" for _, s, e in day if s < ends and starts < e), None):
+                problems[weekday, place] = f"Overlaps {clash} on the same day."
+            else:
+                day.append((place, starts, ends))
+        ranges += [(weekday, starts, ends) for _, starts, ends in day]
+    return ranges, problems
+
+
+def _clock_time(text: str) -> time | None:
+    """'09:00', '9:00' or '0900' as a time of day; None for anything else."""
+    digits = text.strip().replace(".", ":")
+    hours, _, minutes = digits.partition(":") if ":" in digits else (digits[:-2], "", digits[-2:])
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and len(hours) <= 2):
+        return None
+    return time(int(hours), int(minutes)) if int(hours) < 24 and int(minutes) < 60 else None
+
+
 def parse_day_ranges(weekday: int, text: str) -> list[tuple[int, time, time]]:
     """'09:00-13:00, 14:00-18:00' -> the ranges of one weekday; '' is a day off."""
     ranges = []

@@ -22,4 +22,23 @@
       if (safetyIds.indexOf(select.value) >= 0) { box.checked = true; }
     });
   });
+  // The navigation bar folds into its menu whenever its links do not fit on one line (an
+  // admin's many sections at 1180 px, a practice with a long name), not only below a fixed
+  // width: laid out open, measured, and folded when a link wrapped or overflowed.
+  var nav = document.querySelector("nav[data-fold-when-full]");
+  var links = nav && nav.querySelector(".navbar-collapse");
+  if (links) {
+    var fit = function () {
+      nav.classList.add("navbar-expand-xl");
+      if (window.getComputedStyle(links).display === "none") { return; }  // folded by width already
+      var items = links.querySelectorAll(".nav-item, form");
+      var middle = function (item) { var box = item.getBoundingClientRect(); return (box.top + box.bottom) / 2; };
+      var first = items.length ? middle(items[0]) : 0;
+      var wraps = Array.prototype.some.call(items, function (item) { return Math.abs(middle(item) - first) > 12; });
+      var bar = nav.querySelector(".container-fluid");
+      if (wraps || bar.scrollWidth > bar.clientWidth + 1) { nav.classList.remove("navbar-expand-xl"); }
+    };
+    fit();
+    window.addEventListener("resize", fit);
+  }
 })();

@@ -1,0 +1,49 @@
+"""Today keeps up with the other desks (the day's version, polled by today.js) and shows
+admins the first-run checklist until the practice can take its first booking."""
+
+import re
+from datetime import time
+
+from practice.audit.services import SYSTEM
+from practice.db import db
+from practice.scheduling import services
+from tests.conftest import NOW, one_action
+from tests.test_undo import TODAY, booked
+
+VERSION = f"/today/version?date={TODAY.isoformat()}"
+CHECKLIST = 'id="checklist-heading"'
+
+
+def test_the_day_version_changes_when_another_desk_changes_the_day(client, desk, users, login):
+    login(users["front_desk"])
+    appointment = booked(desk, TODAY, "11:00")
+    response = client.get(VERSION)
+    before = response.get_json()["version"]
+    assert client.get(VERSION, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    assert f'data-day-version="{before}"' in client.get("/today").get_data(as_text=True)
+
+    with one_action():  # another desk checks the client in
+        services.check_in(db.session, SYSTEM, appointment, NOW, now=NOW)
+    after = client.get(VERSION).get_json()["version"]
+    assert after != before
+    assert f'data-day-version="{after}"' in client.get("/today").get_data(as_text=True)
+
+
+def test_admins_see_the_first_run_checklist_until_the_practice_can_book(client, users, login, make_client):
+    login(users["front_desk"])
+    assert CHECKLIST not in client.get("/today").get_data(as_text=True)
+    client.post("/logout")
+    login(users["admin"])
+    page = client.get("/today").get_data(as_text=True)
+    assert CHECKLIST in page
+    assert 'href="/settings/scheduling/#service-heading"' in page and 'href="/clients/new"' in page
+    assert re.search(r'href="/settings/scheduling/practitioners/\d+">Set a practitioner', page)
+
+    with one_action():
+        services.create_service(db.session, SYSTEM, name="Relaxation massage", duration_minutes=60,
+                                price_cents=5500, now=NOW)
+        services.set_working_hours(db.session, SYSTEM, users["practitioner"].practitioner.id,
+                                   [(0, time(9), time(17))], now=NOW)
+    assert CHECKLIST in client.get("/today").get_data(as_text=True)  # no client yet
+    make_client("Robin")
+    assert CHECKLIST not in client.get("/today").get_data(as_text=True)
