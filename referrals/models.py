@@ -191,6 +191,9 @@ class Inquiry(db.Model):
     preferred_times: Mapped[str] = mapped_column(String(200), default="")
     area: Mapped[str] = mapped_column(String(120), default="")
     practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"))
+    # The host's service asked for (the practice's own services), by id: a plain column, so
+    # the network needs nothing of the host's models.
+    service_id: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     received_at: Mapped[datetime]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -17,6 +17,7 @@ def referrals_context():
     return {
         "referrals_layout": "practice/base.html" if host.in_practice() else "referrals/standalone.html",
         "may": host.allowed,
+        "in_practice": host.in_practice(),
     }
 
 
@@ -305,13 +306,22 @@ def client_source(client_id: int):
 
 # Inquiries and the waitlist --------------------------------------------------------------
 
+def _host_services() -> dict[int, str]:
+    """The practice's own services (id -> name) an inquiry may ask for; none on another app."""
+    if not host.in_practice():
+        return {}
+    from practice.scheduling.queries import bookable_services
+
+    return {service.id: service.name for service in bookable_services()}
+
+
 @bp.get("/inquiries")
 @permission_required("inquiries.manage")
 def inquiries():
     return render_template(
         "referrals/inquiries.html", open_inquiries=queries.open_inquiries(db.session),
         waitlist=queries.waitlist(db.session), closed=queries.recently_closed_inquiries(db.session),
-        capacities=services.capacities(db.session).values(),
+        capacities=services.capacities(db.session).values(), service_names=_host_services(),
     )
 
 
@@ -321,7 +331,7 @@ def new_inquiry():
     from practice.auth.queries import active_practitioners
 
     form = forms.InquiryForm()
-    form.set_choices(active_practitioners(), queries.modalities(db.session))
+    form.set_choices(active_practitioners(), queries.modalities(db.session), _host_services().items())
     if form.validate_on_submit():
         try:
             inquiry = services.record_inquiry(db.session, host.actor(), form.details(),
@@ -347,6 +357,8 @@ def _inquiry_page(found: Inquiry, close_form, status: int = 200):
     return render_template(
         "referrals/inquiry.html", inquiry=found, close=close_form, action=forms.RetireForm(),
         wanted=wanted, practice_has_room=any(c.has_room for c in room.values()),
+        with_room=[c for c in room.values() if c.has_room and c is not wanted],
+        service_name=_host_services().get(found.service_id, "") if found.service_id else "",
         colleagues=queries.accepting_colleagues(db.session, found.needs, found.area),
         ahead=services.waiting_ahead(db.session, found) if found.status == "waitlisted" else [],
     ), status

@@ -32,10 +32,16 @@ class ComposeForm(Form):
                                description="From this day the client is not seen; booked appointments from then on are cancelled without fees.")
     policy_dates = TextAreaField("When the policy was communicated", validators=[Optional(), Length(max=5000)],
                                  description="One a line, e.g. \"2 November 2026, in person\".")
-    breaches = TextAreaField("What happened afterwards", validators=[Optional(), Length(max=5000)],
-                             description="One a line, with the date.")
+    breaches = TextAreaField("Other facts to give", validators=[Optional(), Length(max=5000)],
+                             description="Sentences of your own, one a line, with the date.")
     colleagues = TextAreaField("Colleagues to suggest", validators=[Optional(), Length(max=5000)],
                                description="One a line: name, what they do, how to reach them.")
+    money = SelectField("Money", choices=options([("owed", "Say what is owed and how to pay"),
+                                                   ("waive", "Waive the unpaid fees of missed or late-cancelled sessions")]),
+                        validate_choice=False)
+    offer_id = SelectField("Offer an appointment with", coerce=_id_or_zero, validate_choice=False,
+                           description="A colleague in the practice with room for what they asked for: "
+                                       "the reply proposes them first.")
     body = TextAreaField("The letter", validators=[Optional(), Length(max=20_000)],
                          description="Plain paragraphs separated by a blank line; lines starting with \"- \" make a list.")
     confirm = BooleanField("I have read what issuing will do, and I want to issue this letter")

@@ -36,7 +36,7 @@ from practice.letters.forms import (
 )
 from practice.letters.models import KINDS, PAGE_SIZES, Letter
 from practice.letters.render import letter_css, letter_html
-from practice.letters.texts import PLACEHOLDERS, REQUIRED
+from practice.letters.texts import PLACEHOLDERS, REQUIRED, TONE_GUIDE
 from practice.security import csp_nonce
 from practice.settings.services import get_practice, local_date, practice_zone
 from practice.validation import database_id
@@ -82,17 +82,23 @@ def _defaults(form: ComposeForm, client: Client | None, inquiry: Inquiry | None)
     own = current_user.practitioner
     form.author_id.data = (own.id if own else None) or (client.primary_practitioner_id if client else None) \
         or (inquiry.practitioner_id if inquiry else None) or 0
-    if inquiry is not None:
-        form.channel.data = "email" if inquiry.email else "post"
+    email = inquiry.email if inquiry is not None else client.email if client is not None else ""
+    form.channel.data = "email" if email else "post"
     # From the referral network's match page: the colleague chosen and the need searched for.
     form.specialist_id.data = _arg_id("specialist_id") or 0
     form.modality_ids.data = [i for i in map(database_id, request.args.getlist("modality_ids")) if i]
+
+
+def _posted_ids(name: str) -> list[int]:
+    return [i for i in map(database_id, request.form.getlist(name)[:200]) if i]
 
 
 def _request(form: ComposeForm, kind: str, client, inquiry) -> compose.Request:
     from practice.auth.models import Practitioner
 
     modality_ids = [i for i in (form.modality_ids.data or []) if i]
+    # The tick boxes are read once the composer has shown them (an empty list is a choice).
+    chosen = request.method == "POST" and request.form.get("choices") == "shown"
     return compose.Request(
         kind=kind, client=client, inquiry=inquiry,
         author=db.session.get(Practitioner, form.author_id.data) if form.author_id.data else None,
@@ -102,6 +108,12 @@ def _request(form: ComposeForm, kind: str, client, inquiry) -> compose.Request:
         need=form.need.data or "", follow_up_on=form.follow_up_on.data, effective_date=form.effective_date.data,
         policy_dates=form.policy_dates.data or "", breaches=form.breaches.data or "",
         colleagues=form.colleagues.data or "",
+        fact_keys=request.form.getlist("fact")[:2000] if chosen else None,
+        sentences={entry_id: request.form.get(f"sentence-{entry_id}", "")[:500]
+                   for entry_id in _posted_ids("incident")},
+        clause_keys=request.form.getlist("clause")[:200] if chosen else None,
+        colleague_ids=_posted_ids("colleague") if chosen else None,
+        money=form.money.data or "", offer_id=form.offer_id.data if chosen else None,
     )
 
 
@@ -125,6 +137,10 @@ def compose_letter():
     text, version = services.current_template(db.session, kind)
     for name, message in facts.missing.items():  # asked for, never invented
         getattr(form, name).description = message
+    form.offer_id.choices = options([(0, "No one: say who is full")] + [
+        (p.id, p.display_name) for p in facts.choices.with_room])
+    form.offer_id.data = facts.choices.offer.id if facts.choices.offer else 0
+    form.money.data = facts.choices.money
     preview, status = None, 200
     if request.method == "POST" and not form.validate():
         action, status = "", 422
@@ -145,11 +161,12 @@ def compose_letter():
         except DomainError as error:
             show_error(form, error)
             status = 422
-    plan = compose.plan(db.session, letter_request, profile=profile, now=now())
+    plan = compose.plan(db.session, letter_request, profile=profile, now=now(), facts=facts)
     return render_template(
         "practice/letters/compose.html", form=form, kind=kind, kind_label=KINDS[kind], client=client,
-        inquiry=inquiry, facts=facts, fact_fields=FACT_FIELDS[kind], plan=plan, preview=preview,
-        version=version, placeholders=PLACEHOLDERS[kind],
+        inquiry=inquiry, facts=facts, choices=facts.choices, fact_fields=FACT_FIELDS[kind], plan=plan,
+        preview=preview, version=version, placeholders=PLACEHOLDERS[kind], tone_guide=TONE_GUIDE,
+        text_lacks=compose.missing_from_text(kind, text), money_choices=compose.MONEY,
     ), status
 
 
