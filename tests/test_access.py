@@ -248,7 +248,7 @@ INCIDENT_FORM = {  # a valid incident (the category id is the world's)
 POLICY_FORM = {  # a valid new version of the policy
     "effective_from": "2026-12-01", "late_grace_minutes": "10", "session_ends_on_time": "y",
     "cancellation_window_hours": "48", "late_cancel_fee_percent": "50", "no_show_fee_percent": "100",
-    "payment_terms": "Payment is due at the end of each session.", "conduct_statement": "Be kind.",
+    "clause_topic": ["payment", "conduct"], "clause_text": ["Payment is due at the end of each session.", "Be kind."],
     **{f"escalate_{kind}{days}": "3" for kind in ("late_arrivals", "no_shows", "late_cancellations", "unpaid", "boundary")
        for days in ("", "_days")},
 }
@@ -408,6 +408,8 @@ ROUTES = [
     Route("policies.manage",            "GET",  lambda w: "/settings/policy",                     (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "policies.manage"),
     Route("policies.manage",            "POST", lambda w: "/settings/policy",                     (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "policies.manage",
           data=lambda w: POLICY_FORM),
+    Route("policies.file_topics",       "POST", lambda w: f"/settings/policy/{w.policy_id}/topics", (LOGIN,  OK,        FORBIDDEN, FORBIDDEN), "policies.manage",
+          data=lambda w: {}),
     Route("policies.acknowledge",       "POST", lambda w: f"/clients/{w.client_id}/acknowledgements", (LOGIN, OK,        OK,        OK),        "policies.acknowledge",
           data=lambda w: {"policy_id": w.policy_id, "method": "signed_at_intake", "on": "2026-11-23"}),
     # The end-of-day review: a practitioner their own days, admins anyone's (tests/test_review.py).

@@ -38,7 +38,7 @@ def test_the_composer_fills_a_draft_from_the_record(client, login, record, users
     login(users["admin"])
     page = client.get(compose_url("discontinuation", record)).get_data(as_text=True)
     assert "Give the date from which the client will no longer be seen." in page  # asked for
-    assert "7 November 2026: warning, e-mail" in page  # from the record
+    assert "warned you by e-mail on 7 November 2026" in page  # from the record
     assert "2 future appointments are cancelled by the practice, without fees." in page
     form = {"author_id": record["practitioner"].id, "channel": "post", "effective_date": "2026-11-23",
             "action": "draft"}
