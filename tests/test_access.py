@@ -109,6 +109,7 @@ class World:
     # Letters: an issued letter about the client; an open inquiry a colleague could take
     letter_id: int = 0
     letter_inquiry_id: int = 0
+    reply_letter_id: int = 0  # a practice-full reply to another inquiry
     # The referral network: a specialist, a referral of the client to them, an inquiry
     specialist_id: int = 0
     referral_id: int = 0
@@ -485,7 +486,10 @@ ROUTES = [
                           "confirm": "y", "body": "Dear Sam,\n\nYour receipt is enclosed."}),
     Route("letters.batch",              "GET",  lambda w: "/letters/batch",                       (LOGIN,    OK,        OK,        FORBIDDEN), "letters.issue"),
     Route("letters.batch",              "POST", lambda w: "/letters/batch",                       (LOGIN,    OK,        OK,        FORBIDDEN), "letters.issue",
-          data=lambda w: {"inquiry_ids": [w.letter_inquiry_id], "author_id": w.practitioner_record_id, "channel": "email"}),
+          data=lambda w: {"inquiry_ids": [w.letter_inquiry_id], "author_id": w.practitioner_record_id, "channel": "email",
+                          "action": "issue", "confirm": "y"}),
+    Route("letters.batch_done",         "GET",  lambda w: f"/letters/batch/done?letter={w.reply_letter_id}", (LOGIN, OK,   OK,        FORBIDDEN), "letters.issue"),
+    Route("letters.batch_zip",          "GET",  lambda w: f"/letters/batch/replies.zip?letter={w.reply_letter_id}", (LOGIN, OK, OK,  FORBIDDEN), "letters.issue"),
     Route("letters.settings",           "GET",  lambda w: "/settings/letters",                    (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "letters.settings"),
     Route("letters.settings",           "POST", lambda w: "/settings/letters",                    (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "letters.settings",
           data=lambda w: {"page_size": "letter"}),

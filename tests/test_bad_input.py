@@ -713,7 +713,7 @@ POST_FORMS = {
                                 "effective_date", "policy_dates", "breaches", "colleagues", "body", "confirm",
                                 "action", "choices", "fact", "incident", "sentence-1", "clause", "colleague",
                                 "money", "offer_id"], []),
-    "letters.batch": (lambda w: "/letters/batch", ["inquiry_ids", "author_id", "channel"], []),
+    "letters.batch": (lambda w: "/letters/batch", ["inquiry_ids", "author_id", "channel", "action", "confirm"], []),
     "letters.settings": (lambda w: "/settings/letters", ["page_size"], []),
     "letters.save_text": (lambda w: "/settings/letters/referral", ["referral-text"], []),
     # Background jobs

@@ -307,7 +307,13 @@ def letters_world(client, practitioner) -> dict:
         letter = services.issue(db.session, SYSTEM, LetterRequest(
             kind="custom", client=client, author=practitioner, channel="post", body="Dear Sam,\n\nHello."),
             profile=get_practice(db.session), now=NOW)
-    return {"letter_id": letter.id, "letter_inquiry_id": inquiry.id}
+        other = referral_services.record_inquiry(
+            db.session, SYSTEM, referral_services.InquiryDetails(name="Ola Asked", email="ola@example.org",
+                                                                 modality_ids=[deep.id]), phone_region="GB", now=NOW)
+        reply = services.issue(db.session, SYSTEM, LetterRequest(
+            kind="practice_full", inquiry=other, author=practitioner, channel="email", body="Dear Ola,\n\nFull."),
+            profile=get_practice(db.session), now=NOW)
+    return {"letter_id": letter.id, "letter_inquiry_id": inquiry.id, "reply_letter_id": reply.id}
 
 
 # The demo's letters of every kind are tested on the demo itself, in tests/test_cli.py.

@@ -137,13 +137,24 @@ def test_a_referral_letter_shows_its_follow_up(client, login, record, users):
 
 
 def test_practice_full_replies_in_a_batch(client, login, record, users):
+    for practitioner in record["practitioner"], users["admin"].practitioner:  # nobody has room
+        practitioner.accepting_new_clients = False
+    db.session.commit()
     login(users["admin"])
-    response = client.post("/letters/batch", data={"inquiry_ids": [record["inquiry"].id],
-                                                   "author_id": record["practitioner"].id, "channel": "email"})
-    assert response.status_code == 200 and response.mimetype == "application/zip"
-    files = zipfile.ZipFile(io.BytesIO(response.data))
-    (name,) = files.namelist()
+    form = {"inquiry_ids": [record["inquiry"].id], "author_id": record["practitioner"].id, "channel": "email"}
+    page = client.post("/letters/batch", data=form | {"action": "preview"}).get_data(as_text=True)
+    assert "Dear Robin Walker," in page and "Dana Okoro" in page  # each reply previewed
+    assert "is closed as referred to colleagues" in page and db.session.scalar(select(Letter.id)) is None
+    refused = client.post("/letters/batch", data=form | {"action": "issue"})
+    assert refused.status_code == 422 and db.session.scalar(select(Letter.id)) is None  # not confirmed
+    response = client.post("/letters/batch", data=form | {"action": "issue", "confirm": "y"})
+    assert response.status_code == 302
     letter = db.session.scalars(select(Letter)).one()
+    done = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Robin Walker" in done and "referred to a colleague" in done and f"/letters/{letter.id}" in done
+    archive = client.get(f"/letters/batch/replies.zip?letter={letter.id}")
+    files = zipfile.ZipFile(io.BytesIO(archive.data))
+    (name,) = files.namelist()
     assert files.read(name) == letter.pdf
     db.session.expire_all()
     assert db.session.get(Inquiry, record["inquiry"].id).status == "referred"
@@ -207,3 +218,4 @@ def test_the_settings_save_a_version_and_the_paper(client, login, users):
     page = client.get("/settings/letters").get_data(as_text=True)
     assert "version 1" in page
     assert raw_field_values(page)["page_size"] == "letter"
+

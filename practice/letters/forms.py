@@ -69,3 +69,4 @@ class BatchForm(Form):
     inquiry_ids = SelectMultipleField("Inquiries", coerce=_id_or_zero, validate_choice=False)
     author_id = SelectField("Signed by", coerce=_id_or_zero, validate_choice=False)
     channel = SelectField("Sent by", choices=options(CHANNELS.items()))
+    confirm = BooleanField("I have read each reply and what issuing it will do, and I want to issue them")

@@ -241,9 +241,9 @@ def register():
 @bp.route("/letters/batch", methods=["GET", "POST"])
 @permission_required("letters.issue")
 def batch():
-    """One practice-full reply per chosen inquiry, issued and frozen one by one, downloaded
-    together as a zip of the stored PDFs (each file is byte-identical to its letter, so its
-    SHA-256 can be checked; merging them into one PDF would make bytes no letter has)."""
+    """One practice-full reply per chosen inquiry: each drafted from its inquiry and previewed
+    with what issuing it will do, then, once confirmed, issued and frozen one by one (all or
+    none), and a page with the issued letters and what each did."""
     inquiries = list(db.session.scalars(
         select(Inquiry).options(selectinload(Inquiry.needs)).where(Inquiry.status.in_(OPEN_INQUIRY_STATUSES))
         .order_by(Inquiry.received_at, Inquiry.id)))
@@ -252,18 +252,23 @@ def batch():
     form.inquiry_ids.choices = options((i.id, i.name) for i in inquiries)
     if request.method == "GET":
         form.author_id.data = current_user.practitioner.id if current_user.practitioner else 0
-    status = 200
+    status, drafts = 200, []
     if request.method == "POST":
+        status = 422
         if form.validate():
             try:
-                return _issue_batch(form, {i.id: i for i in inquiries})
+                drafts = _batch_drafts(form, {i.id: i for i in inquiries})
+                if request.form.get("action") == "issue":
+                    return _issue_batch(form, drafts)
+                status = 200
             except DomainError as error:
                 show_error(form, error)
-        status = 422
-    return render_template("practice/letters/batch.html", form=form, inquiries=inquiries), status
+    return render_template("practice/letters/batch.html", form=form, inquiries=inquiries, drafts=drafts), status
 
 
-def _issue_batch(form: BatchForm, open_inquiries: dict[int, Inquiry]):
+def _batch_drafts(form: BatchForm, open_inquiries: dict[int, Inquiry]) -> list[tuple[compose.Request, compose.Plan]]:
+    """Every reply drafted from its inquiry, with what issuing it will do; a refusal names
+    the inquiry whose draft lacks a fact."""
     from practice.auth.models import Practitioner
 
     chosen = [open_inquiries[i] for i in dict.fromkeys(form.inquiry_ids.data or []) if i in open_inquiries]
@@ -271,9 +276,9 @@ def _issue_batch(form: BatchForm, open_inquiries: dict[int, Inquiry]):
         raise DomainError("Choose at least one inquiry.", field="inquiry_ids")
     author = db.session.get(Practitioner, form.author_id.data) if form.author_id.data else None
     profile = get_practice(db.session)
-    text, version = services.current_template(db.session, "practice_full")
-    requests = []
-    for inquiry in chosen:  # every draft first: nothing is issued unless all can be
+    text, _version = services.current_template(db.session, "practice_full")
+    drafts = []
+    for inquiry in chosen:
         letter_request = compose.Request(kind="practice_full", inquiry=inquiry, author=author,
                                          channel=form.channel.data or "")
         facts = compose.gather(db.session, letter_request, profile=profile, now=now())
@@ -281,13 +286,52 @@ def _issue_batch(form: BatchForm, open_inquiries: dict[int, Inquiry]):
             field = "author_id" if "author_id" in facts.missing else "inquiry_ids"
             raise DomainError(f"{inquiry.name}: {next(iter(facts.missing.values()))}", field=field)
         letter_request.body = compose.draft(text, facts)
-        requests.append(letter_request)
-    letters = [services.issue(db.session, acting(), r, profile=profile, now=now(), template_version=version)
-               for r in requests]
+        drafts.append((letter_request, compose.plan(db.session, letter_request, profile=profile, now=now(),
+                                                    facts=facts)))
+    return drafts
+
+
+def _issue_batch(form: BatchForm, drafts):
+    if not form.confirm.data:
+        raise DomainError("Tick the box to confirm what issuing will do.", field="confirm")
+    profile = get_practice(db.session)
+    version = services.current_template(db.session, "practice_full")[1]
+    letters = [services.issue(db.session, acting(), letter_request, profile=profile, now=now(),
+                              template_version=version) for letter_request, _plan in drafts]
+    flash(f"{len(letters)} repl{'y is' if len(letters) == 1 else 'ies are'} issued.", "success")
+    return redirect(url_for("letters.batch_done", letter=[letter.id for letter in letters]))
+
+
+def _batch_letters() -> list[Letter]:
+    ids = [i for i in map(database_id, request.args.getlist("letter")[:500]) if i]
+    letters = list(db.session.scalars(select(Letter).where(Letter.id.in_(ids), Letter.kind == "practice_full")
+                                      .order_by(Letter.id))) if ids else []
+    for letter in letters:
+        require("letters.view", letter)
+    return letters
+
+
+@bp.get("/letters/batch/done")
+@permission_required("letters.issue")
+def batch_done():
+    """The replies issued together, and what each did (the inquiry's state and note)."""
+    letters = _batch_letters()
+    found = {i.id: i for i in db.session.scalars(select(Inquiry).where(
+        Inquiry.id.in_([letter.inquiry_id for letter in letters])))} if letters else {}
+    return render_template("practice/letters/batch_done.html", letters=letters, inquiries=found,
+                           ids=[letter.id for letter in letters])
+
+
+@bp.get("/letters/batch/replies.zip")
+@permission_required("letters.issue")
+def batch_zip():
+    """The replies issued together as a zip of their stored PDFs (each file byte-identical
+    to its letter, so its SHA-256 can be checked; one merged PDF would be bytes no letter has)."""
+    letters = _batch_letters() or abort(404)
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for letter, letter_request in zip(letters, requests, strict=True):
-            bundle.writestr(f"{letter_request.inquiry.id:05d}-{letter.filename}", letter.pdf)
+        for letter in letters:
+            bundle.writestr(f"{letter.inquiry_id or 0:05d}-{letter.filename}", letter.pdf)
     response = Response(archive.getvalue(), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="practice-full-replies-{now():%Y-%m-%d}.zip"'
     return response
