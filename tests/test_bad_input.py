@@ -714,7 +714,7 @@ POST_FORMS = {
                                 "action", "choices", "fact", "incident", "sentence-1", "clause", "colleague",
                                 "money", "offer_id"], []),
     "letters.batch": (lambda w: "/letters/batch", ["inquiry_ids", "author_id", "channel", "action", "confirm"], []),
-    "letters.settings": (lambda w: "/settings/letters", ["page_size"], []),
+    "letters.settings": (lambda w: "/settings/letters", ["page_size", "how_to_pay"], []),
     "letters.save_text": (lambda w: "/settings/letters/referral", ["referral-text"], []),
     # Background jobs
     "jobs.retry": (lambda w: f"/jobs/{w['failed_job_id']}/retry", ["next"], []),

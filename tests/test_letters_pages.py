@@ -13,6 +13,7 @@ from practice.audit.services import SYSTEM
 from practice.clients import services as client_services
 from practice.clients.models import Client
 from practice.db import db
+from practice.letters import services, texts
 from practice.letters.models import KINDS, Letter, LetterTemplate
 from practice.scheduling.models import Appointment
 from practice.settings import services as settings_services
@@ -219,3 +220,19 @@ def test_the_settings_save_a_version_and_the_paper(client, login, users):
     assert "version 1" in page
     assert raw_field_values(page)["page_size"] == "letter"
 
+
+def test_the_settings_say_how_to_pay_and_keep_an_edited_text(client, login, users):
+    login(users["admin"])
+    how = "Please pay by bank transfer, sort code 12-34-56, account 12345678."
+    assert client.post("/settings/letters", data={"page_size": "A4", "how_to_pay": how}).status_code == 302
+    assert field_values(client.get("/settings/letters").get_data(as_text=True))["how_to_pay"] == how
+    # A practice that edited a text keeps it; the new default is offered as its next version.
+    edited = "Dear {client_name},\n\nFrom {effective_date}, no more."
+    client.post("/settings/letters/safety_discontinuation", data={"safety_discontinuation-text": edited})
+    page = client.get("/settings/letters").get_data(as_text=True)
+    assert edited + "</textarea>" in page
+    assert "Save the default text as version 2" in page
+    client.post("/settings/letters/safety_discontinuation",
+                data={"safety_discontinuation-text": texts.DEFAULTS["safety_discontinuation"]})
+    assert services.current_template(db.session, "safety_discontinuation") == (
+        texts.DEFAULTS["safety_discontinuation"].strip(), 2)

@@ -53,6 +53,11 @@ class TemplateForm(Form):
 
 class SettingsForm(Form):
     page_size = SelectField("Paper size", choices=options(PAGE_SIZES.items()))
+    how_to_pay = TextAreaField("How to pay a balance", validators=[Optional(), Length(max=1000)],
+                               description="What a letter ending a relationship says after the amount owed, e.g. "
+                                           "\"Please pay by bank transfer to Linden Yard Massage, sort code 12-34-56, "
+                                           "account 12345678, or by card at the desk.\" Left empty, it asks the "
+                                           "client to contact the practice.")
 
 
 class RegisterFilterForm(Form):

@@ -72,6 +72,8 @@ def set_page_size(session, actor: Actor, size: str, *, now: datetime) -> None:
     if size not in PAGE_SIZES:
         raise DomainError("Choose A4 or US Letter.", field="page_size")
     settings = session.scalar(select(LetterSettings).limit(1))
+    if settings is not None and settings.page_size == size:
+        return  # saved with another setting: nothing to record
     if settings is None:
         settings = LetterSettings(page_size=size, updated_at=now)
         session.add(settings)
@@ -85,6 +87,10 @@ def set_page_size(session, actor: Actor, size: str, *, now: datetime) -> None:
 MAX_HOW_TO_PAY = 1000
 
 
+def how_to_pay_text(session) -> str:
+    return session.scalar(select(LetterSettings.how_to_pay).limit(1)) or ""
+
+
 def set_how_to_pay(session, actor: Actor, text: str, *, now: datetime) -> None:
     """What a letter ending a relationship says about paying a balance that is owed."""
     text = " ".join((text or "").replace("\x00", "").split())
@@ -95,6 +101,8 @@ def set_how_to_pay(session, actor: Actor, text: str, *, now: datetime) -> None:
         settings = LetterSettings(page_size="A4", updated_at=now)
         session.add(settings)
     old, settings.how_to_pay = settings.how_to_pay or "", text
+    if old == text:
+        return
     settings.updated_at, settings.updated_by_id = now, actor.user.id if actor.user else None
     session.flush()
     record(session, actor, "letter.settings", settings, now=now, how_to_pay=[old, text])

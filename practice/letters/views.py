@@ -36,7 +36,7 @@ from practice.letters.forms import (
 )
 from practice.letters.models import KINDS, PAGE_SIZES, Letter
 from practice.letters.render import letter_css, letter_html
-from practice.letters.texts import PLACEHOLDERS, REQUIRED, TONE_GUIDE
+from practice.letters.texts import DEFAULTS, PLACEHOLDERS, REQUIRED, TONE_GUIDE
 from practice.security import csp_nonce
 from practice.settings.services import get_practice, local_date, practice_zone
 from practice.validation import database_id
@@ -345,10 +345,16 @@ def settings():
     form = SettingsForm()
     if request.method == "GET":
         form.page_size.data = services.page_size(db.session)
+        form.how_to_pay.data = services.how_to_pay_text(db.session)
     elif form.validate():
-        services.set_page_size(db.session, acting(), form.page_size.data, now=now())
-        flash(f"Letters are now printed on {PAGE_SIZES[form.page_size.data]} paper.", "success")
-        return redirect(url_for("letters.settings"))
+        try:
+            services.set_page_size(db.session, acting(), form.page_size.data, now=now())
+            services.set_how_to_pay(db.session, acting(), form.how_to_pay.data or "", now=now())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"Saved: letters are printed on {PAGE_SIZES[form.page_size.data]} paper.", "success")
+            return redirect(url_for("letters.settings"))
     return _settings_page(form, status=200 if request.method == "GET" else 422)
 
 
@@ -360,7 +366,7 @@ def _settings_page(form, *, text_forms=None, status=200):
             text_forms[kind] = TemplateForm(prefix=kind, formdata=None)
             text_forms[kind].text.data = saved[kind].text if kind in saved else services.current_template(db.session, kind)[0]
     return render_template("practice/letters/settings.html", form=form, text_forms=text_forms, saved=saved,
-                           kinds=KINDS, placeholders=PLACEHOLDERS, required=REQUIRED), status
+                           kinds=KINDS, placeholders=PLACEHOLDERS, required=REQUIRED, defaults=DEFAULTS), status
 
 
 @bp.post("/settings/letters/<kind>")
