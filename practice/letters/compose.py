@@ -26,7 +26,7 @@ from practice.clients.services import display_phone
 from practice.conduct.models import Communication, ConductEntry
 from practice.conduct.queries import group_corrections
 from practice.letters import sentences, texts
-from practice.letters.models import CHANNELS, DISCONTINUATION_KINDS, LetterSettings
+from practice.letters.models import DISCONTINUATION_KINDS, LetterSettings
 from practice.letters.render import long_date
 from practice.money import practice_money
 from practice.policies.clauses import BREACH_TOPICS, Clause, all_clauses
@@ -523,6 +523,10 @@ class Plan:
     sentences: list[str] = field(default_factory=list)
 
 
+SENT_BY = {"post": "The letter, sent by post,", "email": "The letter, sent by e-mail,",
+           "in_person": "The letter, given by hand,"}
+
+
 def cutoff(effective_date: date | None, zone: ZoneInfo, now: datetime) -> datetime:
     """Appointments from the start of the effective day (never before now) are cancelled."""
     if effective_date is None:
@@ -568,8 +572,8 @@ def plan(session, request: Request, *, profile, now: datetime, facts: Facts | No
             found.sentences.append(f"The inquiry from {request.inquiry.name} is closed as referred to colleagues.")
     if request.client is not None:
         found.communication = True
-        found.sentences.append(f"\"Letter sent\" ({CHANNELS.get(request.channel, request.channel).lower()}) is "
-                               "recorded in the client's communications and history.")
+        sent = SENT_BY.get(request.channel, "The letter")
+        found.sentences.append(f"{sent} is recorded in the client's communications and history.")
     found.sentences.append("The letter is frozen: the same PDF is downloaded from the register from then on.")
     return found
 
