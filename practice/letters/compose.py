@@ -363,7 +363,8 @@ def how_to_pay(session, values: dict) -> str:
 
 def client_needs(session, client_id: int) -> list[int]:
     """The modalities the client's record says they need: from their referrals out and the
-    inquiry they came from, else the modalities named like the services they booked."""
+    inquiry they came from, else the modalities named like the services they booked (the
+    same name, or else a shared word: "Holistic massage" booked finds "Sports massage")."""
     recorded = set(session.scalars(select(Modality.id).join(Referral.needs).where(
         Referral.client_id == client_id, Referral.direction == "out")))
     recorded |= set(session.scalars(select(inquiry_need.c.modality_id).join(
@@ -373,7 +374,10 @@ def client_needs(session, client_id: int) -> list[int]:
     booked = {referral_services.normalise(name) for name in session.scalars(
         select(Service.name).join(Appointment, Appointment.service_id == Service.id)
         .where(Appointment.client_id == client_id).distinct())}
-    return sorted(m.id for m in referral_queries.modalities(session) if m.name_key in booked)
+    modalities = referral_queries.modalities(session)
+    same = sorted(m.id for m in modalities if m.name_key in booked)
+    words = {word for name in booked for word in name.split() if len(word) > 3}
+    return same or sorted(m.id for m in modalities if words & set(m.name_key.split()))
 
 
 def _colleagues_for_client(session, request: Request, facts: Facts, *, today: date) -> None:
