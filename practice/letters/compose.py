@@ -46,9 +46,9 @@ BREACH_KINDS = ("late_arrival", "no_show", "late_cancellation", "non_payment", "
 FOLLOW_UP_DAYS = 14
 CANDIDATE_DAYS = 365      # breaches of the last year are offered
 TICKED_INCIDENTS = 10     # the latest incidents ticked at first (each is a sentence of its own)
-MOST_COLLEAGUES = 3
-OFFERED_COLLEAGUES = 5    # shown in the composer; the first three ticked
-LISTED_COLLEAGUES = 8     # a practice-full reply's list
+MOST_COLLEAGUES = 3       # ticked at first: a letter that names more reads as a directory
+OFFERED_COLLEAGUES = 5    # shown in a discontinuation's composer
+LISTED_COLLEAGUES = 8     # shown in a practice-full reply's composer
 MONEY = {"owed": "Say what is owed and how to pay", "waive": "Waive the fees for missed or late-cancelled sessions"}
 
 
@@ -456,8 +456,8 @@ def _practice_full(session, request: Request, facts: Facts, *, now, **_) -> None
     found = referral_queries.accepting_colleagues(session, needs, inquiry.area if inquiry else None)
     ranked = [(s, referral_queries.nearby_reasons(s, inquiry.area if inquiry else "")) for s in found]
     chosen = set(request.colleague_ids) if request.colleague_ids is not None else None
-    choices.colleagues = [Colleague(s, reasons, s.id in chosen if chosen is not None else index < LISTED_COLLEAGUES)
-                          for index, (s, reasons) in enumerate(ranked[:LISTED_COLLEAGUES + 4])]
+    choices.colleagues = [Colleague(s, reasons, s.id in chosen if chosen is not None else index < MOST_COLLEAGUES)
+                          for index, (s, reasons) in enumerate(ranked[:LISTED_COLLEAGUES])]
     ticked = [c for c in choices.colleagues if c.ticked]
     if ticked:
         values["colleagues"] = "\n".join(f"- {colleague_line(c.specialist)}" for c in ticked)
