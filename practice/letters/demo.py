@@ -24,7 +24,7 @@ A short note to let you know that {practice_name} will be closed over the holida
 
 If you would like a session before the break, please book by phone or e-mail as usual; the last appointments fill up quickly at this time of year.
 
-With warm wishes for the holidays,"""
+With warm wishes for a restful holiday."""
 
 HOW_TO_PAY = ("You can pay by bank transfer to Linden Yard Massage & Wellness (sort code 12-34-56, "
               "account 12345678, with your name as the reference), or by card or cash at the desk.")
