@@ -13,7 +13,7 @@ from practice.audit.services import SYSTEM
 from practice.clients import services as client_services
 from practice.clients.models import Client
 from practice.db import db
-from practice.letters import services, texts
+from practice.letters import services, texts, views
 from practice.letters.models import KINDS, Letter, LetterTemplate
 from practice.scheduling.models import Appointment
 from practice.settings import services as settings_services
@@ -166,6 +166,15 @@ def test_the_batch_asks_for_an_inquiry(client, login, record, users):
     response = client.post("/letters/batch", data={"author_id": record["practitioner"].id, "channel": "email"})
     assert response.status_code == 422
     assert "Choose at least one inquiry." in response.get_data(as_text=True)
+
+
+def test_a_batch_is_at_most_twenty_replies(client, login, record, users, monkeypatch):
+    monkeypatch.setattr(views, "MOST_IN_A_BATCH", 0)  # the one open inquiry is one too many
+    login(users["admin"])
+    response = client.post("/letters/batch", data={"inquiry_ids": [record["inquiry"].id], "action": "preview",
+                                                   "author_id": record["practitioner"].id, "channel": "email"})
+    assert response.status_code == 422
+    assert "Choose at most 0 inquiries at a time." in error_for(response.get_data(as_text=True), "inquiry_ids")
 
 
 def test_the_register_filters_and_keeps_its_queries_bounded(client, login, record, users, count_queries):

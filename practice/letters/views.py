@@ -238,6 +238,9 @@ def register():
 
 # Practice-full replies in a batch ------------------------------------------------------------
 
+MOST_IN_A_BATCH = 20
+
+
 @bp.route("/letters/batch", methods=["GET", "POST"])
 @permission_required("letters.issue")
 def batch():
@@ -274,6 +277,8 @@ def _batch_drafts(form: BatchForm, open_inquiries: dict[int, Inquiry]) -> list[t
     chosen = [open_inquiries[i] for i in dict.fromkeys(form.inquiry_ids.data or []) if i in open_inquiries]
     if not chosen:
         raise DomainError("Choose at least one inquiry.", field="inquiry_ids")
+    if len(chosen) > MOST_IN_A_BATCH:  # each reply is rendered while the request waits
+        raise DomainError(f"Choose at most {MOST_IN_A_BATCH} inquiries at a time.", field="inquiry_ids")
     author = db.session.get(Practitioner, form.author_id.data) if form.author_id.data else None
     profile = get_practice(db.session)
     text, _version = services.current_template(db.session, "practice_full")
