@@ -116,6 +116,15 @@ def test_the_practitioner_chooses_the_facts_clauses_colleagues_and_money(late_pa
     assert "£70.00 is still owed" in body
 
 
+def test_a_client_with_no_recorded_need_is_matched_by_the_services_they_booked(desk, users):
+    _practitioner, service, client = desk
+    session_on(desk, date(2026, 11, 5), late=0)
+    massage = {m.name: m.id for m in db.session.scalars(select(Modality)) if "massage" in m.name.lower()}
+    assert compose.client_needs(db.session, client.id) == sorted(massage.values())  # "massage" shared
+    service.name = "Sports massage"
+    assert compose.client_needs(db.session, client.id) == [massage["Sports massage"]]  # the same name first
+
+
 def test_more_than_three_colleagues_are_refused(late_payer):
     request = drafted("discontinuation", late_payer, colleague_ids=[1, 2, 3, 4])
     with pytest.raises(DomainError, match="at most 3 colleagues"):

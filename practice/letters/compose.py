@@ -376,8 +376,8 @@ def client_needs(session, client_id: int) -> list[int]:
         .where(Appointment.client_id == client_id).distinct())}
     modalities = referral_queries.modalities(session)
     same = sorted(m.id for m in modalities if m.name_key in booked)
-    words = {word for name in booked for word in name.split() if len(word) > 3}
-    return same or sorted(m.id for m in modalities if words & set(m.name_key.split()))
+    words = {word for name in booked for word in re.findall(r"\w{4,}", name)}
+    return same or sorted(m.id for m in modalities if words & set(re.findall(r"\w{4,}", m.name_key)))
 
 
 def _colleagues_for_client(session, request: Request, facts: Facts, *, today: date) -> None:
