@@ -721,7 +721,7 @@ POST_FORMS = {
     "jobs.cancel": (lambda w: f"/jobs/{w['queued_job_id']}/cancel", ["next"], []),
     # Policies
     "policies.manage": (lambda w: "/settings/policy", list(POLICY_FORM), []),
-    "policies.file_topics": (lambda w: f"/settings/policy/{w['policy_id']}/topics", ["topic-1", "topic-2"], []),
+    "policies.file_topics": (lambda w: f"/settings/policy/{current_policy(db.session).id}/topics", ["topic-1", "topic-2"], []),
     "policies.acknowledge": (lambda w: f"/clients/{w['client_id']}/acknowledgements",
                              ["policy_id", "method", "on", "note"], []),
 }
