@@ -48,6 +48,15 @@ def test_the_composer_fills_a_draft_from_the_record(client, login, record, users
     assert "Dear Sam," in body and "arrived 30 minutes late" in body and "From 23 November 2026" in body
 
 
+def test_the_composer_shows_the_tone_guide_for_its_kind(client, login, record, users):
+    login(users["admin"])
+    ending = client.get(compose_url("discontinuation", record)).get_data(as_text=True)
+    reply = client.get(compose_url("practice_full", record)).get_data(as_text=True)
+    assert "State the decision once, plainly." in ending and "no hope for the future" in ending
+    assert "Thank them for getting in touch." in reply and "no hope for the future" not in reply
+    assert set(texts.TONE_GUIDES) == set(KINDS)
+
+
 def test_preview_shows_the_letter_and_writes_nothing(client, login, record, users):
     login(users["admin"])
     form = {"author_id": record["practitioner"].id, "channel": "post", "action": "preview",

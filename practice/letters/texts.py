@@ -112,15 +112,36 @@ If you would rather see someone else, these colleagues nearby have told us that 
 
 I hope you find the care you are looking for, and I wish you well."""
 
-# The tone guide shown beside the composer.
-TONE_GUIDE = (
-    "State the decision once, plainly. Do not repeat it or argue it.",
-    "Give the reasons as facts: what happened and when. Leave out feelings, guesses and words that judge.",
-    "Quote only the rules the facts are about.",
-    "Say what happens next: appointments, money, records, other practitioners.",
-    "Be courteous, not warm: no apology, no hope for the future, nothing that invites a reply "
-    "the practice does not want.",
-)
+# A few lines beside the composer's text, for the kind of letter being written.
+TONE_GUIDES = {
+    "discontinuation": (
+        "State the decision once, plainly. Do not repeat it or argue it.",
+        "Give the reasons as facts: what happened and when. Leave out feelings, guesses and words that judge.",
+        "Quote only the rules the facts are about.",
+        "Say what happens next: appointments, money, records, other practitioners.",
+        "Be courteous, not warm: no apology, no hope for the future, nothing that invites a reply "
+        "the practice does not want.",
+    ),
+    "safety_discontinuation": (
+        "Keep it short: the decision, the date, the appointments cancelled, how to ask for records.",
+        "Give no reasons and no details, and offer no colleague: nothing to argue with or reply to.",
+        "Be courteous and plain: no apology, no judgement.",
+    ),
+    "referral": (
+        "Say what the client needs and why this colleague can help, in the client's terms.",
+        "Give the colleague's contact details in full.",
+        "Be warm and brief; the client decides whether to get in touch.",
+    ),
+    "practice_full": (
+        "Thank them for getting in touch.",
+        "Say plainly who is full; offer a colleague here with room first, if there is one.",
+        "Name colleagues nearby who take new clients, nearest first.",
+    ),
+    "custom": (
+        "One subject a letter: what the client needs to know or do, and by when.",
+        "Plain words, short sentences, dates in full.",
+    ),
+}
 
 CUSTOM = """Dear {client_name},
 

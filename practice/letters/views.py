@@ -36,7 +36,7 @@ from practice.letters.forms import (
 )
 from practice.letters.models import KINDS, PAGE_SIZES, Letter
 from practice.letters.render import letter_css, letter_html
-from practice.letters.texts import DEFAULTS, PLACEHOLDERS, REQUIRED, TONE_GUIDE
+from practice.letters.texts import DEFAULTS, PLACEHOLDERS, REQUIRED, TONE_GUIDES
 from practice.security import csp_nonce
 from practice.settings.services import get_practice, local_date, practice_zone
 from practice.validation import database_id
@@ -165,7 +165,7 @@ def compose_letter():
     return render_template(
         "practice/letters/compose.html", form=form, kind=kind, kind_label=KINDS[kind], client=client,
         inquiry=inquiry, facts=facts, choices=facts.choices, fact_fields=FACT_FIELDS[kind], plan=plan,
-        preview=preview, version=version, placeholders=PLACEHOLDERS[kind], tone_guide=TONE_GUIDE,
+        preview=preview, version=version, placeholders=PLACEHOLDERS[kind], tone_guide=TONE_GUIDES[kind],
         text_lacks=compose.missing_from_text(kind, text), money_choices=compose.MONEY,
     ), status
 
