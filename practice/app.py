@@ -108,6 +108,7 @@ def create_app(config_overrides: dict | None = None, *, url_prefix: str = "") ->
 
 def _init_extensions(app: Flask) -> None:
     import practice.job_kinds  # noqa: F401  (registers every kind of background job)
+    import practice.message_kinds  # noqa: F401  (every kind of message, and what writes them)
     import practice.models  # noqa: F401  (registers every table)
     from practice.db import configure_engine, db
     from practice.extensions import bootstrap, csrf, login_manager, migrate
@@ -130,6 +131,8 @@ def _register_blueprints(app: Flask) -> None:
     from practice.jobs.views import bp as jobs_bp
     from practice.letters.views import bp as letters_bp
     from practice.main.views import bp as main_bp
+    from practice.messages.public_views import bp as messages_public_bp
+    from practice.messages.views import bp as messages_bp
     from practice.policies.views import bp as policies_bp
     from practice.reports.views import bp as reports_bp
     from practice.review.views import bp as review_bp
@@ -141,7 +144,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, account_bp, settings_bp, clients_bp, scheduling_bp,
                       scheduling_settings_bp, feeds_bp, audit_bp, referrals_bp, policies_bp,
-                      conduct_bp, review_bp, letters_bp, reports_bp, jobs_bp):
+                      conduct_bp, review_bp, letters_bp, reports_bp, jobs_bp, messages_bp,
+                      messages_public_bp):
         app.register_blueprint(blueprint)
     register_error_pages(app)
 

@@ -30,6 +30,20 @@ class Defaults:
     PRACTICE_JOB_RETRY_SECONDS = 30
     PRACTICE_JOB_RETRY_MAX_SECONDS = 3600
     PRACTICE_HEALTH_CHECK_SECONDS = 60  # how long /healthz trusts SQLite's last integrity check
+    # E-mail through the practice's own SMTP server (practice.messages.mail). The password
+    # lives here or in the environment, never in the database. Without a server, messages wait
+    # in the outbox. PRACTICE_BASE_URL: where clients reach the site (links in messages).
+    PRACTICE_MAIL_SERVER = None
+    PRACTICE_MAIL_PORT = None  # 465 with SSL, 587 with TLS, else 25
+    PRACTICE_MAIL_USE_TLS = False  # STARTTLS
+    PRACTICE_MAIL_USE_SSL = False  # TLS from the first byte (SMTPS)
+    PRACTICE_MAIL_USERNAME = None
+    PRACTICE_MAIL_PASSWORD = None
+    PRACTICE_MAIL_SENDER = None  # "Name <address>"; default: the practice's name and e-mail
+    PRACTICE_MAIL_TIMEOUT_SECONDS = 30
+    PRACTICE_MAIL_MAX_TRIES = 10  # temporary refusals: about three hours of tries with the job backoff
+    PRACTICE_BASE_URL = None
+    PRACTICE_ACKNOWLEDGE_LINK_DAYS = 14  # how long a link to acknowledge the policy works
 
     SESSION_COOKIE_NAME = "practice_session"
     SESSION_COOKIE_HTTPONLY = True

@@ -5,8 +5,9 @@ from practice.auth.models import LoginAttempt, Practitioner, User
 from practice.clients.models import Client, PrivateNote, StandingChange
 from practice.conduct.models import Attachment, Communication, ConductEntry, IncidentCategory
 from practice.jobs.models import Job, JobFile
-from practice.letters.models import Letter, LetterSettings, LetterTemplate
-from practice.policies.models import Policy, PolicyAcknowledgement
+from practice.letters.models import Letter, LetterDelivery, LetterSettings, LetterTemplate
+from practice.messages.models import EmailConsent, Message, MessageAttachment, MessageSettings
+from practice.policies.models import AcknowledgementRequest, Policy, PolicyAcknowledgement
 from practice.review.models import ReviewedDay
 from practice.scheduling.models import (
     Appointment,
@@ -28,4 +29,5 @@ __all__ = [
     "Inquiry", "Modality", "Referral", "Specialist",
     "Letter", "LetterSettings", "LetterTemplate",
     "Job", "JobFile",
+    "Message", "MessageAttachment", "MessageSettings", "EmailConsent", "LetterDelivery", "AcknowledgementRequest",
 ]

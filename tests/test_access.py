@@ -33,6 +33,7 @@ from practice.settings import services as settings_services
 from tests.conftest import NOW, PASSWORD
 from tests.test_jobs import jobs_world
 from tests.test_letters import letters_world
+from tests.test_messages import messages_world
 
 BOOKING_DAY = date(2026, 11, 30)  # the Monday after NOW
 LONDON = ZoneInfo("Europe/London")
@@ -126,6 +127,12 @@ class World:
     job_id: int = 0
     failed_job_id: int = 0
     queued_job_id: int = 0
+    # The outbox: a message waiting (to cancel), one failed (to send again); the links in
+    # messages to clients: acknowledging the policy, stopping reminders
+    waiting_message_id: int = 0
+    failed_message_id: int = 0
+    acknowledge_token: str = ""
+    unsubscribe_token: str = ""
 
 
 @pytest.fixture
@@ -157,6 +164,7 @@ def build_world(app, users, make_client, make_user) -> World:
         **letters_world(sam, practitioner),
         **care_world(sam, practitioner, users["admin"].practitioner, make_user, make_client),
         **jobs_world(sam, users["practitioner"]),
+        **messages_world(app, sam),
     )
 
 
@@ -504,6 +512,26 @@ ROUTES = [
     Route("jobs.show",                  "GET",  lambda w: f"/jobs/{w.job_id}",                    (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
     Route("jobs.progress",              "GET",  lambda w: f"/jobs/{w.job_id}/progress.json",      (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
     Route("jobs.download",              "GET",  lambda w: f"/jobs/{w.job_id}/file",               (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
+    # The outbox and message settings: admins. A client's e-mail choices are client details.
+    Route("messages.index",             "GET",  lambda w: "/messages/?status=waiting",            (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "messages.manage"),
+    Route("messages.show",              "GET",  lambda w: f"/messages/{w.waiting_message_id}",    (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "messages.manage"),
+    Route("messages.cancel",            "POST", lambda w: f"/messages/{w.waiting_message_id}/cancel", (LOGIN, OK,       FORBIDDEN, FORBIDDEN), "messages.manage"),
+    Route("messages.send_again",        "POST", lambda w: f"/messages/{w.failed_message_id}/send-again", (LOGIN, OK,    FORBIDDEN, FORBIDDEN), "messages.manage"),
+    Route("messages.settings",          "GET",  lambda w: "/settings/messages",                   (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "practice.settings"),
+    Route("messages.settings",          "POST", lambda w: "/settings/messages",                   (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "practice.settings",
+          data=lambda w: {"confirmations": "y", "reminder_hours": "48, 2", "quiet_from": "21:00", "quiet_until": "08:00"}),
+    Route("messages.send_test",         "POST", lambda w: "/settings/messages/test",              (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "practice.settings",
+          data=lambda w: {"to": "owner@harbour.example"}),
+    Route("messages.consent",           "POST", lambda w: f"/clients/{w.client_id}/email-consent", (LOGIN,   OK,        OK,        OK),        "clients.edit",
+          data=lambda w: {"consent-confirmations": "y"}),
+    Route("policies.ask_to_acknowledge", "POST", lambda w: f"/clients/{w.client_id}/acknowledgements/ask", (LOGIN, OK, OK,     OK),        "policies.acknowledge"),
+    # Pages for clients, from the links in messages: no sign-in; the signed token is the key.
+    Route("messages_public.policy",     "GET",  lambda w: "/practice-policy",                     (OK,       OK,        OK,        OK)),
+    Route("messages_public.acknowledge", "GET", lambda w: f"/acknowledge/{w.acknowledge_token}",  (OK,       OK,        OK,        OK)),
+    Route("messages_public.acknowledge", "POST", lambda w: f"/acknowledge/{w.acknowledge_token}", (OK,       OK,        OK,        OK),
+          data=lambda w: {"version": str(current_policy(db.session, NOW).version), "agree": "y"}),
+    Route("messages_public.unsubscribe", "GET", lambda w: f"/unsubscribe/{w.unsubscribe_token}",  (OK,       OK,        OK,        OK)),
+    Route("messages_public.stop_reminders", "POST", lambda w: f"/unsubscribe/{w.unsubscribe_token}", (OK,    OK,        OK,        OK)),
     # Audit trail
     Route("audit.index",                "GET",  lambda w: "/audit/",                              (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "audit.view"),
 ]

@@ -36,6 +36,7 @@ from tests.test_access import (
 )
 from tests.test_jobs import jobs_world
 from tests.test_letters import letters_world
+from tests.test_messages import messages_world
 
 
 @pytest.fixture(autouse=True)
@@ -719,6 +720,15 @@ POST_FORMS = {
     # Background jobs
     "jobs.retry": (lambda w: f"/jobs/{w['failed_job_id']}/retry", ["next"], []),
     "jobs.cancel": (lambda w: f"/jobs/{w['queued_job_id']}/cancel", ["next"], []),
+    # Messages
+    "messages.cancel": (lambda w: f"/messages/{w['waiting_message_id']}/cancel", ["next"], []),
+    "messages.send_again": (lambda w: f"/messages/{w['failed_message_id']}/send-again", ["next"], []),
+    "messages.settings": (lambda w: "/settings/messages", ["confirmations", "reminder_hours", "quiet_from", "quiet_until"], []),
+    "messages.send_test": (lambda w: "/settings/messages/test", ["to"], []),
+    "messages.consent": (lambda w: f"/clients/{w['client_id']}/email-consent", ["consent-confirmations", "consent-reminders"], []),
+    "messages_public.acknowledge": (lambda w: f"/acknowledge/{w['acknowledge_token']}", ["version", "agree"], []),
+    "messages_public.stop_reminders": (lambda w: f"/unsubscribe/{w['unsubscribe_token']}", ["List-Unsubscribe"], []),
+    "policies.ask_to_acknowledge": (lambda w: f"/clients/{w['client_id']}/acknowledgements/ask", [], []),
     # Policies
     "policies.manage": (lambda w: "/settings/policy", list(POLICY_FORM), []),
     "policies.file_topics": (lambda w: f"/settings/policy/{current_policy(db.session).id}/topics", ["topic-1", "topic-2"], []),
@@ -785,6 +795,7 @@ def targets(app, users, make_client, make_user):
         **letters_world(sam, practitioner),
         **care_world(sam, practitioner, users["admin"].practitioner, make_user, make_client),
         **jobs_world(sam, users["practitioner"]),
+        **messages_world(app, sam),
     }
 
 
@@ -828,7 +839,8 @@ def test_junk_posted_by_an_admin_never_causes_a_server_error(app, users, targets
     assert not failures
 
 
-@pytest.mark.parametrize("endpoint", ["auth.login", "auth.second_factor", "auth.accept_invitation"])
+@pytest.mark.parametrize("endpoint", ["auth.login", "auth.second_factor", "auth.accept_invitation",
+                                      "messages_public.acknowledge", "messages_public.stop_reminders"])
 def test_junk_posted_by_a_visitor_never_causes_a_server_error(app, practice, targets, server_errors, endpoint):
     build, fields, files = POST_FORMS[endpoint]
     assert not _post_junk(app, build(targets), JUNK_KINDS, fields, files, server_errors)

@@ -318,6 +318,35 @@ def test_progress_is_visible_while_the_job_runs(app, client, users, login, kinds
     assert fresh(job.id).percent == 100
 
 
+# Periodic jobs -------------------------------------------------------------------------------
+
+def test_a_periodic_job_runs_once_a_period_on_one_row_while_it_is_wanted(app, practice, kinds):
+    ran, wanted = [], [True]
+    kinds("tick", lambda ctx: ran.append(ctx.now), every=timedelta(minutes=1), max_attempts=1,
+          wanted=lambda session: wanted[0])
+    assert run_jobs() == 1 and run_jobs() == 0  # not again within its minute
+    clock().advance(seconds=59)
+    assert run_jobs() == 0
+    clock().advance(seconds=1)
+    assert run_jobs() == 1 and ran == [NOW, NOW + timedelta(minutes=1)]
+    assert count(Job) == 1  # queued again, never a row a minute
+    wanted[0] = False
+    clock().advance(minutes=5)
+    assert run_jobs() == 0
+
+
+def test_a_failed_periodic_job_is_queued_again_at_its_next_period(app, practice, kinds):
+    def broken(ctx):
+        raise RuntimeError("the scheduler is broken")
+
+    kinds("tick", broken, every=timedelta(minutes=1), max_attempts=1)
+    run_jobs()
+    job = db.session.scalar(sa.select(Job))
+    assert (job.status, job.last_error) == ("failed", "RuntimeError: the scheduler is broken")
+    clock().advance(minutes=1)
+    assert run_jobs() == 1 and count(Job) == 1
+
+
 # The command ---------------------------------------------------------------------------------
 
 def test_practice_worker_burst_runs_every_due_job(app, runner, practice, kinds):

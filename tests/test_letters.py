@@ -224,7 +224,7 @@ def test_a_practice_full_reply_lists_colleagues_and_closes_the_inquiry(record):
 
 
 def test_a_custom_letter_on_the_letterhead(record):
-    request = request_for("custom", record, channel="email",
+    request = request_for("custom", record, channel="post",
                           body="Dear Sam,\n\nYour receipt for November is enclosed.\n\n- 2 November: £60.00")
     letter = issue(request, record)
     text = pdf_text(letter.pdf)

@@ -82,7 +82,7 @@ def test_issuing_needs_confirming_and_keeps_what_was_typed(client, login, record
 
 def test_a_discontinuation_issued_from_the_composer(client, login, record, users):
     login(users["admin"])
-    form = {"author_id": record["practitioner"].id, "channel": "email", "effective_date": "2026-11-23",
+    form = {"author_id": record["practitioner"].id, "channel": "post", "effective_date": "2026-11-23",
             "action": "draft"}
     page = client.post(compose_url("discontinuation", record), data=form).get_data(as_text=True)
     form |= {"body": field_values(page)["body"], "action": "issue", "confirm": "y"}

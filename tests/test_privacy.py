@@ -22,6 +22,7 @@ from practice.db import db
 from practice.demo import DEMO_PASSWORD
 from practice.letters import texts
 from practice.letters.models import Letter, LetterTemplate
+from practice.messages.models import Message
 from practice.reports.csv_io import EXPORTS
 from practice.scheduling.models import Appointment, Status
 from referrals.models import Inquiry, Referral, Specialist
@@ -111,7 +112,7 @@ def reachable_urls(app) -> list[str]:
         "client_id": ids(Client), "appointment_id": ids(Appointment), "letter_id": ids(Letter),
         "referral_id": ids(Referral), "inquiry_id": ids(Inquiry), "specialist_id": ids(Specialist),
         "practitioner_id": ids(Practitioner), "user_id": ids(User), "entry_id": ids(ConductEntry),
-        "attachment_id": ids(Attachment), "name": sorted(EXPORTS),
+        "attachment_id": ids(Attachment), "name": sorted(EXPORTS), "message_id": ids(Message),
         "uuid": list(db.session.scalars(sa.select(Appointment.uuid))),
     }
     urls = []
@@ -203,3 +204,15 @@ def test_a_practitioner_reads_nothing_private_about_clients_outside_their_care(d
     assert f"/clients/{names['Daniel Cohen']}{ALL_KINDS}" in pages
     assert any("Rang him after the missed session" in text for text in pages.values())  # her own client's
     assert not leaks(pages, forbidden), "\n".join(f"{url}: {words}" for url, words in leaks(pages, forbidden))
+
+
+def test_the_messages_written_say_nothing_private(demo_app, demo_words):  # noqa: F811
+    """The outbox itself: what the demo's messages say (a letter's e-mail is a neutral note)."""
+    words, _, _ = demo_words
+    forbidden = set().union(*words.values())
+    with demo_app.app_context():
+        said = {f"message {m.id}": normalised(f"{m.subject}\n{m.text_body}\n{html.unescape(m.html_body)}")
+                for m in db.session.scalars(sa.select(Message))}
+        db.session.remove()
+    assert said  # the demo's letters sent by e-mail wait in its outbox
+    assert not leaks(said, forbidden), leaks(said, forbidden)

@@ -84,6 +84,10 @@ RULES: dict[str, frozenset[Role]] = {
     # front desk's yet; widen this when one is.
     "jobs.manage": frozenset({ADMIN}),
     "jobs.view": frozenset({ADMIN, PRACTITIONER}),
+    # The outbox (every message with its addresses and the server's answers): admins, who
+    # cancel a waiting message or send a failed one again. A client's consent to e-mail is
+    # recorded by whoever edits client details (clients.edit).
+    "messages.manage": frozenset({ADMIN}),
 }
 
 

@@ -12,7 +12,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from practice.auth import queries, services, sessions, two_factor
+from practice.auth import invitations, queries, services, sessions, two_factor
 from practice.auth.forms import (
     ConfirmForm,
     EditUserForm,
@@ -215,7 +215,10 @@ def users():
         except DomainError as error:
             show_error(form, error)
         else:
-            flash(f"{user.name} can now sign in.", "success")
+            if user.password_hash is None and _email_link(user, reset=False):
+                flash(f"{user.name}'s invitation is on its way to {user.email}.", "success")
+            else:
+                flash(f"{user.name} can now sign in.", "success")
             return redirect(url_for("auth.edit_user", user_id=user.id))
     return render_template(
         "practice/auth/users.html", form=form, users=queries.users_for_admin()
@@ -296,6 +299,9 @@ def set_user_active(user_id: int):
 def password_reset_link(user_id: int):
     """A one-time link the user can follow to choose a new password."""
     user = db.get_or_404(User, user_id)
+    if _email_link(user, reset=True):
+        flash(f"A link to set a new password is on its way to {user.email} (valid for a week, once).", "success")
+        return redirect(url_for("auth.edit_user", user_id=user.id))
     link = url_for(
         "auth.accept_invitation",
         token=services.invitation_token(user, current_app.secret_key),
@@ -303,3 +309,10 @@ def password_reset_link(user_id: int):
     )
     flash(f"Send {user.name} this link to set a new password (valid for a week, once): {link}", "info")
     return redirect(url_for("auth.edit_user", user_id=user.id))
+
+
+def _email_link(user: User, *, reset: bool) -> bool:
+    """E-mail the invitation or reset link when e-mail is configured (False: it is not)."""
+    return invitations.email_account_link(
+        db.session, acting(), user, services.invitation_token(user, current_app.secret_key), reset=reset,
+        valid_for=current_app.extensions["practice"].invite_max_age, now=now()) is not None

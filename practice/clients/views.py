@@ -29,6 +29,7 @@ from practice.conduct import escalation
 from practice.conduct import queries as conduct_queries
 from practice.db import db
 from practice.errors import DomainError
+from practice.messages import queries as message_queries
 from practice.policies import queries as policy_queries
 from practice.scheduling.queries import client_history
 from practice.settings.services import get_practice
@@ -131,6 +132,7 @@ def _client_page(client: Client, *, status: int = 200, **forms):
         sees_record=sees_record, suggestion=suggestion, standings=STANDINGS,
         conduct=conduct_queries.conduct_summary(client.id) if sees_record else None,
         client_policy=policy_queries.client_policy(db.session, client.id, now()),
+        email_consent=message_queries.consent_for(client.id),
         referrals=referral_queries.referrals_for_client(db.session, client.id),
         standing_form=forms.get("standing_form") or StandingForm(standing=suggestion.standing if suggestion else None),
         note_form=forms.get("note_form") or PrivateNoteForm(),

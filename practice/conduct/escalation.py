@@ -19,7 +19,7 @@ from practice.policies.queries import policy_in_force
 from practice.scheduling.services import practice_zone
 
 SAFETY_WINDOW = timedelta(days=365)
-POLICY_COMMUNICATIONS = ("policy_reminder", "warning", "final_notice")
+POLICY_COMMUNICATIONS = ("policy_reminder", "warning", "final_notice", "policy_acknowledged")
 
 
 @dataclass(frozen=True)

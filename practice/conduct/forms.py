@@ -13,6 +13,8 @@ from practice.conduct.models import (
     COMMUNICATION_CHANNELS,
     COMMUNICATION_KINDS,
     SEVERITIES,
+    SYSTEM_COMMUNICATION_CHANNELS,
+    SYSTEM_COMMUNICATION_KINDS,
 )
 from practice.forms import DateField, Form, LocalDateTimeField, options
 
@@ -75,9 +77,11 @@ class AutomaticCorrectionForm(Form):
 class CommunicationForm(Form):
     occurred_at = LocalDateTimeField("When", format=WHEN_FORMAT,
                                      validators=[InputRequired("Say when it was.")])
-    kind = SelectField("What it was", choices=options([("", "Choose…"), *COMMUNICATION_KINDS.items()]),
+    kind = SelectField("What it was", choices=options([("", "Choose…"), *(
+                           (k, v) for k, v in COMMUNICATION_KINDS.items() if k not in SYSTEM_COMMUNICATION_KINDS)]),
                        validators=[DataRequired("Choose what it was.")])
-    channel = SelectField("How", choices=options([("", "Choose…"), *COMMUNICATION_CHANNELS.items()]),
+    channel = SelectField("How", choices=options([("", "Choose…"), *(
+                              (k, v) for k, v in COMMUNICATION_CHANNELS.items() if k not in SYSTEM_COMMUNICATION_CHANNELS)]),
                           validators=[DataRequired("Choose how it was said or sent.")])
     summary = TextAreaField("What was said or sent",
                             validators=[DataRequired("Write down what was said or sent.")],

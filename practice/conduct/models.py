@@ -27,12 +27,17 @@ CHANNELS = {
 }
 COMMUNICATION_CHANNELS = {
     "in_person": "In person", "phone": "Phone", "text": "Text message", "email": "E-mail",
-    "post": "Post", "other": "Other",
+    "post": "Post", "other": "Other", "online": "Online",
 }
 COMMUNICATION_KINDS = {
     "policy_reminder": "Policy reminder", "warning": "Warning", "final_notice": "Final notice",
     "conversation": "Conversation", "letter_sent": "Letter sent",
+    "policy_acknowledged": "Policy acknowledged",
 }
+# Recorded by the application itself (the client acknowledged the policy with the link sent
+# to them), never chosen in the form.
+SYSTEM_COMMUNICATION_KINDS = frozenset({"policy_acknowledged"})
+SYSTEM_COMMUNICATION_CHANNELS = frozenset({"online"})
 
 
 class IncidentCategory(db.Model):

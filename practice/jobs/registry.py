@@ -17,7 +17,7 @@ job to end and is skipped."""
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from practice.errors import DomainError
@@ -45,6 +45,11 @@ class JobKind:
     # downloaded(session, actor, job, now): what else a download of the file records (the
     # evidence report is a look at the client's record, listed on it).
     downloaded: Callable[..., None] | None = None
+    # A kind that runs by itself every `every` (the reminder scheduler), while `wanted(session)`
+    # says it has work to do (e-mail is configured). Its one row is queued again once it has
+    # finished and its period has passed: the queue does not grow by a row a minute.
+    every: timedelta | None = None
+    wanted: Callable[[Any], bool] | None = None
 
 
 KINDS: dict[str, JobKind] = {}
@@ -57,6 +62,10 @@ def register(kind: JobKind) -> JobKind:
 
 def kind_named(name: str) -> JobKind | None:
     return KINDS.get(name)
+
+
+def periodic_kinds() -> list[JobKind]:
+    return [kind for kind in KINDS.values() if kind.every is not None]
 
 
 @dataclass

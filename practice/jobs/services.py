@@ -6,11 +6,12 @@ import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from practice.audit.services import Actor, record
 from practice.errors import DomainError
-from practice.jobs.models import Job, JobFile
-from practice.jobs.registry import kind_named
+from practice.jobs.models import FINISHED, Job, JobFile
+from practice.jobs.registry import JobKind, kind_named
 
 ERROR_LENGTH = 2000  # the last error as kept: enough to read, never a whole traceback
 STOPPED = "The worker running it stopped before it finished, on each of its {attempts} tries."
@@ -89,6 +90,30 @@ def _due(now: datetime):
     """Queued jobs whose time has come, and running jobs whose worker's lease has run out."""
     return or_(and_(Job.status == "queued", Job.run_after <= now),
                and_(Job.status == "running", Job.locked_until < now))
+
+
+def periodic_key(kind: JobKind) -> str:
+    return f"every:{kind.name}"
+
+
+def schedule_periodic(session, kinds: list[JobKind], *, now: datetime) -> None:
+    """Queue each periodic kind whose period has passed since it last finished: its one row
+    (under the key every:<kind>) is queued again, or made the first time. Runs inside the
+    worker's claim (SQLite: BEGIN IMMEDIATE); two PostgreSQL workers making the first row at
+    once leave one, the other's insert being undone to its savepoint."""
+    _begin_write(session)
+    for kind in kinds:
+        job = session.scalar(select(Job).where(Job.key == periodic_key(kind)).with_for_update())
+        if job is None:
+            try:
+                with session.begin_nested():
+                    enqueue(session, kind.name, {}, now=now, key=periodic_key(kind))
+            except IntegrityError:
+                pass  # another worker made it a moment ago
+        elif job.status in FINISHED and job.finished_at <= now - kind.every:
+            job.status, job.attempts, job.run_after, job.finished_at = "queued", 0, now, None
+            job.progress_done = job.progress_total = 0
+    session.flush()
 
 
 def claim_next(session, worker: str, *, now: datetime, lease: timedelta) -> Job | None:

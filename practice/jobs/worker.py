@@ -29,7 +29,7 @@ from practice.db import db
 from practice.errors import DomainError
 from practice.jobs import services
 from practice.jobs.models import Job
-from practice.jobs.registry import JobContext, JobFailed, LeaseLost, kind_named
+from practice.jobs.registry import JobContext, JobFailed, LeaseLost, kind_named, periodic_kinds
 from practice.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -92,8 +92,12 @@ class Worker:
         return True
 
     def _claim(self) -> tuple[int, int, str] | None:
-        """(job id, try number, kind) of the job claimed, committed at once."""
+        """(job id, try number, kind) of the job claimed, committed at once; periodic jobs
+        whose time has come are queued first, in the same short transaction."""
         with self.app.app_context():
+            wanted = [kind for kind in periodic_kinds() if kind.wanted is None or kind.wanted(db.session)]
+            if wanted:
+                services.schedule_periodic(db.session, wanted, now=self.now())
             job = services.claim_next(db.session, self.name, now=self.now(), lease=self.lease)
             claimed = (job.id, job.attempts, job.kind) if job else None
             db.session.commit()

@@ -39,7 +39,7 @@ from referrals import services as referral_services
 from referrals.models import Accepting, Inquiry, Modality, Referral, Specialist, inquiry_need
 
 # Communications whose dates a discontinuation quotes ("I have communicated my policy...").
-POLICY_COMMUNICATIONS = ("policy_reminder", "warning", "final_notice")
+POLICY_COMMUNICATIONS = ("policy_reminder", "warning", "final_notice", "policy_acknowledged")
 # Conduct entries that are breaches of the policy or boundaries (not a waiver, not safety:
 # a safety matter is never spelled out in a letter).
 BREACH_KINDS = ("late_arrival", "no_show", "late_cancellation", "non_payment", "short_payment", "boundary")
@@ -527,8 +527,7 @@ class Plan:
     sentences: list[str] = field(default_factory=list)
 
 
-SENT_BY = {"post": "The letter, sent by post,", "email": "The letter, sent by e-mail,",
-           "in_person": "The letter, given by hand,"}
+SENT_BY = {"post": "The letter, sent by post,", "in_person": "The letter, given by hand,"}
 
 
 def cutoff(effective_date: date | None, zone: ZoneInfo, now: datetime) -> datetime:
@@ -574,10 +573,17 @@ def plan(session, request: Request, *, profile, now: datetime, facts: Facts | No
         else:
             found.close_inquiry = True
             found.sentences.append(f"The inquiry from {request.inquiry.name} is closed as referred to colleagues.")
+    if request.channel == "email":
+        address = (request.client.email if request.client is not None
+                   else request.inquiry.email if request.inquiry is not None else "")
+        found.sentences.append(f"The PDF is e-mailed to {address or '(no address on record)'} with a short "
+                               "note that gives no reason.")
     if request.client is not None:
         found.communication = True
-        sent = SENT_BY.get(request.channel, "The letter")
-        found.sentences.append(f"{sent} is recorded in the client's communications and history.")
+        found.sentences.append(
+            "The letter, sent by e-mail, is recorded in the client's communications once the mail server "
+            "has taken it, with the date it went." if request.channel == "email" else
+            f"{SENT_BY.get(request.channel, 'The letter')} is recorded in the client's communications and history.")
     found.sentences.append("The letter is frozen: the same PDF is downloaded from the register from then on.")
     return found
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from practice.auth.models import Practitioner, User
 from practice.clients.models import Client
 from practice.db import db
+from practice.messages.models import Message
 
 KINDS = {
     "referral": "Referral to a colleague",
@@ -101,3 +102,18 @@ class LetterSettings(db.Model):
     how_to_pay: Mapped[str] = mapped_column(Text, default="", server_default="")
     updated_at: Mapped[datetime]
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class LetterDelivery(db.Model):
+    """A letter sent by e-mail: the message in the outbox that carries its PDF. Issued
+    letters never change (the database refuses it), so where the e-mail is (waiting, sent,
+    failed) is read from its message, through this row."""
+
+    __tablename__ = "letter_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id"), unique=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), unique=True)
+    queued_at: Mapped[datetime]
+
+    message: Mapped[Message] = relationship()

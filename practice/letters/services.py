@@ -19,7 +19,7 @@ from practice.audit.services import Actor, record
 from practice.clients import services as client_services
 from practice.conduct import services as conduct_services
 from practice.errors import DomainError
-from practice.letters import compose, signals, texts
+from practice.letters import compose, delivery, signals, texts
 from practice.letters.compose import Request
 from practice.letters.models import (
     CHANNELS,
@@ -123,6 +123,9 @@ def check_request(request: Request, *, today: date) -> str:
         raise DomainError("This kind of letter is written to a client.")
     if request.channel not in CHANNELS:
         raise DomainError("Choose how the letter is sent.", field="channel")
+    if request.channel == "email" and not delivery.address_for(request.client, request.inquiry):
+        raise DomainError(f"There is no e-mail address for {request.recipient_name}: add one, or choose "
+                          "post or in person.", field="channel")
     if request.effective_date and abs((request.effective_date - today).days) > 366:
         raise DomainError("Give a date within a year of today.", field="effective_date")
     if request.follow_up_on and request.follow_up_on < today:
@@ -244,7 +247,7 @@ def _carry_out(session, actor: Actor, letter: Letter, request: Request, conseque
     if consequences.close_inquiry:
         referral_services.close_inquiry(session, actor, request.inquiry, now=now, outcome="referred",
                                         note=f"Practice-full reply sent (letter {letter.uuid[:8]}).")
-    if consequences.communication:
+    if consequences.communication and letter.channel != "email":  # e-mail: once it is sent (delivery)
         conduct_services.record_communication(
             session, actor, request.client, occurred_at=now, channel=request.channel, kind="letter_sent",
             summary=f"{KINDS[letter.kind]} ({CHANNELS[letter.channel].lower()}), SHA-256 {letter.sha256[:16]}…",

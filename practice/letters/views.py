@@ -26,7 +26,7 @@ from practice.clients.models import Client
 from practice.db import db
 from practice.errors import DomainError
 from practice.forms import options
-from practice.letters import compose, queries, services
+from practice.letters import compose, delivery, queries, services
 from practice.letters.forms import (
     BatchForm,
     ComposeForm,
@@ -205,7 +205,7 @@ def show(letter_id: int):
     inquiry = db.session.get(Inquiry, letter.inquiry_id) if letter.inquiry_id else None
     specialist = db.session.get(Specialist, letter.specialist_id) if letter.specialist_id else None
     return render_template("practice/letters/show.html", letter=letter, referral=referral, inquiry=inquiry,
-                           specialist=specialist)
+                           specialist=specialist, delivery=delivery.delivery_of(db.session, letter.id))
 
 
 @bp.get("/letters/<int:letter_id>.pdf")

@@ -3,7 +3,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from practice.forms import DateField, Form
-from practice.policies.models import ACKNOWLEDGEMENT_METHODS
+from practice.policies.models import STAFF_METHODS
 
 
 def _number(label: str, description: str = "") -> IntegerField:
@@ -48,7 +48,7 @@ THRESHOLDS = ("late_arrivals", "no_shows", "late_cancellations", "unpaid", "boun
 
 class AcknowledgementForm(Form):
     policy_id = HiddenField()
-    method = SelectField("How", choices=[SelectChoice(k, v) for k, v in ACKNOWLEDGEMENT_METHODS.items()],
+    method = SelectField("How", choices=[SelectChoice(k, v) for k, v in STAFF_METHODS.items()],
                          validators=[InputRequired("Choose how the client acknowledged it.")])
     on = DateField("On", validators=[InputRequired("Write the date, e.g. 2026-11-23.")])
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)],

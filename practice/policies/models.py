@@ -85,7 +85,10 @@ ACKNOWLEDGEMENT_METHODS = {
     "accepted_at_booking": "Accepted at booking",
     "verbally": "Verbally",
     "by_email": "By e-mail",
+    "online": "Online, with the link sent by e-mail",
 }
+# The ways a person at the practice records; "online" is recorded only by the client's own link.
+STAFF_METHODS = {method: label for method, label in ACKNOWLEDGEMENT_METHODS.items() if method != "online"}
 
 
 class PolicyAcknowledgement(db.Model):
@@ -101,6 +104,8 @@ class PolicyAcknowledgement(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[datetime]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Online: the address the client's browser acknowledged from.
+    address: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     client: Mapped[Client] = relationship()
     policy: Mapped[Policy] = relationship()
@@ -113,3 +118,26 @@ class PolicyAcknowledgement(db.Model):
     @property
     def method_label(self) -> str:
         return ACKNOWLEDGEMENT_METHODS.get(self.method, self.method)
+
+
+class AcknowledgementRequest(db.Model):
+    """"Ask to acknowledge": a link sent by e-mail, signed, good once and until it expires.
+    The link carries this row's id and a random nonce kept here; when the client uses it,
+    `used_at` and the acknowledgement it made are filled in."""
+
+    __tablename__ = "acknowledgement_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id"))  # the version in force when asked
+    email: Mapped[str] = mapped_column(String(254))
+    nonce: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime]
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    acknowledgement_id: Mapped[int | None] = mapped_column(ForeignKey("policy_acknowledgement.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+
+    policy: Mapped[Policy] = relationship()
+    requested_by: Mapped[User | None] = relationship()

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from practice import clock
-from practice.policies.models import Policy, PolicyAcknowledgement
+from practice.policies.models import AcknowledgementRequest, Policy, PolicyAcknowledgement
 from practice.settings.services import local_date
 
 
@@ -72,6 +72,7 @@ class ClientPolicy:
     policy: Policy
     acknowledgement: PolicyAcknowledgement | None
     latest: PolicyAcknowledgement | None
+    request: AcknowledgementRequest | None = None  # the latest link e-mailed to acknowledge it
 
     @property
     def acknowledged(self) -> bool:
@@ -79,7 +80,7 @@ class ClientPolicy:
 
 
 def client_policy(session, client_id: int, at: datetime) -> ClientPolicy:
-    """The client page's policy panel: three queries."""
+    """The client page's policy panel: four queries."""
     policy = policy_in_force(session, at)
     newest_first = session.scalars(
         select(PolicyAcknowledgement)
@@ -88,4 +89,7 @@ def client_policy(session, client_id: int, at: datetime) -> ClientPolicy:
         .order_by(PolicyAcknowledgement.acknowledged_on.desc(), PolicyAcknowledgement.id.desc())
     ).all()
     current = next((row for row in newest_first if row.policy_id == policy.id), None)
-    return ClientPolicy(policy, current, newest_first[0] if newest_first else None)
+    request = session.scalar(
+        select(AcknowledgementRequest).where(AcknowledgementRequest.client_id == client_id)
+        .order_by(AcknowledgementRequest.requested_at.desc(), AcknowledgementRequest.id.desc()).limit(1))
+    return ClientPolicy(policy, current, newest_first[0] if newest_first else None, request)

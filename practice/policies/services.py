@@ -6,7 +6,7 @@ from practice.audit.services import Actor, record
 from practice.clients.models import Client
 from practice.errors import DomainError
 from practice.policies.models import (
-    ACKNOWLEDGEMENT_METHODS,
+    STAFF_METHODS,
     TOPICS,
     Policy,
     PolicyAcknowledgement,
@@ -136,7 +136,7 @@ def record_acknowledgement(
         raise DomainError("Choose a client.", field="client_id")
     if policy is None:
         raise DomainError("Choose a version of the policy.", field="policy_id")
-    if method not in ACKNOWLEDGEMENT_METHODS:
+    if method not in STAFF_METHODS:
         raise DomainError("Choose how the client acknowledged the policy.", field="method")
     if on > local_date(session, now):
         raise DomainError("The date cannot be in the future.", field="on")

@@ -1,12 +1,15 @@
 """The practice's policy set, versioned, and clients' acknowledgements of it."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from datetime import timedelta
 
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from practice.auth.forms import ConfirmForm
 from practice.auth.permissions import permission_required
 from practice.clients.models import Client
 from practice.db import db
 from practice.errors import DomainError
-from practice.policies import queries, services
+from practice.policies import online, queries, services
 from practice.policies.clauses import by_topic
 from practice.policies.forms import (
     BLANK_CLAUSES,
@@ -16,7 +19,7 @@ from practice.policies.forms import (
     TopicsForm,
 )
 from practice.policies.models import TOPICS, Policy
-from practice.web import acting, now, show_error
+from practice.web import acting, flash_refusal, now, show_error
 
 bp = Blueprint("policies", __name__)
 
@@ -123,4 +126,23 @@ def acknowledge(client_id: int):
     client_policy = queries.client_policy(db.session, client.id, now())
     form.policy_id.data = str(client_policy.policy.id)  # the version the page offers
     return render_template("practice/policies/acknowledge.html", client=client, ack_form=form,
-                           client_policy=client_policy), 422
+                           client_policy=client_policy, confirm=ConfirmForm()), 422
+
+
+@bp.post("/clients/<int:client_id>/acknowledgements/ask")
+@permission_required("policies.acknowledge")
+def ask_to_acknowledge(client_id: int):
+    """E-mail the client a link to read and acknowledge the policy in force."""
+    client = db.get_or_404(Client, client_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; please try again.", "warning")
+        return redirect(url_for("clients.show", client_id=client.id))
+    days = int(current_app.config["PRACTICE_ACKNOWLEDGE_LINK_DAYS"])
+    try:
+        asked = online.ask_to_acknowledge(db.session, acting(), client, valid_for=timedelta(days=days), now=now())
+    except DomainError as error:
+        flash_refusal(error)
+    else:
+        flash(f"A link to acknowledge the policy is on its way to {asked.email} (it works once, for {days} days).",
+              "success")
+    return redirect(url_for("clients.show", client_id=client.id))

@@ -6,7 +6,7 @@ The practice files them under topics later; until then a clause is "other", exce
 paragraphs that are this product's own default text (migration 0005), whose topic is known.
 
 Revision ID: 0022
-Revises: 0014
+Revises: 0023
 Create Date: 2026-11-30 09:00:00
 
 """
@@ -17,7 +17,7 @@ from practice.migrations.guards import append_only_guard, drop_append_only_guard
 
 # revision identifiers, used by Alembic.
 revision = '0022'
-down_revision = '0014'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
