@@ -29,9 +29,10 @@ test-sqlite: $(VENV)/.test-installed
 test-postgresql: $(VENV)/.test-installed
 	$(BIN)/python -m pytest --db=postgresql
 
-# Refresh the README tour's pictures from the browser tests.
+# Refresh the README tour's pictures from the browser tests, and its letter pages from the demo.
 screenshots: system-test $(VENV)/.test-installed
 	PRACTICE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest --db=sqlite tests/browser
+	$(BIN)/python tools/letter_pages.py docs/screenshots 2>/dev/null
 
 # Not part of `make test`: builds (or reuses, from bench/.cache/) a large practice, times every
 # main page and the long jobs against their baselines, writes bench/results/latest.md and .json.

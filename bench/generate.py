@@ -35,7 +35,7 @@ from practice.conduct import chain
 from practice.conduct.models import Attachment, Communication, ConductEntry, IncidentCategory
 from practice.letters.models import Letter
 from practice.letters.render import LetterPage, practice_lines, render_letter
-from practice.policies.models import Policy, PolicyAcknowledgement
+from practice.policies.models import Policy, PolicyAcknowledgement, PolicyClause
 from practice.review.models import ReviewedDay
 from practice.scheduling import feeds
 from practice.scheduling import services as scheduling
@@ -304,10 +304,17 @@ class _Builder:
                 "cancellation_window_hours": 24 if year % 2 else 48,
                 "escalate_late_arrivals": 3 + year % 2, "created_at": self.setup_at,
                 "created_by_id": self.admin.id,
-                "payment_terms": f"{base['payment_terms']} (revised in year {year})".strip(),
             })
         self._insert(Policy, rows)
         versions = self.session.execute(select(Policy.id, Policy.effective_from).order_by(Policy.version)).all()
+        written = self.session.execute(select(PolicyClause.topic, PolicyClause.text)
+                                       .where(PolicyClause.policy_id == first["id"])
+                                       .order_by(PolicyClause.position)).all()
+        self._insert(PolicyClause, [
+            {"policy_id": row.id, "position": position, "topic": topic,
+             "text": f"{text} (revised in year {year})" if position == 1 else text}
+            for year, row in enumerate(versions[1:], start=1)
+            for position, (topic, text) in enumerate(written, start=1)])
         self.policy_ids = [row.id for row in versions]
         self.policy_days = [row.effective_from for row in versions]
 

@@ -408,13 +408,15 @@ def build_demo(session, now: datetime) -> list[User]:
     clients = {c.details.display_name: _create_client(session, c, staff, opened) for c in CLIENTS}
     visits = _plan(today, zone)
     endings = _endings(visits, now)
-    replay = _Replay(session, now, staff, clients, _set_up_schedules(session, staff, opened), endings)
+    services = _set_up_schedules(session, staff, opened)
+    replay = _Replay(session, now, staff, clients, services, endings)
     for number, visit in enumerate(visits):
         replay.play(number, visit)
     conduct_demo.add_demo_conduct(session, now=now, clients=clients, practitioners=staff)
     referrals_demo.add_demo_network(
         session, now=now, clients=list(clients.values()),
-        practitioners=[user.practitioner for user in staff.values() if user.practitioner])
+        practitioners=[user.practitioner for user in staff.values() if user.practitioner],
+        services_by_name={service.name: service.id for service in services.values()})
     letters_demo.add_demo_letters(session, now=now, clients=clients, practitioners=staff, endings=endings)
     _review_past_weeks(session, staff, visits, today, zone)
     return [admin, *staff.values()]

@@ -18,6 +18,7 @@ from practice.clients import services as client_services
 from practice.clients.models import UNBOOKABLE_STANDINGS, Client
 from practice.db import db
 from practice.errors import DomainError
+from practice.scheduling.queries import bookable_services
 from practice.settings.services import local_date
 from practice.web import acting, back_to, practice_profile
 from referrals.host import Capacity, Host, Person
@@ -100,6 +101,14 @@ class PracticeHost(Host):
         return {specialist_id: url_for("letters.compose_letter", kind="referral", client_id=client.id,
                                        specialist_id=specialist_id, modality_ids=list(modality_ids), next=back_to())
                 for specialist_id in specialist_ids}
+
+    def inquiry_reply_url(self, inquiry) -> str | None:
+        if not self.can("letters.issue"):
+            return None
+        return url_for("letters.compose_letter", kind="practice_full", inquiry_id=inquiry.id)
+
+    def services(self) -> dict[int, str]:
+        return {service.id: service.name for service in bookable_services()}
 
     def client_from_inquiry(self, session, actor, inquiry, *, phone_region: str, now: datetime) -> Person:
         details = client_services.ClientDetails(

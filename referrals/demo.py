@@ -64,9 +64,10 @@ HISTORY = (
 )
 
 
-def add_demo_network(session, *, now: datetime, clients, practitioners) -> None:
+def add_demo_network(session, *, now: datetime, clients, practitioners, services_by_name=None) -> None:
     """Fill the referral network. `clients`: Client rows (at least 10); `practitioners`:
-    Practitioner rows (the first is made full, so the waitlist has a reason to exist)."""
+    Practitioner rows (the first is made full, so the waitlist has a reason to exist);
+    `services_by_name`: the host's own services (name -> id), which inquiries may ask for."""
     today = now.date()
     by_name = {m.name: m for m in session.scalars(select(Modality))}
     made = {}
@@ -92,20 +93,24 @@ def add_demo_network(session, *, now: datetime, clients, practitioners) -> None:
             services.record_outcome(session, SYSTEM, referral, outcome, now=now - timedelta(days=days - 10))
     services.record_referral_in(session, SYSTEM, client=clients[9 % len(clients)], specialist=made["Dr Imran Shah"],
                                 today=today - timedelta(days=36), now=now - timedelta(days=36))
-    _add_inquiries(session, now=now, practitioners=practitioners, by_name=by_name)
+    _add_inquiries(session, now=now, practitioners=practitioners, by_name=by_name,
+                   services_by_name=services_by_name or {})
 
 
-def _add_inquiries(session, *, now, practitioners, by_name) -> None:
+def _add_inquiries(session, *, now, practitioners, by_name, services_by_name) -> None:
     full = practitioners[0]
     services.update_capacity(session, SYSTEM, full.id, accepting=False, max_active_clients=full.max_active_clients,
                              now=now)
-    wanted = [("Ruby Adams", full, "Deep tissue", 9, True), ("Hamza Iqbal", full, "Sports massage", 6, True),
-              ("Ella Moore", None, "Prenatal massage", 2, False), ("Jonas Berg", None, "Deep tissue", 1, False)]
-    for name, practitioner, need, days, waitlisted in wanted:
+    wanted = [("Ruby Adams", full, "Deep tissue", "Headingley, LS6", 9, True),
+              ("Hamza Iqbal", full, "Sports massage", "Roundhay, LS8", 6, True),
+              ("Ella Moore", None, "Prenatal massage", "Chapel Allerton", 2, False),
+              ("Jonas Berg", None, "Deep tissue", "", 1, False)]
+    for name, practitioner, need, area, days, waitlisted in wanted:
         inquiry = services.record_inquiry(session, SYSTEM, services.InquiryDetails(
             name=name, email=f"{name.split()[0].lower()}@example.org",
-            need=f"Looking for {need.lower()}", preferred_times="Weekday evenings",
+            need=f"Looking for {need.lower()}", preferred_times="Weekday evenings", area=area,
             practitioner_id=practitioner.id if practitioner else None, modality_ids=[by_name[need].id],
+            service_id=services_by_name.get(need),
         ), phone_region="GB", now=now - timedelta(days=days))
         if waitlisted:
             services.waitlist_inquiry(session, SYSTEM, inquiry, now=now - timedelta(days=days))

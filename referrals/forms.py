@@ -9,7 +9,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from practice.forms import DateField, Form
 from referrals.models import CLOSING_OUTCOMES, OUTCOME_LABELS, InquiryStatus
@@ -119,23 +119,34 @@ class InquiryForm(Form):
     name = StringField("Name", validators=[InputRequired(), Length(max=120)])
     phone = StringField("Phone", validators=[Optional(), Length(max=40)])
     email = EmailField("E-mail", validators=[Optional(), Length(max=254)])
-    modality_ids = SelectMultipleField("Looking for", coerce=int, validators=[Optional()])
+    modality_ids = SelectMultipleField("Looking for", validators=[Optional()],
+                                       description="A service of the practice, and any specialties.")
     need = TextAreaField("What they are looking for, in their words", validators=[Optional(), Length(max=2000)])
     preferred_times = StringField("Preferred times", validators=[Optional(), Length(max=200)])
-    area = StringField("Where they live (area)", validators=[Optional(), Length(max=120)])
+    area = StringField("Where they live (area)", validators=[Optional(), Length(max=120)],
+                       description="An area, a postcode or both, e.g. \"Roundhay, LS8\": colleagues nearest to it are listed first.")
     practitioner_id = SelectField("Practitioner wanted", coerce=int, validators=[Optional()])
 
-    def set_choices(self, practitioners, modalities) -> None:
+    def set_choices(self, practitioners, modalities, services=()) -> None:
+        """`services`: the host's own (id, name) pairs, listed first under "At this practice"."""
         self.practitioner_id.choices = [SelectChoice(0, "Anyone")] + [
             SelectChoice(p.id, p.name) for p in practitioners]
-        _modality_choices(self.modality_ids, modalities)
+        specialties = [(str(m.id), m.name) for m in modalities]
+        self.modality_ids.choices = ({"At this practice": [(f"service-{i}", name) for i, name in services],
+                                      "Specialties": specialties} if services else specialties)
+
+    def validate_modality_ids(self, field) -> None:
+        if len([v for v in field.data or [] if v.startswith("service-")]) > 1:
+            raise ValidationError("Choose one of the practice's services (and any specialties).")
 
     def details(self) -> InquiryDetails:
+        chosen = self.modality_ids.data or []
+        services = [int(v.removeprefix("service-")) for v in chosen if v.startswith("service-")]
         return InquiryDetails(
             name=self.name.data or "", phone=self.phone.data or "", email=self.email.data or "",
             need=self.need.data or "", preferred_times=self.preferred_times.data or "",
             area=self.area.data or "", practitioner_id=self.practitioner_id.data or None,
-            modality_ids=list(self.modality_ids.data or []),
+            modality_ids=[int(v) for v in chosen if v.isdigit()], service_id=services[0] if services else None,
         )
 
 

@@ -139,6 +139,16 @@ class Host:
         specialist id, if the site writes letters and the user may (none by default)."""
         return {}
 
+    def inquiry_reply_url(self, inquiry) -> str | None:
+        """A link to write the reply to an inquiry (the practice's "practice full" letter), if
+        the site writes letters and the user may."""
+        return None
+
+    def services(self) -> dict[int, str]:
+        """The site's own services an inquiry may ask for (id -> name), listed before the
+        network's specialties; none by default."""
+        return {}
+
     def client_from_inquiry(self, session, actor, inquiry, *, phone_region: str, now: datetime) -> Person:
         """Make a client of the person behind an inquiry (added and flushed, not committed)."""
         raise DomainError("This site keeps no client records.")

@@ -190,6 +190,9 @@ class Inquiry(Base):
     preferred_times: Mapped[str] = mapped_column(String(200), default="")
     area: Mapped[str] = mapped_column(String(120), default="")
     practitioner_id: Mapped[int | None] = host_id("practitioner")
+    # The host's service asked for (the practice's own services), by id: a plain column with no
+    # foreign key, so the network needs nothing of the host's models.
+    service_id: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     received_at: Mapped[datetime]
     recorded_by_id: Mapped[int | None] = host_id("user")

@@ -22,6 +22,7 @@ from datetime import date
 from sqlalchemy import case, exists, func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload, subqueryload
 
+from referrals import places
 from referrals.database import db
 from referrals.models import (
     OPEN_INQUIRY_STATUSES,
@@ -309,7 +310,8 @@ def _plural(number: int, one: str, many: str) -> str:
 
 def accepting_colleagues(session, modalities, area: str | None = None) -> list[Specialist]:
     """Active specialists accepting new clients who offer any of `modalities` (all
-    accepting ones when none are given); those in `area` first, then by name."""
+    accepting ones when none are given); the nearest to `area` first (an area name, a
+    postcode or both: referrals.places), then by area and name."""
     ids = [m if isinstance(m, int) else m.id for m in modalities or ()]
     query = (select(Specialist).options(selectinload(Specialist.modalities))
              .where(Specialist.retired_at.is_(None), Specialist.accepting == Accepting.YES.value))
@@ -318,9 +320,13 @@ def accepting_colleagues(session, modalities, area: str | None = None) -> list[S
             specialist_modality.c.specialist_id == Specialist.id,
             specialist_modality.c.modality_id.in_(ids),
         ))
-    in_area = Specialist.area_key == normalise(area or "")[:120]
-    order = [case((in_area, 0), else_=1)] if area and area.strip() else []
-    return list(session.scalars(query.order_by(*order, Specialist.name_key, Specialist.id)))
+    found = list(session.scalars(query.order_by(Specialist.name_key, Specialist.id)))
+    return places.nearest_first(found, area) if area and area.strip() else found
+
+
+def nearby_reasons(specialist: Specialist, area: str) -> list[str]:
+    """Why a colleague accepting new clients is offered to someone living in `area`."""
+    return places.reasons(specialist, area or "")
 
 
 # Referrals -------------------------------------------------------------------------------

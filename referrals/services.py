@@ -333,6 +333,7 @@ class InquiryDetails:
     area: str = ""
     practitioner_id: int | None = None
     modality_ids: list[int] = field(default_factory=list)
+    service_id: int | None = None  # one of the host's services, when it has them
 
 
 INQUIRY_LIMITS = {"name": 120, "phone": 40, "email": 254, "need": 2000, "preferred_times": 200,
@@ -411,6 +412,14 @@ def offer_place(session, actor: Actor, inquiry: Inquiry, *, now: datetime) -> No
     if ahead:
         raise DomainError(f"{ahead[0].name} has waited longer: offer them a place first.")
     inquiry.offered_at = now
+    _set_status(session, actor, inquiry, InquiryStatus.OFFERED, now=now)
+
+
+def offer_in_reply(session, actor: Actor, inquiry: Inquiry, *, now: datetime, note: str = "") -> None:
+    """The reply to an inquiry offered a place (with a colleague in the practice who has
+    room): it stays open as "place offered", whatever its place on the waitlist."""
+    _require_open(inquiry)
+    inquiry.offered_at, inquiry.note = now, _clean_text(note)[:2000]
     _set_status(session, actor, inquiry, InquiryStatus.OFFERED, now=now)
 
 

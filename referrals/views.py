@@ -340,6 +340,7 @@ def inquiries():
         closed=queries.recently_closed_inquiries(db.session),
         capacities=(services.capacities(db.session) or {}).values(),
         practitioners=_names("practitioner", [i.practitioner_id for i in open_inquiries + waitlist]),
+        service_names=host.current().services(),
     )
 
 
@@ -347,7 +348,8 @@ def inquiries():
 @permission_required("inquiries.manage")
 def new_inquiry():
     form = forms.InquiryForm()
-    form.set_choices(host.current().practitioners(), queries.modalities(db.session))
+    form.set_choices(host.current().practitioners(), queries.modalities(db.session),
+                     host.current().services().items())
     if form.validate_on_submit():
         try:
             inquiry = services.record_inquiry(db.session, host.actor(), form.details(),
@@ -374,6 +376,9 @@ def _inquiry_page(found: Inquiry, close_form, status: int = 200):
         "referrals/inquiry.html", inquiry=found, close=close_form, action=forms.RetireForm(),
         practitioner=services.practitioner_name(found.practitioner_id),
         wanted=wanted, practice_has_room=room is None or any(c.has_room for c in room.values()),
+        with_room=[c for c in (room or {}).values() if c.has_room and c is not wanted],
+        service_name=host.current().services().get(found.service_id, "") if found.service_id else "",
+        reply_url=host.current().inquiry_reply_url(found),
         colleagues=queries.accepting_colleagues(db.session, found.needs, found.area),
         ahead=services.waiting_ahead(db.session, found) if found.status == "waitlisted" else [],
     ), status

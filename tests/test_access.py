@@ -121,6 +121,7 @@ class World:
     # Letters: an issued letter about the client; an open inquiry a colleague could take
     letter_id: int = 0
     letter_inquiry_id: int = 0
+    reply_letter_id: int = 0  # a practice-full reply to another inquiry
     # The referral network: a specialist, a referral of the client to them, an inquiry
     specialist_id: int = 0
     referral_id: int = 0
@@ -270,7 +271,7 @@ INCIDENT_FORM = {  # a valid incident (the category id is the world's)
 POLICY_FORM = {  # a valid new version of the policy
     "effective_from": "2026-12-01", "late_grace_minutes": "10", "session_ends_on_time": "y",
     "cancellation_window_hours": "48", "late_cancel_fee_percent": "50", "no_show_fee_percent": "100",
-    "payment_terms": "Payment is due at the end of each session.", "conduct_statement": "Be kind.",
+    "clause_topic": ["payment", "conduct"], "clause_text": ["Payment is due at the end of each session.", "Be kind."],
     **{f"escalate_{kind}{days}": "3" for kind in ("late_arrivals", "no_shows", "late_cancellations", "unpaid", "boundary")
        for days in ("", "_days")},
 }
@@ -438,6 +439,8 @@ ROUTES = [
     Route("policies.manage",            "GET",  lambda w: "/settings/policy",                     (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "policies.manage"),
     Route("policies.manage",            "POST", lambda w: "/settings/policy",                     (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "policies.manage",
           data=lambda w: POLICY_FORM),
+    Route("policies.file_topics",       "POST", lambda w: f"/settings/policy/{w.policy_id}/topics", (LOGIN,  OK,        FORBIDDEN, FORBIDDEN), "policies.manage",
+          data=lambda w: {}),
     Route("policies.acknowledge",       "POST", lambda w: f"/clients/{w.client_id}/acknowledgements", (LOGIN, OK,        OK,        OK),        "policies.acknowledge",
           data=lambda w: {"policy_id": w.policy_id, "method": "signed_at_intake", "on": "2026-11-23"}),
     # The end-of-day review: a practitioner their own days, admins anyone's (tests/test_review.py).
@@ -513,7 +516,10 @@ ROUTES = [
                           "confirm": "y", "body": "Dear Sam,\n\nYour receipt is enclosed."}),
     Route("letters.batch",              "GET",  lambda w: "/letters/batch",                       (LOGIN,    OK,        OK,        FORBIDDEN), "letters.issue"),
     Route("letters.batch",              "POST", lambda w: "/letters/batch",                       (LOGIN,    OK,        OK,        FORBIDDEN), "letters.issue",
-          data=lambda w: {"inquiry_ids": [w.letter_inquiry_id], "author_id": w.practitioner_record_id, "channel": "email"}),
+          data=lambda w: {"inquiry_ids": [w.letter_inquiry_id], "author_id": w.practitioner_record_id, "channel": "email",
+                          "action": "issue", "confirm": "y"}),
+    Route("letters.batch_done",         "GET",  lambda w: f"/letters/batch/done?letter={w.reply_letter_id}", (LOGIN, OK,   OK,        FORBIDDEN), "letters.issue"),
+    Route("letters.batch_zip",          "GET",  lambda w: f"/letters/batch/replies.zip?letter={w.reply_letter_id}", (LOGIN, OK, OK,  FORBIDDEN), "letters.issue"),
     Route("letters.settings",           "GET",  lambda w: "/settings/letters",                    (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "letters.settings"),
     Route("letters.settings",           "POST", lambda w: "/settings/letters",                    (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "letters.settings",
           data=lambda w: {"page_size": "letter"}),

@@ -720,9 +720,10 @@ POST_FORMS = {
     "letters.compose_letter": (lambda w: f"/letters/new?kind=discontinuation&client_id={w['client_id']}",
                                ["author_id", "channel", "specialist_id", "modality_ids", "need", "follow_up_on",
                                 "effective_date", "policy_dates", "breaches", "colleagues", "body", "confirm",
-                                "action"], []),
-    "letters.batch": (lambda w: "/letters/batch", ["inquiry_ids", "author_id", "channel"], []),
-    "letters.settings": (lambda w: "/settings/letters", ["page_size"], []),
+                                "action", "choices", "fact", "incident", "sentence-1", "clause", "colleague",
+                                "money", "offer_id"], []),
+    "letters.batch": (lambda w: "/letters/batch", ["inquiry_ids", "author_id", "channel", "action", "confirm"], []),
+    "letters.settings": (lambda w: "/settings/letters", ["page_size", "how_to_pay"], []),
     "letters.save_text": (lambda w: "/settings/letters/referral", ["referral-text"], []),
     # Background jobs
     "jobs.retry": (lambda w: f"/jobs/{w['failed_job_id']}/retry", ["next"], []),
@@ -738,6 +739,7 @@ POST_FORMS = {
     "policies.ask_to_acknowledge": (lambda w: f"/clients/{w['client_id']}/acknowledgements/ask", [], []),
     # Policies
     "policies.manage": (lambda w: "/settings/policy", list(POLICY_FORM), []),
+    "policies.file_topics": (lambda w: f"/settings/policy/{current_policy(db.session).id}/topics", ["topic-1", "topic-2"], []),
     "policies.acknowledge": (lambda w: f"/clients/{w['client_id']}/acknowledgements",
                              ["policy_id", "method", "on", "note"], []),
 }
@@ -873,7 +875,7 @@ NUL_FORMS = {
                                   "service_id": t["service_id"], "day": "2026-11-30", "start": "14:00",
                                   "notes": "Left\x00shoulder"},
     "scheduling.cancel": {"reason": "Unwell\x00"},
-    "policies.manage": POLICY_FORM | {"conduct_statement": "Be\x00 kind", "payment_terms": "\x00"},
+    "policies.manage": POLICY_FORM | {"clause_topic": "conduct", "clause_text": "Be\x00 kind"},
     "policies.acknowledge": lambda t: {"policy_id": current_policy(db.session).id, "method": "verbally",
                                        "on": "2026-11-23", "note": "Signed\x00 form in the file"},
     "conduct.new_incident": lambda t: {"category_id": t["incident_category_id"], "severity": "low",

@@ -113,7 +113,8 @@ def test_demo_sets_up_services_weekly_hours_and_the_policy(demo):
     assert (policy.version, policy.effective_from) == (2, NOW.date() - timedelta(days=35))
     assert (policy.late_grace_minutes, policy.cancellation_window_hours) == (10, 24)
     assert (policy.late_cancel_fee_percent, policy.no_show_fee_percent) == (50, 100)
-    assert "Linden Yard" in policy.conduct_statement
+    assert {clause.topic for clause in policy.clauses} == {"payment", "conduct", "communication"}
+    assert any("Linden Yard" in clause.text for clause in policy.clauses if clause.topic == "conduct")
     # Every client signed it at intake but two, whom the pages remind to ask.
     clients = db.session.scalars(select(Client.id)).all()
     unacknowledged = [cid for cid, ack in acknowledgement_status(db.session, clients, NOW).items() if ack is None]
@@ -244,11 +245,15 @@ def test_demo_discontinuation_quotes_the_communications_and_the_breaches_that_fo
         ("policy_reminder", "phone", NOW.date() - timedelta(days=20)),
         ("warning", "email", NOW.date() - timedelta(days=13)),
         ("letter_sent", "email", NOW.date() - timedelta(days=6))]
-    assert "- 3 November 2026: policy reminder, phone\n- 10 November 2026: warning, e-mail" in body
-    assert ("- 9 November 2026: cancelled inside the cancellation window\n"
-            "- 16 November 2026: did not attend a booked appointment") in body
-    assert "2 November" not in body  # the no-show before he was told is not quoted
+    assert "I reminded you of the policy by phone on 3 November 2026 and warned you by e-mail on 10 November 2026." in body
+    # What led to the reminder (the first no-show) is quoted with what followed, grouped by kind.
+    assert ("- You missed your appointments on 2 and 16 November 2026 without notice.\n"
+            "- On 9 November 2026 you cancelled an appointment with less than 24 hours' notice.") in body
     assert "From 17 November 2026" in body
+    # Only the clauses about what happened, what he owes and how to pay, a colleague.
+    assert "24 hours' notice to cancel" in body and "professional practice" not in body
+    assert "still owed for earlier sessions. You can pay by bank transfer" in body
+    assert "these practitioners are taking new clients" in body
 
 
 def test_demo_safety_letter_is_short_and_gives_no_details(demo):
@@ -267,9 +272,12 @@ def test_demo_referral_practice_full_and_custom_letters(demo):
     assert "Sarah Lowe (Pilates teacher, Pilates on the Green)" in letter_to("Leila Haddad").body
     assert referral.specialist.name == "Sarah Lowe" and referral.follow_up_on > NOW.date()
     assert letter_to("Leila Haddad").referral_id == referral.id
-    assert hamza.status == "referred" and "welcoming new clients" in letter_to("Hamza Iqbal").body
-    accepting = accepting_colleagues(db.session, hamza.needs)  # for sports massage
-    assert accepting and all(f"- {s.name} (" in letter_to("Hamza Iqbal").body for s in accepting)
+    # Amara was asked for and is full; Tomasz gives sports massage and has room: offered first.
+    reply = letter_to("Hamza Iqbal").body
+    assert "Amara Okafor is not taking on new clients" in reply and "appointment with Tomasz Nowak" in reply
+    assert hamza.status == "offered" and "welcoming new clients" in reply
+    accepting = accepting_colleagues(db.session, hamza.needs, hamza.area)  # for sports massage, nearest first
+    assert len(accepting) > 3 and [f"- {s.name} (" in reply for s in accepting] == [True] * 3 + [False] * (len(accepting) - 3)
     assert "closed over the holidays, from Thursday 24 December 2026" in letter_to("Ruth Abernathy").body
 
 

@@ -13,6 +13,7 @@ from practice.audit.services import SYSTEM
 from practice.clients import services as client_services
 from practice.clients.models import Client
 from practice.db import db
+from practice.letters import services, texts, views
 from practice.letters.models import KINDS, Letter, LetterTemplate
 from practice.scheduling.models import Appointment
 from practice.settings import services as settings_services
@@ -38,13 +39,22 @@ def test_the_composer_fills_a_draft_from_the_record(client, login, record, users
     login(users["admin"])
     page = client.get(compose_url("discontinuation", record)).get_data(as_text=True)
     assert "Give the date from which the client will no longer be seen." in page  # asked for
-    assert "7 November 2026: warning, e-mail" in page  # from the record
+    assert "warned you by e-mail on 7 November 2026" in page  # from the record
     assert "2 future appointments are cancelled by the practice, without fees." in page
     form = {"author_id": record["practitioner"].id, "channel": "post", "effective_date": "2026-11-23",
             "action": "draft"}
     page = client.post(compose_url("discontinuation", record), data=form).get_data(as_text=True)
     body = field_values(page)["body"]
     assert "Dear Sam," in body and "arrived 30 minutes late" in body and "From 23 November 2026" in body
+
+
+def test_the_composer_shows_the_tone_guide_for_its_kind(client, login, record, users):
+    login(users["admin"])
+    ending = client.get(compose_url("discontinuation", record)).get_data(as_text=True)
+    reply = client.get(compose_url("practice_full", record)).get_data(as_text=True)
+    assert "State the decision once, plainly." in ending and "no hope for the future" in ending
+    assert "Thank them for getting in touch." in reply and "no hope for the future" not in reply
+    assert set(texts.TONE_GUIDES) == set(KINDS)
 
 
 def test_preview_shows_the_letter_and_writes_nothing(client, login, record, users):
@@ -137,13 +147,24 @@ def test_a_referral_letter_shows_its_follow_up(client, login, record, users):
 
 
 def test_practice_full_replies_in_a_batch(client, login, record, users):
+    for practitioner in record["practitioner"], users["admin"].practitioner:  # nobody has room
+        practitioner.accepting_new_clients = False
+    db.session.commit()
     login(users["admin"])
-    response = client.post("/letters/batch", data={"inquiry_ids": [record["inquiry"].id],
-                                                   "author_id": record["practitioner"].id, "channel": "email"})
-    assert response.status_code == 200 and response.mimetype == "application/zip"
-    files = zipfile.ZipFile(io.BytesIO(response.data))
-    (name,) = files.namelist()
+    form = {"inquiry_ids": [record["inquiry"].id], "author_id": record["practitioner"].id, "channel": "email"}
+    page = client.post("/letters/batch", data=form | {"action": "preview"}).get_data(as_text=True)
+    assert "Dear Robin Walker," in page and "Dana Okoro" in page  # each reply previewed
+    assert "is closed as referred to colleagues" in page and db.session.scalar(select(Letter.id)) is None
+    refused = client.post("/letters/batch", data=form | {"action": "issue"})
+    assert refused.status_code == 422 and db.session.scalar(select(Letter.id)) is None  # not confirmed
+    response = client.post("/letters/batch", data=form | {"action": "issue", "confirm": "y"})
+    assert response.status_code == 302
     letter = db.session.scalars(select(Letter)).one()
+    done = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Robin Walker" in done and "referred to a colleague" in done and f"/letters/{letter.id}" in done
+    archive = client.get(f"/letters/batch/replies.zip?letter={letter.id}")
+    files = zipfile.ZipFile(io.BytesIO(archive.data))
+    (name,) = files.namelist()
     assert files.read(name) == letter.pdf
     db.session.expire_all()
     assert db.session.get(Inquiry, record["inquiry"].id).status == "referred"
@@ -154,6 +175,15 @@ def test_the_batch_asks_for_an_inquiry(client, login, record, users):
     response = client.post("/letters/batch", data={"author_id": record["practitioner"].id, "channel": "email"})
     assert response.status_code == 422
     assert "Choose at least one inquiry." in response.get_data(as_text=True)
+
+
+def test_a_batch_is_at_most_twenty_replies(client, login, record, users, monkeypatch):
+    monkeypatch.setattr(views, "MOST_IN_A_BATCH", 0)  # the one open inquiry is one too many
+    login(users["admin"])
+    response = client.post("/letters/batch", data={"inquiry_ids": [record["inquiry"].id], "action": "preview",
+                                                   "author_id": record["practitioner"].id, "channel": "email"})
+    assert response.status_code == 422
+    assert "Choose at most 0 inquiries at a time." in error_for(response.get_data(as_text=True), "inquiry_ids")
 
 
 def test_the_register_filters_and_keeps_its_queries_bounded(client, login, record, users, count_queries):
@@ -207,3 +237,20 @@ def test_the_settings_save_a_version_and_the_paper(client, login, users):
     page = client.get("/settings/letters").get_data(as_text=True)
     assert "version 1" in page
     assert raw_field_values(page)["page_size"] == "letter"
+
+
+def test_the_settings_say_how_to_pay_and_keep_an_edited_text(client, login, users):
+    login(users["admin"])
+    how = "Please pay by bank transfer, sort code 12-34-56, account 12345678."
+    assert client.post("/settings/letters", data={"page_size": "A4", "how_to_pay": how}).status_code == 302
+    assert field_values(client.get("/settings/letters").get_data(as_text=True))["how_to_pay"] == how
+    # A practice that edited a text keeps it; the new default is offered as its next version.
+    edited = "Dear {client_name},\n\nFrom {effective_date}, no more."
+    client.post("/settings/letters/safety_discontinuation", data={"safety_discontinuation-text": edited})
+    page = client.get("/settings/letters").get_data(as_text=True)
+    assert edited + "</textarea>" in page
+    assert "Save the default text as version 2" in page
+    client.post("/settings/letters/safety_discontinuation",
+                data={"safety_discontinuation-text": texts.DEFAULTS["safety_discontinuation"]})
+    assert services.current_template(db.session, "safety_discontinuation") == (
+        texts.DEFAULTS["safety_discontinuation"].strip(), 2)

@@ -2,6 +2,7 @@
 date, fees that follow it, acknowledgements, and the notices and confirmations on the
 front desk's pages."""
 
+import html
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
@@ -58,8 +59,9 @@ def test_the_migration_gives_every_practice_version_one_with_the_usual_defaults(
     assert (policy.escalate_late_arrivals, policy.escalate_late_arrivals_days) == (3, 90)
     assert (policy.escalate_no_shows, policy.escalate_no_shows_days) == (2, 365)
     assert (policy.escalate_late_cancellations, policy.escalate_unpaid, policy.escalate_boundary) == (3, 2, 2)
-    assert "Payment is due" in policy.payment_terms
-    assert "professional" in policy.conduct_statement
+    assert [(c.topic, c.text.split(".")[0]) for c in policy.clauses] == [
+        ("payment", "Payment is due at the end of each session, by card, cash or bank transfer"),
+        ("conduct", "This is a professional practice")]
 
 
 def test_a_change_is_a_new_version_and_the_old_one_is_kept(users):
@@ -67,7 +69,7 @@ def test_a_change_is_a_new_version_and_the_old_one_is_kept(users):
     second = publish(MONDAY, actor=admin, cancellation_window_hours=48, no_show_fee_percent=80)
     assert (second.version, second.effective_from, second.created_by_id) == (2, MONDAY, users["admin"].id)
     assert (second.cancellation_window_hours, second.no_show_fee_percent) == (48, 80)
-    assert second.late_grace_minutes == 10 and "Payment is due" in second.payment_terms  # carried over
+    assert second.late_grace_minutes == 10 and "Payment is due" in second.clauses[0].text  # carried over
     first, = [p for p in policy_history(db.session) if p.version == 1]
     assert (first.cancellation_window_hours, first.no_show_fee_percent) == (24, 100)
     assert [p.version for p in policy_history(db.session)] == [2, 1]
@@ -112,7 +114,6 @@ def test_the_highest_version_that_has_started_wins(practice):
     ({"no_show_fee_percent": 10**30}, "no_show_fee_percent", "Use a number from 0 to 100."),
     ({"escalate_no_shows": 0}, "escalate_no_shows", "Use a number from 1 to 50."),
     ({"escalate_boundary_days": 731}, "escalate_boundary_days", "Use a number from 1 to 730."),
-    ({"payment_terms": "x" * 5001}, "payment_terms", "Keep this under 5,000 characters."),
 ])
 def test_publishing_checks_each_value_with_its_field(practice, values, field, message):
     with pytest.raises(DomainError) as refused:
@@ -259,7 +260,7 @@ def test_admins_publish_a_new_version_from_a_form_filled_in_from_the_latest(clie
     page = client.get("/settings/policy").get_data(as_text=True)
     values = shown_values(page)
     assert values["late_grace_minutes"] == "10" and values["effective_from"] == "2026-11-23"
-    assert "Payment is due" in values["payment_terms"]
+    assert "Payment is due" in page and 'name="clause_text"' in page
     assert "Publish version 2" in page and "from the start" in page
     response = client.post("/settings/policy", data=values | {
         "effective_from": "2026-11-30", "cancellation_window_hours": "48", "session_ends_on_time": "y"})
@@ -282,19 +283,20 @@ def test_admins_publish_a_new_version_from_a_form_filled_in_from_the_latest(clie
 def test_a_bad_version_is_refused_next_to_the_field_keeping_what_was_typed(client, users, login, change, field, message):
     login(users["admin"])
     typed = shown_values(client.get("/settings/policy").get_data(as_text=True)) | {
-        "conduct_statement": "Please be on time.\nThank you."} | change
+        "clause_topic": "conduct", "clause_text": "Please be on time.\nThank you."} | change
     response = client.post("/settings/policy", data=typed)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert error_for(page, field) == message
-    assert_kept(page, typed, skip={"session_ends_on_time", "csrf_token"})
+    assert_kept(page, typed, skip={"session_ends_on_time", "csrf_token", "clause_topic", "clause_text"})
+    assert "Please be on time.\nThank you.</textarea>" in page
     assert [p.version for p in policy_history(db.session)] == [1]
 
 
 def test_the_policy_page_says_the_rules_in_plain_words(client, users, login):
     publish(MONDAY, cancellation_window_hours=48, late_cancel_fee_percent=100)
     login(users["front_desk"])
-    page = client.get("/policy").get_data(as_text=True)
+    page = html.unescape(client.get("/policy").get_data(as_text=True))
     assert "Version 1, in force from the start." in page
     assert "we wait for you for up to 10 minutes" in page
     assert "at least 24 hours' notice" in page and "charged at 50% of the session price" in page
@@ -500,4 +502,4 @@ def test_the_migration_round_trips_the_policy_in_force(app, practice):
     first, = policy_history(db.session)
     assert (first.version, first.effective_from, first.session_ends_on_time) == (1, date(2000, 1, 1), False)
     assert (first.cancellation_window_hours, first.no_show_fee_percent) == (48, 80)
-    assert "Payment is due" in first.payment_terms
+    assert "Payment is due" in first.clauses[0].text

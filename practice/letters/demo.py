@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from practice.audit.services import Actor
+from practice.audit.services import SYSTEM, Actor
 from practice.letters import compose, services
 from practice.settings.services import get_practice, local_date
 from referrals.models import Inquiry, Modality, Specialist
@@ -24,7 +24,10 @@ A short note to let you know that {practice_name} will be closed over the holida
 
 If you would like a session before the break, please book by phone or e-mail as usual; the last appointments fill up quickly at this time of year.
 
-With warm wishes for the holidays,"""
+With warm wishes for a restful holiday."""
+
+HOW_TO_PAY = ("You can pay by bank transfer to Linden Yard Massage & Wellness (sort code 12-34-56, "
+              "account 12345678, with your name as the reference), or by card or cash at the desk.")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ def add_demo_letters(session, *, now: datetime, clients: dict, practitioners: di
     profile = get_practice(session)
     planned = [(endings[letter.client] if letter.client in endings else now - ISSUED_AGO[letter.kind], letter)
                for letter in LETTERS]
+    services.set_how_to_pay(session, SYSTEM, HOW_TO_PAY, now=min(at for at, _letter in planned))
     return [_issue(session, letter, _request(session, letter, clients, practitioners, at),
                    practitioners, profile=profile, now=at)
             for at, letter in sorted(planned, key=lambda pair: pair[0])]

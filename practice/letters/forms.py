@@ -32,10 +32,16 @@ class ComposeForm(Form):
                                description="From this day the client is not seen; booked appointments from then on are cancelled without fees.")
     policy_dates = TextAreaField("When the policy was communicated", validators=[Optional(), Length(max=5000)],
                                  description="One a line, e.g. \"2 November 2026, in person\".")
-    breaches = TextAreaField("What happened afterwards", validators=[Optional(), Length(max=5000)],
-                             description="One a line, with the date.")
+    breaches = TextAreaField("Other facts to give", validators=[Optional(), Length(max=5000)],
+                             description="Sentences of your own, one a line, with the date.")
     colleagues = TextAreaField("Colleagues to suggest", validators=[Optional(), Length(max=5000)],
                                description="One a line: name, what they do, how to reach them.")
+    money = SelectField("Money", choices=options([("owed", "Say what is owed and how to pay"),
+                                                   ("waive", "Waive the unpaid fees of missed or late-cancelled sessions")]),
+                        validate_choice=False)
+    offer_id = SelectField("Offer an appointment with", coerce=_id_or_zero, validate_choice=False,
+                           description="A colleague in the practice with room for what they asked for: "
+                                       "the reply proposes them first.")
     body = TextAreaField("The letter", validators=[Optional(), Length(max=20_000)],
                          description="Plain paragraphs separated by a blank line; lines starting with \"- \" make a list.")
     confirm = BooleanField("I have read what issuing will do, and I want to issue this letter")
@@ -47,6 +53,11 @@ class TemplateForm(Form):
 
 class SettingsForm(Form):
     page_size = SelectField("Paper size", choices=options(PAGE_SIZES.items()))
+    how_to_pay = TextAreaField("How to pay a balance", validators=[Optional(), Length(max=1000)],
+                               description="What a letter ending a relationship says after the amount owed, e.g. "
+                                           "\"Please pay by bank transfer to Linden Yard Massage, sort code 12-34-56, "
+                                           "account 12345678, or by card at the desk.\" Left empty, it asks the "
+                                           "client to contact the practice.")
 
 
 class RegisterFilterForm(Form):
@@ -63,3 +74,4 @@ class BatchForm(Form):
     inquiry_ids = SelectMultipleField("Inquiries", coerce=_id_or_zero, validate_choice=False)
     author_id = SelectField("Signed by", coerce=_id_or_zero, validate_choice=False)
     channel = SelectField("Sent by", choices=options(CHANNELS.items()))
+    confirm = BooleanField("I have read each reply and what issuing it will do, and I want to issue them")

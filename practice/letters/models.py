@@ -64,6 +64,16 @@ class Letter(db.Model):
         return f"letter-{self.kind.replace('_', '-')}-{self.issued_at:%Y-%m-%d}-{self.uuid[:8]}.pdf"
 
 
+class LetterReferral(db.Model):
+    """A colleague a letter offered, recorded as a referral when it was issued (a letter
+    ending a relationship may offer up to three). Append-only, like the letter."""
+
+    __tablename__ = "letter_referral"
+
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id"), primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), primary_key=True, index=True)
+
+
 class LetterTemplate(db.Model):
     """The practice's own text for a kind. Never edited: a change is a new version."""
 
@@ -88,6 +98,8 @@ class LetterSettings(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     page_size: Mapped[str] = mapped_column(String(10), default="A4", server_default="A4")
+    # What a letter ending a relationship says about paying a balance that is owed.
+    how_to_pay: Mapped[str] = mapped_column(Text, default="", server_default="")
     updated_at: Mapped[datetime]
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 

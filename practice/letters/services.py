@@ -26,6 +26,7 @@ from practice.letters.models import (
     KINDS,
     PAGE_SIZES,
     Letter,
+    LetterReferral,
     LetterSettings,
     LetterTemplate,
 )
@@ -71,6 +72,8 @@ def set_page_size(session, actor: Actor, size: str, *, now: datetime) -> None:
     if size not in PAGE_SIZES:
         raise DomainError("Choose A4 or US Letter.", field="page_size")
     settings = session.scalar(select(LetterSettings).limit(1))
+    if settings is not None and settings.page_size == size:
+        return  # saved with another setting: nothing to record
     if settings is None:
         settings = LetterSettings(page_size=size, updated_at=now)
         session.add(settings)
@@ -78,6 +81,31 @@ def set_page_size(session, actor: Actor, size: str, *, now: datetime) -> None:
     settings.updated_at, settings.updated_by_id = now, actor.user.id if actor.user else None
     session.flush()
     record(session, actor, "letter.settings", settings, now=now, page_size=[old, size])
+    session.flush()
+
+
+MAX_HOW_TO_PAY = 1000
+
+
+def how_to_pay_text(session) -> str:
+    return session.scalar(select(LetterSettings.how_to_pay).limit(1)) or ""
+
+
+def set_how_to_pay(session, actor: Actor, text: str, *, now: datetime) -> None:
+    """What a letter ending a relationship says about paying a balance that is owed."""
+    text = " ".join((text or "").replace("\x00", "").split())
+    if len(text) > MAX_HOW_TO_PAY:
+        raise DomainError(f"Keep this under {MAX_HOW_TO_PAY:,} characters.", field="how_to_pay")
+    settings = session.scalar(select(LetterSettings).limit(1))
+    if settings is None:
+        settings = LetterSettings(page_size="A4", updated_at=now)
+        session.add(settings)
+    old, settings.how_to_pay = settings.how_to_pay or "", text
+    if old == text:
+        return
+    settings.updated_at, settings.updated_by_id = now, actor.user.id if actor.user else None
+    session.flush()
+    record(session, actor, "letter.settings", settings, now=now, how_to_pay=[old, text])
     session.flush()
 
 
@@ -102,6 +130,8 @@ def check_request(request: Request, *, today: date) -> str:
         raise DomainError("Give a date within a year of today.", field="effective_date")
     if request.follow_up_on and request.follow_up_on < today:
         raise DomainError("The follow-up date cannot be in the past.", field="follow_up_on")
+    if request.kind == "discontinuation" and len(set(request.colleague_ids or ())) > compose.MOST_COLLEAGUES:
+        raise DomainError(f"Offer at most {compose.MOST_COLLEAGUES} colleagues: untick the others.")
     body = request.body.replace("\r\n", "\n").strip()
     if not body:
         raise DomainError("The letter is empty. Fill in the draft or write the letter.", field="body")
@@ -151,10 +181,12 @@ def issue(session, actor: Actor, request: Request, *, profile, now: datetime,
         raise DomainError("This inquiry is already closed.")
     if request.kind == "referral" and request.specialist.retired:
         raise DomainError(f"{request.specialist.name} is retired from the directory.", field="specialist_id")
-    consequences = compose.plan(session, request, profile=profile, now=now)
+    consequences = compose.plan(session, request, profile=profile, now=now, facts=facts)
     page = letter_page(session, request, body, profile=profile, now=now)
     pdf = render_letter(page, profile)
     referral = _refer(session, actor, request, today=today, now=now) if consequences.refer else None
+    offered = [_offer_colleague(session, actor, request, colleague, today=today, now=now)
+               for colleague in consequences.refer_colleagues]
     letter = Letter(
         uuid=str(uuid.uuid4()), kind=request.kind,
         client_id=request.client.id if request.client else None,
@@ -168,8 +200,10 @@ def issue(session, actor: Actor, request: Request, *, profile, now: datetime,
     )
     session.add(letter)
     session.flush()
+    session.add_all(LetterReferral(letter_id=letter.id, referral_id=r.id) for r in offered)
     record(session, actor, "letter.issue", letter, now=now, kind=letter.kind, client_id=letter.client_id,
-           inquiry_id=letter.inquiry_id, sha256=letter.sha256, channel=letter.channel)
+           inquiry_id=letter.inquiry_id, sha256=letter.sha256, channel=letter.channel,
+           referral_ids=[r.id for r in offered])
     _carry_out(session, actor, letter, request, consequences, now=now)
     session.flush()
     signals.letter_issued.send(letter, kind=letter.kind, client_id=letter.client_id,
@@ -184,6 +218,16 @@ def _refer(session, actor: Actor, request: Request, *, today: date, now: datetim
         follow_up_on=request.follow_up_on or today + timedelta(days=compose.FOLLOW_UP_DAYS))
 
 
+def _offer_colleague(session, actor: Actor, request: Request, colleague: compose.Colleague, *, today: date,
+                     now: datetime):
+    """A colleague a letter ending the relationship offers, recorded as a referral."""
+    needs = compose.client_needs(session, request.client.id)
+    return referral_services.record_referral(
+        session, actor, client=request.client, specialist=colleague.specialist,
+        modality_ids=[m.id for m in colleague.specialist.modalities if m.id in needs],
+        need="Offered in the letter ending the professional relationship", today=today, now=now)
+
+
 def _carry_out(session, actor: Actor, letter: Letter, request: Request, consequences: compose.Plan, *,
                now: datetime) -> None:
     label = KINDS[letter.kind].lower()
@@ -193,6 +237,13 @@ def _carry_out(session, actor: Actor, letter: Letter, request: Request, conseque
     if consequences.move_on:
         client_services.set_standing(session, actor, request.client, "moved_on",
                                      f"Letter issued: {label} (letter {letter.uuid[:8]}).", now=now)
+    for appointment in consequences.waive:
+        scheduling_services.waive_fee(session, actor, appointment, f"Waived in the letter: {label} "
+                                      f"(letter {letter.uuid[:8]}).", now=now)
+    if consequences.offer is not None:
+        referral_services.offer_in_reply(session, actor, request.inquiry, now=now,
+                                         note=f"Offered {consequences.offer.display_name} in the reply "
+                                              f"(letter {letter.uuid[:8]}).")
     if consequences.close_inquiry:
         referral_services.close_inquiry(session, actor, request.inquiry, now=now, outcome="referred",
                                         note=f"Practice-full reply sent (letter {letter.uuid[:8]}).")

@@ -24,21 +24,28 @@ PLACEHOLDERS = {
         "specialist_contact": "the colleague's contact details (a list)",
     },
     "discontinuation": COMMON | {
-        "policy": "the practice's policy (a list)",
-        "policy_dates": "the dates the policy was communicated (a list)",
-        "breaches": "what happened afterwards, with dates (a list)",
+        "breaches": "the facts the letter gives as reasons, one sentence per kind of breach and per incident (a list)",
+        "reminders": "when and how the policy was communicated, as a sentence",
+        "policy_dates": "the same as a list of dates",
+        "policy": "the clauses of the policy on what the facts are about (a list)",
+        "appointments": "the booked appointments cancelled, without charge, as a sentence",
+        "money": "what is owed (or waived) and how to pay, as a sentence",
+        "colleagues": "colleagues matched to the client's needs (a list)",
         "effective_date": "the date the decision takes effect",
     },
     "safety_discontinuation": COMMON | {"effective_date": "the date the decision takes effect"},
-    "practice_full": COMMON | {"colleagues": "colleagues accepting new clients (a list)"},
+    "practice_full": COMMON | {
+        "availability": "who is full, and a colleague in the practice with room, as sentences",
+        "colleagues": "colleagues nearby accepting new clients (a list)",
+    },
     "custom": dict(COMMON),
 }
 # What a text of each kind must say, whatever the practice writes around it.
 REQUIRED = {
     "referral": ("specialist_name", "specialist_contact"),
-    "discontinuation": ("policy_dates", "breaches", "effective_date"),
+    "discontinuation": ("breaches", "money", "effective_date"),
     "safety_discontinuation": ("effective_date",),
-    "practice_full": ("colleagues",),
+    "practice_full": ("availability", "colleagues"),
     "custom": (),
 }
 
@@ -56,49 +63,85 @@ I would like to introduce you to {specialist_name} ({specialist_specialty}). You
 
 You are welcome to mention that I suggested you get in touch. I would be glad to hear whether this turns out to be a good match for you: your answer helps me recommend the right colleague to others."""
 
-# Clear, calm, neutral and definitive: the policy, when it was communicated, what followed,
-# the decision. No apology, no argument, and nothing that reads as a door left open.
+# Plain and respectful: the decision once, the reasons as facts, only the rules that apply,
+# what happens next (appointments, money, records, other practitioners). No apology, no
+# argument, no judgement words, and nothing a client could read as a door left open.
 DISCONTINUATION = """Dear {client_name},
 
-I am writing to let you know that I will no longer be providing treatment to you. This decision is final.
+I am writing to let you know that I have decided to end our professional relationship. From {effective_date}, the practice will no longer offer you appointments.
 
-The practice's policy is:
-
-{policy}
-
-This policy was communicated to you on the following occasions:
-
-{policy_dates}
-
-Since then, the following has occurred:
+This decision follows these facts from our records:
 
 {breaches}
 
-From {effective_date} the practice will not book or see you for any further appointments. Any appointments you had booked from that date have been cancelled, without charge.
+{reminders}
 
-You may request a copy of your client records by writing to {practice_name} at {practice_contact}. Your records are kept securely for the period the law requires.
+The practice's policy on these points, which applies to every client, is:
 
-This decision will not be discussed further."""
+{policy}
 
-# Shorter still: no details that could provoke, and no referral owed.
-SAFETY_DISCONTINUATION = """Dear {client_name},
+{appointments}
 
-I am writing to let you know that the practice will no longer be providing treatment to you, from {effective_date}. This decision is final.
+{money}
 
-Any appointments you had booked have been cancelled, without charge. Please do not come to the practice.
-
-Any request for a copy of your client records should be made in writing to {practice_name} at {practice_contact}."""
-
-# Warm: thanks, the practice is full, colleagues who are taking new clients.
-PRACTICE_FULL = """Dear {client_name},
-
-Thank you for getting in touch with {practice_name}, and for thinking of us. The practice is not taking on new clients at the moment, so I am not able to offer you an appointment.
-
-I would not want you to go without the care you are looking for. These colleagues nearby have told us that they are welcoming new clients:
+If you would like to continue treatment, these practitioners are taking new clients and may be able to help:
 
 {colleagues}
 
-I hope one of them is a good fit for you, and I wish you well."""
+You can ask for a copy of your records at any time by writing to {practice_name} at {practice_contact}. They are kept securely for as long as the law requires."""
+
+# Shorter still: no reasons that could provoke, no colleague, nothing to reply to.
+SAFETY_DISCONTINUATION = """Dear {client_name},
+
+I am writing to let you know that the practice will no longer provide treatment to you, from {effective_date}.
+
+Any appointments you had booked have been cancelled, without charge. Please do not come to the practice.
+
+Any request for a copy of your records should be made in writing to {practice_name} at {practice_contact}."""
+
+# Warm and true: who is full, a colleague here with room first, then colleagues nearby.
+PRACTICE_FULL = """Dear {client_name},
+
+Thank you for getting in touch with {practice_name}, and for thinking of us.
+
+{availability}
+
+If you would rather see someone else, these colleagues nearby have told us that they are welcoming new clients:
+
+{colleagues}
+
+I hope you find the care you are looking for, and I wish you well."""
+
+# A few lines beside the composer's text, for the kind of letter being written.
+TONE_GUIDES = {
+    "discontinuation": (
+        "State the decision once, plainly. Do not repeat it or argue it.",
+        "Give the reasons as facts: what happened and when. Leave out feelings, guesses and words that judge.",
+        "Quote only the rules the facts are about.",
+        "Say what happens next: appointments, money, records, other practitioners.",
+        "Be courteous, not warm: no apology, no hope for the future, nothing that invites a reply "
+        "the practice does not want.",
+    ),
+    "safety_discontinuation": (
+        "Keep it short: the decision, the date, the appointments cancelled, how to ask for records.",
+        "Give no reasons and no details, and offer no colleague: nothing to argue with or reply to.",
+        "Be courteous and plain: no apology, no judgement.",
+    ),
+    "referral": (
+        "Say what the client needs and why this colleague can help, in the client's terms.",
+        "Give the colleague's contact details in full.",
+        "Be warm and brief; the client decides whether to get in touch.",
+    ),
+    "practice_full": (
+        "Thank them for getting in touch.",
+        "Say plainly who is full; offer a colleague here with room first, if there is one.",
+        "Name colleagues nearby who take new clients, nearest first.",
+    ),
+    "custom": (
+        "One subject a letter: what the client needs to know or do, and by when.",
+        "Plain words, short sentences, dates in full.",
+    ),
+}
 
 CUSTOM = """Dear {client_name},
 

@@ -36,7 +36,7 @@ from practice.letters.forms import (
 )
 from practice.letters.models import KINDS, PAGE_SIZES, Letter
 from practice.letters.render import letter_css, letter_html
-from practice.letters.texts import PLACEHOLDERS, REQUIRED
+from practice.letters.texts import DEFAULTS, PLACEHOLDERS, REQUIRED, TONE_GUIDES
 from practice.security import csp_nonce
 from practice.settings.services import get_practice, local_date, practice_zone
 from practice.validation import database_id
@@ -82,17 +82,23 @@ def _defaults(form: ComposeForm, client: Client | None, inquiry: Inquiry | None)
     own = current_user.practitioner
     form.author_id.data = (own.id if own else None) or (client.primary_practitioner_id if client else None) \
         or (inquiry.practitioner_id if inquiry else None) or 0
-    if inquiry is not None:
-        form.channel.data = "email" if inquiry.email else "post"
+    email = inquiry.email if inquiry is not None else client.email if client is not None else ""
+    form.channel.data = "email" if email else "post"
     # From the referral network's match page: the colleague chosen and the need searched for.
     form.specialist_id.data = _arg_id("specialist_id") or 0
     form.modality_ids.data = [i for i in map(database_id, request.args.getlist("modality_ids")) if i]
+
+
+def _posted_ids(name: str) -> list[int]:
+    return [i for i in map(database_id, request.form.getlist(name)[:200]) if i]
 
 
 def _request(form: ComposeForm, kind: str, client, inquiry) -> compose.Request:
     from practice.auth.models import Practitioner
 
     modality_ids = [i for i in (form.modality_ids.data or []) if i]
+    # The tick boxes are read once the composer has shown them (an empty list is a choice).
+    chosen = request.method == "POST" and request.form.get("choices") == "shown"
     return compose.Request(
         kind=kind, client=client, inquiry=inquiry,
         author=db.session.get(Practitioner, form.author_id.data) if form.author_id.data else None,
@@ -102,6 +108,12 @@ def _request(form: ComposeForm, kind: str, client, inquiry) -> compose.Request:
         need=form.need.data or "", follow_up_on=form.follow_up_on.data, effective_date=form.effective_date.data,
         policy_dates=form.policy_dates.data or "", breaches=form.breaches.data or "",
         colleagues=form.colleagues.data or "",
+        fact_keys=request.form.getlist("fact")[:2000] if chosen else None,
+        sentences={entry_id: request.form.get(f"sentence-{entry_id}", "")[:500]
+                   for entry_id in _posted_ids("incident")},
+        clause_keys=request.form.getlist("clause")[:200] if chosen else None,
+        colleague_ids=_posted_ids("colleague") if chosen else None,
+        money=form.money.data or "", offer_id=form.offer_id.data if chosen else None,
     )
 
 
@@ -125,6 +137,10 @@ def compose_letter():
     text, version = services.current_template(db.session, kind)
     for name, message in facts.missing.items():  # asked for, never invented
         getattr(form, name).description = message
+    form.offer_id.choices = options([(0, "No one: say who is full")] + [
+        (p.id, p.display_name) for p in facts.choices.with_room])
+    form.offer_id.data = facts.choices.offer.id if facts.choices.offer else 0
+    form.money.data = facts.choices.money
     preview, status = None, 200
     if request.method == "POST" and not form.validate():
         action, status = "", 422
@@ -145,11 +161,12 @@ def compose_letter():
         except DomainError as error:
             show_error(form, error)
             status = 422
-    plan = compose.plan(db.session, letter_request, profile=profile, now=now())
+    plan = compose.plan(db.session, letter_request, profile=profile, now=now(), facts=facts)
     return render_template(
         "practice/letters/compose.html", form=form, kind=kind, kind_label=KINDS[kind], client=client,
-        inquiry=inquiry, facts=facts, fact_fields=FACT_FIELDS[kind], plan=plan, preview=preview,
-        version=version, placeholders=PLACEHOLDERS[kind],
+        inquiry=inquiry, facts=facts, choices=facts.choices, fact_fields=FACT_FIELDS[kind], plan=plan,
+        preview=preview, version=version, placeholders=PLACEHOLDERS[kind], tone_guide=TONE_GUIDES[kind],
+        text_lacks=compose.missing_from_text(kind, text), money_choices=compose.MONEY,
     ), status
 
 
@@ -221,12 +238,15 @@ def register():
 
 # Practice-full replies in a batch ------------------------------------------------------------
 
+MOST_IN_A_BATCH = 20
+
+
 @bp.route("/letters/batch", methods=["GET", "POST"])
 @permission_required("letters.issue")
 def batch():
-    """One practice-full reply per chosen inquiry, issued and frozen one by one, downloaded
-    together as a zip of the stored PDFs (each file is byte-identical to its letter, so its
-    SHA-256 can be checked; merging them into one PDF would make bytes no letter has)."""
+    """One practice-full reply per chosen inquiry: each drafted from its inquiry and previewed
+    with what issuing it will do, then, once confirmed, issued and frozen one by one (all or
+    none), and a page with the issued letters and what each did."""
     inquiries = list(db.session.scalars(
         select(Inquiry).options(selectinload(Inquiry.needs)).where(Inquiry.status.in_(OPEN_INQUIRY_STATUSES))
         .order_by(Inquiry.received_at, Inquiry.id)))
@@ -235,28 +255,35 @@ def batch():
     form.inquiry_ids.choices = options((i.id, i.name) for i in inquiries)
     if request.method == "GET":
         form.author_id.data = current_user.practitioner.id if current_user.practitioner else 0
-    status = 200
+    status, drafts = 200, []
     if request.method == "POST":
+        status = 422
         if form.validate():
             try:
-                return _issue_batch(form, {i.id: i for i in inquiries})
+                drafts = _batch_drafts(form, {i.id: i for i in inquiries})
+                if request.form.get("action") == "issue":
+                    return _issue_batch(form, drafts)
+                status = 200
             except DomainError as error:
                 show_error(form, error)
-        status = 422
-    return render_template("practice/letters/batch.html", form=form, inquiries=inquiries), status
+    return render_template("practice/letters/batch.html", form=form, inquiries=inquiries, drafts=drafts), status
 
 
-def _issue_batch(form: BatchForm, open_inquiries: dict[int, Inquiry]):
+def _batch_drafts(form: BatchForm, open_inquiries: dict[int, Inquiry]) -> list[tuple[compose.Request, compose.Plan]]:
+    """Every reply drafted from its inquiry, with what issuing it will do; a refusal names
+    the inquiry whose draft lacks a fact."""
     from practice.auth.models import Practitioner
 
     chosen = [open_inquiries[i] for i in dict.fromkeys(form.inquiry_ids.data or []) if i in open_inquiries]
     if not chosen:
         raise DomainError("Choose at least one inquiry.", field="inquiry_ids")
+    if len(chosen) > MOST_IN_A_BATCH:  # each reply is rendered while the request waits
+        raise DomainError(f"Choose at most {MOST_IN_A_BATCH} inquiries at a time.", field="inquiry_ids")
     author = db.session.get(Practitioner, form.author_id.data) if form.author_id.data else None
     profile = get_practice(db.session)
-    text, version = services.current_template(db.session, "practice_full")
-    requests = []
-    for inquiry in chosen:  # every draft first: nothing is issued unless all can be
+    text, _version = services.current_template(db.session, "practice_full")
+    drafts = []
+    for inquiry in chosen:
         letter_request = compose.Request(kind="practice_full", inquiry=inquiry, author=author,
                                          channel=form.channel.data or "")
         facts = compose.gather(db.session, letter_request, profile=profile, now=now())
@@ -264,13 +291,52 @@ def _issue_batch(form: BatchForm, open_inquiries: dict[int, Inquiry]):
             field = "author_id" if "author_id" in facts.missing else "inquiry_ids"
             raise DomainError(f"{inquiry.name}: {next(iter(facts.missing.values()))}", field=field)
         letter_request.body = compose.draft(text, facts)
-        requests.append(letter_request)
-    letters = [services.issue(db.session, acting(), r, profile=profile, now=now(), template_version=version)
-               for r in requests]
+        drafts.append((letter_request, compose.plan(db.session, letter_request, profile=profile, now=now(),
+                                                    facts=facts)))
+    return drafts
+
+
+def _issue_batch(form: BatchForm, drafts):
+    if not form.confirm.data:
+        raise DomainError("Tick the box to confirm what issuing will do.", field="confirm")
+    profile = get_practice(db.session)
+    version = services.current_template(db.session, "practice_full")[1]
+    letters = [services.issue(db.session, acting(), letter_request, profile=profile, now=now(),
+                              template_version=version) for letter_request, _plan in drafts]
+    flash(f"{len(letters)} repl{'y is' if len(letters) == 1 else 'ies are'} issued.", "success")
+    return redirect(url_for("letters.batch_done", letter=[letter.id for letter in letters]))
+
+
+def _batch_letters() -> list[Letter]:
+    ids = [i for i in map(database_id, request.args.getlist("letter")[:500]) if i]
+    letters = list(db.session.scalars(select(Letter).where(Letter.id.in_(ids), Letter.kind == "practice_full")
+                                      .order_by(Letter.id))) if ids else []
+    for letter in letters:
+        require("letters.view", letter)
+    return letters
+
+
+@bp.get("/letters/batch/done")
+@permission_required("letters.issue")
+def batch_done():
+    """The replies issued together, and what each did (the inquiry's state and note)."""
+    letters = _batch_letters()
+    found = {i.id: i for i in db.session.scalars(select(Inquiry).where(
+        Inquiry.id.in_([letter.inquiry_id for letter in letters])))} if letters else {}
+    return render_template("practice/letters/batch_done.html", letters=letters, inquiries=found,
+                           ids=[letter.id for letter in letters])
+
+
+@bp.get("/letters/batch/replies.zip")
+@permission_required("letters.issue")
+def batch_zip():
+    """The replies issued together as a zip of their stored PDFs (each file byte-identical
+    to its letter, so its SHA-256 can be checked; one merged PDF would be bytes no letter has)."""
+    letters = _batch_letters() or abort(404)
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for letter, letter_request in zip(letters, requests, strict=True):
-            bundle.writestr(f"{letter_request.inquiry.id:05d}-{letter.filename}", letter.pdf)
+        for letter in letters:
+            bundle.writestr(f"{letter.inquiry_id or 0:05d}-{letter.filename}", letter.pdf)
     response = Response(archive.getvalue(), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="practice-full-replies-{now():%Y-%m-%d}.zip"'
     return response
@@ -284,10 +350,16 @@ def settings():
     form = SettingsForm()
     if request.method == "GET":
         form.page_size.data = services.page_size(db.session)
+        form.how_to_pay.data = services.how_to_pay_text(db.session)
     elif form.validate():
-        services.set_page_size(db.session, acting(), form.page_size.data, now=now())
-        flash(f"Letters are now printed on {PAGE_SIZES[form.page_size.data]} paper.", "success")
-        return redirect(url_for("letters.settings"))
+        try:
+            services.set_page_size(db.session, acting(), form.page_size.data, now=now())
+            services.set_how_to_pay(db.session, acting(), form.how_to_pay.data or "", now=now())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"Saved: letters are printed on {PAGE_SIZES[form.page_size.data]} paper.", "success")
+            return redirect(url_for("letters.settings"))
     return _settings_page(form, status=200 if request.method == "GET" else 422)
 
 
@@ -299,7 +371,7 @@ def _settings_page(form, *, text_forms=None, status=200):
             text_forms[kind] = TemplateForm(prefix=kind, formdata=None)
             text_forms[kind].text.data = saved[kind].text if kind in saved else services.current_template(db.session, kind)[0]
     return render_template("practice/letters/settings.html", form=form, text_forms=text_forms, saved=saved,
-                           kinds=KINDS, placeholders=PLACEHOLDERS, required=REQUIRED), status
+                           kinds=KINDS, placeholders=PLACEHOLDERS, required=REQUIRED, defaults=DEFAULTS), status
 
 
 @bp.post("/settings/letters/<kind>")

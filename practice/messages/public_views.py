@@ -10,6 +10,7 @@ from practice.extensions import csrf
 from practice.messages import services
 from practice.messages.forms import AcknowledgeForm
 from practice.policies import online
+from practice.policies.clauses import by_topic
 from practice.policies.queries import current_policy
 from practice.web import now, show_error
 
@@ -18,7 +19,8 @@ bp = Blueprint("messages_public", __name__)
 
 @bp.get("/practice-policy")
 def policy():
-    return render_template("practice/messages/public/policy.html", policy=current_policy(db.session, now()))
+    policy = current_policy(db.session, now())
+    return render_template("practice/messages/public/policy.html", policy=policy, topics=by_topic(policy))
 
 
 @bp.route("/acknowledge/<token>", methods=["GET", "POST"])
@@ -39,7 +41,8 @@ def acknowledge(token: str):
             form.version.data = str(policy.version)
         else:
             return render_template("practice/messages/public/acknowledged.html", acknowledgement=acknowledgement)
-    return render_template("practice/messages/public/acknowledge.html", form=form, policy=policy), (
+    return render_template("practice/messages/public/acknowledge.html", form=form, policy=policy,
+                           topics=by_topic(policy)), (
         422 if form.errors or form.form_errors else 200)
 
 

@@ -9,28 +9,26 @@ from practice.clients.models import Client
 from practice.policies.queries import local_date
 from practice.policies.services import publish_policy, record_acknowledgement
 
-PAYMENT_TERMS = (
-    "Payment is due at the end of each session, by card, cash or bank transfer. A session "
-    "that starts late is charged in full. Fees for a late cancellation or a missed "
-    "appointment are due before the next booking."
-)
-CONDUCT_STATEMENT = (
-    "Linden Yard is a professional massage and wellness practice. Treatment is therapeutic "
-    "and non-sexual, and takes place only at booked times in our rooms. Please contact us "
-    "about appointments through the practice's phone, e-mail or booking page, not your "
-    "practitioner's personal accounts, and respect their privacy outside work. Gifts are "
-    "kindly declined. If anything about a session makes you uncomfortable, please tell us "
-    "straight away. Behaviour that is threatening, abusive or sexual ends the session at "
-    "once, and we may decline further appointments."
+# The practice's written policy, clause by clause, each filed under its topic.
+CLAUSES = (
+    ("payment", "Payment is due at the end of each session, by card, cash or bank transfer."),
+    ("payment", "Fees for a late cancellation or a missed appointment are due before the next booking."),
+    ("conduct", "Linden Yard is a professional massage and wellness practice. Treatment is therapeutic "
+                "and non-sexual, and takes place only at booked times in our rooms."),
+    ("communication", "Please contact us about appointments through the practice's phone, e-mail or "
+                      "booking page, not your practitioner's personal accounts, and respect their privacy "
+                      "outside work."),
+    ("conduct", "Gifts are kindly declined."),
+    ("conduct", "If anything about a session makes you uncomfortable, please tell us straight away."),
+    ("conduct", "Behaviour that is threatening, abusive or sexual ends the session at once, and we may "
+                "decline further appointments."),
 )
 
 
 def set_up(session, attendance: dict, *, not_yet_acknowledged: tuple[str, ...], now: datetime) -> None:
     """Publish the practice's own version from today, and record that every client so far
     signed it at intake, except the named ones (the pages show them a notice)."""
-    policy = publish_policy(session, SYSTEM, attendance | {
-        "payment_terms": PAYMENT_TERMS, "conduct_statement": CONDUCT_STATEMENT,
-    }, local_date(session, now), now=now)
+    policy = publish_policy(session, SYSTEM, attendance, local_date(session, now), now=now, clauses=CLAUSES)
     clients = session.scalars(select(Client).where(Client.display_name.not_in(not_yet_acknowledged))
                               .order_by(Client.id)).all()
     for number, client in enumerate(clients):

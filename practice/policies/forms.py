@@ -21,9 +21,6 @@ class PolicyForm(Form):
     cancellation_window_hours = _number("Cancellation window (hours)")
     late_cancel_fee_percent = _number("Late cancellation fee (% of the price)")
     no_show_fee_percent = _number("No-show fee (% of the price)")
-    payment_terms = TextAreaField("Payment terms", validators=[Optional(), Length(max=5000)])
-    conduct_statement = TextAreaField("Conduct and boundaries statement", validators=[Optional(), Length(max=20000)],
-                                      description="What the practice asks of every client, in plain words.")
     escalate_late_arrivals = _number("Late arrivals")
     escalate_late_arrivals_days = _number("within (days)")
     escalate_no_shows = _number("No-shows")
@@ -34,6 +31,15 @@ class PolicyForm(Form):
     escalate_unpaid_days = _number("within (days)")
     escalate_boundary = _number("Boundary incidents")
     escalate_boundary_days = _number("within (days)")
+
+
+# The written clauses come as parallel lists (clause_topic, clause_text), one pair a clause:
+# read by policies.views.posted_clauses, checked by the service.
+BLANK_CLAUSES = 3  # empty rows offered below the clauses, to add new ones
+
+
+class TopicsForm(Form):
+    """The topics of the clauses in force (posted as topic-<clause id>)."""
 
 
 # The escalation thresholds in pairs (count, window) as the page lays them out.

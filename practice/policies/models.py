@@ -25,8 +25,6 @@ class Policy(db.Model):
     cancellation_window_hours: Mapped[int] = mapped_column(default=24)
     late_cancel_fee_percent: Mapped[int] = mapped_column(default=50)
     no_show_fee_percent: Mapped[int] = mapped_column(default=100)
-    payment_terms: Mapped[str] = mapped_column(Text, default="")
-    conduct_statement: Mapped[str] = mapped_column(Text, default="")
     # Escalation thresholds: this many entries of a kind within this many days suggests a
     # next step. Safety entries always suggest one at once, so they have no threshold.
     escalate_late_arrivals: Mapped[int] = mapped_column(default=3)
@@ -43,12 +41,42 @@ class Policy(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     created_by: Mapped[User | None] = relationship()
+    clauses: Mapped[list["PolicyClause"]] = relationship(order_by="PolicyClause.position")
 
     __table_args__ = (
         CheckConstraint("version > 0", name="positive_version"),
         CheckConstraint("late_cancel_fee_percent BETWEEN 0 AND 100", name="late_cancel_fee_range"),
         CheckConstraint("no_show_fee_percent BETWEEN 0 AND 100", name="no_show_fee_range"),
     )
+
+
+# What a clause is about: a letter quotes only the clauses whose topics match what it cites.
+TOPICS = {
+    "attendance": "Attendance and lateness",
+    "cancellation": "Cancellation and missed sessions",
+    "payment": "Payment",
+    "conduct": "Conduct and boundaries",
+    "communication": "Communication",
+    "other": "Other",
+}
+
+
+class PolicyClause(db.Model):
+    """One paragraph of a version's written policy, with its topic. The text belongs to its
+    version (a new wording is a new version); the topic is the practice's filing of it and
+    may be chosen later (until then "other")."""
+
+    __tablename__ = "policy_clause"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id"), index=True)
+    position: Mapped[int]
+    topic: Mapped[str] = mapped_column(String(20), default="other")
+    text: Mapped[str] = mapped_column(Text)
+
+    @property
+    def topic_label(self) -> str:
+        return TOPICS.get(self.topic, self.topic)
 
 
 # How a client acknowledged the policy: stored value -> what the pages say.

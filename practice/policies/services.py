@@ -5,7 +5,13 @@ from datetime import date, datetime
 from practice.audit.services import Actor, record
 from practice.clients.models import Client
 from practice.errors import DomainError
-from practice.policies.models import STAFF_METHODS, Policy, PolicyAcknowledgement
+from practice.policies.models import (
+    STAFF_METHODS,
+    TOPICS,
+    Policy,
+    PolicyAcknowledgement,
+    PolicyClause,
+)
 from practice.policies.queries import latest_policy, local_date
 
 # The numbers of a version: field -> (lowest, highest) it may be.
@@ -25,8 +31,9 @@ LIMITS = {
     "escalate_boundary": (1, 50),
     "escalate_boundary_days": (1, 730),
 }
-TEXTS = {"payment_terms": 5000, "conduct_statement": 20000}  # field -> longest
-FIELDS = (*LIMITS, "session_ends_on_time", *TEXTS)
+FIELDS = (*LIMITS, "session_ends_on_time")
+MAX_CLAUSE = 5000
+MAX_CLAUSES = 60
 
 
 def _checked_values(values: dict) -> dict:
@@ -37,24 +44,37 @@ def _checked_values(values: dict) -> dict:
     for name, (low, high) in LIMITS.items():
         if name in checked and not low <= checked[name] <= high:
             raise DomainError(f"Use a number from {low} to {high}.", field=name)
-    for name, longest in TEXTS.items():
-        if name not in checked:
-            continue
-        checked[name] = (checked[name] or "").strip()
-        if len(checked[name]) > longest:
-            raise DomainError(f"Keep this under {longest:,} characters.", field=name)
     if "session_ends_on_time" in checked:
         checked["session_ends_on_time"] = bool(checked["session_ends_on_time"])
     return checked
 
 
+def checked_clauses(clauses) -> list[tuple[str, str]]:
+    """(topic, text) pairs with the empty ones left out; a DomainError on "clauses" names
+    the first that is wrong."""
+    kept = []
+    for number, (topic, text) in enumerate(clauses, start=1):
+        text = " ".join((text or "").replace("\x00", "").split())
+        if not text:
+            continue
+        if topic not in TOPICS:
+            raise DomainError(f"Clause {number}: choose what it is about.", field="clauses")
+        if len(text) > MAX_CLAUSE:
+            raise DomainError(f"Clause {number}: keep it under {MAX_CLAUSE:,} characters.", field="clauses")
+        kept.append((topic, text))
+    if len(kept) > MAX_CLAUSES:
+        raise DomainError(f"Keep the policy to {MAX_CLAUSES} clauses or fewer.", field="clauses")
+    return kept
+
+
 def publish_policy(
-    session, actor: Actor, values: dict, effective_from: date, *, now: datetime,
+    session, actor: Actor, values: dict, effective_from: date, *, now: datetime, clauses=None,
 ) -> Policy:
     """A new version: the latest one's values with `values` over them, in force from
-    `effective_from` (a day in the practice's time zone). Versions are never edited, and a
-    version takes effect neither in the past (the fees and records already made name the
-    version they followed) nor before the version it follows."""
+    `effective_from` (a day in the practice's time zone), with `clauses` ((topic, text)
+    pairs, in order) as its written policy, or the latest one's when None. Versions are
+    never edited, and a version takes effect neither in the past (the fees and records
+    already made name the version they followed) nor before the version it follows."""
     checked = _checked_values(values)
     previous = latest_policy(session)
     if effective_from < local_date(session, now):
@@ -70,11 +90,36 @@ def publish_policy(
                     created_by_id=actor.user.id if actor.user else None)
     session.add(policy)
     session.flush()
+    before = [(c.topic, c.text) for c in previous.clauses]
+    written = before if clauses is None else checked_clauses(clauses)
+    for position, (topic, text) in enumerate(written, start=1):
+        session.add(PolicyClause(policy_id=policy.id, position=position, topic=topic, text=text))
+    session.flush()
     changes = {name: [carried[name], value] for name, value in checked.items() if carried[name] != value}
+    if written != before:
+        changes["clauses"] = [len(before), len(written)]
     record(session, actor, "policy.publish", policy, now=now, version=policy.version,
            effective_from=effective_from.isoformat(), **changes)
     session.flush()
     return policy
+
+
+def set_topics(session, actor: Actor, policy: Policy, topics: dict[int, str], *, now: datetime) -> int:
+    """File a version's clauses under topics (clause id -> topic); the words stay as they
+    were published. Returns how many changed."""
+    changed = {}
+    for clause in policy.clauses:
+        topic = topics.get(clause.id, clause.topic)
+        if topic not in TOPICS:
+            raise DomainError("Choose a topic from the list for every clause.", field="topics")
+        if topic != clause.topic:
+            changed[str(clause.id)] = [clause.topic, topic]
+            clause.topic = topic
+    if changed:
+        session.flush()
+        record(session, actor, "policy.topics", policy, now=now, version=policy.version, topics=changed)
+        session.flush()
+    return len(changed)
 
 
 MAX_NOTE = 2000

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from practice.auth.forms import ConfirmForm
 from practice.auth.permissions import permission_required
@@ -10,7 +10,15 @@ from practice.clients.models import Client
 from practice.db import db
 from practice.errors import DomainError
 from practice.policies import online, queries, services
-from practice.policies.forms import THRESHOLDS, AcknowledgementForm, PolicyForm
+from practice.policies.clauses import by_topic
+from practice.policies.forms import (
+    BLANK_CLAUSES,
+    THRESHOLDS,
+    AcknowledgementForm,
+    PolicyForm,
+    TopicsForm,
+)
+from practice.policies.models import TOPICS, Policy
 from practice.web import acting, flash_refusal, now, show_error
 
 bp = Blueprint("policies", __name__)
@@ -29,8 +37,15 @@ def policy_acknowledgement_form(policy_id: int) -> AcknowledgementForm:
 def show():
     """The policy in force, in plain words, and the next version if one is coming."""
     current, latest = queries.current_policy(db.session, now()), queries.latest_policy(db.session)
-    return render_template("practice/policies/show.html", policy=current,
+    return render_template("practice/policies/show.html", policy=current, topics=by_topic(current),
                            upcoming=latest if latest.version > current.version else None)
+
+
+def posted_clauses() -> list[tuple[str, str]]:
+    """The written clauses of the form, in order: (topic, text) pairs, empty ones included
+    (the service leaves them out; the page shows them again as typed)."""
+    topics, texts = request.form.getlist("clause_topic"), request.form.getlist("clause_text")
+    return [(topic, text) for topic, text in zip(topics, texts, strict=False)][:200]
 
 
 @bp.route("/settings/policy", methods=["GET", "POST"])
@@ -38,10 +53,12 @@ def show():
 def manage():
     latest = queries.latest_policy(db.session)
     form = PolicyForm(obj=latest)
+    typed = posted_clauses() if form.is_submitted() else [(c.topic, c.text) for c in latest.clauses]
     if form.is_submitted() and form.validate():
         values = {name: getattr(form, name).data for name in services.FIELDS}
         try:
-            policy = services.publish_policy(db.session, acting(), values, form.effective_from.data, now=now())
+            policy = services.publish_policy(db.session, acting(), values, form.effective_from.data, now=now(),
+                                             clauses=typed)
         except DomainError as error:
             show_error(form, error)
         else:
@@ -50,10 +67,38 @@ def manage():
             return redirect(url_for("policies.manage"))
     elif not form.is_submitted():
         form.effective_from.data = queries.local_date(db.session, now())
+    return _manage_page(form, typed, status=422 if form.is_submitted() else 200)
+
+
+def _manage_page(form, typed, *, topics_form=None, status=200):
+    current = queries.current_policy(db.session, now())
     return render_template(
-        "practice/policies/manage.html", form=form, thresholds=THRESHOLDS,
-        current=queries.current_policy(db.session, now()), history=queries.policy_history(db.session),
-    ), 422 if form.is_submitted() else 200
+        "practice/policies/manage.html", form=form, thresholds=THRESHOLDS, current=current,
+        history=queries.policy_history(db.session), topics=TOPICS, by_topic=by_topic(current),
+        clause_rows=[*typed, *[("other", "")] * BLANK_CLAUSES], topics_form=topics_form or TopicsForm(),
+    ), status
+
+
+@bp.post("/settings/policy/<int:policy_id>/topics")
+@permission_required("policies.manage")
+def file_topics(policy_id: int):
+    """File the clauses of a version under topics (their words stay as published)."""
+    policy = db.get_or_404(Policy, policy_id)
+    form = TopicsForm()
+    if form.validate():
+        chosen = {clause.id: request.form.get(f"topic-{clause.id}", clause.topic) for clause in policy.clauses}
+        try:
+            changed = services.set_topics(db.session, acting(), policy, chosen, now=now())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"Version {policy.version}: {changed} clause{'' if changed == 1 else 's'} filed under a new topic.",
+                  "success")
+            return redirect(url_for("policies.manage"))
+    latest = queries.latest_policy(db.session)
+    blank = PolicyForm(formdata=None, obj=latest)
+    blank.effective_from.data = queries.local_date(db.session, now())
+    return _manage_page(blank, [(c.topic, c.text) for c in latest.clauses], topics_form=form, status=422)
 
 
 def _id(text: str | None) -> int:
@@ -94,10 +139,10 @@ def ask_to_acknowledge(client_id: int):
         return redirect(url_for("clients.show", client_id=client.id))
     days = int(current_app.config["PRACTICE_ACKNOWLEDGE_LINK_DAYS"])
     try:
-        request = online.ask_to_acknowledge(db.session, acting(), client, valid_for=timedelta(days=days), now=now())
+        asked = online.ask_to_acknowledge(db.session, acting(), client, valid_for=timedelta(days=days), now=now())
     except DomainError as error:
         flash_refusal(error)
     else:
-        flash(f"A link to acknowledge the policy is on its way to {request.email} (it works once, for {days} days).",
+        flash(f"A link to acknowledge the policy is on its way to {asked.email} (it works once, for {days} days).",
               "success")
     return redirect(url_for("clients.show", client_id=client.id))

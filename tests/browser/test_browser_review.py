@@ -69,11 +69,12 @@ def record_the_policy_reminder(page) -> None:
 
 
 def compose_the_discontinuation(page) -> None:
-    expect(page.get_by_role("heading", level=1)).to_contain_text("to Tariq Mahmood")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ending the professional relationship: Tariq Mahmood")
     facts = page.get_by_role("region", name="From the record")
-    expect(facts).to_contain_text("6 November 2026: policy reminder, phone")
-    expect(facts).to_contain_text("12 November 2026: arrived 30 minutes late")
-    expect(facts).to_contain_text("19 November 2026: arrived 30 minutes late")
+    expect(facts).to_contain_text("I reminded you of the policy by phone on 6 November 2026.")
+    expect(facts).to_contain_text("What led to the policy reminder")  # the first late arrival, ticked too
+    expect(page.get_by_label("5 November 2026: arrived 20 minutes late")).to_be_checked()
+    expect(page.get_by_label("19 November 2026: arrived 30 minutes late")).to_be_checked()
     page.get_by_label("Effective from").fill("2026-11-23")
     page.get_by_role("button", name="Fill in the draft from the record").click()
     expect(page.get_by_role("textbox", name="The letter")).to_have_value(re.compile("From 23 November 2026"))
