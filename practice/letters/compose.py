@@ -424,14 +424,14 @@ def room_for(session, inquiry: Inquiry, *, now: datetime) -> tuple[Practitioner 
     """The practitioner asked for (None: anyone), whether they are full, and the others in
     the practice with room for the service asked for (those who have given it in the last
     year; anyone with room when nobody has)."""
-    room = referral_services.capacities(session)
-    asked = room[inquiry.practitioner_id].practitioner if inquiry.practitioner_id in room else None
+    room = referral_services.capacities(session)  # the network's people: .record is the Practitioner
+    asked = room[inquiry.practitioner_id].practitioner.record if inquiry.practitioner_id in room else None
     asked_full = not room[asked.id].has_room if asked else not any(c.has_room for c in room.values())
     givers = set(session.scalars(select(Appointment.practitioner_id).where(
         Appointment.service_id == inquiry.service_id, Appointment.start_at >= now - timedelta(days=365),
         Appointment.status.not_in((Status.CANCELLED, Status.LATE_CANCELLED))).distinct())) \
         if inquiry.service_id else set()
-    others = [c.practitioner for c in room.values()
+    others = [c.practitioner.record for c in room.values()
               if c.has_room and (asked is None or c.practitioner.id != asked.id)
               and (not givers or c.practitioner.id in givers)]
     return asked, asked_full, others

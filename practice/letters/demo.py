@@ -14,10 +14,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from practice.audit.services import SYSTEM, Actor
-from practice.letters import compose, services
+from practice.letters import compose, delivery, services
+from practice.messages.sending import record_sent
 from practice.settings.services import get_practice, local_date
 from referrals.models import Inquiry, Modality, Specialist
 
+DEMO_SERVER_REPLY = "250 2.0.0 Accepted (the demo's mail server)"
 HOLIDAY_LETTER = """Dear {client_name},
 
 A short note to let you know that {practice_name} will be closed over the holidays, from {closed_from} to {closed_to} inclusive. We open again on {reopens}.
@@ -102,8 +104,11 @@ def _issue(session, letter: DemoLetter, request: compose.Request, practitioners:
     if found.missing:
         raise RuntimeError(f"The demo's {letter.kind} letter lacks facts: {found.missing}")
     request.body = compose.draft(text, found)
-    return services.issue(session, Actor(practitioners[letter.author]), request, profile=profile, now=now,
-                          template_version=version)
+    issued = services.issue(session, Actor(practitioners[letter.author]), request, profile=profile, now=now,
+                            template_version=version)
+    if issued.channel == "email":  # the demo's past: its e-mail went when it was issued
+        record_sent(session, delivery.delivery_of(session, issued.id).message, DEMO_SERVER_REPLY, now)
+    return issued
 
 
 def _holiday(today: date) -> dict[str, str]:

@@ -86,13 +86,18 @@ def send_message(ctx: JobContext) -> None:
         return _finish(message, "failed", UNKNOWN.format(message_id=message.message_id), clock.now())
     if reply is None:  # cancelled at the last moment: nothing went
         return None
-    sent_at = clock.now()
+    return record_sent(session, message, reply, clock.now())
+
+
+def record_sent(session, message: Message, reply: str, sent_at: datetime) -> None:
+    """The mail server accepted the message: it is sent, and its kind records what follows
+    (a letter's "letter sent" in the client's communications)."""
     message.status, message.sent_at, message.finished_at = "sent", sent_at, sent_at
     message.server_reply, message.outcome, message.last_attempt_at = reply, "", sent_at
     session.flush()
+    kind = kind_named(message.kind)
     if kind.sent is not None:
         kind.sent(session, message, sent_at)
-    return None
 
 
 def _reason_not_to_send(session, message: Message, kind, now: datetime) -> str | None:
