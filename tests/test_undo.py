@@ -280,3 +280,16 @@ def test_today_issues_a_fixed_number_of_queries_with_undo_controls(client, desk,
         page = client.get("/today").get_data(as_text=True)
     assert page.count("Undo the no-show") == 4
     assert len(many) == len(few)
+
+
+def test_booking_a_client_who_owes_fees_says_how_much(client, desk, users, login):
+    missed(desk, YESTERDAY, "15:00")
+    sam = desk[2]
+    login(users["front_desk"])
+    form = client.get(f"/appointments/new?client_id={sam.id}").get_data(as_text=True)
+    assert "Sam owes <strong>£60.00</strong> in fees" in form
+    response = client.post("/appointments/new", data={
+        "client_id": str(sam.id), "practitioner_id": str(desk[0].id), "service_id": str(desk[1].id),
+        "day": "2026-11-24", "start": "10:00"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Booked Sam" in page and "Sam still owes £60.00 in fees" in page

@@ -299,6 +299,10 @@ def _booked(appointments, zone):
     else:
         flash(f"Booked {client.display_name} {len(appointments)} times, from "
               f"{long_day(first.start_at.astimezone(zone).date())} at {clock(first.start_at, zone)}.", "success")
+    owed = queries.fees_owed([client.id]).get(client.id)
+    if owed:
+        flash(f"{client.display_name} still owes {practice_money(practice_profile(), owed)} in fees for missed "
+              "or late-cancelled sessions: the policy asks for them to be paid before this session.", "warning")
     _remind_of_policy(client)
     return redirect(url_for("scheduling.calendar", date=first.start_at.astimezone(zone).date().isoformat()))
 
@@ -319,6 +323,7 @@ def _booking_page(form, practitioners, chosen, overridden, zone, *, look_up, ser
         "practice/scheduling/book.html", form=form, slots=slots, zone=zone, overridden=overridden,
         chosen=chosen, matches=matches, more=more, first_free=first_free, series=series,
         practitioner_names={p.id: p.display_name for p in practitioners},
+        fees_owed=queries.fees_owed([chosen.id] if chosen else []),
         **_policy_notices([chosen.id] if chosen else [])), status
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import ADMIN_NAME, screenshot, sign_in
+from tests.browser.helpers import ADMIN_NAME, choose_client, screenshot, sign_in
 
 CHECKLIST = "Getting ready for the first booking"
 
@@ -63,3 +63,11 @@ def test_the_first_run_checklist_leads_to_a_first_booking(page, admin):
     expect(checklist(page)).to_have_count(0)
     page.get_by_role("link", name="Book", exact=True).click()
     expect(page.get_by_role("heading", name="Book an appointment")).to_be_visible()
+    choose_client(page, "Robin Ashe", typed="rob")
+    page.get_by_label("Practitioner", exact=True).select_option(label=ADMIN_NAME)
+    page.get_by_label("Service", exact=True).select_option(label="Relaxation massage (60 min)")
+    page.get_by_label("Date", exact=True).fill("2026-11-30")  # the Monday after, in the hours just saved
+    page.get_by_role("button", name="Show free times").click()
+    page.get_by_role("region", name=re.compile("^Free starts")).get_by_role("button", name="09:00").click()
+    page.get_by_role("button", name="Book", exact=True).click()
+    expect(page.get_by_text("Booked Robin Ashe at 09:00.")).to_be_visible()
