@@ -55,7 +55,7 @@ def find_a_physiotherapist(page, client_id: int):
 
 
 def write_the_letter(page) -> None:
-    expect(page.get_by_role("heading", level=1)).to_contain_text(f"to {CLIENT}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Referral to a colleague: {CLIENT}")
     expect(page.get_by_label("Colleague to introduce")).to_have_value(re.compile(r"\d+"))
     page.get_by_label("In a few words").fill("a physiotherapy assessment of your right knee")
     page.get_by_role("button", name="Fill in the draft from the record").click()
