@@ -55,3 +55,19 @@ def choose_client(page, name: str, typed: str | None = None) -> None:
         field.press("ArrowDown")
     field.press("Enter")
     expect(page.get_by_text(f"Chosen: {name}")).to_be_visible()
+
+
+# axe-core (MPL-2.0), vendored and pinned for the tests only: vendor/axe.min.js is axe-core
+# 4.14.1 as the npm package ships it. Injected as an init script (add_init_script(path=AXE)),
+# which the pages' Content-Security-Policy does not apply to.
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+_AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.filter(v => ["serious", "critical"].includes(v.impact))
+    .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "));
+}"""
+
+
+def axe_findings(page) -> list[str]:
+    """The page's serious and critical axe-core findings, each with up to three elements."""
+    return page.evaluate(_AXE_RUN)

@@ -1,6 +1,6 @@
 """A client follows the link e-mailed to them to acknowledge the policy: the message comes
 through a real SMTP server in the test process, the link opens in the browser without signing
-in, on a phone's width, and works once."""
+in, on a phone's width, passes axe-core, and works once."""
 
 from datetime import timedelta
 
@@ -13,7 +13,7 @@ from practice.clients import services as client_services
 from practice.db import db
 from practice.policies import online
 from practice.policies.models import PolicyAcknowledgement
-from tests.browser.helpers import screenshot
+from tests.browser.helpers import AXE, axe_findings, screenshot
 from tests.conftest import NOW, make_app
 from tests.smtp_server import mail_config, start_server
 from tests.test_jobs import run_jobs
@@ -51,9 +51,11 @@ def test_a_client_acknowledges_the_policy_with_the_link_in_the_email(page, live_
     [received] = inbox.messages
     [link] = [word for word in received.text.split() if word.startswith(f"{live_server}/acknowledge/")]
 
+    page.context.add_init_script(path=str(AXE))
     page.set_viewport_size(PHONE)
     page.goto(link)
     expect(page.get_by_role("heading", name="Please read our policy")).to_be_visible()
+    assert axe_findings(page) == []
     expect(page.get_by_text("version 1", exact=False).first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "acknowledge-policy.png")
@@ -63,6 +65,7 @@ def test_a_client_acknowledges_the_policy_with_the_link_in_the_email(page, live_
     page.get_by_role("button", name="Acknowledge the policy").click()
     expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Your acknowledgement of the policy (version 1) is recorded")
+    assert axe_findings(page) == []
 
     page.goto(link)  # once only
     expect(page.get_by_text("This link has been used already")).to_be_visible()

@@ -1,12 +1,6 @@
 """Every page each role reaches on the demo practice, in Chromium: no sideways scroll at the
 phone, tablet and laptop widths the desk uses, a navigation bar that is one line or folded,
-no id used twice, and no serious or critical axe-core finding.
-
-axe-core (MPL-2.0) is vendored, pinned, for the tests only: tests/browser/vendor/axe.min.js
-is axe-core 4.14.1 as the npm package ships it. It is injected as an init script, which the
-pages' Content-Security-Policy does not apply to."""
-
-from pathlib import Path
+no id used twice, and no serious or critical axe-core finding."""
 
 import pytest
 from sqlalchemy import select
@@ -20,10 +14,9 @@ from practice.letters.models import Letter
 from practice.reports.csv_io import EXPORTS
 from practice.scheduling.models import Appointment
 from referrals.models import Inquiry, Referral, Specialist
-from tests.browser.helpers import Account, sign_in
+from tests.browser.helpers import AXE, Account, axe_findings, sign_in
 from tests.conftest import NOW
 
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 WIDTHS = (390, 820, 1024, 1180, 1366)
 ROLES = {
     "admin": Account("Morgan Ellis", "admin@demo.practice", DEMO_PASSWORD),
@@ -104,12 +97,6 @@ REPEATED_IDS = """() => {
   return [...new Set(ids.filter((id, at) => ids.indexOf(id) !== at))].slice(0, 5);
 }"""
 
-AXE_RUN = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
-  return result.violations.filter(v => ["serious", "critical"].includes(v.impact))
-    .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "));
-}"""
-
 
 @pytest.mark.browser
 @pytest.mark.parametrize("role", ROLES)
@@ -123,7 +110,7 @@ def test_every_page_fits_every_width_and_passes_axe(page, demo_pages, role):
     for url in pages:
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(url)
-        inaccessible += [f"{url}: {finding}" for finding in page.evaluate(AXE_RUN)]
+        inaccessible += [f"{url}: {finding}" for finding in axe_findings(page)]
         inaccessible += [f"{url}: id {repeated!r} is used more than once" for repeated in page.evaluate(REPEATED_IDS)]
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
