@@ -32,7 +32,8 @@ def kind() -> str:
 
 @pytest.fixture
 def recorded(runner, users, make_client):
-    """A practice with a client, a conduct entry with an attachment and an issued letter."""
+    """A practice with a client, a conduct entry with an attachment and two issued letters (one
+    to the client, a reply to an inquiry)."""
     sam = make_client("Sam in the backup")
     conduct_world(sam)  # an incident with a file attached
     letters_world(sam, users["practitioner"].practitioner)
@@ -182,7 +183,7 @@ def test_verify_checks_a_backup_without_restoring_it(app, runner, recorded, make
 
     assert result.exit_code == 0, result.output
     assert "is a practice backup (the current schema" in result.output
-    assert "every issued letter matches its SHA-256 (1 letter)" in result.output
+    assert "every issued letter matches its SHA-256 (2 letters)" in result.output
     assert client_names() == ["After the backup", "Sam in the backup"]
     assert pre_restore_copies(app) == [] and leftovers(app) == []
 
