@@ -155,8 +155,20 @@ def request_action(web, desk, name: str):
     prepare, path, form, *_ = SCHEDULE_ACTIONS[name]
     appointment = prepare(desk)
     db.session.commit()
+    answered = fee_answered(appointment, path, form)
     before = database()
-    return appointment, before, lambda: web.post(f"/appointments/{appointment.id}/{path}", data=form)
+    return appointment, before, lambda: web.post(f"/appointments/{appointment.id}/{path}", data=answered)
+
+
+def fee_answered(appointment, path: str, form: dict) -> dict:
+    """The form with the page's fee question answered: charge the amount it showed."""
+    if path == "no-show":
+        quote = services.quote_no_show(db.session, appointment, now=NOW)
+    elif path == "cancel":
+        quote = services.quote_cancel(db.session, appointment, form["reason"], now=NOW)
+    else:
+        return form
+    return form | {"fee": "charge", "fee_cents": str(quote.fee_cents)}
 
 
 @pytest.mark.parametrize("name, failure", [(n, f) for n in SCHEDULE_ACTIONS for f in schedule_failures(n)])
@@ -210,7 +222,7 @@ LETTER_FAILURES = {
         "the communication": inserting(Communication),
     },
     "practice_full": {
-        "closing the inquiry": updating(Inquiry, status="referred"),
+        "answering the inquiry (a place offered)": updating(Inquiry, status="offered"),
         "a listener of the inquiry": listener(referral_signals.inquiry_changed),
         "a listener of the letter": listener(letter_signals.letter_issued),
     },
