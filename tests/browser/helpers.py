@@ -46,6 +46,7 @@ def screenshot(page, name: str) -> Path:
 def choose_client(page, name: str, typed: str | None = None) -> None:
     """Find a client in the client picker by typing part of the name, then choose them with
     the arrow keys and Enter, as the desk does."""
+    page.wait_for_load_state()  # the picker's script listens for typing once the page has loaded
     field = page.get_by_role("combobox", name="Client")
     field.fill(typed or name)
     option = page.get_by_role("option", name=name)
