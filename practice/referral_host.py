@@ -16,6 +16,7 @@ from practice.auth.queries import active_practitioners
 from practice.clients import identity
 from practice.clients import services as client_services
 from practice.clients.models import UNBOOKABLE_STANDINGS, Client
+from practice.clients.queries import escape_like
 from practice.db import db
 from practice.errors import DomainError
 from practice.scheduling.queries import bookable_services
@@ -84,7 +85,7 @@ class PracticeHost(Host):
         return _client(found) if found else None
 
     def clients_named(self, text: str, limit: int) -> list[Person]:
-        escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = escape_like(text.lower())
         return [_client(c) for c in db.session.scalars(
             select(Client)
             .where(Client.archived_at.is_(None), self.readable_clients(Client.id),

@@ -30,7 +30,7 @@ def _matching(text: str):
     text = text.replace("\x00", "").strip()[:SEARCH_LENGTH]  # PostgreSQL refuses NUL in text
     if not text:
         return None
-    pattern = f"%{_escape_like(text.lower())}%"
+    pattern = f"%{escape_like(text.lower())}%"
     conditions = [
         func.lower(Client.display_name).like(pattern, escape="\\"),
         func.lower(Client.legal_name).like(pattern, escape="\\"),
@@ -64,7 +64,7 @@ def is_found_by(client: Client, text: str) -> bool:
         select(Client.id).where(Client.id == client.id, condition)) is not None
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
