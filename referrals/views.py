@@ -497,19 +497,28 @@ def specialist_vcard(specialist_id: int):
 @bp.route("/import", methods=["GET", "POST"])
 @permission_required("referrals.edit")
 def import_upload():
-    """Upload a CSV or vCard file; every row is checked and shown; nothing saved yet."""
+    """Upload a CSV or vCard file to be checked: in the background if the site runs jobs (its
+    page then shows the report and offers the import), else here, its first rows shown."""
     form = forms.ImportUploadForm()
     preview = confirm = None
     if form.validate_on_submit():
         try:
             text = csv_io.read_upload(form.file.data, current_app.config.get("PRACTICE_IMPORT_MAX_BYTES", 5 << 20))
-            preview = csv_io.check_upload(db.session, text, phone_region=_phone_region())
         except DomainError as error:
             show_error(form, error)
         else:
+            followed = host.current().start_import(db.session, host.actor(), form.file.data.filename, text)
+            if followed is not None:
+                return redirect(followed)
+            preview = csv_io.check_upload(db.session, text, phone_region=_phone_region())
             confirm = forms.ImportConfirmForm(content=text)
+    return _import_page(form, preview, confirm), _status(form)
+
+
+def _import_page(form, preview, confirm):
     return render_template("referrals/import.html", form=form, preview=preview, confirm=confirm,
-                           columns=csv_io.COLUMNS), _status(form)
+                           page=preview.page(1) if preview else None, columns=csv_io.COLUMNS,
+                           shown=csv_io.SHOWN)
 
 
 @bp.post("/import/confirm")
@@ -524,7 +533,6 @@ def import_confirm():
         created = csv_io.import_specialists(db.session, host.actor(), confirm.content.data,
                                             phone_region=_phone_region(), now=host.now())
     except csv_io.ImportRefused as refused:
-        return render_template("referrals/import.html", form=forms.ImportUploadForm(), preview=refused.preview,
-                               confirm=None, columns=csv_io.COLUMNS), 422
+        return _import_page(forms.ImportUploadForm(), refused.preview, None), 422
     flash(f"Imported {created} specialists.", "success")
     return redirect(url_for("referrals.directory"))
