@@ -9,12 +9,15 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from practice.audit.services import Actor
 from practice.clients.models import Client
 from practice.db import db
 from practice.imports import registry
+from practice.imports import services as import_services
 from practice.jobs.models import Job
 from referrals.models import Specialist, specialist_modality
-from tests.test_jobs import run_jobs
+from tests.conftest import NOW
+from tests.test_jobs import make_worker, run_jobs
 
 
 def upload(client, path: str, text: str, filename="upload.csv"):
@@ -185,3 +188,14 @@ def test_an_import_is_seen_only_by_whom_may_import_and_asked_for_it(client, user
     assert client.get(f"/imports/{job_id}").status_code == status
     assert client.post(f"/imports/{job_id}/import").status_code == status
     assert count(Job) == 1
+
+
+def imports_world(requester) -> dict:
+    """For tests/test_access.py and test_bad_input.py: a file of clients uploaded by
+    `requester` (an admin) and checked, ready to import."""
+    job = import_services.start_check(db.session, Actor(requester), "clients", "clients.csv",
+                                      "display_name,phone\nNoor,07400 123456\n", now=NOW)
+    db.session.commit()
+    make_worker().run(once=True)
+    assert db.session.get(Job, job.id).status == "done"
+    return {"import_check_id": job.id}
