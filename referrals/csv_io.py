@@ -3,6 +3,7 @@ row-by-row report, checked in full before anything is saved."""
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -13,7 +14,7 @@ from practice.bulk import insert_rows
 from practice.errors import DomainError
 from practice.import_report import PROGRESS_EVERY, ImportRefused, Preview
 from practice.localtime import OUT_OF_RANGE, parse_day
-from practice.spreadsheets import safe_cell
+from practice.spreadsheets import csv_chunks
 from practice.uploads import read_text
 from referrals import host, vcard
 from referrals.host import Actor
@@ -215,14 +216,19 @@ def save_specialists(session, actor: Actor, preview: Preview, *, now: datetime) 
 # Export ------------------------------------------------------------------------------------
 
 def export_specialists(specialists) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    for s in specialists:
-        row = [
-            s.id, s.name, s.business, s.profession, "; ".join(m.name for m in s.modalities), s.phone,
-            s.email, s.website, s.address, s.area, s.languages, s.accessibility, s.fees, s.accepting,
-            s.notes, s.verified_on.isoformat() if s.verified_on else "", "yes" if s.retired else "",
-        ]
-        writer.writerow([safe_cell(value) for value in row])
-    return out.getvalue()
+    """The export of these specialists (with their modalities loaded), as one text."""
+    return "".join(stream_specialists((s, [m.name for m in s.modalities]) for s in specialists))
+
+
+def stream_specialists(entries) -> Iterator[str]:
+    """The export a piece at a time, from (entry, names of its modalities) pairs (an entry is
+    a Specialist or a row of its columns: queries.specialists_for_export)."""
+    return csv_chunks(EXPORT_COLUMNS, (_export_row(entry, names) for entry, names in entries))
+
+
+def _export_row(s, modality_names) -> list:
+    return [
+        s.id, s.name, s.business, s.profession, "; ".join(modality_names), s.phone, s.email, s.website,
+        s.address, s.area, s.languages, s.accessibility, s.fees, s.accepting, s.notes,
+        s.verified_on.isoformat() if s.verified_on else "", "yes" if s.retired_at is not None else "",
+    ]

@@ -1,6 +1,16 @@
 """The referral network's pages: thin views over referrals.services and referrals.queries."""
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from practice.errors import DomainError
 from practice.validation import database_id
@@ -472,7 +482,9 @@ def capacity(practitioner_id: int):
 @permission_required("referrals.view")
 def export_csv():
     stamp = host.now().strftime("%Y%m%d")
-    return Response(csv_io.export_specialists(queries.all_specialists(db.session)), mimetype="text/csv",
+    # Streamed: the entries are read a chunk at a time as the file is sent (one transaction).
+    entries = queries.specialists_for_export(db.session)
+    return Response(stream_with_context(csv_io.stream_specialists(entries)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="referral-directory-{stamp}.csv"'})
 
 
@@ -480,7 +492,8 @@ def export_csv():
 @permission_required("referrals.view")
 def export_vcards():
     stamp = host.now().strftime("%Y%m%d")
-    return Response(vcard.export_vcards(queries.all_specialists(db.session)),
+    entries = queries.specialists_for_export(db.session)
+    return Response(stream_with_context(vcard.stream_vcards(entries)),
                     mimetype="text/vcard", content_type="text/vcard; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="referral-directory-{stamp}.vcf"'})
 

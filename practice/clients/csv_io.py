@@ -3,6 +3,7 @@
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date, datetime
 
 from sqlalchemy import insert, or_, select
@@ -16,7 +17,7 @@ from practice.errors import DomainError
 from practice.imports.registry import Importer, register
 from practice.import_report import PROGRESS_EVERY, ImportRefused, Preview, RowReport
 from practice.localtime import OUT_OF_RANGE, parse_day
-from practice.spreadsheets import safe_cell
+from practice.spreadsheets import csv_chunks
 from practice.settings.services import get_practice, local_date
 from practice.uploads import read_text
 
@@ -198,14 +199,10 @@ def save_clients(session, actor: Actor, preview: Preview, *, now: datetime) -> i
     return len(created)
 
 
-def export_clients(rows) -> str:
-    """The export of `rows` (queries.all_clients_for_export), every cell made safe for
-    spreadsheets."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows([safe_cell(value) for value in _export_row(row)] for row in rows)
-    return out.getvalue()
+def export_clients(rows) -> Iterator[str]:
+    """The export of `rows` (queries.clients_for_export) a piece at a time, every cell made
+    safe for spreadsheets."""
+    return csv_chunks(EXPORT_COLUMNS, (_export_row(row) for row in rows))
 
 
 def _export_row(row) -> tuple:
