@@ -24,9 +24,10 @@ def _is_phone(text: str) -> bool:
     return text.startswith("+") and text[1:].isdigit()
 
 
-def csv_chunks(header: list[str], rows: Iterable, *, rows_a_chunk: int = ROWS_A_CHUNK) -> Iterator[str]:
+def csv_chunks(header: list[str], rows: Iterable) -> Iterator[str]:
     """A CSV file a piece at a time (an export streamed as it is read): the header, then the
-    rows, every cell made safe for spreadsheets, `rows_a_chunk` rows a piece."""
+    rows, every cell made safe for spreadsheets, ROWS_A_CHUNK rows a piece."""
+    rows_a_chunk = ROWS_A_CHUNK
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
