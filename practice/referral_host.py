@@ -18,9 +18,9 @@ from practice.clients import services as client_services
 from practice.clients.models import UNBOOKABLE_STANDINGS, Client
 from practice.clients.queries import escape_like
 from practice.db import db
+from practice.errors import DomainError
 from practice.imports import services as import_services
 from practice.imports.registry import Importer, register
-from practice.errors import DomainError
 from practice.scheduling.queries import bookable_services
 from practice.settings.services import get_practice, local_date
 from practice.web import acting, back_to, practice_profile

@@ -204,7 +204,7 @@ def save_specialists(session, actor: Actor, preview: Preview, *, now: datetime) 
     ]
     ids = insert_rows(session, Specialist, specialists)
     links = [{"specialist_id": specialist_id, "modality_id": modality_id}
-             for specialist_id, row in zip(ids, preview.rows) for modality_id in row.details.modality_ids]
+             for specialist_id, row in zip(ids, preview.rows, strict=True) for modality_id in row.details.modality_ids]
     if links:
         session.execute(insert(specialist_modality), links)
     host.audit(session, actor, "specialist.import", None, now=now, rows=len(preview.rows), kind=preview.kind)

@@ -3,7 +3,6 @@ into it, what everyone else sees, a blocked client coming back as a "new" one, a
 of who has looked. Each test walks a path that defeated the protection before."""
 
 import html
-import io
 import re
 from datetime import date, time, timedelta
 from unittest.mock import patch

@@ -14,7 +14,7 @@ from practice.clients.models import Client
 from practice.db import db
 from practice.imports import registry
 from practice.imports import services as import_services
-from practice.jobs.models import Job
+from practice.jobs.models import Job, JobUpload
 from referrals.models import Specialist, specialist_modality
 from tests.conftest import NOW
 from tests.test_jobs import make_worker, run_jobs
@@ -85,9 +85,11 @@ def test_a_good_file_is_imported_by_a_job_once_confirmed_and_only_once(client, u
     job_id, page = checked(client, "/clients/import", clients_csv(30))
     assert "All 30 rows can be imported." in page and "Import 30 clients" in page
     assert count(Client) == 0
+    assert count(JobUpload) == 1
     outcome = imported(client, job_id)
     assert "Imported 30 clients." in outcome
     assert count(Client) == 30
+    assert count(JobUpload) == 0  # the upload is not kept once imported; the reports are
     # A second click finds the import already done: the file is imported once.
     again = client.post(f"/imports/{job_id}/import")
     run_jobs()
@@ -143,8 +145,8 @@ def test_rows_are_saved_in_batches_whatever_their_number(client, users, login, c
 
 
 def test_an_imported_row_matching_a_blocked_client_is_held_from_booking(client, users, login, make_client):
-    from practice.clients import services as client_services
     from practice.audit.services import SYSTEM
+    from practice.clients import services as client_services
 
     dan = make_client("Daniel Cohen", phone="07841 209376")
     client_services.set_standing(db.session, SYSTEM, dan, "moved_on", "Ended the relationship.", now=dan.created_at)

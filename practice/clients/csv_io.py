@@ -14,11 +14,11 @@ from practice.clients import identity
 from practice.clients.models import Client
 from practice.clients.services import ClientDetails, clean_details
 from practice.errors import DomainError
-from practice.imports.registry import Importer, register
 from practice.import_report import PROGRESS_EVERY, ImportRefused, Preview, RowReport
+from practice.imports.registry import Importer, register
 from practice.localtime import OUT_OF_RANGE, parse_day
-from practice.spreadsheets import csv_chunks
 from practice.settings.services import get_practice, local_date
+from practice.spreadsheets import csv_chunks
 from practice.uploads import read_text
 
 # Columns the import reads (any order, any case; only display_name is required).

@@ -8,7 +8,7 @@ from flask import url_for
 from practice.audit.services import Actor
 from practice.auth.models import User
 from practice.imports.registry import importer_named
-from practice.imports.services import CHECK, RUN, upload_text
+from practice.imports.services import CHECK, RUN, forget_upload, upload_text
 from practice.jobs.registry import JobContext, JobFailed, JobKind, register
 
 REPORT = "import-report.json"
@@ -43,6 +43,7 @@ def import_upload(ctx: JobContext) -> None:
         actor = Actor(ctx.session.get(User, ctx.job.requested_by_id) if ctx.job.requested_by_id else None,
                       ctx.payload.get("address", ""))
         importer.save(ctx.session, actor, preview, now=ctx.now)  # notes preview.imported
+    forget_upload(ctx.session, ctx.job)  # imported or refused, it is not needed any more
     ctx.keep_file(REPORT, "application/json", preview.to_json())
 
 

@@ -3,7 +3,6 @@ imported (practice/job_kinds.py imports them all)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from practice.import_report import Preview
 

@@ -4,7 +4,7 @@ queueing the import itself once the user has read the report. Services flush, ne
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from practice.audit.services import Actor
 from practice.errors import DomainError
@@ -51,10 +51,18 @@ def import_key(check: Job) -> str:
     return f"import:{check.id}"
 
 
+def forget_upload(session, job: Job) -> None:
+    """Delete the uploaded file once its import has run (the reports stay)."""
+    session.execute(delete(JobUpload).where(JobUpload.job_id == _upload_job_id(job)))
+
+
+def _upload_job_id(job: Job) -> int:
+    return job.payload.get("check_job_id", job.id)  # the import reads its check's upload
+
+
 def upload_text(session, job: Job) -> str:
     """The uploaded file a check or an import job works on."""
-    check_id = job.payload.get("check_job_id", job.id)
-    data = session.scalar(select(JobUpload.data).where(JobUpload.job_id == check_id))
+    data = session.scalar(select(JobUpload.data).where(JobUpload.job_id == _upload_job_id(job)))
     if data is None:
         raise JobFailed("The uploaded file is not there any more. Upload it again.")
     return data.decode()
