@@ -95,7 +95,7 @@ class RequestClient(FlaskClient):
             _cv_app.set(None)
             # Buffered: a streamed body (an export) is read here, in the request's own
             # context, as a server reads it before the next request.
-            return super(RequestClient, self).open(*args, buffered=True, **kwargs)
+            return super(RequestClient, self).open(*args, **{"buffered": True, **kwargs})
 
         return contextvars.copy_context().run(run)
 
