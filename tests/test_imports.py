@@ -126,7 +126,7 @@ def test_progress_is_shown_while_the_check_runs(client, users, login, monkeypatc
     monkeypatch.setitem(registry.IMPORTERS, "clients", dataclasses.replace(clients, check=check_and_look))
     checked(client, "/clients/import", clients_csv(600))
     assert [(s["done"], s["total"], s["message"]) for s in seen] == [
-        (250, 600, "Checking row 250 of 600"), (500, 600, "Checking row 500 of 600")]
+        (250, 600, "Checking: row 250 of 600"), (500, 600, "Checking: row 500 of 600")]
     assert seen[0]["status"] == "running" and seen[0]["percent"] == 41
 
 

@@ -21,22 +21,22 @@ def _importer(ctx: JobContext):
     return importer
 
 
-def _check(ctx: JobContext, importer, verb: str):
+def _check(ctx: JobContext, importer, *, again: bool = False):
     def progress(done: int, total: int) -> None:
-        ctx.progress(done, total, f"{verb} row {done:,} of {total:,}")
+        ctx.progress(done, total, f"Checking{' again' if again else ''}: row {done:,} of {total:,}")
 
-    ctx.progress(0, 0, f"{verb} the file")
+    ctx.progress(0, 0, f"Checking the file{' again' if again else ''}")
     return importer.check(ctx.session, upload_text(ctx.session, ctx.job), now=ctx.now, progress=progress)
 
 
 def check_upload(ctx: JobContext) -> None:
-    preview = _check(ctx, _importer(ctx), "Checking")
+    preview = _check(ctx, _importer(ctx))
     ctx.keep_file(REPORT, "application/json", preview.to_json())
 
 
 def import_upload(ctx: JobContext) -> None:
     importer = _importer(ctx)
-    preview = _check(ctx, importer, "Checking again")
+    preview = _check(ctx, importer, again=True)
     if preview.ok:
         # The last note before writing: once this job has written, SQLite keeps further notes out.
         ctx.progress(len(preview.rows), len(preview.rows), f"Saving {len(preview.rows):,} {importer.noun}")
