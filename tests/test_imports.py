@@ -201,3 +201,35 @@ def imports_world(requester) -> dict:
     make_worker().run(once=True)
     assert db.session.get(Job, job.id).status == "done"
     return {"import_check_id": job.id}
+
+
+def test_a_file_is_imported_only_once_checked_and_only_from_its_check(client, users, login):
+    login(users["admin"])
+    job_id = upload(client, "/clients/import", clients_csv(2))
+    early = client.post(f"/imports/{job_id}/import", follow_redirects=True).get_data(as_text=True)
+    assert "Wait until the check has finished" in early and count(Job) == 1
+    run_jobs()
+    imported(client, job_id)
+    again = client.post(f"/imports/{job_id + 1}/import", follow_redirects=True).get_data(as_text=True)
+    assert "Only a checked file can be imported." in again and count(Job) == 2
+
+
+def test_a_file_of_clients_is_not_shown_to_whom_may_not_import_clients(app, client, users, login):
+    # A practitioner's own check of a file of clients (not possible from the pages): still
+    # closed to them, since they may not import clients.
+    job = import_services.start_check(db.session, Actor(users["practitioner"]), "clients", "c.csv",
+                                      clients_csv(2), now=NOW)
+    db.session.commit()
+    run_jobs()
+    login(users["practitioner"])
+    assert client.get(f"/imports/{job.id}").status_code == 403
+    assert client.post(f"/imports/{job.id}/import").status_code == 403
+
+
+def test_only_imports_have_an_import_page(app, client, users, login, make_client):
+    from tests.test_jobs import jobs_world
+
+    world = jobs_world(make_client("Sam Example"), users["admin"])
+    login(users["admin"])
+    assert client.get(f"/imports/{world['job_id']}").status_code == 404
+    assert client.post(f"/imports/{world['job_id']}/import").status_code == 404
