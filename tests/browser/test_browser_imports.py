@@ -1,6 +1,6 @@
 """A large client import in the background: the admin uploads a file, follows the check on
 its page (polled by JavaScript), reads the report, imports, and follows the import to its
-outcome, at every width and with the keyboard."""
+outcome, at every width and with the keyboard; then exports the clients (a streamed file)."""
 
 import re
 
@@ -76,3 +76,7 @@ def test_an_upload_is_checked_then_imported_in_the_background(page, live_app, ad
     look_at_every_width(page, "import-done")
     page.get_by_role("link", name="See the clients").click()
     expect(page).to_have_url(re.compile(r"/clients/?$"))
+
+    # The export, streamed by the server, holds every row.
+    export = page.request.get("/clients/export.csv")
+    assert export.status == 200 and export.body().count(b"@example.net") == 120
