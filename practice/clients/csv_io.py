@@ -190,7 +190,7 @@ def save_clients(session, actor: Actor, preview: Preview, *, now: datetime) -> i
         raise ImportRefused(preview)
     created = list(session.scalars(
         insert(Client).returning(Client),
-        [vars(row.details) | {"created_at": now, "standing": "active"} for row in preview.rows],
+        [vars(row.details) | {"created_at": now} for row in preview.rows],
     ))
     record(session, actor, "client.import", None, now=now, rows=len(preview.rows))
     identity.recheck(session, actor, created, now=now)
