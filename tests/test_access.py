@@ -139,7 +139,7 @@ class World:
     job_id: int = 0
     failed_job_id: int = 0
     queued_job_id: int = 0
-    # A file of clients the admin uploaded, checked and ready to import
+    # A file for the directory the practitioner uploaded, checked and ready to import
     import_check_id: int = 0
     # The outbox: a message waiting (to cancel), one failed (to send again); the links in
     # messages to clients: acknowledging the policy, stopping reminders
@@ -179,7 +179,7 @@ def build_world(app, users, make_client, make_user) -> World:
         **referral_world(sam),
         **letters_world(sam, practitioner),
         **care_world(sam, practitioner, users["admin"].practitioner, make_user, make_client),
-        **imports_world(users["admin"]),
+        **imports_world(users["practitioner"]),
         **jobs_world(sam, users["practitioner"]),
         missed_appointment_id=missed_this_morning(appointment),
         **messages_world(app, sam),
@@ -536,9 +536,10 @@ ROUTES = [
     Route("jobs.show",                  "GET",  lambda w: f"/jobs/{w.job_id}",                    (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
     Route("jobs.progress",              "GET",  lambda w: f"/jobs/{w.job_id}/progress.json",      (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
     # An import's page and its "Import" button: whoever may import and asked for it (the
-    # admin here), as the job's own page. Checks of other people's files: tests/test_imports.py.
-    Route("imports.show",               "GET",  lambda w: f"/imports/{w.import_check_id}?page=2", (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "clients.import"),
-    Route("imports.confirm",            "POST", lambda w: f"/imports/{w.import_check_id}/import", (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "clients.import"),
+    # practitioner's file for the directory here) and admins, as the job's own page. Files of
+    # clients and other people's files: tests/test_imports.py.
+    Route("imports.show",               "GET",  lambda w: f"/imports/{w.import_check_id}?page=2", (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
+    Route("imports.confirm",            "POST", lambda w: f"/imports/{w.import_check_id}/import", (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
     Route("jobs.download",              "GET",  lambda w: f"/jobs/{w.job_id}/file",               (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
     # The outbox and message settings: admins. A client's e-mail choices are client details.
     Route("messages.index",             "GET",  lambda w: "/messages/?status=waiting",            (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "messages.manage"),

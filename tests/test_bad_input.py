@@ -786,7 +786,7 @@ def targets(app, users, make_client, make_user):
         **conduct_world(sam),
         **letters_world(sam, practitioner),
         **care_world(sam, practitioner, users["admin"].practitioner, make_user, make_client),
-        **imports_world(users["admin"]),
+        **imports_world(users["practitioner"]),
         **jobs_world(sam, users["practitioner"]),
         **messages_world(app, sam),
     }

@@ -193,10 +193,10 @@ def test_an_import_is_seen_only_by_whom_may_import_and_asked_for_it(client, user
 
 
 def imports_world(requester) -> dict:
-    """For tests/test_access.py and test_bad_input.py: a file of clients uploaded by
-    `requester` (an admin) and checked, ready to import."""
-    job = import_services.start_check(db.session, Actor(requester), "clients", "clients.csv",
-                                      "display_name,phone\nNoor,07400 123456\n", now=NOW)
+    """For tests/test_access.py and test_bad_input.py: a file for the referral directory
+    uploaded by `requester` (a practitioner) and checked, ready to import."""
+    job = import_services.start_check(db.session, Actor(requester), "referrals.directory", "directory.csv",
+                                      "name,modalities\nGail Import,Deep tissue\n", now=NOW)
     db.session.commit()
     make_worker().run(once=True)
     assert db.session.get(Job, job.id).status == "done"
