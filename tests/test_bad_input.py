@@ -1032,8 +1032,9 @@ def test_the_review_refuses_a_day_out_of_range_as_not_found(client, users, login
 
 def test_an_imported_birth_date_out_of_range_names_its_row(client, users, login):
     login(users["admin"])
-    response = client.post("/clients/import/confirm", data={"content": "display_name,date_of_birth\nOld Sam,0001-01-01\n"})
+    response = _upload_csv(client, "display_name,date_of_birth\nOld Sam,0001-01-01\n")
     assert "date_of_birth: write dates as YYYY-MM-DD. Choose a date from 1900 to 2199." in response.get_data(as_text=True)
+    assert _import_button(response.get_data(as_text=True)) is None
     assert count(Client) == 0
 
 
