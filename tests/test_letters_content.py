@@ -253,12 +253,12 @@ def test_colleagues_nearest_to_the_inquirer_come_first(full_and_free):
 
     for name, area, address in (("Far Away", "City Centre", "1 Park Row\nLeeds LS1 5AB"),
                                 ("Next Door", "Roundhay", "2 Street Lane\nLeeds LS8 2AB"),
-                                ("Same Area", "Meanwood", "3 Green Road\nLeeds LS6 4AB"),
+                                ("Farther", "Horsforth", "3 Town Street\nHorsforth LS18 4AB"),
                                 ("Other City", "Bristol", "")):
         referral_services.create_specialist(db.session, SYSTEM, referral_services.SpecialistDetails(
             name=name, area=area, address=address, accepting="yes"), phone_region="GB", now=NOW)
     found = [s.name for s in accepting_colleagues(db.session, (), "Roundhay, LS8")]
-    assert found == ["Next Door", "Far Away", "Same Area", "Other City"]
+    assert found == ["Next Door", "Far Away", "Farther", "Other City"]  # 0, 4 and 9 km, then unknown
     found = [s.name for s in accepting_colleagues(db.session, (), "Bristol")]
     assert found[0] == "Other City"
 

@@ -385,7 +385,7 @@ def _colleagues_for_client(session, request: Request, facts: Facts, *, today: da
     needs = client_needs(session, request.client.id)
     if needs:
         ranked = [(m.specialist, m.reasons) for m in referral_queries.match(
-            session, referral_queries.Need(tuple(needs)), today=today, limit=20)
+            session, referral_queries.Need(tuple(needs), area=request.client.address or ""), today=today, limit=20)
             if m.specialist.accepting != Accepting.NO.value]
     else:
         ranked = [(s, ["Accepting new clients"]) for s in referral_queries.accepting_colleagues(session, ())]
