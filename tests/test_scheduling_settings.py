@@ -6,6 +6,7 @@ from datetime import time
 import sqlalchemy as sa
 
 from practice.db import db
+from practice.scheduling import services as scheduling_services
 from practice.scheduling.models import SchedulingPolicy, Service, WorkingHours
 
 
@@ -131,3 +132,34 @@ def test_time_off_is_blocked_listed_and_given_back(client, users, login):
     client.post(f"/settings/scheduling/time-off/{block.id}/remove")
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TimeBlock)) == 0
+
+
+def test_the_service_form_chooses_the_specialties_it_covers(client, users, login, desk):
+    from referrals.models import Modality
+
+    _practitioner, service, _client = desk
+    by_name = {m.name: m.id for m in db.session.scalars(sa.select(Modality))}
+    login(users["admin"])
+    url = f"/settings/scheduling/services/{service.id}"
+    assert "Specialties it covers" in client.get(url).get_data(as_text=True)
+    typed = {"service-name": "Remedial massage", "service-duration_minutes": "60", "service-price": "72.50",
+             "service-buffer_after_minutes": "10",
+             "service-specialty_ids": [str(by_name["Deep tissue"]), str(by_name["Trigger point therapy"])]}
+    assert client.post(url, data=typed).status_code == 302
+    assert scheduling_services.specialties_of(db.session, [service.id]) == {
+        service.id: sorted([by_name["Deep tissue"], by_name["Trigger point therapy"]])}
+    db.session.expire_all()
+    assert (service.name, service.price_cents, service.buffer_after_minutes) == ("Remedial massage", 7250, 10)
+    page = client.get("/settings/scheduling/").get_data(as_text=True)
+    assert "Deep tissue, Trigger point therapy" in page
+    # A specialty not in the list is refused next to the field; what was typed stays.
+    response = client.post(url, data={**typed, "service-name": "Kept name", "service-specialty_ids": ["99999"]})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "is not a valid choice for this field" in page
+    assert 'value="Kept name"' in page
+    added = {"service-name": "Pregnancy massage", "service-duration_minutes": "60", "service-price": "75",
+             "service-specialty_ids": [str(by_name["Prenatal massage"])]}
+    assert client.post("/settings/scheduling/", data=added).status_code == 302
+    made = db.session.scalar(sa.select(Service).where(Service.name == "Pregnancy massage"))
+    assert scheduling_services.specialties_of(db.session, [made.id]) == {made.id: [by_name["Prenatal massage"]]}
