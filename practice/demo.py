@@ -247,7 +247,7 @@ SERVICES = (
     DemoService("remedial", "Remedial massage", 60, 7000, specialties=REMEDIAL),
     DemoService("remedial_long", "Remedial massage, long session", 90, 9500, specialties=REMEDIAL),
     DemoService("pregnancy", "Pregnancy massage", 60, 7500, specialties=("Prenatal massage",)),
-    DemoService("sports", "Sports massage", 45, 5500, specialties=("Sports massage", "Deep tissue")),
+    DemoService("sports", "Sports massage", 45, 5500, specialties=("Sports massage",)),
     DemoService("holistic", "Holistic massage", 60, 6500, specialties=("Lymphatic drainage", "Reflexology")),
     DemoService("neck", "Back, neck and shoulders", 30, 4000, specialties=REMEDIAL),
 )

@@ -271,7 +271,7 @@ def _score(specialist: Specialist, need: Need, wanted: set, past: Counter, fresh
     add(30 * len(offered), f"Offers {_names(offered).lower()}")
     km = places.specialist_km(specialist, need.area) if need.area.strip() else None
     if km is not None:
-        add(20 if km < 5 else 10 if km < 15 else 0, f"{places.about(km).capitalize()} away")
+        add(max(0, 30 - round(2 * km)), f"{places.about(km).capitalize()} away")  # nearer, higher
     elif need.area.strip():
         if normalise(need.area) == specialist.area_key:
             add(20, f"In {specialist.area}")
