@@ -3,6 +3,7 @@ attendance policy is versioned on /settings/policy: tests/test_policies.py)."""
 
 from datetime import time
 
+import pytest
 import sqlalchemy as sa
 
 from practice.db import db
@@ -163,3 +164,14 @@ def test_the_service_form_chooses_the_specialties_it_covers(client, users, login
     assert client.post("/settings/scheduling/", data=added).status_code == 302
     made = db.session.scalar(sa.select(Service).where(Service.name == "Pregnancy massage"))
     assert scheduling_services.specialties_of(db.session, [made.id]) == {made.id: [by_name["Prenatal massage"]]}
+
+
+def test_a_service_covers_only_specialties_the_network_has(users, desk):
+    from practice.audit.services import SYSTEM
+    from practice.errors import DomainError
+    from tests.conftest import NOW
+
+    _practitioner, service, _client = desk
+    with pytest.raises(DomainError, match="Choose the specialties from the list"):
+        scheduling_services.update_service(db.session, SYSTEM, service, name=service.name, duration_minutes=60,
+                                           price_cents=6000, specialty_ids=[99999], now=NOW)

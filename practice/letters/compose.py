@@ -383,7 +383,9 @@ def _colleagues_for_client(session, request: Request, facts: Facts, *, today: da
             session, referral_queries.Need(tuple(needs), area=request.client.address or ""), today=today, limit=20)
             if m.specialist.accepting != Accepting.NO.value]
     else:
-        ranked = [(s, ["Accepting new clients"]) for s in referral_queries.accepting_colleagues(session, ())]
+        where = request.client.address or ""
+        ranked = [(s, referral_queries.nearby_reasons(s, where))
+                  for s in referral_queries.accepting_colleagues(session, (), where)]
     _choose_colleagues(request, facts, ranked[:OFFERED_COLLEAGUES], needs)
     chosen = [c for c in facts.choices.colleagues if c.ticked]
     facts.values["colleagues"] = "\n".join(f"- {colleague_line(c.specialist, c.offers)}" for c in chosen)
