@@ -175,3 +175,29 @@ def test_a_service_covers_only_specialties_the_network_has(users, desk):
     with pytest.raises(DomainError, match="Choose the specialties from the list"):
         scheduling_services.update_service(db.session, SYSTEM, service, name=service.name, duration_minutes=60,
                                            price_cents=6000, specialty_ids=[99999], now=NOW)
+
+
+def test_the_migration_gives_a_service_the_specialty_named_like_it(users):
+    """Services that existed before specialties could be chosen: one named exactly like a
+    specialty covers it; the others cover nothing until the practice chooses."""
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+    from flask_migrate import downgrade, upgrade
+
+    from practice.audit.services import SYSTEM
+    from referrals.models import Modality
+    from tests.conftest import NOW
+
+    sports = scheduling_services.create_service(db.session, SYSTEM, name="Sports Massage ", duration_minutes=45,
+                                                price_cents=5500, now=NOW)
+    holistic = scheduling_services.create_service(db.session, SYSTEM, name="Holistic massage", duration_minutes=60,
+                                                  price_cents=6500, now=NOW)
+    db.session.commit()
+    ids = [sports.id, holistic.id]
+    db.session.remove()
+    before = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config()) \
+        .get_revision("0028").down_revision
+    downgrade(revision=before)
+    upgrade(revision="heads")
+    sports_massage = db.session.scalar(sa.select(Modality.id).where(Modality.name == "Sports massage"))
+    assert scheduling_services.specialties_of(db.session, ids) == {ids[0]: [sports_massage]}
