@@ -22,6 +22,7 @@ from practice.errors import DomainError
 from practice.imports import services as import_services
 from practice.imports.registry import Importer, register
 from practice.scheduling.queries import bookable_services
+from practice.scheduling.services import specialties_of
 from practice.settings.services import get_practice, local_date
 from practice.web import acting, back_to, practice_profile
 from referrals import csv_io as directory_csv
@@ -117,6 +118,9 @@ class PracticeHost(Host):
 
     def services(self) -> dict[int, str]:
         return {service.id: service.name for service in bookable_services()}
+
+    def service_specialties(self, service_ids) -> dict[int, list[int]]:
+        return specialties_of(db.session, [i for i in service_ids if i is not None])
 
     def client_from_inquiry(self, session, actor, inquiry, *, phone_region: str, now: datetime) -> Person:
         details = client_services.ClientDetails(

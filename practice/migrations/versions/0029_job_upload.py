@@ -1,7 +1,7 @@
 """the file an import's jobs work on (job_upload)
 
 Revision ID: 0029
-Revises: 0022
+Revises: 0028
 Create Date: 2026-11-30 01:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0029'
-down_revision = '0022'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 
