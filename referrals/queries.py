@@ -240,7 +240,8 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
         return []
     candidates = list(session.scalars(
         select(Specialist)
-        .options(selectinload(Specialist.modalities))
+        # One query for every candidate's modalities (selectinload would ask 500 at a time).
+        .options(subqueryload(Specialist.modalities))
         .where(Specialist.retired_at.is_(None), exists().where(
             specialist_modality.c.specialist_id == Specialist.id,
             specialist_modality.c.modality_id.in_(wanted),
