@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from practice.auth.models import Practitioner
@@ -140,9 +140,18 @@ def _grace_minutes(session, zone: ZoneInfo):
 
 
 def _week_of(column, scope: Scope):
-    """The index of the week a moment falls in (-1 outside the range)."""
+    """The index of the week a moment of the range falls in: a CASE that halves the weeks
+    at each step, so a row of a year's report is compared about six times, not up to 52
+    (the moment must be within the range: the query is bounded by it)."""
     ends = [local_day_bounds(week.last, scope.zone)[1] for week in scope.weeks()]
-    return case(*[(column < end, index) for index, end in enumerate(ends)], else_=-1)
+
+    def among(first: int, last: int):
+        if first == last:
+            return literal(first)
+        middle = (first + last) // 2
+        return case((column < ends[middle], among(first, middle)), else_=among(middle + 1, last))
+
+    return among(0, len(ends) - 1)
 
 
 def attendance(session, scope: Scope, now: datetime) -> AttendanceReport:
