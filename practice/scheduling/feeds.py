@@ -27,6 +27,7 @@ from practice.clients.services import display_phone
 from practice.errors import DomainError
 from practice.localtime import happens_twice
 from practice.scheduling.models import (
+    LONGEST_SESSION,
     RELEASED,
     Appointment,
     PractitionerSchedule,
@@ -339,10 +340,10 @@ class FeedHead:
     def window(self) -> tuple:
         """The feed's appointments: those of the window, less cancellations kept long enough.
         The lower bound on the start lets the (practitioner_id, start_at) index bound the
-        search from both sides (no session lasts a day: services last at most 8 hours)."""
+        search from both sides."""
         return (
             Appointment.practitioner_id == self.practitioner_id,
-            Appointment.start_at > self.since - timedelta(days=1),
+            Appointment.start_at > self.since - LONGEST_SESSION,
             Appointment.end_at > self.since,
             Appointment.start_at < self.until,
             or_(Appointment.status.not_in(RELEASED), Appointment.cancelled_at > self.now - CANCELLED_KEPT),
