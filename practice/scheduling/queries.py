@@ -183,19 +183,23 @@ def fees_owed(client_ids) -> dict[int, int]:
     client_ids = set(client_ids)
     if not client_ids:
         return {}
-    paid = (select(Payment.appointment_id, func.sum(Payment.amount_cents).label("cents"))
-            .where(Payment.client_id.in_(client_ids), Payment.appointment_id.is_not(None))
-            .group_by(Payment.appointment_id).subquery())
-    unpaid = Appointment.fee_cents - func.coalesce(paid.c.cents, 0)
-    rows = db.session.execute(
-        select(Appointment.client_id, func.sum(case((unpaid > 0, unpaid), else_=0)))
-        .outerjoin(paid, paid.c.appointment_id == Appointment.id)
+    # Each charged appointment with what was paid towards it (by the payments' appointment
+    # index), not every payment these clients ever made.
+    charged = (
+        select(Appointment.client_id,
+               (Appointment.fee_cents - func.coalesce(func.sum(Payment.amount_cents), 0)).label("unpaid"))
+        .outerjoin(Payment, Payment.appointment_id == Appointment.id)
         .where(Appointment.client_id.in_(client_ids), Appointment.fee_cents > 0,
                Appointment.fee_waived.is_(False),
                Appointment.status.in_((Status.NO_SHOW.value, Status.LATE_CANCELLED.value)))
-        .group_by(Appointment.client_id)
+        .group_by(Appointment.id, Appointment.client_id, Appointment.fee_cents)
+        .subquery()
     )
-    return {client_id: cents for client_id, cents in rows if cents > 0}
+    rows = db.session.execute(
+        select(charged.c.client_id, func.sum(charged.c.unpaid))
+        .where(charged.c.unpaid > 0).group_by(charged.c.client_id)
+    )
+    return {client_id: int(cents) for client_id, cents in rows if cents > 0}
 
 
 def day_version(day: date, zone) -> str:
