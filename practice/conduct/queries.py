@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import defer, selectinload, subqueryload
+from sqlalchemy.orm import defer, load_only, selectinload, subqueryload
 
 from practice.clients.models import Client
 from practice.conduct.chain import ClientCheck, check_client
@@ -169,9 +169,12 @@ class ConductSummary:
 
 
 def conduct_summary(client_id: int) -> ConductSummary:
-    """Two queries: the client's entries (their files stay unloaded) and their latest
-    communication."""
-    entries = list(db.session.scalars(select(ConductEntry).where(ConductEntry.client_id == client_id)))
+    """Two queries: the client's entries (only the columns counted: a long record has
+    hundreds, with their texts) and their latest communication."""
+    e = ConductEntry
+    entries = list(db.session.scalars(
+        select(e).options(load_only(e.id, e.seq, e.corrects_id, e.kind, e.withdrawn, e.safety, e.occurred_from))
+        .where(e.client_id == client_id)))
     views = [view for view in group_corrections(entries) if not view.withdrawn]
     counts: dict[str, int] = {}
     for view in views:
