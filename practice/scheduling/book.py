@@ -16,7 +16,13 @@ from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner
 from practice.db import db
-from practice.scheduling.models import LONGEST_SESSION, RELEASED, Appointment, TimeBlock, WorkingHours
+from practice.scheduling.models import (
+    LONGEST_SESSION,
+    RELEASED,
+    Appointment,
+    TimeBlock,
+    WorkingHours,
+)
 from practice.scheduling.services import local_day_bounds
 
 ROW_MINUTES = 5  # one grid row
