@@ -228,23 +228,20 @@ def _collected(session, scope: Scope) -> int:
 
 def _outstanding(session, scope: Scope) -> tuple[int, int, int]:
     """(cents owed, sessions owing, clients owing) for the appointments of the range, as
-    practice.scheduling.services.amount_due counts what is due. Only the range's
-    appointments' payments are summed (by appointment_id's index), not the whole table."""
-    in_range = (Appointment.start_at >= scope.start, Appointment.start_at < scope.end,
-                *_practitioner_is(Appointment.practitioner_id, scope))
-    paid = (select(Payment.appointment_id, func.sum(Payment.amount_cents).label("paid"))
-            .join(Appointment, Appointment.id == Payment.appointment_id).where(*in_range)
-            .group_by(Payment.appointment_id).subquery())
+    practice.scheduling.services.amount_due counts what is due. One pass over the range's
+    appointments (by start), each joined with its payments (by appointment_id's index)."""
     due = case(
         (Appointment.status.in_(ATTENDED), Appointment.price_cents),
         (and_(Appointment.status.in_(CHARGEABLE), Appointment.fee_waived.is_(False)), Appointment.fee_cents),
         else_=0,
     )
-    owed = due - func.coalesce(paid.c.paid, 0)
     rows = (
-        select(Appointment.client_id, owed.label("owed"))
-        .outerjoin(paid, paid.c.appointment_id == Appointment.id)
-        .where(*in_range)
+        select(Appointment.client_id, (due - func.coalesce(func.sum(Payment.amount_cents), 0)).label("owed"))
+        .outerjoin(Payment, Payment.appointment_id == Appointment.id)
+        .where(Appointment.start_at >= scope.start, Appointment.start_at < scope.end,
+               *_practitioner_is(Appointment.practitioner_id, scope))
+        # Grouped by start first, so that the database walks the start index in order.
+        .group_by(Appointment.start_at, Appointment.id)
         .subquery()
     )
     owing = rows.c.owed > 0
