@@ -128,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     from practice.clients.views import bp as clients_bp
     from practice.conduct.views import bp as conduct_bp
     from practice.errorpages import register_error_pages
+    from practice.imports.views import bp as imports_bp
     from practice.jobs.views import bp as jobs_bp
     from practice.letters.views import bp as letters_bp
     from practice.main.views import bp as main_bp
@@ -145,7 +146,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, account_bp, settings_bp, clients_bp, scheduling_bp,
                       scheduling_settings_bp, feeds_bp, audit_bp, referrals_bp, policies_bp,
-                      conduct_bp, review_bp, letters_bp, reports_bp, jobs_bp, messages_bp,
+                      conduct_bp, review_bp, letters_bp, reports_bp, jobs_bp, imports_bp, messages_bp,
                       messages_public_bp):
         app.register_blueprint(blueprint)
     app.extensions["referrals"] = PracticeHost()  # the practice's people behind the network's ids

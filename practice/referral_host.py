@@ -19,10 +19,13 @@ from practice.clients.models import UNBOOKABLE_STANDINGS, Client
 from practice.clients.queries import escape_like
 from practice.db import db
 from practice.errors import DomainError
+from practice.imports import services as import_services
+from practice.imports.registry import Importer, register
 from practice.scheduling.queries import bookable_services
 from practice.scheduling.services import specialties_of
-from practice.settings.services import local_date
+from practice.settings.services import get_practice, local_date
 from practice.web import acting, back_to, practice_profile
+from referrals import csv_io as directory_csv
 from referrals.host import Capacity, Host, Person
 
 _NAMES = {"user": (User.id, User.name), "client": (Client.id, Client.display_name),
@@ -64,6 +67,10 @@ class PracticeHost(Host):
 
     def record(self, session, actor, action: str, target, *, now: datetime, **detail) -> None:
         record(session, _practice_actor(session, actor), action, target, now=now, **detail)
+
+    def start_import(self, session, actor, filename: str, text: str) -> str | None:
+        job = import_services.start_check(session, actor, DIRECTORY.name, filename, text, now=self.now())
+        return url_for("imports.show", job_id=job.id)
 
     def now(self) -> datetime:
         return clock.now()
@@ -156,3 +163,16 @@ class PracticeHost(Host):
         if changes:
             self.record(session, actor, "practitioner.capacity", practitioner, now=now, **changes)
         session.flush()
+
+
+def _check_directory(session, text: str, *, now: datetime, progress=None):
+    return directory_csv.check_upload(session, text, phone_region=get_practice(session).phone_region,
+                                      progress=progress)
+
+
+# The directory's import runs in the background here, as the clients' does.
+DIRECTORY = register(Importer(
+    "referrals.directory", "specialists", "referrals.edit", check=_check_directory,
+    save=directory_csv.save_specialists, upload_endpoint="referrals.import_upload",
+    list_endpoint="referrals.directory", shown=directory_csv.SHOWN,
+))

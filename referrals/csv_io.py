@@ -3,19 +3,23 @@ row-by-row report, checked in full before anything is saved."""
 
 import csv
 import io
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
+from practice import import_report
+from practice.bulk import insert_rows
 from practice.errors import DomainError
+from practice.import_report import PROGRESS_EVERY, ImportRefused, Preview
 from practice.localtime import OUT_OF_RANGE, parse_day
-from practice.spreadsheets import safe_cell
+from practice.spreadsheets import csv_chunks
 from practice.uploads import read_text
 from referrals import host, vcard
 from referrals.host import Actor
-from referrals.models import Modality, Specialist
-from referrals.services import SpecialistDetails, clean_specialist, new_specialist, normalise
+from referrals.models import Modality, Specialist, specialist_modality
+from referrals.services import SpecialistDetails, clean_specialist, normalise, search_columns
 
 # Columns the import reads (any order, any case; only name is required). `modalities` holds
 # names from the practice's list separated by semicolons.
@@ -24,40 +28,15 @@ COLUMNS = [
     "area", "languages", "accessibility", "fees", "accepting", "notes", "verified_on",
 ]
 EXPORT_COLUMNS = ["id", *COLUMNS, "retired"]
+SHOWN = (("Name", "name"), ("Modalities", "modalities"), ("Phone", "phone"))  # the report's columns
 MAX_ROWS = 5000
 ACCEPTING_WORDS = {"": "unknown", "yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no",
                    "false": "no", "unknown": "unknown", "not known": "unknown"}
 
 
 @dataclass
-class RowReport:
-    line: int
-    values: dict
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    details: SpecialistDetails | None = None
+class RowReport(import_report.RowReport):
     verified_on: date | None = None
-
-
-@dataclass
-class Preview:
-    kind: str = "CSV"  # or "vCard"
-    rows: list[RowReport] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # about the file as a whole
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and all(not row.errors for row in self.rows)
-
-    @property
-    def error_count(self) -> int:
-        return sum(1 for row in self.rows if row.errors)
-
-
-class ImportRefused(Exception):
-    def __init__(self, preview: Preview):
-        super().__init__("import refused")
-        self.preview = preview
 
 
 def read_upload(storage, max_bytes: int) -> str:
@@ -68,19 +47,20 @@ def is_vcard(text: str) -> bool:
     return text.lstrip("\ufeff \r\n\t").upper().startswith("BEGIN:VCARD")
 
 
-def check_upload(session, text: str, *, phone_region: str) -> Preview:
-    """Read and check every row (or card) without saving anything."""
+def check_upload(session, text: str, *, phone_region: str, progress=None) -> Preview:
+    """Read and check every row (or card) without saving anything. `progress(done, total)`
+    hears how far the check has got (the import job's progress bar)."""
     text = text.replace("\x00", "")
     if is_vcard(text):
-        return _check_cards(session, text, phone_region)
-    return _check_csv(session, text, phone_region)
+        return _check_cards(session, text, phone_region, progress)
+    return _check_csv(session, text, phone_region, progress)
 
 
 def _header_key(name: str) -> str:
     return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def _check_csv(session, text: str, phone_region: str) -> Preview:
+def _check_csv(session, text: str, phone_region: str, progress) -> Preview:
     preview = Preview(kind="CSV")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
@@ -96,36 +76,47 @@ def _check_csv(session, text: str, phone_region: str) -> Preview:
     if preview.problems:
         return preview
     reader.fieldnames = headers
-    checker = _RowChecker(session, phone_region)
+    raw_rows = []
     try:
         for number, raw in enumerate(reader, start=2):
-            if len(preview.rows) >= MAX_ROWS:
+            if len(raw_rows) >= MAX_ROWS:
                 preview.problems.append(f"Import at most {MAX_ROWS} rows at a time.")
                 break
-            if None in raw:
-                preview.rows.append(RowReport(number, {}, ["This row has more cells than the header."]))
-                continue
-            values = {key: (raw.get(key) or "").strip() for key in COLUMNS}
-            if any(values.values()):
-                preview.rows.append(checker.check(number, values))
+            raw_rows.append((number, raw))
     except csv.Error as error:
         preview.problems.append(f"The file stops reading as CSV near line {reader.line_num}: {error}.")
+    checker = _RowChecker(session, phone_region)
+    for done, (number, raw) in enumerate(raw_rows, start=1):
+        _note_progress(progress, done, len(raw_rows))
+        if None in raw:
+            preview.rows.append(RowReport(number, {}, ["This row has more cells than the header."]))
+            continue
+        values = {key: (raw.get(key) or "").strip() for key in COLUMNS}
+        if any(values.values()):
+            preview.rows.append(checker.check(number, values))
     if not preview.rows and not preview.problems:
         preview.problems.append("The file has no rows of specialists.")
     return preview
 
 
-def _check_cards(session, text: str, phone_region: str) -> Preview:
+def _check_cards(session, text: str, phone_region: str, progress) -> Preview:
     preview = Preview(kind="vCard")
     cards, preview.problems = vcard.read_cards(text)
     if len(cards) > MAX_ROWS:
         preview.problems.append(f"Import at most {MAX_ROWS} cards at a time.")
         return preview
     checker = _RowChecker(session, phone_region)
-    preview.rows = [checker.check(card.line, vcard.card_values(card)) for card in cards]
+    for done, card in enumerate(cards, start=1):
+        _note_progress(progress, done, len(cards))
+        preview.rows.append(checker.check(card.line, vcard.card_values(card)))
     if not preview.rows and not preview.problems:
         preview.problems.append("The file has no cards.")
     return preview
+
+
+def _note_progress(progress, done: int, total: int) -> None:
+    if progress is not None and done % PROGRESS_EVERY == 0:
+        progress(done, total)
 
 
 class _RowChecker:
@@ -196,27 +187,48 @@ class _RowChecker:
 def import_specialists(session, actor: Actor, text: str, *, phone_region: str, now: datetime) -> int:
     """Add every specialist in the file, or none: raise ImportRefused with the report."""
     preview = check_upload(session, text, phone_region=phone_region)
+    return save_specialists(session, actor, preview, now=now)
+
+
+def save_specialists(session, actor: Actor, preview: Preview, *, now: datetime) -> int:
+    """Add the specialists of a checked file, or none when any row is wrong (ImportRefused):
+    the rows and their modalities go in batches of many rows a statement."""
     if not preview.ok:
         raise ImportRefused(preview)
-    for row in preview.rows:
-        specialist = new_specialist(session, row.details, now=now)
-        specialist.verified_on = row.verified_on
+    modalities = {m.id: m.name for m in session.scalars(select(Modality))}
+    specialists = [
+        {key: value for key, value in vars(row.details).items() if key != "modality_ids"}
+        | search_columns(row.details, [modalities[i] for i in row.details.modality_ids])
+        | {"created_at": now, "verified_on": row.verified_on}
+        for row in preview.rows
+    ]
+    ids = insert_rows(session, Specialist, specialists)
+    links = [{"specialist_id": specialist_id, "modality_id": modality_id}
+             for specialist_id, row in zip(ids, preview.rows, strict=True) for modality_id in row.details.modality_ids]
+    if links:
+        session.execute(insert(specialist_modality), links)
     host.audit(session, actor, "specialist.import", None, now=now, rows=len(preview.rows), kind=preview.kind)
     session.flush()
-    return len(preview.rows)
+    preview.imported = len(ids)
+    return len(ids)
 
 
 # Export ------------------------------------------------------------------------------------
 
 def export_specialists(specialists) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    for s in specialists:
-        row = [
-            s.id, s.name, s.business, s.profession, "; ".join(m.name for m in s.modalities), s.phone,
-            s.email, s.website, s.address, s.area, s.languages, s.accessibility, s.fees, s.accepting,
-            s.notes, s.verified_on.isoformat() if s.verified_on else "", "yes" if s.retired else "",
-        ]
-        writer.writerow([safe_cell(value) for value in row])
-    return out.getvalue()
+    """The export of these specialists (with their modalities loaded), as one text."""
+    return "".join(stream_specialists((s, [m.name for m in s.modalities]) for s in specialists))
+
+
+def stream_specialists(entries) -> Iterator[str]:
+    """The export a piece at a time, from (entry, names of its modalities) pairs (an entry is
+    a Specialist or a row of its columns: queries.specialists_for_export)."""
+    return csv_chunks(EXPORT_COLUMNS, (_export_row(entry, names) for entry, names in entries))
+
+
+def _export_row(s, modality_names) -> list:
+    return [
+        s.id, s.name, s.business, s.profession, "; ".join(modality_names), s.phone, s.email, s.website,
+        s.address, s.area, s.languages, s.accessibility, s.fees, s.accepting, s.notes,
+        s.verified_on.isoformat() if s.verified_on else "", "yes" if s.retired_at is not None else "",
+    ]

@@ -102,6 +102,12 @@ class Host:
         """Add an audit entry for a change the network made, to the same session (it is
         committed with the change or not at all). By default nothing is kept."""
 
+    def start_import(self, session, actor, filename: str, text: str) -> str | None:
+        """Keep an uploaded directory file and check it in the background, if the site runs
+        background jobs: the address of the page that follows the check and offers the import.
+        None (the default) checks it at once, on the upload's own page."""
+        return None
+
     # Time and place ----------------------------------------------------------------------
 
     def now(self) -> datetime:

@@ -158,13 +158,21 @@ def _apply(session, specialist: Specialist, details: SpecialistDetails) -> dict:
 
 
 def refresh_search_columns(specialist: Specialist) -> None:
-    specialist.name_key = normalise(specialist.name)[:120]
-    specialist.area_key = normalise(specialist.area)[:120]
-    specialist.search_text = normalise(" ".join([
-        specialist.name, specialist.business, specialist.profession, specialist.area,
-        specialist.languages, specialist.address, specialist.notes,
-        *(m.name for m in specialist.modalities),
-    ]))
+    for name, value in search_columns(specialist, [m.name for m in specialist.modalities]).items():
+        setattr(specialist, name, value)
+
+
+def search_columns(entry, modality_names) -> dict[str, str]:
+    """The columns the directory is searched by, from an entry (a Specialist, or the details
+    of one about to be imported) and the names of its modalities."""
+    return {
+        "name_key": normalise(entry.name)[:120],
+        "area_key": normalise(entry.area)[:120],
+        "search_text": normalise(" ".join([
+            entry.name, entry.business, entry.profession, entry.area, entry.languages, entry.address,
+            entry.notes, *sorted(modality_names),
+        ])),
+    }
 
 
 def new_specialist(session, details: SpecialistDetails, *, now: datetime) -> Specialist:

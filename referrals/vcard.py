@@ -7,6 +7,7 @@ grouped properties like `item1.TEL`, TYPE parameters) and our own X-PRACTICE-* f
 so a directory exported here comes back whole."""
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from referrals.models import Specialist
@@ -46,7 +47,8 @@ def _name_parts(name: str) -> str:
     return f"{escape(words[-1])};{escape(' '.join(words[:-1]))};;;"
 
 
-def card_lines(specialist: Specialist) -> list[str]:
+def card_lines(specialist: Specialist, modality_names: list[str]) -> list[str]:
+    """One entry's card (the entry: a Specialist or a row of its columns)."""
     lines = [
         "BEGIN:VCARD", "VERSION:4.0", f"PRODID:{PRODID}",
         f"UID:urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'practice-specialist:{specialist.id}')}",
@@ -64,8 +66,8 @@ def card_lines(specialist: Specialist) -> list[str]:
         lines.append(f"TEL;VALUE=uri;TYPE=work,voice:{escape(uri)}")
     if specialist.address or specialist.area:
         lines.append(f"ADR;TYPE=work:;;{escape(specialist.address)};{escape(specialist.area)};;;")
-    if specialist.modalities:
-        lines.append("CATEGORIES:" + ",".join(escape(m.name) for m in specialist.modalities))
+    if modality_names:
+        lines.append("CATEGORIES:" + ",".join(escape(name) for name in modality_names))
     lines.append(f"X-PRACTICE-ACCEPTING:{specialist.accepting}")
     if specialist.verified_on:
         lines.append(f"X-PRACTICE-VERIFIED:{specialist.verified_on.isoformat()}")
@@ -74,7 +76,15 @@ def card_lines(specialist: Specialist) -> list[str]:
 
 
 def export_vcards(specialists) -> bytes:
-    return b"".join(fold(line) for specialist in specialists for line in card_lines(specialist))
+    """The cards of these specialists (with their modalities loaded), as one file."""
+    return b"".join(stream_vcards((s, [m.name for m in s.modalities]) for s in specialists))
+
+
+def stream_vcards(entries) -> Iterator[bytes]:
+    """The cards a piece at a time, from (entry, names of its modalities) pairs
+    (queries.specialists_for_export): one piece a card."""
+    for entry, names in entries:
+        yield b"".join(fold(line) for line in card_lines(entry, names))
 
 
 # Reading -----------------------------------------------------------------------------------

@@ -1,6 +1,16 @@
 """The referral network's pages: thin views over referrals.services and referrals.queries."""
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from practice.errors import DomainError
 from practice.validation import database_id
@@ -479,7 +489,9 @@ def capacity(practitioner_id: int):
 @permission_required("referrals.view")
 def export_csv():
     stamp = host.now().strftime("%Y%m%d")
-    return Response(csv_io.export_specialists(queries.all_specialists(db.session)), mimetype="text/csv",
+    # Streamed: the entries are read a chunk at a time as the file is sent (one transaction).
+    entries = queries.specialists_for_export(db.session)
+    return Response(stream_with_context(csv_io.stream_specialists(entries)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="referral-directory-{stamp}.csv"'})
 
 
@@ -487,7 +499,8 @@ def export_csv():
 @permission_required("referrals.view")
 def export_vcards():
     stamp = host.now().strftime("%Y%m%d")
-    return Response(vcard.export_vcards(queries.all_specialists(db.session)),
+    entries = queries.specialists_for_export(db.session)
+    return Response(stream_with_context(vcard.stream_vcards(entries)),
                     mimetype="text/vcard", content_type="text/vcard; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="referral-directory-{stamp}.vcf"'})
 
@@ -504,19 +517,28 @@ def specialist_vcard(specialist_id: int):
 @bp.route("/import", methods=["GET", "POST"])
 @permission_required("referrals.edit")
 def import_upload():
-    """Upload a CSV or vCard file; every row is checked and shown; nothing saved yet."""
+    """Upload a CSV or vCard file to be checked: in the background if the site runs jobs (its
+    page then shows the report and offers the import), else here, its first rows shown."""
     form = forms.ImportUploadForm()
     preview = confirm = None
     if form.validate_on_submit():
         try:
             text = csv_io.read_upload(form.file.data, current_app.config.get("PRACTICE_IMPORT_MAX_BYTES", 5 << 20))
-            preview = csv_io.check_upload(db.session, text, phone_region=_phone_region())
         except DomainError as error:
             show_error(form, error)
         else:
+            followed = host.current().start_import(db.session, host.actor(), form.file.data.filename, text)
+            if followed is not None:
+                return redirect(followed)
+            preview = csv_io.check_upload(db.session, text, phone_region=_phone_region())
             confirm = forms.ImportConfirmForm(content=text)
+    return _import_page(form, preview, confirm), _status(form)
+
+
+def _import_page(form, preview, confirm):
     return render_template("referrals/import.html", form=form, preview=preview, confirm=confirm,
-                           columns=csv_io.COLUMNS), _status(form)
+                           page=preview.page(1) if preview else None, columns=csv_io.COLUMNS,
+                           shown=csv_io.SHOWN)
 
 
 @bp.post("/import/confirm")
@@ -531,7 +553,6 @@ def import_confirm():
         created = csv_io.import_specialists(db.session, host.actor(), confirm.content.data,
                                             phone_region=_phone_region(), now=host.now())
     except csv_io.ImportRefused as refused:
-        return render_template("referrals/import.html", form=forms.ImportUploadForm(), preview=refused.preview,
-                               confirm=None, columns=csv_io.COLUMNS), 422
+        return _import_page(forms.ImportUploadForm(), refused.preview, None), 422
     flash(f"Imported {created} specialists.", "success")
     return redirect(url_for("referrals.directory"))

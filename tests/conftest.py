@@ -93,7 +93,9 @@ class RequestClient(FlaskClient):
 
         def run():
             _cv_app.set(None)
-            return super(RequestClient, self).open(*args, **kwargs)
+            # Buffered: a streamed body (an export) is read here, in the request's own
+            # context, as a server reads it before the next request.
+            return super(RequestClient, self).open(*args, **{"buffered": True, **kwargs})
 
         return contextvars.copy_context().run(run)
 

@@ -31,6 +31,7 @@ from practice.scheduling import feeds
 from practice.scheduling import services as scheduling_services
 from practice.settings import services as settings_services
 from tests.conftest import NOW, PASSWORD
+from tests.test_imports import imports_world
 from tests.test_jobs import jobs_world
 from tests.test_letters import letters_world
 from tests.test_messages import messages_world
@@ -138,6 +139,8 @@ class World:
     job_id: int = 0
     failed_job_id: int = 0
     queued_job_id: int = 0
+    # A file for the directory the practitioner uploaded, checked and ready to import
+    import_check_id: int = 0
     # The outbox: a message waiting (to cancel), one failed (to send again); the links in
     # messages to clients: acknowledging the policy, stopping reminders
     waiting_message_id: int = 0
@@ -176,6 +179,7 @@ def build_world(app, users, make_client, make_user) -> World:
         **referral_world(sam),
         **letters_world(sam, practitioner),
         **care_world(sam, practitioner, users["admin"].practitioner, make_user, make_client),
+        **imports_world(users["practitioner"]),
         **jobs_world(sam, users["practitioner"]),
         missed_appointment_id=missed_this_morning(appointment),
         **messages_world(app, sam),
@@ -360,8 +364,6 @@ ROUTES = [
     Route("clients.import_upload",      "GET",  lambda w: "/clients/import",                      (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "clients.import"),
     Route("clients.import_upload",      "POST", lambda w: "/clients/import",                      (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "clients.import",
           data=lambda w: {"file": (io.BytesIO(b"display_name,phone\nNoor,07400 123456\n"), "clients.csv")}),
-    Route("clients.import_confirm",     "POST", lambda w: "/clients/import/confirm",              (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "clients.import",
-          data=lambda w: {"content": "display_name,phone\nNoor,07400 123456\n"}),
     # Scheduling: everyone books and runs the desk; waiving a fee is for admins and practitioners.
     Route("scheduling.today",           "GET",  lambda w: "/today",                               (LOGIN,    OK,        OK,        OK),        "appointments.view"),
     Route("scheduling.today_version",   "GET",  lambda w: "/today/version?date=2026-11-30",       (LOGIN,    OK,        OK,        OK),        "appointments.view"),
@@ -539,6 +541,11 @@ ROUTES = [
     Route("jobs.cancel",                "POST", lambda w: f"/jobs/{w.queued_job_id}/cancel",      (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "jobs.manage"),
     Route("jobs.show",                  "GET",  lambda w: f"/jobs/{w.job_id}",                    (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
     Route("jobs.progress",              "GET",  lambda w: f"/jobs/{w.job_id}/progress.json",      (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
+    # An import's page and its "Import" button: whoever may import and asked for it (the
+    # practitioner's file for the directory here) and admins, as the job's own page. Files of
+    # clients and other people's files: tests/test_imports.py.
+    Route("imports.show",               "GET",  lambda w: f"/imports/{w.import_check_id}?page=2", (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
+    Route("imports.confirm",            "POST", lambda w: f"/imports/{w.import_check_id}/import", (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
     Route("jobs.download",              "GET",  lambda w: f"/jobs/{w.job_id}/file",               (LOGIN,    OK,        OK,        FORBIDDEN), "jobs.view"),
     # The outbox and message settings: admins. A client's e-mail choices are client details.
     Route("messages.index",             "GET",  lambda w: "/messages/?status=waiting",            (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "messages.manage"),

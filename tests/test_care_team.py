@@ -3,7 +3,6 @@ into it, what everyone else sees, a blocked client coming back as a "new" one, a
 of who has looked. Each test walks a path that defeated the protection before."""
 
 import html
-import io
 import re
 from datetime import date, time, timedelta
 from unittest.mock import patch
@@ -200,13 +199,14 @@ def test_moving_a_client_on_holds_the_records_that_match_them(team):
 
 def test_an_imported_row_and_an_inquiry_are_matched_too(client, login, team):
     from referrals import services as referral_services
+    from tests.test_imports import checked, imported
 
     moved_on(team["dan"])
     login(team["admin"])
     text = "display_name,phone\nD Cohen,07841 209376\nNoor,07400 123456\n"
-    preview = body(client.post("/clients/import", data={"file": (io.BytesIO(text.encode()), "c.csv")}))
+    job_id, preview = checked(client, "/clients/import", text)
     assert "Same phone number as Daniel Cohen, who cannot be booked" in preview
-    assert client.post("/clients/import/confirm", data={"content": text}).status_code == 302
+    assert "Imported 2 clients." in imported(client, job_id)
     held = {c.display_name: c.bookable for c in db.session.scalars(sa.select(Client))}
     assert held["D Cohen"] is False and held["Noor"] is True
 

@@ -19,9 +19,11 @@ from sqlalchemy.orm.strategies import _SelectInLoader as SelectInLoader  # its b
 
 from bench.generate import NOW, PASSWORD, Size, build
 from bench.pages import PAGES
+from practice.clients import queries as client_queries
 from practice.clock import FixedClock
 from practice.db import db
 from practice.jobs.worker import Worker
+from referrals import queries as directory_queries
 from tests.conftest import make_app
 
 SELECTIN_BATCH = 100  # more than the longest list a page shows
@@ -32,6 +34,9 @@ SMALL = Size("small", practitioners=2, clients=40, appointments=2_000, entries=2
              letters=6, referrals=20, inquiries=30, audit_events=200, featured_appointments=40,
              featured_entries=40, import_rows=0, years=1, weeks_ahead=2)
 LARGER = SMALL.times(3, name="larger")
+# The exports, streamed: their queries are counted while the file is read to its end.
+EXPORTS = {"clients CSV export": "/clients/export.csv", "directory CSV export": "/referrals/export.csv",
+           "directory vCard export": "/referrals/export.vcf"}
 
 def _open_pages(database_url, folder, size: Size) -> dict[str, tuple[int, int]]:
     """(status, statements) of a settled request to each page of a practice of `size`."""
@@ -49,14 +54,16 @@ def _open_pages(database_url, folder, size: Size) -> dict[str, tuple[int, int]]:
         statements.append(args[2])
 
     counted = {}
-    paths = {page.name: page.url(landmarks) for page in PAGES} | {"feed": f"/feeds/{landmarks.feed_token}.ics"}
+    paths = ({page.name: page.url(landmarks) for page in PAGES} | {"feed": f"/feeds/{landmarks.feed_token}.ics"}
+             | EXPORTS)
     event.listen(engine, "before_cursor_execute", note)
     try:
         for name, path in paths.items():
-            client.get(path)  # the first request of a kind may warm caches
+            client.get(path).get_data()  # the first request of a kind may warm caches
             statements.clear()
-            status = client.get(path).status_code
-            counted[name] = (status, len(statements))
+            response = client.get(path)
+            response.get_data()  # a streamed export reads its rows as it is sent
+            counted[name] = (response.status_code, len(statements))
         for _ in range(2):  # the first one also makes the print copies of the pictures
             asked = client.post(f"/clients/{landmarks.featured_client_id}/evidence", data={})
             statements.clear()
@@ -74,19 +81,23 @@ def counts(databases, tmp_path_factory):
     SelectInLoader._chunksize, batch = SELECTIN_BATCH, SelectInLoader._chunksize
     found = {}
     try:
-        for size in (SMALL, LARGER):
-            folder = tmp_path_factory.mktemp(size.name)
-            url = databases.fresh(folder)
-            try:
-                found[size.name] = _open_pages(url, folder, size)
-            finally:
-                databases.drop(url)
+        with pytest.MonkeyPatch.context() as patch:
+            # The exports read a few rows at a time, so that the larger practice takes more chunks.
+            patch.setattr(client_queries, "EXPORT_CHUNK", 4)
+            patch.setattr(directory_queries, "EXPORT_CHUNK", 4)
+            for size in (SMALL, LARGER):
+                folder = tmp_path_factory.mktemp(size.name)
+                url = databases.fresh(folder)
+                try:
+                    found[size.name] = _open_pages(url, folder, size)
+                finally:
+                    databases.drop(url)
     finally:
         SelectInLoader._chunksize = batch
     return found
 
 
-NAMES = [page.name for page in PAGES] + ["feed", EVIDENCE]
+NAMES = [page.name for page in PAGES] + ["feed", *EXPORTS, EVIDENCE]
 
 
 @pytest.mark.parametrize("name", NAMES, ids=[name.replace(" ", "-").replace(",", "") for name in NAMES])

@@ -2,6 +2,7 @@
 (members who refer and are referred), its own audit log, and none of the practice's tables.
 The network's own migrations build exactly its models, on both databases."""
 
+import io
 import subprocess
 import sys
 import textwrap
@@ -143,6 +144,26 @@ def test_a_site_runs_the_network_with_its_own_people_and_no_practice_table(empty
         # Each change and its entry in the site's own log were saved together.
         assert list(site_db.session.scalars(sa.select(Log.action).order_by(Log.id))) == [
             "specialist.create", "referral.create", "inquiry.create", "inquiry.waitlisted", "inquiry.offered"]
+        site_db.session.remove()
+        site_db.engine.dispose()
+
+
+def test_a_site_without_background_jobs_checks_an_import_on_its_page(empty_database, tmp_path):
+    site, site_db, Log = build_site(empty_database, tmp_path)
+    browser = site.test_client()
+    browser.post("/sign-in/1")
+    rows = "".join(f"Colleague {n},Deep tissue\n" for n in range(59))
+    page = browser.post("/referrals/import", data={"file": (io.BytesIO(f"name,modalities\n{rows}Bad,Cupping\n".encode()), "d.csv")})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "1 of 60 rows need correcting." in text
+    assert "The first 50 of 60 rows are shown." in text and text.index("Cupping") < text.index("Colleague 0")
+    good = f"name,modalities\n{rows}"
+    page = browser.post("/referrals/import", data={"file": (io.BytesIO(good.encode()), "d.csv")})
+    assert "All 59 rows can be imported." in page.get_data(as_text=True)
+    assert browser.post("/referrals/import/confirm", data={"content": good}).status_code == 302
+    with site.app_context():
+        assert site_db.session.scalar(sa.select(sa.func.count(Specialist.id))) == 59
+        assert list(site_db.session.scalars(sa.select(Log.action))) == ["specialist.import"]
         site_db.session.remove()
         site_db.engine.dispose()
 

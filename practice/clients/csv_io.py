@@ -3,10 +3,10 @@
 import csv
 import io
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 
 from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
@@ -14,8 +14,11 @@ from practice.clients import identity
 from practice.clients.models import Client
 from practice.clients.services import ClientDetails, clean_details
 from practice.errors import DomainError
+from practice.import_report import PROGRESS_EVERY, ImportRefused, Preview, RowReport
+from practice.imports.registry import Importer, register
 from practice.localtime import OUT_OF_RANGE, parse_day
-from practice.spreadsheets import safe_cell
+from practice.settings.services import get_practice, local_date
+from practice.spreadsheets import csv_chunks
 from practice.uploads import read_text
 
 # Columns the import reads (any order, any case; only display_name is required).
@@ -28,35 +31,6 @@ MAX_ROWS = 5000
 DUPLICATE_KEYS_A_QUERY = 500  # phone numbers and e-mail addresses looked up together
 
 
-class ImportRefused(Exception):
-    def __init__(self, preview: "Preview"):
-        super().__init__("import refused")
-        self.preview = preview
-
-
-@dataclass
-class RowReport:
-    line: int
-    values: dict
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    details: ClientDetails | None = None
-
-
-@dataclass
-class Preview:
-    rows: list[RowReport] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # about the file as a whole
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and all(not row.errors for row in self.rows)
-
-    @property
-    def error_count(self) -> int:
-        return sum(1 for row in self.rows if row.errors)
-
-
 def read_upload(storage, max_bytes: int) -> str:
     return read_text(storage, max_bytes, kind="CSV")
 
@@ -65,8 +39,9 @@ def _header_key(name: str) -> str:
     return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def check_rows(session, text: str, *, phone_region: str, today: date) -> Preview:
-    """Read and check every row without saving anything."""
+def check_rows(session, text: str, *, phone_region: str, today: date, progress=None) -> Preview:
+    """Read and check every row without saving anything. `progress(done, total)` hears how
+    far the check has got (the import job's progress bar)."""
     preview = Preview()
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -89,20 +64,24 @@ def check_rows(session, text: str, *, phone_region: str, today: date) -> Preview
         for pid, name in session.execute(select(Practitioner.id, Practitioner.display_name))
     }
     seen: dict[str, int] = {}
+    raw_rows = []
     try:
         for number, raw in enumerate(reader, start=2):
-            if len(preview.rows) >= MAX_ROWS:
+            if len(raw_rows) >= MAX_ROWS:
                 preview.problems.append(f"Import at most {MAX_ROWS} rows at a time.")
                 break
-            if None in raw:
-                preview.rows.append(RowReport(number, {}, ["This row has more cells than the header."]))
-                continue
-            values = {key: (raw.get(key) or "").strip() for key in COLUMNS}
-            if not any(values.values()):
-                continue
-            preview.rows.append(_check_row(session, number, values, practitioners, seen, phone_region, today))
+            raw_rows.append((number, raw))
     except csv.Error as error:
         preview.problems.append(f"The file stops reading as CSV near line {reader.line_num}: {error}.")
+    for done, (number, raw) in enumerate(raw_rows, start=1):
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, len(raw_rows))
+        if None in raw:
+            preview.rows.append(RowReport(number, {}, ["This row has more cells than the header."]))
+            continue
+        values = {key: (raw.get(key) or "").strip() for key in COLUMNS}
+        if any(values.values()):
+            preview.rows.append(_check_row(session, number, values, practitioners, seen, phone_region, today))
     if not preview.rows and not preview.problems:
         preview.problems.append("The file has no client rows.")
     _note_existing_duplicates(session, [row for row in preview.rows if row.details is not None])
@@ -200,24 +179,30 @@ def _note_existing_duplicates(session, rows: list[RowReport]) -> None:
 def import_clients(session, actor: Actor, text: str, *, phone_region: str, now: datetime) -> int:
     """Create every client in the file, or none: raise ImportRefused with the report."""
     preview = check_rows(session, text, phone_region=phone_region, today=now.date())
+    return save_clients(session, actor, preview, now=now)
+
+
+def save_clients(session, actor: Actor, preview: Preview, *, now: datetime) -> int:
+    """Create the clients of a checked file, or none when any row is wrong (ImportRefused).
+    The rows go in batches of many rows a statement, not one INSERT each; the new records
+    are then matched against the clients who cannot be booked, as any new record is."""
     if not preview.ok:
         raise ImportRefused(preview)
-    created = [Client(**vars(row.details), created_at=now) for row in preview.rows]
-    session.add_all(created)
+    created = list(session.scalars(
+        insert(Client).returning(Client),
+        [vars(row.details) | {"created_at": now} for row in preview.rows],
+    ))
     record(session, actor, "client.import", None, now=now, rows=len(preview.rows))
     identity.recheck(session, actor, created, now=now)
     session.flush()
-    return len(preview.rows)
+    preview.imported = len(created)
+    return len(created)
 
 
-def export_clients(rows) -> str:
-    """The export of `rows` (queries.all_clients_for_export), every cell made safe for
-    spreadsheets."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows([safe_cell(value) for value in _export_row(row)] for row in rows)
-    return out.getvalue()
+def export_clients(rows) -> Iterator[str]:
+    """The export of `rows` (queries.clients_for_export) a piece at a time, every cell made
+    safe for spreadsheets."""
+    return csv_chunks(EXPORT_COLUMNS, (_export_row(row) for row in rows))
 
 
 def _export_row(row) -> tuple:
@@ -227,3 +212,15 @@ def _export_row(row) -> tuple:
         row.referral_source, row.created_at.isoformat(), row.archived_at.isoformat() if row.archived_at else "",
     )
 
+
+
+def _check(session, text: str, *, now: datetime, progress=None) -> Preview:
+    return check_rows(session, text, phone_region=get_practice(session).phone_region,
+                      today=local_date(session, now), progress=progress)
+
+
+register(Importer(
+    "clients", "clients", "clients.import", check=_check, save=save_clients,
+    upload_endpoint="clients.import_upload", list_endpoint="clients.index",
+    shown=(("Name", "display_name"), ("Phone", "phone"), ("E-mail", "email")),
+))

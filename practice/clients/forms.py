@@ -48,12 +48,6 @@ class ImportUploadForm(Form):
     file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
 
 
-class ImportConfirmForm(Form):
-    """Carries the uploaded text from the preview to the import, checked again on the way."""
-
-    content = TextAreaField(validators=[InputRequired()])
-
-
 class StandingForm(Form):
     standing = SelectField("New standing", choices=[SelectChoice(k, v) for k, v in STANDINGS.items()], validators=[InputRequired()])
     reason = TextAreaField(

@@ -8,6 +8,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -20,7 +21,6 @@ from practice.clients.forms import (
     ClientForm,
     GrantForm,
     IdentityForm,
-    ImportConfirmForm,
     ImportUploadForm,
     PrivateNoteForm,
     StandingForm,
@@ -30,6 +30,7 @@ from practice.conduct import escalation
 from practice.conduct import queries as conduct_queries
 from practice.db import db
 from practice.errors import DomainError
+from practice.imports import services as import_services
 from practice.messages import queries as message_queries
 from practice.policies import queries as policy_queries
 from practice.scheduling.queries import HISTORY_SHOWN, client_history
@@ -311,8 +312,9 @@ def archive(client_id: int):
 @permission_required("clients.export")
 def export():
     stamp = now().strftime("%Y%m%d")
+    # Streamed: the rows are read a chunk at a time as the file is sent.
     return Response(
-        csv_io.export_clients(queries.all_clients_for_export()),
+        stream_with_context(csv_io.export_clients(queries.clients_for_export())),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="clients-{stamp}.csv"'},
     )
@@ -321,39 +323,16 @@ def export():
 @bp.route("/import", methods=["GET", "POST"])
 @permission_required("clients.import")
 def import_upload():
-    """Step 1: upload a CSV; step 2 (same page): a row-by-row preview; nothing saved yet."""
+    """Upload a CSV: it is kept and checked in the background; the import's page follows the
+    check, shows its report and offers to import (practice/imports). Nothing saved yet."""
     form = ImportUploadForm()
-    preview = confirm = None
     if form.validate_on_submit():
         try:
             text = csv_io.read_upload(form.file.data, current_app.config["PRACTICE_IMPORT_MAX_BYTES"])
-            preview = csv_io.check_rows(db.session, text, phone_region=_phone_region(), today=now().date())
         except DomainError as error:
             show_error(form, error)
         else:
-            confirm = ImportConfirmForm(content=text)
-    return render_template(
-        "practice/clients/import.html", form=form, preview=preview, confirm=confirm,
-        columns=csv_io.COLUMNS,
-    )
-
-
-@bp.post("/import/confirm")
-@permission_required("clients.import")
-def import_confirm():
-    """Step 3: import every row, or none when any row is wrong (checked again here)."""
-    confirm = ImportConfirmForm()
-    if not confirm.validate_on_submit():
-        flash("Upload the file again to import it.", "warning")
-        return redirect(url_for("clients.import_upload"))
-    try:
-        created = csv_io.import_clients(
-            db.session, acting(), confirm.content.data, phone_region=_phone_region(), now=now()
-        )
-    except csv_io.ImportRefused as refused:
-        return render_template(
-            "practice/clients/import.html", form=ImportUploadForm(), preview=refused.preview,
-            confirm=None, columns=csv_io.COLUMNS,
-        ), 422
-    flash(f"Imported {created} clients.", "success")
-    return redirect(url_for("clients.index"))
+            job = import_services.start_check(db.session, acting(), "clients", form.file.data.filename, text,
+                                              now=now())
+            return redirect(url_for("imports.show", job_id=job.id))
+    return render_template("practice/clients/import.html", form=form, columns=csv_io.COLUMNS)

@@ -90,3 +90,18 @@ class JobFile(db.Model):
     created_at: Mapped[datetime]
 
     job: Mapped[Job] = relationship(back_populates="file")
+
+
+class JobUpload(db.Model):
+    """The file a job works on (an import's upload, checked and then imported by jobs): kept
+    in the database, so whichever worker takes the job can read it."""
+
+    __tablename__ = "job_upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"), unique=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime]

@@ -26,7 +26,7 @@ from practice.web import acting, flash_refusal, local_target, now, page_number
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
 
-def _job_for_viewer(job_id: int) -> Job:
+def job_for_viewer(job_id: int) -> Job:
     """The job, if the signed-in user asked for it (or is an admin) and may still see what
     it is about."""
     job = queries.job_for_page(job_id) or abort(404)
@@ -50,7 +50,7 @@ def index():
 @bp.get("/<int:job_id>")
 @permission_required("jobs.view")
 def show(job_id: int):
-    job = _job_for_viewer(job_id)
+    job = job_for_viewer(job_id)
     kind = kind_named(job.kind)
     back = kind.back(job.payload) if kind is not None and kind.back is not None else None
     result = kind.result(job.payload) if job.status == "done" and kind is not None and kind.result else None
@@ -64,7 +64,7 @@ def show(job_id: int):
 @permission_required("jobs.view")
 def progress(job_id: int):
     """What the job page polls while the job waits or runs."""
-    job = _job_for_viewer(job_id)
+    job = job_for_viewer(job_id)
     response = jsonify(status=job.status, status_label=job.status_label, done=job.progress_done,
                        total=job.progress_total, percent=job.percent, message=job.progress_message,
                        finished=job.finished)
@@ -75,7 +75,7 @@ def progress(job_id: int):
 @bp.get("/<int:job_id>/file")
 @permission_required("jobs.view")
 def download(job_id: int):
-    job = _job_for_viewer(job_id)
+    job = job_for_viewer(job_id)
     if job.file is None:  # kept only with the job's "done"
         abort(404)
     services.record_download(db.session, acting(), job, now=now())
