@@ -352,3 +352,22 @@ def test_actor_of_online_actions_is_the_address(app, client, online):
     client.post(hold_url(online), data=hold_form(), environ_base={"REMOTE_ADDR": "192.0.2.44"})
     event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "booking.hold")).one()
     assert (event.actor_id, event.address) == (None, "192.0.2.44")
+
+
+def online_world(appointment) -> dict:
+    """For tests/test_access.py and test_bad_input.py: online booking open for the
+    appointment's practitioner and service, a time held (its link to confirm), another free
+    time to hold, and the link to the client's own appointments."""
+    from practice.booking import queries as booking_queries
+    from practice.messages import links
+
+    practitioner, service, client = appointment.practitioner, appointment.service, appointment.client
+    open_online_booking(practitioner, service)
+    day = appointment.start_at.date()
+    free = booking_queries.free_times(db.session, booking.online_settings(db.session), service, [practitioner], day,
+                                      now=NOW).by_practitioner[0][1]
+    held = db.session.get(BookingHold, hold_directly((practitioner.id, service.id), start=free[0]))
+    return {"online_service_id": service.id, "online_practitioner_id": practitioner.id,
+            "free_minute": int(free[-1].timestamp() // 60),
+            "hold_token": links.sign(booking.HOLD_SALT, [held.id, held.nonce]),
+            "mine_token": booking.mine_token(client)}
