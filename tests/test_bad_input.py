@@ -743,6 +743,7 @@ POST_FORMS = {
                      ["name", "email", "phone", "note", "website", "version", "agree"], []),
     "booking.confirm": (lambda w: f"/book/confirm/{w['hold_token']}", [], []),
     "booking.cancel": (lambda w: f"/book/mine/{w['mine_token']}/{w['appointment_uuid']}/cancel", ["quoted"], []),
+    "booking.move": (lambda w: f"/book/mine/{w['mine_token']}/{w['appointment_uuid']}/move", ["minute"], []),
     "booking.inquire": (lambda w: "/book/inquire",
                         ["name", "email", "phone", "need", "preferred_times", "area", "website"], []),
     "booking_settings.online_booking": (lambda w: "/settings/online-booking",
@@ -861,7 +862,8 @@ def test_junk_posted_by_an_admin_never_causes_a_server_error(app, users, targets
 
 @pytest.mark.parametrize("endpoint", ["auth.login", "auth.second_factor", "auth.accept_invitation",
                                       "messages_public.acknowledge", "messages_public.stop_reminders",
-                                      "booking.hold", "booking.confirm", "booking.cancel", "booking.inquire"])
+                                      "booking.hold", "booking.confirm", "booking.cancel", "booking.move",
+                                      "booking.inquire"])
 def test_junk_posted_by_a_visitor_never_causes_a_server_error(app, practice, targets, server_errors, endpoint):
     build, fields, files = POST_FORMS[endpoint]
     assert not _post_junk(app, build(targets), JUNK_KINDS, fields, files, server_errors)

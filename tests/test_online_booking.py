@@ -308,6 +308,56 @@ def test_cancelling_inside_the_window_shows_the_fee_and_charges_it(app, client, 
     assert (appointment.status, appointment.fee_cents) == ("late_cancelled", 3000)
 
 
+def book_online(client, desk) -> str:
+    """A new person books through the pages; the link to their appointments."""
+    client.post(hold_url(desk), data=hold_form())
+    client.post(link_in(last_message(booking.HOLD_MESSAGE), "confirm"))
+    return link_in(last_message(booking.BOOKED_MESSAGE), "mine")
+
+
+def test_a_cancellation_whose_fee_changed_since_the_page_was_shown_is_shown_again(app, client, online):
+    mine = book_online(client, online)
+    appointment = db.session.scalars(sa.select(Appointment)).one()
+    app.extensions["practice"].clock = FixedClock(START - timedelta(hours=5))
+    refused = client.post(f"{mine}/{appointment.uuid}/cancel", data={"quoted": "0"}, follow_redirects=True)
+    assert "The fee for cancelling has changed" in refused.get_data(as_text=True)
+    assert "£30.00" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Appointment, appointment.id).status == "booked"
+
+
+def test_a_client_moves_their_appointment_within_the_rules(app, client, online):
+    mine = book_online(client, online)
+    appointment = db.session.scalars(sa.select(Appointment)).one()
+    later = START + timedelta(days=1, hours=4)
+    page = client.get(f"{mine}/{appointment.uuid}/move?day={later.date().isoformat()}").get_data(as_text=True)
+    minute = int(later.timestamp() // 60)
+    assert f'value="{minute}"' in page
+    assert "Moved" in client.post(f"{mine}/{appointment.uuid}/move", data={"minute": str(minute)}).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Appointment, appointment.id).start_at == later
+
+    app.extensions["practice"].clock = FixedClock(later - timedelta(hours=5))  # inside the window now
+    refused = client.post(f"{mine}/{appointment.uuid}/move", data={"minute": str(minute + 24 * 60)},
+                          follow_redirects=True)
+    assert "please contact the practice to move it" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Appointment, appointment.id).start_at == later
+
+
+def test_a_move_onto_a_taken_time_is_refused_without_naming_the_booking(app, client, online, make_client):
+    practitioner, service, regular = online
+    mine = book_online(client, online)
+    appointment = db.session.scalars(sa.select(Appointment)).one()
+    taken = START + timedelta(days=1)
+    with one_action():
+        scheduling.book(db.session, SYSTEM, scheduling.BookingRequest(
+            regular.id, practitioner.id, service.id, taken), now=NOW)
+    refused = client.post(f"{mine}/{appointment.uuid}/move", data={"minute": str(int(taken.timestamp() // 60))},
+                          follow_redirects=True).get_data(as_text=True)
+    assert booking.NOT_FREE in refused and "Sam" not in refused
+
+
 def test_my_appointments_opens_only_with_a_link_made_here(app, client, online):
     assert client.get("/book/mine/not-a-token").status_code == 404
 

@@ -40,6 +40,10 @@ class CancelForm(Form):
     quoted = HiddenField()
 
 
+class MoveForm(Form):
+    minute = HiddenField()  # sent by the button of the time chosen
+
+
 class InquiryForm(_Honeypot, Form):
     name = StringField("Your name", validators=[InputRequired("Give your name."), Length(max=120)],
                        render_kw={"autocomplete": "name"})

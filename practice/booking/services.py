@@ -390,6 +390,30 @@ def cancel(session, appointment: Appointment, *, quoted_cents: int, address: str
                       confirm_unacknowledged=True)
 
 
+def move(session, client: Client, appointment: Appointment, start_at: datetime, *, address: str,
+         now: datetime) -> None:
+    """The client moves their appointment to another free time with the same practitioner,
+    within the online rules, and not once the cancellation window has begun (a move then is
+    the practice's to agree). Refusals say what to do, never what another booking is."""
+    rules = online_settings(session)
+    if not rules.enabled or online_service(session, appointment.service_id) is None or \
+            online_practitioner(session, appointment.practitioner_id) is None or not client.bookable:
+        raise DomainError("Please contact the practice to move this appointment.")
+    if appointment.status != Status.BOOKED:
+        raise DomainError("This appointment is not booked any more.")
+    policy = policy_in_force(session, now)
+    if appointment.start_at - now < timedelta(hours=policy.cancellation_window_hours):
+        raise DomainError(f"It is less than {policy.cancellation_window_hours} hours before the appointment: "
+                          "please contact the practice to move it.")
+    first, last = window(rules, now)
+    if not first <= start_at <= last:
+        raise DomainError(NOT_FREE)
+    try:
+        scheduling.reschedule(session, Actor(None, address), appointment, start_at, now=now)
+    except DomainError:
+        raise DomainError(NOT_FREE) from None
+
+
 # Inquiries when full -----------------------------------------------------------------------------
 
 @dataclass

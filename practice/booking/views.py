@@ -9,7 +9,15 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 
 from practice.auth.permissions import permission_required
 from practice.booking import queries, services
-from practice.booking.forms import CancelForm, ConfirmForm, DayForm, HoldForm, InquiryForm, OnlineSettingsForm
+from practice.booking.forms import (
+    CancelForm,
+    ConfirmForm,
+    DayForm,
+    HoldForm,
+    InquiryForm,
+    MoveForm,
+    OnlineSettingsForm,
+)
 from practice.db import db
 from practice.errors import DomainError
 from practice.policies.clauses import by_topic
@@ -182,6 +190,7 @@ def cancel(token: str, appointment_uuid: str):
             services.cancel(db.session, appointment, quoted_cents=quoted, address=_address(), now=now())
         except DomainError as error:
             flash_refusal(error)
+            return redirect(url_for("booking.cancel", token=token, appointment_uuid=appointment_uuid))
         else:
             return render_template("practice/booking/cancelled.html", appointment=appointment, token=token)
     try:
@@ -192,6 +201,30 @@ def cancel(token: str, appointment_uuid: str):
     form.quoted.data = str(quote.fee_cents)
     return render_template("practice/booking/cancel.html", form=form, appointment=appointment, quote=quote,
                            token=token, first_name=queries.first_name)
+
+
+@bp.route("/mine/<token>/<appointment_uuid>/move", methods=["GET", "POST"])
+def move(token: str, appointment_uuid: str):
+    appointment = _own(token, appointment_uuid)
+    form = MoveForm()
+    if form.validate_on_submit():
+        minute = int(form.minute.data) if (form.minute.data or "").isdigit() else None
+        try:
+            if minute is None:
+                raise DomainError(services.NOT_FREE)
+            services.move(db.session, appointment.client, appointment, _start(minute), address=_address(),
+                          now=now())
+        except DomainError as error:
+            flash_refusal(error)
+            return redirect(url_for("booking.move", token=token, appointment_uuid=appointment_uuid))
+        return render_template("practice/booking/moved.html", appointment=appointment, token=token,
+                               first_name=queries.first_name)
+    day_form = DayForm(request.args)
+    day = day_form.day.data if day_form.validate() else None
+    rules = services.online_settings(db.session)
+    found = queries.free_times(db.session, rules, appointment.service, [appointment.practitioner], day, now=now())
+    return render_template("practice/booking/move.html", form=form, day_form=day_form, appointment=appointment,
+                           times=found, token=token, first_name=queries.first_name), _status(day_form)
 
 
 @bp.route("/inquire", methods=["GET", "POST"])
