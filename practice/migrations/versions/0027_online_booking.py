@@ -89,8 +89,8 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('appointment', schema=None) as batch_op:
-        batch_op.drop_column('booked_online')
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later) rather than a copy of the table.
+    op.drop_column('appointment', 'booked_online')
 
     with op.batch_alter_table('booking_hold', schema=None) as batch_op:
         batch_op.drop_index('ix_booking_hold_practitioner_id_start_at')
