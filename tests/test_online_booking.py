@@ -216,6 +216,24 @@ def test_refused_people_get_the_same_neutral_answer_at_confirmation(app, client,
     assert db.session.scalars(sa.select(BookingHold)).one().released_at is not None  # the slot is free again
 
 
+def test_a_blocked_clients_address_and_a_person_matching_one_are_refused_by_the_same_statements(
+        app, client, online, make_client, count_queries):
+    block(make_client("Morgan Blocked", email="morgan@example.org", phone="0117 496 0123"))
+    client.post(hold_url(online, MINUTE + 300), data=hold_form(email="warm@example.org"))  # caches warmed
+    client.post(link_in(last_message(booking.HOLD_MESSAGE), "confirm"))
+    pages, counts = [], []
+    for number, person in enumerate([dict(email="morgan@example.org"),
+                                     dict(email="fresh@example.org", phone="0117 496 0123")]):
+        client.post(hold_url(online, MINUTE + 120 * number), data=hold_form(name="M", **person),
+                    environ_base={"REMOTE_ADDR": f"203.0.113.{number}"})
+        confirm_link = link_in(last_message(booking.HOLD_MESSAGE), "confirm")
+        with count_queries() as statements:
+            pages.append(client.post(confirm_link).get_data(as_text=True))
+        counts.append(len(statements))
+    assert pages[0] == pages[1] and booking.CONTACT in pages[0]
+    assert counts[0] == counts[1]
+
+
 def test_the_hold_step_is_the_same_for_anyone_whoever_owns_the_address(app, client, online, make_client,
                                                                        count_queries):
     """No client is looked up before the owner of the address opens the link: the same page,
