@@ -5,7 +5,13 @@ from sqlalchemy import ForeignKeyConstraint
 
 from practice.audit.models import AuditEvent
 from practice.auth.models import LoginAttempt, Practitioner, User
-from practice.booking.models import BookingHold, OnlineBooking, OnlinePractitioner, OnlineService, PublicRequest
+from practice.booking.models import (
+    BookingHold,
+    OnlineBooking,
+    OnlinePractitioner,
+    OnlineService,
+    PublicRequest,
+)
 from practice.clients.models import Client, PrivateNote, StandingChange
 from practice.conduct.models import Attachment, Communication, ConductEntry, IncidentCategory
 from practice.db import db

@@ -26,6 +26,7 @@ from tests.test_scheduling import MONDAY, at
 
 START = at(MONDAY, "10:00")
 MINUTE = int(START.timestamp() // 60)
+DEFAULT_LIMITS = booking.Limits()
 
 
 def open_online_booking(practitioner, service, *, existing_only=False, **rules):
@@ -64,7 +65,7 @@ def link_in(message: Message, path: str) -> str:
 
 
 def hold_directly(desk, email="robin@example.org", *, address="203.0.113.9", start=START, now=NOW,
-                  limits=booking.Limits(), **person):
+                  limits=DEFAULT_LIMITS, **person):
     ids = desk if isinstance(desk[0], int) else (desk[0].id, desk[1].id)
     with one_action():
         return booking.hold(db.session, booking.HoldRequest(

@@ -5,7 +5,16 @@ visitor typed, the service, the practitioner's first name and the time."""
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from practice.auth.permissions import permission_required
 from practice.booking import queries, services

@@ -10,7 +10,6 @@ Create Date: 2026-11-30 00:39:38
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0027'
 down_revision = '0022'
