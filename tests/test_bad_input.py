@@ -740,7 +740,7 @@ POST_FORMS = {
     "policies.ask_to_acknowledge": (lambda w: f"/clients/{w['client_id']}/acknowledgements/ask", [], []),
     # Online booking (pages for clients) and its settings
     "booking.hold": (lambda w: f"/book/{w['online_service_id']}/{w['online_practitioner_id']}/{w['free_minute']}",
-                     ["name", "email", "phone", "note", "website", "version", "agree"], []),
+                     ["name", "email", "phone", "note", "reminders", "website", "version", "agree"], []),
     "booking.confirm": (lambda w: f"/book/confirm/{w['hold_token']}", [], []),
     "booking.cancel": (lambda w: f"/book/mine/{w['mine_token']}/{w['appointment_uuid']}/cancel", ["quoted"], []),
     "booking.move": (lambda w: f"/book/mine/{w['mine_token']}/{w['appointment_uuid']}/move", ["minute"], []),

@@ -16,7 +16,7 @@ from practice.clients.models import Client
 from practice.clock import FixedClock
 from practice.db import db
 from practice.errors import DomainError
-from practice.messages.models import Message
+from practice.messages.models import EmailConsent, Message
 from practice.policies.models import PolicyAcknowledgement
 from practice.policies.queries import current_policy
 from practice.scheduling import services as scheduling
@@ -104,11 +104,22 @@ def test_a_new_person_books_confirms_by_the_emailed_link_and_is_flagged_online_o
     assert acknowledgement.method == "online_booking" and acknowledgement.policy.version == 1
     assert acknowledgement.recorded_at == NOW and acknowledgement.address  # the address the form came from
     assert client.post(confirm_link).status_code == 404  # once only
+    assert db.session.get(EmailConsent, newcomer.id) is None  # no reminders unless asked for
     assert "/book/mine/" in last_message(booking.BOOKED_MESSAGE).text_body
 
     login(users["front_desk"])
     today = client.get(f"/today?date={MONDAY.isoformat()}").get_data(as_text=True)
     assert "Booked online" in today and "Robin Newcomer" in today
+
+
+def test_a_person_who_asks_for_reminders_on_the_form_has_agreed_to_them_once_booked(app, client, online):
+    client.post(hold_url(online), data=hold_form(reminders="y"), environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    client.post(link_in(last_message(booking.HOLD_MESSAGE), "confirm"), environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    db.session.expire_all()
+    consent = db.session.get(EmailConsent, db.session.scalars(sa.select(Appointment)).one().client_id)
+    assert (consent.confirmations, consent.reminders, consent.method, consent.address) == (
+        True, True, "online", "198.51.100.7")
+    assert consent.recorded_how == "by the client, when booking online"
 
 
 def test_a_known_client_books_as_themselves_and_the_pages_never_show_their_record(app, client, online,

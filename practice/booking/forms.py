@@ -28,6 +28,7 @@ class HoldForm(_Honeypot, Form):
                        render_kw={"autocomplete": "email"})
     phone = StringField("Phone", validators=[Optional(), Length(max=40)], render_kw={"autocomplete": "tel"})
     note = TextAreaField("A note for the practitioner", validators=[Optional(), Length(max=1000)])
+    reminders = BooleanField("Remind me by e-mail before my appointments")
     version = HiddenField()
     agree = BooleanField("I have read the practice's policy above")
 

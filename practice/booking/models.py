@@ -63,6 +63,8 @@ class BookingHold(db.Model):
     # The policy version shown and acknowledged on the booking form, and when.
     policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id"))
     acknowledged_at: Mapped[datetime]
+    # Asked on the form for reminders (and confirmations) by e-mail: their consent, once booked.
+    wants_reminders: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
     released_at: Mapped[datetime | None]  # refused at confirmation: the time is free again

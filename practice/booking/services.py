@@ -189,6 +189,7 @@ class HoldRequest:
     policy_version: int | None = None  # the version the form showed
     acknowledged: bool = False
     address: str = ""
+    reminders: bool = False  # the client asks for reminders by e-mail
 
 
 def _clean_person(session, request: HoldRequest) -> tuple[str, str, str, str]:
@@ -245,7 +246,8 @@ def hold(session, request: HoldRequest, *, limits: Limits, now: datetime) -> Boo
         start_at=request.start_at, end_at=end_at,
         held_until=end_at + scheduling.held_buffer(service, schedule.schedule),
         expires_at=now + timedelta(minutes=rules.hold_minutes), name=name, email=email, phone=phone,
-        note=note, address=request.address[:64], policy_id=policy.id, acknowledged_at=now, created_at=now)
+        note=note, address=request.address[:64], policy_id=policy.id, acknowledged_at=now,
+        wants_reminders=bool(request.reminders), created_at=now)
     session.add(held)
     session.flush()
     link = links.external("booking.confirm", token=links.sign(HOLD_SALT, [held.id, held.nonce]))
@@ -329,6 +331,8 @@ def confirm(session, token: str, *, address: str, now: datetime) -> Confirmation
     appointment.booked_online = True
     held.appointment_id = appointment.id
     _acknowledge(session, actor, client, held, now=now)
+    if held.wants_reminders:  # after booking: this booking's confirmation is the message below
+        messages.agree_when_booking(session, client, address=address, now=now)
     session.flush()
     messages.queue_message(
         session, kind=BOOKED_MESSAGE, to=held.email, to_name=messages.first_name(held.name),

@@ -125,7 +125,8 @@ def hold(service_id: int, practitioner_id: int, minute: int):
         try:
             services.hold(db.session, services.HoldRequest(
                 practitioner.id, service.id, start, form.name.data, form.email.data, form.phone.data or "",
-                form.note.data or "", version, bool(form.agree.data), _address()), limits=_limits(), now=now())
+                form.note.data or "", version, bool(form.agree.data), _address(), bool(form.reminders.data)),
+                limits=_limits(), now=now())
         except DomainError as error:
             show_error(form, error)
             form.version.data = str(policy.version)

@@ -68,6 +68,7 @@ def upgrade():
     sa.Column('address', sa.String(length=64), nullable=False),
     sa.Column('policy_id', sa.Integer(), nullable=False),
     sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('wants_reminders', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('released_at', sa.DateTime(timezone=True), nullable=True),
