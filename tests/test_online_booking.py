@@ -157,6 +157,17 @@ def test_a_hold_blocks_the_slot_for_everyone_until_it_expires(app, client, onlin
             regular.id, practitioner.id, service.id, START), now=later)
 
 
+def test_time_off_added_while_a_time_was_held_refuses_the_booking_with_the_neutral_answer(app, client, online):
+    practitioner, _, _ = online
+    client.post(hold_url(online), data=hold_form())
+    scheduling.add_time_block(db.session, SYSTEM, practitioner.id, START, START + timedelta(hours=1), "Course",
+                              now=NOW)
+    db.session.commit()
+    page = client.post(link_in(last_message(booking.HOLD_MESSAGE), "confirm")).get_data(as_text=True)
+    assert booking.CONTACT in page and "Course" not in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Appointment)) == 0
+
+
 def test_an_expired_link_says_so_and_books_nothing(app, client, online):
     client.post(hold_url(online), data=hold_form())
     confirm_link = link_in(last_message(booking.HOLD_MESSAGE), "confirm")

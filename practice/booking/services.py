@@ -326,8 +326,11 @@ def confirm(session, token: str, *, address: str, now: datetime) -> Confirmation
         record(session, actor, "booking.refused_online", held, now=now)
         session.flush()
         return Confirmation(None)
-    appointment = scheduling.book(session, actor, scheduling.BookingRequest(
-        client.id, held.practitioner_id, held.service_id, held.start_at, notes=held.note), now=now)
+    try:  # the hold kept the time; what could still refuse it (time off added since) is the practice's
+        appointment = scheduling.book(session, actor, scheduling.BookingRequest(
+            client.id, held.practitioner_id, held.service_id, held.start_at, notes=held.note), now=now)
+    except DomainError:
+        raise DomainError(CONTACT) from None
     appointment.booked_online = True
     held.appointment_id = appointment.id
     _acknowledge(session, actor, client, held, now=now)
