@@ -88,7 +88,7 @@ def test_a_new_person_books_online_on_a_phone(page, live_app, live_server, admin
 
     expect(page.get_by_role("heading", name="Book Remedial massage, 60 minutes")).to_be_visible()
     page.get_by_label("Your name").fill("Robin Newcomer")
-    page.get_by_label("E-mail").fill("robin@example.org")
+    page.get_by_label("E-mail", exact=True).fill("robin@example.org")
     check(page)
     page.get_by_label("I have read the practice's policy above").check()
     screenshot(page, "book-online-phone.png")
@@ -111,8 +111,15 @@ def test_a_new_person_books_online_on_a_phone(page, live_app, live_server, admin
     page.goto(delivered_link(live_app, inbox, live_server, "mine"))
     expect(page.get_by_role("heading", name="Your appointments")).to_be_visible()
     check(page)
+    page.get_by_role("link", name="Move the appointment on 30 November").click()
+    expect(page.get_by_role("heading", name="Move this appointment")).to_be_visible()
+    check(page)
+    page.go_back()
     page.get_by_role("link", name="Cancel the appointment on 30 November").click()
     expect(page.get_by_text("Cancelling now costs nothing.")).to_be_visible()
+    check(page)
+    page.goto("/book/inquire")
+    expect(page.get_by_role("heading", name="Ask to be told when there is room")).to_be_visible()
     check(page)
     with live_app.app_context():
         assert db.session.scalars(sa.select(Appointment)).one().booked_online
@@ -130,7 +137,7 @@ def test_online_booking_works_without_javascript(browser, live_app, live_server,
     page.get_by_role("button", name="Show free times").click()
     page.get_by_role("link", name="11:00").click()
     page.get_by_label("Your name").fill("Sky Plain")
-    page.get_by_label("E-mail").fill("sky@example.org")
+    page.get_by_label("E-mail", exact=True).fill("sky@example.org")
     page.get_by_label("I have read the practice's policy above").check()
     page.get_by_role("button", name="Hold this time and e-mail me the link").click()
     expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
