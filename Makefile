@@ -6,6 +6,10 @@ PYTHON ?= python3
 SIZE ?= large
 DB ?= sqlite
 ROUNDS ?= 10
+# Test processes (pytest-xdist): one per core; a module's tests stay in one process, so its
+# module fixtures (the demo practice several modules build) are made once. WORKERS=0: one process.
+WORKERS ?= auto
+PARALLEL := -n $(WORKERS) --dist loadscope
 VENV := .venv
 BIN := $(VENV)/bin
 
@@ -19,15 +23,15 @@ run: system-run $(VENV)/.run-installed
 
 test: system-test $(VENV)/.test-installed
 	@echo "=== Test suite on SQLite (with the browser tests) ==="
-	$(BIN)/python -m pytest --db=sqlite
+	$(BIN)/python -m pytest --db=sqlite $(PARALLEL)
 	@echo "=== Test suite on PostgreSQL (a throwaway cluster, with the browser tests) ==="
-	$(BIN)/python -m pytest --db=postgresql
+	$(BIN)/python -m pytest --db=postgresql $(PARALLEL)
 
 test-sqlite: $(VENV)/.test-installed
-	$(BIN)/python -m pytest --db=sqlite
+	$(BIN)/python -m pytest --db=sqlite $(PARALLEL)
 
 test-postgresql: $(VENV)/.test-installed
-	$(BIN)/python -m pytest --db=postgresql
+	$(BIN)/python -m pytest --db=postgresql $(PARALLEL)
 
 # Refresh the README tour's pictures from the browser tests, and its letter pages from the demo.
 screenshots: system-test $(VENV)/.test-installed

@@ -27,6 +27,7 @@ from practice.scheduling import services as scheduling
 from practice.scheduling.models import Appointment, Service
 from practice.settings.services import PracticeDetails
 from referrals import demo as referrals_demo
+from referrals import queries as referral_queries
 
 # One password for every demo account, so the README can list the logins.
 DEMO_PASSWORD = "demo-practice-2026"
@@ -239,15 +240,17 @@ class DemoService:
     minutes: int
     price_cents: int
     buffer_minutes: int = 15  # turning the room round
+    specialties: tuple[str, ...] = ()  # what a colleague would offer a client who booked it
 
 
+REMEDIAL = ("Deep tissue", "Trigger point therapy", "Myofascial release")
 SERVICES = (
-    DemoService("remedial", "Remedial massage", 60, 7000),
-    DemoService("remedial_long", "Remedial massage, long session", 90, 9500),
-    DemoService("pregnancy", "Pregnancy massage", 60, 7500),
-    DemoService("sports", "Sports massage", 45, 5500),
-    DemoService("holistic", "Holistic massage", 60, 6500),
-    DemoService("neck", "Back, neck and shoulders", 30, 4000),
+    DemoService("remedial", "Remedial massage", 60, 7000, specialties=REMEDIAL),
+    DemoService("remedial_long", "Remedial massage, long session", 90, 9500, specialties=REMEDIAL),
+    DemoService("pregnancy", "Pregnancy massage", 60, 7500, specialties=("Prenatal massage",)),
+    DemoService("sports", "Sports massage", 45, 5500, specialties=("Sports massage",)),
+    DemoService("holistic", "Holistic massage", 60, 6500, specialties=("Lymphatic drainage", "Reflexology")),
+    DemoService("neck", "Back, neck and shoulders", 30, 4000, specialties=REMEDIAL),
 )
 
 POLICY = {
@@ -457,10 +460,12 @@ def _create_client(session, client: DemoClient, staff: dict[str, User], now: dat
 
 def _set_up_schedules(session, staff: dict[str, User], now: datetime) -> dict[str, Service]:
     """The services, each practitioner's hours and the policy; returns the services by key."""
+    specialties = {m.name: m.id for m in referral_queries.modalities(session)}
     services = {
         s.key: scheduling.create_service(
             session, SYSTEM, name=s.name, duration_minutes=s.minutes, price_cents=s.price_cents,
-            buffer_after_minutes=s.buffer_minutes, now=now)
+            buffer_after_minutes=s.buffer_minutes, specialty_ids=[specialties[n] for n in s.specialties],
+            now=now)
         for s in SERVICES
     }
     for key, schedule in SCHEDULES.items():

@@ -20,6 +20,7 @@ from practice.clients.queries import escape_like
 from practice.db import db
 from practice.errors import DomainError
 from practice.scheduling.queries import bookable_services
+from practice.scheduling.services import specialties_of
 from practice.settings.services import local_date
 from practice.web import acting, back_to, practice_profile
 from referrals.host import Capacity, Host, Person
@@ -110,6 +111,9 @@ class PracticeHost(Host):
 
     def services(self) -> dict[int, str]:
         return {service.id: service.name for service in bookable_services()}
+
+    def service_specialties(self, service_ids) -> dict[int, list[int]]:
+        return specialties_of(db.session, [i for i in service_ids if i is not None])
 
     def client_from_inquiry(self, session, actor, inquiry, *, phone_region: str, now: datetime) -> Person:
         details = client_services.ClientDetails(

@@ -12,6 +12,8 @@ from referrals.models import Modality
 
 AREAS = ("Chapel Allerton", "Headingley", "Roundhay", "Meanwood", "Horsforth", "Kirkstall",
          "Moortown", "City Centre")
+# Each area's postcode district, so colleagues are ordered by distance (referrals.places).
+DISTRICTS = ("LS7", "LS6", "LS8", "LS6", "LS18", "LS5", "LS17", "LS1")
 # name, business, profession, modalities, area index, accepting, months since checked (None: never)
 PEOPLE = (
     ("Helen Marsh", "Allerton Sports Clinic", "Sports massage therapist", ("Sports massage", "Deep tissue"), 0, "yes", 1),
@@ -76,7 +78,7 @@ def add_demo_network(session, *, now: datetime, clients, practitioners, services
             name=name, business=business, profession=profession, area=AREAS[area], accepting=accepting,
             phone=f"0113 496 {index:04d}", email=f"{name.split()[-1].lower()}@example.com",
             languages=LANGUAGES.get(name, "English"), modality_ids=[by_name[m].id for m in modalities],
-            address=f"{10 + index} {AREAS[area]} Road\nLeeds",
+            address=f"{10 + index} {AREAS[area]} Road\nLeeds {DISTRICTS[area]}",
             fees="£45-£70 a session" if index % 3 else "", accessibility="Step-free access" if index % 4 == 0 else "",
         )
         specialist = services.create_specialist(session, SYSTEM, details, phone_region="GB", now=now)

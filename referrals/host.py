@@ -149,6 +149,11 @@ class Host:
         network's specialties; none by default."""
         return {}
 
+    def service_specialties(self, service_ids) -> dict[int, list[int]]:
+        """The network's specialties (modality ids) each of these services of the site covers,
+        by service id: whom an inquiry for the service is matched to. None by default."""
+        return {}
+
     def client_from_inquiry(self, session, actor, inquiry, *, phone_region: str, now: datetime) -> Person:
         """Make a client of the person behind an inquiry (added and flushed, not committed)."""
         raise DomainError("This site keeps no client records.")

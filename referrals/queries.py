@@ -269,7 +269,10 @@ def _score(specialist: Specialist, need: Need, wanted: set, past: Counter, fresh
     add(*accepting.get(specialist.accepting, accepting["unknown"]))
     offered = [m.name for m in specialist.modalities if m.id in wanted]
     add(30 * len(offered), f"Offers {_names(offered).lower()}")
-    if need.area.strip():
+    km = places.specialist_km(specialist, need.area) if need.area.strip() else None
+    if km is not None:
+        add(max(0, 30 - round(2 * km)), f"{places.about(km).capitalize()} away")  # nearer, higher
+    elif need.area.strip():
         if normalise(need.area) == specialist.area_key:
             add(20, f"In {specialist.area}")
         else:
@@ -322,6 +325,12 @@ def accepting_colleagues(session, modalities, area: str | None = None) -> list[S
         ))
     found = list(session.scalars(query.order_by(Specialist.name_key, Specialist.id)))
     return places.nearest_first(found, area) if area and area.strip() else found
+
+
+def distances(specialists, area: str) -> dict[int, str]:
+    """How far each specialist is from `area` ("about 4 km"), for those whose distance is known."""
+    found = {s.id: places.specialist_km(s, area or "") for s in specialists}
+    return {key: places.about(km) for key, km in found.items() if km is not None}
 
 
 def nearby_reasons(specialist: Specialist, area: str) -> list[str]:

@@ -675,7 +675,10 @@ POST_FORMS = {
     "scheduling.payment": (lambda w: f"/appointments/{w['appointment_id']}/payment", ["amount", "method", "next"], []),
     "scheduling.reschedule": (lambda w: f"/appointments/{w['appointment_id']}/reschedule", ["day", "start", "start_fold", "next"], []),
     "scheduling_settings.index": (lambda w: "/settings/scheduling/", [
-        "calendar-save", "calendar-feed_shows_names", "service-name", "service-duration_minutes", "service-price", "service-buffer_after_minutes"], []),
+        "calendar-save", "calendar-feed_shows_names", "service-name", "service-duration_minutes", "service-price", "service-buffer_after_minutes",
+        "service-specialty_ids"], []),
+    "scheduling_settings.edit_service": (lambda w: f"/settings/scheduling/services/{w['service_id']}", [
+        "service-name", "service-duration_minutes", "service-price", "service-buffer_after_minutes", "service-specialty_ids"], []),
     "scheduling_settings.hours": (lambda w: f"/settings/scheduling/practitioners/{w['practitioner_record_id']}",
                                   ["buffer_minutes", "max_sessions_per_day", "min_notice_hours",
                                    *(f"day{day}-{end}" for day in range(7) for end in ("start", "end"))], []),

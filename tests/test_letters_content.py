@@ -116,13 +116,49 @@ def test_the_practitioner_chooses_the_facts_clauses_colleagues_and_money(late_pa
     assert "£70.00 is still owed" in body
 
 
-def test_a_client_with_no_recorded_need_is_matched_by_the_services_they_booked(desk, users):
-    _practitioner, service, client = desk
+def colleague(name, *specialties):
+    ids = [db.session.scalar(select(Modality.id).where(Modality.name == n)) for n in specialties]
+    return referral_services.create_specialist(db.session, SYSTEM, referral_services.SpecialistDetails(
+        name=name, accepting="yes", modality_ids=ids), phone_region="GB", now=NOW)
+
+
+def covers(service, *specialties):
+    ids = [db.session.scalar(select(Modality.id).where(Modality.name == n)) for n in specialties]
+    scheduling_services.update_service(
+        db.session, SYSTEM, service, name=service.name, duration_minutes=service.duration_minutes,
+        price_cents=service.price_cents, buffer_after_minutes=service.buffer_after_minutes,
+        specialty_ids=ids, now=NOW)
+    db.session.commit()
+    return ids
+
+
+def test_a_client_with_no_recorded_need_is_matched_by_what_the_booked_service_covers(desk, users):
+    """A "Remedial massage" client is offered the deep tissue therapist, never the pregnancy
+    massage therapist who only shares the word "massage" with the service."""
+    practitioner, service, client = desk
     session_on(desk, date(2026, 11, 5), late=0)
-    massage = {m.name: m.id for m in db.session.scalars(select(Modality)) if "massage" in m.name.lower()}
-    assert compose.client_needs(db.session, client.id) == sorted(massage.values())  # "massage" shared
-    service.name = "Sports massage"
-    assert compose.client_needs(db.session, client.id) == [massage["Sports massage"]]  # the same name first
+    colleague("Dana Deep", "Deep tissue")
+    colleague("Paula Bump", "Prenatal massage")
+    assert compose.client_needs(db.session, client.id) == []  # nothing chosen: nothing guessed from a word
+    deep = covers(service, "Deep tissue")
+    assert compose.client_needs(db.session, client.id) == deep
+    request = Request(kind="discontinuation", client=client, author=practitioner, effective_date=TODAY)
+    facts = compose.gather(db.session, request, profile=get_practice(db.session), now=NOW)
+    assert [c.specialist.name for c in facts.choices.colleagues] == ["Dana Deep"]
+
+
+def test_an_inquiry_for_a_service_is_matched_by_what_the_service_covers(full_and_free, desk, client, login):
+    _practitioner, service, _client = desk
+    colleague("Dana Deep", "Deep tissue")
+    colleague("Paula Bump", "Prenatal massage")
+    covers(service, "Deep tissue")
+    inquiry = full_and_free["inquiry"]
+    request = Request(kind="practice_full", inquiry=inquiry, author=full_and_free["asked"], channel="email")
+    facts = compose.gather(db.session, request, profile=get_practice(db.session), now=NOW)
+    assert [c.specialist.name for c in facts.choices.colleagues] == ["Dana Deep"]
+    login(full_and_free["admin"])
+    page = client.get(f"/referrals/inquiries/{inquiry.id}").get_data(as_text=True)
+    assert "Dana Deep" in page and "Paula Bump" not in page
 
 
 def test_more_than_three_colleagues_are_refused(late_payer):
@@ -253,12 +289,12 @@ def test_colleagues_nearest_to_the_inquirer_come_first(full_and_free):
 
     for name, area, address in (("Far Away", "City Centre", "1 Park Row\nLeeds LS1 5AB"),
                                 ("Next Door", "Roundhay", "2 Street Lane\nLeeds LS8 2AB"),
-                                ("Same Area", "Meanwood", "3 Green Road\nLeeds LS6 4AB"),
+                                ("Farther", "Horsforth", "3 Town Street\nHorsforth LS18 4AB"),
                                 ("Other City", "Bristol", "")):
         referral_services.create_specialist(db.session, SYSTEM, referral_services.SpecialistDetails(
             name=name, area=area, address=address, accepting="yes"), phone_region="GB", now=NOW)
     found = [s.name for s in accepting_colleagues(db.session, (), "Roundhay, LS8")]
-    assert found == ["Next Door", "Far Away", "Same Area", "Other City"]
+    assert found == ["Next Door", "Far Away", "Farther", "Other City"]  # 0, 4 and 9 km, then unknown
     found = [s.name for s in accepting_colleagues(db.session, (), "Bristol")]
     assert found[0] == "Other City"
 

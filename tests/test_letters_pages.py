@@ -177,13 +177,91 @@ def test_the_batch_asks_for_an_inquiry(client, login, record, users):
     assert "Choose at least one inquiry." in response.get_data(as_text=True)
 
 
-def test_a_batch_is_at_most_twenty_replies(client, login, record, users, monkeypatch):
+def test_a_batch_has_a_most_that_is_previewed_at_once(client, login, record, users, monkeypatch):
     monkeypatch.setattr(views, "MOST_IN_A_BATCH", 0)  # the one open inquiry is one too many
     login(users["admin"])
     response = client.post("/letters/batch", data={"inquiry_ids": [record["inquiry"].id], "action": "preview",
                                                    "author_id": record["practitioner"].id, "channel": "email"})
     assert response.status_code == 422
     assert "Choose at most 0 inquiries at a time." in error_for(response.get_data(as_text=True), "inquiry_ids")
+
+
+def more_inquiries(record, count):
+    from referrals import services as referral_services
+
+    made = [record["inquiry"]]
+    for number in range(count - 1):
+        made.append(referral_services.record_inquiry(db.session, SYSTEM, referral_services.InquiryDetails(
+            name=f"Asker {number}", email=f"asker{number}@example.org",
+            modality_ids=[record["deep"].id]), phone_region="GB", now=NOW))
+    db.session.commit()
+    return made
+
+
+def test_a_batch_larger_than_a_page_may_wait_for_is_issued_by_a_background_job(
+        client, login, record, users, monkeypatch):
+    """Three replies when the quick limit is two: the confirmation queues a job (nothing is
+    issued yet); the worker lays each out, reporting its progress, and issues all; the job's
+    page then gives way to the batch's result page with each letter and the zip."""
+    from practice.jobs.models import Job
+    from tests.test_jobs import run_jobs
+
+    monkeypatch.setattr(services, "QUICK_BATCH", 2)
+    for practitioner in record["practitioner"], users["admin"].practitioner:  # nobody has room
+        practitioner.accepting_new_clients = False
+    inquiries = more_inquiries(record, 3)
+    login(users["admin"])
+    form = {"inquiry_ids": [i.id for i in inquiries], "author_id": record["practitioner"].id, "channel": "post"}
+    page = client.post("/letters/batch", data=form | {"action": "preview"}).get_data(as_text=True)
+    assert "issued in the background" in page and page.count("Dear ") == 3
+    response = client.post("/letters/batch", data=form | {"action": "issue", "confirm": "y"})
+    job = db.session.scalars(select(Job)).one()
+    assert response.headers["Location"].endswith(f"/jobs/{job.id}")
+    assert db.session.scalar(select(Letter.id)) is None  # queued, not issued
+    assert "Waiting for the worker" in client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    from practice.jobs.worker import Worker
+
+    seen, saving = [], Worker._progress
+    monkeypatch.setattr(Worker, "_progress", lambda worker, *args: (seen.append(args[1:]), saving(worker, *args)))
+    assert run_jobs() == 1
+    db.session.expire_all()
+    finished = db.session.get(Job, job.id)
+    assert finished.status == "done", finished.last_error
+    letters = list(db.session.scalars(select(Letter).order_by(Letter.id)))
+    assert len(letters) == 3 and finished.payload["letter_ids"] == [letter.id for letter in letters]
+    assert seen[-4:] == [(0, 4, "Laying out the reply to Robin Walker"), (1, 4, "Laying out the reply to Asker 0"),
+                         (2, 4, "Laying out the reply to Asker 1"), (3, 4, "Issuing 3 replies")]
+    # Saved as it went (before the job's first write, so SQLite did not wait for its end).
+    assert (finished.progress_message, finished.progress_total) == ("Issuing 3 replies", 4)
+    assert [db.session.get(Inquiry, i.id).status for i in inquiries] == ["referred"] * 3
+    shown = client.get(f"/jobs/{job.id}")
+    assert shown.status_code == 302 and "/letters/batch/done?letter=" in shown.headers["Location"]
+    done = client.get(shown.headers["Location"]).get_data(as_text=True)
+    assert all(f"/letters/{letter.id}" in done for letter in letters) and "Asker 1" in done
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/letters/batch/replies.zip?letter={letters[0].id}"
+                                                    f"&letter={letters[1].id}&letter={letters[2].id}").data))
+    assert len(archive.namelist()) == 3
+
+
+def test_a_batch_job_issues_nothing_when_an_inquiry_closed_meanwhile(client, login, record, users, monkeypatch):
+    from practice.jobs.models import Job
+    from referrals import services as referral_services
+    from tests.test_jobs import run_jobs
+
+    monkeypatch.setattr(services, "QUICK_BATCH", 1)
+    inquiries = more_inquiries(record, 2)
+    login(users["admin"])
+    form = {"inquiry_ids": [i.id for i in inquiries], "author_id": record["practitioner"].id, "channel": "post",
+            "action": "issue", "confirm": "y"}
+    assert client.post("/letters/batch", data=form).status_code == 302
+    referral_services.close_inquiry(db.session, SYSTEM, inquiries[1], now=NOW, outcome="declined")
+    db.session.commit()
+    run_jobs()
+    db.session.expire_all()
+    job = db.session.scalars(select(Job)).one()
+    assert job.status == "failed" and "1 of the inquiries chosen is closed now" in job.last_error
+    assert db.session.scalar(select(Letter.id)) is None
+    assert db.session.get(Inquiry, inquiries[0].id).status == "open"
 
 
 def test_the_register_filters_and_keeps_its_queries_bounded(client, login, record, users, count_queries):

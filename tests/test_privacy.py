@@ -24,7 +24,7 @@ from practice.letters import texts
 from practice.letters.models import Letter, LetterTemplate
 from practice.messages.models import Message
 from practice.reports.csv_io import EXPORTS
-from practice.scheduling.models import Appointment, Status
+from practice.scheduling.models import Appointment, Service, Status
 from referrals.models import Inquiry, Referral, Specialist
 from tests.conftest import NOW
 from tests.test_cli import demo_app  # noqa: F401  (the demo practice, built once for this module)
@@ -113,7 +113,7 @@ def reachable_urls(app) -> list[str]:
         "referral_id": ids(Referral), "inquiry_id": ids(Inquiry), "specialist_id": ids(Specialist),
         "practitioner_id": ids(Practitioner), "user_id": ids(User), "entry_id": ids(ConductEntry),
         "attachment_id": ids(Attachment), "name": sorted(EXPORTS), "message_id": ids(Message),
-        "uuid": list(db.session.scalars(sa.select(Appointment.uuid))),
+        "uuid": list(db.session.scalars(sa.select(Appointment.uuid))), "service_id": ids(Service),
     }
     urls = []
     for rule in app.url_map.iter_rules():

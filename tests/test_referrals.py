@@ -467,3 +467,15 @@ def test_phone_numbers_are_shown_as_people_write_them(client, users, login, add)
     assert dana.phone == "+441134960015"
     login(users["front_desk"])
     assert "+44 113 496 0015" in client.get(f"/referrals/specialists/{dana.id}").get_data(as_text=True)
+
+
+def test_an_inquiry_names_what_it_looks_for_once_when_its_service_is_also_a_need(desk, client, users, login):
+    _practitioner, service, _client = desk
+    need = services.add_modality(db.session, SYSTEM, service.name, now=NOW)
+    inquiry = services.record_inquiry(db.session, SYSTEM, services.InquiryDetails(
+        name="Robin Walker", phone="07911 123456", service_id=service.id, modality_ids=[need.id]),
+        phone_region="GB", now=NOW)
+    db.session.commit()
+    login(users["admin"])
+    page = client.get(f"/referrals/inquiries/{inquiry.id}").get_data(as_text=True)
+    assert page.count(service.name) == 1, "the service and the need of the same name are one thing"

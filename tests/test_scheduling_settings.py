@@ -3,9 +3,11 @@ attendance policy is versioned on /settings/policy: tests/test_policies.py)."""
 
 from datetime import time
 
+import pytest
 import sqlalchemy as sa
 
 from practice.db import db
+from practice.scheduling import services as scheduling_services
 from practice.scheduling.models import SchedulingPolicy, Service, WorkingHours
 
 
@@ -131,3 +133,71 @@ def test_time_off_is_blocked_listed_and_given_back(client, users, login):
     client.post(f"/settings/scheduling/time-off/{block.id}/remove")
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TimeBlock)) == 0
+
+
+def test_the_service_form_chooses_the_specialties_it_covers(client, users, login, desk):
+    from referrals.models import Modality
+
+    _practitioner, service, _client = desk
+    by_name = {m.name: m.id for m in db.session.scalars(sa.select(Modality))}
+    login(users["admin"])
+    url = f"/settings/scheduling/services/{service.id}"
+    assert "Specialties it covers" in client.get(url).get_data(as_text=True)
+    typed = {"service-name": "Remedial massage", "service-duration_minutes": "60", "service-price": "72.50",
+             "service-buffer_after_minutes": "10",
+             "service-specialty_ids": [str(by_name["Deep tissue"]), str(by_name["Trigger point therapy"])]}
+    assert client.post(url, data=typed).status_code == 302
+    assert scheduling_services.specialties_of(db.session, [service.id]) == {
+        service.id: sorted([by_name["Deep tissue"], by_name["Trigger point therapy"]])}
+    db.session.expire_all()
+    assert (service.name, service.price_cents, service.buffer_after_minutes) == ("Remedial massage", 7250, 10)
+    page = client.get("/settings/scheduling/").get_data(as_text=True)
+    assert "Deep tissue, Trigger point therapy" in page
+    # A specialty not in the list is refused next to the field; what was typed stays.
+    response = client.post(url, data={**typed, "service-name": "Kept name", "service-specialty_ids": ["99999"]})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "is not a valid choice for this field" in page
+    assert 'value="Kept name"' in page
+    added = {"service-name": "Pregnancy massage", "service-duration_minutes": "60", "service-price": "75",
+             "service-specialty_ids": [str(by_name["Prenatal massage"])]}
+    assert client.post("/settings/scheduling/", data=added).status_code == 302
+    made = db.session.scalar(sa.select(Service).where(Service.name == "Pregnancy massage"))
+    assert scheduling_services.specialties_of(db.session, [made.id]) == {made.id: [by_name["Prenatal massage"]]}
+
+
+def test_a_service_covers_only_specialties_the_network_has(users, desk):
+    from practice.audit.services import SYSTEM
+    from practice.errors import DomainError
+    from tests.conftest import NOW
+
+    _practitioner, service, _client = desk
+    with pytest.raises(DomainError, match="Choose the specialties from the list"):
+        scheduling_services.update_service(db.session, SYSTEM, service, name=service.name, duration_minutes=60,
+                                           price_cents=6000, specialty_ids=[99999], now=NOW)
+
+
+def test_the_migration_gives_a_service_the_specialty_named_like_it(users):
+    """Services that existed before specialties could be chosen: one named exactly like a
+    specialty covers it; the others cover nothing until the practice chooses."""
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+    from flask_migrate import downgrade, upgrade
+
+    from practice.audit.services import SYSTEM
+    from referrals.models import Modality
+    from tests.conftest import NOW
+
+    sports = scheduling_services.create_service(db.session, SYSTEM, name="Sports Massage ", duration_minutes=45,
+                                                price_cents=5500, now=NOW)
+    holistic = scheduling_services.create_service(db.session, SYSTEM, name="Holistic massage", duration_minutes=60,
+                                                  price_cents=6500, now=NOW)
+    db.session.commit()
+    ids = [sports.id, holistic.id]
+    db.session.remove()
+    before = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config()) \
+        .get_revision("0028").down_revision
+    downgrade(revision=before)
+    upgrade(revision="heads")
+    sports_massage = db.session.scalar(sa.select(Modality.id).where(Modality.name == "Sports massage"))
+    assert scheduling_services.specialties_of(db.session, ids) == {ids[0]: [sports_massage]}

@@ -42,6 +42,9 @@ class JobKind:
     access: Callable[[dict], tuple[str, Any]] | None = None
     # (label, url) of the page the job's page leads back to; called inside a request.
     back: Callable[[dict], tuple[str, str]] | None = None
+    # The page a done job's page gives way to (its URL, called inside a request; None: stay):
+    # a batch of letters shows its result page.
+    result: Callable[[dict], str | None] | None = None
     # downloaded(session, actor, job, now): what else a download of the file records (the
     # evidence report is a look at the client's record, listed on it).
     downloaded: Callable[..., None] | None = None

@@ -53,6 +53,9 @@ def show(job_id: int):
     job = _job_for_viewer(job_id)
     kind = kind_named(job.kind)
     back = kind.back(job.payload) if kind is not None and kind.back is not None else None
+    result = kind.result(job.payload) if job.status == "done" and kind is not None and kind.result else None
+    if result:
+        return redirect(result)
     return render_template("practice/jobs/show.html", job=job, back=back, confirm=ConfirmForm(),
                            now=now())
 

@@ -32,7 +32,7 @@ from practice.money import practice_money
 from practice.policies.clauses import BREACH_TOPICS, Clause, all_clauses
 from practice.policies.queries import policy_in_force
 from practice.scheduling.models import Appointment, Payment, Service, Status
-from practice.scheduling.services import client_balance
+from practice.scheduling.services import client_balance, specialties_of
 from practice.settings.services import local_date
 from referrals import queries as referral_queries
 from referrals import services as referral_services
@@ -363,21 +363,16 @@ def how_to_pay(session, values: dict) -> str:
 
 def client_needs(session, client_id: int) -> list[int]:
     """The modalities the client's record says they need: from their referrals out and the
-    inquiry they came from, else the modalities named like the services they booked (the
-    same name, or else a shared word: "Holistic massage" booked finds "Sports massage")."""
+    inquiry they came from, else the specialties the services they booked cover (chosen on
+    each service's form)."""
     recorded = set(session.scalars(select(Modality.id).join(Referral.needs).where(
         Referral.client_id == client_id, Referral.direction == "out")))
     recorded |= set(session.scalars(select(inquiry_need.c.modality_id).join(
         Inquiry, Inquiry.id == inquiry_need.c.inquiry_id).where(Inquiry.client_id == client_id)))
     if recorded:
         return sorted(recorded)
-    booked = {referral_services.normalise(name) for name in session.scalars(
-        select(Service.name).join(Appointment, Appointment.service_id == Service.id)
-        .where(Appointment.client_id == client_id).distinct())}
-    modalities = referral_queries.modalities(session)
-    same = sorted(m.id for m in modalities if m.name_key in booked)
-    words = {word for name in booked for word in re.findall(r"\w{4,}", name)}
-    return same or sorted(m.id for m in modalities if words & set(re.findall(r"\w{4,}", m.name_key)))
+    booked = session.scalars(select(Appointment.service_id).where(Appointment.client_id == client_id).distinct())
+    return sorted({m for covered in specialties_of(session, booked).values() for m in covered})
 
 
 def _colleagues_for_client(session, request: Request, facts: Facts, *, today: date) -> None:
@@ -385,10 +380,12 @@ def _colleagues_for_client(session, request: Request, facts: Facts, *, today: da
     needs = client_needs(session, request.client.id)
     if needs:
         ranked = [(m.specialist, m.reasons) for m in referral_queries.match(
-            session, referral_queries.Need(tuple(needs)), today=today, limit=20)
+            session, referral_queries.Need(tuple(needs), area=request.client.address or ""), today=today, limit=20)
             if m.specialist.accepting != Accepting.NO.value]
     else:
-        ranked = [(s, ["Accepting new clients"]) for s in referral_queries.accepting_colleagues(session, ())]
+        where = request.client.address or ""
+        ranked = [(s, referral_queries.nearby_reasons(s, where))
+                  for s in referral_queries.accepting_colleagues(session, (), where)]
     _choose_colleagues(request, facts, ranked[:OFFERED_COLLEAGUES], needs)
     chosen = [c for c in facts.choices.colleagues if c.ticked]
     facts.values["colleagues"] = "\n".join(f"- {colleague_line(c.specialist, c.offers)}" for c in chosen)
@@ -449,10 +446,9 @@ def _practice_full(session, request: Request, facts: Facts, *, now, **_) -> None
     if request.colleagues.strip():
         values["colleagues"] = typed_list(request.colleagues)
         return
-    needs = list(inquiry.needs) if inquiry else []
+    needs = {m.id for m in inquiry.needs} if inquiry else set()
     if choices.service is not None:
-        needs += [m for m in referral_queries.modalities(session)
-                  if m.name_key == referral_services.normalise(choices.service.name) and m not in needs]
+        needs |= set(specialties_of(session, [choices.service.id]).get(choices.service.id, []))
     found = referral_queries.accepting_colleagues(session, needs, inquiry.area if inquiry else None)
     ranked = [(s, referral_queries.nearby_reasons(s, inquiry.area if inquiry else "")) for s in found]
     chosen = set(request.colleague_ids) if request.colleague_ids is not None else None

@@ -11,6 +11,7 @@ reply closes the inquiry as referred; a letter to a client records the communica
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -165,12 +166,20 @@ def preview(session, request: Request, *, profile, now: datetime) -> bytes:
 
 # Issuing ------------------------------------------------------------------------------------
 
-def issue(session, actor: Actor, request: Request, *, profile, now: datetime,
-          template_version: int | None = None) -> Letter:
-    """Freeze the letter and carry out its consequences (see the module's docstring), all in
-    the caller's unit of work: the letter and everything it does are saved together or not
-    at all. The letter row is complete when it is inserted (the database refuses any later
-    change), so a referral it records is made first."""
+@dataclass
+class Prepared:
+    """A letter checked and rendered, ready to be issued: what `prepare` reads and lays out."""
+
+    request: Request
+    body: str
+    consequences: compose.Plan
+    page: LetterPage
+    pdf: bytes
+
+
+def prepare(session, request: Request, *, profile, now: datetime) -> Prepared:
+    """Check the letter and render its PDF, writing nothing (a background job lays out many
+    letters this way, showing its progress, before its first write)."""
     today = local_date(session, now)
     body = check_request(request, today=today)
     facts = compose.gather(session, request, profile=profile, now=now)
@@ -183,7 +192,19 @@ def issue(session, actor: Actor, request: Request, *, profile, now: datetime,
         raise DomainError(f"{request.specialist.name} is retired from the directory.", field="specialist_id")
     consequences = compose.plan(session, request, profile=profile, now=now, facts=facts)
     page = letter_page(session, request, body, profile=profile, now=now)
-    pdf = render_letter(page, profile)
+    return Prepared(request, body, consequences, page, render_letter(page, profile))
+
+
+def issue(session, actor: Actor, request: Request, *, profile, now: datetime,
+          template_version: int | None = None, prepared: Prepared | None = None) -> Letter:
+    """Freeze the letter and carry out its consequences (see the module's docstring), all in
+    the caller's unit of work: the letter and everything it does are saved together or not
+    at all. The letter row is complete when it is inserted (the database refuses any later
+    change), so a referral it records is made first. `prepared`: this request as `prepare`
+    left it a moment ago, in the same unit of work."""
+    today = local_date(session, now)
+    ready = prepared or prepare(session, request, profile=profile, now=now)
+    body, consequences, page, pdf = ready.body, ready.consequences, ready.page, ready.pdf
     referral = _refer(session, actor, request, today=today, now=now) if consequences.refer else None
     offered = [_offer_colleague(session, actor, request, colleague, today=today, now=now)
                for colleague in consequences.refer_colleagues]
@@ -252,3 +273,55 @@ def _carry_out(session, actor: Actor, letter: Letter, request: Request, conseque
             session, actor, request.client, occurred_at=now, channel=request.channel, kind="letter_sent",
             summary=f"{KINDS[letter.kind]} ({CHANNELS[letter.channel].lower()}), SHA-256 {letter.sha256[:16]}…",
             now=now)
+
+
+# Practice-full replies in a batch -------------------------------------------------------------
+
+QUICK_BATCH = 20  # issued while the page waits; a larger batch is issued by a background job
+BATCH_JOB = "letters.practice_full_batch"
+
+
+def draft_replies(session, inquiries, *, author, channel: str, profile,
+                  now: datetime) -> list[tuple[Request, compose.Plan]]:
+    """A practice-full reply drafted from each inquiry, with what issuing it will do; a
+    refusal names the inquiry whose draft lacks a fact."""
+    if not inquiries:
+        raise DomainError("Choose at least one inquiry.", field="inquiry_ids")
+    text, _version = current_template(session, "practice_full")
+    drafts = []
+    for inquiry in inquiries:
+        letter_request = Request(kind="practice_full", inquiry=inquiry, author=author, channel=channel or "")
+        facts = compose.gather(session, letter_request, profile=profile, now=now)
+        if facts.missing:
+            field = "author_id" if "author_id" in facts.missing else "inquiry_ids"
+            raise DomainError(f"{inquiry.name}: {next(iter(facts.missing.values()))}", field=field)
+        letter_request.body = compose.draft(text, facts)
+        drafts.append((letter_request, compose.plan(session, letter_request, profile=profile, now=now, facts=facts)))
+    return drafts
+
+
+def issue_replies(session, actor: Actor, requests: list[Request], *, profile, now: datetime,
+                  progress=None) -> list[Letter]:
+    """Issue the drafted replies, all or none: each is checked and laid out first (reporting
+    `progress(done, total, message)` if given), then all are issued."""
+    progress = progress or (lambda done, total, message: None)
+    total = len(requests) + 1
+    ready = []
+    for done, letter_request in enumerate(requests):
+        progress(done, total, f"Laying out the reply to {letter_request.inquiry.name}")
+        ready.append(prepare(session, letter_request, profile=profile, now=now))
+    progress(total - 1, total, f"Issuing {len(requests)} replies")
+    version = current_template(session, "practice_full")[1]
+    return [issue(session, actor, item.request, profile=profile, now=now, template_version=version, prepared=item)
+            for item in ready]
+
+
+def queue_replies(session, actor: Actor, inquiries, *, author, channel: str, now: datetime):
+    """A batch too large to issue while the page waits, queued as a background job (in the
+    caller's unit of work) that drafts and issues the same replies: practice/letters/jobs.py."""
+    from practice.jobs.services import enqueue
+
+    count = len(inquiries)
+    return enqueue(session, BATCH_JOB, {"inquiry_ids": [i.id for i in inquiries],
+                                        "author_id": author.id if author else None, "channel": channel},
+                   now=now, requested_by=actor.user, title=f"{count} practice-full replies")

@@ -238,15 +238,17 @@ def register():
 
 # Practice-full replies in a batch ------------------------------------------------------------
 
-MOST_IN_A_BATCH = 20
+MOST_IN_A_BATCH = 200  # each is drafted and previewed while the page waits
 
 
 @bp.route("/letters/batch", methods=["GET", "POST"])
 @permission_required("letters.issue")
 def batch():
     """One practice-full reply per chosen inquiry: each drafted from its inquiry and previewed
-    with what issuing it will do, then, once confirmed, issued and frozen one by one (all or
-    none), and a page with the issued letters and what each did."""
+    with what issuing it will do, then, once confirmed, issued and frozen (all or none), and a
+    page with the issued letters and what each did. Up to services.QUICK_BATCH replies are
+    issued while the page waits; a larger batch by a background job, whose page shows how far
+    it has got and then the same result page."""
     inquiries = list(db.session.scalars(
         select(Inquiry).options(selectinload(Inquiry.needs)).where(Inquiry.status.in_(OPEN_INQUIRY_STATUSES))
         .order_by(Inquiry.received_at, Inquiry.id)))
@@ -260,49 +262,42 @@ def batch():
         status = 422
         if form.validate():
             try:
-                drafts = _batch_drafts(form, {i.id: i for i in inquiries})
+                chosen = _chosen(form, {i.id: i for i in inquiries})
+                drafts = services.draft_replies(db.session, chosen, author=_author(form), channel=form.channel.data or "",
+                                                profile=get_practice(db.session), now=now())
                 if request.form.get("action") == "issue":
-                    return _issue_batch(form, drafts)
+                    return _issue_batch(form, chosen, drafts)
                 status = 200
             except DomainError as error:
                 show_error(form, error)
-    return render_template("practice/letters/batch.html", form=form, inquiries=inquiries, drafts=drafts), status
+    return render_template("practice/letters/batch.html", form=form, inquiries=inquiries, drafts=drafts,
+                           quick=services.QUICK_BATCH), status
 
 
-def _batch_drafts(form: BatchForm, open_inquiries: dict[int, Inquiry]) -> list[tuple[compose.Request, compose.Plan]]:
-    """Every reply drafted from its inquiry, with what issuing it will do; a refusal names
-    the inquiry whose draft lacks a fact."""
+def _chosen(form: BatchForm, open_inquiries: dict[int, Inquiry]) -> list[Inquiry]:
+    chosen = [open_inquiries[i] for i in dict.fromkeys(form.inquiry_ids.data or []) if i in open_inquiries]
+    if len(chosen) > MOST_IN_A_BATCH:
+        raise DomainError(f"Choose at most {MOST_IN_A_BATCH} inquiries at a time.", field="inquiry_ids")
+    return chosen
+
+
+def _author(form: BatchForm):
     from practice.auth.models import Practitioner
 
-    chosen = [open_inquiries[i] for i in dict.fromkeys(form.inquiry_ids.data or []) if i in open_inquiries]
-    if not chosen:
-        raise DomainError("Choose at least one inquiry.", field="inquiry_ids")
-    if len(chosen) > MOST_IN_A_BATCH:  # each reply is rendered while the request waits
-        raise DomainError(f"Choose at most {MOST_IN_A_BATCH} inquiries at a time.", field="inquiry_ids")
-    author = db.session.get(Practitioner, form.author_id.data) if form.author_id.data else None
-    profile = get_practice(db.session)
-    text, _version = services.current_template(db.session, "practice_full")
-    drafts = []
-    for inquiry in chosen:
-        letter_request = compose.Request(kind="practice_full", inquiry=inquiry, author=author,
-                                         channel=form.channel.data or "")
-        facts = compose.gather(db.session, letter_request, profile=profile, now=now())
-        if facts.missing:
-            field = "author_id" if "author_id" in facts.missing else "inquiry_ids"
-            raise DomainError(f"{inquiry.name}: {next(iter(facts.missing.values()))}", field=field)
-        letter_request.body = compose.draft(text, facts)
-        drafts.append((letter_request, compose.plan(db.session, letter_request, profile=profile, now=now(),
-                                                    facts=facts)))
-    return drafts
+    return db.session.get(Practitioner, form.author_id.data) if form.author_id.data else None
 
 
-def _issue_batch(form: BatchForm, drafts):
+def _issue_batch(form: BatchForm, chosen: list[Inquiry], drafts):
     if not form.confirm.data:
         raise DomainError("Tick the box to confirm what issuing will do.", field="confirm")
-    profile = get_practice(db.session)
-    version = services.current_template(db.session, "practice_full")[1]
-    letters = [services.issue(db.session, acting(), letter_request, profile=profile, now=now(),
-                              template_version=version) for letter_request, _plan in drafts]
+    if len(drafts) > services.QUICK_BATCH:
+        job = services.queue_replies(db.session, acting(), chosen, author=_author(form),
+                                     channel=form.channel.data or "", now=now())
+        flash(f"The {len(drafts)} replies are being issued in the background. This page shows how far it has "
+              "got, then the replies and what each did.", "info")
+        return redirect(url_for("jobs.show", job_id=job.id))
+    letters = services.issue_replies(db.session, acting(), [r for r, _plan in drafts],
+                                     profile=get_practice(db.session), now=now())
     flash(f"{len(letters)} repl{'y is' if len(letters) == 1 else 'ies are'} issued.", "success")
     return redirect(url_for("letters.batch_done", letter=[letter.id for letter in letters]))
 

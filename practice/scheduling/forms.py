@@ -5,6 +5,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -93,6 +94,13 @@ class ServiceForm(Form):
     duration_minutes = IntegerField("Minutes", validators=[InputRequired(), NumberRange(5, 480)])
     price = StringField("Price", validators=[InputRequired(), Length(max=20)])
     buffer_after_minutes = IntegerField("Buffer after (minutes)", default=0, validators=[Optional(), NumberRange(0, 240)])
+    specialty_ids = SelectMultipleField(
+        "Specialties it covers", coerce=int, validators=[Optional()],
+        description="What a client who booked it may need from a colleague (the referral network's "
+                    "specialties). Hold Ctrl (or ⌘) to choose several.")
+
+    def set_specialties(self, modalities) -> None:
+        self.specialty_ids.choices = [SelectChoice(m.id, m.name) for m in modalities]
 
 
 class HoursForm(Form):

@@ -4,7 +4,17 @@ import uuid as uuid_module
 from datetime import datetime, time
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from practice.auth.models import Practitioner, User
@@ -40,6 +50,16 @@ class Service(db.Model):
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         CheckConstraint("buffer_after_minutes >= 0", name="buffer_not_negative"),
     )
+
+
+# The referral network's specialties (its `modality` table) each service covers: a client who
+# booked the service is offered colleagues for these, not for any specialty sharing a word
+# with the service's name.
+service_specialty = Table(
+    "service_specialty", db.metadata,
+    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
+    Column("modality_id", ForeignKey("modality.id"), primary_key=True, index=True),
+)
 
 
 class SchedulingPolicy(db.Model):

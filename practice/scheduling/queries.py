@@ -19,8 +19,10 @@ from practice.scheduling.models import (
     Status,
     TimeBlock,
     WorkingHours,
+    service_specialty,
 )
 from practice.scheduling.services import amount_due, local_day_bounds
+from referrals.models import Modality
 
 
 @dataclass
@@ -165,6 +167,18 @@ def client_history(client_id: int, now: datetime, *, past_shown: int | None = HI
 
 def bookable_services() -> list[Service]:
     return list(db.session.scalars(select(Service).where(Service.active).order_by(Service.name)))
+
+
+def specialty_names(session, service_ids) -> dict[int, list[str]]:
+    """The names of the specialties each service covers, by service id, in one query."""
+    found: dict[int, list[str]] = {}
+    for service_id, name in session.execute(
+            select(service_specialty.c.service_id, Modality.name)
+            .join(Modality, Modality.id == service_specialty.c.modality_id)
+            .where(service_specialty.c.service_id.in_(list(service_ids)))
+            .order_by(service_specialty.c.service_id, Modality.name)):
+        found.setdefault(service_id, []).append(name)
+    return found
 
 
 def upcoming_time_off(practitioner_id: int, now: datetime) -> list[TimeBlock]:

@@ -11,6 +11,7 @@ from practice.auth.queries import active_practitioners
 from practice.db import db
 from practice.errors import DomainError
 from practice.forms import typed_instant
+from practice.money import plain_amount
 from practice.scheduling import queries, services
 from practice.scheduling.calendar_import import MAX_BYTES, import_busy_time
 from practice.scheduling.feeds import feed_token
@@ -23,8 +24,9 @@ from practice.scheduling.forms import (
     TimeOffForm,
     typed_week,
 )
-from practice.scheduling.models import TimeBlock, WorkingHours
+from practice.scheduling.models import Service, TimeBlock, WorkingHours
 from practice.web import acting, flash_refusal, now, show_error
+from referrals import queries as referral_queries
 
 bp = Blueprint("scheduling_settings", __name__, url_prefix="/settings/scheduling")
 
@@ -34,6 +36,7 @@ def index():
     settings = services.calendar_settings(db.session)
     calendar_form = CalendarSettingsForm(obj=settings, prefix="calendar")
     service_form = ServiceForm(prefix="service")
+    service_form.set_specialties(referral_queries.modalities(db.session))
     if request.method == "POST" and "calendar-save" in request.form and calendar_form.validate():
         services.set_feed_shows_names(db.session, acting(), calendar_form.feed_shows_names.data, now=now())
         flash("The calendar settings are saved.", "success")
@@ -44,7 +47,8 @@ def index():
                 db.session, acting(), name=service_form.name.data,
                 duration_minutes=service_form.duration_minutes.data,
                 price_cents=services.parse_money(service_form.price.data or "", field="price"),
-                buffer_after_minutes=service_form.buffer_after_minutes.data or 0, now=now(),
+                buffer_after_minutes=service_form.buffer_after_minutes.data or 0,
+                specialty_ids=service_form.specialty_ids.data or [], now=now(),
             )
         except DomainError as error:
             show_error(service_form, error)
@@ -52,10 +56,40 @@ def index():
             flash("The service is added.", "success")
             return redirect(url_for("scheduling_settings.index"))
     status = 422 if request.method == "POST" else 200
+    listed = queries.bookable_services()
     return render_template(
         "practice/scheduling/settings.html", calendar_form=calendar_form, service_form=service_form,
-        services=queries.bookable_services(), practitioners=active_practitioners(),
+        services=listed, practitioners=active_practitioners(),
+        specialties=queries.specialty_names(db.session, [s.id for s in listed]),
     ), status
+
+
+@bp.route("/services/<int:service_id>", methods=["GET", "POST"])
+@permission_required("scheduling.settings")
+def edit_service(service_id: int):
+    """A service's name, length, price, buffer and the specialties it covers."""
+    service = db.get_or_404(Service, service_id)
+    form = ServiceForm(obj=service, prefix="service")
+    form.set_specialties(referral_queries.modalities(db.session))
+    if request.method == "GET":
+        form.price.data = plain_amount(service.price_cents)
+        form.specialty_ids.data = services.specialties_of(db.session, [service.id]).get(service.id, [])
+    elif form.validate():
+        try:
+            services.update_service(
+                db.session, acting(), service, name=form.name.data,
+                duration_minutes=form.duration_minutes.data,
+                price_cents=services.parse_money(form.price.data or "", field="price"),
+                buffer_after_minutes=form.buffer_after_minutes.data or 0,
+                specialty_ids=form.specialty_ids.data or [], now=now(),
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"{service.name} is saved.", "success")
+            return redirect(url_for("scheduling_settings.index"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("practice/scheduling/service_form.html", form=form, service=service), status
 
 
 @bp.route("/practitioners/<int:practitioner_id>", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from practice.db import db
 from practice.demo import DEMO_PASSWORD, build_demo
 from practice.letters.models import Letter
 from practice.reports.csv_io import EXPORTS
-from practice.scheduling.models import Appointment
+from practice.scheduling.models import Appointment, Service
 from referrals.models import Inquiry, Referral, Specialist
 from tests.browser.helpers import AXE, Account, axe_findings, sign_in
 from tests.conftest import NOW
@@ -46,6 +46,7 @@ def demo_pages(live_app) -> list[str]:
             "specialist_id": first(Specialist), "practitioner_id": first(Practitioner),
             "user_id": first(User, User.email == ROLES["practitioner"].email),
             "entry_id": first(ConductEntry, ConductEntry.client_id == daniel), "name": sorted(EXPORTS)[0],
+            "service_id": first(Service),
         }
         urls = []
         for rule in live_app.url_map.iter_rules():

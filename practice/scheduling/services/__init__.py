@@ -64,7 +64,9 @@ from practice.scheduling.services.settings import (
     schedule_for,
     set_feed_shows_names,
     set_working_hours,
+    specialties_of,
     update_schedule,
+    update_service,
 )
 from practice.settings.services import local_date, practice_zone
 
@@ -78,5 +80,6 @@ __all__ = [
     "parse_day_ranges", "parse_money", "percent_of", "practice_zone", "quote_cancel", "quote_no_show",
     "read_week_hours", "record_payment",
     "remove_time_block", "reschedule", "schedule_for", "set_feed_shows_names",
-    "set_working_hours", "unacknowledged", "undo", "update_schedule", "waive_fee",
+    "set_working_hours", "specialties_of", "unacknowledged", "undo", "update_schedule", "update_service",
+    "waive_fee",
 ]

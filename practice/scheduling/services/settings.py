@@ -4,7 +4,7 @@ hours, buffer, daily limit, minimum notice and time off."""
 from datetime import datetime, time
 from itertools import pairwise
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 
 from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
@@ -15,7 +15,9 @@ from practice.scheduling.models import (
     Service,
     TimeBlock,
     WorkingHours,
+    service_specialty,
 )
+from referrals.models import Modality
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -40,10 +42,7 @@ def set_feed_shows_names(session, actor: Actor, shows_names: bool, *, now: datet
     session.flush()
 
 
-def create_service(
-    session, actor: Actor, *, name: str, duration_minutes: int, price_cents: int,
-    buffer_after_minutes: int = 0, now: datetime,
-) -> Service:
+def _check_service(name: str, duration_minutes: int, price_cents: int, buffer_after_minutes: int) -> None:
     if not name.strip():
         raise DomainError("Give the service a name.", field="name")
     if not 5 <= duration_minutes <= 8 * 60:
@@ -52,13 +51,65 @@ def create_service(
         raise DomainError("Use a buffer from 0 to 240 minutes.", field="buffer_after_minutes")
     if price_cents < 0:
         raise DomainError("The price cannot be negative.", field="price")
+
+
+def create_service(
+    session, actor: Actor, *, name: str, duration_minutes: int, price_cents: int,
+    buffer_after_minutes: int = 0, specialty_ids=(), now: datetime,
+) -> Service:
+    _check_service(name, duration_minutes, price_cents, buffer_after_minutes)
     service = Service(name=name.strip(), duration_minutes=duration_minutes, price_cents=price_cents,
                       buffer_after_minutes=buffer_after_minutes, active=True)
     session.add(service)
     session.flush()
-    record(session, actor, "service.create", service, now=now, name=service.name)
+    specialties = _set_specialties(session, service, specialty_ids)
+    record(session, actor, "service.create", service, now=now, name=service.name, specialties=specialties)
     session.flush()
     return service
+
+
+def update_service(
+    session, actor: Actor, service: Service, *, name: str, duration_minutes: int, price_cents: int,
+    buffer_after_minutes: int = 0, specialty_ids=(), now: datetime,
+) -> None:
+    """Change a service; appointments already booked keep their own times and prices."""
+    _check_service(name, duration_minutes, price_cents, buffer_after_minutes)
+    changes = {}
+    for field, value in (("name", name.strip()), ("duration_minutes", duration_minutes),
+                         ("price_cents", price_cents), ("buffer_after_minutes", buffer_after_minutes)):
+        if getattr(service, field) != value:
+            changes[field] = [getattr(service, field), value]
+            setattr(service, field, value)
+    before = specialties_of(session, [service.id]).get(service.id, [])
+    after = _set_specialties(session, service, specialty_ids)
+    if before != after:
+        changes["specialties"] = [before, after]
+    if changes:
+        record(session, actor, "service.update", service, now=now, **changes)
+    session.flush()
+
+
+def specialties_of(session, service_ids) -> dict[int, list[int]]:
+    """The specialties (the referral network's modality ids) each service covers, in one query."""
+    found: dict[int, list[int]] = {}
+    for service_id, modality_id in session.execute(
+            select(service_specialty.c.service_id, service_specialty.c.modality_id)
+            .where(service_specialty.c.service_id.in_(list(service_ids)))
+            .order_by(service_specialty.c.service_id, service_specialty.c.modality_id)):
+        found.setdefault(service_id, []).append(modality_id)
+    return found
+
+
+def _set_specialties(session, service: Service, specialty_ids) -> list[int]:
+    """Replace the specialties the service covers; each must be one of the network's."""
+    wanted = sorted({int(i) for i in specialty_ids})
+    known = set(session.scalars(select(Modality.id).where(Modality.id.in_(wanted)))) if wanted else set()
+    if set(wanted) - known:
+        raise DomainError("Choose the specialties from the list.", field="specialty_ids")
+    session.execute(delete(service_specialty).where(service_specialty.c.service_id == service.id))
+    if wanted:
+        session.execute(insert(service_specialty), [{"service_id": service.id, "modality_id": i} for i in wanted])
+    return wanted
 
 
 def schedule_for(session, practitioner_id: int) -> PractitionerSchedule:
