@@ -3,7 +3,7 @@ client's e-mailed confirmation, the requests the public pages' limits count, and
 booked online
 
 Revision ID: 0027
-Revises: 0022
+Revises: 0028
 Create Date: 2026-11-30 00:39:38
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0027'
-down_revision = '0022'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 
