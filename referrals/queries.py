@@ -238,25 +238,31 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     wanted = set(need.modality_ids)
     if not wanted:
         return []
-    candidates = list(session.scalars(
-        select(Specialist)
-        .options(selectinload(Specialist.modalities))
-        .where(Specialist.retired_at.is_(None), exists().where(
-            specialist_modality.c.specialist_id == Specialist.id,
-            specialist_modality.c.modality_id.in_(wanted),
-        ))
-    ))
+    offers = exists().where(specialist_modality.c.specialist_id == Specialist.id,
+                            specialist_modality.c.modality_id.in_(wanted))
+    candidates = list(session.scalars(select(Specialist).where(Specialist.retired_at.is_(None), offers)))
+    # What each candidate offers of the need: names as plain rows, one query, rather than
+    # every candidate's whole list of modalities as objects.
+    offered: dict[int, list[str]] = defaultdict(list)
+    for specialist_id, name in session.execute(
+        select(specialist_modality.c.specialist_id, Modality.name)
+        .join(Modality, Modality.id == specialist_modality.c.modality_id)
+        .join(Specialist, Specialist.id == specialist_modality.c.specialist_id)
+        .where(specialist_modality.c.modality_id.in_(wanted), Specialist.retired_at.is_(None))
+        .order_by(specialist_modality.c.specialist_id, Modality.name)
+    ):
+        offered[specialist_id].append(name)
     past = _past_outcomes(session, [s.id for s in candidates], wanted)
     fresh_since = months_before(today, stale_after_months)
     matches = [
-        _score(specialist, need, wanted, past.get(specialist.id, Counter()), fresh_since)
+        _score(specialist, need, offered[specialist.id], past.get(specialist.id, Counter()), fresh_since)
         for specialist in candidates
     ]
     matches.sort(key=lambda m: (-m.score, m.specialist.name_key, m.specialist.id))
     return matches[:limit]
 
 
-def _score(specialist: Specialist, need: Need, wanted: set, past: Counter, fresh_since: date) -> Match:
+def _score(specialist: Specialist, need: Need, offered: list[str], past: Counter, fresh_since: date) -> Match:
     found = Match(specialist)
 
     def add(points: int, reason: str) -> None:
@@ -267,7 +273,6 @@ def _score(specialist: Specialist, need: Need, wanted: set, past: Counter, fresh
                  "no": (-50, "Not accepting new clients at the moment"),
                  "unknown": (5, "Not known whether they take new clients: ask first")}
     add(*accepting.get(specialist.accepting, accepting["unknown"]))
-    offered = [m.name for m in specialist.modalities if m.id in wanted]
     add(30 * len(offered), f"Offers {_names(offered).lower()}")
     km = places.specialist_km(specialist, need.area) if need.area.strip() else None
     if km is not None:

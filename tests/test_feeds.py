@@ -14,6 +14,7 @@ import vobject
 
 from practice.audit.services import SYSTEM
 from practice.auth.permissions import can
+from practice.clients import services as client_services
 from practice.db import db
 from practice.scheduling import feeds, services
 from practice.scheduling.models import PractitionerSchedule
@@ -195,19 +196,34 @@ def test_an_unchanged_feed_is_answered_without_building_the_calendar(client, des
     assert again.status_code == 304 and again.headers["ETag"] == etag
 
 
-@pytest.mark.parametrize("change", ["rename the client", "book another", "cancel", "names shown"])
-def test_any_change_the_feed_shows_changes_its_etag(client, desk, change):
+@pytest.mark.parametrize("change", ["rename the client", "book another", "cancel", "names shown", "move",
+                                    "check in", "undo the check-in"])
+def test_any_change_the_feed_shows_changes_its_etag(client, clock, desk, change):
     appointment = book(desk, at(MONDAY, "10:00"))
     token = enable(desk)
+    if change == "undo the check-in":
+        clock.at = appointment.start_at
+        services.check_in(db.session, SYSTEM, appointment, None, now=clock.now())
+        db.session.commit()
     before = client.get(f"/feeds/{token}.ics")
-    if change == "rename the client":
-        desk[2].display_name = "Sam Rivers"
+    clock.advance(minutes=5)  # changes are made at their own moment
+    if change == "rename the client":  # as the client's page saves it
+        client_services.update_client(db.session, SYSTEM, desk[2], client_services.ClientDetails(
+            "Sam Rivers", legal_name="Samantha Quillfeather", phone="07911 123456",
+            email="sam.private@example.org", address="7 Hidden Lane"), phone_region="GB", now=clock.now())
     elif change == "book another":
         book(desk, at(MONDAY, "14:00"))
     elif change == "cancel":
-        services.cancel(db.session, SYSTEM, appointment, "client unwell", now=NOW)
+        services.cancel(db.session, SYSTEM, appointment, "client unwell", now=clock.now())
+    elif change == "move":
+        services.reschedule(db.session, SYSTEM, appointment, at(MONDAY, "15:00"), now=clock.now())
+    elif change == "check in":
+        clock.at = appointment.start_at
+        services.check_in(db.session, SYSTEM, appointment, None, now=clock.now())
+    elif change == "undo the check-in":
+        services.undo(db.session, SYSTEM, appointment, "checked in on the wrong row", now=clock.now())
     else:
-        services.set_feed_shows_names(db.session, SYSTEM, True, now=NOW)
+        services.set_feed_shows_names(db.session, SYSTEM, True, now=clock.now())
     db.session.commit()
     after = client.get(f"/feeds/{token}.ics", headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]

@@ -107,11 +107,12 @@ def members(client: Client) -> CareTeam:
     """Who is in the client's care team, for the client page (two queries)."""
     from practice.scheduling.models import Appointment
 
+    # A join from the client's appointments (their client index), not `id IN (subquery)`:
+    # PostgreSQL ran that as a walk through every practitioner's whole book.
     seen_by = list(db.session.scalars(
-        select(Practitioner).where(Practitioner.id.in_(
-            select(Appointment.practitioner_id).where(Appointment.client_id == client.id,
-                                                      Appointment.status.in_(_seen_statuses()))))
-        .order_by(Practitioner.display_name)))
+        select(Practitioner).join(Appointment, Appointment.practitioner_id == Practitioner.id)
+        .where(Appointment.client_id == client.id, Appointment.status.in_(_seen_statuses()))
+        .distinct().order_by(Practitioner.display_name)))
     grants = list(db.session.scalars(
         select(CareGrant).options(joinedload(CareGrant.practitioner), joinedload(CareGrant.granted_by))
         .where(CareGrant.client_id == client.id, CareGrant.revoked_at.is_(None))

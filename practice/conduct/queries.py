@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import defer, load_only, selectinload, subqueryload
 
 from practice.clients.models import Client
 from practice.conduct.chain import ClientCheck, check_client
@@ -44,8 +44,10 @@ class ConductRecord:
     check: ClientCheck
 
 
-def _entries_query(client_id: int, *, with_files: bool):
-    attachments = selectinload(ConductEntry.attachments)
+def _entries_query(client_id: int, *, with_files: bool, whole_record: bool = False):
+    # selectinload asks for 500 entries' attachments a query; the whole record (the evidence
+    # report, hundreds of entries) loads them in one query however many there are.
+    attachments = (subqueryload if whole_record else selectinload)(ConductEntry.attachments)
     if not with_files:
         attachments = attachments.options(defer(Attachment.data))
     return (
@@ -112,7 +114,7 @@ def evidence(client_id: int, start: datetime | None, end: datetime | None) -> Ev
     client = db.session.get(Client, client_id)
     if client is None:
         return None
-    query = _entries_query(client_id, with_files=False)
+    query = _entries_query(client_id, with_files=False, whole_record=True)
     communications = select(Communication).options(selectinload(Communication.recorded_by)).where(
         Communication.client_id == client_id)
     if start:
@@ -167,9 +169,12 @@ class ConductSummary:
 
 
 def conduct_summary(client_id: int) -> ConductSummary:
-    """Two queries: the client's entries (their files stay unloaded) and their latest
-    communication."""
-    entries = list(db.session.scalars(select(ConductEntry).where(ConductEntry.client_id == client_id)))
+    """Two queries: the client's entries (only the columns counted: a long record has
+    hundreds, with their texts) and their latest communication."""
+    e = ConductEntry
+    entries = list(db.session.scalars(
+        select(e).options(load_only(e.id, e.seq, e.corrects_id, e.kind, e.withdrawn, e.safety, e.occurred_from))
+        .where(e.client_id == client_id)))
     views = [view for view in group_corrections(entries) if not view.withdrawn]
     counts: dict[str, int] = {}
     for view in views:

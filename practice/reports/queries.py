@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from practice.auth.models import Practitioner
@@ -140,9 +140,18 @@ def _grace_minutes(session, zone: ZoneInfo):
 
 
 def _week_of(column, scope: Scope):
-    """The index of the week a moment falls in (-1 outside the range)."""
+    """The index of the week a moment of the range falls in: a CASE that halves the weeks
+    at each step, so a row of a year's report is compared about six times, not up to 52
+    (the moment must be within the range: the query is bounded by it)."""
     ends = [local_day_bounds(week.last, scope.zone)[1] for week in scope.weeks()]
-    return case(*[(column < end, index) for index, end in enumerate(ends)], else_=-1)
+
+    def among(first: int, last: int):
+        if first == last:
+            return literal(first)
+        middle = (first + last) // 2
+        return case((column < ends[middle], among(first, middle)), else_=among(middle + 1, last))
+
+    return among(0, len(ends) - 1)
 
 
 def attendance(session, scope: Scope, now: datetime) -> AttendanceReport:
@@ -219,23 +228,20 @@ def _collected(session, scope: Scope) -> int:
 
 def _outstanding(session, scope: Scope) -> tuple[int, int, int]:
     """(cents owed, sessions owing, clients owing) for the appointments of the range, as
-    practice.scheduling.services.amount_due counts what is due. Only the range's
-    appointments' payments are summed (by appointment_id's index), not the whole table."""
-    in_range = (Appointment.start_at >= scope.start, Appointment.start_at < scope.end,
-                *_practitioner_is(Appointment.practitioner_id, scope))
-    paid = (select(Payment.appointment_id, func.sum(Payment.amount_cents).label("paid"))
-            .join(Appointment, Appointment.id == Payment.appointment_id).where(*in_range)
-            .group_by(Payment.appointment_id).subquery())
+    practice.scheduling.services.amount_due counts what is due. One pass over the range's
+    appointments (by start), each joined with its payments (by appointment_id's index)."""
     due = case(
         (Appointment.status.in_(ATTENDED), Appointment.price_cents),
         (and_(Appointment.status.in_(CHARGEABLE), Appointment.fee_waived.is_(False)), Appointment.fee_cents),
         else_=0,
     )
-    owed = due - func.coalesce(paid.c.paid, 0)
     rows = (
-        select(Appointment.client_id, owed.label("owed"))
-        .outerjoin(paid, paid.c.appointment_id == Appointment.id)
-        .where(*in_range)
+        select(Appointment.client_id, (due - func.coalesce(func.sum(Payment.amount_cents), 0)).label("owed"))
+        .outerjoin(Payment, Payment.appointment_id == Appointment.id)
+        .where(Appointment.start_at >= scope.start, Appointment.start_at < scope.end,
+               *_practitioner_is(Appointment.practitioner_id, scope))
+        # Grouped by start first, so that the database walks the start index in order.
+        .group_by(Appointment.start_at, Appointment.id)
         .subquery()
     )
     owing = rows.c.owed > 0
@@ -412,16 +418,23 @@ class Caseload:
 
 
 def caseload(session, scope: Scope) -> list[Caseload]:
-    """Each practitioner's active clients against their capacity, today."""
-    theirs = Client.primary_practitioner_id == Practitioner.id
-    active = (select(func.count(Client.id))
-              .where(theirs, Client.archived_at.is_(None), Client.standing.not_in(UNBOOKABLE_STANDINGS))
-              .correlate(Practitioner).scalar_subquery())
-    new = (select(func.count(Client.id))
-           .where(theirs, Client.created_at >= scope.start, Client.created_at < scope.end)
-           .correlate(Practitioner).scalar_subquery())
+    """Each practitioner's active clients against their capacity, today: one pass over the
+    clients, grouped by their practitioner (two counts a practitioner, each a walk through
+    their clients, cost more)."""
+    per_practitioner = (
+        select(Client.primary_practitioner_id.label("practitioner_id"),
+               _count_if(and_(Client.archived_at.is_(None), Client.standing.not_in(UNBOOKABLE_STANDINGS)))
+               .label("active"),
+               _count_if(and_(Client.created_at >= scope.start, Client.created_at < scope.end)).label("new"))
+        .where(*([Client.primary_practitioner_id == scope.practitioner.id] if scope.practitioner
+                 else [Client.primary_practitioner_id.is_not(None)]))
+        .group_by(Client.primary_practitioner_id)
+        .subquery()
+    )
     query = (select(Practitioner.display_name, Practitioner.accepting_new_clients,
-                    Practitioner.max_active_clients, active, new)
+                    Practitioner.max_active_clients, func.coalesce(per_practitioner.c.active, 0),
+                    func.coalesce(per_practitioner.c.new, 0))
+             .outerjoin(per_practitioner, per_practitioner.c.practitioner_id == Practitioner.id)
              .where(Practitioner.active).order_by(Practitioner.display_name))
     if scope.practitioner:
         query = query.where(Practitioner.id == scope.practitioner.id)

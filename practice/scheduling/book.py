@@ -16,7 +16,13 @@ from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner
 from practice.db import db
-from practice.scheduling.models import RELEASED, Appointment, TimeBlock, WorkingHours
+from practice.scheduling.models import (
+    LONGEST_SESSION,
+    RELEASED,
+    Appointment,
+    TimeBlock,
+    WorkingHours,
+)
 from practice.scheduling.services import local_day_bounds
 
 ROW_MINUTES = 5  # one grid row
@@ -182,7 +188,8 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
     _, end = local_day_bounds(days[-1], zone)
     appointments = list(db.session.scalars(
         select(Appointment).options(joinedload(Appointment.client), joinedload(Appointment.service))
-        .where(Appointment.practitioner_id.in_(ids), Appointment.start_at < end, Appointment.end_at > start)
+        .where(Appointment.practitioner_id.in_(ids), Appointment.start_at < end, Appointment.end_at > start,
+               Appointment.start_at > start - LONGEST_SESSION)
         .order_by(Appointment.start_at, Appointment.id))) if ids else []
     blocks = list(db.session.scalars(
         select(TimeBlock).where(TimeBlock.practitioner_id.in_(ids), TimeBlock.start_at < end,

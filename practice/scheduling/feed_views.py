@@ -19,17 +19,18 @@ CALENDAR = "text/calendar"
 
 @bp.get("/feeds/<token>.ics")
 def feed(token: str):
-    source = feeds.feed_source(db.session, token, now=now())
-    if source is None:
+    head = feeds.feed_head(db.session, token, now=now())
+    if head is None:
         abort(404)
-    # Calendar programs ask "changed?" by ETag: answered from what the feed is made of,
-    # before the calendar is built.
-    if request.if_none_match.contains(source.etag):
+    # Calendar programs ask "changed?" by ETag: answered from one query of aggregates,
+    # before the events are read or the calendar built.
+    etag = feeds.feed_etag(db.session, head)
+    if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        response = Response(feeds.render_feed(source), mimetype=CALENDAR)
+        response = Response(feeds.render_feed(feeds.feed_source(db.session, head)), mimetype=CALENDAR)
         response.headers["Content-Disposition"] = 'inline; filename="calendar.ics"'
-    response.set_etag(source.etag)
+    response.set_etag(etag)
     # Private: no shared cache keeps it.
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"

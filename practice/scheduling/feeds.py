@@ -27,6 +27,7 @@ from practice.clients.services import display_phone
 from practice.errors import DomainError
 from practice.localtime import happens_twice
 from practice.scheduling.models import (
+    LONGEST_SESSION,
     RELEASED,
     Appointment,
     PractitionerSchedule,
@@ -109,24 +110,21 @@ class FeedEvent:
 
 def _event_rows(session, *conditions) -> list[FeedEvent]:
     """Appointments joined with their client's display name, service and practitioner, and
-    how often (and when last) each was moved: one query, however many rows."""
+    how often (and when last) each was moved: one query, however many rows. The moves are
+    looked up per appointment on the audit trail's (object_type, object_id) index: grouping
+    every move of the practice first would read all of them for a few appointments."""
     moves = (
-        select(
-            AuditEvent.object_id.label("object_id"),
-            func.count().label("moves"),
-            func.max(AuditEvent.at).label("last_at"),
-        )
-        .where(AuditEvent.action == RESCHEDULE_ACTION, AuditEvent.object_type == Appointment.__name__)
-        .group_by(AuditEvent.object_id)
-        .subquery()
+        AuditEvent.action == RESCHEDULE_ACTION,
+        AuditEvent.object_type == Appointment.__name__,
+        AuditEvent.object_id == cast(Appointment.id, String),
     )
     query = (
         select(Appointment, Client.display_name, Service.name, Practitioner.display_name,
-               moves.c.moves, moves.c.last_at)
+               select(func.count()).where(*moves).correlate(Appointment).scalar_subquery(),
+               select(func.max(AuditEvent.at)).where(*moves).correlate(Appointment).scalar_subquery())
         .join(Client, Client.id == Appointment.client_id)
         .join(Service, Service.id == Appointment.service_id)
         .join(Practitioner, Practitioner.id == Appointment.practitioner_id)
-        .outerjoin(moves, moves.c.object_id == cast(Appointment.id, String))
         .where(*conditions)
         .order_by(Appointment.start_at, Appointment.id)
     )
@@ -327,60 +325,92 @@ def _calendar(tzid: str, first: datetime, last: datetime) -> Calendar:
 
 
 @dataclass(frozen=True)
-class FeedSource:
-    """Everything a feed is made of, read in four queries. Its ETag is a hash of these
-    values, so a calendar program asking "changed?" is answered without building the
-    calendar (which costs far more than reading it)."""
+class FeedHead:
+    """Whose feed a token opens and what frames it: three small queries."""
 
+    practitioner_id: int
     practice_name: str
     tzid: str
     practitioner_name: str
     shows_names: bool
     since: datetime
     until: datetime
+    now: datetime
+
+    def window(self) -> tuple:
+        """The feed's appointments: those of the window, less cancellations kept long enough.
+        The lower bound on the start lets the (practitioner_id, start_at) index bound the
+        search from both sides."""
+        return (
+            Appointment.practitioner_id == self.practitioner_id,
+            Appointment.start_at > self.since - LONGEST_SESSION,
+            Appointment.end_at > self.since,
+            Appointment.start_at < self.until,
+            or_(Appointment.status.not_in(RELEASED), Appointment.cancelled_at > self.now - CANCELLED_KEPT),
+        )
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """Everything a feed is made of, read in four queries."""
+
+    head: FeedHead
     rows: list[FeedEvent]
 
-    @property
-    def etag(self) -> str:
-        events = [(a.uuid, a.start_at, a.end_at, a.status, a.created_at, a.arrived_at, a.cancelled_at,
-                   row.client_name, row.service_name, row.reschedules, row.last_rescheduled_at)
-                  for row in self.rows for a in (row.appointment,)]
-        made_of = (FEED_VERSION, self.practice_name, self.tzid, self.practitioner_name, self.shows_names,
-                   self.since.year, self.until.year, events)
-        return hashlib.sha256(repr(made_of).encode()).hexdigest()[:40]
 
-
-def feed_source(session, token: str, *, now: datetime) -> FeedSource | None:
-    """What the practitioner's subscription feed shows, or None when the token is not (or no
-    longer) valid. Four queries whatever the number of appointments: the token's owner, the
-    practice, the names opt-in, and the appointments with their client and service."""
+def feed_head(session, token: str, *, now: datetime) -> FeedHead | None:
+    """The frame of the practitioner's subscription feed, or None when the token is not (or
+    no longer) valid: the token's owner, the practice and the names opt-in."""
     practitioner = _feed_owner(session, token)
     if practitioner is None:
         return None
     profile = get_practice(session)
-    since, until = now - FEED_PAST, now + FEED_FUTURE
-    rows = _event_rows(
-        session,
-        Appointment.practitioner_id == practitioner.id,
-        Appointment.end_at > since,
-        Appointment.start_at < until,
-        or_(Appointment.status.not_in(RELEASED), Appointment.cancelled_at > now - CANCELLED_KEPT),
-    )
-    return FeedSource(profile.name, profile.timezone, practitioner.display_name, _shows_names(session),
-                      since, until, rows)
+    return FeedHead(practitioner.id, profile.name, profile.timezone, practitioner.display_name,
+                    _shows_names(session), now - FEED_PAST, now + FEED_FUTURE, now)
+
+
+# The audited changes that alter an event without leaving a trace on its appointment's row
+# (a move, an undone cancellation or check-in, a client renamed): their latest time is part
+# of every feed's ETag. Each is one look-up on the audit trail's (action, at) index.
+CHANGES_SHOWN = (RESCHEDULE_ACTION, "appointment.undo", "client.update")
+
+
+def feed_etag(session, head: FeedHead) -> str:
+    """The feed's ETag from one query of aggregates, without reading its events: how many
+    appointments are in the window and which (the sum of their ids), their latest booking,
+    arrival and cancellation and how many have arrived or been cancelled, and the latest
+    audited change of the kinds above. A calendar program asking "changed?" every few
+    minutes costs an index range and a few index look-ups."""
+    a = Appointment
+    latest = [select(func.max(AuditEvent.at)).where(AuditEvent.action == action).scalar_subquery()
+              for action in CHANGES_SHOWN]
+    found = session.execute(
+        select(func.count(a.id), func.sum(a.id), func.max(a.created_at), func.max(a.arrived_at),
+               func.max(a.cancelled_at), func.count(a.arrived_at), func.count(a.cancelled_at), *latest)
+        .where(*head.window())
+    ).one()
+    made_of = (FEED_VERSION, head.practice_name, head.tzid, head.practitioner_name, head.shows_names,
+               head.since.year, head.until.year, tuple(found))
+    return hashlib.sha256(repr(made_of).encode()).hexdigest()[:40]
+
+
+def feed_source(session, head: FeedHead) -> FeedSource:
+    """What the feed shows: its events with their client and service, one query."""
+    return FeedSource(head, _event_rows(session, *head.window()))
 
 
 def render_feed(source: FeedSource) -> bytes:
-    zone = ZoneInfo(source.tzid)
-    calendar = _calendar(source.tzid, source.since, source.until)
-    calendar.add("X-WR-CALNAME", f"{source.practice_name} – {source.practitioner_name}")
-    calendar.add("X-WR-CALDESC", f"Appointments with {source.practitioner_name} at {source.practice_name}. "
+    head = source.head
+    zone = ZoneInfo(head.tzid)
+    calendar = _calendar(head.tzid, head.since, head.until)
+    calendar.add("X-WR-CALNAME", f"{head.practice_name} – {head.practitioner_name}")
+    calendar.add("X-WR-CALDESC", f"Appointments with {head.practitioner_name} at {head.practice_name}. "
                                  "A private address: do not share it.")
     # How often to poll: RFC 7986's property, and the older one Outlook and Apple read.
     calendar.add("REFRESH-INTERVAL", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
     calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH))
     for row in source.rows:
-        who = row.client_name if source.shows_names else initials(row.client_name)
+        who = row.client_name if head.shows_names else initials(row.client_name)
         event = _event(row, f"{who} – {row.service_name}", zone, f"{row.appointment.uuid}@practice")
         event.add("CLASS", "PRIVATE")
         calendar.add_component(event)
@@ -389,8 +419,8 @@ def render_feed(source: FeedSource) -> bytes:
 
 def calendar_for(session, token: str, *, now: datetime) -> bytes | None:
     """The practitioner's subscription feed, or None when the token is not (or no longer) valid."""
-    source = feed_source(session, token, now=now)
-    return render_feed(source) if source is not None else None
+    head = feed_head(session, token, now=now)
+    return render_feed(feed_source(session, head)) if head is not None else None
 
 
 @dataclass(frozen=True)

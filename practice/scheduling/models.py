@@ -1,7 +1,7 @@
 """Services, availability, appointments and payments. Money is integer minor units (cents)."""
 
 import uuid as uuid_module
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -33,6 +33,10 @@ class Status(StrEnum):
 
 # Appointments in these states no longer hold their time.
 RELEASED = (Status.CANCELLED.value, Status.LATE_CANCELLED.value)
+# The longest a session lasts (services.create_service refuses longer ones). An appointment
+# that ends after a moment started at most this long before it: the bound that lets a search
+# for what overlaps a period use the (..., start_at) indexes from both sides.
+LONGEST_SESSION = timedelta(hours=8)
 
 
 class Service(db.Model):

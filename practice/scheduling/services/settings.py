@@ -10,6 +10,7 @@ from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
 from practice.errors import DomainError
 from practice.scheduling.models import (
+    LONGEST_SESSION,
     PractitionerSchedule,
     SchedulingPolicy,
     Service,
@@ -45,7 +46,7 @@ def set_feed_shows_names(session, actor: Actor, shows_names: bool, *, now: datet
 def _check_service(name: str, duration_minutes: int, price_cents: int, buffer_after_minutes: int) -> None:
     if not name.strip():
         raise DomainError("Give the service a name.", field="name")
-    if not 5 <= duration_minutes <= 8 * 60:
+    if not 5 <= duration_minutes <= LONGEST_SESSION.total_seconds() // 60:
         raise DomainError("A session lasts from 5 minutes to 8 hours.", field="duration_minutes")
     if not 0 <= buffer_after_minutes <= 240:
         raise DomainError("Use a buffer from 0 to 240 minutes.", field="buffer_after_minutes")
