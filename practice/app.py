@@ -125,6 +125,8 @@ def _register_blueprints(app: Flask) -> None:
     from practice.audit.views import bp as audit_bp
     from practice.auth.account_views import bp as account_bp
     from practice.auth.views import bp as auth_bp
+    from practice.booking.views import bp as booking_bp
+    from practice.booking.views import settings_bp as booking_settings_bp
     from practice.clients.views import bp as clients_bp
     from practice.conduct.views import bp as conduct_bp
     from practice.errorpages import register_error_pages
@@ -147,7 +149,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (main_bp, auth_bp, account_bp, settings_bp, clients_bp, scheduling_bp,
                       scheduling_settings_bp, feeds_bp, audit_bp, referrals_bp, policies_bp,
                       conduct_bp, review_bp, letters_bp, reports_bp, jobs_bp, imports_bp, messages_bp,
-                      messages_public_bp):
+                      messages_public_bp, booking_bp, booking_settings_bp):
         app.register_blueprint(blueprint)
     app.extensions["referrals"] = PracticeHost()  # the practice's people behind the network's ids
     register_error_pages(app)

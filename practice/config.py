@@ -47,6 +47,12 @@ class Defaults:
     PRACTICE_MAIL_MAX_TRIES = 10  # temporary refusals: about three hours of tries with the job backoff
     PRACTICE_BASE_URL = None
     PRACTICE_ACKNOWLEDGE_LINK_DAYS = 14  # how long a link to acknowledge the policy works
+    # The public booking pages' limits, per hour (practice.booking.services.Limits).
+    PRACTICE_BOOKING_HOLDS_PER_ADDRESS = 10
+    PRACTICE_BOOKING_HOLDS_PER_EMAIL = 3
+    PRACTICE_BOOKING_WAITING_HOLDS_PER_ADDRESS = 2  # held times not yet confirmed, at once
+    PRACTICE_BOOKING_INQUIRIES_PER_ADDRESS = 5
+    PRACTICE_BOOKING_INQUIRIES_PER_EMAIL = 2
     PRACTICE_TODAY_POLL_SECONDS = 15  # how often an open Today page looks for other desks' changes
 
     SESSION_COOKIE_NAME = "practice_session"

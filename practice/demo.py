@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from practice.audit.services import SYSTEM, Actor
 from practice.auth import services as auth_services
 from practice.auth.models import Role, User
+from practice.booking import services as online_booking
 from practice.clients import services as client_services
 from practice.clients.models import Client
 from practice.clients.services import ClientDetails
@@ -476,6 +477,10 @@ def _set_up_schedules(session, staff: dict[str, User], now: datetime) -> dict[st
             session, SYSTEM, practitioner_id, buffer_minutes=schedule.buffer_minutes,
             max_sessions_per_day=schedule.max_sessions_per_day, min_notice_hours=0, now=now)
     policies_demo.set_up(session, POLICY, not_yet_acknowledged=("Wei Zhang", "Jules"), now=now)
+    # Anyone may book Amara and Tomasz online; Mei takes online bookings from existing clients only.
+    online_booking.update_settings(session, SYSTEM, online_booking.SettingsChange(
+        True, 24, 60, 15, {staff[key].practitioner.id: ("existing" if key == "mei" else "all") for key in SCHEDULES},
+        {service.id for service in services.values()}), now=now)
     return services
 
 

@@ -5,6 +5,13 @@ from sqlalchemy import ForeignKeyConstraint
 
 from practice.audit.models import AuditEvent
 from practice.auth.models import LoginAttempt, Practitioner, User
+from practice.booking.models import (
+    BookingHold,
+    OnlineBooking,
+    OnlinePractitioner,
+    OnlineService,
+    PublicRequest,
+)
 from practice.clients.models import Client, PrivateNote, StandingChange
 from practice.conduct.models import Attachment, Communication, ConductEntry, IncidentCategory
 from practice.db import db
@@ -36,6 +43,7 @@ __all__ = [
     "Letter", "LetterSettings", "LetterTemplate",
     "Job", "JobFile",
     "Message", "MessageAttachment", "MessageSettings", "EmailConsent", "LetterDelivery", "AcknowledgementRequest",
+    "BookingHold", "OnlineBooking", "OnlinePractitioner", "OnlineService", "PublicRequest",
 ]
 
 # The practice's table behind each kind of id the referral network keeps of its host's

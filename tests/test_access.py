@@ -35,6 +35,7 @@ from tests.test_imports import imports_world
 from tests.test_jobs import jobs_world
 from tests.test_letters import letters_world
 from tests.test_messages import messages_world
+from tests.test_online_booking import online_world
 
 BOOKING_DAY = date(2026, 11, 30)  # the Monday after NOW
 LONDON = ZoneInfo("Europe/London")
@@ -149,6 +150,13 @@ class World:
     unsubscribe_token: str = ""
     # A session this morning marked as a no-show: undone by anyone on its day
     missed_appointment_id: int = 0
+    # Online booking: open for the appointment's practitioner and service, a time held (with
+    # its link to confirm), a free time to hold, the client's link to their own appointments
+    online_service_id: int = 0
+    online_practitioner_id: int = 0
+    free_minute: int = 0
+    hold_token: str = ""
+    mine_token: str = ""
 
 
 @pytest.fixture
@@ -183,6 +191,7 @@ def build_world(app, users, make_client, make_user) -> World:
         **jobs_world(sam, users["practitioner"]),
         missed_appointment_id=missed_this_morning(appointment),
         **messages_world(app, sam),
+        **online_world(appointment),
     )
 
 
@@ -567,6 +576,30 @@ ROUTES = [
           data=lambda w: {"version": str(current_policy(db.session, NOW).version), "agree": "y"}),
     Route("messages_public.unsubscribe", "GET", lambda w: f"/unsubscribe/{w.unsubscribe_token}",  (OK,       OK,        OK,        OK)),
     Route("messages_public.stop_reminders", "POST", lambda w: f"/unsubscribe/{w.unsubscribe_token}", (OK,    OK,        OK,        OK)),
+    # Online booking: pages for clients, no sign-in; the signed links are the keys.
+    Route("booking.index",              "GET",  lambda w: "/book/",                               (OK,       OK,        OK,        OK)),
+    Route("booking.logo",               "GET",  lambda w: "/book/logo",                           (OK,       OK,        OK,        OK)),
+    Route("booking.times",              "GET",  lambda w: f"/book/{w.online_service_id}",         (OK,       OK,        OK,        OK)),
+    Route("booking.hold",               "GET",  lambda w: f"/book/{w.online_service_id}/{w.online_practitioner_id}/{w.free_minute}", (OK, OK, OK, OK)),
+    Route("booking.hold",               "POST", lambda w: f"/book/{w.online_service_id}/{w.online_practitioner_id}/{w.free_minute}", (OK, OK, OK, OK),
+          data=lambda w: {"name": "Robin Newcomer", "email": "robin@example.org", "agree": "y",
+                          "version": str(current_policy(db.session, NOW).version)}),
+    Route("booking.confirm",            "GET",  lambda w: f"/book/confirm/{w.hold_token}",         (OK,       OK,        OK,        OK)),
+    Route("booking.confirm",            "POST", lambda w: f"/book/confirm/{w.hold_token}",         (OK,       OK,        OK,        OK)),
+    Route("booking.mine",               "GET",  lambda w: f"/book/mine/{w.mine_token}",           (OK,       OK,        OK,        OK)),
+    Route("booking.calendar_file",      "GET",  lambda w: f"/book/mine/{w.mine_token}/{w.appointment_uuid}.ics", (OK, OK,   OK,        OK)),
+    Route("booking.cancel",             "GET",  lambda w: f"/book/mine/{w.mine_token}/{w.appointment_uuid}/cancel", (OK, OK, OK,       OK)),
+    Route("booking.cancel",             "POST", lambda w: f"/book/mine/{w.mine_token}/{w.appointment_uuid}/cancel", (OK, OK, OK,       OK),
+          data=lambda w: {"quoted": "0"}),
+    Route("booking.move",               "GET",  lambda w: f"/book/mine/{w.mine_token}/{w.appointment_uuid}/move", (OK, OK, OK,        OK)),
+    Route("booking.move",               "POST", lambda w: f"/book/mine/{w.mine_token}/{w.appointment_uuid}/move", (OK, OK, OK,        OK),
+          data=lambda w: {"minute": str(w.free_minute)}),
+    Route("booking.inquire",            "GET",  lambda w: "/book/inquire",                        (OK,       OK,        OK,        OK)),
+    Route("booking.inquire",            "POST", lambda w: "/book/inquire",                        (OK,       OK,        OK,        OK),
+          data=lambda w: {"name": "Jo Waiting", "email": "jo@example.org", "need": "A massage for a sore back"}),
+    Route("booking_settings.online_booking", "GET", lambda w: "/settings/online-booking",         (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings"),
+    Route("booking_settings.online_booking", "POST", lambda w: "/settings/online-booking",        (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "scheduling.settings",
+          data=lambda w: {"enabled": "y", "min_notice_hours": "24", "days_ahead": "60", "hold_minutes": "15"}),
     # Audit trail
     Route("audit.index",                "GET",  lambda w: "/audit/",                              (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "audit.view"),
 ]

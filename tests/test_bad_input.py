@@ -38,6 +38,7 @@ from tests.test_imports import imports_world
 from tests.test_jobs import jobs_world, run_jobs
 from tests.test_letters import letters_world
 from tests.test_messages import messages_world
+from tests.test_online_booking import online_world
 
 
 @pytest.fixture(autouse=True)
@@ -724,6 +725,16 @@ POST_FORMS = {
     "messages_public.acknowledge": (lambda w: f"/acknowledge/{w['acknowledge_token']}", ["version", "agree"], []),
     "messages_public.stop_reminders": (lambda w: f"/unsubscribe/{w['unsubscribe_token']}", ["List-Unsubscribe"], []),
     "policies.ask_to_acknowledge": (lambda w: f"/clients/{w['client_id']}/acknowledgements/ask", [], []),
+    # Online booking (pages for clients) and its settings
+    "booking.hold": (lambda w: f"/book/{w['online_service_id']}/{w['online_practitioner_id']}/{w['free_minute']}",
+                     ["name", "email", "phone", "note", "reminders", "website", "version", "agree"], []),
+    "booking.confirm": (lambda w: f"/book/confirm/{w['hold_token']}", [], []),
+    "booking.cancel": (lambda w: f"/book/mine/{w['mine_token']}/{w['appointment_uuid']}/cancel", ["quoted"], []),
+    "booking.move": (lambda w: f"/book/mine/{w['mine_token']}/{w['appointment_uuid']}/move", ["minute"], []),
+    "booking.inquire": (lambda w: "/book/inquire",
+                        ["name", "email", "phone", "need", "preferred_times", "area", "website"], []),
+    "booking_settings.online_booking": (lambda w: "/settings/online-booking",
+                                        ["enabled", "min_notice_hours", "days_ahead", "hold_minutes"], []),
     # Policies
     "policies.manage": (lambda w: "/settings/policy", list(POLICY_FORM), []),
     "policies.file_topics": (lambda w: f"/settings/policy/{current_policy(db.session).id}/topics", ["topic-1", "topic-2"], []),
@@ -784,6 +795,7 @@ def targets(app, users, make_client, make_user):
         "practitioner_record_id": practitioner.id,
         "service_id": appointment.service_id,
         "appointment_id": appointment.id,
+        "appointment_uuid": appointment.uuid,
         "time_block_id": time_off(practitioner).id,
         **referral_world(sam),
         **conduct_world(sam),
@@ -792,6 +804,7 @@ def targets(app, users, make_client, make_user):
         **imports_world(users["practitioner"]),
         **jobs_world(sam, users["practitioner"]),
         **messages_world(app, sam),
+        **online_world(appointment),
     }
 
 
@@ -836,7 +849,9 @@ def test_junk_posted_by_an_admin_never_causes_a_server_error(app, users, targets
 
 
 @pytest.mark.parametrize("endpoint", ["auth.login", "auth.second_factor", "auth.accept_invitation",
-                                      "messages_public.acknowledge", "messages_public.stop_reminders"])
+                                      "messages_public.acknowledge", "messages_public.stop_reminders",
+                                      "booking.hold", "booking.confirm", "booking.cancel", "booking.move",
+                                      "booking.inquire"])
 def test_junk_posted_by_a_visitor_never_causes_a_server_error(app, practice, targets, server_errors, endpoint):
     build, fields, files = POST_FORMS[endpoint]
     assert not _post_junk(app, build(targets), JUNK_KINDS, fields, files, server_errors)

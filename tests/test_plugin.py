@@ -101,3 +101,40 @@ def test_referrals_blueprint_registers_on_its_own():
     app = Flask("another_site")
     app.register_blueprint(bp)
     assert "referrals" in app.blueprints
+
+
+def test_the_public_booking_pages_mount_with_the_practice_and_the_host_may_restyle_them(tmp_path, database_url):
+    from datetime import time
+
+    from practice.audit.services import SYSTEM
+    from practice.auth.models import Practitioner
+    from practice.booking import services as booking
+    from practice.db import db
+    from practice.scheduling import services as scheduling
+
+    override = tmp_path / "host-templates" / "practice" / "booking"
+    override.mkdir(parents=True)
+    (override / "closed.html").write_text("The host's own words: booking opens soon.")
+    host, mount = build_host(tmp_path, database_url)
+    browser = host.test_client()
+    browser.post("/practice/setup", data={
+        "name": "Harbour", "timezone": "Europe/London", "currency": "GBP", "phone_region": "GB",
+        "admin_name": "Alex", "admin_email": "alex@harbour.example", "password": PASSWORD, "confirm": PASSWORD,
+        "sees_clients": "y"})
+    browser.post("/practice/logout")
+    assert browser.get("/practice/book/").get_data(as_text=True) == "The host's own words: booking opens soon."
+
+    with mount.app.app_context():
+        practitioner = db.session.scalars(db.select(Practitioner)).first()
+        scheduling.set_working_hours(db.session, SYSTEM, practitioner.id, [(d, time(9), time(17)) for d in range(7)],
+                                     now=NOW)
+        service = scheduling.create_service(db.session, SYSTEM, name="Massage", duration_minutes=60,
+                                            price_cents=6000, now=NOW)
+        booking.update_settings(db.session, SYSTEM, booking.SettingsChange(
+            True, 24, 60, 15, {practitioner.id: "all"}, {service.id}), now=NOW)
+        db.session.commit()
+        service_id = service.id
+        db.session.remove()
+    services_page = browser.get("/practice/book/").get_data(as_text=True)
+    assert f'href="/practice/book/{service_id}"' in services_page
+    assert browser.get("/whoami").get_data(as_text=True) == "anonymous"  # the host's own login untouched

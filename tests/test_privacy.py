@@ -212,6 +212,39 @@ def test_a_practitioner_reads_nothing_private_about_clients_outside_their_care(d
     assert not leaks(pages, forbidden), "\n".join(f"{url}: {words}" for url, words in leaks(pages, forbidden))
 
 
+def test_the_public_booking_pages_say_nothing_private_and_no_other_clients_name(demo_app, demo_words):  # noqa: F811
+    """The demo books online: every page a visitor reaches from /book, and each client's own
+    "my appointments" (with its move and cancel pages), shows nothing private and never the
+    name of another client."""
+    from practice.booking import services as booking
+
+    words, names, _ = demo_words
+    forbidden = set().union(*words.values())
+    with demo_app.app_context():
+        visitor, seen, pages = demo_app.test_client(), set(), {}
+        queue = ["/book/"] + [f"/book/mine/{booking.mine_token(db.session.get(Client, cid))}"
+                              for cid in names.values() if not db.session.get(Client, cid).archived]
+        while queue:
+            url = html.unescape(queue.pop())
+            if url in seen or not url.startswith("/book/") or url.endswith((".ics", "/logo")) or len(seen) > 600:
+                continue
+            seen.add(url)
+            response = visitor.get(url)
+            if response.status_code == 200:
+                pages[url] = page_text(response)
+                queue.extend(LINK.findall(response.get_data(as_text=True)))
+        tokens = {token: cid for cid in names.values()
+                  if (token := booking.mine_token(db.session.get(Client, cid)))}
+        db.session.remove()
+    assert len(pages) > 20 and any("/book/mine/" in url for url in pages)
+    assert not leaks(pages, forbidden), "\n".join(f"{url}: {words}" for url, words in leaks(pages, forbidden))
+    by_id = {cid: name for name, cid in names.items()}
+    for url, text in pages.items():
+        own = next((cid for token, cid in tokens.items() if f"/book/mine/{token}" in url), None)
+        shown = [name for cid, name in by_id.items() if cid != own and len(name) > 5 and name in text]
+        assert not shown, f"{url} names {shown}"
+
+
 def test_the_messages_written_say_nothing_private(demo_app, demo_words):  # noqa: F811
     """The outbox itself: what the demo's messages say (a letter's e-mail is a neutral note)."""
     words, _, _ = demo_words

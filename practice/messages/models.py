@@ -110,7 +110,8 @@ class EmailConsent(db.Model):
     reminders: Mapped[bool] = mapped_column(default=False)
     recorded_at: Mapped[datetime]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    method: Mapped[str] = mapped_column(String(20))  # "staff" | "link" (the client unsubscribed)
+    # "staff" | "link" (the client unsubscribed) | "online" (asked for when booking online)
+    method: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(64), default="")  # where the link was used from
 
     recorded_by: Mapped[User | None] = relationship()
@@ -119,4 +120,6 @@ class EmailConsent(db.Model):
     def recorded_how(self) -> str:
         if self.method == "link":
             return "by the client, with the link in a message"
+        if self.method == "online":
+            return "by the client, when booking online"
         return f"by {self.recorded_by.name}" if self.recorded_by else "by the practice"

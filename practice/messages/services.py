@@ -144,6 +144,16 @@ def _set_consent(session, actor: Actor, client: Client, *, confirmations: bool, 
     return consent
 
 
+def agree_when_booking(session, client: Client, *, address: str, now: datetime) -> None:
+    """The client asked for reminders on the online booking form (practice.booking): they
+    agree to confirmations and reminders, recorded as their own choice with the address."""
+    consent = session.get(EmailConsent, client.id)
+    if consent is not None and consent.confirmations and consent.reminders:
+        return
+    _set_consent(session, Actor(None, address), client, confirmations=True, reminders=True, method="online",
+                 now=now)
+
+
 def unsubscribe_token(client: Client) -> str:
     return links.sign(UNSUBSCRIBE, [client.id])
 

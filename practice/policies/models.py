@@ -86,9 +86,11 @@ ACKNOWLEDGEMENT_METHODS = {
     "verbally": "Verbally",
     "by_email": "By e-mail",
     "online": "Online, with the link sent by e-mail",
+    "online_booking": "Online, when booking",
 }
-# The ways a person at the practice records; "online" is recorded only by the client's own link.
-STAFF_METHODS = {method: label for method, label in ACKNOWLEDGEMENT_METHODS.items() if method != "online"}
+# The ways a person at the practice records; the online ones only by the client's own action.
+STAFF_METHODS = {method: label for method, label in ACKNOWLEDGEMENT_METHODS.items()
+                 if method not in ("online", "online_booking")}
 
 
 class PolicyAcknowledgement(db.Model):

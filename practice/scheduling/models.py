@@ -155,6 +155,8 @@ class Appointment(db.Model):
     # The practice cancelled (e.g. a letter ended the relationship): everyone outside the
     # client's care team reads only "Cancelled by the practice", never the reason.
     cancelled_by_practice: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Booked by the client on the public pages (Today flags it for the desk).
+    booked_online: Mapped[bool] = mapped_column(default=False, server_default=false())
     price_cents: Mapped[int]
     fee_cents: Mapped[int] = mapped_column(default=0)
     fee_waived: Mapped[bool] = mapped_column(default=False)

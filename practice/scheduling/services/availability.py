@@ -1,12 +1,13 @@
 """Whether a start time is free for a practitioner: working hours, time off, minimum
 notice, the daily limit and other bookings with their buffers; the day's free starts."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from practice.booking.models import BookingHold
 from practice.scheduling.models import (
     RELEASED,
     Appointment,
@@ -33,6 +34,9 @@ class DaySchedule:
     hours: list[WorkingHours]
     blocks: list[TimeBlock]
     appointments: list[Appointment]
+    # Times held for online bookings waiting for their e-mailed confirmation; one that has
+    # expired no longer counts (checked here, at read time, so no job has to free it).
+    holds: list[BookingHold] = field(default_factory=list)
 
     def refusal(self, start: datetime, service: Service, *, now: datetime, ignore_id=None) -> str | None:
         end = start + timedelta(minutes=service.duration_minutes)
@@ -55,6 +59,10 @@ class DaySchedule:
         for other in others:
             if other.start_at < held_until and other.held_until > start:
                 return f"overlaps {self._span(other.start_at, other.end_at)} with another booking"
+        for hold in self.holds:
+            if hold.live(now) and hold.start_at < held_until and hold.held_until > start:
+                return (f"{self._span(hold.start_at, hold.end_at)} is held for an online booking "
+                        f"until {hhmm(hold.expires_at, self.zone)}")
         return None
 
     def _within_hours(self, start: datetime, end: datetime) -> bool:
@@ -102,13 +110,20 @@ def day_schedule(session, practitioner_id: int, day: date, zone: ZoneInfo) -> Da
         Appointment.status.not_in(RELEASED),
         Appointment.start_at < end, Appointment.held_until > start,
     ))
-    return DaySchedule(zone, day, schedule, list(hours), list(blocks), list(appointments))
+    holds = session.scalars(_unconfirmed_holds([practitioner_id], start, end))
+    return DaySchedule(zone, day, schedule, list(hours), list(blocks), list(appointments), list(holds))
+
+
+def _unconfirmed_holds(practitioner_ids, start: datetime, end: datetime):
+    return select(BookingHold).where(
+        BookingHold.practitioner_id.in_(practitioner_ids), BookingHold.confirmed_at.is_(None),
+        BookingHold.released_at.is_(None), BookingHold.start_at < end, BookingHold.held_until > start)
 
 
 def day_schedules(session, practitioner_ids, first_day: date, last_day: date,
                   zone: ZoneInfo) -> dict[tuple[int, date], DaySchedule]:
     """The DaySchedule of each of these practitioners on each day of the range, by
-    (practitioner id, day): four queries whatever the range. Read only: a practitioner
+    (practitioner id, day): five queries whatever the range. Read only: a practitioner
     without a schedule row (no hours set yet) gets no entry, as they cannot be booked."""
     ids = list(practitioner_ids)
     if not ids or last_day < first_day:
@@ -122,6 +137,7 @@ def day_schedules(session, practitioner_ids, first_day: date, last_day: date,
     appointments = list(session.scalars(select(Appointment).where(
         Appointment.practitioner_id.in_(ids), Appointment.status.not_in(RELEASED),
         Appointment.start_at < end, Appointment.held_until > start)))
+    holds = list(session.scalars(_unconfirmed_holds(ids, start, end)))
     result = {}
     for schedule in schedules:
         pid = schedule.practitioner_id
@@ -133,7 +149,8 @@ def day_schedules(session, practitioner_ids, first_day: date, last_day: date,
                 [h for h in hours if h.practitioner_id == pid and h.weekday == day.weekday()],
                 [b for b in blocks if b.practitioner_id == pid and b.start_at < day_end and b.end_at > day_start],
                 [a for a in appointments if a.practitioner_id == pid
-                 and a.start_at < day_end and a.held_until > day_start])
+                 and a.start_at < day_end and a.held_until > day_start],
+                [h for h in holds if h.practitioner_id == pid and h.start_at < day_end and h.held_until > day_start])
             day += timedelta(days=1)
     return result
 
@@ -141,7 +158,7 @@ def day_schedules(session, practitioner_ids, first_day: date, last_day: date,
 def first_free_starts(session, service: Service, practitioner_ids, *, after: datetime, days: int,
                       now: datetime) -> list[tuple[int, datetime]]:
     """Each practitioner's first free start for `service` from `after` on, within `days`
-    days, soonest first: (practitioner id, start). Four queries whatever the range."""
+    days, soonest first: (practitioner id, start). Five queries whatever the range."""
     zone = practice_zone(session)
     first_day = after.astimezone(zone).date()
     schedules = day_schedules(session, practitioner_ids, first_day, first_day + timedelta(days=days - 1), zone)

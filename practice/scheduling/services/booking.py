@@ -182,7 +182,7 @@ def series_days(first_day: date, every_weeks: int, times: int) -> list[date]:
 def check_series(session, request: BookingRequest, days: list[date], wall_time: time, *,
                  now: datetime) -> list[Occurrence]:
     """Each occurrence of a repeat booking at the same wall-clock time, with the reason it
-    would be refused: read only (four queries for the whole series), nothing is saved."""
+    would be refused: read only (five queries for the whole series), nothing is saved."""
     service = session.get(Service, request.service_id)
     if service is None or not service.active:
         raise DomainError("Choose a service.", field="service_id")
