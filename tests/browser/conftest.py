@@ -96,7 +96,7 @@ def page(browser, live_server):
     context = browser.new_context(
         viewport=VIEWPORT, locale=LOCALE, timezone_id=TIMEZONE, base_url=live_server
     )
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(15_000)  # a busy machine runs two test processes
     tab = context.new_page()
     broken = []
     tab.on("requestfailed", lambda request: _note_failed(broken, request))
