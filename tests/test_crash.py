@@ -53,10 +53,10 @@ def late_appointments(desk) -> list[int]:
     return [row.id for row in rows]
 
 
-def start_server(database_url: str, instance: Path) -> tuple[subprocess.Popen, int]:
+def start_server(database_url: str, instance: Path, **config) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     settings = {"PRACTICE_DATABASE_URL": database_url, "PRACTICE_INSTANCE_PATH": str(instance),
-                "SECRET_KEY": "crash test", "WTF_CSRF_ENABLED": False}
+                "SECRET_KEY": "crash test", "WTF_CSRF_ENABLED": False, **config}
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), json.dumps(settings)], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30

@@ -3,7 +3,8 @@ refusal, holds blocking and freeing the slot, limits, "my appointments" and inqu
 
 import re
 import threading
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +22,8 @@ from practice.policies.models import PolicyAcknowledgement
 from practice.policies.queries import current_policy
 from practice.scheduling import services as scheduling
 from practice.scheduling.models import Appointment
-from tests.conftest import NOW, make_app, one_action
+from tests.conftest import NOW, one_action
+from tests.test_crash import request, start_server
 from tests.test_scheduling import MONDAY, at
 
 START = at(MONDAY, "10:00")
@@ -293,35 +295,41 @@ def test_an_address_may_have_only_so_many_holds_waiting(app, online):
 
 
 def test_limits_hold_across_two_server_processes(app, online, database_url, tmp_path):
-    """Two apps with their own engines and connections (as two server processes have), six
-    requests from one address at once, three to each, against a limit of three."""
+    """Two real server processes on the test's database, six requests from one address at
+    once, three to each, for six free times, against a limit of three holds per address."""
+    practitioner, service, _ = online
     limits = {"PRACTICE_BOOKING_HOLDS_PER_ADDRESS": 3, "PRACTICE_BOOKING_WAITING_HOLDS_PER_ADDRESS": 10}
-    servers = [make_app(database_url, tmp_path / f"instance-{n}", **limits) for n in range(2)]
-    urls = [hold_url(online, MINUTE + 120 * number) for number in range(6)]
     version = str(current_policy(db.session, NOW).version)
+    book_path = f"/book/{service.id}/{practitioner.id}"
     db.session.commit()
+    servers = [start_server(database_url, tmp_path / f"instance-{n}", **limits) for n in range(2)]
+    # The servers keep the real clock: six free times, three and four days from now.
+    london, today = ZoneInfo("Europe/London"), datetime.now(timezone.utc).date()
+    starts = [datetime.combine(today + timedelta(days=days), hour, london)
+              for days in (3, 4) for hour in (time(9), time(11), time(14))]
     answers = []
     barrier = threading.Barrier(6)
 
     def attempt(number):
-        server = servers[number % 2]
-        with server.app_context():
-            form = {"name": "Robin", "email": f"p{number}@example.org", "agree": "y", "version": version}
-            browser = server.test_client()
-            barrier.wait()
-            answers.append(browser.post(urls[number], data=form).status_code)
-            db.session.remove()
+        _, port = servers[number % 2]
+        form = {"name": "Robin", "email": f"p{number}@example.org", "agree": "y", "version": version}
+        barrier.wait()
+        answers.append(request(port, "POST", f"{book_path}/{int(starts[number].timestamp() // 60)}", form)[0])
 
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for server in servers:
-        with server.app_context():
-            db.engine.dispose()
+    try:
+        threads = [threading.Thread(target=attempt, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for server, _ in servers:
+            server.kill()
+            server.wait()
     assert sorted(answers) == [200, 200, 200, 422, 422, 422]
+    db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PublicRequest)) == 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BookingHold)) == 3
 
 
 def test_the_honeypot_answers_as_usual_and_does_nothing(app, client, online):
