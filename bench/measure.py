@@ -144,7 +144,7 @@ class Site:
         self.url, self.landmarks, self.instance = url, landmarks, instance
         # The daily full check of the conduct chain is verify-log's work (timed on its own):
         # off, so that the worker asked for an evidence report runs only that report.
-        self.app = make_app(url, instance, PRACTICE_CHAIN_CHECK_DAILY=False)
+        self.app = make_app(url, instance, PRACTICE_CHAIN_CHECK_DAILY=False, PRACTICE_HOUSEKEEPING_DAILY=False)
         self.app.register_blueprint(floor.bp)
         with self.app.app_context():
             self.engine = db.engine

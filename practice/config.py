@@ -32,6 +32,7 @@ class Defaults:
     # The worker checks the whole conduct record once a day (pages check only the client's own
     # entries and rely on it).
     PRACTICE_CHAIN_CHECK_DAILY = True
+    PRACTICE_HOUSEKEEPING_DAILY = True  # practice/housekeeping.py
     PRACTICE_HEALTH_CHECK_SECONDS = 60  # how long /healthz trusts SQLite's last integrity check
     # E-mail through the practice's own SMTP server (practice.messages.mail). The password
     # lives here or in the environment, never in the database. Without a server, messages wait

@@ -110,6 +110,7 @@ def make_app(database_url, instance_path, **config):
         "SERVER_NAME": None,
         # Off, so that a test's worker runs only the jobs the test queued; on where tested.
         "PRACTICE_CHAIN_CHECK_DAILY": False,
+        "PRACTICE_HOUSEKEEPING_DAILY": False,
     }
     settings.update(config)
     app = create_app(settings)

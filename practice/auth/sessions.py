@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from practice.audit.services import Actor, record
 from practice.auth.models import User, UserSession
@@ -69,3 +69,8 @@ def open_elsewhere(session, user: User, token: str | None) -> int:
     if token:
         query = query.where(UserSession.token_hash != _digest(token))
     return session.scalar(query)
+
+
+def forget_ended(session, *, before: datetime) -> int:
+    """Delete sessions that ended before `before` (the audit trail keeps the sign-ins)."""
+    return session.execute(delete(UserSession).where(UserSession.ended_at < before)).rowcount

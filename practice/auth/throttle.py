@@ -60,3 +60,8 @@ def give_back(session, email: str) -> None:
     """After a successful sign-in: the account's attempts no longer count (part of the
     request's unit of work, like the sign-in it belongs to)."""
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+
+
+def forget_attempts(session, *, before: datetime) -> int:
+    """Delete attempts made before `before`, long past any window they count in."""
+    return session.execute(delete(LoginAttempt).where(LoginAttempt.at < before)).rowcount

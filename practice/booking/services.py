@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
@@ -357,6 +357,19 @@ def _acknowledge(session, actor: Actor, client: Client, held: BookingHold, *, no
     session.flush()
     record(session, actor, "policy.acknowledge", client, now=now, client_id=client.id,
            policy_id=held.policy_id, method="online_booking", address=held.address)
+
+
+def forget_unbooked_holds(session, *, before: datetime) -> int:
+    """Delete holds that never became a booking (expired unconfirmed, or refused) before
+    `before`: the name, e-mail, phone and note of someone who did not book are not kept."""
+    never_booked = ((BookingHold.confirmed_at.is_(None) & (BookingHold.expires_at < before))
+                    | (BookingHold.released_at < before))  # a refused hold's confirmed_at is undone
+    return session.execute(delete(BookingHold).where(never_booked)).rowcount
+
+
+def forget_requests(session, *, before: datetime) -> int:
+    """Delete the limits' record of requests made before `before`, past every window."""
+    return session.execute(delete(PublicRequest).where(PublicRequest.at < before)).rowcount
 
 
 # My appointments -------------------------------------------------------------------------------

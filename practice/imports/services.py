@@ -2,7 +2,7 @@
 queueing the import itself once the user has read the report. Services flush, never commit."""
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
@@ -10,11 +10,13 @@ from practice.audit.services import Actor
 from practice.errors import DomainError
 from practice.imports.queries import report_of
 from practice.imports.registry import importer_named
-from practice.jobs.models import Job, JobUpload
+from practice.jobs.models import Job, JobFile, JobUpload
 from practice.jobs.registry import JobFailed
 from practice.jobs.services import enqueue
 
 CHECK, RUN = "imports.check", "imports.run"
+# An upload nobody imported is deleted after this long, with its report (the daily housekeeping).
+ABANDONED_AFTER = timedelta(days=7)
 
 
 def start_check(session, actor: Actor, importer_name: str, filename: str, text: str, *,
@@ -38,7 +40,11 @@ def confirm(session, actor: Actor, check: Job, *, now: datetime) -> Job:
         raise DomainError("Only a checked file can be imported.")
     if check.status != "done":
         raise DomainError("Wait until the check has finished, then read the report first.")
-    if not report_of(session, check).ok:
+    report = report_of(session, check)
+    if report is None:
+        raise DomainError(f"This file is no longer kept (files not imported within {ABANDONED_AFTER.days} days "
+                          "are deleted). Upload it again.")
+    if not report.ok:
         raise DomainError("Nothing can be imported while a row is wrong. Correct the file and upload it again.")
     importer = importer_named(check.payload["importer"])
     return enqueue(session, RUN, check.payload | {"address": actor.address, "check_job_id": check.id}, now=now,
@@ -67,3 +73,10 @@ def upload_text(session, job: Job) -> str:
         raise JobFailed("The uploaded file is not there any more. Upload it again.")
     return data.decode()
 
+
+def forget_abandoned(session, *, before: datetime) -> int:
+    """Delete uploads kept since before `before` whose import never ran, with their check's
+    report: a file of clients' details is not kept for an import nobody confirmed."""
+    checks = select(JobUpload.job_id).where(JobUpload.created_at < before)
+    session.execute(delete(JobFile).where(JobFile.job_id.in_(checks)))
+    return session.execute(delete(JobUpload).where(JobUpload.created_at < before)).rowcount

@@ -32,7 +32,7 @@ def show(job_id: int):
                 if job.kind == services.CHECK and report else None)
     return render_template("practice/imports/show.html", job=job, importer=importer, report=report,
                            page=report.page(page_number()) if report else None, imported=imported,
-                           confirm=ConfirmForm(), now=now())
+                           confirm=ConfirmForm(), now=now(), abandoned_days=services.ABANDONED_AFTER.days)
 
 
 @bp.post("/<int:job_id>/import")
