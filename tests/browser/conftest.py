@@ -21,6 +21,7 @@ from practice.settings.services import PracticeDetails
 from tests.browser.helpers import ADMIN_EMAIL, ADMIN_NAME, PRACTICE_NAME, Account
 from tests.conftest import NOW, PASSWORD, make_app
 from tests.databases import in_ci
+from tests.smtp_server import mail_config, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,9 +41,19 @@ ASSET_TYPES = {"stylesheet", "script", "image", "font"}
 # The server -----------------------------------------------------------------------------
 
 @pytest.fixture
-def live_app(database_url, tmp_path):
-    """The app under test, with real CSRF protection as a browser meets it."""
-    app = make_app(database_url, tmp_path / "instance", WTF_CSRF_ENABLED=True)
+def inbox():
+    """A real SMTP server in the test process; what it received is in `.messages`."""
+    server, controller = start_server()
+    yield server
+    controller.stop()
+
+
+@pytest.fixture
+def live_app(request, database_url, tmp_path):
+    """The app under test, with real CSRF protection as a browser meets it; in a test marked
+    `mail`, sending its e-mail to the `inbox`."""
+    mail = mail_config(request.getfixturevalue("inbox").port) if request.node.get_closest_marker("mail") else {}
+    app = make_app(database_url, tmp_path / "instance", WTF_CSRF_ENABLED=True, **mail)
     yield app
     with app.app_context():
         db.engine.dispose()

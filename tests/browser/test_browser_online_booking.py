@@ -15,28 +15,12 @@ from practice.db import db
 from practice.scheduling import services as scheduling
 from practice.scheduling.models import Appointment
 from tests.browser.helpers import AXE, axe_findings, screenshot
-from tests.conftest import NOW, make_app
-from tests.smtp_server import mail_config, start_server
+from tests.conftest import NOW
 from tests.test_jobs import run_jobs
 from tests.test_scheduling import MONDAY
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def inbox():
-    server, controller = start_server()
-    yield server
-    controller.stop()
-
-
-@pytest.fixture
-def live_app(database_url, tmp_path, inbox):
-    """The app with real CSRF protection, sending its e-mail to the test's SMTP server."""
-    app = make_app(database_url, tmp_path / "instance", WTF_CSRF_ENABLED=True, **mail_config(inbox.port))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+pytestmark = pytest.mark.mail  # the app e-mails the link the test follows
 
 
 def open_for_booking(live_app) -> None:
