@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
 
+from practice.paging import Pager
+
 PAGE_SIZE = 50
 PROGRESS_EVERY = 250  # rows checked between two notes of progress
 
@@ -30,8 +32,8 @@ class RowReport:
 
 
 @dataclass
-class ReportPage:
-    """One page of a report's rows, read by the `pager` macro as it reads a Pagination."""
+class ReportPage(Pager):
+    """One page of a report's rows."""
 
     items: list[RowReport]
     page: int
@@ -39,30 +41,8 @@ class ReportPage:
     total: int
 
     @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
     def has_next(self) -> bool:
         return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
-
-    def iter_pages(self):
-        """The first and last pages, the pages around this one, None for a gap."""
-        numbers = sorted({1, self.pages, *range(max(self.page - 2, 1), min(self.page + 2, self.pages) + 1)})
-        previous = 0
-        for number in numbers:
-            if number != previous + 1:
-                yield None
-            yield number
-            previous = number
 
 
 @dataclass

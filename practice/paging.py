@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from practice.db import db
 
 
-@dataclass
-class Window:
-    items: list
+class Pager:
+    """What the `pager` macro reads beside the page's items, given `page` (from 1), `pages`
+    and `has_next`: as it reads Flask-SQLAlchemy's Pagination."""
+
     page: int
-    per_page: int
+    pages: int
     has_next: bool
 
     @property
@@ -27,20 +28,28 @@ class Window:
     def next_num(self) -> int | None:
         return self.page + 1 if self.has_next else None
 
-    @property
-    def pages(self) -> int:
-        """The pages known so far: up to this one, and the next if there is one."""
-        return self.page + (1 if self.has_next else 0)
-
     def iter_pages(self):
-        """The first page, the pages around this one, None for a gap."""
-        numbers = sorted({1, *range(max(self.page - 2, 1), self.pages + 1)})
+        """The first and last pages, the pages around this one, None for a gap."""
+        numbers = sorted({1, self.pages, *range(max(self.page - 2, 1), min(self.page + 2, self.pages) + 1)})
         previous = 0
         for number in numbers:
             if number != previous + 1:
                 yield None
             yield number
             previous = number
+
+
+@dataclass
+class Window(Pager):
+    items: list
+    page: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def pages(self) -> int:
+        """The pages known so far: up to this one, and the next if there is one."""
+        return self.page + (1 if self.has_next else 0)
 
 
 def window(query, *, page: int, per_page: int) -> Window:
