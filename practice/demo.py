@@ -479,8 +479,9 @@ def _set_up_schedules(session, staff: dict[str, User], now: datetime) -> dict[st
     policies_demo.set_up(session, POLICY, not_yet_acknowledged=("Wei Zhang", "Jules"), now=now)
     # Anyone may book Amara and Tomasz online; Mei takes online bookings from existing clients only.
     online_booking.update_settings(session, SYSTEM, online_booking.SettingsChange(
-        True, 24, 60, 15, {staff[key].practitioner.id: ("existing" if key == "mei" else "all") for key in SCHEDULES},
-        {service.id for service in services.values()}), now=now)
+        enabled=True, min_notice_hours=24, days_ahead=60, hold_minutes=15,
+        practitioners={staff[key].practitioner.id: ("existing" if key == "mei" else "all") for key in SCHEDULES},
+        service_ids={service.id for service in services.values()}), now=now)
     return services
 
 

@@ -23,7 +23,7 @@ from datetime import date
 from sqlalchemy import case, exists, func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
-from referrals import places
+from referrals import host, places
 from referrals.database import db
 from referrals.models import (
     OPEN_INQUIRY_STATUSES,
@@ -431,3 +431,10 @@ def inquiry_for_page(session, inquiry_id: int) -> Inquiry | None:
         select(Inquiry).options(selectinload(Inquiry.needs))
         .where(Inquiry.id == inquiry_id)
     )
+
+
+def inquiry_needs(inquiry: Inquiry) -> set[int]:
+    """What an inquirer needs: the specialties they chose and those the host's service they
+    asked for covers."""
+    covered = host.current().service_specialties([inquiry.service_id]) if inquiry.service_id else {}
+    return {m.id for m in inquiry.needs} | set(covered.get(inquiry.service_id, []))

@@ -379,16 +379,10 @@ def inquiry(inquiry_id: int):
     return _inquiry_page(found, forms.CloseInquiryForm())
 
 
-def _needs(found: Inquiry) -> list[int]:
-    """What the inquirer needs: the specialties chosen and those the host's service covers."""
-    covered = host.current().service_specialties([found.service_id]) if found.service_id else {}
-    return sorted({m.id for m in found.needs} | set(covered.get(found.service_id, [])))
-
-
 def _inquiry_page(found: Inquiry, close_form, status: int = 200):
     room = services.capacities(db.session)
     wanted = room.get(found.practitioner_id) if room and found.practitioner_id else None
-    colleagues = queries.accepting_colleagues(db.session, _needs(found), found.area)
+    colleagues = queries.accepting_colleagues(db.session, sorted(queries.inquiry_needs(found)), found.area)
     return render_template(
         "referrals/inquiry.html", inquiry=found, close=close_form, action=forms.RetireForm(),
         practitioner=services.practitioner_name(found.practitioner_id),

@@ -446,9 +446,7 @@ def _practice_full(session, request: Request, facts: Facts, *, now, **_) -> None
     if request.colleagues.strip():
         values["colleagues"] = typed_list(request.colleagues)
         return
-    needs = {m.id for m in inquiry.needs} if inquiry else set()
-    if choices.service is not None:
-        needs |= set(specialties_of(session, [choices.service.id]).get(choices.service.id, []))
+    needs = referral_queries.inquiry_needs(inquiry) if inquiry else set()
     found = referral_queries.accepting_colleagues(session, needs, inquiry.area if inquiry else None)
     ranked = [(s, referral_queries.nearby_reasons(s, inquiry.area if inquiry else "")) for s in found]
     chosen = set(request.colleague_ids) if request.colleague_ids is not None else None

@@ -20,6 +20,7 @@ from practice.audit.services import Actor, record
 from practice.clients import services as client_services
 from practice.conduct import services as conduct_services
 from practice.errors import DomainError
+from practice.jobs.services import enqueue
 from practice.letters import compose, delivery, signals, texts
 from practice.letters.compose import Request
 from practice.letters.models import (
@@ -319,8 +320,6 @@ def issue_replies(session, actor: Actor, requests: list[Request], *, profile, no
 def queue_replies(session, actor: Actor, inquiries, *, author, channel: str, now: datetime):
     """A batch too large to issue while the page waits, queued as a background job (in the
     caller's unit of work) that drafts and issues the same replies: practice/letters/jobs.py."""
-    from practice.jobs.services import enqueue
-
     count = len(inquiries)
     return enqueue(session, BATCH_JOB, {"inquiry_ids": [i.id for i in inquiries],
                                         "author_id": author.id if author else None, "channel": channel},
