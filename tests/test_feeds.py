@@ -197,7 +197,7 @@ def test_an_unchanged_feed_is_answered_without_building_the_calendar(client, des
 
 
 @pytest.mark.parametrize("change", ["rename the client", "book another", "cancel", "names shown", "move",
-                                    "check in", "undo the check-in"])
+                                    "check in", "undo the check-in", "rename the service"])
 def test_any_change_the_feed_shows_changes_its_etag(client, clock, desk, change):
     appointment = book(desk, at(MONDAY, "10:00"))
     token = enable(desk)
@@ -211,6 +211,11 @@ def test_any_change_the_feed_shows_changes_its_etag(client, clock, desk, change)
         client_services.update_client(db.session, SYSTEM, desk[2], client_services.ClientDetails(
             "Sam Rivers", legal_name="Samantha Quillfeather", phone="07911 123456",
             email="sam.private@example.org", address="7 Hidden Lane"), phone_region="GB", now=clock.now())
+    elif change == "rename the service":  # as the service's page saves it
+        service = desk[1]
+        services.update_service(db.session, SYSTEM, service, name="Deep tissue massage, 60 minutes",
+                                duration_minutes=service.duration_minutes, price_cents=service.price_cents,
+                                buffer_after_minutes=service.buffer_after_minutes, now=clock.now())
     elif change == "book another":
         book(desk, at(MONDAY, "14:00"))
     elif change == "cancel":

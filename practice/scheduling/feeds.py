@@ -370,9 +370,9 @@ def feed_head(session, token: str, *, now: datetime) -> FeedHead | None:
 
 
 # The audited changes that alter an event without leaving a trace on its appointment's row
-# (a move, an undone cancellation or check-in, a client renamed): their latest time is part
-# of every feed's ETag. Each is one look-up on the audit trail's (action, at) index.
-CHANGES_SHOWN = (RESCHEDULE_ACTION, "appointment.undo", "client.update")
+# (a move, an undone cancellation or check-in, a client or a service renamed): their latest
+# time is part of every feed's ETag. Each is one look-up on the audit trail's (action, at) index.
+CHANGES_SHOWN = (RESCHEDULE_ACTION, "appointment.undo", "client.update", "service.update")
 
 
 def feed_etag(session, head: FeedHead) -> str:
