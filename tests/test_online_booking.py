@@ -17,6 +17,7 @@ from practice.clients.models import Client
 from practice.clock import FixedClock
 from practice.db import db
 from practice.errors import DomainError
+from practice.messages import services as messages
 from practice.messages.models import EmailConsent, Message
 from practice.policies.models import PolicyAcknowledgement
 from practice.policies.queries import current_policy
@@ -136,6 +137,18 @@ def test_a_known_client_books_as_themselves_and_the_pages_never_show_their_recor
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 2  # the desk's Sam and her
     mine = client.get(link_in(last_message(booking.BOOKED_MESSAGE), "mine")).get_data(as_text=True)
     assert "Quillfeather" not in pages + mine
+
+
+def test_a_known_client_who_takes_confirmations_gets_one_confirmation_of_an_online_booking(
+        app, client, online, make_client):
+    known = make_client("Samantha Quillfeather", email="sam@example.org")
+    messages.record_consent(db.session, SYSTEM, known, confirmations=True, reminders=True, now=NOW)
+    db.session.commit()
+    client.post(hold_url(online), data=hold_form(name="Sam", email="sam@example.org"))
+    client.post(link_in(last_message(booking.HOLD_MESSAGE), "confirm"))
+    db.session.expire_all()
+    kinds = list(db.session.scalars(sa.select(Message.kind).order_by(Message.id)))
+    assert kinds == [booking.HOLD_MESSAGE, booking.BOOKED_MESSAGE]
 
 
 # Holds block the slot and expire ---------------------------------------------------------------

@@ -328,13 +328,13 @@ def confirm(session, token: str, *, address: str, now: datetime) -> Confirmation
         return Confirmation(None)
     try:  # the hold kept the time; what could still refuse it (time off added since) is the practice's
         appointment = scheduling.book(session, actor, scheduling.BookingRequest(
-            client.id, held.practitioner_id, held.service_id, held.start_at, notes=held.note), now=now)
+            client.id, held.practitioner_id, held.service_id, held.start_at, notes=held.note,
+            booked_online=True), now=now)
     except DomainError:
         raise DomainError(CONTACT) from None
-    appointment.booked_online = True
     held.appointment_id = appointment.id
     _acknowledge(session, actor, client, held, now=now)
-    if held.wants_reminders:  # after booking: this booking's confirmation is the message below
+    if held.wants_reminders:
         messages.agree_when_booking(session, client, address=address, now=now)
     session.flush()
     messages.queue_message(

@@ -77,6 +77,8 @@ def _queue(session, kind: str, appointment: Appointment, subject: str, now: date
 
 
 def on_booked(appointment: Appointment, facts: dict) -> None:
+    if appointment.booked_online:
+        return  # the online booking confirms it with its own message, which links to "my appointments"
     _queue(object_session(appointment), BOOKED, appointment, "Your appointment is booked", facts["recorded_at"])
 
 

@@ -53,6 +53,7 @@ class BookingRequest:
     # Booking a moved-on or declined client: a practitioner's or admin's decision (the view
     # checks who may), with its reason, kept in the audit trail.
     override_reason: str = ""
+    booked_online: bool = False  # by the client, on the public pages (practice/booking)
 
 
 def _load_for_booking(session, request: BookingRequest) -> tuple[Client, Practitioner, Service]:
@@ -93,7 +94,7 @@ def book(session, actor: Actor, request: BookingRequest, *, now: datetime) -> Ap
         start_at=request.start_at, end_at=end_at,
         held_until=end_at + held_buffer(service, schedule.schedule),
         status=Status.BOOKED.value, price_cents=service.price_cents, fee_cents=0,
-        notes=request.notes.strip(), created_at=now,
+        notes=request.notes.strip(), created_at=now, booked_online=request.booked_online,
         created_by_id=actor.user.id if actor.user else None,
     )
     session.add(appointment)
