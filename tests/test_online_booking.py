@@ -25,7 +25,7 @@ from practice.scheduling import services as scheduling
 from practice.scheduling.models import Appointment
 from tests.conftest import NOW, one_action
 from tests.test_crash import request, start_server
-from tests.test_scheduling import MONDAY, at
+from tests.test_scheduling import MONDAY, at, book
 
 START = at(MONDAY, "10:00")
 MINUTE = int(START.timestamp() // 60)
@@ -433,6 +433,19 @@ def test_a_move_onto_a_taken_time_is_refused_without_naming_the_booking(app, cli
     refused = client.post(f"{mine}/{appointment.uuid}/move", data={"minute": str(int(taken.timestamp() // 60))},
                           follow_redirects=True).get_data(as_text=True)
     assert booking.NOT_FREE in refused and "Sam" not in refused
+
+
+def test_my_appointments_open_only_the_clients_own_upcoming_appointments(app, client, online, make_client):
+    sam = online[2]
+    other = book(online, at(MONDAY, "14:00"), client=make_client("Robin Hart"))
+    past = book(online, NOW - timedelta(days=2), now=NOW - timedelta(days=3))
+    own = book(online, at(MONDAY, "10:00"))
+    mine = f"/book/mine/{booking.mine_token(sam)}"
+    assert client.get(f"{mine}/{own.uuid}/cancel").status_code == 200
+    for appointment in (other, past):
+        for path in (f"{appointment.uuid}.ics", f"{appointment.uuid}/cancel", f"{appointment.uuid}/move"):
+            assert client.get(f"{mine}/{path}").status_code == 404, (appointment, path)
+    assert "Hart" not in client.get(mine).get_data(as_text=True)
 
 
 def test_my_appointments_opens_only_with_a_link_made_here(app, client, online):
