@@ -209,16 +209,10 @@ def save_specialists(session, actor: Actor, preview: Preview, *, now: datetime) 
         session.execute(insert(specialist_modality), links)
     host.audit(session, actor, "specialist.import", None, now=now, rows=len(preview.rows), kind=preview.kind)
     session.flush()
-    preview.imported = len(ids)
     return len(ids)
 
 
 # Export ------------------------------------------------------------------------------------
-
-def export_specialists(specialists) -> str:
-    """The export of these specialists (with their modalities loaded), as one text."""
-    return "".join(stream_specialists((s, [m.name for m in s.modalities]) for s in specialists))
-
 
 def stream_specialists(entries) -> Iterator[str]:
     """The export a piece at a time, from (entry, names of its modalities) pairs (an entry is

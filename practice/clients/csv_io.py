@@ -195,7 +195,6 @@ def save_clients(session, actor: Actor, preview: Preview, *, now: datetime) -> i
     record(session, actor, "client.import", None, now=now, rows=len(preview.rows))
     identity.recheck(session, actor, created, now=now)
     session.flush()
-    preview.imported = len(created)
     return len(created)
 
 

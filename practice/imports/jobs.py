@@ -42,7 +42,7 @@ def import_upload(ctx: JobContext) -> None:
         ctx.progress(len(preview.rows), len(preview.rows), f"Saving {len(preview.rows):,} {importer.noun}")
         actor = Actor(ctx.session.get(User, ctx.job.requested_by_id) if ctx.job.requested_by_id else None,
                       ctx.payload.get("address", ""))
-        importer.save(ctx.session, actor, preview, now=ctx.now)  # notes preview.imported
+        preview.imported = importer.save(ctx.session, actor, preview, now=ctx.now)
     forget_upload(ctx.session, ctx.job)  # imported or refused, it is not needed any more
     ctx.keep_file(REPORT, "application/json", preview.to_json())
 
