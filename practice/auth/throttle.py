@@ -13,9 +13,10 @@ count and the insert, so the lock is held for a moment, never during a password 
 import math
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select
 
 from practice.auth.models import LoginAttempt
+from practice.db import advisory_lock
 from practice.errors import LoginThrottled
 from practice.unit_of_work import separate_transaction
 
@@ -47,8 +48,7 @@ def take_attempt(session, email: str, address: str, *, now: datetime, limits) ->
 def _lock(connection) -> None:
     """PostgreSQL: a transaction-scoped advisory lock (sign-ins are rare; one lock for all).
     SQLite: separate_transaction began IMMEDIATE, which already holds the write lock."""
-    if connection.dialect.name != "sqlite":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": THROTTLE_LOCK_KEY})
+    advisory_lock(connection, THROTTLE_LOCK_KEY)
 
 
 def _minutes_to_wait(oldest: datetime, now: datetime, limits) -> int:

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, update
 
 from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
@@ -29,6 +29,7 @@ from practice.booking.models import (
 from practice.clients import identity
 from practice.clients import services as client_services
 from practice.clients.models import Client
+from practice.db import advisory_lock
 from practice.errors import DomainError
 from practice.messages import links
 from practice.messages import services as messages
@@ -162,8 +163,7 @@ def _take_place(session, kind: str, email: str, address: str, per_address: int, 
     answer for either limit, so it says nothing about whose address it is. The count and
     the insert are serialised (SQLite: the request's write lock; PostgreSQL: an advisory
     lock), so processes running side by side share the limits."""
-    if session.connection().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LIMITS_LOCK_KEY})
+    advisory_lock(session.connection(), LIMITS_LOCK_KEY)
     since = now - WINDOW
     for column, value, limit in ((PublicRequest.address, address, per_address),
                                  (PublicRequest.email, email, per_email)):

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from operator import attrgetter
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from practice.conduct.models import Attachment, ChainCheck, ConductEntry
+from practice.db import advisory_lock
 
 GENESIS = "0" * 64  # the "previous hash" of the first entry
 CHAIN_LOCK_KEY = 4_240_001  # PostgreSQL advisory lock taken while appending
@@ -74,8 +75,7 @@ def lock_chain(session) -> None:
     if connection.dialect.name == "sqlite":
         if not connection.connection.dbapi_connection.in_transaction:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    advisory_lock(connection, CHAIN_LOCK_KEY)
 
 
 def append(session, entry: ConductEntry, attachments: list[Attachment]) -> ConductEntry:
