@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from practice.auth.models import Practitioner
 from practice.booking.models import OnlineBooking, OnlinePractitioner, OnlineService
 from practice.booking.services import online_settings, window
+from practice.messages import services as messages
 from practice.scheduling import services as scheduling
 from practice.scheduling.models import Appointment, PractitionerSchedule, Service, Status
 from practice.settings.services import practice_zone
@@ -36,8 +37,7 @@ def offer(session) -> Offer:
 
 def first_name(practitioner: Practitioner) -> str:
     """Public pages name a practitioner by their first name, as the messages do."""
-    words = practitioner.display_name.split()
-    return words[0] if words else ""
+    return messages.first_name(practitioner.display_name)
 
 
 @dataclass(frozen=True)
