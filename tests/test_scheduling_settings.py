@@ -166,6 +166,27 @@ def test_the_service_form_chooses_the_specialties_it_covers(client, users, login
     assert scheduling_services.specialties_of(db.session, [made.id]) == {made.id: [by_name["Prenatal massage"]]}
 
 
+def test_saving_a_service_keeps_a_specialty_retired_since(client, users, login, desk):
+    from practice.audit.services import SYSTEM
+    from referrals import services as referral_services
+    from referrals.models import Modality
+    from tests.conftest import NOW
+
+    _practitioner, service, _client = desk
+    lymphatic = db.session.scalar(sa.select(Modality).where(Modality.name == "Lymphatic drainage"))
+    scheduling_services.update_service(db.session, SYSTEM, service, name=service.name, duration_minutes=60,
+                                       price_cents=6000, specialty_ids=[lymphatic.id], now=NOW)
+    referral_services.set_modality_retired(db.session, SYSTEM, lymphatic, True, now=NOW)
+    db.session.commit()
+    login(users["admin"])
+    url = f"/settings/scheduling/services/{service.id}"
+    assert "Lymphatic drainage" in client.get(url).get_data(as_text=True)
+    renamed = {"service-name": "Remedial massage", "service-duration_minutes": "60", "service-price": "60",
+               "service-specialty_ids": [str(lymphatic.id)]}
+    assert client.post(url, data=renamed).status_code == 302
+    assert scheduling_services.specialties_of(db.session, [service.id]) == {service.id: [lymphatic.id]}
+
+
 def test_a_service_covers_only_specialties_the_network_has(users, desk):
     from practice.audit.services import SYSTEM
     from practice.errors import DomainError

@@ -70,10 +70,14 @@ def edit_service(service_id: int):
     """A service's name, length, price, buffer and the specialties it covers."""
     service = db.get_or_404(Service, service_id)
     form = ServiceForm(obj=service, prefix="service")
-    form.set_specialties(referral_queries.modalities(db.session))
+    covered = services.specialties_of(db.session, [service.id]).get(service.id, [])
+    # A specialty retired from the network since stays offered to the service that covers it,
+    # so saving the service for another reason does not drop it.
+    form.set_specialties([m for m in referral_queries.modalities(db.session, include_retired=True)
+                          if not m.retired or m.id in covered])
     if request.method == "GET":
         form.price.data = plain_amount(service.price_cents)
-        form.specialty_ids.data = services.specialties_of(db.session, [service.id]).get(service.id, [])
+        form.specialty_ids.data = covered
     elif form.validate():
         try:
             services.update_service(
