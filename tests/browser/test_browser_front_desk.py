@@ -144,7 +144,7 @@ def test_the_front_desks_morning(page, front_desk, morning):
     row(page, bo).get_by_label("Method").select_option(label="Card")
     row(page, bo).get_by_role("button", name="Take payment").click()
     expect(status_message(page)).to_have_text("Payment recorded.")
-    expect(row(page, bo).locator(".appointment-state")).to_contain_text("paid")
+    expect(row(page, bo).locator(":scope > div:nth-child(4)")).to_contain_text("paid")  # the state
     expect(row(page, bo).get_by_role("button", name="Take payment")).to_have_count(0)
     expect(page.locator("[data-appointment]")).to_have_count(len(BOOKED) + 1)
     screenshot(page, "today.png")
