@@ -508,18 +508,6 @@ def complete(appointment_id: int):
                 success="The session is marked completed.")
 
 
-@bp.get("/appointments/<int:appointment_id>/cancel")
-@permission_required("appointments.front_desk")
-def cancel_page(appointment_id: int):
-    """Cancelling, asked on its own page (Today's rows link here, so the day's page stays
-    small): a reason to pick or write, and what the policy charges if it is done now."""
-    appointment = _appointment(appointment_id)
-    if appointment.status != Status.BOOKED:
-        flash(f"This appointment is {appointment.status.replace('_', ' ')}; it cannot be cancelled.", "warning")
-        return _back(appointment, request.args.get("next"))
-    return _cancel_page(appointment, CancelForm(formdata=None))
-
-
 def _cancel_page(appointment: Appointment, form: CancelForm, status: int = 200):
     terms = services.cancel_terms(db.session, appointment, now=now())
     return render_template(
@@ -530,13 +518,22 @@ def _cancel_page(appointment: Appointment, form: CancelForm, status: int = 200):
     ), status
 
 
-@bp.post("/appointments/<int:appointment_id>/cancel")
+# One rule for both methods: two rules on one path make an id beyond the database's range
+# a 405 instead of a 404.
+@bp.route("/appointments/<int:appointment_id>/cancel", methods=["GET", "POST"])
 @permission_required("appointments.front_desk")
 def cancel(appointment_id: int):
-    """Cancel with the reason given. A missing or too long reason is shown next to its field
-    on the cancel page; a fee the page did not show (the window was crossed meanwhile) is
-    asked about first, as for a no-show."""
+    """GET: cancelling, asked on its own page (Today's rows link here, so the day's page
+    stays small): a reason to pick or write, and what the policy charges if it is done now.
+    POST: cancel with the reason given. A missing or too long reason is shown next to its
+    field on the cancel page; a fee the page did not show (the window was crossed meanwhile)
+    is asked about first, as for a no-show."""
     appointment = _appointment(appointment_id)
+    if request.method == "GET":
+        if appointment.status != Status.BOOKED:
+            flash(f"This appointment is {appointment.status.replace('_', ' ')}; it cannot be cancelled.", "warning")
+            return _back(appointment, request.args.get("next"))
+        return _cancel_page(appointment, CancelForm(formdata=None))
     form = CancelForm()
     reason = form.chosen_reason()
     if not form.validate() or not reason:
