@@ -30,7 +30,7 @@ class Client(db.Model):
     email: Mapped[str] = mapped_column(String(254), default="", index=True)  # normalised
     address: Mapped[str] = mapped_column(Text, default="")
     date_of_birth: Mapped[date | None] = mapped_column(index=True)  # a name matches only with it
-    primary_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"), index=True)
+    primary_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"))
     referral_source: Mapped[str] = mapped_column(String(200), default="")
     # active | watch | warned | final_notice | moved_on | declined (the conduct record keeps
     # the history of changes); moved_on and declined cannot be booked.
@@ -59,6 +59,10 @@ class Client(db.Model):
 
 # The client list's order (by name, whatever the capitals), read from the index a page at a time.
 Index("ix_client_sort_name", func.lower(Client.display_name), Client.id)
+# Each practitioner's clients, with what the caseload report counts of them (active, new in
+# a period) read from the index alone.
+Index("ix_client_primary_practitioner_id_caseload", Client.primary_practitioner_id, Client.archived_at,
+      Client.standing, Client.created_at)
 
 
 class StandingChange(db.Model):
