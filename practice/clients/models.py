@@ -60,11 +60,12 @@ class Client(db.Model):
         return self.archived_at is not None
 
 
-# The client list's order (by name, whatever the capitals), read from the index a page at a time.
-Index("ix_client_sort_name", func.lower(Client.display_name), Client.id)
-# The search reads every row's search text (LIKE '%…%' has no index to seek in): it scans
-# this index, much smaller than the table, with what a search and its count need.
-Index("ix_client_search", Client.search_text, Client.archived_at, Client.phone)
+# The client list's order (by name, whatever the capitals), read from the index a page at a
+# time. A search (LIKE '%…%', which no index can seek) walks the same order and tests each
+# entry's search text, archived_at and phone in the index itself: a record is read only when
+# it matches, and the search's count scans this index rather than the table.
+Index("ix_client_search", func.lower(Client.display_name), Client.id, Client.archived_at, Client.search_text,
+      Client.phone)
 
 
 class StandingChange(db.Model):

@@ -1,5 +1,5 @@
-"""the clients' search text (their names in lower case and e-mail, kept by the database) and
-the index the clients search scans instead of the table
+"""the clients' search text (their names in lower case and e-mail, kept by the database), in
+the index of the client list's order
 
 Revision ID: 0032
 Revises: 0027
@@ -42,10 +42,13 @@ def upgrade():
             op.execute(f"CREATE TRIGGER client_search_text_{name} AFTER {event} ON client BEGIN "
                        f"UPDATE client SET search_text = {search_text('char(10)', 'NEW.')} WHERE id = NEW.id; END")
         op.execute(f"UPDATE client SET search_text = {search_text('char(10)')}")
-    op.create_index('ix_client_search', 'client', ['search_text', 'archived_at', 'phone'], unique=False)
+    op.create_index('ix_client_search', 'client',
+                    [sa.text('lower(display_name)'), 'id', 'archived_at', 'search_text', 'phone'])
+    op.drop_index('ix_client_sort_name', table_name='client')  # its columns lead the new one
 
 
 def downgrade():
+    op.create_index('ix_client_sort_name', 'client', [sa.text('lower(display_name)'), 'id'])
     op.drop_index('ix_client_search', table_name='client')
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER client_search_text ON client")
