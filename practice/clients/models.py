@@ -30,7 +30,7 @@ class Client(db.Model):
     email: Mapped[str] = mapped_column(String(254), default="", index=True)  # normalised
     address: Mapped[str] = mapped_column(Text, default="")
     date_of_birth: Mapped[date | None] = mapped_column(index=True)  # a name matches only with it
-    primary_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"), index=True)
+    primary_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"))
     referral_source: Mapped[str] = mapped_column(String(200), default="")
     # active | watch | warned | final_notice | moved_on | declined (the conduct record keeps
     # the history of changes); moved_on and declined cannot be booked.
@@ -66,6 +66,10 @@ class Client(db.Model):
 # it matches, and the search's count scans this index rather than the table.
 Index("ix_client_search", func.lower(Client.display_name), Client.id, Client.archived_at, Client.search_text,
       Client.phone)
+# Each practitioner's clients, with what the caseload report counts of them (active, new in
+# a period) read from the index alone.
+Index("ix_client_primary_practitioner_id_caseload", Client.primary_practitioner_id, Client.archived_at,
+      Client.standing, Client.created_at)
 
 
 class StandingChange(db.Model):

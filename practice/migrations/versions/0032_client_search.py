@@ -2,7 +2,7 @@
 the index of the client list's order
 
 Revision ID: 0032
-Revises: 0027
+Revises: 0031
 Create Date: 2026-11-30 05:15:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0032'
-down_revision = '0027'
+down_revision = '0031'
 branch_labels = None
 depends_on = None
 
