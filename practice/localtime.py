@@ -100,6 +100,15 @@ def span(start: datetime, end: datetime, zone: ZoneInfo) -> str:
     return f"{local_start:%H:%M}–{local_end:%H:%M}"
 
 
+def steady_offset(zone: ZoneInfo, start: datetime, end: datetime) -> timezone | None:
+    """The zone as a fixed UTC offset from `start` to `end` when its clocks do not change
+    in between (the bounds padded by two hours, so no wall time inside happens twice), else
+    None. A page of hundreds of times on one day converts with it: quicker than the zone."""
+    pad = timedelta(hours=2)
+    before, after = (start - pad).astimezone(zone).utcoffset(), (end + pad).astimezone(zone).utcoffset()
+    return timezone(before) if before is not None and before == after else None
+
+
 def happens_twice(local: datetime) -> bool:
     """Whether an aware local time is one of two with the same wall-clock reading."""
     other = local.replace(fold=1 - local.fold)

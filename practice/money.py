@@ -28,6 +28,7 @@ def locale_for(country: str) -> Locale:
         return Locale("en")
 
 
+@lru_cache(maxsize=4096)  # a busy day's pages write the same few amounts hundreds of times
 def format_money(cents: int, currency: str, country: str = "") -> str:
     return format_currency(major_units(cents), currency, locale=locale_for(country))
 

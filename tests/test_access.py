@@ -392,6 +392,7 @@ ROUTES = [
     Route("scheduling.check_in",        "POST", lambda w: f"/appointments/{w.appointment_id}/check-in", (LOGIN, OK,       OK,        OK),        "appointments.front_desk"),
     Route("scheduling.no_show",         "POST", lambda w: f"/appointments/{w.appointment_id}/no-show",  (LOGIN, OK,       OK,        OK),        "appointments.front_desk"),
     Route("scheduling.complete",        "POST", lambda w: f"/appointments/{w.appointment_id}/complete", (LOGIN, OK,       OK,        OK),        "appointments.front_desk"),
+    Route("scheduling.cancel",          "GET",  lambda w: f"/appointments/{w.appointment_id}/cancel",   (LOGIN, OK,       OK,        OK),        "appointments.front_desk"),
     Route("scheduling.cancel",          "POST", lambda w: f"/appointments/{w.appointment_id}/cancel",   (LOGIN, OK,       OK,        OK),        "appointments.front_desk",
           data=lambda w: {"reason": "Client phoned: unwell"}),
     # Undo: the desk on the day, a practitioner their own sessions, admins any time

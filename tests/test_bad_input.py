@@ -659,7 +659,7 @@ POST_FORMS = {
     "scheduling.check_in": (lambda w: f"/appointments/{w['appointment_id']}/check-in", ["arrived", "arrived_fold", "next"], []),
     "scheduling.no_show": (lambda w: f"/appointments/{w['appointment_id']}/no-show", ["next", "fee", "fee_cents"], []),
     "scheduling.complete": (lambda w: f"/appointments/{w['appointment_id']}/complete", ["next"], []),
-    "scheduling.cancel": (lambda w: f"/appointments/{w['appointment_id']}/cancel", ["reason", "next", "fee", "fee_cents"], []),
+    "scheduling.cancel": (lambda w: f"/appointments/{w['appointment_id']}/cancel", ["reason", "other", "next", "fee", "fee_cents"], []),
     "scheduling.waive": (lambda w: f"/appointments/{w['appointment_id']}/waive", ["reason", "next"], []),
     "scheduling.undo": (lambda w: f"/appointments/{w['appointment_id']}/undo", ["reason", "next"], []),
     "scheduling.payment": (lambda w: f"/appointments/{w['appointment_id']}/payment", ["amount", "method", "next"], []),

@@ -364,7 +364,7 @@ def test_demo_today_page_for_the_front_desk(demo):
 
 def today_row(page: str, appointment_id: int) -> str:
     """One appointment's row on Today (a list item, up to the next row or the list's end)."""
-    return re.search(rf'<li class="appointment-row" data-appointment="{appointment_id}">.*?(?=<li class="appointment-row"|</ol>)',
+    return re.search(rf'<li data-appointment="{appointment_id}">.*?(?=<li data-appointment=|</ol>)',
                      page, re.S).group(0)
 
 

@@ -21,7 +21,7 @@ from practice.audit.services import SYSTEM
 from practice.conduct import queries as conduct_queries
 from practice.conduct.models import Communication, ConductEntry
 from practice.db import db
-from practice.localtime import TimeDoesNotExist, TimeHappensTwice, instant, span
+from practice.localtime import TimeDoesNotExist, TimeHappensTwice, instant, span, steady_offset
 from practice.scheduling import feeds, services
 from practice.scheduling.models import Appointment, TimeBlock
 from practice.settings import services as settings_services
@@ -240,9 +240,22 @@ def test_the_calendar_shows_the_zone_where_a_time_happens_twice(client, night):
     for start in (FIRST_0130, SECOND_0130 + timedelta(minutes=75)):
         services.book(db.session, SYSTEM, services.BookingRequest(
             client_record.id, practitioner.id, service.id, start), now=datetime(2027, 1, 1, tzinfo=UTC))
-    page = client.get(f"/calendar?date={BACK.isoformat()}").get_data(as_text=True)
-    assert "01:30 BST–01:30 GMT" in page
-    assert "02:45–03:45" in page
+    for page in (client.get(f"/calendar?date={BACK.isoformat()}").get_data(as_text=True),
+                 client.get(f"/today?date={BACK.isoformat()}").get_data(as_text=True)):
+        assert "01:30 BST–01:30 GMT" in page
+        assert "02:45 GMT–03:45 GMT" not in page and "02:45–03:45" in page
+
+
+def test_a_day_without_a_change_is_written_with_one_fixed_offset():
+    """Today and the book write hundreds of times with the zone's offset of the day, when
+    the clocks do not change that day (nor just before or after it)."""
+    day = datetime(2027, 1, 10, tzinfo=UTC)
+    assert steady_offset(LONDON, day, day + timedelta(days=1, hours=8)) == timezone.utc
+    summer = datetime(2027, 7, 10, tzinfo=UTC)
+    assert steady_offset(LONDON, summer, summer + timedelta(hours=32)) == timezone(timedelta(hours=1))
+    assert steady_offset(LONDON, FIRST_0130 - timedelta(hours=6), FIRST_0130 + timedelta(hours=20)) is None
+    just_before = FIRST_0130 + timedelta(hours=2)  # the change is an hour and a half before it
+    assert steady_offset(LONDON, just_before, just_before + timedelta(hours=20)) is None
 
 
 # Calendar files ----------------------------------------------------------------------------

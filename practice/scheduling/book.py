@@ -7,19 +7,23 @@ then lays each column out in memory: the working hours, the breaks between them 
 outside them, time off and imported busy time, the appointments in side-by-side lanes where
 they overlap, and the line for "now". Templates only turn rows into class names."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from practice.auth.models import Practitioner
+from practice.clients.models import Client
 from practice.db import db
+from practice.localtime import span, steady_offset
 from practice.scheduling.models import (
     LONGEST_SESSION,
     RELEASED,
     Appointment,
+    Service,
     TimeBlock,
     WorkingHours,
 )
@@ -52,6 +56,11 @@ class Block(Item):
     lane: int = 0
     lanes: int = 1
     movable: bool = False
+    # Written out here, once, for the template (a busy day has hundreds of blocks):
+    when: str = ""  # "09:00–10:00"
+    start: str = ""  # "09:00", where a move starts from
+    minutes: int = 0
+    flag: str = ""  # the client's standing, when it asks for care: "Not bookable", "On notice"
 
 
 @dataclass
@@ -187,7 +196,7 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
     start, _ = local_day_bounds(days[0], zone)
     _, end = local_day_bounds(days[-1], zone)
     appointments = list(db.session.scalars(
-        select(Appointment).options(joinedload(Appointment.client), joinedload(Appointment.service))
+        select(Appointment).options(*_BOOK_COLUMNS)
         .where(Appointment.practitioner_id.in_(ids), Appointment.start_at < end, Appointment.end_at > start,
                Appointment.start_at > start - LONGEST_SESSION)
         .order_by(Appointment.start_at, Appointment.id))) if ids else []
@@ -201,27 +210,35 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
     weekdays = {d.weekday() for d in days}
     grid = _Grid(*_span([h for h in hours if h.weekday in weekdays], shown, days, zone))
     today, now_minutes = now.astimezone(zone).date(), _minutes(now, now.astimezone(zone).date(), zone)
+    # Each column's own, found by key rather than by a pass over everything per column.
+    shown_by = defaultdict(list)
+    for appointment in shown:
+        shown_by[appointment.practitioner_id, appointment.start_at.astimezone(zone).date()].append(appointment)
+    blocks_by, hours_by = defaultdict(list), defaultdict(list)
+    for block in blocks:
+        blocks_by[block.practitioner_id].append(block)
+    for h in hours:
+        hours_by[h.practitioner_id, h.weekday].append(h)
+    steady = steady_offset(zone, start, end + LONGEST_SESSION)
     columns = []
     for day in days:
         day_start, day_end = local_day_bounds(day, zone)
         for practitioner in practitioners:
             ranges = [(h.starts.hour * 60 + h.starts.minute, h.ends.hour * 60 + h.ends.minute)
-                      for h in hours if h.practitioner_id == practitioner.id and h.weekday == day.weekday()]
+                      for h in hours_by[practitioner.id, day.weekday()]]
             shades, spans = _hours_shades(grid, ranges)
             column = Column(practitioner, day, bool(ranges), shades, spans)
-            for block in blocks:
-                if block.practitioner_id == practitioner.id and block.start_at < day_end and block.end_at > day_start:
+            for block in blocks_by[practitioner.id]:
+                if block.start_at < day_end and block.end_at > day_start:
                     place = grid.item(*_place_minutes(block.start_at, block.end_at, day, zone))
                     if place:
                         column.shades.append(_block_shade(block, place, sees_reasons))
-            for appointment in shown:
-                if appointment.practitioner_id != practitioner.id or appointment.start_at.astimezone(zone).date() != day:
-                    continue
-                place = grid.item(*_place_minutes(appointment.start_at, appointment.end_at, day, zone))
+            for appointment in shown_by[practitioner.id, day]:
+                first, last = _place_minutes(appointment.start_at, appointment.end_at, day, zone)
+                place = grid.item(first, last)
                 if place:
-                    column.blocks.append(Block(*place, appointment,
-                                               movable=movable and appointment.status == "booked"
-                                               and appointment.start_at > now))
+                    column.blocks.append(_block(appointment, place, first, last, zone, steady, movable=movable
+                                                and appointment.status == "booked" and appointment.start_at > now))
             _lanes(column.blocks)
             if day == today:
                 column.now_row = grid.item(now_minutes, now_minutes + ROW_MINUTES)[0] \
@@ -239,6 +256,32 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
                     sum(1 for a in cancelled if a.start_at.astimezone(zone).date() in days),
                     next((c.now_row for c in columns if c.now_row), None),
                     f"{now_minutes // 60:02d}:{now_minutes % 60:02d}", resting)
+
+
+# What the grid shows of an appointment (a busy day has hundreds): the columns it reads,
+# and no others; any other raises rather than being loaded block by block.
+_BOOK_COLUMNS = (
+    load_only(Appointment.id, Appointment.client_id, Appointment.practitioner_id, Appointment.service_id,
+              Appointment.start_at, Appointment.end_at, Appointment.status, raiseload=True),
+    joinedload(Appointment.client).load_only(Client.id, Client.display_name, Client.standing,
+                                             Client.identity_hold, raiseload=True),
+    joinedload(Appointment.service).load_only(Service.id, Service.name, raiseload=True),
+)
+
+
+def _block(appointment: Appointment, place: tuple[int, int], first: int, last: int, zone: ZoneInfo,
+           steady: timezone | None, *, movable: bool) -> Block:
+    """An appointment's block; `steady`: the zone's fixed offset over the days shown, when
+    its clocks do not change (localtime.steady_offset)."""
+    client = appointment.client
+    flag = "Not bookable" if not client.bookable else (
+        "On notice" if client.standing in ("warned", "final_notice") else "")
+    if steady is not None:
+        when = f"{appointment.start_at.astimezone(steady):%H:%M}–{appointment.end_at.astimezone(steady):%H:%M}"
+    else:
+        when = span(appointment.start_at, appointment.end_at, zone)
+    return Block(*place, appointment, movable=movable, when=when,
+                 start=f"{first // 60:02d}:{first % 60:02d}", minutes=last - first, flag=flag)
 
 
 def _in_use(column: Column) -> bool:

@@ -64,8 +64,21 @@ class CheckInForm(Form):
                         description="Leave empty for now.")
 
 
+# The cancel page's reasons, in the desk's neutral words: anyone at the desk may read them
+# back. Anything else is written in `other`.
+CANCEL_REASONS = ("Client unwell", "Client cannot make it", "Client asked to move it", "Practitioner unavailable",
+                  "Travel or weather")
+OTHER_REASON = "other"
+
+
 class CancelForm(Form):
-    reason = StringField("Reason", validators=[InputRequired(), Length(max=500)])
+    reason = StringField("Reason for cancelling", validators=[Optional(), Length(max=500)])
+    other = StringField("In your own words", validators=[Optional(), Length(max=500)])
+
+    def chosen_reason(self) -> str:
+        """The reason picked, or the one written (with "something else" picked, or nothing)."""
+        reason = (self.reason.data or "").strip()
+        return (self.other.data or "").strip() if reason in (OTHER_REASON, "") else reason
 
 
 class UndoForm(Form):

@@ -2,16 +2,18 @@
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import and_, case, exists, func, not_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import String, and_, case, exists, func, not_, select, type_coerce
+from sqlalchemy.orm import joinedload, load_only
 
 from practice.auth.models import Practitioner
 from practice.auth.queries import active_practitioners
 from practice.clients.models import Client
 from practice.db import db
+from practice.localtime import span, steady_offset
 from practice.scheduling.models import (
+    LONGEST_SESSION,
     RELEASED,
     Appointment,
     Payment,
@@ -39,10 +41,50 @@ class AppointmentRow:
         return self.due_cents - self.paid_cents
 
 
+STATUS_LABELS = {"booked": "Booked", "arrived": "Arrived", "completed": "Completed", "cancelled": "Cancelled",
+                 "late_cancelled": "Late cancellation", "no_show": "Did not come"}
+
+
+@dataclass
+class DeskRow(AppointmentRow):
+    """An appointment on Today with what its row shows already read and written out: a busy
+    day has hundreds of rows, and the template only places these values."""
+
+    id: int = 0
+    client_id: int = 0
+    status: str = ""
+    when: str = ""  # "09:00–10:00" in the practice's time zone
+    who: str = ""
+    service: str = ""
+    status_label: str = ""
+    flag: str = ""  # the client's standing, when it asks for care: "Not bookable", "On notice"
+    late: str = ""  # "12 min late"
+    lateness: str = ""  # "on time" once arrived, unless late
+    booked_online: bool = False
+
+
+def desk_row(appointment: Appointment, paid_cents: int, zone, steady: timezone | None = None) -> DeskRow:
+    """The row of Today for an appointment; `steady`: the zone's fixed offset over the day,
+    when its clocks do not change (localtime.steady_offset)."""
+    client = appointment.client
+    if steady is not None:
+        when = f"{appointment.start_at.astimezone(steady):%H:%M}–{appointment.end_at.astimezone(steady):%H:%M}"
+    else:
+        when = span(appointment.start_at, appointment.end_at, zone)
+    flag = "Not bookable" if not client.bookable else (
+        "On notice" if client.standing in ("warned", "final_notice") else "")
+    late = f"{appointment.late_minutes} min late" if appointment.late_minutes else ""
+    return DeskRow(
+        appointment, paid_cents, appointment.id, appointment.client_id, appointment.status,
+        when, client.display_name, appointment.service.name,
+        STATUS_LABELS[appointment.status], flag, late,
+        "on time" if appointment.arrived_at and not late else "", appointment.booked_online)
+
+
 @dataclass
 class PractitionerColumn:
     practitioner: Practitioner
-    rows: list[AppointmentRow] = field(default_factory=list)
+    rows: list[DeskRow] = field(default_factory=list)
     blocks: list[TimeBlock] = field(default_factory=list)
 
 
@@ -57,10 +99,24 @@ def paid_by_appointment(appointment_ids: list[int]) -> dict[int, int]:
     return dict(totals.all())
 
 
+# Today reads only the columns its rows use (a busy day has hundreds of rows, and every
+# column read is converted, datetimes above all); any other raises rather than being loaded
+# row by row.
+_DESK_COLUMNS = (
+    load_only(Appointment.id, Appointment.client_id, Appointment.practitioner_id, Appointment.service_id,
+              Appointment.start_at, Appointment.end_at, Appointment.status, Appointment.arrived_at,
+              Appointment.late_minutes, Appointment.cancelled_at, Appointment.booked_online,
+              Appointment.price_cents, Appointment.fee_cents, Appointment.fee_waived, raiseload=True),
+    joinedload(Appointment.client).load_only(Client.id, Client.display_name, Client.standing,
+                                             Client.identity_hold, raiseload=True),
+    joinedload(Appointment.service).load_only(Service.id, Service.name, raiseload=True),
+)
+
+
 def _appointments_between(start: datetime, end: datetime, practitioner_id: int | None):
     query = (
         select(Appointment)
-        .options(joinedload(Appointment.client), joinedload(Appointment.service))
+        .options(*_DESK_COLUMNS)
         .where(Appointment.start_at >= start, Appointment.start_at < end)
         .order_by(Appointment.start_at, Appointment.id)
     )
@@ -84,6 +140,7 @@ def board(first_day: date, days: int, zone, practitioner_id: int | None = None) 
     appointments = _appointments_between(start, end, practitioner_id)
     blocks = _blocks_between(start, end, practitioner_id)
     paid = paid_by_appointment([a.id for a in appointments])
+    steady = steady_offset(zone, start, end + LONGEST_SESSION)
     result = {}
     for offset in range(days):
         day = first_day + timedelta(days=offset)
@@ -93,7 +150,7 @@ def board(first_day: date, days: int, zone, practitioner_id: int | None = None) 
         day = appointment.start_at.astimezone(zone).date()
         if appointment.practitioner_id in result[day]:
             result[day][appointment.practitioner_id].rows.append(
-                AppointmentRow(appointment, paid.get(appointment.id, 0)))
+                desk_row(appointment, paid.get(appointment.id, 0), zone, steady))
     for block in blocks:
         for day, columns in result.items():
             day_start, day_end = local_day_bounds(day, zone)
@@ -219,14 +276,20 @@ def fees_owed(client_ids) -> dict[int, int]:
     return {client_id: int(cents) for client_id, cents in rows if cents > 0}
 
 
+def _as_stored(*columns):
+    """Columns as the database returns them, without turning each into an aware datetime:
+    a fingerprint only needs them to differ when they differ."""
+    return [type_coerce(column, String).label(column.key) for column in columns]
+
+
 def day_version(day: date, zone) -> str:
     """A short fingerprint of one day at the desk (its appointments, what was paid towards
     them, blocked time): it changes whenever another desk changes the day. Three queries."""
     start, end = local_day_bounds(day, zone)
     appointments = db.session.execute(
         select(Appointment.id, Appointment.client_id, Appointment.practitioner_id, Appointment.status,
-               Appointment.start_at, Appointment.end_at, Appointment.arrived_at, Appointment.fee_cents,
-               Appointment.fee_waived)
+               *_as_stored(Appointment.start_at, Appointment.end_at, Appointment.arrived_at),
+               Appointment.fee_cents, Appointment.fee_waived)
         .where(Appointment.start_at >= start, Appointment.start_at < end).order_by(Appointment.id)
     ).all()
     payments = db.session.execute(

@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -19,6 +20,8 @@ from practice.policies.queries import acknowledgement_status, policy_in_force
 from practice.scheduling import queries, services
 from practice.scheduling.book import book_page, week_of
 from practice.scheduling.forms import (
+    CANCEL_REASONS,
+    OTHER_REASON,
     BookingForm,
     CancelForm,
     CheckInForm,
@@ -27,7 +30,7 @@ from practice.scheduling.forms import (
     UndoForm,
     WaiveForm,
 )
-from practice.scheduling.models import Appointment, Service
+from practice.scheduling.models import Appointment, Service, Status
 from practice.settings.services import get_practice, local_date
 from practice.unit_of_work import discard_changes
 from practice.validation import database_id
@@ -63,11 +66,21 @@ def today():
     if current_user.practitioner is not None:  # whose sessions they may undo: one query
         care_team.among(current_user.practitioner.id, client_ids)
     checklist = queries.setup_checklist() if can(current_user, "scheduling.settings") else None
+    rows = [row for column in columns for row in column.rows]
     return render_template(
         "practice/scheduling/today.html", day=day, columns=columns, zone=zone,
-        cancel_form=CancelForm(), payment_form=PaymentForm(), check_in_form=CheckInForm(),
-        undo_form=UndoForm(), undoable=services.UNDOABLE, timedelta=timedelta, now=now(),
-        fees_owed=queries.fees_owed(client_ids),
+        payment_form=PaymentForm(), check_in_form=CheckInForm(), timedelta=timedelta, now=now(),
+        # What each row may undo ("check-in", ...), decided here, not per row in the template.
+        undoing={row.appointment.id: services.UNDOABLE[row.appointment.status] for row in rows
+                 if row.appointment.status in services.UNDOABLE
+                 and can(current_user, "appointments.undo", row.appointment)},
+        # The rows' links are built from these (url_for for each of hundreds of rows is slow).
+        appointment_url=url_for("scheduling.appointment", appointment_id=0)[:-1],
+        client_url=url_for("clients.show", client_id=0)[:-1],
+        back_query=urlencode({"next": request.full_path.rstrip("?")}),
+        # Shown on the rows still to come only (the query reads every appointment these
+        # clients ever had: the fewer, the faster).
+        fees_owed=queries.fees_owed({row.client_id for row in rows if row.status == "booked"}),
         checklist=checklist if checklist and not checklist.done else None,
         version=queries.day_version(day, zone), **_policy_notices(client_ids),
     )
@@ -381,8 +394,9 @@ def _appointment(appointment_id: int) -> Appointment:
     return db.get_or_404(Appointment, appointment_id)
 
 
-def _back(appointment: Appointment):
-    target = local_target(request.form.get("next"))
+def _back(appointment: Appointment, target: str | None = None):
+    """To the page the action was started from (`next`), else the appointment's page."""
+    target = local_target(target if target is not None else request.form.get("next"))
     return redirect(target or url_for("scheduling.appointment", appointment_id=appointment.id))
 
 
@@ -403,7 +417,7 @@ def _appointment_page(appointment_id: int, *, reschedule_form: RescheduleForm | 
         sees_record=can(current_user, "conduct.view", row.appointment.client),
         **_policy_notices([row.appointment.client_id]),
         fees_owed=queries.fees_owed([row.appointment.client_id]),
-        check_in_form=check_in_form or CheckInForm(), cancel_form=CancelForm(), waive_form=WaiveForm(),
+        check_in_form=check_in_form or CheckInForm(), waive_form=WaiveForm(),
         undo_form=undo_form or UndoForm(), undoable=services.UNDOABLE,
         back=local_target(request.values.get("next")),
         payment_form=PaymentForm(amount=plain_amount(max(row.owing_cents, 0))),
@@ -494,17 +508,48 @@ def complete(appointment_id: int):
                 success="The session is marked completed.")
 
 
-@bp.post("/appointments/<int:appointment_id>/cancel")
+def _cancel_page(appointment: Appointment, form: CancelForm, status: int = 200):
+    terms = services.cancel_terms(db.session, appointment, now=now())
+    return render_template(
+        "practice/scheduling/cancel.html", a=appointment, form=form, terms=terms,
+        unacknowledged=services.unacknowledged(db.session, appointment, terms.policy, now=now()),
+        reasons=CANCEL_REASONS, other_reason=OTHER_REASON,
+        back=local_target(request.values.get("next")) or "",
+    ), status
+
+
+# One rule for both methods: two rules on one path make an id beyond the database's range
+# a 405 instead of a 404.
+@bp.route("/appointments/<int:appointment_id>/cancel", methods=["GET", "POST"])
 @permission_required("appointments.front_desk")
 def cancel(appointment_id: int):
+    """GET: cancelling, asked on its own page (Today's rows link here, so the day's page
+    stays small): a reason to pick or write, and what the policy charges if it is done now.
+    POST: cancel with the reason given. A missing or too long reason is shown next to its
+    field on the cancel page; a fee the page did not show (the window was crossed meanwhile)
+    is asked about first, as for a no-show."""
     appointment = _appointment(appointment_id)
-    reason = CancelForm().reason.data or ""
+    if request.method == "GET":
+        if appointment.status != Status.BOOKED:
+            flash(f"This appointment is {appointment.status.replace('_', ' ')}; it cannot be cancelled.", "warning")
+            return _back(appointment, request.args.get("next"))
+        return _cancel_page(appointment, CancelForm(formdata=None))
+    form = CancelForm()
+    reason = form.chosen_reason()
+    if not form.validate() or not reason:
+        if not reason and form.reason.data == OTHER_REASON:
+            form.other.errors = [*form.other.errors, "Write the reason."]
+        elif not reason:
+            form.reason.errors = [*form.reason.errors, "Choose a reason, or write one."]
+        discard_changes()
+        return _cancel_page(appointment, form, status=422)
+    when = clock(appointment.start_at, _zone())
     return _charging(
         appointment, "scheduling.cancel",
         lambda: services.quote_cancel(db.session, appointment, reason, now=now()),
         lambda confirmed: services.cancel(db.session, acting(), appointment, reason, now=now(),
                                           confirm_unacknowledged=confirmed),
-        success="The appointment is cancelled.", reason=reason)
+        success=f"{appointment.client.display_name}'s appointment at {when} is cancelled.", reason=reason)
 
 
 @bp.post("/appointments/<int:appointment_id>/undo")

@@ -56,6 +56,9 @@ def demo_pages(live_app) -> list[str]:
             for arg in rule.arguments:
                 url = url.replace(f"<int:{arg}>", str(pools[arg])).replace(f"<{arg}>", str(pools[arg]))
             urls.append(url)
+        # The cancel page shows only for a booked appointment (otherwise it goes back).
+        booked = first(Appointment, Appointment.status == "booked", Appointment.start_at > NOW)
+        urls.append(f"/appointments/{booked}/cancel?next=/today")
         db.session.commit()  # as the command that made it would
         db.session.remove()
     return sorted(set(urls)) + EXTRA

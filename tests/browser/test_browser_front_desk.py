@@ -144,15 +144,16 @@ def test_the_front_desks_morning(page, front_desk, morning):
     row(page, bo).get_by_label("Method").select_option(label="Card")
     row(page, bo).get_by_role("button", name="Take payment").click()
     expect(status_message(page)).to_have_text("Payment recorded.")
-    expect(row(page, bo).locator(".appointment-state")).to_contain_text("paid")
+    expect(row(page, bo).locator(":scope > div:nth-child(4)")).to_contain_text("paid")  # the state
     expect(row(page, bo).get_by_role("button", name="Take payment")).to_have_count(0)
     expect(page.locator("[data-appointment]")).to_have_count(len(BOOKED) + 1)
     screenshot(page, "today.png")
 
     # Ana walks in after all: the no-show is undone, the fee goes, and she is checked in.
-    row(page, ana).get_by_text("Undo…").click()
-    row(page, ana).get_by_label("Why undo it").fill("Arrived after all: the bus was late")
-    row(page, ana).get_by_role("button", name="Undo the no-show").click()
+    row(page, ana).get_by_role("link", name="Undo…").click()
+    page.get_by_label("Why undo it").fill("Arrived after all: the bus was late")
+    page.get_by_role("button", name="Undo the no-show").click()
+    expect(page).to_have_url(re.compile(r"/today$"))
     expect(status_message(page)).to_have_text(
         "The no-show is undone: Ana Byrne is booked again. The fee of £60.00 is removed.")
     expect(row(page, ana)).to_contain_text("Booked")
@@ -166,21 +167,24 @@ def test_the_front_desks_morning(page, front_desk, morning):
 def test_a_late_cancellation_says_what_it_will_charge_first(page, front_desk, morning):
     cy = morning.appointments["Cy Marsh"]  # 11:00 today: inside the 24-hour window
     sign_in(page, front_desk)
-    row(page, cy).get_by_text("Cancel…").click()
-    row(page, cy).get_by_label("Reason for cancelling").fill("Phoned: stuck at work")
-    row(page, cy).get_by_role("button", name="Cancel the appointment").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("This will charge £30.00")
-    expect(page.get_by_text("Reason given: Phoned: stuck at work")).to_be_visible()
-    screenshot(page, "confirm-late-cancel.png")
+    page.goto(f"/today?date={TODAY.isoformat()}")
+    row(page, cy).get_by_role("link", name="Cancel…").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cancel Cy Marsh's appointment")
+    expect(page.locator("#cancel-fee")).to_contain_text("late-cancellation fee of £30.00")
+    screenshot(page, "cancel-late.png")
 
     page.get_by_role("link", name="Go back: change nothing").click()
+    expect(page).to_have_url(re.compile(rf"/today\?date={TODAY.isoformat()}$"))
     expect(row(page, cy)).to_contain_text("Booked")  # nothing was done
 
-    row(page, cy).get_by_text("Cancel…").click()
-    row(page, cy).get_by_label("Reason for cancelling").fill("Phoned: stuck at work")
-    row(page, cy).get_by_role("button", name="Cancel the appointment").click()
+    row(page, cy).get_by_role("link", name="Cancel…").click()
+    page.get_by_role("button", name="Cancel and charge £30.00").click()  # no reason chosen yet
+    expect(page.get_by_text("Choose a reason, or write one.")).to_be_visible()
+    page.get_by_label("Something else (write it below)").check()
+    page.get_by_label("In your own words").fill("Phoned: stuck at work")
     page.get_by_role("button", name="Cancel and charge £30.00").click()
-    expect(status_message(page)).to_have_text("The appointment is cancelled.")
+    expect(page).to_have_url(re.compile(rf"/today\?date={TODAY.isoformat()}$"))  # the same day, as left
+    expect(status_message(page)).to_have_text("Cy Marsh's appointment at 11:00 is cancelled.")
     expect(row(page, cy)).to_contain_text("Late cancellation")
     expect(row(page, cy)).to_contain_text("£30.00")
 
@@ -203,11 +207,20 @@ def test_checking_in_and_undoing_with_the_keyboard_alone(page, front_desk, morni
     page.keyboard.press("Enter")
     expect(status_message(page)).to_have_text("Cy Marsh checked in.")
 
-    undo = row(page, cy).get_by_text("Undo…")
+    undo = row(page, cy).get_by_role("link", name="Undo…")
     tab_to(page, undo)
-    page.keyboard.press("Enter")  # opens the reason
-    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the appointment's page, at its undo form
+    tab_to(page, page.get_by_label("Why undo it"))
     page.keyboard.type("Checked in the wrong client")
     page.keyboard.press("Enter")
     expect(status_message(page)).to_have_text("The check-in is undone: Cy Marsh is booked again.")
     expect(row(page, cy)).to_contain_text("Booked")
+
+    tab_to(page, row(page, cy).get_by_role("link", name="Cancel…"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_label("Client unwell"))
+    page.keyboard.press("Space")
+    tab_to(page, page.get_by_role("button", name="Cancel and charge £30.00"))
+    page.keyboard.press("Enter")
+    expect(status_message(page)).to_have_text("Cy Marsh's appointment at 11:00 is cancelled.")
+    expect(row(page, cy)).to_contain_text("Late cancellation")

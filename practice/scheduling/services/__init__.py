@@ -10,6 +10,7 @@ from practice.scheduling.services.attendance import (
     FeeQuote,
     UnacknowledgedPolicy,
     cancel,
+    cancel_terms,
     check_in,
     complete,
     mark_no_show,
@@ -73,7 +74,7 @@ from practice.settings.services import local_date, practice_zone
 __all__ = [
     "MAX_AMOUNT", "MAX_REPEATS", "PAYMENT_METHODS", "SLOT_STEP", "UNDOABLE", "WEEKDAYS", "BookingRequest",
     "DaySchedule", "FeeQuote", "Occurrence", "UnacknowledgedPolicy", "add_time_block", "amount_due",
-    "amount_paid", "appointment_facts", "book", "book_series", "calendar_settings", "cancel", "check_in",
+    "amount_paid", "appointment_facts", "book", "book_series", "calendar_settings", "cancel", "cancel_terms", "check_in",
     "check_series", "client_balance", "complete", "create_service", "day_schedule", "day_schedules",
     "first_free_starts", "free_slots", "held_buffer", "hhmm", "local_date", "local_day_bounds",
     "local_moment", "lock_schedule", "mark_no_show", "move_refusal", "paid_at", "series_days",

@@ -83,20 +83,30 @@ class FeeQuote:
     late: bool  # a cancellation inside the window (a no-show is always "late")
 
 
-def _cancel_terms(session, appointment: Appointment, reason: str, *, now: datetime,
-                  by_practice: bool) -> FeeQuote:
-    _require_status(session, appointment, Status.BOOKED, doing="cancelled")
-    if not reason.strip():
-        raise DomainError("Say briefly why (e.g. 'client unwell', 'practitioner ill').", field="reason")
+def _cancel_fee(session, appointment: Appointment, *, now: datetime, by_practice: bool) -> FeeQuote:
     policy = policy_in_force(session, now)
     late = not by_practice and appointment.start_at - now < timedelta(hours=policy.cancellation_window_hours)
     return FeeQuote(percent_of(appointment.price_cents, policy.late_cancel_fee_percent) if late else 0,
                     policy, late)
 
 
+def _cancel_terms(session, appointment: Appointment, reason: str, *, now: datetime,
+                  by_practice: bool) -> FeeQuote:
+    _require_status(session, appointment, Status.BOOKED, doing="cancelled")
+    if not reason.strip():
+        raise DomainError("Say briefly why (e.g. 'client unwell', 'practitioner ill').", field="reason")
+    return _cancel_fee(session, appointment, now=now, by_practice=by_practice)
+
+
 def quote_cancel(session, appointment: Appointment, reason: str, *, now: datetime) -> FeeQuote:
     """The fee cancelling now would charge (refusing as `cancel` would); nothing changes."""
     return _cancel_terms(session, appointment, reason, now=now, by_practice=False)
+
+
+def cancel_terms(session, appointment: Appointment, *, now: datetime) -> FeeQuote:
+    """What cancelling now would charge, for the page that asks for a reason before anyone
+    has given one. It reads only (no lock): `cancel` checks everything again."""
+    return _cancel_fee(session, appointment, now=now, by_practice=False)
 
 
 def cancel(

@@ -1,6 +1,6 @@
 // Today keeps up with the other desks: every few seconds it asks for the day's fingerprint
 // (a small JSON answer, 304 when unchanged) and reloads when the day changed, unless someone
-// is typing or has opened a form here. Then it says so and waits for a click, so nothing
+// is typing here. Then it says so and waits for a click, so nothing
 // typed is lost.
 (function () {
   "use strict";
@@ -14,7 +14,6 @@
   function busy() {
     var active = document.activeElement;
     if (active && active.matches("input, select, textarea")) { return true; }
-    if (document.querySelector("details[open]")) { return true; }
     return Array.prototype.some.call(document.querySelectorAll("input, textarea"), function (field) {
       return field.type !== "hidden" && field.value !== field.defaultValue;
     });
