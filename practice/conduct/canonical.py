@@ -108,7 +108,7 @@ def _times(values) -> list[str]:
             else "null" if v is None else f'"{_utc_iso(v)}"' for v in values]
 
 
-_int = int.__repr__  # refuses anything but an int (a bool included: its JSON is not a number's)
+_int = int.__repr__  # as the JSON encoder writes an int (a bool, also an int, is written otherwise)
 
 
 _ENCODE_COLUMN = {
@@ -137,13 +137,13 @@ def canonical_rows(rows, attachments: dict[int, list]) -> list[bytes]:
     if not rows:
         return []
     try:
-        columns = [encode(values) for encode, values in zip(_COLUMN_ENCODERS, zip(*rows), strict=False)]
+        columns = [encode(values) for encode, values in zip(_COLUMN_ENCODERS, zip(*rows, strict=True), strict=False)]
     except (TypeError, ValueError, AttributeError):
         return [_canonical_raw(row, attachments.get(row.id, ())) for row in rows]
     columns.insert(_ATTACHMENTS_AT, [
         _encode(_attachment_documents(attachments[row.id])) if row.id in attachments else "[]" for row in rows
     ])
-    return [text.encode() for text in map(_TEMPLATE.__mod__, zip(*columns))]
+    return [text.encode() for text in map(_TEMPLATE.__mod__, zip(*columns, strict=True))]
 
 
 def _canonical_raw(row, attachments) -> bytes:
