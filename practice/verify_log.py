@@ -9,6 +9,7 @@ import sys
 
 import click
 import sqlalchemy as sa
+from flask.cli import load_dotenv
 
 from practice.app import configured_app
 from practice.clock import SystemClock
@@ -66,6 +67,7 @@ def verify_log_command():
 
 
 def main(args: list[str]) -> None:
+    load_dotenv()  # as the `practice` command's FlaskGroup does (.env files, with python-dotenv)
     verify_log_command.main(args, prog_name="practice verify-log")
 
 
