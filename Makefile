@@ -8,8 +8,12 @@ DB ?= sqlite
 ROUNDS ?= 10
 # Test processes (pytest-xdist): one per core; a module's tests stay in one process, so its
 # module fixtures (the demo practice several modules build) are made once. WORKERS=0: one process.
+# Each run ends with its slowest tests, to see where the time goes.
 WORKERS ?= auto
-PARALLEL := -n $(WORKERS) --dist loadscope
+PARALLEL := -n $(WORKERS) --dist loadscope --durations=15
+# The browser tests drive the pages, which are the same whatever the database: they run in
+# the SQLite pass; the PostgreSQL pass runs everything else (every web and service test).
+BROWSER := tests/browser
 VENV := .venv
 BIN := $(VENV)/bin
 
@@ -24,14 +28,14 @@ run: system-run $(VENV)/.run-installed
 test: system-test $(VENV)/.test-installed
 	@echo "=== Test suite on SQLite (with the browser tests) ==="
 	$(BIN)/python -m pytest --db=sqlite $(PARALLEL)
-	@echo "=== Test suite on PostgreSQL (a throwaway cluster, with the browser tests) ==="
-	$(BIN)/python -m pytest --db=postgresql $(PARALLEL)
+	@echo "=== Test suite on PostgreSQL (a throwaway cluster; the browser tests ran above) ==="
+	$(BIN)/python -m pytest --db=postgresql $(PARALLEL) --ignore=$(BROWSER)
 
 test-sqlite: $(VENV)/.test-installed
 	$(BIN)/python -m pytest --db=sqlite $(PARALLEL)
 
 test-postgresql: $(VENV)/.test-installed
-	$(BIN)/python -m pytest --db=postgresql $(PARALLEL)
+	$(BIN)/python -m pytest --db=postgresql $(PARALLEL) --ignore=$(BROWSER)
 
 # Refresh the README tour's pictures from the browser tests, and its letter pages from the demo.
 screenshots: system-test $(VENV)/.test-installed

@@ -1,9 +1,15 @@
 """Phone numbers: stored in E.164, shown as people write them. Shared by the client records
 and the referral network (which must not import the practice's tables)."""
 
+from functools import lru_cache
+
 import phonenumbers
 
 from practice.errors import DomainError
+
+# Numbers checked lately, kept: an import checks its file's thousands of numbers twice (the
+# check, then the import, which checks again) and phonenumbers' check is most of its time.
+CHECKED_KEPT = 10_000
 
 
 def normalise_phone(raw: str, region: str) -> str:
@@ -11,6 +17,12 @@ def normalise_phone(raw: str, region: str) -> str:
     raw = raw.strip()
     if not raw:
         return ""
+    return _normalised(raw, region)
+
+
+@lru_cache(maxsize=CHECKED_KEPT)
+def _normalised(raw: str, region: str) -> str:
+    """A pure function of its arguments (a refusal is not kept: it raises)."""
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:

@@ -1,5 +1,7 @@
 """Checks shared by several domains."""
 
+from functools import lru_cache
+
 from email_validator import EmailNotValidError, validate_email
 
 from practice.errors import DomainError
@@ -23,6 +25,11 @@ def checked_email(raw: str, field: str = "email") -> str:
     if not raw:
         return ""
     try:
-        return validate_email(raw, check_deliverability=False).normalized.lower()
+        return _normalised_email(raw)
     except EmailNotValidError as error:
         raise DomainError(f"This is not a valid e-mail address: {error}", field=field) from None
+
+
+@lru_cache(maxsize=10_000)  # an import checks its file's addresses twice (see phones.CHECKED_KEPT)
+def _normalised_email(raw: str) -> str:
+    return validate_email(raw, check_deliverability=False).normalized.lower()

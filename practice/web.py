@@ -3,7 +3,7 @@
 from datetime import date
 from typing import TYPE_CHECKING
 
-from flask import abort, flash, g, request
+from flask import abort, flash, request
 from flask_login import current_user
 
 from practice import clock
@@ -30,13 +30,11 @@ def now():
 
 
 def practice_profile():
-    """The practice's profile, read once per request (the layout and hooks share it)."""
-    if "practice_profile" not in g:
-        from practice.db import db
-        from practice.settings.services import get_practice
+    """The practice's profile (read once per unit of work: see settings.services.get_practice)."""
+    from practice.db import db
+    from practice.settings.services import get_practice
 
-        g.practice_profile = get_practice(db.session)
-    return g.practice_profile
+    return get_practice(db.session)
 
 
 def show_error(form, error: DomainError) -> None:

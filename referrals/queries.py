@@ -150,7 +150,10 @@ def specialists_for_export(session, *, include_retired: bool = False) -> Iterato
     names of its modalities, read EXPORT_CHUNK entries at a time as the file is sent. Two
     queries whatever the directory's size: the modalities of every entry, then the entries."""
     names: dict[int, list[str]] = defaultdict(list)
-    for specialist_id, name in session.execute(
+    # Plain rows through the session's connection: no ORM entity is involved, so the ORM's
+    # per-row work is not needed.
+    connection = session.connection()
+    for specialist_id, name in connection.execute(
         select(specialist_modality.c.specialist_id, Modality.name)
         .join(Modality, Modality.id == specialist_modality.c.modality_id).order_by(Modality.name, Modality.id)
     ):
@@ -158,7 +161,7 @@ def specialists_for_export(session, *, include_retired: bool = False) -> Iterato
     query = select(*Specialist.__table__.columns).order_by(Specialist.name_key, Specialist.id)
     if not include_retired:
         query = query.where(Specialist.retired_at.is_(None))
-    for entry in session.execute(query.execution_options(yield_per=EXPORT_CHUNK)):
+    for entry in connection.execute(query.execution_options(yield_per=EXPORT_CHUNK)):
         yield entry, names.get(entry.id, [])
 
 

@@ -6,6 +6,7 @@ CRLF line ends. Reading accepts what phones and mail programs export (vCard 3.0 
 grouped properties like `item1.TEL`, TYPE parameters) and our own X-PRACTICE-* fields,
 so a directory exported here comes back whole."""
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,11 +15,15 @@ from referrals.models import Specialist
 
 PRODID = "-//practice//referral network//EN"
 MAX_LINE_OCTETS = 75
+_SPECIAL = re.compile(r"[\\,;\r\n]")
+CARDS_A_PIECE = 100  # an export sends its cards in pieces of this many
 
 
 # Writing -----------------------------------------------------------------------------------
 
 def escape(text: str) -> str:
+    if not _SPECIAL.search(text):  # most values: nothing to escape
+        return text
     return (text.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
             .replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n"))
 
@@ -37,6 +42,14 @@ def fold(line: str) -> bytes:
         start, room = end, MAX_LINE_OCTETS - 1
     pieces.append(data[start:])
     return b"\r\n ".join(pieces) + b"\r\n"
+
+
+def card_bytes(lines: list[str]) -> bytes:
+    """One card's lines as bytes, each folded: encoded at once when no line needs folding."""
+    text = "\r\n".join(lines)
+    if text.isascii() and max(map(len, lines)) <= MAX_LINE_OCTETS:
+        return text.encode() + b"\r\n"
+    return b"".join(fold(line) for line in lines)
 
 
 def _name_parts(name: str) -> str:
@@ -82,9 +95,14 @@ def export_vcards(specialists) -> bytes:
 
 def stream_vcards(entries) -> Iterator[bytes]:
     """The cards a piece at a time, from (entry, names of its modalities) pairs
-    (queries.specialists_for_export): one piece a card."""
+    (queries.specialists_for_export): CARDS_A_PIECE cards a piece."""
+    cards = []
     for entry, names in entries:
-        yield b"".join(fold(line) for line in card_lines(entry, names))
+        cards.append(card_bytes(card_lines(entry, names)))
+        if len(cards) == CARDS_A_PIECE:
+            yield b"".join(cards)
+            cards.clear()
+    yield b"".join(cards)
 
 
 # Reading -----------------------------------------------------------------------------------

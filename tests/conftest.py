@@ -3,7 +3,10 @@
 `--db=sqlite` (default) or `--db=postgresql` picks the database the whole run uses."""
 
 import contextvars
+import functools
+import shutil
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, time, timezone
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from flask import has_app_context
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from werkzeug.security import generate_password_hash
 
 from practice import create_app
 from practice.audit.services import SYSTEM
@@ -126,6 +130,52 @@ def app(database_url, tmp_path):
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+# Worlds built once: modules that run hundreds of cases against the same rich practice
+# build it once per test process and give each case a copy (a file copy on SQLite, a
+# database made from it as a template on PostgreSQL), since building it costs more than
+# most cases.
+
+CHEAP_PASSWORD_HASH = functools.partial(generate_password_hash, method="pbkdf2:sha256:1000")
+
+
+@dataclass
+class Snapshot:
+    url: str
+    instance: Path
+    config: dict  # what building it set in the app's configuration (e-mail, say)
+    values: dict  # what the build returned: ids, tokens
+
+
+def build_snapshot(databases, folder: Path, build) -> Snapshot:
+    """A database with what `build(app)` made in it, committed; its connections closed."""
+    url = databases.fresh(folder)
+    app = make_app(url, folder / "instance")
+    before = dict(app.config)
+    with pytest.MonkeyPatch.context() as patch, app.app_context():
+        patch.setattr(auth_services, "generate_password_hash", CHEAP_PASSWORD_HASH)
+        values = build(app)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    config = {key: value for key, value in app.config.items() if before.get(key) != value}
+    return Snapshot(url, folder / "instance", config, values)
+
+
+@contextmanager
+def app_on_a_copy(databases, snapshot: Snapshot, folder: Path):
+    """An app (its context pushed) on a copy of the snapshot's database and instance folder."""
+    url = databases.copy(snapshot.url, folder)
+    instance = folder / "instance"
+    if snapshot.instance.exists():
+        shutil.copytree(snapshot.instance, instance)
+    app = make_app(url, instance, **snapshot.config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    databases.drop(url)
 
 
 @pytest.fixture

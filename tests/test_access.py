@@ -6,7 +6,6 @@ page cannot ship without someone deciding who may use it. Rows guarded by
 `permission_required` name their permission, and `test_table_agrees_with_the_permission_rules`
 checks their outcomes against `RULES` (and that the view really uses that permission)."""
 
-import functools
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,12 +16,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from PIL import Image
-from werkzeug.security import generate_password_hash
 
 from practice.audit.models import AuditEvent
 from practice.audit.services import SYSTEM
 from practice.auth import services as auth_services
-from practice.auth.models import Role
+from practice.auth.models import Role, User
 from practice.auth.permissions import RULES
 from practice.clients.models import Client
 from practice.db import db
@@ -30,7 +28,17 @@ from practice.policies.queries import current_policy
 from practice.scheduling import feeds
 from practice.scheduling import services as scheduling_services
 from practice.settings import services as settings_services
-from tests.conftest import NOW, PASSWORD
+from tests.conftest import (
+    CHEAP_PASSWORD_HASH,
+    NOW,
+    PASSWORD,
+    app_on_a_copy,
+    build_snapshot,
+    make_client_record,
+    set_up_practice,
+    user_maker,
+    users_of_every_role,
+)
 from tests.test_imports import imports_world
 from tests.test_jobs import jobs_world
 from tests.test_letters import letters_world
@@ -61,10 +69,7 @@ def png_bytes(size=(8, 8), color="teal") -> bytes:
 @pytest.fixture(autouse=True)
 def quick_password_hashes(monkeypatch):
     """Hundreds of sign-ins here: a cheap hash keeps them quick (the checks are the same)."""
-    monkeypatch.setattr(
-        auth_services, "generate_password_hash",
-        functools.partial(generate_password_hash, method="pbkdf2:sha256:1000"),
-    )
+    monkeypatch.setattr(auth_services, "generate_password_hash", CHEAP_PASSWORD_HASH)
 
 
 def missed_this_morning(appointment) -> int:
@@ -690,12 +695,36 @@ def test_table_agrees_with_the_permission_rules(app):
 
 # Walking the table ----------------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def built_world(databases, tmp_path_factory):
+    """The world with an account of every role, built once per test process: building it
+    is most of what a case of the walk would cost, and the walk runs hundreds."""
+    def build(app):
+        make_user = user_maker()
+        users = users_of_every_role(set_up_practice(), make_user)
+        world = build_world(app, users, make_client_record, make_user)
+        return {"world": world, "user_ids": {role: user.id for role, user in users.items()}}
+
+    snapshot = build_snapshot(databases, tmp_path_factory.mktemp("access-world"), build)
+    yield snapshot
+    databases.drop(snapshot.url)
+
+
+@pytest.fixture
+def world_copy(built_world, databases, tmp_path):
+    with app_on_a_copy(databases, built_world, tmp_path) as app:
+        yield app
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
-def test_route_by_role(app, client, users, login, world, route, role):
+def test_route_by_role(world_copy, built_world, route, role):
+    world = built_world.values["world"]
+    client = world_copy.test_client()
     expected = route.expect[ROLES.index(role)]
     if role != "anonymous":
-        login(users[role])
+        user = db.session.get(User, built_world.values["user_ids"][role])
+        assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
     before = audit_count()
     data = route.data(world) if route.data else {}
     response = client.open(route.url(world), method=route.method, data=data)

@@ -4,19 +4,19 @@ and never a server error.
 The field macro (templates/practice/macros.html) renders a field's errors as
 `<div id="<field id>-error" class="invalid-feedback d-block">`; `error_for` reads it back."""
 
-import functools
 import html
 import io
 import os
 import re
+from contextlib import contextmanager
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from flask import got_request_exception
+from flask import Flask, got_request_exception
 from PIL import Image
-from werkzeug.security import generate_password_hash
 
 from practice.auth import services as auth_services
 from practice.auth.models import User
@@ -25,7 +25,16 @@ from practice.db import db
 from practice.policies.queries import current_policy
 from practice.scheduling.models import Appointment
 from practice.settings.models import PracticeProfile
-from tests.conftest import PASSWORD
+from tests.conftest import (
+    CHEAP_PASSWORD_HASH,
+    PASSWORD,
+    app_on_a_copy,
+    build_snapshot,
+    make_client_record,
+    set_up_practice,
+    user_maker,
+    users_of_every_role,
+)
 from tests.test_access import (
     BUSY_ICS,
     POLICY_FORM,
@@ -44,10 +53,7 @@ from tests.test_online_booking import online_world
 @pytest.fixture(autouse=True)
 def quick_password_hashes(monkeypatch):
     """Many sign-ins here: a cheap hash keeps the module quick (the checks are the same)."""
-    monkeypatch.setattr(
-        auth_services, "generate_password_hash",
-        functools.partial(generate_password_hash, method="pbkdf2:sha256:1000"),
-    )
+    monkeypatch.setattr(auth_services, "generate_password_hash", CHEAP_PASSWORD_HASH)
 
 
 # Reading pages back --------------------------------------------------------------------
@@ -782,6 +788,11 @@ def junk_request(kind: str, fields: list[str], files: list[str]) -> dict:
 
 @pytest.fixture
 def targets(app, users, make_client, make_user):
+    return build_targets(app, users, make_client, make_user)
+
+
+def build_targets(app, users, make_client, make_user) -> dict:
+    """Real objects the junk forms' URLs and fields refer to."""
     from tests.test_access import referral_world
     invited = make_user("front_desk", password=None)
     sam = make_client("Sam", phone="07911 123456")
@@ -810,6 +821,12 @@ def targets(app, users, make_client, make_user):
 
 @pytest.fixture
 def server_errors(app):
+    with noting_server_errors(app) as seen:
+        yield seen
+
+
+@contextmanager
+def noting_server_errors(app):
     """Let errors become 500 pages (as in production) and note each one's exception."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
     seen = []
@@ -818,8 +835,41 @@ def server_errors(app):
         seen.append(f"{type(exception).__name__}: {str(exception).splitlines()[0][:160]}")
 
     got_request_exception.connect(note, app)
-    yield seen
-    got_request_exception.disconnect(note, app)
+    try:
+        yield seen
+    finally:
+        got_request_exception.disconnect(note, app)
+
+
+@pytest.fixture(scope="module")
+def built_targets(databases, tmp_path_factory):
+    """The targets with an account of every role, built once per test process for the
+    hundreds of junk posts below; each gets a copy."""
+    def build(app):
+        make_user = user_maker()
+        users = users_of_every_role(set_up_practice(), make_user)
+        return {"targets": build_targets(app, users, make_client_record, make_user),
+                "admin_id": users["admin"].id}
+
+    snapshot = build_snapshot(databases, tmp_path_factory.mktemp("junk-targets"), build)
+    yield snapshot
+    databases.drop(snapshot.url)
+
+
+@dataclass
+class Copy:
+    app: Flask
+    targets: dict
+    admin: User
+    server_errors: list
+
+
+@pytest.fixture
+def on_a_copy(built_targets, databases, tmp_path):
+    """The app on a copy of the built targets, noting server errors."""
+    with app_on_a_copy(databases, built_targets, tmp_path) as app, noting_server_errors(app) as seen:
+        admin = db.session.get(User, built_targets.values["admin_id"])
+        yield Copy(app, built_targets.values["targets"], admin, seen)
 
 
 def test_every_post_route_has_a_junk_form(app):
@@ -841,10 +891,12 @@ def _post_junk(app, url, kinds, fields, files, server_errors, sign_in=None):
 
 
 @pytest.mark.parametrize("endpoint", sorted(POST_FORMS))
-def test_junk_posted_by_an_admin_never_causes_a_server_error(app, users, targets, server_errors, endpoint):
+def test_junk_posted_by_an_admin_never_causes_a_server_error(on_a_copy, endpoint):
     build, fields, files = POST_FORMS[endpoint]
+    targets = on_a_copy.targets
     fields = fields(targets) if callable(fields) else fields
-    failures = _post_junk(app, build(targets), JUNK_KINDS, fields, files, server_errors, users["admin"])
+    failures = _post_junk(on_a_copy.app, build(targets), JUNK_KINDS, fields, files, on_a_copy.server_errors,
+                          on_a_copy.admin)
     assert not failures
 
 
@@ -852,9 +904,10 @@ def test_junk_posted_by_an_admin_never_causes_a_server_error(app, users, targets
                                       "messages_public.acknowledge", "messages_public.stop_reminders",
                                       "booking.hold", "booking.confirm", "booking.cancel", "booking.move",
                                       "booking.inquire"])
-def test_junk_posted_by_a_visitor_never_causes_a_server_error(app, practice, targets, server_errors, endpoint):
+def test_junk_posted_by_a_visitor_never_causes_a_server_error(on_a_copy, endpoint):
     build, fields, files = POST_FORMS[endpoint]
-    assert not _post_junk(app, build(targets), JUNK_KINDS, fields, files, server_errors)
+    assert not _post_junk(on_a_copy.app, build(on_a_copy.targets), JUNK_KINDS, fields, files,
+                          on_a_copy.server_errors)
 
 
 def test_junk_posted_to_setup_never_causes_a_server_error(app, server_errors):
@@ -912,17 +965,18 @@ NUL_FORMS = {
 }
 
 @pytest.mark.parametrize("endpoint", sorted(POST_FORMS))
-def test_nul_characters_posted_by_an_admin_never_cause_a_server_error(app, users, targets, server_errors, endpoint):
+def test_nul_characters_posted_by_an_admin_never_cause_a_server_error(on_a_copy, endpoint):
     build, fields, files = POST_FORMS[endpoint]
+    targets, server_errors = on_a_copy.targets, on_a_copy.server_errors
     fields = fields(targets) if callable(fields) else fields
     url = build(targets)
-    failures = _post_junk(app, url, ["nul"], fields, files, server_errors, users["admin"])
+    failures = _post_junk(on_a_copy.app, url, ["nul"], fields, files, server_errors, on_a_copy.admin)
     if endpoint == "scheduling.waive":  # a fee to waive, so the reason is saved
         db.session.get(Appointment, targets["appointment_id"]).fee_cents = 3000
         db.session.commit()
     if endpoint in NUL_FORMS:
-        client = app.test_client()
-        client.post("/login", data={"email": users["admin"].email, "password": PASSWORD})
+        client = on_a_copy.app.test_client()
+        client.post("/login", data={"email": on_a_copy.admin.email, "password": PASSWORD})
         server_errors.clear()
         data = NUL_FORMS[endpoint]
         response = client.post(url, data=data(targets) if callable(data) else data)
@@ -1101,9 +1155,10 @@ def test_appointment_actions_only_send_users_back_to_this_site(client, users, lo
 
 
 @pytest.mark.parametrize("look_up", BOOKING_LOOK_UPS)
-def test_junk_in_a_booking_look_up_never_causes_a_server_error(app, users, targets, server_errors, look_up):
+def test_junk_in_a_booking_look_up_never_causes_a_server_error(on_a_copy, look_up):
     fields = BOOKING_FIELDS + [look_up]
-    assert not _post_junk(app, "/appointments/new", JUNK_KINDS, fields, [], server_errors, users["admin"])
+    assert not _post_junk(on_a_copy.app, "/appointments/new", JUNK_KINDS, fields, [], on_a_copy.server_errors,
+                          on_a_copy.admin)
 
 
 @pytest.mark.parametrize("changes, field, message", [

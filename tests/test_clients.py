@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from practice.audit.models import AuditEvent
+from practice.audit.services import SYSTEM
 from practice.clients import csv_io, queries, services
 from practice.clients.models import Client
 from practice.db import db
@@ -57,6 +58,24 @@ def test_search_by_any_name_phone_or_email(client, users, login, make_client):
     for text in ("mik", "BRANDT", "07911 123", "7911123456", "mb@example"):
         page = client.get("/clients/", query_string={"q": text}).get_data(as_text=True)
         assert "Mika" in page and ">Jo<" not in page, text
+
+
+def test_search_finds_clients_however_their_names_were_written(client, users, login, make_client):
+    # The search reads the client's search text, which the database keeps: a rename through
+    # a service, an import's many-rows INSERT and a plain UPDATE are each found.
+    login(users["admin"])
+    renamed = make_client("Before")
+    services.update_client(db.session, SYSTEM, renamed, services.ClientDetails(
+        display_name="Renata", legal_name="Renata Okafor"), phone_region="GB", now=NOW)
+    csv_io.import_clients(db.session, SYSTEM, "display_name,email\nImogen,IMOGEN.P@Example.org\n",
+                          phone_region="GB", now=NOW)
+    plain = make_client("Quentin")
+    db.session.execute(sa.update(Client).where(Client.id == plain.id).values(legal_name="Quentin Zabala"))
+    db.session.commit()
+    for text, name in (("okaf", "Renata"), ("imogen.p@example", "Imogen"), ("ZABAL", "Quentin")):
+        page = client.get("/clients/", query_string={"q": text}).get_data(as_text=True)
+        assert name in page and "1 client" in page, text
+    assert "Before" not in client.get("/clients/", query_string={"q": "before"}).get_data(as_text=True)
 
 
 def test_like_wildcards_in_search_are_literal(client, users, login, make_client):

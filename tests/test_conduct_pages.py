@@ -247,6 +247,32 @@ def test_the_client_page_summary_partial(app, users, robin):
     assert "1 safety" in html and "1 × Safety incident" in html
 
 
+def test_the_summary_counts_the_record_as_it_now_stands(app, robin):
+    """Counted in the database, it agrees with the record grouped with its corrections: a
+    corrected entry counts once, as corrected; a withdrawn one not at all."""
+    from practice.conduct.queries import conduct_summary, group_corrections
+
+    kept = record(robin, when=NOW - timedelta(days=9))
+    corrected = record(robin, when=NOW - timedelta(days=8))
+    withdrawn = record(robin, when=NOW - timedelta(days=7))
+    record(robin, code="stalking", when=NOW - timedelta(days=20))
+    to_safety = services.IncidentDetails(category_id=category_id("stalking"), severity="high",
+                                         occurred_from=NOW - timedelta(days=5), channel="text",
+                                         description="Followed me home.")
+    services.record_correction(db.session, SYSTEM, corrected, reason="It was worse.", details=to_safety,
+                               max_bytes=1024, now=NOW)
+    services.record_correction(db.session, SYSTEM, withdrawn, reason="Another client's.", withdrawn=True,
+                               max_bytes=1024, now=NOW)
+    db.session.commit()
+    summary = conduct_summary(robin.id)
+    views = [view for view in group_corrections(list(db.session.scalars(
+        sa.select(ConductEntry).where(ConductEntry.client_id == robin.id)))) if not view.withdrawn]
+    assert sum(summary.counts.values()) == len(views) == 3
+    assert summary.safety_count == sum(1 for view in views if view.latest.safety) == 2
+    assert (summary.latest.kind, summary.latest.occurred_from) == (views[1].latest.kind, NOW - timedelta(days=5))
+    assert kept.id in {view.entry.id for view in views}
+
+
 def test_categories_are_added_and_retired_by_admins(client, users, login):
     login(users["admin"])
     assert client.post("/settings/conduct-categories", data={"label": "Films me", "safety": "y"}).status_code == 302

@@ -6,13 +6,14 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 
 from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
+from practice.bulk import insert_rows
 from practice.clients import identity
 from practice.clients.models import Client
-from practice.clients.services import ClientDetails, clean_details
+from practice.clients.services import ClientDetails, clean_each_field
 from practice.errors import DomainError
 from practice.import_report import PROGRESS_EVERY, ImportRefused, Preview, RowReport
 from practice.imports.registry import Importer, register
@@ -29,6 +30,8 @@ COLUMNS = [
 EXPORT_COLUMNS = ["id", *COLUMNS, "created_at", "archived_at"]
 MAX_ROWS = 5000
 DUPLICATE_KEYS_A_QUERY = 500  # phone numbers and e-mail addresses looked up together
+REPORTED_FIELDS = ("display_name", "legal_name", "pronouns", "phone", "email", "address", "referral_source",
+                   "date_of_birth")
 
 
 def read_upload(storage, max_bytes: int) -> str:
@@ -81,7 +84,7 @@ def check_rows(session, text: str, *, phone_region: str, today: date, progress=N
             continue
         values = {key: (raw.get(key) or "").strip() for key in COLUMNS}
         if any(values.values()):
-            preview.rows.append(_check_row(session, number, values, practitioners, seen, phone_region, today))
+            preview.rows.append(_check_row(number, values, practitioners, seen, phone_region, today))
     if not preview.rows and not preview.problems:
         preview.problems.append("The file has no client rows.")
     _note_existing_duplicates(session, [row for row in preview.rows if row.details is not None])
@@ -93,7 +96,7 @@ def _note_blocked_matches(session, preview: Preview) -> None:
     """Rows that match a client who cannot be booked (the import is for admins, who may see
     which): they are imported, and held from booking until someone decides (two queries)."""
     rows = {id(row): row for row in preview.rows if row.details is not None}
-    unsaved = {key: Client(**vars(row.details)) for key, row in rows.items()}
+    unsaved = {key: identity.Unsaved.of(row.details) for key, row in rows.items()}
     by_record = {id(client): key for key, client in unsaved.items()}
     for match in identity.find(session, list(unsaved.values())):
         rows[by_record[id(match.client)]].warnings.append(
@@ -101,7 +104,7 @@ def _note_blocked_matches(session, preview: Preview) -> None:
             "not bookable until a practitioner or admin decides whether this is the same person.")
 
 
-def _check_row(session, number, values, practitioners, seen, phone_region, today) -> RowReport:
+def _check_row(number, values, practitioners, seen, phone_region, today) -> RowReport:
     report = RowReport(number, values)
     birth = None
     if values["date_of_birth"]:
@@ -113,34 +116,22 @@ def _check_row(session, number, values, practitioners, seen, phone_region, today
         practitioner_id = practitioners.get(values["practitioner"].lower())
         if practitioner_id is None:
             report.errors.append(f"practitioner: no practitioner is called {values['practitioner']!r}.")
-    details = ClientDetails(
+    details, errors = clean_each_field(ClientDetails(
         display_name=values["display_name"], legal_name=values["legal_name"],
         pronouns=values["pronouns"], phone=values["phone"], email=values["email"],
         address=values["address"], date_of_birth=birth,
         primary_practitioner_id=practitioner_id, referral_source=values["referral_source"],
-    )
-    # clean_details stops at the first bad field, so check each field on its own.
-    for name in ("display_name", "legal_name", "pronouns", "phone", "email", "address",
-                 "referral_source", "date_of_birth"):
-        try:
-            cleaned = clean_details(
-                session, _only(details, name), phone_region=phone_region, today=today
-            )
-        except DomainError as error:
-            report.errors.append(f"{error.field}: {error.message}")
-        else:
-            setattr(details, name, getattr(cleaned, name))
+    ), phone_region=phone_region, today=today)
+    # Every bad field is reported, in the order of the columns.
+    report.errors += [f"{error.field}: {error.message}" for error in sorted(errors, key=_column_order)]
     if not report.errors:
         report.details = details
         _note_repeated_in_file(report, seen)
     return report
 
 
-def _only(details: ClientDetails, name: str) -> ClientDetails:
-    """The row reduced to one field (plus a placeholder name) so each error is reported."""
-    single = ClientDetails(display_name=details.display_name if name == "display_name" else "x")
-    setattr(single, name, getattr(details, name))
-    return single
+def _column_order(error: DomainError) -> int:
+    return REPORTED_FIELDS.index(error.field)
 
 
 def _note_repeated_in_file(report: RowReport, seen: dict) -> None:
@@ -185,17 +176,20 @@ def import_clients(session, actor: Actor, text: str, *, phone_region: str, now: 
 def save_clients(session, actor: Actor, preview: Preview, *, now: datetime) -> int:
     """Create the clients of a checked file, or none when any row is wrong (ImportRefused).
     The rows go in batches of many rows a statement, not one INSERT each; the new records
-    are then matched against the clients who cannot be booked, as any new record is."""
+    are then matched against the clients who cannot be booked, as any new record is: every
+    row through identity.find, and those that match loaded and held (identity.recheck), so
+    that a file of new people makes no ORM object a row."""
     if not preview.ok:
         raise ImportRefused(preview)
-    created = list(session.scalars(
-        insert(Client).returning(Client),
-        [vars(row.details) | {"created_at": now} for row in preview.rows],
-    ))
+    ids = insert_rows(session, Client, [vars(row.details) | {"created_at": now} for row in preview.rows])
     record(session, actor, "client.import", None, now=now, rows=len(preview.rows))
-    identity.recheck(session, actor, created, now=now)
+    saved = [identity.Unsaved.of(row.details, client_id) for row, client_id in zip(preview.rows, ids, strict=True)]
+    matched = sorted({match.client.id for match in identity.find(session, saved)})
+    if matched:
+        identity.recheck(session, actor, session.scalars(select(Client).where(Client.id.in_(matched))).all(),
+                         now=now)
     session.flush()
-    return len(created)
+    return len(ids)
 
 
 def export_clients(rows) -> Iterator[str]:

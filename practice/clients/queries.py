@@ -12,14 +12,16 @@ from practice.db import db
 
 
 def search_clients(text: str, *, page: int, per_page: int, include_archived: bool = False):
-    """One page of clients matching `text` in any name, the phone or the e-mail."""
-    query = select(Client).options(joinedload(Client.primary_practitioner))
-    if not include_archived:
-        query = query.where(Client.archived_at.is_(None))
+    """One page of clients matching `text` in any name, the phone or the e-mail, with how
+    many match: counted on the search's index alone (the page's query reads the records)."""
+    conditions = [] if include_archived else [Client.archived_at.is_(None)]
     if (condition := _matching(text)) is not None:
-        query = query.where(condition)
-    query = query.order_by(func.lower(Client.display_name), Client.id)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+        conditions.append(condition)
+    query = (select(Client).options(joinedload(Client.primary_practitioner)).where(*conditions)
+             .order_by(func.lower(Client.display_name), Client.id))
+    found = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
+    found.total = db.session.scalar(select(func.count()).select_from(Client).where(*conditions))
+    return found
 
 
 SEARCH_LENGTH = 200  # what a search reads of the text typed (SQLite refuses very long patterns)
@@ -31,12 +33,8 @@ def _matching(text: str):
     text = text.replace("\x00", "").strip()[:SEARCH_LENGTH]  # PostgreSQL refuses NUL in text
     if not text:
         return None
-    pattern = f"%{escape_like(text.lower())}%"
-    conditions = [
-        func.lower(Client.display_name).like(pattern, escape="\\"),
-        func.lower(Client.legal_name).like(pattern, escape="\\"),
-        Client.email.like(pattern, escape="\\"),
-    ]
+    # search_text holds the names in lower case and the e-mail (see Client.search_text).
+    conditions = [Client.search_text.like(f"%{escape_like(text.lower())}%", escape="\\")]
     digits = re.sub(r"\D", "", text)
     if len(digits) >= 3:
         # Stored numbers are E.164; a national number typed with its leading 0 still

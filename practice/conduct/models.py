@@ -73,7 +73,7 @@ class ConductEntry(db.Model):
     category_id: Mapped[int | None] = mapped_column(ForeignKey("incident_category.id"))
     severity: Mapped[str | None] = mapped_column(String(10))  # None for automatic entries
     safety: Mapped[bool] = mapped_column(default=False)
-    occurred_from: Mapped[datetime]
+    occurred_from: Mapped[datetime] = mapped_column(index=True)  # the reports count a period's
     occurred_to: Mapped[datetime | None]
     recorded_at: Mapped[datetime] = mapped_column(index=True)  # the review lists a day's
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -5,8 +5,8 @@ show when the whole chain was last checked in full (practice verify-log, the dai
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import defer, load_only, selectinload, subqueryload
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased, defer, selectinload, subqueryload
 
 from practice.clients.models import Client
 from practice.conduct.chain import ClientCheck, check_client
@@ -157,31 +157,45 @@ def related_choices(client_id: int) -> list[ConductEntry]:
     ))
 
 
+@dataclass(frozen=True)
+class LatestEntry:
+    kind: str
+    occurred_from: datetime
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+
 @dataclass
 class ConductSummary:
     """The client page's short view of the record (no chain check: the record page has it)."""
 
     counts: dict[str, int]
     safety_count: int
-    latest: ConductEntry | None
+    latest: LatestEntry | None
     last_communication: Communication | None
     labels: dict[str, str] = field(default_factory=lambda: dict(KINDS))
 
 
 def conduct_summary(client_id: int) -> ConductSummary:
-    """Two queries: the client's entries (only the columns counted: a long record has
-    hundreds, with their texts) and their latest communication."""
-    e = ConductEntry
-    entries = list(db.session.scalars(
-        select(e).options(load_only(e.id, e.seq, e.corrects_id, e.kind, e.withdrawn, e.safety, e.occurred_from))
-        .where(e.client_id == client_id)))
-    views = [view for view in group_corrections(entries) if not view.withdrawn]
-    counts: dict[str, int] = {}
-    for view in views:
-        counts[view.latest.kind] = counts.get(view.latest.kind, 0) + 1
-    latest = max((view.latest for view in views), key=lambda e: e.occurred_from, default=None)
+    """Two queries, however long the record: what it now says (the latest correction of each
+    entry, leaving out those withdrawn, as group_corrections sees it) counted by kind in the
+    database, and the latest communication."""
+    e, later = ConductEntry, aliased(ConductEntry)
+    superseded = (select(later.id)
+                  .where(later.corrects_id == func.coalesce(e.corrects_id, e.id), later.seq > e.seq)
+                  .exists())
+    counts, safety, latest = {}, 0, None
+    for kind, number, safe, last in db.session.execute(
+            select(e.kind, func.count(), func.sum(case((e.safety, 1), else_=0)), func.max(e.occurred_from))
+            .where(e.client_id == client_id, e.withdrawn.is_(False), ~superseded)
+            .group_by(e.kind)):
+        counts[kind], safety = int(number), safety + int(safe)
+        if latest is None or last > latest.occurred_from:
+            latest = LatestEntry(kind, last)
     last_communication = db.session.scalar(
         select(Communication).where(Communication.client_id == client_id)
         .order_by(Communication.occurred_at.desc(), Communication.id.desc()).limit(1))
-    return ConductSummary(counts, sum(1 for view in views if view.latest.safety), latest,
-                          last_communication)
+    ordered = {kind: counts[kind] for kind in [*KINDS, *sorted(set(counts) - set(KINDS))] if kind in counts}
+    return ConductSummary(ordered, safety, latest, last_communication)

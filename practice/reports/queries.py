@@ -229,7 +229,8 @@ def _collected(session, scope: Scope) -> int:
 def _outstanding(session, scope: Scope) -> tuple[int, int, int]:
     """(cents owed, sessions owing, clients owing) for the appointments of the range, as
     practice.scheduling.services.amount_due counts what is due. One pass over the range's
-    appointments (by start), each joined with its payments (by appointment_id's index)."""
+    appointments with something due (read from the start index that covers them), each joined
+    with what was paid for it (from the index of payments by appointment, amounts included)."""
     due = case(
         (Appointment.status.in_(ATTENDED), Appointment.price_cents),
         (and_(Appointment.status.in_(CHARGEABLE), Appointment.fee_waived.is_(False)), Appointment.fee_cents),
@@ -239,8 +240,9 @@ def _outstanding(session, scope: Scope) -> tuple[int, int, int]:
         select(Appointment.client_id, (due - func.coalesce(func.sum(Payment.amount_cents), 0)).label("owed"))
         .outerjoin(Payment, Payment.appointment_id == Appointment.id)
         .where(Appointment.start_at >= scope.start, Appointment.start_at < scope.end,
+               Appointment.status.in_(ATTENDED + CHARGEABLE),
                *_practitioner_is(Appointment.practitioner_id, scope))
-        # Grouped by start first, so that the database walks the start index in order.
+        # Grouped in the order of the start index, which has the id next: no sort.
         .group_by(Appointment.start_at, Appointment.id)
         .subquery()
     )

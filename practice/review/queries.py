@@ -200,9 +200,14 @@ def _done_since(client_ids: set[int], start: datetime, now: datetime) -> dict[in
             Communication.client_id.in_(client_ids), Communication.recorded_at >= start,
             Communication.recorded_at <= now)):
         found.append((c.client_id, Done(c.recorded_at, f"{c.kind_label} recorded ({c.channel_label.lower()})")))
+    # Incidents and referrals out are told apart here, not in SQL: SQLite, which keeps no
+    # statistics, would otherwise walk the index of corrections (which almost no entry is)
+    # or of every referral out, rather than these clients' few rows.
     for e in db.session.scalars(select(ConductEntry).options(joinedload(ConductEntry.category)).where(
-            ConductEntry.client_id.in_(client_ids), ConductEntry.source == "manual",
-            ConductEntry.corrects_id.is_(None), ConductEntry.recorded_at >= start, ConductEntry.recorded_at <= now)):
+            ConductEntry.client_id.in_(client_ids), ConductEntry.recorded_at >= start,
+            ConductEntry.recorded_at <= now)):
+        if e.source != "manual" or e.corrects_id is not None:
+            continue
         found.append((e.client_id, Done(e.recorded_at, f"Incident recorded: {e.category.label if e.category else e.kind_label}")))
     for change in db.session.scalars(select(StandingChange).where(
             StandingChange.client_id.in_(client_ids), StandingChange.changed_at >= start,
@@ -212,8 +217,9 @@ def _done_since(client_ids: set[int], start: datetime, now: datetime) -> dict[in
             Letter.client_id.in_(client_ids), Letter.issued_at >= start, Letter.issued_at <= now)):
         found.append((letter.client_id, Done(letter.issued_at, f"Letter issued: {letter.title}")))
     for referral in db.session.scalars(select(Referral).options(joinedload(Referral.specialist)).where(
-            Referral.client_id.in_(client_ids), Referral.direction == "out", Referral.created_at >= start,
-            Referral.created_at <= now)):
+            Referral.client_id.in_(client_ids), Referral.created_at >= start, Referral.created_at <= now)):
+        if referral.direction != "out":
+            continue
         to = referral.specialist.name if referral.specialist else referral.source
         found.append((referral.client_id, Done(referral.created_at, f"Referred to {to}")))
     done: dict[int, list[Done]] = {}

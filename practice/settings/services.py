@@ -5,7 +5,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, scoped_session
 
 from practice.audit.services import Actor, record
 from practice.errors import DomainError
@@ -65,8 +66,28 @@ def apply_details(profile: PracticeProfile, details: PracticeDetails) -> dict:
     return changes
 
 
+_PROFILE = "practice.profile"  # the key of the profile kept in Session.info
+
+
 def get_practice(session) -> PracticeProfile | None:
-    return session.scalar(select(PracticeProfile).limit(1))
+    """The practice's profile, read once per unit of work: a page asks for it many times
+    (the time zone, the currency, the layout). The session keeps the object it loaded
+    until its transaction ends, so it never outlives the unit of work, and as it is the
+    session's own object, a change made to it in the same unit of work is what every later
+    reader sees. Not kept while there is none (set-up creates it)."""
+    own = session() if isinstance(session, scoped_session) else session
+    profile = own.info.get(_PROFILE)
+    if profile is None or profile not in own:
+        profile = own.scalar(select(PracticeProfile).limit(1))
+        if profile is not None:
+            own.info[_PROFILE] = profile
+    return profile
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_profile(session, transaction) -> None:
+    if transaction.parent is None:  # the unit of work's own transaction, not a savepoint
+        session.info.pop(_PROFILE, None)
 
 
 def practice_zone(session) -> ZoneInfo:
