@@ -1,5 +1,5 @@
 """`python -m practice ...`: the `practice` command (how `practice serve` starts its worker)."""
 
-from practice.cli import main
+from practice.console import main
 
 main()

@@ -69,8 +69,10 @@ class DatabaseId(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def create_app(config_overrides: dict | None = None, *, url_prefix: str = "") -> Flask:
-    """Build the standalone practice site (or, with url_prefix, the app a host mounts)."""
+def configured_app(config_overrides: dict | None = None) -> Flask:
+    """The app with its configuration loaded (defaults, the instance folder's config.py, the
+    PRACTICE_* environment, overrides) and nothing else: no extension, blueprint or model.
+    `practice verify-log` starts from it (practice/verify_log.py)."""
     overrides = dict(config_overrides or {})
     instance_path = overrides.get("PRACTICE_INSTANCE_PATH") or os.environ.get(
         "PRACTICE_INSTANCE_PATH"
@@ -83,6 +85,12 @@ def create_app(config_overrides: dict | None = None, *, url_prefix: str = "") ->
         static_folder="static",
     )
     config.load(app, overrides)
+    return app
+
+
+def create_app(config_overrides: dict | None = None, *, url_prefix: str = "") -> Flask:
+    """Build the standalone practice site (or, with url_prefix, the app a host mounts)."""
+    app = configured_app(config_overrides)
     if url_prefix:
         app.config["APPLICATION_ROOT"] = url_prefix
     app.session_interface = SessionInterface()
@@ -110,9 +118,11 @@ def _init_extensions(app: Flask) -> None:
     import practice.job_kinds  # noqa: F401  (registers every kind of background job)
     import practice.message_kinds  # noqa: F401  (every kind of message, and what writes them)
     import practice.models  # noqa: F401  (registers every table)
+    from practice.conduct import listeners
     from practice.db import configure_engine, db
     from practice.extensions import bootstrap, csrf, login_manager, migrate
 
+    listeners.connect()  # automatic conduct entries from the schedule's events
     db.init_app(app)
     configure_engine(app)
     migrate.init_app(app, db)

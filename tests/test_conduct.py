@@ -2,6 +2,9 @@
 communications, the hash chain and its tamper checks, and `practice verify-log`."""
 
 import io
+import os
+import subprocess
+import sys
 from datetime import date, time, timedelta
 
 import pytest
@@ -9,7 +12,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from practice.audit.services import SYSTEM, Actor
-from practice.conduct import chain, services, signals
+from practice.conduct import canonical, chain, services, signals
 from practice.conduct.attachments import Upload
 from practice.conduct.models import ConductEntry, IncidentCategory
 from practice.db import db
@@ -454,10 +457,83 @@ def test_the_database_refuses_update_and_delete(make_client, practitioner_actor,
 
 
 def test_many_entries_verify_across_batches(monkeypatch, make_client, practitioner_actor):
-    monkeypatch.setattr(chain, "BATCH", 2)
+    monkeypatch.setattr(canonical, "BATCH", 2)
     _three_entries(make_client, practitioner_actor)
     incident(make_client("Kit"), practitioner_actor)
     assert chain.verify_chain(db.session).count == 4
+
+
+def test_a_fault_in_a_later_batch_is_named(sqlite_only, monkeypatch, make_client, practitioner_actor):
+    monkeypatch.setattr(canonical, "BATCH", 2)
+    *_, third = _three_entries(make_client, practitioner_actor)
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text("UPDATE conduct_entry SET witnesses = 'nobody' WHERE id = :id"), {"id": third.id})
+    db.session.commit()
+    result = chain.verify_chain(db.session)
+    assert (result.ok, result.bad_entry_id, result.count, result.through_seq) == (False, third.id, 2, 2)
+
+
+def _varied_entries(make_client, actor) -> list[ConductEntry]:
+    """Entries with every kind of value a hashed field holds: text needing JSON escapes and
+    beyond ASCII, empty and NULL fields, numbers, true and false, files, a correction."""
+    client = make_client("Zoë")
+    first = incident(client, actor, description='Zoë said "non" \u2014 ça va?\n\ttab \\ 🙂 <b>', witnesses="",
+                     uploads=[Upload("note ü.txt", b"x"), Upload("b.txt", b"y")])
+    services.record_correction(db.session, actor, first, reason="Withdrawn: I misheard.", withdrawn=True,
+                               max_bytes=MB, now=NOW)
+    incident(client, actor, code="stalking", severity="high", location="", safety=True)
+    return committed(entries())
+
+
+def test_the_check_hashes_raw_rows_to_the_bytes_of_canonical(make_client, practitioner_actor):
+    """The full check and the pages build each entry's bytes from raw rows, a column at a
+    time; they must be exactly the bytes `canonical` hashes from the entry when recording."""
+    varied = _varied_entries(make_client, practitioner_actor)
+    rows = db.session.execute(sa.select(*canonical.raw_columns(), canonical.ENTRY.c.id, canonical.ENTRY.c.hash)
+                              .order_by(canonical.ENTRY.c.seq)).all()
+    files = canonical.attachments_of(db.session, [row.id for row in rows], with_data=False)
+    assert canonical.canonical_rows(rows, files) == [canonical.canonical(e, e.attachments) for e in varied]
+    assert {e.safety for e in varied} == {e.withdrawn for e in varied} == {True, False}
+    assert None in {e.occurred_to for e in varied} and any(len(e.attachments) == 2 for e in varied)
+    assert chain.verify_chain(db.session).ok
+
+
+def test_the_hashed_fields_kinds_follow_the_model():
+    """canonical.FIELD_KINDS says how each column's raw values are written: it must follow
+    the model (a new hashed column, or a changed type, needs its kind)."""
+    from practice.db import UTCDateTime
+
+    kinds = {sa.Integer: "int", sa.String: "text", sa.Text: "text", sa.Boolean: "bool", UTCDateTime: "time"}
+    table = ConductEntry.__table__
+    for name, kind in canonical.FIELD_KINDS.items():
+        column = table.c[name]
+        expected = next(k for t, k in kinds.items() if isinstance(column.type, t))
+        assert kind.rstrip("?") == expected, name
+        assert kind.endswith("?") == (column.nullable and expected != "bool"), name
+
+
+def test_a_value_of_the_wrong_type_is_named_not_a_crash(sqlite_only, make_client, practitioner_actor):
+    """SQLite keeps whatever is written: a number turned into text fails the hash (through
+    the JSON encoder), as it would for the entry read through the ORM."""
+    first, second, _ = _three_entries(make_client, practitioner_actor)
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text("UPDATE conduct_entry SET amount_cents = 'twelve' WHERE id = :id"), {"id": second.id})
+    db.session.commit()
+    result = chain.verify_chain(db.session)
+    assert (result.ok, result.bad_entry_id) == (False, second.id) and "contents" in result.reason
+
+
+def test_a_time_written_in_another_format_reads_as_the_orm_reads_it(sqlite_only, make_client, practitioner_actor):
+    """SQLAlchemy writes SQLite times with microseconds; a time written without them is the
+    same instant, and the check reads it as the ORM does (it still verifies)."""
+    first, *_ = _three_entries(make_client, practitioner_actor)
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text("UPDATE conduct_entry SET recorded_at = substr(recorded_at, 1, 19) WHERE id = :id"),
+                       {"id": first.id})
+    db.session.commit()
+    assert db.session.scalar(sa.text("SELECT length(recorded_at) FROM conduct_entry WHERE id = :id"),
+                             {"id": first.id}) == 19
+    assert chain.verify_chain(db.session).ok
 
 
 # One client's check (what pages run) and the last full check -------------------------------
@@ -574,6 +650,53 @@ def test_verify_log_names_the_first_failing_entry(sqlite_only, runner, make_clie
     assert result.exit_code != 0
     assert f"Entry {first.id} fails verification" in result.output
 
+
+
+# What `practice verify-log` runs: the console script, its modules listed as it ends.
+VERIFY_LOG_SCRIPT = """
+import sys
+from practice.console import main
+sys.argv = ["practice", "verify-log"]
+try:
+    main()
+finally:
+    print("MODULES", " ".join(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def run_verify_log(app) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PRACTICE_DATABASE_URL=app.config["PRACTICE_DATABASE_URL"],
+               PRACTICE_INSTANCE_PATH=app.instance_path, PRACTICE_SECRET_KEY="test secret")
+    return subprocess.run([sys.executable, "-c", VERIFY_LOG_SCRIPT], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_the_practice_command_verifies_without_building_the_app(app, make_client, practitioner_actor):
+    *_, last = _three_entries(make_client, practitioner_actor)
+    done = run_verify_log(app)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["All 3 entries verified: the record is unaltered.",
+                                        f"Latest entry hash: {last.hash}"]
+    modules = done.stderr.split("MODULES ")[1].split()
+    assert not [name for name in modules if name.split(".")[0] in ("weasyprint", "flask_sqlalchemy", "flask_login")]
+    assert not [name for name in modules if name.endswith(".views") or name.endswith(".models")]
+    db.session.expire_all()
+    found = chain.last_full_check(db.session)  # what it found is kept, as the app's command keeps it
+    assert found.holds and (found.check.source, found.check.ok, found.check.entries) == ("command", True, 3)
+    assert found.check.checked_at.tzinfo is not None and found.check.head_hash == last.hash
+
+
+def test_the_practice_command_names_a_tampered_entry(sqlite_only, app, make_client, practitioner_actor):
+    first, second, _ = _three_entries(make_client, practitioner_actor)
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text("UPDATE conduct_entry SET description = 'nothing' WHERE id = :id"), {"id": second.id})
+    db.session.commit()
+    done = run_verify_log(app)
+    assert done.returncode == 1
+    assert f"Error: Entry {second.id} fails verification: its contents do not match its hash" in done.stderr
+    found = chain.last_full_check(db.session)
+    assert (found.check.ok, found.check.bad_entry_id, found.check.through_seq) == (False, second.id, 1)
+    assert found.check.head_hash == first.hash
 
 
 # The demo -------------------------------------------------------------------------------------

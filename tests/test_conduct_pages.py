@@ -198,6 +198,30 @@ def test_a_long_record_pages_its_entries_and_shows_the_latest_communications(
     assert "Call 3" in everything and "The latest" not in everything
 
 
+def test_an_entry_altered_behind_the_apps_back_shows_on_every_page_of_the_record(
+        client, users, login, robin, runner, monkeypatch):
+    """Each view re-hashes all the client's entries, not only those it shows, nor only those
+    since the last full check: an old entry on another page, altered after the whole log was
+    checked, fails on the first page at once."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("an attacker with the SQLite file drops the triggers")
+    monkeypatch.setattr(queries, "ENTRIES_PER_PAGE", 1)
+    oldest = record(robin, description="The oldest entry", when=NOW - timedelta(days=5))
+    record(robin, description="The latest entry", when=NOW - timedelta(days=1))
+    db.session.commit()
+    assert runner.invoke(args=["verify-log"]).exit_code == 0
+    for event in ("update", "delete"):
+        db.session.execute(sa.text(f"DROP TRIGGER conduct_entry_no_{event}"))
+    db.session.execute(sa.text("UPDATE conduct_entry SET description = 'Nothing happened' WHERE id = :id"),
+                       {"id": oldest.id})
+    db.session.commit()
+    login(users["practitioner"])
+    page = client.get(f"/clients/{robin.id}/conduct").get_data(as_text=True)
+    assert "The latest entry" in page and "Nothing happened" not in page  # the altered one is on page 2
+    assert f"Verification failed at entry {oldest.id}" in page and "Record verified" not in page
+    assert "was last checked in full" in page
+
+
 def test_the_record_says_when_the_whole_log_was_last_checked(client, users, login, robin, runner):
     record(robin)
     db.session.commit()

@@ -1,7 +1,7 @@
 """Automatic conduct entries from the schedule's events (practice.scheduling.signals).
 
-Connected once, when the conduct package is imported (the app factory imports every model,
-so they are connected in the app, the tests and the demo alike). The events are sent inside
+Connected by the app factory (so in the app, the tests and the demo alike; connecting again
+changes nothing). The events are sent inside
 the action's unit of work: each entry is added and flushed in the appointment's own session,
 so the check-in and its late-arrival entry are committed together or not at all. Each
 breach is linked to its appointment and the policy version in force; a repeated event

@@ -12,6 +12,7 @@ from practice.audit.services import SYSTEM, Actor, record
 from practice.clients.models import Client
 from practice.conduct import chain, signals
 from practice.conduct.attachments import CheckedFile, Upload, check_uploads
+from practice.conduct.canonical import check_values
 from practice.conduct.jobs import EVIDENCE_REPORT
 from practice.conduct.models import (
     CHANNELS,
@@ -331,9 +332,7 @@ def record_chain_check(session, result: chain.Verification, *, source: str, file
                        now: datetime) -> ChainCheck:
     """Keep what a full check of the chain found (by `practice verify-log` or the daily job):
     pages then check only their client's entries and say when the whole was last checked."""
-    check = ChainCheck(checked_at=now, source=source, files_checked=files_checked, ok=result.ok,
-                       entries=result.count, through_seq=result.through_seq, head_hash=result.head_hash,
-                       bad_entry_id=result.bad_entry_id, reason=result.reason)
+    check = ChainCheck(**check_values(result, source=source, files_checked=files_checked, now=now))
     session.add(check)
     session.flush()
     return check
