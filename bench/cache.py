@@ -1,7 +1,8 @@
 """Built practices, kept under bench/.cache/ so a rerun takes minutes, not tens of minutes.
 
-A practice is keyed by a hash of the generator's code, the size and the schema's Alembic
-head: change any of them and the next run builds afresh. SQLite keeps the built file;
+A practice is keyed by a hash of the generator's code, the size and the migrations' files
+(not only the head's id: a branch re-chained at a merge keeps its id but not its schema):
+change any of them and the next run builds afresh. SQLite keeps the built file;
 PostgreSQL keeps a `pg_dump` of it, restored into a throwaway cluster started the way the
 tests start theirs (tests/databases.py). Each run works on a copy, never on the cache."""
 
@@ -18,7 +19,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 
 from bench.generate import NOW, SIZES, Landmarks, build
@@ -32,15 +32,12 @@ CACHE = BENCH / ".cache"
 MIGRATIONS = BENCH.parent / "practice" / "migrations"
 
 
-def schema_revision() -> str:
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
-
-
 def cache_key(size_name: str) -> str:
     digest = hashlib.sha256()
     digest.update((BENCH / "generate.py").read_bytes())
     digest.update(repr(SIZES[size_name]).encode())
-    digest.update(schema_revision().encode())
+    for migration in sorted((MIGRATIONS / "versions").glob("*.py")):
+        digest.update(migration.name.encode() + migration.read_bytes())
     return digest.hexdigest()[:16]
 
 
