@@ -145,22 +145,27 @@ class Snapshot:
     url: str
     instance: Path
     config: dict  # what building it set in the app's configuration (e-mail, say)
-    values: dict  # what the build returned: ids, tokens
+    user_ids: dict[str, int]  # an account of every role, by role
+    made: object  # what the build returned: ids, tokens
 
 
 def build_snapshot(databases, folder: Path, build) -> Snapshot:
-    """A database with what `build(app)` made in it, committed; its connections closed."""
+    """A database with the practice, an account of every role and what
+    `build(app, users, make_user)` made, committed; its connections closed."""
     url = databases.fresh(folder)
     app = make_app(url, folder / "instance")
     before = dict(app.config)
     with pytest.MonkeyPatch.context() as patch, app.app_context():
         patch.setattr(auth_services, "generate_password_hash", CHEAP_PASSWORD_HASH)
-        values = build(app)
+        make_user = user_maker()
+        users = users_of_every_role(set_up_practice(), make_user)
+        made = build(app, users, make_user)
+        user_ids = {role: user.id for role, user in users.items()}
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
     config = {key: value for key, value in app.config.items() if before.get(key) != value}
-    return Snapshot(url, folder / "instance", config, values)
+    return Snapshot(url, folder / "instance", config, user_ids, made)
 
 
 @contextmanager

@@ -35,9 +35,6 @@ from tests.conftest import (
     app_on_a_copy,
     build_snapshot,
     make_client_record,
-    set_up_practice,
-    user_maker,
-    users_of_every_role,
 )
 from tests.test_imports import imports_world
 from tests.test_jobs import jobs_world
@@ -700,11 +697,8 @@ def test_table_agrees_with_the_permission_rules(app):
 def built_world(databases, tmp_path_factory):
     """The world with an account of every role, built once per test process: building it
     is most of what a case of the walk would cost, and the walk runs hundreds."""
-    def build(app):
-        make_user = user_maker()
-        users = users_of_every_role(set_up_practice(), make_user)
-        world = build_world(app, users, make_client_record, make_user)
-        return {"world": world, "user_ids": {role: user.id for role, user in users.items()}}
+    def build(app, users, make_user):
+        return build_world(app, users, make_client_record, make_user)
 
     snapshot = build_snapshot(databases, tmp_path_factory.mktemp("access-world"), build)
     yield snapshot
@@ -720,11 +714,11 @@ def world_copy(built_world, databases, tmp_path):
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
 def test_route_by_role(world_copy, built_world, route, role):
-    world = built_world.values["world"]
+    world = built_world.made
     client = world_copy.test_client()
     expected = route.expect[ROLES.index(role)]
     if role != "anonymous":
-        user = db.session.get(User, built_world.values["user_ids"][role])
+        user = db.session.get(User, built_world.user_ids[role])
         assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
     before = audit_count()
     data = route.data(world) if route.data else {}

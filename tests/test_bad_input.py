@@ -31,9 +31,6 @@ from tests.conftest import (
     app_on_a_copy,
     build_snapshot,
     make_client_record,
-    set_up_practice,
-    user_maker,
-    users_of_every_role,
 )
 from tests.test_access import (
     BUSY_ICS,
@@ -845,11 +842,8 @@ def noting_server_errors(app):
 def built_targets(databases, tmp_path_factory):
     """The targets with an account of every role, built once per test process for the
     hundreds of junk posts below; each gets a copy."""
-    def build(app):
-        make_user = user_maker()
-        users = users_of_every_role(set_up_practice(), make_user)
-        return {"targets": build_targets(app, users, make_client_record, make_user),
-                "admin_id": users["admin"].id}
+    def build(app, users, make_user):
+        return build_targets(app, users, make_client_record, make_user)
 
     snapshot = build_snapshot(databases, tmp_path_factory.mktemp("junk-targets"), build)
     yield snapshot
@@ -868,8 +862,8 @@ class Copy:
 def on_a_copy(built_targets, databases, tmp_path):
     """The app on a copy of the built targets, noting server errors."""
     with app_on_a_copy(databases, built_targets, tmp_path) as app, noting_server_errors(app) as seen:
-        admin = db.session.get(User, built_targets.values["admin_id"])
-        yield Copy(app, built_targets.values["targets"], admin, seen)
+        admin = db.session.get(User, built_targets.user_ids["admin"])
+        yield Copy(app, built_targets.made, admin, seen)
 
 
 def test_every_post_route_has_a_junk_form(app):
