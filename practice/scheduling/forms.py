@@ -80,6 +80,17 @@ class CancelForm(Form):
         reason = (self.reason.data or "").strip()
         return (self.other.data or "").strip() if reason in (OTHER_REASON, "") else reason
 
+    def validate(self, extra_validators=None) -> bool:
+        """A reason is needed: picked, or written when "something else" (or nothing) is picked."""
+        valid = super().validate(extra_validators)
+        if self.chosen_reason():
+            return valid
+        if self.reason.data == OTHER_REASON:
+            self.other.errors = [*self.other.errors, "Write the reason."]
+        else:
+            self.reason.errors = [*self.reason.errors, "Choose a reason, or write one."]
+        return False
+
 
 class UndoForm(Form):
     # Its own id: the appointment page also has the cancel form's "reason".

@@ -535,14 +535,10 @@ def cancel(appointment_id: int):
             return _back(appointment, request.args.get("next"))
         return _cancel_page(appointment, CancelForm(formdata=None))
     form = CancelForm()
-    reason = form.chosen_reason()
-    if not form.validate() or not reason:
-        if not reason and form.reason.data == OTHER_REASON:
-            form.other.errors = [*form.other.errors, "Write the reason."]
-        elif not reason:
-            form.reason.errors = [*form.reason.errors, "Choose a reason, or write one."]
+    if not form.validate():
         discard_changes()
         return _cancel_page(appointment, form, status=422)
+    reason = form.chosen_reason()
     when = clock(appointment.start_at, _zone())
     return _charging(
         appointment, "scheduling.cancel",
