@@ -148,12 +148,13 @@ class _Tally:
 
 def _grace(session, zone: ZoneInfo):
     """A function of an appointment's start giving the late-arrival grace of the policy then
-    in force: the highest version whose day had come, else the earliest."""
-    policies = session.execute(select(Policy.id, Policy.effective_from, Policy.late_grace_minutes)
+    in force: the highest version whose day had come, else the earliest (as
+    practice.policies.queries.policy_in_force finds it for one moment)."""
+    policies = session.execute(select(Policy.effective_from, Policy.late_grace_minutes)
                                .order_by(Policy.version.desc())).all()
     if not policies:
         return lambda start_at: 0
-    earliest = min(policies, key=lambda policy: policy.id).late_grace_minutes
+    earliest = policies[-1].late_grace_minutes
     since = [(local_day_bounds(policy.effective_from, zone)[0], policy.late_grace_minutes) for policy in policies]
 
     def grace(start_at: datetime) -> int:
