@@ -226,7 +226,7 @@ def test_the_summary_equals_the_raw_rows_after_every_kind_of_change(world):
     check(w)
     with one_action():
         services.check_in(db.session, SYSTEM, appointment(moved_over), at(18, "11:00"), now=at(18, "11:00"))
-    pay(moved_over, 3000, at(18, "12:30"))
+    pay(moved_over, 3000, at(19, "09:00"))  # the next day
     check(w)
     with one_action():  # to another practitioner, with its payment (a correction as a row)
         appointment(moved_over).practitioner_id = w.priya
