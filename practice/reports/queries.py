@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, literal, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 
 from practice.auth.models import Practitioner
@@ -124,63 +124,56 @@ def _sum_if(condition, value):
     return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
 
-def _week_of(day, scope: Scope):
-    """The index of the week a day of the range falls in: a CASE that halves the weeks at
-    each step, so a row of a year's report is compared about six times, not up to 52 (the
-    day must be within the range: the query is bounded by it)."""
-    lasts = [week.last for week in scope.weeks()]
-
-    def among(first: int, last: int):
-        if first == last:
-            return literal(first)
-        middle = (first + last) // 2
-        return case((day <= lasts[middle], among(first, middle)), else_=among(middle + 1, last))
-
-    return among(0, len(lasts) - 1)
-
-
 def attendance(session, scope: Scope, now: datetime) -> AttendanceReport:
     return _attendance_and_collected(session, scope, now)[0]
 
 
+_SUMMED = ("attended", "late", "no_shows", "late_cancellations", "cancelled", "booked",
+           "sessions_cents", "fees_cents", "waived_cents", "collected_cents")
+
+
 def _attendance_and_collected(session, scope: Scope, now: datetime) -> tuple[AttendanceReport, int]:
     """The weeks' attendance and fees, and what was collected over the range, summed from
-    the summary's days (practice.reports.summary keeps them). What is still booked counts as
-    unmarked on the days before today and upcoming after it; today's is split at `now` from
-    its own appointments."""
+    the summary's days (practice.reports.summary keeps them): one row a day from SQL, put in
+    its week here. What is still booked counts as unmarked on the days before today and
+    upcoming after it; today's is split at `now` from its own appointments."""
     today = now.astimezone(scope.zone).date()
-    rows = (
-        select(_week_of(DayFigures.day, scope).label("week"), DayFigures)
+    query = (
+        select(DayFigures.day, *[func.sum(getattr(DayFigures, name)) for name in _SUMMED])
         .where(DayFigures.day >= scope.first, DayFigures.day <= scope.last,
                *_practitioner_is(DayFigures.practitioner_id, scope))
-        .subquery()
+        .group_by(DayFigures.day)
     )
-    # Grouped on the subquery's column: PostgreSQL would not see two copies of the CASE
-    # (with their own parameters) as the same expression.
-    query = select(
-        rows.c.week,
-        *[func.sum(rows.c[name]) for name in ("attended", "late", "no_shows", "late_cancellations", "cancelled")],
-        _sum_if(rows.c.day < today, rows.c.booked),
-        _sum_if(rows.c.day > today, rows.c.booked),
-        *[func.sum(rows.c[name]) for name in ("sessions_cents", "fees_cents", "waived_cents", "collected_cents")],
-    ).group_by(rows.c.week)
-    by_week, collected = {}, 0
-    for week, *figures, collected_cents in session.execute(query):
-        by_week[week] = Attendance(*[int(value or 0) for value in figures])
-        collected += int(collected_cents or 0)
-    weeks = [(week, by_week.setdefault(index, Attendance())) for index, week in enumerate(scope.weeks())]
+    weeks = scope.weeks()
+    by_week = [Attendance() for _ in weeks]
+    collected = 0
+    for day, attended, late, no_shows, late_cancellations, cancelled, booked, sessions, fees, waived, paid \
+            in session.execute(query):
+        figures = by_week[_week_index(scope, day)]
+        figures.attended += attended
+        figures.late += late
+        figures.no_shows += no_shows
+        figures.late_cancellations += late_cancellations
+        figures.cancelled += cancelled
+        figures.unmarked += booked if day < today else 0
+        figures.upcoming += booked if day > today else 0
+        figures.sessions_cents += sessions
+        figures.fees_cents += fees
+        figures.waived_cents += waived
+        collected += paid
     unmarked, upcoming = _booked_today(session, scope, today, now)  # asked always: a fixed count
     if scope.first <= today <= scope.last:
         figures = by_week[_week_index(scope, today)]
         figures.unmarked, figures.upcoming = figures.unmarked + unmarked, figures.upcoming + upcoming
     total = Attendance()
-    for _, figures in weeks:
+    for figures in by_week:
         total.add(figures)
-    return AttendanceReport(total, weeks), collected
+    return AttendanceReport(total, list(zip(weeks, by_week, strict=True))), collected
 
 
 def _week_index(scope: Scope, day: date) -> int:
-    return next(index for index, week in enumerate(scope.weeks()) if week.first <= day <= week.last)
+    """Weeks run Monday to Sunday; the first is cut to the range."""
+    return (day - (scope.first - timedelta(days=scope.first.weekday()))).days // 7
 
 
 def _booked_today(session, scope: Scope, today: date, now: datetime) -> tuple[int, int]:

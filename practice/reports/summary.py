@@ -225,5 +225,5 @@ def _before_and_after(obj, *names: str) -> set[tuple]:
     attributes = inspect(obj).attrs
     now = tuple(getattr(obj, name) for name in names)
     before = tuple(attributes[name].history.deleted[0] if attributes[name].history.deleted else value
-                   for name, value in zip(names, now))
+                   for name, value in zip(names, now, strict=True))
     return {before, now}
