@@ -46,7 +46,9 @@ class OwingAppointment(db.Model):
 
     __tablename__ = "owing_appointment"
 
-    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), primary_key=True)
+    # Goes with its appointment (the listener would delete it in the same flush, but only
+    # after the appointment's own DELETE, which the key would refuse).
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), primary_key=True)
     practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"))
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
     start_at: Mapped[datetime]

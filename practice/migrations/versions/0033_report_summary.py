@@ -42,7 +42,7 @@ def upgrade():
     sa.Column('client_id', sa.Integer(), nullable=False),
     sa.Column('start_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('owed_cents', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['appointment_id'], ['appointment.id'], name=op.f('fk_owing_appointment_appointment_id_appointment')),
+    sa.ForeignKeyConstraint(['appointment_id'], ['appointment.id'], name=op.f('fk_owing_appointment_appointment_id_appointment'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_owing_appointment_client_id_client')),
     sa.ForeignKeyConstraint(['practitioner_id'], ['practitioner.id'], name=op.f('fk_owing_appointment_practitioner_id_practitioner')),
     sa.PrimaryKeyConstraint('appointment_id', name=op.f('pk_owing_appointment'))
