@@ -4,10 +4,11 @@ payments it sums, inside the unit of work that changes them.
 After each flush, the (practitioner, local day) rows whose appointments or payments the flush
 added, changed or deleted are computed again from those days' rows, and the owing rows of
 the appointments it touched; nothing is committed here (the unit of work commits or rolls
-back the figures with the change). A change of what every day depends on (the practice's
-time zone, which decides the local day; a policy's grace period or start, which decide what
-counts as late) rebuilds the whole summary in the same way. Rows written around the ORM (a
-bulk INSERT, a restore) are not seen: `rebuild()` then, as `practice rebuild-reports` does.
+back the figures with the change). A change of what many days depend on rebuilds them in the
+same way: every day for a new time zone (which decides an appointment's local day), the days
+from a new or changed policy version's first day on (its grace period decides what counts as
+late). Rows written around the ORM (a bulk INSERT, an edit in a database console) are not
+seen: `rebuild()` then, as `practice rebuild-reports` does.
 
 The same code computes a few days and all of them: `rebuild()` is the summary from the raw
 rows, which tests/test_report_summary.py compares with what the listener kept."""
@@ -38,18 +39,27 @@ _CHUNK = 200  # days, or appointment ids, per statement
 Key = tuple[int | None, date]  # (practitioner id, local day); no practitioner: payments apart
 
 
-def rebuild(session) -> None:
-    """The whole summary again from the appointments and payments (after a restore, a bulk
-    load, or a change of what every day depends on)."""
-    session.execute(delete(DayFigures))
-    session.execute(delete(OwingAppointment))
+def rebuild(session, since: date | None = None) -> None:
+    """The summary again from the appointments and payments: all of it (after a restore, a
+    bulk load, a new time zone), or the days from `since` on (a policy's grace period, which
+    counts from its first day; nothing owed depends on it)."""
     tally = _Tally(session)
-    for row in session.execute(_appointments().execution_options(yield_per=20_000)):
+    appointments, payments = _appointments(), _payments()
+    if since is None:
+        session.execute(delete(DayFigures))
+        session.execute(delete(OwingAppointment))
+    else:
+        start = local_day_bounds(since, tally.zone)[0]
+        session.execute(delete(DayFigures).where(DayFigures.day >= since))
+        appointments = appointments.where(Appointment.start_at >= start)
+        payments = payments.where(Payment.paid_at >= start)
+    for row in session.execute(appointments.execution_options(yield_per=20_000)):
         tally.appointment(*row)
-    for row in session.execute(_payments().execution_options(yield_per=20_000)):
+    for row in session.execute(payments.execution_options(yield_per=20_000)):
         tally.payment(*row)
     tally.write(session)
-    session.execute(_owing())
+    if since is None:
+        session.execute(_owing())
 
 
 def recompute(session, days: set[Key], appointment_ids: set[int]) -> None:
@@ -171,9 +181,13 @@ def _recompute_what_the_flush_changed(session, _flush_context) -> None:
                if isinstance(obj, (Appointment, Payment, Policy, PracticeProfile))]
     if not changed:
         return
-    if any(_changes_every_day(obj, session) for obj in changed):
-        rebuild(session)
+    if any(isinstance(obj, PracticeProfile) and (obj in session.new or _changed(obj, "timezone"))
+           for obj in changed):
+        rebuild(session)  # every appointment's local day may have moved
         return
+    if policies := [obj for obj in changed if isinstance(obj, Policy) and (
+            obj in session.new or obj in session.deleted or _changed(obj, "effective_from", "late_grace_minutes"))]:
+        rebuild(session, since=_first_day_of(session, policies))
     zone = _zone(session)
     days: set[Key] = set()
     appointment_ids: set[int] = set()
@@ -207,12 +221,14 @@ def _zone(session) -> ZoneInfo:
     return ZoneInfo(session.scalar(select(PracticeProfile.timezone).limit(1)) or "UTC")
 
 
-def _changes_every_day(obj, session) -> bool:
-    if isinstance(obj, Policy):
-        return obj in session.new or obj in session.deleted or _changed(obj, "effective_from", "late_grace_minutes")
-    if isinstance(obj, PracticeProfile):
-        return obj in session.new or _changed(obj, "timezone")
-    return False
+def _first_day_of(session, policies: list[Policy]) -> date | None:
+    """The first local day whose grace period these new or changed policy versions may
+    change: a version governs the days from its own first day on, except the earliest,
+    which also governs every day before the others (None: all days)."""
+    earliest = session.scalar(select(func.min(Policy.version)))
+    if any(policy in session.deleted or policy.version == earliest for policy in policies):
+        return None
+    return min(day for policy in policies for (day,) in _before_and_after(policy, "effective_from"))
 
 
 def _changed(obj, *names: str) -> bool:
