@@ -21,7 +21,7 @@ from practice.jobs import registry, services
 from practice.jobs.models import Job, JobFile
 from practice.jobs.registry import JobFailed, JobKind
 from practice.jobs.worker import Worker
-from practice.serve import serve_commands, supervise
+from practice.serve import FULL_COLLECTION_EVERY, serve_commands, supervise
 from tests.conftest import NOW, make_app
 
 LEASE = timedelta(seconds=600)  # the default PRACTICE_JOB_LEASE_SECONDS
@@ -353,7 +353,7 @@ def test_a_failed_periodic_job_is_queued_again_at_its_next_period(app, practice,
 def freeze():
     """`practice worker` freezes its app once built (practice.serve.frozen): not this test
     process's objects, which would never be freed."""
-    with patch("practice.serve.gc.freeze") as frozen:
+    with patch("practice.serve.gc.freeze") as frozen, patch("practice.serve.gc.set_threshold"):
         yield frozen
 
 
@@ -422,9 +422,10 @@ def test_served_app_is_built_then_frozen(tmp_path):
     assert web[-1] == "practice.wsgi:app" and worker[-1] == "worker"
     env = dict(os.environ, PRACTICE_DATABASE_URL=f"sqlite:///{tmp_path / 'practice.sqlite'}",
                PRACTICE_INSTANCE_PATH=str(tmp_path), PRACTICE_SECRET_KEY="test")
-    script = "import gc; from practice.wsgi import app; print(app.name, gc.get_freeze_count() > 10_000)"
+    script = ("import gc; from practice.wsgi import app; "
+              "print(app.name, gc.get_freeze_count() > 10_000, gc.get_threshold()[2])")
     served = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
-    assert served.stdout.split() == ["practice", "True"]
+    assert served.stdout.split() == ["practice", "True", str(FULL_COLLECTION_EVERY)]
 
 
 def test_serve_stops_both_on_sigterm(tmp_path):
