@@ -4,7 +4,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import String, and_, case, exists, func, not_, select, type_coerce
+from sqlalchemy import String, and_, case, exists, func, not_, select, text, type_coerce
 from sqlalchemy.orm import joinedload, load_only
 
 from practice.auth.models import Practitioner
@@ -13,6 +13,7 @@ from practice.clients.models import Client
 from practice.db import db
 from practice.localtime import span, steady_offset
 from practice.scheduling.models import (
+    CHARGED,
     LONGEST_SESSION,
     RELEASED,
     Appointment,
@@ -257,15 +258,14 @@ def fees_owed(client_ids) -> dict[int, int]:
     client_ids = set(client_ids)
     if not client_ids:
         return {}
-    # Each charged appointment with what was paid towards it (by the payments' appointment
-    # index), not every payment these clients ever made.
+    # Each charged appointment (read from their own partial index, CHARGED as its text) with
+    # what was paid towards it (by the payments' appointment index), not every appointment
+    # or payment these clients ever had.
     charged = (
         select(Appointment.client_id,
                (Appointment.fee_cents - func.coalesce(func.sum(Payment.amount_cents), 0)).label("unpaid"))
         .outerjoin(Payment, Payment.appointment_id == Appointment.id)
-        .where(Appointment.client_id.in_(client_ids), Appointment.fee_cents > 0,
-               Appointment.fee_waived.is_(False),
-               Appointment.status.in_((Status.NO_SHOW.value, Status.LATE_CANCELLED.value)))
+        .where(Appointment.client_id.in_(client_ids), text(CHARGED))
         .group_by(Appointment.id, Appointment.client_id, Appointment.fee_cents)
         .subquery()
     )
