@@ -4,11 +4,14 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+from flask import url_for
 from sqlalchemy import String, and_, case, exists, func, not_, select, text, type_coerce
 from sqlalchemy.orm import joinedload, load_only
 
 from practice.auth.models import Practitioner
+from practice.auth.permissions import can
 from practice.auth.queries import active_practitioners
+from practice.clients import care_team
 from practice.clients.models import Client
 from practice.db import db
 from practice.localtime import span, steady_offset
@@ -24,7 +27,7 @@ from practice.scheduling.models import (
     WorkingHours,
     service_specialty,
 )
-from practice.scheduling.services import amount_due, local_day_bounds
+from practice.scheduling.services import UNDOABLE, amount_due, local_day_bounds
 from referrals.models import Modality
 
 
@@ -158,6 +161,37 @@ def board(first_day: date, days: int, zone, practitioner_id: int | None = None) 
             if block.start_at < day_end and block.end_at > day_start and block.practitioner_id in columns:
                 columns[block.practitioner_id].blocks.append(block)
     return {day: list(columns.values()) for day, columns in result.items()}
+
+
+@dataclass
+class DeskDay:
+    """A day at the front desk (Today), read and decided for its page: the template only
+    places these values."""
+
+    columns: list[PractitionerColumn]
+    client_ids: set[int]
+    undoing: dict[int, str]  # appointment id -> what the user may undo there ("check-in", ...)
+    fees_owed: dict[int, int]  # client id -> cents, for the clients with a session still to come
+    # The rows' links are these and an id (url_for for each of hundreds of rows is slow).
+    appointment_url: str
+    client_url: str
+    version: str  # day_version, for the page to notice another desk's changes
+
+
+def desk_day(day: date, zone, user) -> DeskDay:
+    """Today's page for `day` as `user` sees it."""
+    columns = board(day, 1, zone)[day]
+    rows = [row for column in columns for row in column.rows]
+    client_ids = {row.client_id for row in rows}
+    if user.practitioner is not None:  # whose sessions they may undo: one query
+        care_team.among(user.practitioner.id, client_ids)
+    undoing = {row.id: UNDOABLE[row.status] for row in rows
+               if row.status in UNDOABLE and can(user, "appointments.undo", row.appointment)}
+    # Shown on the rows still to come only (the fewer clients, the smaller the read).
+    owed = fees_owed({row.client_id for row in rows if row.status == Status.BOOKED})
+    return DeskDay(columns, client_ids, undoing, owed,
+                   url_for("scheduling.appointment", appointment_id=0)[:-1],
+                   url_for("clients.show", client_id=0)[:-1], day_version(day, zone))
 
 
 def appointment_for_page(appointment_id: int) -> AppointmentRow | None:
