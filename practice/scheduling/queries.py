@@ -5,14 +5,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from flask import url_for
-from sqlalchemy import String, and_, case, exists, func, not_, select, text, type_coerce
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy import Row, String, and_, case, exists, func, not_, select, text, type_coerce
+from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner
 from practice.auth.permissions import can
 from practice.auth.queries import active_practitioners
 from practice.clients import care_team
-from practice.clients.models import Client
+from practice.clients.models import Client, may_be_booked
 from practice.db import db
 from practice.localtime import span, steady_offset
 from practice.scheduling.models import (
@@ -52,7 +52,10 @@ STATUS_LABELS = {"booked": "Booked", "arrived": "Arrived", "completed": "Complet
 @dataclass
 class DeskRow(AppointmentRow):
     """An appointment on Today with what its row shows already read and written out: a busy
-    day has hundreds of rows, and the template only places these values."""
+    day has hundreds of rows, and the template only places these values. Its `appointment`
+    is a plain row of _DESK_COLUMNS (the appointment's columns, client_name, standing,
+    identity_hold, service_name), not an object: hundreds of objects take several times as
+    long to load."""
 
     id: int = 0
     client_id: int = 0
@@ -67,20 +70,19 @@ class DeskRow(AppointmentRow):
     booked_online: bool = False
 
 
-def desk_row(appointment: Appointment, paid_cents: int, zone, steady: timezone | None = None) -> DeskRow:
-    """The row of Today for an appointment; `steady`: the zone's fixed offset over the day,
-    when its clocks do not change (localtime.steady_offset)."""
-    client = appointment.client
+def desk_row(appointment: Row, paid_cents: int, zone, steady: timezone | None = None) -> DeskRow:
+    """The row of Today for an appointment (a row of _DESK_COLUMNS); `steady`: the zone's
+    fixed offset over the day, when its clocks do not change (localtime.steady_offset)."""
     if steady is not None:
         when = f"{appointment.start_at.astimezone(steady):%H:%M}–{appointment.end_at.astimezone(steady):%H:%M}"
     else:
         when = span(appointment.start_at, appointment.end_at, zone)
-    flag = "Not bookable" if not client.bookable else (
-        "On notice" if client.standing in ("warned", "final_notice") else "")
+    flag = "Not bookable" if not may_be_booked(appointment.standing, appointment.identity_hold) else (
+        "On notice" if appointment.standing in ("warned", "final_notice") else "")
     late = f"{appointment.late_minutes} min late" if appointment.late_minutes else ""
     return DeskRow(
         appointment, paid_cents, appointment.id, appointment.client_id, appointment.status,
-        when, client.display_name, appointment.service.name,
+        when, appointment.client_name, appointment.service_name,
         STATUS_LABELS[appointment.status], flag, late,
         "on time" if appointment.arrived_at and not late else "", appointment.booked_online)
 
@@ -104,29 +106,26 @@ def paid_by_appointment(appointment_ids: list[int]) -> dict[int, int]:
 
 
 # Today reads only the columns its rows use (a busy day has hundreds of rows, and every
-# column read is converted, datetimes above all); any other raises rather than being loaded
-# row by row.
+# column read is converted, datetimes above all), as plain rows.
 _DESK_COLUMNS = (
-    load_only(Appointment.id, Appointment.client_id, Appointment.practitioner_id, Appointment.service_id,
-              Appointment.start_at, Appointment.end_at, Appointment.status, Appointment.arrived_at,
-              Appointment.late_minutes, Appointment.cancelled_at, Appointment.booked_online,
-              Appointment.price_cents, Appointment.fee_cents, Appointment.fee_waived, raiseload=True),
-    joinedload(Appointment.client).load_only(Client.id, Client.display_name, Client.standing,
-                                             Client.identity_hold, raiseload=True),
-    joinedload(Appointment.service).load_only(Service.id, Service.name, raiseload=True),
+    Appointment.id, Appointment.client_id, Appointment.practitioner_id, Appointment.start_at, Appointment.end_at,
+    Appointment.status, Appointment.arrived_at, Appointment.late_minutes, Appointment.cancelled_at,
+    Appointment.booked_online, Appointment.price_cents, Appointment.fee_cents, Appointment.fee_waived,
+    Client.display_name.label("client_name"), Client.standing, Client.identity_hold.label("identity_hold"),
+    Service.name.label("service_name"),
 )
 
 
-def _appointments_between(start: datetime, end: datetime, practitioner_id: int | None):
+def _appointments_between(start: datetime, end: datetime, practitioner_id: int | None) -> list[Row]:
     query = (
-        select(Appointment)
-        .options(*_DESK_COLUMNS)
+        select(*_DESK_COLUMNS)
+        .join(Client, Client.id == Appointment.client_id).join(Service, Service.id == Appointment.service_id)
         .where(Appointment.start_at >= start, Appointment.start_at < end)
         .order_by(Appointment.start_at, Appointment.id)
     )
     if practitioner_id:
         query = query.where(Appointment.practitioner_id == practitioner_id)
-    return list(db.session.scalars(query))
+    return db.session.execute(query).all()
 
 
 def _blocks_between(start: datetime, end: datetime, practitioner_id: int | None):
