@@ -16,7 +16,7 @@ from practice.errors import DomainError
 from practice.forms import typed_instant
 from practice.localtime import clock, instant, long_day, parse_clock, parse_day, span
 from practice.money import plain_amount, practice_money
-from practice.policies.queries import acknowledgement_status, policy_in_force
+from practice.policies.queries import policy_in_force, unacknowledged
 from practice.scheduling import queries, services
 from practice.scheduling.book import book_page, week_of
 from practice.scheduling.forms import (
@@ -84,8 +84,7 @@ def _policy_notices(client_ids) -> dict:
     """The policy in force and which of these clients have not acknowledged it (two queries
     for any number of clients), for the pages' small notices."""
     policy = policy_in_force(db.session, now())
-    status = acknowledgement_status(db.session, client_ids, now(), policy)
-    return {"policy": policy, "unacknowledged": {cid for cid, ack in status.items() if ack is None}}
+    return {"policy": policy, "unacknowledged": unacknowledged(db.session, client_ids, policy)}
 
 
 @bp.get("/calendar")
