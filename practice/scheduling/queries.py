@@ -113,6 +113,9 @@ _DESK_COLUMNS = (
     Appointment.booked_online, Appointment.price_cents, Appointment.fee_cents, Appointment.fee_waived,
     Client.display_name.label("client_name"), Client.standing, Client.identity_hold.label("identity_hold"),
     Service.name.label("service_name"),
+    # What was paid towards each, from the payments' covering index (not a query of its own).
+    select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(Payment.appointment_id == Appointment.id)
+    .scalar_subquery().label("paid_cents"),
 )
 
 
@@ -136,13 +139,13 @@ def _blocks_between(start: datetime, end: datetime, practitioner_id: int | None)
 
 
 def board(first_day: date, days: int, zone, practitioner_id: int | None = None) -> dict[date, list[PractitionerColumn]]:
-    """Appointments and blocked time per day and practitioner: four queries in all."""
+    """Appointments (with what was paid towards each) and blocked time per day and
+    practitioner: three queries in all."""
     start, _ = local_day_bounds(first_day, zone)
     _, end = local_day_bounds(first_day + timedelta(days=days - 1), zone)
     practitioners = active_practitioners(practitioner_id)
     appointments = _appointments_between(start, end, practitioner_id)
     blocks = _blocks_between(start, end, practitioner_id)
-    paid = paid_by_appointment([a.id for a in appointments])
     steady = steady_offset(zone, start, end + LONGEST_SESSION)
     result = {}
     for offset in range(days):
@@ -153,7 +156,7 @@ def board(first_day: date, days: int, zone, practitioner_id: int | None = None) 
         day = appointment.start_at.astimezone(zone).date()
         if appointment.practitioner_id in result[day]:
             result[day][appointment.practitioner_id].rows.append(
-                desk_row(appointment, paid.get(appointment.id, 0), zone, steady))
+                desk_row(appointment, appointment.paid_cents, zone, steady))
     for block in blocks:
         for day, columns in result.items():
             day_start, day_end = local_day_bounds(day, zone)
