@@ -2,7 +2,7 @@
 for the fees clients still owe
 
 Revision ID: 0034
-Revises: 0032
+Revises: 0035
 Create Date: 2026-11-30 08:15:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0034'
-down_revision = '0032'
+down_revision = '0035'
 branch_labels = None
 depends_on = None
 
