@@ -18,6 +18,12 @@ STANDINGS = {
 }
 
 
+def may_be_booked(standing: str, identity_hold: bool) -> bool:
+    """Whether a client may be booked, from the two columns that say so (Client.bookable;
+    pages that read plain rows of hundreds of clients ask this)."""
+    return standing not in UNBOOKABLE_STANDINGS and not identity_hold
+
+
 class Client(db.Model):
     __tablename__ = "client"
 
@@ -53,7 +59,7 @@ class Client(db.Model):
 
     @property
     def bookable(self) -> bool:
-        return not self.blocked and not self.identity_hold
+        return may_be_booked(self.standing, self.identity_hold)
 
     @property
     def archived(self) -> bool:

@@ -2,7 +2,7 @@
 appointments still owed for (owing_appointment), filled from the existing rows
 
 Revision ID: 0033
-Revises: 0035
+Revises: 0034
 Create Date: 2026-11-30 08:30:00
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 # revision identifiers, used by Alembic.
 revision = '0033'
-down_revision = '0035'
+down_revision = '0034'
 branch_labels = None
 depends_on = None
 
