@@ -158,6 +158,30 @@ def test_matching_ranks_with_reasons(add, make_client):
     assert queries.match(db.session, queries.Need(()), today=TODAY) == []
 
 
+def test_matching_counts_past_referrals_up_to_three_and_adds_area_and_language_to_every_candidate(add, make_client):
+    """The database orders candidates by the points it can sum; area and language, added in
+    Python, still lift one with fewer of those points above the rest, whatever the limit."""
+    deep = modality("Deep tissue").id
+    quiet = add("Quiet Quinn", accepting="unknown", verified_on=None, area="Leeds")
+    add("Checked Cleo", accepting="unknown", area="Otley")      # 10 more than Quinn
+    add("Near Nell", accepting="unknown", verified_on=date(2024, 1, 1), area="Headingley",
+               languages="Welsh")                                           # 15 fewer than Cleo
+    sam = make_client("Sam")
+    for _ in range(4):
+        refer(sam, quiet, outcome="no_answer")
+
+    matches = queries.match(db.session, queries.Need((deep,)), today=TODAY)
+    assert names(matches) == ["Checked Cleo", "Near Nell", "Quiet Quinn"]
+    assert [m.score for m in matches] == [5 + 30 + 10, 5 + 30 - 5, 5 + 30 - 5 - 15]  # four, counted as three
+    assert matches[2].reasons == ["Not known whether they take new clients: ask first", "Offers deep tissue",
+                                  "Details never checked", "4 past referrals had no answer"]
+    for limit in (1, 3):
+        found = queries.match(db.session, queries.Need((deep,), "headingley", "welsh"), today=TODAY, limit=limit)
+        assert names(found) == ["Near Nell", "Checked Cleo", "Quiet Quinn"][:limit]
+        assert found[0].score == 5 + 30 - 5 + 20 + 15
+    assert names(queries.match(db.session, queries.Need((deep,), "Otley"), today=TODAY, limit=1)) == ["Checked Cleo"]
+
+
 def test_accepting_colleagues_in_the_area_first(add):
     add("Away Ann", ("Deep tissue",), accepting="yes", area="Roundhay")
     add("Near Nia", ("Deep tissue",), accepting="yes", area="Headingley")
