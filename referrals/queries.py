@@ -257,18 +257,21 @@ def _capped(count):
     return case((count > PAST_CAP, PAST_CAP), else_=count)
 
 
-def _ranked_candidates(wanted: set[int], fresh_since: date):
-    """Active specialists offering any of `wanted`, as plain rows of what the ranking and the
-    page use, with `points` (what the database can sum) highest first."""
+def _ranked_candidates(wanted: set[int], fresh_since: date, *, placed: bool):
+    """Active specialists offering any of `wanted`, highest `points` (what the database can
+    sum) first, as plain rows of what the ranking needs: the counts of past referrals, and
+    where they are and what they speak when the need says (`placed`). The page's columns
+    are read for the chosen few only: the database sorts narrow rows."""
     offered = (select(specialist_modality.c.specialist_id, func.count().label("offered"))
                .where(specialist_modality.c.modality_id.in_(wanted))
                .group_by(specialist_modality.c.specialist_id).subquery())
-    for_the_need = exists().where(referral_need.c.referral_id == Referral.id,
-                                  referral_need.c.modality_id.in_(wanted))
+    # From the referrals for the need (an index on the need), each counted once however
+    # many of the needed modalities it names.
     past = (select(Referral.specialist_id, *(
-                func.sum(case((Referral.outcome.in_([o.value for o in outcomes]), 1), else_=0)).label(name)
-                for name, outcomes, *_ in PAST_RULES))
-            .where(Referral.direction == "out", for_the_need)
+                func.count(func.distinct(case((Referral.outcome.in_([o.value for o in outcomes]), Referral.id))))
+                .label(name) for name, outcomes, *_ in PAST_RULES))
+            .select_from(referral_need).join(Referral, Referral.id == referral_need.c.referral_id)
+            .where(referral_need.c.modality_id.in_(wanted), Referral.direction == "out")
             .group_by(Referral.specialist_id).subquery())
     counts = {name: func.coalesce(past.c[name], 0) for name, *_ in PAST_RULES}
     points = (
@@ -278,10 +281,9 @@ def _ranked_candidates(wanted: set[int], fresh_since: date):
         + case((Specialist.verified_on >= fresh_since, FRESH_POINTS), else_=STALE_POINTS)
         + sum(each * _capped(counts[name]) for name, _outcomes, each, *_ in PAST_RULES)
     ).label("points")
+    where = (Specialist.area, Specialist.area_key, Specialist.address, Specialist.languages) if placed else ()
     return (
-        select(Specialist.id, Specialist.name, Specialist.name_key, Specialist.business, Specialist.phone,
-               Specialist.email, Specialist.area, Specialist.area_key, Specialist.address,
-               Specialist.languages, Specialist.accepting, Specialist.verified_on,
+        select(Specialist.id, Specialist.name_key, *where,
                *(value.label(name) for name, value in counts.items()), points)
         .join(offered, offered.c.specialist_id == Specialist.id)
         .outerjoin(past, past.c.specialist_id == Specialist.id)
@@ -305,7 +307,9 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     fresh_since = months_before(today, stale_after_months)
     best: list[int] = []  # the best `limit` scores so far (a heap, lowest first)
     found = []
-    with session.execute(_ranked_candidates(wanted, fresh_since)) as rows:
+    # Through the connection: plain rows, fetched as they are read (the ORM would fetch them all).
+    ranked = _ranked_candidates(wanted, fresh_since, placed=bool(area or language))
+    with session.connection().execute(ranked) as rows:
         for row in rows:
             if len(best) == limit and row.points + bonus < best[0]:
                 break
@@ -315,16 +319,17 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     found.sort(key=lambda pair: (-pair[0], pair[1].name_key, pair[1].id))
     chosen = found[:limit]
     ids = [row.id for _score, row in chosen]
-    specialists = {s.id: s for s in session.scalars(select(Specialist).where(Specialist.id.in_(ids)))} if ids else {}
+    specialists = {s.id: s for s in session.scalars(select(Specialist).where(Specialist.id.in_(ids)))}
     offered: dict[int, list[str]] = defaultdict(list)
     for specialist_id, name in session.execute(
         select(specialist_modality.c.specialist_id, Modality.name)
         .join(Modality, Modality.id == specialist_modality.c.modality_id)
         .where(specialist_modality.c.modality_id.in_(wanted), specialist_modality.c.specialist_id.in_(ids))
         .order_by(specialist_modality.c.specialist_id, Modality.name)
-    ) if ids else ():
+    ):
         offered[specialist_id].append(name)
-    return [Match(specialists[row.id], score, _reasons(row, need, offered[row.id], fresh_since=fresh_since))
+    return [Match(specialists[row.id], score,
+                  _reasons(specialists[row.id], row, need, offered[row.id], fresh_since=fresh_since))
             for score, row in chosen]
 
 
@@ -346,30 +351,31 @@ def _language_points(row, need: Need) -> int:
     return LANGUAGE_POINTS if need.language.strip() and _speaks(row, need.language) else 0
 
 
-def _reasons(row, need: Need, offered: list[str], *, fresh_since: date) -> list[str]:
-    """Why a candidate ranks where it does, in the order of the rules."""
-    reasons = [ACCEPTING_POINTS.get(row.accepting, ACCEPTING_POINTS["unknown"])[1],
+def _reasons(specialist: Specialist, counts, need: Need, offered: list[str], *, fresh_since: date) -> list[str]:
+    """Why a candidate ranks where it does, in the order of the rules (`counts`: its
+    ranking row, with the past referrals counted)."""
+    reasons = [ACCEPTING_POINTS.get(specialist.accepting, ACCEPTING_POINTS["unknown"])[1],
                f"Offers {_names(offered).lower()}"]
     if need.area.strip():
-        km = places.specialist_km(row, need.area)
+        km = places.specialist_km(specialist, need.area)
         if km is not None:
             reasons.append(f"{places.about(km).capitalize()} away")
-        elif normalise(need.area) == row.area_key or row.area:
-            reasons.append(f"In {row.area}")
+        elif normalise(need.area) == specialist.area_key or specialist.area:
+            reasons.append(f"In {specialist.area}")
         else:
             reasons.append("Area not known")
     if need.language.strip():
-        reasons.append(f"Speaks {need.language.strip()}" if _speaks(row, need.language)
+        reasons.append(f"Speaks {need.language.strip()}" if _speaks(specialist, need.language)
                        else f"Does not list {need.language.strip()} among their languages")
-    if row.verified_on is None:
+    if specialist.verified_on is None:
         reasons.append("Details never checked")
-    elif row.verified_on >= fresh_since:
-        reasons.append(f"Details checked {row.verified_on.strftime('%-d %b %Y')}")
+    elif specialist.verified_on >= fresh_since:
+        reasons.append(f"Details checked {specialist.verified_on.strftime('%-d %b %Y')}")
     else:
-        reasons.append(f"Details not checked since {row.verified_on.strftime('%-d %b %Y')}")
+        reasons.append(f"Details not checked since {specialist.verified_on.strftime('%-d %b %Y')}")
     for name, _outcomes, _each, one, many in PAST_RULES:
-        if getattr(row, name):
-            reasons.append(_plural(getattr(row, name), one, many))
+        if getattr(counts, name):
+            reasons.append(_plural(getattr(counts, name), one, many))
     return reasons
 
 
