@@ -20,8 +20,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
-from sqlalchemy import case, exists, func, or_, select, true
+from sqlalchemy import Date, bindparam, case, exists, func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from referrals import host, places
@@ -257,11 +258,15 @@ def _capped(count):
     return case((count > PAST_CAP, PAST_CAP), else_=count)
 
 
-def _ranked_candidates(wanted: set[int], fresh_since: date, *, placed: bool):
-    """Active specialists offering any of `wanted`, highest `points` (what the database can
-    sum) first, as plain rows of what the ranking needs: the counts of past referrals, and
-    where they are and what they speak when the need says (`placed`). The page's columns
-    are read for the chosen few only: the database sorts narrow rows."""
+@cache
+def _ranked_candidates(*, placed: bool):
+    """Active specialists offering any of the `wanted` modalities (a parameter, with
+    `fresh_since`), highest `points` (what the database can sum) first, as plain rows of
+    what the ranking needs: the counts of past referrals, and where they are and what they
+    speak when the need says (`placed`). The page's columns are read for the chosen few
+    only: the database sorts narrow rows. Built once: building it takes longer than the
+    database takes to run it."""
+    wanted, fresh_since = bindparam("wanted", expanding=True), bindparam("fresh_since", type_=Date)
     offered = (select(specialist_modality.c.specialist_id, func.count().label("offered"))
                .where(specialist_modality.c.modality_id.in_(wanted))
                .group_by(specialist_modality.c.specialist_id).subquery())
@@ -308,8 +313,8 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     best: list[int] = []  # the best `limit` scores so far (a heap, lowest first)
     found = []
     # Through the connection: plain rows, fetched as they are read (the ORM would fetch them all).
-    ranked = _ranked_candidates(wanted, fresh_since, placed=bool(area or language))
-    with session.connection().execute(ranked) as rows:
+    ranked = _ranked_candidates(placed=bool(area or language))
+    with session.connection().execute(ranked, {"wanted": list(wanted), "fresh_since": fresh_since}) as rows:
         for row in rows:
             if len(best) == limit and row.points + bonus < best[0]:
                 break
