@@ -447,6 +447,48 @@ def test_refer_a_client_from_the_match_page_and_record_the_outcome(client, users
     assert "kept" in bad.get_data(as_text=True)
 
 
+def test_the_match_page_has_one_referral_form_each_colleague_a_button_of_it(
+        app, client, users, login, add, make_client, monkeypatch):
+    bea, cal = add("Bea Deep", accepting="yes"), add("Cal Deep", accepting="yes")
+    sam = make_client("Sam")
+    login(users["admin"])
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    deep = modality("Deep tissue").id
+    page = client.get(f"/referrals/match?client={sam.id}&modality={deep}").get_data(as_text=True)
+    # The token of the layout's sign-out form, and the referral form's.
+    assert page.count('<form id="refer"') == 1 and page.count('name="csrf_token"') == 2
+    assert page.count('id="need"') == 1 and page.count('name="client_id"') == 1
+    for colleague in (bea, cal):
+        assert (f'<button type="submit" form="refer" name="specialist_id" value="{colleague.id}" '
+                f'class="btn btn-sm btn-practice">Refer Sam to {colleague.name}</button>') in page
+    # Enter in a field submits the form's first button: a disabled one, not the first colleague's.
+    form = page.split('<form id="refer"')[1]
+    assert form.index("<button") == form.index('<button type="submit" disabled hidden></button>')
+
+
+def test_a_refused_referral_is_shown_again_with_what_was_typed_next_to_the_field(
+        client, users, login, add, make_client, make_user):
+    bea = add("Bea Deep", accepting="yes")
+    sam = make_client("Sam")
+    login(users["admin"])
+    response = client.post("/referrals/refer", data={"client_id": sam.id, "specialist_id": bea.id,
+                                                     "need": "Firmer pressure", "follow_up_on": "not a day"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Record a referral of Sam to Bea Deep" in page
+    assert 'id="follow_up_on-error"' in page and 'aria-describedby="follow_up_on-help follow_up_on-error"' in page
+    assert "Firmer pressure</textarea>" in page and 'value="not a day"' in page
+    assert f'name="specialist_id" value="{bea.id}">Record the referral</button>' in page
+    assert f'<input type="hidden" name="client_id" value="{sam.id}">' in page
+    assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
+    # Shown again to someone who may not record the client's referrals: the client is not named.
+    kim = make_client("Kim Other", primary_practitioner_id=make_user("practitioner").practitioner.id)
+    client.post("/logout")
+    login(users["practitioner"])
+    page = client.post("/referrals/refer", data={"client_id": kim.id, "specialist_id": bea.id,
+                                                 "follow_up_on": "not a day"}).get_data(as_text=True)
+    assert "Kim Other" not in page and '<input type="hidden" name="client_id" value="0">' in page
+
+
 def test_import_pages_check_in_the_background_then_import(client, users, login):
     from tests.test_imports import checked, imported
 
