@@ -2,6 +2,7 @@
 referrals out and in, follow-ups, capacity and the waitlist, CSV and vCard round trips,
 permissions. The network on a site of its own: tests/test_referrals_standalone.py."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -96,6 +97,31 @@ def test_verified_within_and_needs_checking(add):
     stale = queries.needs_checking(today=TODAY, months=6, page=1, per_page=25)
     assert names(stale.items) == ["Never", "Old"]
     assert queries.count_needs_checking(db.session, today=TODAY, months=6) == 2
+
+
+def test_the_verify_forms_of_the_lists_post_to_each_entry_and_come_back(app, client, users, login, add, monkeypatch):
+    """A list's "verified today" forms share the token and the return address built once for
+    the page; each still posts to its own entry."""
+    bea, cal = add("Bea Old", verified_on=date(2025, 1, 1)), add("Cal Old", verified_on=date(2025, 2, 1))
+    login(users["admin"])
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    for url, entry, back in (("/referrals/?q=old", bea, "/referrals/?q=old"),
+                             ("/referrals/needs-checking", cal, "/referrals/needs-checking?"),
+                             (f"/referrals/specialists/{bea.id}", bea, None)):
+        page = client.get(url).get_data(as_text=True)
+        form = page.split(f'action="/referrals/specialists/{entry.id}/verify">')[1].split("</form>")[0]
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+        assert (f'<input type="hidden" name="next" value="{back}">' in form) == bool(back)
+        if back:
+            assert f'<a href="/referrals/specialists/{entry.id}">{entry.name}</a>' in page
+        response = client.post(f"/referrals/specialists/{entry.id}/verify",
+                               data={"csrf_token": token, "accepting": "no", "next": back or ""})
+        assert response.status_code == 302
+        assert response.headers["Location"] == (back or f"/referrals/specialists/{entry.id}").rstrip("?")
+        db.session.expire_all()
+        assert (db.session.get(Specialist, entry.id).verified_on, db.session.get(Specialist, entry.id).accepting) == (TODAY, "no")
+        db.session.get(Specialist, entry.id).verified_on = date(2025, 1, 1)
+        db.session.commit()
 
 
 def test_verified_today_with_a_change_of_accepting(add, users):
