@@ -105,11 +105,24 @@ def _directory_query(filters: DirectoryFilters, *, today: date):
 
 
 def search_directory(filters: DirectoryFilters, *, today: date, page: int, per_page: int):
-    """One page of the directory (count, rows, their modalities: three queries)."""
-    query = (_directory_query(filters, today=today)
-             .options(selectinload(Specialist.modalities))
-             .order_by(Specialist.name_key, Specialist.id))
+    """One page of the directory (count and rows: two queries; the names of what they offer:
+    `modality_names`)."""
+    query = _directory_query(filters, today=today).order_by(Specialist.name_key, Specialist.id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def modality_names(session, specialist_ids) -> dict[int, list[str]]:
+    """What each of these specialists offers, by name in the taxonomy's order (one query):
+    plain rows, rather than each one's modalities as objects."""
+    names: dict[int, list[str]] = defaultdict(list)
+    for specialist_id, name in session.connection().execute(
+        select(specialist_modality.c.specialist_id, Modality.name)
+        .join(Modality, Modality.id == specialist_modality.c.modality_id)
+        .where(specialist_modality.c.specialist_id.in_(list(specialist_ids)))
+        .order_by(Modality.name, Modality.id)
+    ):
+        names[specialist_id].append(name)
+    return names
 
 
 def areas(session) -> list[str]:
@@ -126,7 +139,6 @@ def needs_checking(*, today: date, months: int, page: int, per_page: int):
     since = months_before(today, months)
     query = (
         select(Specialist)
-        .options(selectinload(Specialist.modalities))
         .where(Specialist.retired_at.is_(None),
                or_(Specialist.verified_on.is_(None), Specialist.verified_on < since))
         .order_by(case((Specialist.verified_on.is_(None), 0), else_=1), Specialist.verified_on,

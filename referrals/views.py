@@ -79,6 +79,7 @@ def directory():
     page = queries.search_directory(filters, today=today, page=page_number(), per_page=_per_page())
     return render_template(
         "referrals/directory.html", page=page, filters=filters,
+        offers=queries.modality_names(db.session, [s.id for s in page.items]),
         modalities=queries.modalities(db.session), areas=queries.areas(db.session),
         stale_count=queries.count_needs_checking(db.session, today=today, months=_stale_months()),
         due_count=queries.count_follow_ups_due(db.session, today=today, readable=_readable()),
