@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from practice.audit.models import AuditEvent
-from practice.db import db
+from practice.db import db, in_this_database
 from tests.conftest import NOW
 
 
@@ -20,7 +20,8 @@ def test_migrations_match_the_models(app):
         # so Alembic leaves those out of the comparison there; PostgreSQL compares them.
         warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
         warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression-based index")
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": in_this_database})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 
