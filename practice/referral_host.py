@@ -107,9 +107,11 @@ class PracticeHost(Host):
     def referral_letter_urls(self, client: Person, specialist_ids, modality_ids) -> dict[int, str]:
         if not self.can("letters.issue", client):
             return {}
-        return {specialist_id: url_for("letters.compose_letter", kind="referral", client_id=client.id,
-                                       specialist_id=specialist_id, modality_ids=list(modality_ids), next=back_to())
-                for specialist_id in specialist_ids}
+        # One URL built, each colleague's id added to it: url_for is slow enough to show on
+        # a page of 25 colleagues.
+        start = url_for("letters.compose_letter", kind="referral", client_id=client.id,
+                        modality_ids=list(modality_ids), next=back_to())
+        return {specialist_id: f"{start}&specialist_id={int(specialist_id)}" for specialist_id in specialist_ids}
 
     def inquiry_reply_url(self, inquiry) -> str | None:
         if not self.can("letters.issue"):

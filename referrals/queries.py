@@ -15,12 +15,14 @@ Public for other domains (the letters issue relies on these):
 - `referral_source(session, client_id) -> Referral | None`: who referred the client to us.
 """
 
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
-from sqlalchemy import case, exists, func, or_, select, true
+from sqlalchemy import Date, bindparam, case, exists, func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from referrals import host, places
@@ -103,11 +105,24 @@ def _directory_query(filters: DirectoryFilters, *, today: date):
 
 
 def search_directory(filters: DirectoryFilters, *, today: date, page: int, per_page: int):
-    """One page of the directory (count, rows, their modalities: three queries)."""
-    query = (_directory_query(filters, today=today)
-             .options(selectinload(Specialist.modalities))
-             .order_by(Specialist.name_key, Specialist.id))
+    """One page of the directory (count and rows: two queries; the names of what they offer:
+    `modality_names`)."""
+    query = _directory_query(filters, today=today).order_by(Specialist.name_key, Specialist.id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def modality_names(session, specialist_ids) -> dict[int, list[str]]:
+    """What each of these specialists offers, by name in the taxonomy's order (one query):
+    plain rows, rather than each one's modalities as objects."""
+    names: dict[int, list[str]] = defaultdict(list)
+    for specialist_id, name in session.connection().execute(
+        select(specialist_modality.c.specialist_id, Modality.name)
+        .join(Modality, Modality.id == specialist_modality.c.modality_id)
+        .where(specialist_modality.c.specialist_id.in_(list(specialist_ids)))
+        .order_by(Modality.name, Modality.id)
+    ):
+        names[specialist_id].append(name)
+    return names
 
 
 def areas(session) -> list[str]:
@@ -124,7 +139,6 @@ def needs_checking(*, today: date, months: int, page: int, per_page: int):
     since = months_before(today, months)
     query = (
         select(Specialist)
-        .options(selectinload(Specialist.modalities))
         .where(Specialist.retired_at.is_(None),
                or_(Specialist.verified_on.is_(None), Specialist.verified_on < since))
         .order_by(case((Specialist.verified_on.is_(None), 0), else_=1), Specialist.verified_on,
@@ -230,99 +244,156 @@ def _names(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _past_outcomes(session, specialist_ids, modality_ids) -> dict[int, Counter]:
-    """Outcomes of earlier referrals out to these specialists for any of these needs."""
-    rows = session.execute(
-        select(Referral.specialist_id, Referral.outcome, func.count(func.distinct(Referral.id)))
-        .join(referral_need, referral_need.c.referral_id == Referral.id)
-        .where(Referral.direction == "out", Referral.specialist_id.in_(specialist_ids),
-               referral_need.c.modality_id.in_(modality_ids))
-        .group_by(Referral.specialist_id, Referral.outcome)
-    ).all() if specialist_ids else []
-    outcomes: dict[int, Counter] = defaultdict(Counter)
-    for specialist_id, outcome, number in rows:
-        outcomes[specialist_id][outcome] = number
-    return outcomes
+# The ranking's points. Those that depend on the entry alone (accepting, what it offers of
+# the need, when it was checked, how past referrals for the need went) are summed by the
+# database, which orders the candidates by them; distance, area and language need Python
+# (postcode districts, accents) and are added to the rows the database sends first.
+ACCEPTING_POINTS = {"yes": (40, "Accepting new clients"),
+                    "no": (-50, "Not accepting new clients at the moment"),
+                    "unknown": (5, "Not known whether they take new clients: ask first")}
+OFFERED_POINTS = 30              # for each needed modality offered
+FRESH_POINTS, STALE_POINTS = 10, -5   # details checked within the interval; not since, or never
+PAST_CAP = 3                     # past referrals counted, at most, of each kind
+PAST_RULES = (  # (column, outcomes, points for each, reason for one, for several)
+    ("went_well", (Outcome.GOOD_MATCH, Outcome.BOOKED), 15,
+     "past referral for this need went well", "past referrals for this need went well"),
+    ("not_a_match", (Outcome.NOT_A_MATCH,), -15,
+     "past referral for this need was not a match", "past referrals for this need were not a match"),
+    ("no_answer", (Outcome.NO_ANSWER,), -5, "past referral had no answer", "past referrals had no answer"),
+)
+NEAR_POINTS = 30                 # less two for each kilometre, never below nothing
+SAME_AREA_POINTS = 20            # the same area name, when the distance is not known
+LANGUAGE_POINTS = 15
+
+
+def _capped(count):
+    return case((count > PAST_CAP, PAST_CAP), else_=count)
+
+
+@cache
+def _ranked_candidates(*, placed: bool):
+    """Active specialists offering any of the `wanted` modalities (a parameter, with
+    `fresh_since`), highest `points` (what the database can sum) first, as plain rows of
+    what the ranking needs: the counts of past referrals, and where they are and what they
+    speak when the need says (`placed`). The page's columns are read for the chosen few
+    only: the database sorts narrow rows. Built once: building it takes longer than the
+    database takes to run it."""
+    wanted, fresh_since = bindparam("wanted", expanding=True), bindparam("fresh_since", type_=Date)
+    offered = (select(specialist_modality.c.specialist_id, func.count().label("offered"))
+               .where(specialist_modality.c.modality_id.in_(wanted))
+               .group_by(specialist_modality.c.specialist_id).subquery())
+    # From the referrals for the need (an index on the need), each counted once however
+    # many of the needed modalities it names.
+    past = (select(Referral.specialist_id, *(
+                func.count(func.distinct(case((Referral.outcome.in_([o.value for o in outcomes]), Referral.id))))
+                .label(name) for name, outcomes, *_ in PAST_RULES))
+            .select_from(referral_need).join(Referral, Referral.id == referral_need.c.referral_id)
+            .where(referral_need.c.modality_id.in_(wanted), Referral.direction == "out")
+            .group_by(Referral.specialist_id).subquery())
+    counts = {name: func.coalesce(past.c[name], 0) for name, *_ in PAST_RULES}
+    points = (
+        case(*((Specialist.accepting == value, ACCEPTING_POINTS[value][0]) for value in ("yes", "no")),
+             else_=ACCEPTING_POINTS["unknown"][0])
+        + OFFERED_POINTS * offered.c.offered
+        + case((Specialist.verified_on >= fresh_since, FRESH_POINTS), else_=STALE_POINTS)
+        + sum(each * _capped(counts[name]) for name, _outcomes, each, *_ in PAST_RULES)
+    ).label("points")
+    where = (Specialist.area, Specialist.area_key, Specialist.address, Specialist.languages) if placed else ()
+    return (
+        select(Specialist.id, Specialist.name_key, *where,
+               *(value.label(name) for name, value in counts.items()), points)
+        .join(offered, offered.c.specialist_id == Specialist.id)
+        .outerjoin(past, past.c.specialist_id == Specialist.id)
+        .where(Specialist.retired_at.is_(None))
+        .order_by(points.desc(), Specialist.name_key, Specialist.id)
+    )
 
 
 def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT_STALE_MONTHS,
           limit: int = 25) -> list[Match]:
-    """Colleagues for a need, best first, with the reasons (three queries)."""
+    """Colleagues for a need, best first, with the reasons (three queries).
+
+    The database orders the candidates by the points it can sum; Python adds at most
+    `bonus` (distance or area, language) to each, so it reads rows only until no further
+    one can reach the best `limit` so far."""
     wanted = set(need.modality_ids)
     if not wanted:
         return []
-    offers = exists().where(specialist_modality.c.specialist_id == Specialist.id,
-                            specialist_modality.c.modality_id.in_(wanted))
-    candidates = list(session.scalars(select(Specialist).where(Specialist.retired_at.is_(None), offers)))
-    # What each candidate offers of the need: names as plain rows, one query, rather than
-    # every candidate's whole list of modalities as objects.
+    area, language = need.area.strip(), need.language.strip()
+    bonus = (max(NEAR_POINTS, SAME_AREA_POINTS) if area else 0) + (LANGUAGE_POINTS if language else 0)
+    fresh_since = months_before(today, stale_after_months)
+    best: list[int] = []  # the best `limit` scores so far (a heap, lowest first)
+    found = []
+    # Through the connection: plain rows, fetched as they are read (the ORM would fetch them all).
+    ranked = _ranked_candidates(placed=bool(area or language))
+    with session.connection().execute(ranked, {"wanted": list(wanted), "fresh_since": fresh_since}) as rows:
+        for row in rows:
+            if len(best) == limit and row.points + bonus < best[0]:
+                break
+            score = row.points + _nearness_points(row, need) + _language_points(row, need)
+            found.append((score, row))
+            (heapq.heappushpop if len(best) == limit else heapq.heappush)(best, score)
+    found.sort(key=lambda pair: (-pair[0], pair[1].name_key, pair[1].id))
+    chosen = found[:limit]
+    ids = [row.id for _score, row in chosen]
+    specialists = {s.id: s for s in session.scalars(select(Specialist).where(Specialist.id.in_(ids)))}
     offered: dict[int, list[str]] = defaultdict(list)
     for specialist_id, name in session.execute(
         select(specialist_modality.c.specialist_id, Modality.name)
         .join(Modality, Modality.id == specialist_modality.c.modality_id)
-        .join(Specialist, Specialist.id == specialist_modality.c.specialist_id)
-        .where(specialist_modality.c.modality_id.in_(wanted), Specialist.retired_at.is_(None))
+        .where(specialist_modality.c.modality_id.in_(wanted), specialist_modality.c.specialist_id.in_(ids))
         .order_by(specialist_modality.c.specialist_id, Modality.name)
     ):
         offered[specialist_id].append(name)
-    past = _past_outcomes(session, [s.id for s in candidates], wanted)
-    fresh_since = months_before(today, stale_after_months)
-    matches = [
-        _score(specialist, need, offered[specialist.id], past.get(specialist.id, Counter()), fresh_since)
-        for specialist in candidates
-    ]
-    matches.sort(key=lambda m: (-m.score, m.specialist.name_key, m.specialist.id))
-    return matches[:limit]
+    return [Match(specialists[row.id], score,
+                  _reasons(specialists[row.id], row, need, offered[row.id], fresh_since=fresh_since))
+            for score, row in chosen]
 
 
-def _score(specialist: Specialist, need: Need, offered: list[str], past: Counter, fresh_since: date) -> Match:
-    found = Match(specialist)
-
-    def add(points: int, reason: str) -> None:
-        found.score += points
-        found.reasons.append(reason)
-
-    accepting = {"yes": (40, "Accepting new clients"),
-                 "no": (-50, "Not accepting new clients at the moment"),
-                 "unknown": (5, "Not known whether they take new clients: ask first")}
-    add(*accepting.get(specialist.accepting, accepting["unknown"]))
-    add(30 * len(offered), f"Offers {_names(offered).lower()}")
-    km = places.specialist_km(specialist, need.area) if need.area.strip() else None
+def _nearness_points(row, need: Need) -> int:
+    if not need.area.strip():
+        return 0
+    km = places.specialist_km(row, need.area)
     if km is not None:
-        add(max(0, 30 - round(2 * km)), f"{places.about(km).capitalize()} away")  # nearer, higher
-    elif need.area.strip():
-        if normalise(need.area) == specialist.area_key:
-            add(20, f"In {specialist.area}")
+        return max(0, NEAR_POINTS - round(2 * km))  # nearer, higher
+    return SAME_AREA_POINTS if normalise(need.area) == row.area_key else 0
+
+
+def _speaks(row, language: str) -> bool:
+    spoken = {normalise(part.strip()) for part in row.languages.split(",") if part.strip()}
+    return normalise(language) in spoken
+
+
+def _language_points(row, need: Need) -> int:
+    return LANGUAGE_POINTS if need.language.strip() and _speaks(row, need.language) else 0
+
+
+def _reasons(specialist: Specialist, counts, need: Need, offered: list[str], *, fresh_since: date) -> list[str]:
+    """Why a candidate ranks where it does, in the order of the rules (`counts`: its
+    ranking row, with the past referrals counted)."""
+    reasons = [ACCEPTING_POINTS.get(specialist.accepting, ACCEPTING_POINTS["unknown"])[1],
+               f"Offers {_names(offered).lower()}"]
+    if need.area.strip():
+        km = places.specialist_km(specialist, need.area)
+        if km is not None:
+            reasons.append(f"{places.about(km).capitalize()} away")
+        elif normalise(need.area) == specialist.area_key or specialist.area:
+            reasons.append(f"In {specialist.area}")
         else:
-            found.reasons.append(f"In {specialist.area}" if specialist.area else "Area not known")
+            reasons.append("Area not known")
     if need.language.strip():
-        spoken = {normalise(lang) for lang in specialist.language_list}
-        if normalise(need.language) in spoken:
-            add(15, f"Speaks {need.language.strip()}")
-        else:
-            found.reasons.append(f"Does not list {need.language.strip()} among their languages")
+        reasons.append(f"Speaks {need.language.strip()}" if _speaks(specialist, need.language)
+                       else f"Does not list {need.language.strip()} among their languages")
     if specialist.verified_on is None:
-        add(-5, "Details never checked")
+        reasons.append("Details never checked")
     elif specialist.verified_on >= fresh_since:
-        add(10, f"Details checked {specialist.verified_on.strftime('%-d %b %Y')}")
+        reasons.append(f"Details checked {specialist.verified_on.strftime('%-d %b %Y')}")
     else:
-        add(-5, f"Details not checked since {specialist.verified_on.strftime('%-d %b %Y')}")
-    _add_past(add, past)
-    return found
-
-
-def _add_past(add, past: Counter) -> None:
-    went_well = past[Outcome.GOOD_MATCH] + past[Outcome.BOOKED]
-    if went_well:
-        add(15 * min(went_well, 3), _plural(went_well, "past referral for this need went well",
-                                            "past referrals for this need went well"))
-    if past[Outcome.NOT_A_MATCH]:
-        add(-15 * min(past[Outcome.NOT_A_MATCH], 3),
-            _plural(past[Outcome.NOT_A_MATCH], "past referral for this need was not a match",
-                    "past referrals for this need were not a match"))
-    if past[Outcome.NO_ANSWER]:
-        add(-5 * min(past[Outcome.NO_ANSWER], 3),
-            _plural(past[Outcome.NO_ANSWER], "past referral had no answer", "past referrals had no answer"))
+        reasons.append(f"Details not checked since {specialist.verified_on.strftime('%-d %b %Y')}")
+    for name, _outcomes, _each, one, many in PAST_RULES:
+        if getattr(counts, name):
+            reasons.append(_plural(getattr(counts, name), one, many))
+    return reasons
 
 
 def _plural(number: int, one: str, many: str) -> str:

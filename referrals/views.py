@@ -79,6 +79,7 @@ def directory():
     page = queries.search_directory(filters, today=today, page=page_number(), per_page=_per_page())
     return render_template(
         "referrals/directory.html", page=page, filters=filters,
+        offers=queries.modality_names(db.session, [s.id for s in page.items]),
         modalities=queries.modalities(db.session), areas=queries.areas(db.session),
         stale_count=queries.count_needs_checking(db.session, today=today, months=_stale_months()),
         due_count=queries.count_follow_ups_due(db.session, today=today, readable=_readable()),
@@ -213,7 +214,8 @@ def match():
     """Colleagues ranked for a need. The referral is recorded for one client, chosen once for
     the page (`client`, or by typing part of their name in `who`)."""
     form = forms.MatchForm(request.args)
-    form.set_modalities(queries.modalities(db.session))
+    modalities = queries.modalities(db.session)
+    form.set_modalities(modalities)
     client, candidates, matches = None, [], []
     if form.validate():
         client = _client(form.client.data)
@@ -225,7 +227,7 @@ def match():
     refer, letters = None, {}
     if client is not None and _may_refer(client):
         refer = forms.ReferForm(client_id=client.id, modality_ids=form.modality.data or [])
-        refer.set_modalities(queries.modalities(db.session))
+        refer.set_modalities(modalities)
         letters = host.current().referral_letter_urls(
             client, [m.specialist.id for m in matches], form.modality.data or [])
     return render_template("referrals/match.html", form=form, matches=matches, client=client, refer=refer,
@@ -247,10 +249,13 @@ def _may_refer(client) -> bool:
 def refer():
     form = forms.ReferForm()
     form.set_modalities(queries.modalities(db.session))
-    client = None
-    if form.validate_on_submit():
-        client = _client(form.client_id.data)
-        specialist = db.session.get(Specialist, form.specialist_id.data)
+    valid = form.validate_on_submit()
+    # The client and the colleague, also for the form shown again when another field is wrong
+    # (the client only to those who may record their referrals).
+    client = _client(form.client_id.data) if not form.client_id.errors else None
+    specialist = (db.session.get(Specialist, form.specialist_id.data)
+                  if form.specialist_id.data and not form.specialist_id.errors else None)
+    if valid:
         if client is None or not client.current:
             form.client_id.errors.append("Choose a client.")
         elif specialist is None:
@@ -269,7 +274,9 @@ def refer():
                 flash(f"{client.name} is referred to {specialist.name}. Follow up on "
                       f"{referral.follow_up_on.strftime('%-d %B %Y')}.", "success")
                 return redirect(back_to() or url_for("referrals.referral", referral_id=referral.id))
-    return render_template("referrals/refer_error.html", form=form, client=client), 422
+    if client is not None and not host.allowed("referrals.record", client):
+        client = None
+    return render_template("referrals/refer_error.html", form=form, client=client, specialist=specialist), 422
 
 
 @bp.get("/referrals/<int:referral_id>")

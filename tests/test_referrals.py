@@ -2,6 +2,7 @@
 referrals out and in, follow-ups, capacity and the waitlist, CSV and vCard round trips,
 permissions. The network on a site of its own: tests/test_referrals_standalone.py."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -98,6 +99,31 @@ def test_verified_within_and_needs_checking(add):
     assert queries.count_needs_checking(db.session, today=TODAY, months=6) == 2
 
 
+def test_the_verify_forms_of_the_lists_post_to_each_entry_and_come_back(app, client, users, login, add, monkeypatch):
+    """A list's "verified today" forms share the token and the return address built once for
+    the page; each still posts to its own entry."""
+    bea, cal = add("Bea Old", verified_on=date(2025, 1, 1)), add("Cal Old", verified_on=date(2025, 2, 1))
+    login(users["admin"])
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    for url, entry, back in (("/referrals/?q=old", bea, "/referrals/?q=old"),
+                             ("/referrals/needs-checking", cal, "/referrals/needs-checking?"),
+                             (f"/referrals/specialists/{bea.id}", bea, None)):
+        page = client.get(url).get_data(as_text=True)
+        form = page.split(f'action="/referrals/specialists/{entry.id}/verify">')[1].split("</form>")[0]
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+        assert (f'<input type="hidden" name="next" value="{back}">' in form) == bool(back)
+        if back:
+            assert f'<a href="/referrals/specialists/{entry.id}">{entry.name}</a>' in page
+        response = client.post(f"/referrals/specialists/{entry.id}/verify",
+                               data={"csrf_token": token, "accepting": "no", "next": back or ""})
+        assert response.status_code == 302
+        assert response.headers["Location"] == (back or f"/referrals/specialists/{entry.id}").rstrip("?")
+        db.session.expire_all()
+        assert (db.session.get(Specialist, entry.id).verified_on, db.session.get(Specialist, entry.id).accepting) == (TODAY, "no")
+        db.session.get(Specialist, entry.id).verified_on = date(2025, 1, 1)
+        db.session.commit()
+
+
 def test_verified_today_with_a_change_of_accepting(add, users):
     old = add("Old", verified_on=date(2025, 1, 1), accepting="yes")
     services.verify_specialist(db.session, Actor(users["practitioner"]), old, today=TODAY, now=NOW,
@@ -156,6 +182,30 @@ def test_matching_ranks_with_reasons(add, make_client):
     assert "Offers deep tissue and sports massage" in reasons["Both Bea"]
     assert reasons["Full Fiona"][0] == "Not accepting new clients at the moment"
     assert queries.match(db.session, queries.Need(()), today=TODAY) == []
+
+
+def test_matching_counts_past_referrals_up_to_three_and_adds_area_and_language_to_every_candidate(add, make_client):
+    """The database orders candidates by the points it can sum; area and language, added in
+    Python, still lift one with fewer of those points above the rest, whatever the limit."""
+    deep = modality("Deep tissue").id
+    quiet = add("Quiet Quinn", accepting="unknown", verified_on=None, area="Leeds")
+    add("Checked Cleo", accepting="unknown", area="Otley")      # 10 more than Quinn
+    add("Near Nell", accepting="unknown", verified_on=date(2024, 1, 1), area="Headingley",
+               languages="Welsh")                                           # 15 fewer than Cleo
+    sam = make_client("Sam")
+    for _ in range(4):
+        refer(sam, quiet, outcome="no_answer")
+
+    matches = queries.match(db.session, queries.Need((deep,)), today=TODAY)
+    assert names(matches) == ["Checked Cleo", "Near Nell", "Quiet Quinn"]
+    assert [m.score for m in matches] == [5 + 30 + 10, 5 + 30 - 5, 5 + 30 - 5 - 15]  # four, counted as three
+    assert matches[2].reasons == ["Not known whether they take new clients: ask first", "Offers deep tissue",
+                                  "Details never checked", "4 past referrals had no answer"]
+    for limit in (1, 3):
+        found = queries.match(db.session, queries.Need((deep,), "headingley", "welsh"), today=TODAY, limit=limit)
+        assert names(found) == ["Near Nell", "Checked Cleo", "Quiet Quinn"][:limit]
+        assert found[0].score == 5 + 30 - 5 + 20 + 15
+    assert names(queries.match(db.session, queries.Need((deep,), "Otley"), today=TODAY, limit=1)) == ["Checked Cleo"]
 
 
 def test_accepting_colleagues_in_the_area_first(add):
@@ -421,6 +471,48 @@ def test_refer_a_client_from_the_match_page_and_record_the_outcome(client, users
     bad = client.post("/referrals/refer", data={"client_id": "0", "specialist_id": bea.id, "need": "kept"})
     assert bad.status_code == 422 and "Choose a client." in bad.get_data(as_text=True)
     assert "kept" in bad.get_data(as_text=True)
+
+
+def test_the_match_page_has_one_referral_form_each_colleague_a_button_of_it(
+        app, client, users, login, add, make_client, monkeypatch):
+    bea, cal = add("Bea Deep", accepting="yes"), add("Cal Deep", accepting="yes")
+    sam = make_client("Sam")
+    login(users["admin"])
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    deep = modality("Deep tissue").id
+    page = client.get(f"/referrals/match?client={sam.id}&modality={deep}").get_data(as_text=True)
+    # The token of the layout's sign-out form, and the referral form's.
+    assert page.count('<form id="refer"') == 1 and page.count('name="csrf_token"') == 2
+    assert page.count('id="need"') == 1 and page.count('name="client_id"') == 1
+    for colleague in (bea, cal):
+        assert (f'<button type="submit" form="refer" name="specialist_id" value="{colleague.id}" '
+                f'class="btn btn-sm btn-practice">Refer Sam to {colleague.name}</button>') in page
+    # Enter in a field submits the form's first button: a disabled one, not the first colleague's.
+    form = page.split('<form id="refer"')[1]
+    assert form.index("<button") == form.index('<button type="submit" disabled hidden></button>')
+
+
+def test_a_refused_referral_is_shown_again_with_what_was_typed_next_to_the_field(
+        client, users, login, add, make_client, make_user):
+    bea = add("Bea Deep", accepting="yes")
+    sam = make_client("Sam")
+    login(users["admin"])
+    response = client.post("/referrals/refer", data={"client_id": sam.id, "specialist_id": bea.id,
+                                                     "need": "Firmer pressure", "follow_up_on": "not a day"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Record a referral of Sam to Bea Deep" in page
+    assert 'id="follow_up_on-error"' in page and 'aria-describedby="follow_up_on-help follow_up_on-error"' in page
+    assert "Firmer pressure</textarea>" in page and 'value="not a day"' in page
+    assert f'name="specialist_id" value="{bea.id}">Record the referral</button>' in page
+    assert f'<input type="hidden" name="client_id" value="{sam.id}">' in page
+    assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
+    # Shown again to someone who may not record the client's referrals: the client is not named.
+    kim = make_client("Kim Other", primary_practitioner_id=make_user("practitioner").practitioner.id)
+    client.post("/logout")
+    login(users["practitioner"])
+    page = client.post("/referrals/refer", data={"client_id": kim.id, "specialist_id": bea.id,
+                                                 "follow_up_on": "not a day"}).get_data(as_text=True)
+    assert "Kim Other" not in page and '<input type="hidden" name="client_id" value="0">' in page
 
 
 def test_import_pages_check_in_the_background_then_import(client, users, login):

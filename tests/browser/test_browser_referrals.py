@@ -10,7 +10,7 @@ from practice.clients import services as client_services
 from practice.db import db
 from referrals import services
 from referrals.models import Modality
-from tests.browser.helpers import screenshot, sign_in
+from tests.browser.helpers import AXE, axe_findings, screenshot, sign_in
 from tests.conftest import NOW
 
 
@@ -39,6 +39,7 @@ def network(live_app, admin) -> int:
 
 @pytest.mark.browser
 def test_refer_a_client_to_a_deep_tissue_colleague(page, admin, network):
+    page.context.add_init_script(path=str(AXE))
     sign_in(page, admin)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Referrals").click()
     page.get_by_label("Modality", exact=True).select_option("Deep tissue")
@@ -59,10 +60,19 @@ def test_refer_a_client_to_a_deep_tissue_colleague(page, admin, network):
     expect(best).to_contain_text("Accepting new clients")
     expect(best).to_contain_text("In Headingley")
     screenshot(page, "referrals-match.png")
+    for width in (390, 1366):  # the referral form and each colleague's button
+        page.set_viewport_size({"width": width, "height": 900})
+        assert axe_findings(page) == []
+        assert page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth") <= 0
 
-    best.get_by_text("Refer Sam Rivers to Rafael Costa").click()
-    best.get_by_label("What the client needs").fill("Wants firmer pressure than we offer")
-    best.get_by_role("button", name="Record the referral").click()
+    # One referral form for the page; each colleague's button submits it.
+    referral = page.get_by_role("region", name="Record a referral for Sam Rivers")
+    referral.get_by_label("What the client needs").fill("Wants firmer pressure than we offer")
+    referral.get_by_label("Follow up on").press("Enter")  # the form's default button: disabled
+    expect(page.get_by_role("heading", name="Find a colleague for Sam Rivers")).to_be_visible()
+    expect(referral.get_by_label("What the client needs")).to_have_value("Wants firmer pressure than we offer")
+    best.get_by_role("button", name="Refer Sam Rivers to Rafael Costa").focus()
+    page.keyboard.press("Enter")
     expect(page.get_by_text("Sam Rivers is referred to Rafael Costa. Follow up on 7 December 2026.")).to_be_visible()
 
     page.get_by_label("Outcome").select_option("A good match")

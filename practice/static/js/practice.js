@@ -8,6 +8,15 @@
     input.addEventListener("click", function () { input.select(); });
   });
 
+  // A form whose submit buttons stand elsewhere on the page, each naming what it submits (the
+  // colleague a referral is for): Enter in one of its fields submits nothing. Its default
+  // button is disabled for that, but Chromium's date fields press the first enabled one.
+  document.querySelectorAll("form[data-no-implicit-submit]").forEach(function (form) {
+    form.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && event.target.tagName === "INPUT") { event.preventDefault(); }
+    });
+  });
+
   // "Print" buttons.
   document.querySelectorAll("[data-print-page]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
