@@ -36,6 +36,7 @@ from practice.conduct.models import Attachment, Communication, ConductEntry, Inc
 from practice.letters.models import Letter
 from practice.letters.render import LetterPage, practice_lines, render_letter
 from practice.policies.models import Policy, PolicyAcknowledgement, PolicyClause
+from practice.reports import summary
 from practice.review.models import ReviewedDay
 from practice.scheduling import feeds
 from practice.scheduling import services as scheduling
@@ -227,6 +228,8 @@ class _Builder:
         self._letters()
         self._reviews_and_notes()
         self._audit_trail()
+        # The rows went in as bulk INSERTs, which the summary's listener does not see.
+        summary.rebuild(self.session)
         self.session.commit()
         return self._landmarks()
 

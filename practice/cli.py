@@ -21,6 +21,7 @@ from practice.auth.models import Role
 from practice.clock import now
 from practice.db import db
 from practice.errors import DomainError
+from practice.reports.models import DayFigures, OwingAppointment
 from practice.scheduling.models import Appointment
 from practice.unit_of_work import one_unit_of_work, unit_of_work
 
@@ -156,6 +157,19 @@ def verify_log_command():
     verify_log.report(result)
 
 
+@click.command("rebuild-reports")
+@one_unit_of_work
+def rebuild_reports_command():
+    """Compute the reports' summary again from every appointment and payment (after rows
+    were changed outside the app; a restore and the migrations keep it themselves)."""
+    from practice.reports import summary
+
+    summary.rebuild(db.session)
+    days = db.session.scalar(select(func.count()).select_from(DayFigures))
+    owing = db.session.scalar(select(func.count()).select_from(OwingAppointment))
+    click.echo(f"The reports' summary was rebuilt: {days} practitioner-days, {owing} appointments still owed for.")
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run at most one due job, then stop.")
 @click.option("--burst", is_flag=True, help="Run due jobs until none is left, then stop.")
@@ -188,7 +202,7 @@ def serve_command(host, port, web_processes):
 
 def register_commands(app) -> None:
     for command in (create_user_command, demo_command, backup_command, restore_command,
-                    verify_log_command, worker_command, serve_command):
+                    verify_log_command, rebuild_reports_command, worker_command, serve_command):
         app.cli.add_command(command)
 
 

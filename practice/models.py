@@ -19,6 +19,8 @@ from practice.jobs.models import Job, JobFile
 from practice.letters.models import Letter, LetterDelivery, LetterSettings, LetterTemplate
 from practice.messages.models import EmailConsent, Message, MessageAttachment, MessageSettings
 from practice.policies.models import AcknowledgementRequest, Policy, PolicyAcknowledgement
+from practice.reports import summary  # noqa: F401  (keeps the reports' summary with each flush)
+from practice.reports.models import DayFigures, OwingAppointment
 from practice.review.models import ReviewedDay
 from practice.scheduling.models import (
     Appointment,
@@ -44,6 +46,7 @@ __all__ = [
     "Job", "JobFile",
     "Message", "MessageAttachment", "MessageSettings", "EmailConsent", "LetterDelivery", "AcknowledgementRequest",
     "BookingHold", "OnlineBooking", "OnlinePractitioner", "OnlineService", "PublicRequest",
+    "DayFigures", "OwingAppointment",
 ]
 
 # The practice's table behind each kind of id the referral network keeps of its host's

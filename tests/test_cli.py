@@ -19,6 +19,7 @@ from practice.db import db
 from practice.demo import DEMO_PASSWORD, SERVICES
 from practice.letters.models import Letter
 from practice.policies.queries import acknowledgement_status, current_policy
+from practice.reports import summary
 from practice.review.queries import unsettled
 from practice.scheduling import services as scheduling
 from practice.scheduling.models import Appointment, Service, Status, WorkingHours
@@ -26,6 +27,7 @@ from referrals.models import Inquiry, Referral
 from referrals.queries import accepting_colleagues
 from tests.conftest import NOW, make_app
 from tests.test_letters import is_tagged, pdf_text
+from tests.test_report_summary import summary_rows
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -98,6 +100,16 @@ def test_demo_fills_an_empty_database(runner):
         )
     ).all()
     assert len(practitioners_with_clients) == 3
+
+
+def test_the_demo_has_its_reports_summary(demo):
+    """Kept by the listener as the demo's appointments and payments were made: what a
+    rebuild from scratch computes."""
+    kept = summary_rows()
+    assert kept[0] and kept[1]  # days, and appointments still owed for
+    summary.rebuild(db.session)
+    assert summary_rows() == kept
+    db.session.rollback()
 
 
 def test_demo_sets_up_services_weekly_hours_and_the_policy(demo):

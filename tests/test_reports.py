@@ -340,7 +340,7 @@ def test_every_report_in_a_fixed_number_of_queries(june, count_queries):
     db.session.commit()
     with count_queries() as large:
         queries.reports(db.session, scope(None, date(2025, 6, 15), LAST), NOW)
-    assert len(small) == len(large) == 9
+    assert len(small) == len(large) == 8
 
 
 # The page -----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The figures of the reports page, one function per report, each one or two aggregate
-queries (GROUP BY in SQL) whatever the data size.
+queries (GROUP BY in SQL) whatever the data size. Attendance and money are read from the
+summary of each practitioner's days (practice.reports.summary), not from the appointments.
 
 A range is whole local days in the practice's time zone: an appointment at 00:30 on the 1st
 in London belongs to the 1st even though it is 23:30 UTC on the 31st in summer. Weeks run
@@ -9,19 +10,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, literal, or_, select
+from markupsafe import Markup
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 
 from practice.auth.models import Practitioner
 from practice.clients.models import STANDINGS, UNBOOKABLE_STANDINGS, Client, StandingChange
 from practice.conduct.models import KINDS, SEVERITIES, ConductEntry, IncidentCategory
-from practice.policies.models import Policy
-from practice.scheduling.models import Appointment, Payment, Status
+from practice.reports.models import DayFigures, OwingAppointment
+from practice.scheduling.models import Appointment, Status
 from practice.scheduling.services import local_day_bounds
 from referrals.models import OUTCOME_LABELS, Inquiry, InquiryStatus, Referral, Specialist
-
-ATTENDED = (Status.ARRIVED.value, Status.COMPLETED.value)
-CHARGEABLE = (Status.NO_SHOW.value, Status.LATE_CANCELLED.value)  # carry a fee
 
 
 @dataclass(frozen=True)
@@ -126,66 +125,68 @@ def _sum_if(condition, value):
     return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
 
-def _grace_minutes(session, zone: ZoneInfo):
-    """The late-arrival grace of the policy in force at an appointment's start, as a SQL
-    expression: the highest version whose day has come, else the earliest (as
-    practice.policies.queries does for one moment)."""
-    policies = list(session.scalars(select(Policy).order_by(Policy.version.desc())))
-    if not policies:
-        return 0
-    earliest = min(policies, key=lambda p: p.id)
-    whens = [(Appointment.start_at >= local_day_bounds(p.effective_from, zone)[0], p.late_grace_minutes)
-             for p in policies]
-    return case(*whens, else_=earliest.late_grace_minutes)
-
-
-def _week_of(column, scope: Scope):
-    """The index of the week a moment of the range falls in: a CASE that halves the weeks
-    at each step, so a row of a year's report is compared about six times, not up to 52
-    (the moment must be within the range: the query is bounded by it)."""
-    ends = [local_day_bounds(week.last, scope.zone)[1] for week in scope.weeks()]
-
-    def among(first: int, last: int):
-        if first == last:
-            return literal(first)
-        middle = (first + last) // 2
-        return case((column < ends[middle], among(first, middle)), else_=among(middle + 1, last))
-
-    return among(0, len(ends) - 1)
-
-
 def attendance(session, scope: Scope, now: datetime) -> AttendanceReport:
-    beyond_grace = func.coalesce(Appointment.late_minutes, 0) > _grace_minutes(session, scope.zone)
-    rows = (
-        select(_week_of(Appointment.start_at, scope).label("week"), Appointment.status,
-               Appointment.start_at, Appointment.price_cents, Appointment.fee_cents,
-               Appointment.fee_waived, case((beyond_grace, 1), else_=0).label("late"))
-        .where(Appointment.start_at >= scope.start, Appointment.start_at < scope.end,
-               *_practitioner_is(Appointment.practitioner_id, scope))
-        .subquery()
+    return _attendance_and_collected(session, scope, now)[0]
+
+
+_SUMMED = ("attended", "late", "no_shows", "late_cancellations", "cancelled", "booked",
+           "sessions_cents", "fees_cents", "waived_cents", "collected_cents")
+
+
+def _attendance_and_collected(session, scope: Scope, now: datetime) -> tuple[AttendanceReport, int]:
+    """The weeks' attendance and fees, and what was collected over the range, summed from
+    the summary's days (practice.reports.summary keeps them): one row a day from SQL, put in
+    its week here. What is still booked counts as unmarked on the days before today and
+    upcoming after it; today's is split at `now` from its own appointments."""
+    today = now.astimezone(scope.zone).date()
+    query = (
+        select(DayFigures.day, *[func.sum(getattr(DayFigures, name)) for name in _SUMMED])
+        .where(DayFigures.day >= scope.first, DayFigures.day <= scope.last,
+               *_practitioner_is(DayFigures.practitioner_id, scope))
+        .group_by(DayFigures.day)
     )
-    # Grouped on the subquery's column: PostgreSQL would not see two copies of the CASE
-    # (with their own parameters) as the same expression.
-    status, booked = rows.c.status, rows.c.status == Status.BOOKED.value
-    query = select(
-        rows.c.week,
-        _count_if(status.in_(ATTENDED)),
-        _count_if(and_(status.in_(ATTENDED), rows.c.late == 1)),
-        _count_if(status == Status.NO_SHOW.value),
-        _count_if(status == Status.LATE_CANCELLED.value),
-        _count_if(status == Status.CANCELLED.value),
-        _count_if(and_(booked, rows.c.start_at <= now)),
-        _count_if(and_(booked, rows.c.start_at > now)),
-        _sum_if(status.in_(ATTENDED), rows.c.price_cents),
-        _sum_if(status.in_(CHARGEABLE), rows.c.fee_cents),
-        _sum_if(and_(status.in_(CHARGEABLE), rows.c.fee_waived), rows.c.fee_cents),
-    ).group_by(rows.c.week)
-    by_week = {row[0]: Attendance(*[int(value) for value in row[1:]]) for row in session.execute(query)}
-    weeks = [(week, by_week.get(index, Attendance())) for index, week in enumerate(scope.weeks())]
+    weeks = scope.weeks()
+    by_week = [Attendance() for _ in weeks]
+    collected = 0
+    for day, attended, late, no_shows, late_cancellations, cancelled, booked, sessions, fees, waived, paid \
+            in session.execute(query):
+        figures = by_week[_week_index(scope, day)]
+        figures.attended += attended
+        figures.late += late
+        figures.no_shows += no_shows
+        figures.late_cancellations += late_cancellations
+        figures.cancelled += cancelled
+        figures.unmarked += booked if day < today else 0
+        figures.upcoming += booked if day > today else 0
+        figures.sessions_cents += sessions
+        figures.fees_cents += fees
+        figures.waived_cents += waived
+        collected += paid
+    unmarked, upcoming = _booked_today(session, scope, today, now)  # asked always: a fixed count
+    if scope.first <= today <= scope.last:
+        figures = by_week[_week_index(scope, today)]
+        figures.unmarked, figures.upcoming = figures.unmarked + unmarked, figures.upcoming + upcoming
     total = Attendance()
-    for _, figures in weeks:
+    for figures in by_week:
         total.add(figures)
-    return AttendanceReport(total, weeks)
+    return AttendanceReport(total, list(zip(weeks, by_week, strict=True))), collected
+
+
+def _week_index(scope: Scope, day: date) -> int:
+    """Weeks run Monday to Sunday; the first is cut to the range."""
+    return (day - (scope.first - timedelta(days=scope.first.weekday()))).days // 7
+
+
+def _booked_today(session, scope: Scope, today: date, now: datetime) -> tuple[int, int]:
+    """(started, still to start) of today's appointments neither arrived nor no-show yet:
+    one day's rows, read from the start index."""
+    since, until = local_day_bounds(today, scope.zone)
+    started, to_come = session.execute(
+        select(_count_if(Appointment.start_at <= now), _count_if(Appointment.start_at > now))
+        .where(Appointment.start_at >= since, Appointment.start_at < until,
+               Appointment.status == Status.BOOKED.value,
+               *_practitioner_is(Appointment.practitioner_id, scope))).one()
+    return int(started), int(to_come)
 
 
 def _practitioner_is(column, scope: Scope) -> list:
@@ -210,47 +211,22 @@ class Money:
         return self.sessions_cents + self.fees_cents
 
 
-def money(session, scope: Scope, figures: Attendance) -> Money:
+def money(session, scope: Scope, figures: Attendance, collected_cents: int) -> Money:
     outstanding, sessions, clients = _outstanding(session, scope)
     return Money(figures.sessions_cents, figures.fees_cents, figures.waived_cents,
-                 _collected(session, scope), outstanding, sessions, clients)
-
-
-def _collected(session, scope: Scope) -> int:
-    query = select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
-        Payment.paid_at >= scope.start, Payment.paid_at < scope.end)
-    if scope.practitioner:
-        # A payment not tied to an appointment belongs to the practice, not to one practitioner.
-        query = query.join(Appointment, Appointment.id == Payment.appointment_id).where(
-            Appointment.practitioner_id == scope.practitioner.id)
-    return int(session.scalar(query))
+                 collected_cents, outstanding, sessions, clients)
 
 
 def _outstanding(session, scope: Scope) -> tuple[int, int, int]:
     """(cents owed, sessions owing, clients owing) for the appointments of the range, as
-    practice.scheduling.services.amount_due counts what is due. One pass over the range's
-    appointments with something due (read from the start index that covers them), each joined
-    with what was paid for it (from the index of payments by appointment, amounts included)."""
-    due = case(
-        (Appointment.status.in_(ATTENDED), Appointment.price_cents),
-        (and_(Appointment.status.in_(CHARGEABLE), Appointment.fee_waived.is_(False)), Appointment.fee_cents),
-        else_=0,
-    )
-    rows = (
-        select(Appointment.client_id, (due - func.coalesce(func.sum(Payment.amount_cents), 0)).label("owed"))
-        .outerjoin(Payment, Payment.appointment_id == Appointment.id)
-        .where(Appointment.start_at >= scope.start, Appointment.start_at < scope.end,
-               Appointment.status.in_(ATTENDED + CHARGEABLE),
-               *_practitioner_is(Appointment.practitioner_id, scope))
-        # Grouped in the order of the start index, which has the id next: no sort.
-        .group_by(Appointment.start_at, Appointment.id)
-        .subquery()
-    )
-    owing = rows.c.owed > 0
-    cents, sessions, clients = session.execute(select(
-        _sum_if(owing, rows.c.owed), _count_if(owing),
-        func.count(distinct(case((owing, rows.c.client_id)))),
-    )).one()
+    practice.scheduling.services.amount_due counts what is due: read from the appointments
+    still owed for, which practice.reports.summary keeps (clients owing over a range is no
+    sum of days)."""
+    cents, sessions, clients = session.execute(
+        select(func.coalesce(func.sum(OwingAppointment.owed_cents), 0), func.count(),
+               func.count(distinct(OwingAppointment.client_id)))
+        .where(OwingAppointment.start_at >= scope.start, OwingAppointment.start_at < scope.end,
+               *_practitioner_is(OwingAppointment.practitioner_id, scope))).one()
     return int(cents), int(sessions), int(clients)
 
 
@@ -375,6 +351,12 @@ class ReferralLine:
     def total(self) -> int:
         return sum(self.outcomes.values())
 
+    def count_cells(self) -> Markup:
+        """The line's count for each outcome as table cells, blank for none: written here
+        rather than by a loop in the template, as a year has hundreds of lines (numbers
+        only, nothing to escape)."""
+        return Markup("".join(f"<td>{self.outcomes.get(outcome, 0) or ''}</td>" for outcome in OUTCOMES))
+
 
 OUTCOMES = list(OUTCOME_LABELS)
 
@@ -479,12 +461,12 @@ class Reports:
 
 
 def reports(session, scope: Scope, now: datetime) -> Reports:
-    """Every report for the scope (nine queries, whatever the data size)."""
-    figures = attendance(session, scope, now)
+    """Every report for the scope (eight queries, whatever the data size)."""
+    figures, collected_cents = _attendance_and_collected(session, scope, now)
     return Reports(
         scope=scope,
         attendance=figures,
-        money=money(session, scope, figures.total),
+        money=money(session, scope, figures.total, collected_cents),
         conduct=conduct(session, scope),
         standing=standing_changes(session, scope),
         referrals=referrals(session, scope),

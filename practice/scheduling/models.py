@@ -148,9 +148,11 @@ class Appointment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid_module.uuid4()))
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
-    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"))
+    # active_history: the value before a change is known even when the change comes before
+    # any read (practice.reports.summary recomputes the day it left).
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"), active_history=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
-    start_at: Mapped[datetime]
+    start_at: Mapped[datetime] = mapped_column(active_history=True)
     end_at: Mapped[datetime]
     # The end of the session plus the buffers after it: the time no other booking may use.
     held_until: Mapped[datetime]
@@ -200,11 +202,12 @@ class Payment(db.Model):
     __tablename__ = "payment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    # active_history: as the appointment's start (practice.reports.summary).
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), active_history=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
     amount_cents: Mapped[int]
     method: Mapped[str] = mapped_column(String(20))  # cash | card | transfer | other
-    paid_at: Mapped[datetime]
+    paid_at: Mapped[datetime] = mapped_column(active_history=True)
     recorded_at: Mapped[datetime]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 

@@ -1,0 +1,59 @@
+"""What the reports keep summed, so that a year's figures are read from 365 rows a
+practitioner instead of every appointment of the year (README "Speed", "Reports").
+
+Both tables are derived: practice.reports.summary recomputes the rows a flush touches, in the
+same transaction, and rebuilds them whole when what they depend on changes (the practice's
+time zone, a policy's grace period or start) and on `practice rebuild-reports`."""
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from practice.db import db
+
+
+class DayFigures(db.Model):
+    """One practitioner's local day: what became of the appointments that started on it and
+    what was paid on it for their appointments. The rows without a practitioner hold the
+    payments made on the day that are tied to no appointment (the practice's, not anyone's)."""
+
+    __tablename__ = "day_figures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"))
+    day: Mapped[date]  # local, in the practice's time zone
+    attended: Mapped[int] = mapped_column(default=0)
+    late: Mapped[int] = mapped_column(default=0)  # attended, later than the grace then in force
+    no_shows: Mapped[int] = mapped_column(default=0)
+    late_cancellations: Mapped[int] = mapped_column(default=0)
+    cancelled: Mapped[int] = mapped_column(default=0)
+    booked: Mapped[int] = mapped_column(default=0)  # neither arrived nor no-show yet
+    sessions_cents: Mapped[int] = mapped_column(default=0)
+    fees_cents: Mapped[int] = mapped_column(default=0)
+    waived_cents: Mapped[int] = mapped_column(default=0)
+    collected_cents: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        Index("ix_day_figures_day_practitioner_id", "day", "practitioner_id", unique=True),
+    )
+
+
+class OwingAppointment(db.Model):
+    """An appointment whose client still owes for it (a session attended or a fee not
+    waived, less what was paid for it): kept one by one, since "clients owing" over a range
+    counts clients, which no sum of days can give."""
+
+    __tablename__ = "owing_appointment"
+
+    # Goes with its appointment (the listener would delete it in the same flush, but only
+    # after the appointment's own DELETE, which the key would refuse).
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
+    start_at: Mapped[datetime]
+    owed_cents: Mapped[int]
+
+    __table_args__ = (
+        Index("ix_owing_appointment_start_at", "start_at", "practitioner_id", "client_id", "owed_cents"),
+    )

@@ -1,0 +1,245 @@
+"""Keeping the reports' summary (practice.reports.models) equal to the appointments and
+payments it sums, inside the unit of work that changes them.
+
+After each flush, the (practitioner, local day) rows whose appointments or payments the flush
+added, changed or deleted are computed again from those days' rows, and the owing rows of
+the appointments it touched; nothing is committed here (the unit of work commits or rolls
+back the figures with the change). A change of what many days depend on rebuilds them in the
+same way: every day for a new time zone (which decides an appointment's local day), the days
+from a new or changed policy version's first day on (its grace period decides what counts as
+late). Rows written around the ORM (a bulk INSERT, an edit in a database console) are not
+seen: `rebuild()` then, as `practice rebuild-reports` does.
+
+The same code computes a few days and all of them: `rebuild()` is the summary from the raw
+rows, which tests/test_report_summary.py compares with what the listener kept."""
+
+from collections import defaultdict
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, delete, event, func, insert, inspect, or_, select
+from sqlalchemy.orm import Session
+
+from practice.policies.models import Policy
+from practice.reports.models import DayFigures, OwingAppointment
+from practice.scheduling.models import Appointment, Payment, Status
+from practice.scheduling.services.local_time import local_day_bounds
+from practice.settings.models import PracticeProfile
+
+ATTENDED = (Status.ARRIVED.value, Status.COMPLETED.value)
+CHARGEABLE = (Status.NO_SHOW.value, Status.LATE_CANCELLED.value)  # carry a fee
+# Where each status is counted (ARRIVED and COMPLETED both as attended).
+_COUNTED = {Status.ARRIVED.value: "attended", Status.COMPLETED.value: "attended",
+            Status.NO_SHOW.value: "no_shows", Status.LATE_CANCELLED.value: "late_cancellations",
+            Status.CANCELLED.value: "cancelled", Status.BOOKED.value: "booked"}
+FIGURES = ("attended", "late", "no_shows", "late_cancellations", "cancelled", "booked",
+           "sessions_cents", "fees_cents", "waived_cents", "collected_cents")
+_CHUNK = 200  # days, or appointment ids, per statement
+
+Key = tuple[int | None, date]  # (practitioner id, local day); no practitioner: payments apart
+
+
+def rebuild(session, since: date | None = None) -> None:
+    """The summary again from the appointments and payments: all of it (after a restore, a
+    bulk load, a new time zone), or the days from `since` on (a policy's grace period, which
+    counts from its first day; nothing owed depends on it)."""
+    tally = _Tally(session)
+    appointments, payments = _appointments(), _payments()
+    if since is None:
+        session.execute(delete(DayFigures))
+        session.execute(delete(OwingAppointment))
+    else:
+        start = local_day_bounds(since, tally.zone)[0]
+        session.execute(delete(DayFigures).where(DayFigures.day >= since))
+        appointments = appointments.where(Appointment.start_at >= start)
+        payments = payments.where(Payment.paid_at >= start)
+    for row in session.execute(appointments.execution_options(yield_per=20_000)):
+        tally.appointment(*row)
+    for row in session.execute(payments.execution_options(yield_per=20_000)):
+        tally.payment(*row)
+    tally.write(session)
+    if since is None:
+        session.execute(_owing())
+
+
+def recompute(session, days: set[Key], appointment_ids: set[int]) -> None:
+    """The rows of these (practitioner, local day)s and the owing rows of these appointments,
+    computed again."""
+    if days:
+        tally = _Tally(session)
+        keys = sorted(days, key=lambda key: (key[0] or 0, key[1]))
+        for start in range(0, len(keys), _CHUNK):
+            part = keys[start:start + _CHUNK]
+            windows = [(pid, *local_day_bounds(day, tally.zone)) for pid, day in part]
+            session.execute(delete(DayFigures).where(or_(*[
+                and_(_practitioner_is(DayFigures.practitioner_id, pid), DayFigures.day == day)
+                for pid, day in part])))
+            if worked := [(pid, since, until) for pid, since, until in windows if pid is not None]:
+                for row in session.execute(_appointments().where(or_(*[
+                        and_(Appointment.practitioner_id == pid, Appointment.start_at >= since,
+                             Appointment.start_at < until) for pid, since, until in worked]))):
+                    tally.appointment(*row)
+            for row in session.execute(_payments().where(or_(*[
+                    and_(_practitioner_is(Appointment.practitioner_id, pid), Payment.paid_at >= since,
+                         Payment.paid_at < until) for pid, since, until in windows]))):
+                tally.payment(*row)
+        tally.write(session)
+    ids = sorted(appointment_ids)
+    for start in range(0, len(ids), _CHUNK):
+        part = ids[start:start + _CHUNK]
+        session.execute(delete(OwingAppointment).where(OwingAppointment.appointment_id.in_(part)))
+        session.execute(_owing(Appointment.id.in_(part)))
+
+
+def _practitioner_is(column, pid: int | None):
+    return column.is_(None) if pid is None else column == pid
+
+
+def _appointments():
+    return select(Appointment.practitioner_id, Appointment.start_at, Appointment.status,
+                  Appointment.price_cents, Appointment.fee_cents, Appointment.fee_waived,
+                  Appointment.late_minutes)
+
+
+def _payments():
+    """Payments with the practitioner of their appointment (none for a payment apart)."""
+    return (select(Appointment.practitioner_id, Payment.paid_at, Payment.amount_cents)
+            .select_from(Payment).outerjoin(Appointment, Appointment.id == Payment.appointment_id))
+
+
+def _owing(*where):
+    """INSERT the owing rows of the appointments `where` selects, counting what is due as
+    practice.scheduling.services.amount_due does: an attended session's price, a fee not
+    waived, less what was paid for the appointment."""
+    due = case(
+        (Appointment.status.in_(ATTENDED), Appointment.price_cents),
+        (and_(Appointment.status.in_(CHARGEABLE), Appointment.fee_waived.is_(False)), Appointment.fee_cents),
+        else_=0,
+    )
+    paid = (select(func.coalesce(func.sum(Payment.amount_cents), 0))
+            .where(Payment.appointment_id == Appointment.id).scalar_subquery())
+    owed = due - paid
+    rows = select(Appointment.id, Appointment.practitioner_id, Appointment.client_id, Appointment.start_at,
+                  owed).where(Appointment.status.in_(ATTENDED + CHARGEABLE), owed > 0, *where)
+    return insert(OwingAppointment).from_select(
+        ["appointment_id", "practitioner_id", "client_id", "start_at", "owed_cents"], rows)
+
+
+class _Tally:
+    """Figures summed per (practitioner, local day) as rows are read."""
+
+    def __init__(self, session):
+        self.zone = _zone(session)
+        self.grace = _grace(session, self.zone)
+        self.rows: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
+
+    def day(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
+    def appointment(self, pid, start_at, status, price_cents, fee_cents, fee_waived, late_minutes) -> None:
+        row = self.rows[(pid, self.day(start_at))]
+        row[_COUNTED[status]] += 1
+        if status in ATTENDED:
+            row["sessions_cents"] += price_cents
+            row["late"] += (late_minutes or 0) > self.grace(start_at)
+        elif status in CHARGEABLE:
+            row["fees_cents"] += fee_cents
+            row["waived_cents"] += fee_cents if fee_waived else 0
+
+    def payment(self, pid, paid_at, amount_cents) -> None:
+        self.rows[(pid, self.day(paid_at))]["collected_cents"] += amount_cents
+
+    def write(self, session) -> None:
+        rows = [{"practitioner_id": pid, "day": day, **figures}
+                for (pid, day), figures in self.rows.items() if any(figures.values())]
+        for start in range(0, len(rows), 5_000):
+            session.execute(insert(DayFigures), rows[start:start + 5_000])
+
+
+def _grace(session, zone: ZoneInfo):
+    """A function of an appointment's start giving the late-arrival grace of the policy then
+    in force: the highest version whose day had come, else the earliest (as
+    practice.policies.queries.policy_in_force finds it for one moment)."""
+    policies = session.execute(select(Policy.effective_from, Policy.late_grace_minutes)
+                               .order_by(Policy.version.desc())).all()
+    if not policies:
+        return lambda start_at: 0
+    earliest = policies[-1].late_grace_minutes
+    since = [(local_day_bounds(policy.effective_from, zone)[0], policy.late_grace_minutes) for policy in policies]
+
+    def grace(start_at: datetime) -> int:
+        return next((minutes for moment, minutes in since if start_at >= moment), earliest)
+
+    return grace
+
+
+# The listener ----------------------------------------------------------------------------
+
+@event.listens_for(Session, "after_flush")
+def _recompute_what_the_flush_changed(session, _flush_context) -> None:
+    changed = [obj for obj in (*session.new, *session.dirty, *session.deleted)
+               if isinstance(obj, (Appointment, Payment, Policy, PracticeProfile))]
+    if not changed:
+        return
+    if any(isinstance(obj, PracticeProfile) and (obj in session.new or _changed(obj, "timezone"))
+           for obj in changed):
+        rebuild(session)  # every appointment's local day may have moved
+        return
+    if policies := [obj for obj in changed if isinstance(obj, Policy) and (
+            obj in session.new or obj in session.deleted or _changed(obj, "effective_from", "late_grace_minutes"))]:
+        rebuild(session, since=_first_day_of(session, policies))
+    zone = _zone(session)
+    days: set[Key] = set()
+    appointment_ids: set[int] = set()
+    practitioners: dict[int, set[int]] = {}  # of a changed appointment, before and after
+    paid: set[tuple[int | None, datetime]] = set()  # (appointment id, paid at) before and after
+    for obj in changed:
+        if isinstance(obj, Appointment):
+            appointment_ids.add(obj.id)
+            versions = _before_and_after(obj, "practitioner_id", "start_at")
+            days.update((pid, start_at.astimezone(zone).date()) for pid, start_at in versions)
+            practitioners[obj.id] = {pid for pid, _ in versions}
+        elif isinstance(obj, Payment):
+            versions = _before_and_after(obj, "appointment_id", "paid_at")
+            appointment_ids.update(appointment_id for appointment_id, _ in versions if appointment_id)
+            paid.update(versions)
+    if moved := [appointment_id for appointment_id, pids in practitioners.items() if len(pids) > 1]:
+        # The payments of an appointment given to another practitioner move with it.
+        paid.update(session.execute(select(Payment.appointment_id, Payment.paid_at)
+                                    .where(Payment.appointment_id.in_(moved))).all())
+    if paid:
+        unknown = {appointment_id for appointment_id, _ in paid if appointment_id} - practitioners.keys()
+        practitioners.update((appointment_id, {pid}) for appointment_id, pid in session.execute(
+            select(Appointment.id, Appointment.practitioner_id).where(Appointment.id.in_(unknown))))
+        days.update((pid, paid_at.astimezone(zone).date()) for appointment_id, paid_at in paid
+                    for pid in (practitioners[appointment_id] if appointment_id else {None}))
+    recompute(session, days, appointment_ids)
+
+
+def _zone(session) -> ZoneInfo:
+    """The practice's time zone as flushed (UTC before set-up)."""
+    return ZoneInfo(session.scalar(select(PracticeProfile.timezone).limit(1)) or "UTC")
+
+
+def _first_day_of(session, policies: list[Policy]) -> date | None:
+    """The first local day whose grace period these new or changed policy versions may
+    change: a version governs the days from its own first day on, except the earliest,
+    which also governs every day before the others (None: all days)."""
+    earliest = session.scalar(select(func.min(Policy.version)))
+    if any(policy in session.deleted or policy.version == earliest for policy in policies):
+        return None
+    return min(day for policy in policies for (day,) in _before_and_after(policy, "effective_from"))
+
+
+def _changed(obj, *names: str) -> bool:
+    attributes = inspect(obj).attrs
+    return any(attributes[name].history.has_changes() for name in names)
+
+
+def _before_and_after(obj, *names: str) -> set[tuple]:
+    """The values of these attributes before the flush and now (one tuple when unchanged)."""
+    attributes = inspect(obj).attrs
+    now = tuple(getattr(obj, name) for name in names)
+    before = tuple(attributes[name].history.deleted[0] if attributes[name].history.deleted else value
+                   for name, value in zip(names, now, strict=True))
+    return {before, now}
