@@ -151,7 +151,8 @@ def _content_faults(rows, attachments: dict[int, list], *, remember: bool) -> di
 def _link_faults(rows, head_seq: int) -> dict[int, str]:
     """What is wrong with each entry's links to its neighbours, by index in `rows` (the
     conditions of `_link_fault`, tested in one pass; the reasons only when one fails)."""
-    if all((row.prev_hash == GENESIS if row.seq == 1 else row.before_hash is not None and row.before_hash == row.prev_hash)
+    if all((row.prev_hash == GENESIS if row.seq == 1
+            else row.before_hash is not None and row.before_hash == row.prev_hash)
            and (row.after_link == row.hash or (row.after_link is None and row.seq >= head_seq))
            for row in rows):
         return {}

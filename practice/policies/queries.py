@@ -4,7 +4,7 @@ The conduct record and the scheduling engine call `policy_in_force` for the rule
 applied at the moment something happened."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import event, select
 from sqlalchemy.exc import NoResultFound
@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, joinedload, scoped_session
 from practice import clock
 from practice.policies.models import AcknowledgementRequest, Policy, PolicyAcknowledgement
 from practice.settings.services import local_date
-
 
 _VERSIONS = "practice.policy_versions"  # the key of the versions kept in Session.info
 
