@@ -302,7 +302,8 @@ def test_the_summary_counts_the_record_as_it_now_stands(app, robin):
     db.session.commit()
     summary = conduct_summary(robin.id)
     views = [view for view in group_corrections(list(db.session.scalars(
-        sa.select(ConductEntry).where(ConductEntry.client_id == robin.id)))) if not view.withdrawn]
+        sa.select(ConductEntry).where(ConductEntry.client_id == robin.id).order_by(ConductEntry.id))))
+        if not view.withdrawn]
     assert sum(summary.counts.values()) == len(views) == 3
     assert summary.safety_count == sum(1 for view in views if view.latest.safety) == 2
     assert (summary.latest.kind, summary.latest.occurred_from) == (views[1].latest.kind, NOW - timedelta(days=5))
