@@ -43,6 +43,7 @@ from practice.letters import services as letter_services
 from practice.letters.render import letter_css, letter_html
 from practice.pdf import StaticOnlyFetcher, font_config
 from practice.scheduling.models import Appointment, Service
+from practice.serve import frozen
 from practice.settings.services import get_practice
 from referrals.models import Modality, Specialist, specialist_modality
 
@@ -146,6 +147,7 @@ class Site:
         # off, so that the worker asked for an evidence report runs only that report.
         self.app = make_app(url, instance, PRACTICE_CHAIN_CHECK_DAILY=False, PRACTICE_HOUSEKEEPING_DAILY=False)
         self.app.register_blueprint(floor.bp)
+        frozen(self.app)  # as a server's process serves it (practice.wsgi), once built
         with self.app.app_context():
             self.engine = db.engine
         self.statements = 0

@@ -163,11 +163,12 @@ def worker_command(once, burst):
     """Run background jobs until stopped; Ctrl-C or SIGTERM let the job in hand finish first.
     Several workers may share a PostgreSQL database; with SQLite one is enough."""
     from practice.jobs.worker import Worker, stop_on_signals
+    from practice.serve import frozen
 
     # The worker's own news (each job done or failed); only warnings from the libraries.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("practice").setLevel(logging.INFO)
-    worker = Worker(current_app._get_current_object())
+    worker = Worker(frozen(current_app._get_current_object()))
     with stop_on_signals(worker):
         ran = worker.run(once=once, burst=burst)
     click.echo(f"Ran {ran} job{'' if ran == 1 else 's'}.")

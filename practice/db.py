@@ -3,7 +3,7 @@
 from datetime import datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import DateTime, Index, MetaData, event, text
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -47,6 +47,19 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base, disable_autonaming=True)
+
+
+def only_on(dialect: str, index: Index) -> Index:
+    """An index that one database has and the other has not: created only on `dialect`, and
+    left out of Alembic's comparison of the models with the others (`in_this_database`)."""
+    index.info["only_on"] = dialect
+    return index.ddl_if(dialect=dialect)
+
+
+def in_this_database(object, name, type_, reflected, compare_to) -> bool:
+    """Alembic's include_object: whether the models' `object` belongs to this database."""
+    dialect = getattr(object, "info", {}).get("only_on")
+    return dialect is None or dialect == db.engine.dialect.name
 
 
 def configure_engine(app) -> None:

@@ -6,7 +6,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from practice.config import PACKAGE_DIR
-from practice.db import render_migration_type
+from practice.db import in_this_database, render_migration_type
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -19,5 +19,6 @@ migrate = Migrate(
     directory=str(PACKAGE_DIR / "migrations"),
     render_as_batch=True,
     render_item=render_migration_type,
+    include_object=in_this_database,
 )
 bootstrap = Bootstrap5()

@@ -21,7 +21,7 @@ from practice.jobs import registry, services
 from practice.jobs.models import Job, JobFile
 from practice.jobs.registry import JobFailed, JobKind
 from practice.jobs.worker import Worker
-from practice.serve import supervise
+from practice.serve import FULL_COLLECTION_EVERY, serve_commands, supervise
 from tests.conftest import NOW, make_app
 
 LEASE = timedelta(seconds=600)  # the default PRACTICE_JOB_LEASE_SECONDS
@@ -349,7 +349,15 @@ def test_a_failed_periodic_job_is_queued_again_at_its_next_period(app, practice,
 
 # The command ---------------------------------------------------------------------------------
 
-def test_practice_worker_burst_runs_every_due_job(app, runner, practice, kinds):
+@pytest.fixture(autouse=True)
+def freeze():
+    """`practice worker` freezes its app once built (practice.serve.frozen): not this test
+    process's objects, which would never be freed."""
+    with patch("practice.serve.gc.freeze") as frozen, patch("practice.serve.gc.set_threshold"):
+        yield frozen
+
+
+def test_practice_worker_burst_runs_every_due_job(app, runner, practice, kinds, freeze):
     ran = []
     kinds("test_job", lambda ctx: ran.append(ctx.payload["n"]))
     for n in range(3):
@@ -357,6 +365,7 @@ def test_practice_worker_burst_runs_every_due_job(app, runner, practice, kinds):
     result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code == 0, result.output
     assert "Ran 3 jobs." in result.output and ran == [0, 1, 2]
+    freeze.assert_called_once()  # the worker runs its jobs with its app frozen
     assert runner.invoke(args=["worker", "--once"]).output.strip() == "Ran 0 jobs."
 
 
@@ -402,6 +411,21 @@ def test_serve_stops_both_when_one_of_them_ends(tmp_path):
                        poll=0.05)
     assert status == 3
     assert not _alive(int(sleeper.read_text()))
+
+
+def test_served_app_is_built_then_frozen(tmp_path):
+    """gunicorn serves practice.wsgi's app, which each of its processes builds, then freezes
+    (practice.serve.frozen), so that full collections after large pages do not walk it."""
+    import subprocess
+
+    web, worker = serve_commands("127.0.0.1", 5000, 2)
+    assert web[-1] == "practice.wsgi:app" and worker[-1] == "worker"
+    env = dict(os.environ, PRACTICE_DATABASE_URL=f"sqlite:///{tmp_path / 'practice.sqlite'}",
+               PRACTICE_INSTANCE_PATH=str(tmp_path), PRACTICE_SECRET_KEY="test")
+    script = ("import gc; from practice.wsgi import app; "
+              "print(app.name, gc.get_freeze_count() > 10_000, gc.get_threshold()[2])")
+    served = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert served.stdout.split() == ["practice", "True", str(FULL_COLLECTION_EVERY)]
 
 
 def test_serve_stops_both_on_sigterm(tmp_path):

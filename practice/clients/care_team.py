@@ -58,11 +58,11 @@ def _answers() -> dict:
     return g.setdefault("care_team", {}) if has_request_context() else {}
 
 
-def includes(practitioner_id: int, client: Client) -> bool:
+def includes(practitioner_id: int, client_id: int) -> bool:
     """Whether the practitioner is in the client's care team (one query)."""
-    key, answers = (practitioner_id, client.id), _answers()
+    key, answers = (practitioner_id, client_id), _answers()
     if key not in answers:
-        answers[key] = bool(db.session.scalar(select(clause(practitioner_id, client.id))))
+        answers[key] = bool(db.session.scalar(select(clause(practitioner_id, client_id))))
     return answers[key]
 
 

@@ -2,7 +2,8 @@
 practitioner's week), drawn by the server in CSS grid rows of five minutes.
 
 `book_page` reads everything in four queries whatever the number of columns or bookings
-(practitioners, appointments with their clients and services, blocked time, working hours),
+(practitioners, appointments with their clients and services as plain rows, blocked time,
+working hours),
 then lays each column out in memory: the working hours, the breaks between them and the time
 outside them, time off and imported busy time, the appointments in side-by-side lanes where
 they overlap, and the line for "now". Templates only turn rows into class names."""
@@ -12,11 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy import Row, select
 
 from practice.auth.models import Practitioner
-from practice.clients.models import Client
+from practice.clients.models import Client, may_be_booked
 from practice.db import db
 from practice.localtime import span, steady_offset
 from practice.scheduling.models import (
@@ -52,7 +52,7 @@ class Shade(Item):
 
 @dataclass
 class Block(Item):
-    appointment: Appointment
+    appointment: Row  # of _BOOK_COLUMNS: id, status, client_name, service_name...
     lane: int = 0
     lanes: int = 1
     movable: bool = False
@@ -97,7 +97,7 @@ def _minutes(moment: datetime, day: date, zone: ZoneInfo) -> int:
     return local.hour * 60 + local.minute
 
 
-def _span(hours: list[WorkingHours], appointments: list[Appointment], days: list[date], zone) -> tuple[int, int]:
+def _span(hours: list[WorkingHours], appointments: list[Row], days: list[date], zone) -> tuple[int, int]:
     """The grid's first and last minute: whole hours covering every working range and
     every appointment shown, or DEFAULT_HOURS."""
     starts = [h.starts.hour * 60 + h.starts.minute for h in hours]
@@ -195,11 +195,12 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
     ids = [p.id for p in practitioners]
     start, _ = local_day_bounds(days[0], zone)
     _, end = local_day_bounds(days[-1], zone)
-    appointments = list(db.session.scalars(
-        select(Appointment).options(*_BOOK_COLUMNS)
+    appointments = db.session.execute(
+        select(*_BOOK_COLUMNS)
+        .join(Client, Client.id == Appointment.client_id).join(Service, Service.id == Appointment.service_id)
         .where(Appointment.practitioner_id.in_(ids), Appointment.start_at < end, Appointment.end_at > start,
                Appointment.start_at > start - LONGEST_SESSION)
-        .order_by(Appointment.start_at, Appointment.id))) if ids else []
+        .order_by(Appointment.start_at, Appointment.id)).all() if ids else []
     blocks = list(db.session.scalars(
         select(TimeBlock).where(TimeBlock.practitioner_id.in_(ids), TimeBlock.start_at < end,
                                 TimeBlock.end_at > start).order_by(TimeBlock.start_at))) if ids else []
@@ -258,24 +259,21 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
                     f"{now_minutes // 60:02d}:{now_minutes % 60:02d}", resting)
 
 
-# What the grid shows of an appointment (a busy day has hundreds): the columns it reads,
-# and no others; any other raises rather than being loaded block by block.
+# What the grid shows of an appointment (a busy day has hundreds): plain rows of the columns
+# it reads, not objects, which take several times as long to load.
 _BOOK_COLUMNS = (
-    load_only(Appointment.id, Appointment.client_id, Appointment.practitioner_id, Appointment.service_id,
-              Appointment.start_at, Appointment.end_at, Appointment.status, raiseload=True),
-    joinedload(Appointment.client).load_only(Client.id, Client.display_name, Client.standing,
-                                             Client.identity_hold, raiseload=True),
-    joinedload(Appointment.service).load_only(Service.id, Service.name, raiseload=True),
+    Appointment.id, Appointment.practitioner_id, Appointment.start_at, Appointment.end_at, Appointment.status,
+    Client.display_name.label("client_name"), Client.standing, Client.identity_hold.label("identity_hold"),
+    Service.name.label("service_name"),
 )
 
 
-def _block(appointment: Appointment, place: tuple[int, int], first: int, last: int, zone: ZoneInfo,
+def _block(appointment: Row, place: tuple[int, int], first: int, last: int, zone: ZoneInfo,
            steady: timezone | None, *, movable: bool) -> Block:
-    """An appointment's block; `steady`: the zone's fixed offset over the days shown, when
-    its clocks do not change (localtime.steady_offset)."""
-    client = appointment.client
-    flag = "Not bookable" if not client.bookable else (
-        "On notice" if client.standing in ("warned", "final_notice") else "")
+    """An appointment's block (a row of _BOOK_COLUMNS); `steady`: the zone's fixed offset over
+    the days shown, when its clocks do not change (localtime.steady_offset)."""
+    flag = "Not bookable" if not may_be_booked(appointment.standing, appointment.identity_hold) else (
+        "On notice" if appointment.standing in ("warned", "final_notice") else "")
     if steady is not None:
         when = f"{appointment.start_at.astimezone(steady):%H:%M}–{appointment.end_at.astimezone(steady):%H:%M}"
     else:

@@ -4,15 +4,19 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import String, and_, case, exists, func, not_, select, type_coerce
-from sqlalchemy.orm import joinedload, load_only
+from flask import url_for
+from sqlalchemy import Row, String, and_, case, exists, func, not_, select, text, type_coerce
+from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner
+from practice.auth.permissions import can
 from practice.auth.queries import active_practitioners
-from practice.clients.models import Client
+from practice.clients import care_team
+from practice.clients.models import Client, may_be_booked
 from practice.db import db
 from practice.localtime import span, steady_offset
 from practice.scheduling.models import (
+    CHARGED,
     LONGEST_SESSION,
     RELEASED,
     Appointment,
@@ -23,7 +27,7 @@ from practice.scheduling.models import (
     WorkingHours,
     service_specialty,
 )
-from practice.scheduling.services import amount_due, local_day_bounds
+from practice.scheduling.services import UNDOABLE, amount_due, local_day_bounds
 from referrals.models import Modality
 
 
@@ -48,7 +52,10 @@ STATUS_LABELS = {"booked": "Booked", "arrived": "Arrived", "completed": "Complet
 @dataclass
 class DeskRow(AppointmentRow):
     """An appointment on Today with what its row shows already read and written out: a busy
-    day has hundreds of rows, and the template only places these values."""
+    day has hundreds of rows, and the template only places these values. Its `appointment`
+    is a plain row of _DESK_COLUMNS (the appointment's columns, client_name, standing,
+    identity_hold, service_name), not an object: hundreds of objects take several times as
+    long to load."""
 
     id: int = 0
     client_id: int = 0
@@ -63,20 +70,19 @@ class DeskRow(AppointmentRow):
     booked_online: bool = False
 
 
-def desk_row(appointment: Appointment, paid_cents: int, zone, steady: timezone | None = None) -> DeskRow:
-    """The row of Today for an appointment; `steady`: the zone's fixed offset over the day,
-    when its clocks do not change (localtime.steady_offset)."""
-    client = appointment.client
+def desk_row(appointment: Row, paid_cents: int, zone, steady: timezone | None = None) -> DeskRow:
+    """The row of Today for an appointment (a row of _DESK_COLUMNS); `steady`: the zone's
+    fixed offset over the day, when its clocks do not change (localtime.steady_offset)."""
     if steady is not None:
         when = f"{appointment.start_at.astimezone(steady):%H:%M}–{appointment.end_at.astimezone(steady):%H:%M}"
     else:
         when = span(appointment.start_at, appointment.end_at, zone)
-    flag = "Not bookable" if not client.bookable else (
-        "On notice" if client.standing in ("warned", "final_notice") else "")
+    flag = "Not bookable" if not may_be_booked(appointment.standing, appointment.identity_hold) else (
+        "On notice" if appointment.standing in ("warned", "final_notice") else "")
     late = f"{appointment.late_minutes} min late" if appointment.late_minutes else ""
     return DeskRow(
         appointment, paid_cents, appointment.id, appointment.client_id, appointment.status,
-        when, client.display_name, appointment.service.name,
+        when, appointment.client_name, appointment.service_name,
         STATUS_LABELS[appointment.status], flag, late,
         "on time" if appointment.arrived_at and not late else "", appointment.booked_online)
 
@@ -100,29 +106,29 @@ def paid_by_appointment(appointment_ids: list[int]) -> dict[int, int]:
 
 
 # Today reads only the columns its rows use (a busy day has hundreds of rows, and every
-# column read is converted, datetimes above all); any other raises rather than being loaded
-# row by row.
+# column read is converted, datetimes above all), as plain rows.
 _DESK_COLUMNS = (
-    load_only(Appointment.id, Appointment.client_id, Appointment.practitioner_id, Appointment.service_id,
-              Appointment.start_at, Appointment.end_at, Appointment.status, Appointment.arrived_at,
-              Appointment.late_minutes, Appointment.cancelled_at, Appointment.booked_online,
-              Appointment.price_cents, Appointment.fee_cents, Appointment.fee_waived, raiseload=True),
-    joinedload(Appointment.client).load_only(Client.id, Client.display_name, Client.standing,
-                                             Client.identity_hold, raiseload=True),
-    joinedload(Appointment.service).load_only(Service.id, Service.name, raiseload=True),
+    Appointment.id, Appointment.client_id, Appointment.practitioner_id, Appointment.start_at, Appointment.end_at,
+    Appointment.status, Appointment.arrived_at, Appointment.late_minutes, Appointment.cancelled_at,
+    Appointment.booked_online, Appointment.price_cents, Appointment.fee_cents, Appointment.fee_waived,
+    Client.display_name.label("client_name"), Client.standing, Client.identity_hold.label("identity_hold"),
+    Service.name.label("service_name"),
+    # What was paid towards each, from the payments' covering index (not a query of its own).
+    select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(Payment.appointment_id == Appointment.id)
+    .scalar_subquery().label("paid_cents"),
 )
 
 
-def _appointments_between(start: datetime, end: datetime, practitioner_id: int | None):
+def _appointments_between(start: datetime, end: datetime, practitioner_id: int | None) -> list[Row]:
     query = (
-        select(Appointment)
-        .options(*_DESK_COLUMNS)
+        select(*_DESK_COLUMNS)
+        .join(Client, Client.id == Appointment.client_id).join(Service, Service.id == Appointment.service_id)
         .where(Appointment.start_at >= start, Appointment.start_at < end)
         .order_by(Appointment.start_at, Appointment.id)
     )
     if practitioner_id:
         query = query.where(Appointment.practitioner_id == practitioner_id)
-    return list(db.session.scalars(query))
+    return db.session.execute(query).all()
 
 
 def _blocks_between(start: datetime, end: datetime, practitioner_id: int | None):
@@ -133,13 +139,13 @@ def _blocks_between(start: datetime, end: datetime, practitioner_id: int | None)
 
 
 def board(first_day: date, days: int, zone, practitioner_id: int | None = None) -> dict[date, list[PractitionerColumn]]:
-    """Appointments and blocked time per day and practitioner: four queries in all."""
+    """Appointments (with what was paid towards each) and blocked time per day and
+    practitioner: three queries in all."""
     start, _ = local_day_bounds(first_day, zone)
     _, end = local_day_bounds(first_day + timedelta(days=days - 1), zone)
     practitioners = active_practitioners(practitioner_id)
     appointments = _appointments_between(start, end, practitioner_id)
     blocks = _blocks_between(start, end, practitioner_id)
-    paid = paid_by_appointment([a.id for a in appointments])
     steady = steady_offset(zone, start, end + LONGEST_SESSION)
     result = {}
     for offset in range(days):
@@ -150,13 +156,44 @@ def board(first_day: date, days: int, zone, practitioner_id: int | None = None) 
         day = appointment.start_at.astimezone(zone).date()
         if appointment.practitioner_id in result[day]:
             result[day][appointment.practitioner_id].rows.append(
-                desk_row(appointment, paid.get(appointment.id, 0), zone, steady))
+                desk_row(appointment, appointment.paid_cents, zone, steady))
     for block in blocks:
         for day, columns in result.items():
             day_start, day_end = local_day_bounds(day, zone)
             if block.start_at < day_end and block.end_at > day_start and block.practitioner_id in columns:
                 columns[block.practitioner_id].blocks.append(block)
     return {day: list(columns.values()) for day, columns in result.items()}
+
+
+@dataclass
+class DeskDay:
+    """A day at the front desk (Today), read and decided for its page: the template only
+    places these values."""
+
+    columns: list[PractitionerColumn]
+    client_ids: set[int]
+    undoing: dict[int, str]  # appointment id -> what the user may undo there ("check-in", ...)
+    fees_owed: dict[int, int]  # client id -> cents, for the clients with a session still to come
+    # The rows' links are these and an id (url_for for each of hundreds of rows is slow).
+    appointment_url: str
+    client_url: str
+    version: str  # day_version, for the page to notice another desk's changes
+
+
+def desk_day(day: date, zone, user) -> DeskDay:
+    """Today's page for `day` as `user` sees it."""
+    columns = board(day, 1, zone)[day]
+    rows = [row for column in columns for row in column.rows]
+    client_ids = {row.client_id for row in rows}
+    if user.practitioner is not None:  # whose sessions they may undo: one query
+        care_team.among(user.practitioner.id, client_ids)
+    undoing = {row.id: UNDOABLE[row.status] for row in rows
+               if row.status in UNDOABLE and can(user, "appointments.undo", row.appointment)}
+    # Shown on the rows still to come only (the fewer clients, the smaller the read).
+    owed = fees_owed({row.client_id for row in rows if row.status == Status.BOOKED})
+    return DeskDay(columns, client_ids, undoing, owed,
+                   url_for("scheduling.appointment", appointment_id=0)[:-1],
+                   url_for("clients.show", client_id=0)[:-1], day_version(day, zone))
 
 
 def appointment_for_page(appointment_id: int) -> AppointmentRow | None:
@@ -257,15 +294,14 @@ def fees_owed(client_ids) -> dict[int, int]:
     client_ids = set(client_ids)
     if not client_ids:
         return {}
-    # Each charged appointment with what was paid towards it (by the payments' appointment
-    # index), not every payment these clients ever made.
+    # Each charged appointment (read from their own partial index, CHARGED as its text) with
+    # what was paid towards it (by the payments' appointment index), not every appointment
+    # or payment these clients ever had.
     charged = (
         select(Appointment.client_id,
                (Appointment.fee_cents - func.coalesce(func.sum(Payment.amount_cents), 0)).label("unpaid"))
         .outerjoin(Payment, Payment.appointment_id == Appointment.id)
-        .where(Appointment.client_id.in_(client_ids), Appointment.fee_cents > 0,
-               Appointment.fee_waived.is_(False),
-               Appointment.status.in_((Status.NO_SHOW.value, Status.LATE_CANCELLED.value)))
+        .where(Appointment.client_id.in_(client_ids), text(CHARGED))
         .group_by(Appointment.id, Appointment.client_id, Appointment.fee_cents)
         .subquery()
     )

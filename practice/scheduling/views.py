@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 
 from practice.auth.permissions import can, permission_required, require
 from practice.auth.queries import active_practitioners
-from practice.clients import care_team, identity
+from practice.clients import identity
 from practice.clients import queries as client_queries
 from practice.clients import services as client_services
 from practice.clients.models import Client
@@ -16,7 +16,7 @@ from practice.errors import DomainError
 from practice.forms import typed_instant
 from practice.localtime import clock, instant, long_day, parse_clock, parse_day, span
 from practice.money import plain_amount, practice_money
-from practice.policies.queries import acknowledgement_status, policy_in_force
+from practice.policies.queries import policy_in_force, unacknowledged
 from practice.scheduling import queries, services
 from practice.scheduling.book import book_page, week_of
 from practice.scheduling.forms import (
@@ -59,30 +59,14 @@ def _day_from_args() -> date:
 @bp.get("/today")
 @permission_required("appointments.view")
 def today():
-    zone = _zone()
     day = _day_from_args()
-    columns = queries.board(day, 1, zone)[day]
-    client_ids = {row.appointment.client_id for column in columns for row in column.rows}
-    if current_user.practitioner is not None:  # whose sessions they may undo: one query
-        care_team.among(current_user.practitioner.id, client_ids)
+    desk = queries.desk_day(day, _zone(), current_user)
     checklist = queries.setup_checklist() if can(current_user, "scheduling.settings") else None
-    rows = [row for column in columns for row in column.rows]
     return render_template(
-        "practice/scheduling/today.html", day=day, columns=columns, zone=zone,
-        payment_form=PaymentForm(), check_in_form=CheckInForm(), timedelta=timedelta, now=now(),
-        # What each row may undo ("check-in", ...), decided here, not per row in the template.
-        undoing={row.appointment.id: services.UNDOABLE[row.appointment.status] for row in rows
-                 if row.appointment.status in services.UNDOABLE
-                 and can(current_user, "appointments.undo", row.appointment)},
-        # The rows' links are built from these (url_for for each of hundreds of rows is slow).
-        appointment_url=url_for("scheduling.appointment", appointment_id=0)[:-1],
-        client_url=url_for("clients.show", client_id=0)[:-1],
+        "practice/scheduling/today.html", day=day, desk=desk, payment_form=PaymentForm(),
+        check_in_form=CheckInForm(), timedelta=timedelta, now=now(),
         back_query=urlencode({"next": request.full_path.rstrip("?")}),
-        # Shown on the rows still to come only (the query reads every appointment these
-        # clients ever had: the fewer, the faster).
-        fees_owed=queries.fees_owed({row.client_id for row in rows if row.status == "booked"}),
-        checklist=checklist if checklist and not checklist.done else None,
-        version=queries.day_version(day, zone), **_policy_notices(client_ids),
+        checklist=checklist if checklist and not checklist.done else None, **_policy_notices(desk.client_ids),
     )
 
 
@@ -100,8 +84,7 @@ def _policy_notices(client_ids) -> dict:
     """The policy in force and which of these clients have not acknowledged it (two queries
     for any number of clients), for the pages' small notices."""
     policy = policy_in_force(db.session, now())
-    status = acknowledgement_status(db.session, client_ids, now(), policy)
-    return {"policy": policy, "unacknowledged": {cid for cid, ack in status.items() if ack is None}}
+    return {"policy": policy, "unacknowledged": unacknowledged(db.session, client_ids, policy)}
 
 
 @bp.get("/calendar")

@@ -2,7 +2,7 @@
 client page's history and the ladder of next steps read a client's latest entries)
 
 Revision ID: 0033
-Revises: 0032
+Revises: 0034
 Create Date: 2026-11-30 08:30:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0033'
-down_revision = '0032'
+down_revision = '0034'
 branch_labels = None
 depends_on = None
 
