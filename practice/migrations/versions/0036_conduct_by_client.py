@@ -1,16 +1,16 @@
 """a client's conduct entries by when they happened, in one index (the record's pages, the
 client page's history and the ladder of next steps read a client's latest entries)
 
-Revision ID: 0033
-Revises: 0034
+Revision ID: 0036
+Revises: 0033
 Create Date: 2026-11-30 08:30:00
 
 """
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0033'
-down_revision = '0034'
+revision = '0036'
+down_revision = '0033'
 branch_labels = None
 depends_on = None
 
