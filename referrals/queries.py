@@ -475,12 +475,15 @@ def count_follow_ups_due(session, *, today: date, readable=ALL_CLIENTS) -> int:
 
 # Inquiries -------------------------------------------------------------------------------
 
-def open_inquiries(session) -> list[Inquiry]:
-    return list(session.scalars(
-        select(Inquiry).options(selectinload(Inquiry.needs))
-        .where(Inquiry.status.in_((InquiryStatus.OPEN.value, InquiryStatus.OFFERED.value)))
-        .order_by(Inquiry.received_at, Inquiry.id)
-    ))
+def open_inquiries(session, *, practitioner_id: int | None = None) -> list[Inquiry]:
+    """Inquiries open or offered, oldest first; with `practitioner_id`, only those asking for
+    that practitioner or for no one in particular."""
+    query = (select(Inquiry).options(selectinload(Inquiry.needs))
+             .where(Inquiry.status.in_((InquiryStatus.OPEN.value, InquiryStatus.OFFERED.value)))
+             .order_by(Inquiry.received_at, Inquiry.id))
+    if practitioner_id is not None:
+        query = query.where(or_(Inquiry.practitioner_id.is_(None), Inquiry.practitioner_id == practitioner_id))
+    return list(session.scalars(query))
 
 
 def waitlist(session) -> list[Inquiry]:

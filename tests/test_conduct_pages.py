@@ -222,6 +222,42 @@ def test_an_entry_altered_behind_the_apps_back_shows_on_every_page_of_the_record
     assert "was last checked in full" in page
 
 
+def _without_append_only_guards(*tables):
+    """What someone with the database's files or its owner's role can do: write past the
+    triggers (SQLite: drop them; PostgreSQL: disable them)."""
+    for table in tables:
+        if db.engine.dialect.name == "sqlite":
+            for event in ("update", "delete"):
+                db.session.execute(sa.text(f"DROP TRIGGER {table}_no_{event}"))
+        else:
+            db.session.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("change", [
+    "UPDATE conduct_entry SET description = 'Nothing happened' WHERE id = :id",
+    "UPDATE conduct_entry SET amount_cents = 2500 WHERE id = :id",
+    "UPDATE attachment SET filename = 'other.txt' WHERE entry_id = :id",
+])
+def test_an_entry_altered_after_the_record_was_viewed_fails_on_the_next_view(client, users, login, robin, change):
+    """A view hashes only the rows this process has not already found intact with exactly
+    the same values: an entry (or its attachment) altered after a view is such a row, and
+    fails on the next view at once."""
+    altered = record(robin, description="The oldest entry", when=NOW - timedelta(days=5),
+                     files=[Upload("note.txt", b"A note")])
+    record(robin, description="The latest entry", when=NOW - timedelta(days=1))
+    db.session.commit()
+    login(users["practitioner"])
+    url = f"/clients/{robin.id}/conduct"
+    assert "Record verified: 2 entries unaltered" in client.get(url).get_data(as_text=True)
+    assert "Record verified: 2 entries unaltered" in client.get(url).get_data(as_text=True)  # from memory
+    _without_append_only_guards("conduct_entry", "attachment")
+    db.session.execute(sa.text(change), {"id": altered.id})
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert f"Verification failed at entry {altered.id}" in page and "Record verified" not in page
+
+
 def test_the_record_says_when_the_whole_log_was_last_checked(client, users, login, robin, runner):
     record(robin)
     db.session.commit()
@@ -266,7 +302,8 @@ def test_the_summary_counts_the_record_as_it_now_stands(app, robin):
     db.session.commit()
     summary = conduct_summary(robin.id)
     views = [view for view in group_corrections(list(db.session.scalars(
-        sa.select(ConductEntry).where(ConductEntry.client_id == robin.id)))) if not view.withdrawn]
+        sa.select(ConductEntry).where(ConductEntry.client_id == robin.id).order_by(ConductEntry.id))))
+        if not view.withdrawn]
     assert sum(summary.counts.values()) == len(views) == 3
     assert summary.safety_count == sum(1 for view in views if view.latest.safety) == 2
     assert (summary.latest.kind, summary.latest.occurred_from) == (views[1].latest.kind, NOW - timedelta(days=5))

@@ -23,7 +23,7 @@ _ids = iter(range(1, 10_000))
 def entry(kind, when, *, minutes=None, safety=False, category=None, corrects=None, withdrawn=False):
     return SimpleNamespace(
         id=next(_ids), kind=kind, occurred_from=when, minutes=minutes, safety=safety,
-        category=SimpleNamespace(label=category) if category else None,
+        category_label=category,
         corrects_id=corrects, withdrawn=withdrawn,
     )
 

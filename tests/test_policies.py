@@ -15,7 +15,7 @@ from practice.audit.models import AuditEvent
 from practice.audit.services import SYSTEM, Actor
 from practice.db import db
 from practice.errors import DomainError
-from practice.policies import services
+from practice.policies import queries, services
 from practice.policies.models import Policy, PolicyAcknowledgement
 from practice.policies.queries import (
     acknowledgement_status,
@@ -27,6 +27,7 @@ from practice.policies.queries import (
 from practice.scheduling import services as scheduling
 from practice.scheduling import signals
 from practice.scheduling.models import Appointment
+from practice.unit_of_work import unit_of_work
 from tests.conftest import NOW
 from tests.test_bad_input import alerts_in, assert_kept, error_for, field_values
 from tests.test_scheduling import LONDON, MONDAY, acknowledge, at, book
@@ -105,6 +106,18 @@ def test_the_highest_version_that_has_started_wins(practice):
     publish(MONDAY + timedelta(days=7), late_grace_minutes=15)
     assert policy_in_force(db.session, at(MONDAY, "12:00")).late_grace_minutes == 7
     assert policy_in_force(db.session, at(MONDAY + timedelta(days=7), "00:00")).late_grace_minutes == 15
+
+
+def test_a_unit_of_work_reads_the_versions_once_and_sees_one_it_publishes(practice, count_queries):
+    db.session.commit()
+    with unit_of_work(db.session):
+        with count_queries() as statements:
+            for _ in range(4):  # the review of a day asks four times
+                assert policy_in_force(db.session, NOW).version == 1
+        assert len([s for s in statements if "FROM policy" in s]) == 1
+        services.publish_policy(db.session, SYSTEM, {"late_grace_minutes": 5}, MONDAY, now=NOW)
+        assert policy_in_force(db.session, local_midnight(MONDAY)).version == 2
+    assert queries._VERSIONS not in db.session.info  # never kept past its unit of work
 
 
 @pytest.mark.parametrize("values, field, message", [

@@ -98,6 +98,17 @@ def test_the_review_shows_every_kind_of_event_of_the_day(client, users, login, b
     assert "Gus Tomorrow" in tomorrow and "policy not acknowledged" in tomorrow
 
 
+def test_the_review_lists_the_inquiries_for_the_practitioner_or_for_anyone(client, users, login, make_user):
+    from tests.test_referrals import inquiry
+
+    priya, other = users["practitioner"].practitioner, make_user("practitioner", name="Other").practitioner
+    inquiry("Asks for anyone"), inquiry("Asks for Priya", priya), inquiry("Asks for another", other)
+    db.session.commit()
+    login(users["practitioner"])
+    waiting = section(review_page(client), "inquiries-heading")
+    assert "Asks for anyone" in waiting and "Asks for Priya" in waiting and "Asks for another" not in waiting
+
+
 def test_an_unmarked_session_is_settled_from_the_review(client, users, login, busy_day):
     login(users["practitioner"])
     eve = db.session.scalar(sa.select(Appointment).where(

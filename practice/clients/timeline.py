@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from practice.clients.models import PrivateNote, StandingChange
-from practice.conduct.models import Communication, ConductEntry
+from practice.conduct.models import Communication, ConductEntry, IncidentCategory
 from practice.db import db
 
 KINDS = {
@@ -64,9 +64,11 @@ def _newest(query, column, limit):
 
 
 def _conduct(client_id, _viewer_id, limit):
-    rows = db.session.scalars(_newest(
-        select(ConductEntry)
-        .options(joinedload(ConductEntry.category), selectinload(ConductEntry.attachments))
+    """Plain rows of what the history shows of an entry (its files are on the record's page)."""
+    rows = db.session.execute(_newest(
+        select(ConductEntry.occurred_from, ConductEntry.kind, ConductEntry.safety, ConductEntry.minutes,
+               ConductEntry.corrects_id, ConductEntry.description, IncidentCategory.label.label("category_label"))
+        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
         .where(ConductEntry.client_id == client_id), ConductEntry.occurred_from, limit))
     return [(e.occurred_from, e) for e in rows]
 

@@ -186,12 +186,13 @@ class Verification:
         return f"Entry {self.bad_entry_id} fails verification: {self.reason}"
 
 
-def attachments_of(connection, entry_ids: list[int], *, with_data: bool) -> dict[int, list]:
-    """The attachments of those of `entry_ids` that have any, in id order (one query)."""
+def attachments_of(connection, entry_ids, *, with_data: bool, **parameters) -> dict[int, list]:
+    """The attachments of those of `entry_ids` (a list, or a select of ids with its
+    `parameters`) that have any, in id order (one query)."""
     columns = [c for c in ATTACHMENT.c if with_data or c.name != "data"]
     found: dict[int, list] = {}
     for row in connection.execute(
-        sa.select(*columns).where(ATTACHMENT.c.entry_id.in_(entry_ids)).order_by(ATTACHMENT.c.id)
+        sa.select(*columns).where(ATTACHMENT.c.entry_id.in_(entry_ids)).order_by(ATTACHMENT.c.id), parameters
     ):
         found.setdefault(row.entry_id, []).append(row)
     return found
@@ -214,6 +215,39 @@ def content_faults(rows, attachments: dict[int, list]) -> dict[int, str]:
             if hashed != stored:
                 faults.setdefault(index, "its contents do not match its hash: it was changed after it was recorded.")
     return faults
+
+
+class IntactRows:
+    """Rows already found to match their hash, remembered by this process (not by the
+    database, where whoever alters an entry could alter the memory too).
+
+    Whether an entry's fields and its attachments' fields match its stored hash depends on
+    those values alone, so a row read again with every value (and every value's type) equal
+    to one that matched needs no hashing: it matches. A changed value, hash or attachment
+    makes another fingerprint, which is hashed and fails as before. Files' bytes are not in
+    the fingerprint: a check that reads them hashes every row. Past `limit` rows the memory
+    starts again empty (the next views hash their rows again)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._seen: set[tuple] = set()
+
+    @staticmethod
+    def fingerprint(row, attachments) -> tuple:
+        values = tuple(row)
+        return values, tuple(map(type, values)), tuple(tuple(a) for a in attachments)
+
+    def known(self, fingerprints: list[tuple]) -> list[bool]:
+        seen = self._seen
+        return [fingerprint in seen for fingerprint in fingerprints]
+
+    def remember(self, fingerprints: list[tuple]) -> None:
+        if len(self._seen) + len(fingerprints) > self.limit:
+            self._seen = set()
+        self._seen.update(fingerprints)
+
+
+INTACT = IntactRows(limit=20_000)  # a few hundred bytes to a few KB a row
 
 
 def verify_chain(connection, *, check_files: bool = True) -> Verification:

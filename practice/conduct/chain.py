@@ -7,12 +7,13 @@ application's back breaks the chain at that entry, and `verify_chain` names it."
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from practice.conduct.canonical import (  # noqa: F401  (the chain's API, kept in one place)
     ENTRY,
     GENESIS,
     HASHED_FIELDS,
+    INTACT,
     Verification,
     attachments_of,
     canonical,
@@ -58,9 +59,10 @@ def append(session, entry: ConductEntry, attachments: list[Attachment]) -> Condu
 
 # One client's entries ------------------------------------------------------------------------
 
-def _with_neighbours(client_id: int):
-    """The client's entries in chain order, each with the hash of the entry before it and
-    the link the entry after it holds (whoever's they are): one query on `seq`'s index."""
+def _with_neighbours():
+    """The entries of the client `client_id` (a parameter) in chain order, each with the
+    hash of the entry before it and the link the entry after it holds (whoever's they are):
+    one query on `seq`'s index."""
     entry, before, after = ENTRY, ENTRY.alias("before"), ENTRY.alias("after")
     return (
         select(*raw_columns(entry), entry.c.id, entry.c.hash, before.c.hash.label("before_hash"),
@@ -68,9 +70,13 @@ def _with_neighbours(client_id: int):
         .select_from(entry)
         .outerjoin(before, before.c.seq == entry.c.seq - 1)
         .outerjoin(after, after.c.seq == entry.c.seq + 1)
-        .where(entry.c.client_id == client_id)
+        .where(entry.c.client_id == bindparam("client_id"))
         .order_by(entry.c.seq)
     )
+
+
+WITH_NEIGHBOURS = _with_neighbours()  # built once: a page runs it on every view
+ATTACHED = select(ENTRY.c.id).where(ENTRY.c.client_id == bindparam("client_id")).scalar_subquery()
 
 
 def _link_fault(row, head_seq: int) -> str:
@@ -113,18 +119,44 @@ def verify_client(session, client_id: int, *, check_files: bool) -> Verification
     """The client's entries: each one's hash over its fields (and, with `check_files`, its
     files' bytes), its link to the entry before it and the link the entry after it holds.
     Three queries, whatever the size of the practice's log, and no ORM object: the rows are
-    hashed as the full check hashes them. The first fault is named."""
+    hashed as the full check hashes them, except those this process has already found
+    intact with exactly the same values (`canonical.INTACT`; not when files are read). The
+    first fault is named."""
     head = session.execute(
         select(ConductEntry.seq, ConductEntry.hash).order_by(ConductEntry.seq.desc()).limit(1)).first()
-    rows = session.execute(_with_neighbours(client_id)).all()
-    attachments = attachments_of(session, [row.id for row in rows], with_data=check_files) if rows else {}
+    rows = session.execute(WITH_NEIGHBOURS, {"client_id": client_id}).all()
+    attachments = attachments_of(session, ATTACHED, with_data=check_files, client_id=client_id) if rows else {}
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    faults = content_faults(rows, attachments)
-    for count, row in enumerate(rows):
-        reason = _link_fault(row, head_seq) or faults.get(count, "")
-        if reason:
-            return Verification(False, count, row.id, reason, head_hash)
-    return Verification(True, len(rows), head_hash=head_hash, through_seq=head_seq)
+    faults = _content_faults(rows, attachments, remember=not check_files)
+    links = _link_faults(rows, head_seq)
+    if not faults and not links:
+        return Verification(True, len(rows), head_hash=head_hash, through_seq=head_seq)
+    first = min([*faults, *links])
+    row = rows[first]
+    return Verification(False, first, row.id, links.get(first) or faults[first], head_hash)
+
+
+def _content_faults(rows, attachments: dict[int, list], *, remember: bool) -> dict[int, str]:
+    """`content_faults` of the rows, hashing only those not already known intact (when
+    `remember`), and remembering those found intact."""
+    if not remember:
+        return content_faults(rows, attachments)
+    fingerprints = [INTACT.fingerprint(row, attachments.get(row.id, ())) for row in rows]
+    unknown = [index for index, known in enumerate(INTACT.known(fingerprints)) if not known]
+    found = content_faults([rows[index] for index in unknown], attachments)
+    INTACT.remember([fingerprints[index] for position, index in enumerate(unknown) if position not in found])
+    return {unknown[position]: reason for position, reason in found.items()}
+
+
+def _link_faults(rows, head_seq: int) -> dict[int, str]:
+    """What is wrong with each entry's links to its neighbours, by index in `rows` (the
+    conditions of `_link_fault`, tested in one pass; the reasons only when one fails)."""
+    if all((row.prev_hash == GENESIS if row.seq == 1
+            else row.before_hash is not None and row.before_hash == row.prev_hash)
+           and (row.after_link == row.hash or (row.after_link is None and row.seq >= head_seq))
+           for row in rows):
+        return {}
+    return {index: reason for index, row in enumerate(rows) if (reason := _link_fault(row, head_seq))}
 
 
 def last_full_check(session) -> LastCheck | None:

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from practice.clients.models import UNBOOKABLE_STANDINGS, Client
-from practice.conduct.models import Communication, ConductEntry
+from practice.conduct.models import Communication, ConductEntry, IncidentCategory
 from practice.policies.queries import policy_in_force
 from practice.scheduling.services import practice_zone
 
@@ -78,13 +77,17 @@ def suggestions_at(session, clients: list[Client], moments: list[datetime]) -> d
     policy = policy_in_force(session, max(moments))
     longest = max([SAFETY_WINDOW] + [timedelta(days=_window_days(policy, rule)) for rule in RULES])
     ids = [client.id for client in clients]
-    entries = session.scalars(
-        select(ConductEntry).options(joinedload(ConductEntry.category))
+    # Plain rows of the columns the ladder reads: a long record is hundreds of entries.
+    entries = session.execute(
+        select(ConductEntry.id, ConductEntry.client_id, ConductEntry.kind, ConductEntry.occurred_from,
+               ConductEntry.minutes, ConductEntry.safety, ConductEntry.withdrawn, ConductEntry.corrects_id,
+               IncidentCategory.label.label("category_label"))
+        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
         .where(ConductEntry.client_id.in_(ids), ConductEntry.occurred_from >= min(moments) - longest)
         .order_by(ConductEntry.occurred_from, ConductEntry.id)
     ).all()
-    told = session.scalars(
-        select(Communication)
+    told = session.execute(
+        select(Communication.client_id, Communication.kind, Communication.occurred_at)
         .where(Communication.client_id.in_(ids), Communication.kind.in_(POLICY_COMMUNICATIONS))
         .order_by(Communication.occurred_at)
     ).all()
@@ -103,7 +106,9 @@ def suggestions_at(session, clients: list[Client], moments: list[datetime]) -> d
 
 
 def suggest(standing, entries, communications, policy, now, zone) -> Suggestion | None:
-    """The ladder applied to one client's entries (oldest first) and policy communications."""
+    """The ladder applied to one client's entries (oldest first) and policy communications:
+    rows with the entries' fields it reads (the category as `category_label`) and the
+    communications' `kind` and `occurred_at`."""
     if standing in UNBOOKABLE_STANDINGS:
         return None
     entries = _standing_entries([e for e in entries if e.occurred_from <= now])
@@ -177,7 +182,7 @@ def _detail(entry) -> str:
 
 
 def _what(entry) -> str:
-    return entry.category.label.lower() if entry.category else entry.kind.replace("_", " ")
+    return entry.category_label.lower() if entry.category_label else entry.kind.replace("_", " ")
 
 
 def _told_phrase(communications, now, zone) -> str:

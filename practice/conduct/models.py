@@ -68,7 +68,7 @@ class ConductEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(unique=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))  # indexed with occurred_from
     kind: Mapped[str] = mapped_column(String(30))
     category_id: Mapped[int | None] = mapped_column(ForeignKey("incident_category.id"))
     severity: Mapped[str | None] = mapped_column(String(10))  # None for automatic entries
@@ -105,6 +105,9 @@ class ConductEntry(db.Model):
     )
 
     __table_args__ = (
+        # A client's entries by when they happened: the record's pages and the client page
+        # read the latest of a long record without sorting all of it.
+        Index("ix_conduct_entry_client_occurred", "client_id", "occurred_from", "seq"),
         # An event repeated (a signal sent twice) never records the same breach twice.
         Index("uq_conduct_entry_automatic", "appointment_id", "kind", unique=True,
               sqlite_where=text("source = 'automatic'"),

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import aliased, defer, selectinload, subqueryload
+from sqlalchemy.orm import aliased, defer, joinedload, selectinload, subqueryload
 
 from practice.clients.models import Client
 from practice.conduct.chain import ClientCheck, check_client
@@ -50,9 +50,11 @@ def _entries_query(client_id: int, *, with_files: bool, whole_record: bool = Fal
     attachments = (subqueryload if whole_record else selectinload)(ConductEntry.attachments)
     if not with_files:
         attachments = attachments.options(defer(Attachment.data))
+    # The category and who recorded it come in the entries' own query (joined, one row
+    # each): a query more for each would build their parents' keys again in Python.
     return (
         select(ConductEntry)
-        .options(selectinload(ConductEntry.category), selectinload(ConductEntry.recorded_by),
+        .options(joinedload(ConductEntry.category), joinedload(ConductEntry.recorded_by),
                  attachments)
         .where(ConductEntry.client_id == client_id)
     )

@@ -4,27 +4,51 @@ The conduct record and the scheduling engine call `policy_in_force` for the rule
 applied at the moment something happened."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import event, select
+from sqlalchemy.exc import NoResultFound
+from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from practice import clock
 from practice.policies.models import AcknowledgementRequest, Policy, PolicyAcknowledgement
 from practice.settings.services import local_date
 
+_VERSIONS = "practice.policy_versions"  # the key of the versions kept in Session.info
 
-def _in_force_on(day: date):
-    """The version in force on a local day: the highest whose date has come, or else the
-    earliest (which covers everything before the next version)."""
-    started = select(Policy.id).where(Policy.effective_from <= day).order_by(Policy.version.desc()).limit(1)
-    earliest = select(Policy.id).order_by(Policy.version).limit(1)
-    return select(Policy).where(Policy.id == func.coalesce(started.scalar_subquery(), earliest.scalar_subquery()))
+
+def _versions(session) -> list[Policy]:
+    """Every version, oldest first, read once per unit of work: a page asks for the version
+    in force several times (the review of a day four). Kept in Session.info until the
+    transaction ends or a flush writes a version, as the practice profile is kept."""
+    own = session() if isinstance(session, scoped_session) else session
+    versions = own.info.get(_VERSIONS)
+    if versions is None:
+        versions = own.info[_VERSIONS] = list(own.scalars(select(Policy).order_by(Policy.version)))
+    return versions
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_versions_written(session, _context) -> None:
+    if any(isinstance(row, Policy) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_VERSIONS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_versions(session, transaction) -> None:
+    if transaction.parent is None:  # the unit of work's own transaction, not a savepoint
+        session.info.pop(_VERSIONS, None)
 
 
 def policy_in_force(session, at: datetime) -> Policy:
-    """The policy version that applied at the moment `at` (two queries)."""
-    return session.scalars(_in_force_on(local_date(session, at))).one()
+    """The policy version that applied at the moment `at`: the highest whose date (a local
+    day) has come, or else the earliest, which covers everything before the next version."""
+    day = local_date(session, at)
+    versions = _versions(session)
+    if not versions:
+        raise NoResultFound("no policy version")
+    started = [policy for policy in versions if policy.effective_from <= day]
+    return started[-1] if started else versions[0]
 
 
 def current_policy(session, now: datetime | None = None) -> Policy:

@@ -121,8 +121,7 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
         changed=_changed_suggestions(list(clients.values()), start, min(now, end),
                                      _done_since(set(clients), start, now)),
         follow_ups=_follow_ups(session, practitioner, day),
-        inquiries=[i for i in referral_queries.open_inquiries(session)
-                   if i.practitioner_id in (None, practitioner.id)],
+        inquiries=referral_queries.open_inquiries(session, practitioner_id=practitioner.id),
         tomorrow=[AppointmentRow(a, paid.get(a.id, 0)) for a in tomorrow if a.status not in RELEASED],
         unacknowledged={client_id for client_id, ack in acknowledged.items() if ack is None},
         in_care=in_care | {e.client_id for e in entries},
