@@ -713,3 +713,16 @@ def test_the_demo_has_automatic_entries_and_an_escalating_boundary_record(app):
     theirs = [e for e in entries() if e.client_id == clients[CLIENT].id and e.source == "manual"]
     assert [e.kind for e in theirs][-1] == "safety" and len(theirs) == 4
     assert chain.verify_chain(db.session).ok
+
+
+def test_the_memory_of_intact_rows_starts_again_past_its_limit():
+    # Each server process keeps it: past the limit it is emptied rather than growing, and
+    # the rows it forgot are hashed again on their next view.
+    memory = canonical.IntactRows(limit=3)
+    first = [(("entry", 1), (str, int), ()), (("entry", 2), (str, int), ())]
+    memory.remember(first)
+    assert memory.known(first) == [True, True]
+    later = [(("entry", 3), (str, int), ()), (("entry", 4), (str, int), ())]
+    memory.remember(later)
+    assert memory.known(first) == [False, False]
+    assert memory.known(later) == [True, True]
