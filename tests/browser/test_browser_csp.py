@@ -119,6 +119,8 @@ def test_the_account_pages_fit_the_screen(page, demo, width):
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} at {width}px scrolls sideways by {overflow}px"
     page.get_by_role("button", name="Start").click()
+    # The QR code is on the next page: measure it once there, not while the page changes.
+    expect(page.locator("svg.qr-code")).to_be_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the QR code at {width}px scrolls sideways by {overflow}px"
     screenshot(page, f"two-factor-{width}.png")
