@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 
 from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
-from practice.bulk import insert_rows
+from practice.bulk import in_many, insert_rows
 from practice.clients import identity
 from practice.clients.models import Client
 from practice.clients.services import ClientDetails, clean_each_field
@@ -155,15 +155,17 @@ def _note_repeated_in_file(report: RowReport, seen: dict) -> None:
 def _note_existing_duplicates(session, rows: list[RowReport]) -> None:
     """Rows with the same phone or e-mail as clients already in the practice (a warning, as
     services.possible_duplicates gives one page): one query per DUPLICATE_KEYS_A_QUERY
-    phone numbers and addresses, not one a row. Their warnings come first."""
-    keys = sorted({key for row in rows for key in (row.details.phone, row.details.email) if key})
+    phone numbers and as many addresses, not one a row, each looked up in its own column (a
+    phone number, always E.164, is never an address). Their warnings come first."""
+    phones = sorted({row.details.phone for row in rows if row.details.phone})
+    emails = sorted({row.details.email for row in rows if row.details.email})
     found: dict[int, str] = {}
     holders: dict[str, set[int]] = defaultdict(set)
-    for start in range(0, len(keys), DUPLICATE_KEYS_A_QUERY):
-        batch = keys[start:start + DUPLICATE_KEYS_A_QUERY]
+    for start in range(0, max(len(phones), len(emails)), DUPLICATE_KEYS_A_QUERY):
+        batch = slice(start, start + DUPLICATE_KEYS_A_QUERY)
         for client_id, name, phone, email in session.execute(
             select(Client.id, Client.display_name, Client.phone, Client.email)
-            .where(or_(Client.phone.in_(batch), Client.email.in_(batch)))
+            .where(or_(in_many(session, Client.phone, phones[batch]), in_many(session, Client.email, emails[batch])))
         ):
             found[client_id] = name
             for key in (phone, email):
