@@ -124,9 +124,9 @@ def test_progress_is_shown_while_the_check_runs(client, users, login, monkeypatc
         return clients.check(session, text, now=now, progress=looking)
 
     monkeypatch.setitem(registry.IMPORTERS, "clients", dataclasses.replace(clients, check=check_and_look))
-    checked(client, "/clients/import", clients_csv(600))
+    checked(client, "/clients/import", clients_csv(2400))
     assert [(s["done"], s["total"], s["message"]) for s in seen] == [
-        (250, 600, "Checking: row 250 of 600"), (500, 600, "Checking: row 500 of 600")]
+        (1000, 2400, "Checking: row 1,000 of 2,400"), (2000, 2400, "Checking: row 2,000 of 2,400")]
     assert seen[0]["status"] == "running" and seen[0]["percent"] == 41
 
 

@@ -82,3 +82,61 @@ def test_the_shortcut_takes_the_common_addresses_and_leaves_the_rest():
     for raw in ("sam@example.test", "zoë@example.com", "sam@xn--bcher-kva.de", "sam@\u212aelvin.com",
                 f"sam@{'a' * 64}.com", "a" * 243 + "@example.com"):
         assert validation.plain_email(raw) is None, raw
+
+
+def _generated_numbers(count: int) -> list[phonenumbers.PhoneNumber]:
+    """Every region's example numbers of every type, each with digits changed, added and
+    taken away, and random digits after every country code."""
+    rng = random.Random(13)
+    examples = [phonenumbers.example_number_for_type(region, kind) for region in phonenumbers.SUPPORTED_REGIONS
+                for kind in range(11)]  # every PhoneNumberType but UNKNOWN
+    examples += [phonenumbers.example_number_for_non_geo_entity(code)
+                 for code in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS]
+    numbers = [number for number in examples if number is not None]
+    for number in list(numbers):
+        digits = str(number.national_number)
+        for _ in range(3):
+            at = rng.randrange(len(digits))
+            changed = [digits[:at] + str(rng.randrange(10)) + digits[at + 1:], digits[:at] + digits[at + 1:],
+                       digits[:at] + str(rng.randrange(10)) + digits[at:]]
+            numbers += [phonenumbers.PhoneNumber(country_code=number.country_code, national_number=int(text))
+                        for text in changed if text.strip("0")]
+    codes = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+    while len(numbers) < count:
+        digits = "".join(str(rng.randrange(10)) for _ in range(rng.randint(4, 14)))
+        numbers.append(phonenumbers.PhoneNumber(country_code=rng.choice(codes), national_number=int("7" + digits)))
+    return numbers
+
+
+def test_the_phone_check_gives_the_librarys_own_verdict():
+    numbers = _generated_numbers(30_000)
+    valid = 0
+    for number in numbers:
+        expected = phonenumbers.is_valid_number(number)
+        assert phones._valid(number) == expected, number
+        valid += expected
+    assert valid > 5_000  # both verdicts were compared, and many numbers of shared country codes
+    assert sum(number.country_code in (1, 44, 7) for number in numbers) > 2_000
+
+
+@pytest.mark.parametrize("raw", ["07911 123456", "+44 7911 123456", "+447911123456", "01481 123456", "07781 123456",
+                                 "07624 123456", "+1 650 253 0000", "+1 204 555 0123", "+7 700 123 4567",
+                                 "+800 1234 5678", "+882 1234 5678", "12", "+44 20 7946 0958 ext. 12",
+                                 "tel:+44-20-7946-0958", "(0)20 7946 0958"])
+def test_normal_phone_numbers_are_the_librarys(raw):
+    try:
+        expected = phonenumbers.format_number(phonenumbers.parse(raw, "GB"), phonenumbers.PhoneNumberFormat.E164)
+        expected = expected if phonenumbers.is_valid_number(phonenumbers.parse(raw, "GB")) else None
+    except phonenumbers.NumberParseException:
+        expected = None
+    try:
+        assert phones.normalise_phone(raw, "GB") == expected
+    except DomainError:
+        assert expected is None
+
+
+def test_the_shortcut_is_taken_only_for_regions_found_by_their_patterns():
+    # Russia shares +7 with Kazakhstan and is picked by its leading digits (3, 4, 8, 9) alone:
+    # a +7 number that fits Russia's patterns need not be Russian, so is checked in full.
+    assert [phones._found_by_its_patterns(region) for region in ("GB", "US", "FR", "RU", "NO")] == [
+        True, True, True, False, False]
