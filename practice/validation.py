@@ -36,9 +36,6 @@ def checked_email(raw: str, field: str = "email") -> str:
     raw = raw.strip()
     if not raw:
         return ""
-    plain = plain_email(raw)
-    if plain is not None:
-        return plain
     try:
         return _normalised_email(raw)
     except EmailNotValidError as error:
@@ -60,4 +57,4 @@ def plain_email(raw: str) -> str | None:
 
 @lru_cache(maxsize=10_000)  # an import checks its file's addresses twice (see phones.CHECKED_KEPT)
 def _normalised_email(raw: str) -> str:
-    return validate_email(raw, check_deliverability=False).normalized.lower()
+    return plain_email(raw) or validate_email(raw, check_deliverability=False).normalized.lower()

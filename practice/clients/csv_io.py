@@ -30,7 +30,7 @@ COLUMNS = [
 ]
 EXPORT_COLUMNS = ["id", *COLUMNS, "created_at", "archived_at"]
 MAX_ROWS = 5000
-DUPLICATE_KEYS_A_QUERY = 500  # phone numbers and e-mail addresses looked up together
+DUPLICATE_KEYS_A_QUERY = 1000  # phone numbers, and as many e-mail addresses, looked up together
 REPORTED_FIELDS = ("display_name", "legal_name", "pronouns", "phone", "email", "address", "referral_source",
                    "date_of_birth")
 
