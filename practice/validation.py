@@ -13,7 +13,7 @@ MAX_ID = 2**31 - 1  # the databases' integer ids go no higher
 # before the @-sign; host names of letters, digits and single hyphens; a top-level domain of
 # letters), which email_validator accepts as it is, only in lower case, unless a label is
 # longer than 63 characters, the address longer than 254 or the domain a special-use name
-# (checked below). Its check takes a fiftieth of the validator's, and an import checks
+# (checked below). Its check takes a tenth of the validator's, and an import checks
 # thousands of new addresses; anything else goes to the validator (tests/test_validation.py
 # compares the two over many shapes, the awkward ones included).
 PLAIN_ADDRESS = re.compile(r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@((?:[a-z0-9]+(?:-[a-z0-9]+)*\.)+[a-z]+)",
