@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from functools import partial
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -17,7 +18,7 @@ from practice.forms import typed_instant
 from practice.localtime import clock, instant, long_day, parse_clock, parse_day, span
 from practice.money import plain_amount, practice_money
 from practice.policies.queries import policy_in_force, unacknowledged
-from practice.scheduling import queries, services
+from practice.scheduling import desk_rows, queries, services
 from practice.scheduling.book import book_page, week_of
 from practice.scheduling.forms import (
     CANCEL_REASONS,
@@ -66,6 +67,10 @@ def today():
         "practice/scheduling/today.html", day=day, desk=desk, payment_form=PaymentForm(),
         check_in_form=CheckInForm(), timedelta=timedelta, now=now(),
         back_query=urlencode({"next": request.full_path.rstrip("?")}),
+        # The rows' links are these and an id (url_for for each of hundreds of rows is slow).
+        appointment_url=url_for("scheduling.appointment", appointment_id=0)[:-1],
+        client_url=url_for("clients.show", client_id=0)[:-1],
+        write_rows=desk_rows.write, money=partial(practice_money, practice_profile()), amount=plain_amount,
         checklist=checklist if checklist and not checklist.done else None, **_policy_notices(desk.client_ids),
     )
 
