@@ -8,6 +8,7 @@ from practice.audit.services import SYSTEM
 from practice.db import db
 from practice.scheduling import services
 from tests.conftest import NOW, one_action
+from tests.test_scheduling import at
 from tests.test_undo import TODAY, booked
 
 VERSION = f"/today/version?date={TODAY.isoformat()}"
@@ -27,6 +28,39 @@ def test_the_day_version_changes_when_another_desk_changes_the_day(client, desk,
     after = client.get(VERSION).get_json()["version"]
     assert after != before
     assert f'data-day-version="{after}"' in client.get("/today").get_data(as_text=True)
+
+
+def test_the_page_and_the_polling_make_the_same_fingerprint_after_each_change(client, desk, users, login):
+    """Today makes the day's fingerprint from its own rows, the polling from its own two
+    queries: they must agree after every kind of change, or every desk would reload forever."""
+    login(users["front_desk"])
+    practitioner, _, _ = desk
+    appointment = booked(desk, TODAY, "11:00")
+    seen = set()
+
+    def agreed() -> str:
+        version = client.get(VERSION).get_json()["version"]
+        assert f'data-day-version="{version}"' in client.get("/today").get_data(as_text=True)
+        assert version not in seen  # each change below changes it
+        seen.add(version)
+        return version
+
+    agreed()
+    with one_action():
+        services.check_in(db.session, SYSTEM, appointment, NOW, now=NOW)
+    agreed()
+    with one_action():
+        services.record_payment(db.session, SYSTEM, appointment, amount_cents=1000, method="cash", now=NOW)
+    agreed()
+    with one_action():  # a second payment of the same total's worth still changes the count
+        services.record_payment(db.session, SYSTEM, appointment, amount_cents=500, method="card", now=NOW)
+    agreed()
+    with one_action():
+        services.add_time_block(db.session, SYSTEM, practitioner.id, at(TODAY, "15:00"), at(TODAY, "16:00"),
+                                now=NOW)
+    agreed()
+    booked(desk, TODAY, "16:30")
+    agreed()
 
 
 def test_admins_see_the_first_run_checklist_until_the_practice_can_book(client, users, login, make_client):

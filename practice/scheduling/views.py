@@ -18,7 +18,7 @@ from practice.forms import typed_instant
 from practice.localtime import clock, instant, long_day, parse_clock, parse_day, span
 from practice.money import plain_amount, practice_money
 from practice.policies.queries import policy_in_force, unacknowledged
-from practice.scheduling import desk_rows, queries, services
+from practice.scheduling import queries, rows_html, services
 from practice.scheduling.book import book_page, week_of
 from practice.scheduling.forms import (
     CANCEL_REASONS,
@@ -70,7 +70,7 @@ def today():
         # The rows' links are these and an id (url_for for each of hundreds of rows is slow).
         appointment_url=url_for("scheduling.appointment", appointment_id=0)[:-1],
         client_url=url_for("clients.show", client_id=0)[:-1],
-        write_rows=desk_rows.write, money=partial(practice_money, practice_profile()), amount=plain_amount,
+        write_rows=rows_html.desk_rows, money=partial(practice_money, practice_profile()), amount=plain_amount,
         checklist=checklist if checklist and not checklist.done else None, **_policy_notices(desk.client_ids),
     )
 
@@ -113,7 +113,7 @@ def calendar():
         "practice/scheduling/calendar.html", day=day, week=week, book=page, zone=zone,
         practitioners=everyone, practitioner_id=practitioner_id, show_cancelled=show_cancelled,
         step=timedelta(days=7 if week else 1), today=local_date(db.session, now()),
-        move_form=RescheduleForm(),
+        move_form=RescheduleForm(), book_blocks=rows_html.book_blocks,
     )
 
 

@@ -1,22 +1,23 @@
-"""Today's rows as HTML, written in one pass: a busy day has hundreds of rows, and Jinja
-placing a dozen values in each (each an attribute looked up and escaped on its own) took a
-quarter of the page's time. today.html calls `write` for each practitioner's column; the
-markup is what its row template was, and every value is escaped here as Jinja's autoescape
-would (markupsafe.escape)."""
+"""The rows of the busiest pages written as HTML in one pass: Today's appointments and the
+calendar's blocks. A busy day has hundreds of them, and Jinja placing a dozen values in each
+(each an attribute looked up and escaped on its own) took a quarter of a page's time. The
+templates call these for each column; the markup is what their loops wrote, and every value
+is escaped here as Jinja's autoescape would (markupsafe.escape)."""
 
 from collections.abc import Callable
 from datetime import datetime
 
 from markupsafe import Markup, escape
 
-from practice.scheduling.queries import DeskRow
+from practice.scheduling.book import Block
+from practice.scheduling.queries import STATUS_LABELS, DeskRow
 
 _NOT_BOOKABLE = ' <span class="f-dark" title="Ask the practitioner before booking">Not bookable</span>'
 _BOOKED_ONLINE = ' <span class="f-info">Booked online</span>'
 _PAID = ' <span class="paid">paid</span>'
 
 
-def write(rows: list[DeskRow], *, undoing: dict[int, str], fees_owed: dict[int, int], unacknowledged: set[int],
+def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], fees_owed: dict[int, int], unacknowledged: set[int],
           policy_flag: Markup, now: datetime, appointment_url: str, client_url: str, back_query: str,
           hidden: Markup, methods: Markup, money: Callable[[int], str], amount: Callable[[int], str]) -> Markup:
     """The <li> of each row: its time (a link to the appointment), the client (a link to their
@@ -71,4 +72,31 @@ def write(rows: list[DeskRow], *, undoing: dict[int, str], fees_owed: dict[int, 
             written.append(f'<a href="{at}?{back_query}#undo-heading">Undo…'
                            f'<span class="visually-hidden"> {who}\'s {escape(undo)}</span></a>')
         written.append("</div></li>")
+    return Markup("".join(written))
+
+
+def book_blocks(blocks: list[Block], appointment_url: str) -> Markup:
+    """Each appointment's block in a column of the calendar's grid (book.py lays them out):
+    a link to the appointment placed on the grid's rows and lanes, with what book.js needs
+    to move it when it may be moved."""
+    appointment_url = str(escape(appointment_url))
+    written = []
+    for block in blocks:
+        a = block.appointment
+        client = escape(a.client_name)
+        lanes = f" lane-{block.lane}-of-{block.lanes}" if block.lanes > 1 else ""
+        movable = (f'data-movable data-start="{escape(block.start)}" data-minutes="{block.minutes}" '
+                   f'data-client="{client}" aria-describedby="book-help"' if block.movable else "")
+        flag = (' <span class="badge text-bg-dark" title="Ask the practitioner before booking">Not bookable</span>'
+                if block.flag == "Not bookable" else
+                f' <span class="badge text-bg-warning">{escape(block.flag)}</span>' if block.flag else "")
+        written.append(
+            f'\n      <a class="book-appt status-{escape(a.status)} bk-r{block.row} bk-s{block.rows}{lanes}"\n'
+            f'         href="{appointment_url}{a.id}" data-appointment="{a.id}"\n'
+            f'         {movable}>\n'
+            f'        <span class="book-appt-time">{escape(block.when)}</span>\n'
+            f'        <span class="book-appt-client">{client}</span>{flag}\n'
+            f'        <span class="book-appt-service">{escape(a.service_name)}</span>\n'
+            f'        <span class="book-appt-status">{escape(STATUS_LABELS[a.status])}</span>\n'
+            f'      </a>\n      ')
     return Markup("".join(written))
