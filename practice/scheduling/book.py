@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row, select
 
 from practice.auth.models import Practitioner
-from practice.clients.models import Client, may_be_booked
+from practice.clients.models import may_be_booked
 from practice.db import db
 from practice.localtime import clock_face, span, steady_offset, steady_span
 from practice.scheduling.models import (
@@ -27,6 +27,7 @@ from practice.scheduling.models import (
     TimeBlock,
     WorkingHours,
 )
+from practice.scheduling.queries import CLIENT_COLUMNS
 from practice.scheduling.services import local_day_bounds
 
 ROW_MINUTES = 5  # one grid row
@@ -207,8 +208,7 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
     start, _ = local_day_bounds(days[0], zone)
     _, end = local_day_bounds(days[-1], zone)
     appointments = db.session.execute(
-        select(*_BOOK_COLUMNS)
-        .join(Client, Client.id == Appointment.client_id).join(Service, Service.id == Appointment.service_id)
+        select(*_BOOK_COLUMNS).join(Service, Service.id == Appointment.service_id)
         .where(Appointment.practitioner_id.in_(ids), Appointment.start_at < end, Appointment.end_at > start,
                Appointment.start_at > start - LONGEST_SESSION)
         .order_by(Appointment.start_at, Appointment.id)).all() if ids else []
@@ -275,8 +275,7 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
 # it reads, not objects, which take several times as long to load.
 _BOOK_COLUMNS = (
     Appointment.id, Appointment.practitioner_id, Appointment.start_at, Appointment.end_at, Appointment.status,
-    Client.display_name.label("client_name"), Client.standing, Client.identity_hold.label("identity_hold"),
-    Service.name.label("service_name"),
+    *CLIENT_COLUMNS, Service.name.label("service_name"),
 )
 
 
