@@ -18,8 +18,8 @@ _PAID = ' <span class="paid">paid</span>'
 
 
 def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], fees_owed: dict[int, int], unacknowledged: set[int],
-          policy_flag: Markup, now: datetime, appointment_url: str, client_url: str, back_query: str,
-          hidden: Markup, methods: Markup, money: Callable[[int], str], amount: Callable[[int], str]) -> Markup:
+              policy_flag: Markup, now: datetime, appointment_url: str, client_url: str, back_query: str,
+              hidden: Markup, methods: Markup, money: Callable[[int], str], amount: Callable[[int], str]) -> Markup:
     """The <li> of each row: its time (a link to the appointment), the client (a link to their
     page) with their flags, the service, the state with lateness and what is owed, and the
     one-click actions (buttons of the page's #desk form), the payment form and the links to
