@@ -52,7 +52,7 @@ def test_the_page_and_the_polling_make_the_same_fingerprint_after_each_change(cl
     with one_action():
         services.record_payment(db.session, SYSTEM, appointment, amount_cents=1000, method="cash", now=NOW)
     agreed()
-    with one_action():  # a second payment of the same total's worth still changes the count
+    with one_action():  # a second one
         services.record_payment(db.session, SYSTEM, appointment, amount_cents=500, method="card", now=NOW)
     agreed()
     with one_action():
@@ -81,3 +81,18 @@ def test_admins_see_the_first_run_checklist_until_the_practice_can_book(client, 
     assert CHECKLIST in client.get("/today").get_data(as_text=True)  # no client yet
     make_client("Robin")
     assert CHECKLIST not in client.get("/today").get_data(as_text=True)
+
+
+def test_today_and_the_calendar_escape_what_their_rows_show(client, desk, users, login, make_client):
+    """The rows are written in Python (scheduling.rows_html), not by Jinja's autoescape: a
+    client's name with markup in it shows as text on both pages, in every place it is written."""
+    login(users["admin"])
+    named = make_client('Ann <b>"Bold"</b> O\'Neil & Co')
+    booked(desk, TODAY, "11:00", client=named)
+    practitioner = desk[0]
+    escaped = "Ann &lt;b&gt;&#34;Bold&#34;&lt;/b&gt; O&#39;Neil &amp; Co"
+    for path in (f"/today?date={TODAY.isoformat()}", f"/calendar?date={TODAY.isoformat()}",
+                 f"/calendar?view=week&date={TODAY.isoformat()}&practitioner={practitioner.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<b>" not in page and '"Bold"' not in page
+        assert escaped in page, path
