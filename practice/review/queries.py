@@ -27,10 +27,10 @@ from practice.conduct.models import (
 from practice.db import db
 from practice.letters.models import Letter
 from practice.localtime import steady_offset
-from practice.policies.queries import acknowledgement_status, policy_in_force
+from practice.policies.queries import policy_in_force, unacknowledged
 from practice.review.models import ReviewedDay
-from practice.scheduling.models import LONGEST_SESSION, RELEASED, Appointment, Status
-from practice.scheduling.queries import DeskRow, desk_row, desk_rows_query
+from practice.scheduling.models import LONGEST_SESSION, RELEASED, Appointment, Service, Status
+from practice.scheduling.queries import _DESK_COLUMNS, DeskRow, desk_row  # Today's rows, written the same way
 from practice.scheduling.services import local_day_bounds, practice_zone
 from referrals.models import Inquiry, InquiryStatus, Outcome, Referral, Specialist
 
@@ -150,7 +150,7 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
     clients = {row.client_id: ClientName(row.client_id, row.who, row.appointment.standing)
                for row in appointments if row.client_id in in_care} | {
         e.client_id: ClientName(e.client_id, e.client_name, e.standing) for e in entries}
-    acknowledged = acknowledgement_status(session, {row.client_id for row in tomorrow}, now)
+    unacknowledged_ids = unacknowledged(session, {row.client_id for row in tomorrow}, policy_in_force(session, now))
     reviewed, unreviewed = _reviews(practitioner.id, day, zone)
     return DayReview(
         practitioner=practitioner,
@@ -162,7 +162,7 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
         follow_ups=_follow_ups(practitioner, day),
         inquiries=_inquiries(practitioner.id),
         tomorrow=[row for row in tomorrow if row.status not in RELEASED],
-        unacknowledged={client_id for client_id, ack in acknowledged.items() if ack is None},
+        unacknowledged=unacknowledged_ids,
         in_care=in_care | {e.client_id for e in entries},
         reviewed=reviewed,
         unreviewed_days=unreviewed,
@@ -174,11 +174,15 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
 def _appointments_query():
     """The practitioner's appointments from `day_start` to `tomorrow_end` and those still
     booked that started from `since` until `until` (to settle): one read."""
-    return desk_rows_query().where(
-        Appointment.practitioner_id == bindparam("practitioner_id"),
-        Appointment.start_at >= bindparam("since"), Appointment.start_at < bindparam("tomorrow_end"),
-        or_(Appointment.start_at >= bindparam("day_start"),
-            (Appointment.status == Status.BOOKED.value) & (Appointment.start_at < bindparam("until"))))
+    return (
+        select(*_DESK_COLUMNS)
+        .join(Client, Client.id == Appointment.client_id).join(Service, Service.id == Appointment.service_id)
+        .where(Appointment.practitioner_id == bindparam("practitioner_id"),
+               Appointment.start_at >= bindparam("since"), Appointment.start_at < bindparam("tomorrow_end"),
+               or_(Appointment.start_at >= bindparam("day_start"),
+                   (Appointment.status == Status.BOOKED.value) & (Appointment.start_at < bindparam("until"))))
+        .order_by(Appointment.start_at, Appointment.id)
+    )
 
 
 def _appointment_rows(practitioner_id: int, start: datetime, end: datetime, tomorrow_end: datetime,

@@ -119,18 +119,13 @@ _DESK_COLUMNS = (
 )
 
 
-def desk_rows_query():
-    """The appointments as plain rows of Today's columns (with what was paid towards each),
-    in time order: add the conditions (Today's day, the review's practitioner and days)."""
-    return (
+def _appointments_between(start: datetime, end: datetime, practitioner_id: int | None) -> list[Row]:
+    query = (
         select(*_DESK_COLUMNS)
         .join(Client, Client.id == Appointment.client_id).join(Service, Service.id == Appointment.service_id)
+        .where(Appointment.start_at >= start, Appointment.start_at < end)
         .order_by(Appointment.start_at, Appointment.id)
     )
-
-
-def _appointments_between(start: datetime, end: datetime, practitioner_id: int | None) -> list[Row]:
-    query = desk_rows_query().where(Appointment.start_at >= start, Appointment.start_at < end)
     if practitioner_id:
         query = query.where(Appointment.practitioner_id == practitioner_id)
     return db.session.execute(query).all()
