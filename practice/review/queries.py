@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Row, bindparam, case, literal_column, null, or_, select, union_all
+from sqlalchemy import Row, and_, bindparam, case, exists, literal_column, not_, null, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner, User
@@ -87,6 +87,14 @@ class RecordedEntry:
     recorded_at: datetime
 
 
+@dataclass(frozen=True)
+class Reviewed:
+    """When a day was marked reviewed, and by whom (None: by the system)."""
+
+    reviewed_at: datetime
+    by_name: str | None
+
+
 @dataclass
 class DayReview:
     practitioner: Practitioner
@@ -100,7 +108,7 @@ class DayReview:
     tomorrow: list[DeskRow]
     unacknowledged: set[int]  # clients of tomorrow without the policy in force acknowledged
     in_care: set[int]  # the day's and tomorrow's clients whose record the practitioner may open
-    reviewed: Row | None  # when the day was marked reviewed, and by whom (`by_name`)
+    reviewed: Reviewed | None
     unreviewed_days: list[date]
     grace_minutes: int  # arriving later than this is a late arrival (the policy in force)
 
@@ -355,30 +363,38 @@ def _done_since(client_ids: set[int], start: datetime, now: datetime) -> dict[in
 
 @cache
 def _reviews_query():
-    """The practitioner's days marked reviewed from `first` to `day`, with who marked them."""
-    return (
-        select(ReviewedDay.day, ReviewedDay.reviewed_at, User.name.label("by_name"))
-        .outerjoin(User, User.id == ReviewedDay.reviewed_by_id)
-        .where(ReviewedDay.practitioner_id == bindparam("practitioner_id"),
-               ReviewedDay.day >= bindparam("first"), ReviewedDay.day <= bindparam("day"))
+    """One row: whether `day` was marked reviewed (`reviewed_at`, by `by_name`), and for each
+    of the UNREVIEWED_LOOKBACK days before it (day `i`: the local day `day<i>`, from
+    `from<i>` to `from<i+1>`) whether it had sessions and no review (`unreviewed<i>`): index
+    lookups, not the two weeks' appointments."""
+    practitioner_id = bindparam("practitioner_id")
+    mark = (select(ReviewedDay.reviewed_at, User.name)
+            .outerjoin(User, User.id == ReviewedDay.reviewed_by_id)
+            .where(ReviewedDay.practitioner_id == practitioner_id, ReviewedDay.day == bindparam("day")))
+
+    def unreviewed(i: int):
+        worked = exists().where(
+            Appointment.practitioner_id == practitioner_id, Appointment.start_at >= bindparam(f"from{i}"),
+            Appointment.start_at < bindparam(f"from{i + 1}"), Appointment.status.not_in(RELEASED))
+        reviewed = exists().where(ReviewedDay.practitioner_id == practitioner_id,
+                                  ReviewedDay.day == bindparam(f"day{i}"))
+        return and_(worked, not_(reviewed)).label(f"unreviewed{i}")
+
+    return select(
+        mark.with_only_columns(ReviewedDay.reviewed_at).scalar_subquery().label("reviewed_at"),
+        mark.with_only_columns(User.name).scalar_subquery().label("by_name"),
+        *(unreviewed(i) for i in range(UNREVIEWED_LOOKBACK)),
     )
 
 
-@cache
-def _worked_query():
-    return select(Appointment.start_at).where(
-        Appointment.practitioner_id == bindparam("practitioner_id"), Appointment.start_at >= bindparam("start"),
-        Appointment.start_at < bindparam("end"), Appointment.status.not_in(RELEASED))
-
-
-def _reviews(practitioner_id: int, day: date, zone) -> tuple[Row | None, list[date]]:
+def _reviews(practitioner_id: int, day: date, zone) -> tuple[Reviewed | None, list[date]]:
     """The day's review if it was marked reviewed, and the earlier days (up to two weeks
-    back) with sessions but no review (two queries)."""
-    first = day - timedelta(days=UNREVIEWED_LOOKBACK)
-    reviews = {row.day: row for row in db.session.execute(_reviews_query(), {
-        "practitioner_id": practitioner_id, "first": first, "day": day})}
-    start, _ = local_day_bounds(first, zone)
-    end, _ = local_day_bounds(day, zone)
-    starts = db.session.scalars(_worked_query(), {"practitioner_id": practitioner_id, "start": start, "end": end})
-    worked = {moment.astimezone(zone).date() for moment in starts}
-    return reviews.get(day), sorted(worked - set(reviews))
+    back) with sessions but no review (one query)."""
+    days = [day - timedelta(days=UNREVIEWED_LOOKBACK - i) for i in range(UNREVIEWED_LOOKBACK + 1)]
+    values = {"practitioner_id": practitioner_id, "day": day}
+    for i, each in enumerate(days):
+        values[f"from{i}"] = local_day_bounds(each, zone)[0]
+        values[f"day{i}"] = each
+    row = db.session.execute(_reviews_query(), values).one()
+    reviewed = Reviewed(row.reviewed_at, row.by_name) if row.reviewed_at is not None else None
+    return reviewed, [days[i] for i in range(UNREVIEWED_LOOKBACK) if row._mapping[f"unreviewed{i}"]]
