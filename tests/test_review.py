@@ -273,9 +273,9 @@ def test_a_card_lists_everything_done_for_the_client_and_the_follow_ups_are_the_
     """What was done (an incident, a letter, a referral out; not a referral received) and the
     referrals to follow up that the practitioner made or are of their own clients."""
     from practice.conduct import services as conduct_services
+    from referrals import services as referral_services
     from tests.test_care_team import issue
     from tests.test_referrals import modality
-    from referrals import services as referral_services
 
     priya = users["practitioner"]
     ana, ben = busy_day["Ana"], busy_day["Ben"]

@@ -9,7 +9,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Row, and_, bindparam, case, exists, literal_column, not_, null, or_, select, union_all
+from sqlalchemy import (
+    Row,
+    and_,
+    bindparam,
+    case,
+    exists,
+    literal_column,
+    not_,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner, User
@@ -30,7 +42,11 @@ from practice.localtime import steady_offset
 from practice.policies.queries import policy_in_force, unacknowledged
 from practice.review.models import ReviewedDay
 from practice.scheduling.models import LONGEST_SESSION, RELEASED, Appointment, Service, Status
-from practice.scheduling.queries import _DESK_COLUMNS, DeskRow, desk_row  # Today's rows, written the same way
+from practice.scheduling.queries import (  # Today's rows, written the same way
+    _DESK_COLUMNS,
+    DeskRow,
+    desk_row,
+)
 from practice.scheduling.services import local_day_bounds, practice_zone
 from referrals.models import Inquiry, InquiryStatus, Outcome, Referral, Specialist
 
