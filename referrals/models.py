@@ -117,14 +117,21 @@ class Specialist(Base):
     fees: Mapped[str] = mapped_column(Text, default="")
     accepting: Mapped[str] = mapped_column(String(10), default="unknown")
     notes: Mapped[str] = mapped_column(Text, default="")
-    verified_on: Mapped[date | None] = mapped_column(index=True)
+    verified_on: Mapped[date | None]
     verified_by_id: Mapped[int | None] = host_id("user")
     created_at: Mapped[datetime]
     retired_at: Mapped[datetime | None]
     # Lower-cased copies the directory searches and sorts on (indexed), kept by the services.
     name_key: Mapped[str] = mapped_column(String(120), index=True)
-    area_key: Mapped[str] = mapped_column(String(120), default="", index=True)
+    area_key: Mapped[str] = mapped_column(String(120), default="")
     search_text: Mapped[str] = mapped_column(Text, default="")
+
+    # Each holds what a read of every active entry needs (the area filter's list, the count
+    # of entries to check), so those reads stay in the index and skip the wide rows.
+    __table_args__ = (
+        Index("ix_specialist_area", "area_key", "retired_at", "area"),
+        Index("ix_specialist_verified", "verified_on", "retired_at"),
+    )
 
     modalities: Mapped[list[Modality]] = relationship(
         secondary=specialist_modality, order_by=Modality.name
