@@ -247,6 +247,8 @@ def _may_refer(client) -> bool:
 @bp.post("/refer")
 @permission_required("referrals.refer")
 def refer():
+    if request.form.get("stay"):  # the form's default button: Enter in one of its fields
+        return "", 204
     form = forms.ReferForm()
     form.set_modalities(queries.modalities(db.session))
     valid = form.validate_on_submit()

@@ -487,9 +487,15 @@ def test_the_match_page_has_one_referral_form_each_colleague_a_button_of_it(
     for colleague in (bea, cal):
         assert (f'<button type="submit" form="refer" name="specialist_id" value="{colleague.id}" '
                 f'class="btn btn-sm btn-practice">Refer Sam to {colleague.name}</button>') in page
-    # Enter in a field submits the form's first button: a disabled one, not the first colleague's.
+    # Enter in a field submits the form's first button: one that asks to stay, not the first
+    # colleague's; the answer keeps the page as it is and records nothing.
     form = page.split('<form id="refer"')[1]
-    assert form.index("<button") == form.index('<button type="submit" disabled hidden></button>')
+    assert form.index("<button") == form.index('<button type="submit" name="stay" value="1" hidden></button>')
+    token = page.split('name="csrf_token" type="hidden" value="')[-1].split('"')[0]
+    enter = client.post("/referrals/refer", data={"stay": "1", "client_id": sam.id, "modality_ids": [deep],
+                                                  "need": "Firmer pressure", "csrf_token": token})
+    assert enter.status_code == 204 and enter.get_data() == b""
+    assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
 
 
 def test_a_refused_referral_is_shown_again_with_what_was_typed_next_to_the_field(
