@@ -223,7 +223,7 @@ def match():
             candidates = host.current().clients_named(form.who.data.strip(), CLIENTS_SUGGESTED + 1)
         need = queries.Need(tuple(form.modality.data or ()), form.area.data or "", form.language.data or "")
         matches = queries.match(db.session, need, today=host.today(db.session),
-                                stale_after_months=_stale_months())
+                                stale_after_months=_stale_months(), rows=True)
     refer, letters = None, {}
     if client is not None and _may_refer(client):
         refer = forms.ReferForm(client_id=client.id, modality_ids=form.modality.data or [])
