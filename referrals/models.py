@@ -81,15 +81,19 @@ class Modality(Base):
     retired: Mapped[bool] = mapped_column(default=False)
 
 
+# Each has an index by modality that holds the other id too: matching reads who offers a
+# modality and which referrals named it from the index alone.
 specialist_modality = Table(
     "specialist_modality", metadata,
     Column("specialist_id", ForeignKey("specialist.id"), primary_key=True),
-    Column("modality_id", ForeignKey("modality.id"), primary_key=True, index=True),
+    Column("modality_id", ForeignKey("modality.id"), primary_key=True),
+    Index("ix_specialist_modality_by_modality", "modality_id", "specialist_id"),
 )
 referral_need = Table(
     "referral_need", metadata,
     Column("referral_id", ForeignKey("referral.id"), primary_key=True),
-    Column("modality_id", ForeignKey("modality.id"), primary_key=True, index=True),
+    Column("modality_id", ForeignKey("modality.id"), primary_key=True),
+    Index("ix_referral_need_by_modality", "modality_id", "referral_id"),
 )
 inquiry_need = Table(
     "inquiry_need", metadata,

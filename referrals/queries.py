@@ -313,13 +313,16 @@ def _ranked_candidates(*, placed: bool):
     offered = (select(specialist_modality.c.specialist_id, func.count().label("offered"))
                .where(specialist_modality.c.modality_id.in_(wanted))
                .group_by(specialist_modality.c.specialist_id).subquery())
-    # From the referrals for the need (an index on the need), each counted once however
-    # many of the needed modalities it names.
+    # From the referrals for the need (read from the index on the need), each counted once
+    # however many of the needed modalities it names: their ids made distinct first, so the
+    # counts need not be.
+    for_need = (select(referral_need.c.referral_id).where(referral_need.c.modality_id.in_(wanted))
+                .distinct().subquery())
     past = (select(Referral.specialist_id, *(
-                func.count(func.distinct(case((Referral.outcome.in_([o.value for o in outcomes]), Referral.id))))
-                .label(name) for name, outcomes, *_ in PAST_RULES))
-            .select_from(referral_need).join(Referral, Referral.id == referral_need.c.referral_id)
-            .where(referral_need.c.modality_id.in_(wanted), Referral.direction == "out")
+                func.count(case((Referral.outcome.in_([o.value for o in outcomes]), 1))).label(name)
+                for name, outcomes, *_ in PAST_RULES))
+            .select_from(for_need).join(Referral, Referral.id == for_need.c.referral_id)
+            .where(Referral.direction == "out")
             .group_by(Referral.specialist_id).subquery())
     counts = {name: func.coalesce(past.c[name], 0) for name, *_ in PAST_RULES}
     points = (

@@ -1,5 +1,6 @@
 """the directory's reads of every active entry (the area filter's list, the count of entries
-to check) answered from two indexes holding what they read, not from the wide rows
+to check) and matching's reads of who offers a modality and which referrals named it,
+answered from indexes holding what they read
 
 Revision ID: 0041
 Revises: 0036
@@ -22,6 +23,10 @@ def upgrade():
     op.create_index('ix_specialist_verified', 'specialist', ['verified_on', 'retired_at'])
     op.drop_index('ix_specialist_area_key', table_name='specialist')
     op.drop_index('ix_specialist_verified_on', table_name='specialist')
+    op.create_index('ix_specialist_modality_by_modality', 'specialist_modality', ['modality_id', 'specialist_id'])
+    op.drop_index('ix_specialist_modality_modality_id', table_name='specialist_modality')
+    op.create_index('ix_referral_need_by_modality', 'referral_need', ['modality_id', 'referral_id'])
+    op.drop_index('ix_referral_need_modality_id', table_name='referral_need')
 
 
 def downgrade():
@@ -29,3 +34,7 @@ def downgrade():
     op.create_index('ix_specialist_verified_on', 'specialist', ['verified_on'])
     op.drop_index('ix_specialist_area', table_name='specialist')
     op.drop_index('ix_specialist_verified', table_name='specialist')
+    op.create_index('ix_specialist_modality_modality_id', 'specialist_modality', ['modality_id'])
+    op.drop_index('ix_specialist_modality_by_modality', table_name='specialist_modality')
+    op.create_index('ix_referral_need_modality_id', 'referral_need', ['modality_id'])
+    op.drop_index('ix_referral_need_by_modality', table_name='referral_need')
