@@ -301,14 +301,19 @@ def _capped(count):
     return case((count > PAST_CAP, PAST_CAP), else_=count)
 
 
+# The collation that orders text as Python does (by code point) in each database: the
+# database's order of names among candidates with equal points is then the ranking's own.
+CODE_POINT_ORDER = {"sqlite": "BINARY", "postgresql": "C"}
+
+
 @cache
-def _ranked_candidates(*, placed: bool):
+def _ranked_candidates(*, placed: bool, dialect: str):
     """Active specialists offering any of the `wanted` modalities (a parameter, with
     `fresh_since`), highest `points` (what the database can sum) first, as plain rows of
     what the ranking needs: the counts of past referrals, and where they are and what they
     speak when the need says (`placed`). The page's columns are read for the chosen few
-    only: the database sorts narrow rows. Built once: building it takes longer than the
-    database takes to run it."""
+    only: the database sorts narrow rows. Built once for each database: building it takes
+    longer than the database takes to run it."""
     wanted, fresh_since = bindparam("wanted", expanding=True), bindparam("fresh_since", type_=Date)
     offered = (select(specialist_modality.c.specialist_id, func.count().label("offered"))
                .where(specialist_modality.c.modality_id.in_(wanted))
@@ -339,7 +344,7 @@ def _ranked_candidates(*, placed: bool):
         .join(offered, offered.c.specialist_id == Specialist.id)
         .outerjoin(past, past.c.specialist_id == Specialist.id)
         .where(Specialist.retired_at.is_(None))
-        .order_by(points.desc(), Specialist.name_key, Specialist.id)
+        .order_by(points.desc(), Specialist.name_key.collate(CODE_POINT_ORDER[dialect]), Specialist.id)
     )
 
 
@@ -355,9 +360,10 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     `specialist` is the entry, or with `rows` a plain row of MATCH_COLUMNS (what a page
     shows: cheaper to read than the objects).
 
-    The database orders the candidates by the points it can sum; Python adds at most
-    `bonus` (distance or area, language) to each, so it reads rows only until no further
-    one can reach the best `limit` so far."""
+    The database orders the candidates by the points it can sum, then by name as Python
+    does; Python adds at most `bonus` (distance or area, language) to each, so it reads rows
+    only until no further one can reach the best `limit` so far (with no bonus, the database's
+    order is the ranking: the first `limit` rows)."""
     wanted = set(need.modality_ids)
     if not wanted:
         return []
@@ -367,10 +373,11 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     best: list[int] = []  # the best `limit` scores so far (a heap, lowest first)
     found = []
     # Through the connection: plain rows, fetched as they are read (the ORM would fetch them all).
-    ranked = _ranked_candidates(placed=bool(area or language))
-    with session.connection().execute(ranked, {"wanted": list(wanted), "fresh_since": fresh_since}) as rows:
+    connection = session.connection()
+    ranked = _ranked_candidates(placed=bool(area or language), dialect=connection.dialect.name)
+    with connection.execute(ranked, {"wanted": list(wanted), "fresh_since": fresh_since}) as rows:
         for row in rows:
-            if len(best) == limit and row.points + bonus < best[0]:
+            if len(best) == limit and (not bonus or row.points + bonus < best[0]):
                 break
             score = row.points + _nearness_points(row, need) + _language_points(row, need)
             found.append((score, row))
@@ -378,7 +385,6 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     found.sort(key=lambda pair: (-pair[0], pair[1].name_key, pair[1].id))
     chosen = found[:limit]
     ids = [row.id for _score, row in chosen]
-    connection = session.connection()
     found_ids = Specialist.id.in_(ids)
     specialists = {s.id: s for s in (connection.execute(select(*MATCH_COLUMNS).where(found_ids)) if rows
                                      else session.scalars(select(Specialist).where(found_ids)))}

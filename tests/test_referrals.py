@@ -208,6 +208,19 @@ def test_matching_counts_past_referrals_up_to_three_and_adds_area_and_language_t
     assert names(queries.match(db.session, queries.Need((deep,), "Otley"), today=TODAY, limit=1)) == ["Checked Cleo"]
 
 
+def test_matching_without_area_or_language_keeps_equal_colleagues_in_the_rankings_order(add):
+    """With nothing added in Python the database's first rows are the ranking: it orders
+    names as Python does (by code point, whatever its collation), so "ann lee" comes before
+    "annabel ng" (a collation that skips spaces would put Annabel first)."""
+    for name in ("Annabel Ng", "Ann Lee", "Ann-Marie Orr", "Ánn Zed"):
+        add(name, accepting="yes")
+    ranked = names(queries.match(db.session, queries.Need((modality("Deep tissue").id,)), today=TODAY))
+    assert ranked == ["Ann Lee", "Ánn Zed", "Ann-Marie Orr", "Annabel Ng"]
+    for limit in (1, 2, 3):
+        found = queries.match(db.session, queries.Need((modality("Deep tissue").id,)), today=TODAY, limit=limit)
+        assert names(found) == ranked[:limit]
+
+
 def test_accepting_colleagues_in_the_area_first(add):
     add("Away Ann", ("Deep tissue",), accepting="yes", area="Roundhay")
     add("Near Nia", ("Deep tissue",), accepting="yes", area="Headingley")
