@@ -87,6 +87,23 @@ def test_search_by_name_modality_area_and_free_text(add):
     assert search(text="100%_\\") == []
 
 
+def test_the_directory_pages_with_its_count_and_where_the_reader_is(add, client, users, login, app, monkeypatch):
+    for name in ("Ada", "Bea", "Cal", "Dee", "Eve"):
+        add(name, area="Otley")
+    page = queries.search_directory(queries.DirectoryFilters(), today=TODAY, page=2, per_page=2)
+    assert (names(page.items), page.total, page.pages, page.prev_num, page.next_num) == (["Cal", "Dee"], 5, 3, 1, 3)
+    last = queries.search_directory(queries.DirectoryFilters(area="otley"), today=TODAY, page=3, per_page=2)
+    assert (names(last.items), last.has_next, list(last.iter_pages())) == (["Eve"], False, [1, 2, 3])
+    past = queries.search_directory(queries.DirectoryFilters(), today=TODAY, page=9, per_page=2)
+    assert (past.items, past.total) == ([], 5)
+
+    monkeypatch.setitem(app.config, "PRACTICE_PAGE_SIZE", 2)
+    login(users["admin"])
+    html = client.get("/referrals/?page=2&area=Otley").get_data(as_text=True)
+    assert "5 specialists." in html and ">Cal</a>" in html and ">Ada</a>" not in html
+    assert 'aria-current="page">2</a>' in html and "/referrals/?page=3&amp;area=Otley" in html
+
+
 def test_verified_within_and_needs_checking(add):
     add("Fresh", verified_on=TODAY - timedelta(days=20))
     add("Old", verified_on=date(2026, 3, 1))
