@@ -358,7 +358,7 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
           limit: int = 25, rows: bool = False) -> list[Match]:
     """Colleagues for a need, best first, with the reasons (three queries). Each Match's
     `specialist` is the entry, or with `rows` a plain row of MATCH_COLUMNS (what a page
-    shows: cheaper to read than the objects).
+    shows: cheaper to read than the objects, and read with what they offer: two queries).
 
     The database orders the candidates by the points it can sum, then by name as Python
     does; Python adds at most `bonus` (distance or area, language) to each, so it reads rows
@@ -385,17 +385,22 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     found.sort(key=lambda pair: (-pair[0], pair[1].name_key, pair[1].id))
     chosen = found[:limit]
     ids = [row.id for _score, row in chosen]
-    found_ids = Specialist.id.in_(ids)
-    specialists = {s.id: s for s in (connection.execute(select(*MATCH_COLUMNS).where(found_ids)) if rows
-                                     else session.scalars(select(Specialist).where(found_ids)))}
+    # What each offers of the need, by name; with `rows`, read with their columns.
     offered: dict[int, list[str]] = defaultdict(list)
-    for specialist_id, name in connection.execute(
-        select(specialist_modality.c.specialist_id, Modality.name)
-        .join(Modality, Modality.id == specialist_modality.c.modality_id)
-        .where(specialist_modality.c.modality_id.in_(wanted), specialist_modality.c.specialist_id.in_(ids))
-        .order_by(specialist_modality.c.specialist_id, Modality.name)
-    ):
-        offered[specialist_id].append(name)
+    offers = (select(specialist_modality.c.specialist_id, Modality.name.label("offers"))
+              .join(Modality, Modality.id == specialist_modality.c.modality_id)
+              .where(specialist_modality.c.modality_id.in_(wanted), specialist_modality.c.specialist_id.in_(ids))
+              .order_by(specialist_modality.c.specialist_id, Modality.name))
+    if rows:
+        specialists = {}
+        for found in connection.execute(offers.add_columns(*MATCH_COLUMNS).join(
+                Specialist, Specialist.id == specialist_modality.c.specialist_id)):
+            specialists.setdefault(found.id, found)
+            offered[found.id].append(found.offers)
+    else:
+        specialists = {s.id: s for s in session.scalars(select(Specialist).where(Specialist.id.in_(ids)))}
+        for specialist_id, name in connection.execute(offers):
+            offered[specialist_id].append(name)
     return [Match(specialists[row.id], score,
                   _reasons(specialists[row.id], row, need, offered[row.id], fresh_since=fresh_since))
             for score, row in chosen]
