@@ -375,8 +375,8 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     # Through the connection: plain rows, fetched as they are read (the ORM would fetch them all).
     connection = session.connection()
     ranked = _ranked_candidates(placed=bool(area or language), dialect=connection.dialect.name)
-    with connection.execute(ranked, {"wanted": list(wanted), "fresh_since": fresh_since}) as rows:
-        for row in rows:
+    with connection.execute(ranked, {"wanted": list(wanted), "fresh_since": fresh_since}) as candidates:
+        for row in candidates:
             if len(best) == limit and (not bonus or row.points + bonus < best[0]):
                 break
             score = row.points + _nearness_points(row, need) + _language_points(row, need)

@@ -215,6 +215,10 @@ def test_matching_counts_past_referrals_up_to_three_and_adds_area_and_language_t
 
     matches = queries.match(db.session, queries.Need((deep,)), today=TODAY)
     assert names(matches) == ["Checked Cleo", "Near Nell", "Quiet Quinn"]
+    as_rows = queries.match(db.session, queries.Need((deep,)), today=TODAY, rows=True)
+    assert isinstance(matches[0].specialist, Specialist) and not isinstance(as_rows[0].specialist, Specialist)
+    assert [(m.specialist.name, m.score, m.reasons) for m in as_rows] == [
+        (m.specialist.name, m.score, m.reasons) for m in matches]
     assert [m.score for m in matches] == [5 + 30 + 10, 5 + 30 - 5, 5 + 30 - 5 - 15]  # four, counted as three
     assert matches[2].reasons == ["Not known whether they take new clients: ask first", "Offers deep tissue",
                                   "Details never checked", "4 past referrals had no answer"]
