@@ -3,7 +3,7 @@ to check) and matching's reads of who offers a modality and which referrals name
 answered from indexes holding what they read
 
 Revision ID: 0041
-Revises: 0036
+Revises: 0039
 Create Date: 2026-11-30 11:35:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0041'
-down_revision = '0036'
+down_revision = '0039'
 branch_labels = None
 depends_on = None
 
