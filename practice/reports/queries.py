@@ -18,6 +18,7 @@ from practice.auth.models import Practitioner
 from practice.clients.models import STANDINGS, UNBOOKABLE_STANDINGS, Client, StandingChange
 from practice.conduct.models import KINDS, SEVERITIES, ConductEntry, IncidentCategory
 from practice.reports.models import DayFigures, OwingAppointment
+from practice.reports.summary import FIGURES
 from practice.scheduling.models import Appointment, Status
 from practice.scheduling.services import local_day_bounds
 from referrals.models import OUTCOME_LABELS, Inquiry, InquiryStatus, Referral, Specialist
@@ -129,10 +130,6 @@ def attendance(session, scope: Scope, now: datetime) -> AttendanceReport:
     return _attendance_and_collected(session, scope, now)[0]
 
 
-_SUMMED = ("attended", "late", "no_shows", "late_cancellations", "cancelled", "booked",
-           "sessions_cents", "fees_cents", "waived_cents", "collected_cents")
-
-
 def _attendance_and_collected(session, scope: Scope, now: datetime) -> tuple[AttendanceReport, int]:
     """The weeks' attendance and fees, and what was collected over the range, summed from
     the summary's days (practice.reports.summary keeps them): one row a day from SQL, put in
@@ -140,7 +137,7 @@ def _attendance_and_collected(session, scope: Scope, now: datetime) -> tuple[Att
     upcoming after it; today's is split at `now` from its own appointments."""
     today = now.astimezone(scope.zone).date()
     query = (
-        select(DayFigures.day, *[func.sum(getattr(DayFigures, name)) for name in _SUMMED])
+        select(DayFigures.day, *[func.sum(getattr(DayFigures, name)) for name in FIGURES])
         .where(DayFigures.day >= scope.first, DayFigures.day <= scope.last,
                *_practitioner_is(DayFigures.practitioner_id, scope))
         .group_by(DayFigures.day)

@@ -22,12 +22,10 @@ from sqlalchemy.orm import Session
 
 from practice.policies.models import Policy
 from practice.reports.models import DayFigures, OwingAppointment
-from practice.scheduling.models import Appointment, Payment, Status
+from practice.scheduling.models import ATTENDED, CHARGEABLE, Appointment, Payment, Status
 from practice.scheduling.services.local_time import local_day_bounds
 from practice.settings.models import PracticeProfile
 
-ATTENDED = (Status.ARRIVED.value, Status.COMPLETED.value)
-CHARGEABLE = (Status.NO_SHOW.value, Status.LATE_CANCELLED.value)  # carry a fee
 # Where each status is counted (ARRIVED and COMPLETED both as attended).
 _COUNTED = {Status.ARRIVED.value: "attended", Status.COMPLETED.value: "attended",
             Status.NO_SHOW.value: "no_shows", Status.LATE_CANCELLED.value: "late_cancellations",
