@@ -16,8 +16,8 @@ from sqlalchemy.orm import aliased
 
 from practice.auth.models import Practitioner
 from practice.clients.models import STANDINGS, UNBOOKABLE_STANDINGS, Client, StandingChange
-from practice.conduct.models import KINDS, SEVERITIES, ConductEntry, IncidentCategory
-from practice.reports.models import DayFigures, OwingAppointment
+from practice.conduct.models import KINDS, SEVERITIES, IncidentCategory
+from practice.reports.models import ConductDayCount, DayFigures, OwingAppointment
 from practice.reports.summary import FIGURES
 from practice.scheduling.models import Appointment, Status
 from practice.scheduling.services import local_day_bounds
@@ -281,29 +281,19 @@ class ConductReport:
 
 
 def conduct(session, scope: Scope) -> ConductReport:
-    """Entries that happened in the range as the record now stands: the latest correction of
-    each entry (never both it and the original), leaving out those withdrawn."""
-    later = aliased(ConductEntry)
-    superseded = (
-        select(later.id)
-        .where(later.corrects_id == func.coalesce(ConductEntry.corrects_id, ConductEntry.id),
-               later.seq > ConductEntry.seq)
-        .exists()
-    )
+    """Entries that happened in the range as the record now stands (the latest correction of
+    each entry, never both it and the original, leaving out those withdrawn), read from the
+    conduct counts of the range's days that practice.reports.summary keeps. A practitioner's
+    are their clients' entries and entries about their appointments with anyone's client."""
     query = (
-        select(ConductEntry.kind, IncidentCategory.label, ConductEntry.severity, ConductEntry.safety,
-               func.count())
-        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
-        .where(ConductEntry.occurred_from >= scope.start, ConductEntry.occurred_from < scope.end,
-               ConductEntry.withdrawn.is_(False), ~superseded)
-        .group_by(ConductEntry.kind, IncidentCategory.label, ConductEntry.severity, ConductEntry.safety)
+        select(ConductDayCount.kind, IncidentCategory.label, ConductDayCount.severity, ConductDayCount.safety,
+               func.sum(ConductDayCount.count))
+        .outerjoin(IncidentCategory, IncidentCategory.id == ConductDayCount.category_id)
+        .where(ConductDayCount.day >= scope.first, ConductDayCount.day <= scope.last,
+               ConductDayCount.practitioner_id == scope.practitioner.id if scope.practitioner
+               else ConductDayCount.practitioner_id.is_(None))
+        .group_by(ConductDayCount.kind, IncidentCategory.label, ConductDayCount.severity, ConductDayCount.safety)
     )
-    if scope.practitioner:
-        # Their clients' entries, and entries about their appointments with anyone's client.
-        query = (query.join(Client, Client.id == ConductEntry.client_id)
-                 .outerjoin(Appointment, Appointment.id == ConductEntry.appointment_id)
-                 .where(or_(Client.primary_practitioner_id == scope.practitioner.id,
-                            Appointment.practitioner_id == scope.practitioner.id)))
     return ConductReport([ConductCount(kind, label or "", severity or "", bool(safety), int(count))
                           for kind, label, severity, safety, count in session.execute(query)])
 
