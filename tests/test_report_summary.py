@@ -310,7 +310,7 @@ def test_the_summary_equals_the_raw_rows_after_every_kind_of_change(world):
     assert {entry.kind for entry in db.session.scalars(select(ConductEntry))} >= {"late_arrival", "no_show"}
     dropped_in = incident(w, "Sam", at(20, "15:00"), "drops_in")
     stayed = incident(w, "Lee", at(21, "00:30"), "will_not_leave")  # New York puts it on the 20th
-    incident(w, "Kim", at(24, "17:00"), "gifts")
+    incident(w, "Kim", at(23, "02:00"), "gifts")  # New York: on the 22nd
     check(w)
     correct(dropped_in, details(at(22, "23:30"), "threats", "high"))  # another day, a safety incident
     check(w)
