@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup
 from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -337,12 +336,6 @@ class ReferralLine:
     @property
     def total(self) -> int:
         return sum(self.outcomes.values())
-
-    def count_cells(self) -> Markup:
-        """The line's count for each outcome as table cells, blank for none: written here
-        rather than by a loop in the template, as a year has hundreds of lines (numbers
-        only, nothing to escape)."""
-        return Markup("".join(f"<td>{self.outcomes.get(outcome, 0) or ''}</td>" for outcome in OUTCOMES))
 
 
 OUTCOMES = list(OUTCOME_LABELS)
