@@ -60,7 +60,11 @@ class ConductDayCount(db.Model):
     count: Mapped[int]
 
     __table_args__ = (
-        Index("ix_conduct_day_count_day_practitioner_id", "day", "practitioner_id"),
+        # Covers the page's read (one practitioner's, or the practice's, days of a range);
+        # the days alone are what the listener deletes and writes again.
+        Index("ix_conduct_day_count_practitioner_id_day", "practitioner_id", "day", "kind", "category_id",
+              "severity", "safety", "count"),
+        Index("ix_conduct_day_count_day", "day"),
     )
 
 

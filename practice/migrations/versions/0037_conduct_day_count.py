@@ -31,7 +31,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['practitioner_id'], ['practitioner.id'], name=op.f('fk_conduct_day_count_practitioner_id_practitioner')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_conduct_day_count'))
     )
-    op.create_index('ix_conduct_day_count_day_practitioner_id', 'conduct_day_count', ['day', 'practitioner_id'], unique=False)
+    op.create_index('ix_conduct_day_count_practitioner_id_day', 'conduct_day_count', ['practitioner_id', 'day', 'kind', 'category_id', 'severity', 'safety', 'count'], unique=False)
+    op.create_index('ix_conduct_day_count_day', 'conduct_day_count', ['day'], unique=False)
     # Filled by the code that keeps it (the local day needs the time zone's rules, which
     # SQLite does not have), as `practice rebuild-reports` fills it.
     from practice.reports import summary
@@ -40,5 +41,6 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index('ix_conduct_day_count_day_practitioner_id', table_name='conduct_day_count')
+    op.drop_index('ix_conduct_day_count_day', table_name='conduct_day_count')
+    op.drop_index('ix_conduct_day_count_practitioner_id_day', table_name='conduct_day_count')
     op.drop_table('conduct_day_count')
