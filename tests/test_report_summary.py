@@ -1,8 +1,9 @@
 """The reports' summary (practice.reports.summary) against the raw rows: after every kind of
-change an appointment, a payment or a conduct entry goes through, and after a change of time
-zone or of a policy's grace period, every figure of the attendance, money and conduct reports
-read from the summary equals the same figure counted here from the appointments, payments and
-conduct entries themselves, and the rows the listener kept equal a rebuild from scratch.
+change an appointment, a payment, a conduct entry or a client goes through, and after a
+change of time zone or of a policy's grace period, every figure of the attendance, money,
+conduct and caseload reports read from the summary equals the same figure counted here from
+the appointments, payments, conduct entries and clients themselves, and the rows the listener
+kept equal a rebuild from scratch.
 
 November 2026 in London is on UTC; the time-zone step moves the practice to New York
 (UTC-5), which puts the appointments and payments of the small hours on the day before."""
@@ -17,14 +18,14 @@ from sqlalchemy import select
 
 from practice.audit.services import SYSTEM
 from practice.auth.models import Practitioner
-from practice.clients.models import Client
+from practice.clients.models import UNBOOKABLE_STANDINGS, Client
 from practice.conduct import services as conduct_services
 from practice.conduct.models import ConductEntry, IncidentCategory
 from practice.db import db
 from practice.policies import services as policy_services
 from practice.policies.queries import policy_in_force
 from practice.reports import queries, summary
-from practice.reports.models import ConductDayCount, DayFigures, OwingAppointment
+from practice.reports.models import ActiveClients, ConductDayCount, DayFigures, OwingAppointment
 from practice.scheduling import services
 from practice.scheduling.models import Appointment, Payment, Status
 from practice.settings.services import get_practice, practice_zone
@@ -142,18 +143,35 @@ def raw_conduct(scope: queries.Scope) -> list[queries.ConductCount]:
     return [queries.ConductCount(*key, count) for key, count in counts.items()]
 
 
+def raw_caseload(scope: queries.Scope) -> list[queries.Caseload]:
+    """Each active practitioner's active clients now and the clients who came in the range,
+    counted from every client."""
+    clients = db.session.scalars(select(Client)).all()
+    lines = []
+    for practitioner in db.session.scalars(select(Practitioner).where(Practitioner.active)
+                                           .order_by(Practitioner.display_name)):
+        if scope.practitioner is None or practitioner.id == scope.practitioner.id:
+            theirs = [client for client in clients if client.primary_practitioner_id == practitioner.id]
+            lines.append(queries.Caseload(
+                practitioner.display_name, practitioner.accepting_new_clients, practitioner.max_active_clients,
+                sum(client.archived_at is None and client.standing not in UNBOOKABLE_STANDINGS for client in theirs),
+                sum(scope.start <= client.created_at < scope.end for client in theirs)))
+    return lines
+
+
 def by_key(rows: list[queries.ConductCount]) -> list[queries.ConductCount]:
     return sorted(rows, key=lambda row: (row.kind, row.category, row.severity, row.safety))
 
 
-def summary_rows() -> tuple[list, list, list]:
+def summary_rows() -> tuple[list, list, list, list]:
     days = sorted((row.practitioner_id or 0, row.day, *[getattr(row, name) for name in summary.FIGURES])
                   for row in db.session.scalars(select(DayFigures)))
     owing = sorted((row.appointment_id, row.practitioner_id, row.client_id, row.start_at, row.owed_cents)
                    for row in db.session.scalars(select(OwingAppointment)))
     conduct = sorted((row.practitioner_id or 0, row.day, row.kind, row.category_id or 0, row.severity or "",
                       row.safety, row.count) for row in db.session.scalars(select(ConductDayCount)))
-    return days, owing, conduct
+    active = sorted((row.practitioner_id, row.count) for row in db.session.scalars(select(ActiveClients)))
+    return days, owing, conduct, active
 
 
 def check(world: World) -> None:
@@ -170,6 +188,7 @@ def check(world: World) -> None:
             assert [figures for _, figures in report.attendance.weeks] == weeks, (practitioner_id, first, last)
             assert report.money == money, (practitioner_id, first, last)
             assert by_key(report.conduct.rows) == by_key(raw_conduct(scope)), (practitioner_id, first, last)
+            assert report.caseload == raw_caseload(scope), (practitioner_id, first, last)
     kept = summary_rows()
     summary.rebuild(db.session)
     assert summary_rows() == kept
@@ -324,6 +343,22 @@ def test_the_summary_equals_the_raw_rows_after_every_kind_of_change(world):
     check(w)
     with one_action():  # with its late arrival
         appointment(first).practitioner_id = w.alex
+    check(w)
+
+    # The caseload: a client who came during the range, archived and back, moved on, given
+    # to another practitioner, deleted.
+    with one_action():
+        newcomer = Client(display_name="Ash", primary_practitioner_id=w.alex, created_at=at(21, "09:00"))
+        db.session.add(newcomer)
+    check(w)
+    for change in ({"archived_at": at(22, "09:00")}, {"archived_at": None}, {"standing": "moved_on"},
+                   {"standing": "active", "primary_practitioner_id": w.priya}):
+        with one_action():
+            for name, value in change.items():
+                setattr(db.session.get(Client, newcomer.id), name, value)
+        check(w)
+    with one_action():
+        db.session.delete(db.session.get(Client, newcomer.id))
     check(w)
 
     with one_action():  # every day moves: rebuilt in the same unit of work

@@ -68,6 +68,17 @@ class ConductDayCount(db.Model):
     )
 
 
+class ActiveClients(db.Model):
+    """How many active clients a practitioner has now (theirs as primary practitioner, not
+    archived, not moved on or declined): the caseload report's count, which would otherwise
+    walk every client of the practice."""
+
+    __tablename__ = "active_clients"
+
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"), primary_key=True)
+    count: Mapped[int]
+
+
 class OwingAppointment(db.Model):
     """An appointment whose client still owes for it (a session attended or a fee not
     waived, less what was paid for it): kept one by one, since "clients owing" over a range

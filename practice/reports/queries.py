@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import case, distinct, func, or_, select
 
 from practice.auth.models import Practitioner
-from practice.clients.models import STANDINGS, UNBOOKABLE_STANDINGS, Client, StandingChange
+from practice.clients.models import STANDINGS, Client, StandingChange
 from practice.conduct.models import KINDS, SEVERITIES, IncidentCategory
-from practice.reports.models import ConductDayCount, DayFigures, OwingAppointment
+from practice.reports.models import ActiveClients, ConductDayCount, DayFigures, OwingAppointment
 from practice.reports.summary import FIGURES
 from practice.scheduling.models import Appointment, Status
 from practice.scheduling.services import local_day_bounds
@@ -382,23 +381,22 @@ class Caseload:
 
 
 def caseload(session, scope: Scope) -> list[Caseload]:
-    """Each practitioner's active clients against their capacity, today: one pass over the
-    clients, grouped by their practitioner (two counts a practitioner, each a walk through
-    their clients, cost more)."""
-    per_practitioner = (
-        select(Client.primary_practitioner_id.label("practitioner_id"),
-               _count_if(and_(Client.archived_at.is_(None), Client.standing.not_in(UNBOOKABLE_STANDINGS)))
-               .label("active"),
-               _count_if(and_(Client.created_at >= scope.start, Client.created_at < scope.end)).label("new"))
-        .where(*([Client.primary_practitioner_id == scope.practitioner.id] if scope.practitioner
+    """Each practitioner's active clients against their capacity, today, as
+    practice.reports.summary keeps them counted, and the clients who came during the range
+    (read from the clients by when they came)."""
+    newcomers = (
+        select(Client.primary_practitioner_id.label("practitioner_id"), func.count().label("new"))
+        .where(Client.created_at >= scope.start, Client.created_at < scope.end,
+               *([Client.primary_practitioner_id == scope.practitioner.id] if scope.practitioner
                  else [Client.primary_practitioner_id.is_not(None)]))
         .group_by(Client.primary_practitioner_id)
         .subquery()
     )
     query = (select(Practitioner.display_name, Practitioner.accepting_new_clients,
-                    Practitioner.max_active_clients, func.coalesce(per_practitioner.c.active, 0),
-                    func.coalesce(per_practitioner.c.new, 0))
-             .outerjoin(per_practitioner, per_practitioner.c.practitioner_id == Practitioner.id)
+                    Practitioner.max_active_clients, func.coalesce(ActiveClients.count, 0),
+                    func.coalesce(newcomers.c.new, 0))
+             .outerjoin(ActiveClients, ActiveClients.practitioner_id == Practitioner.id)
+             .outerjoin(newcomers, newcomers.c.practitioner_id == Practitioner.id)
              .where(Practitioner.active).order_by(Practitioner.display_name))
     if scope.practitioner:
         query = query.where(Practitioner.id == scope.practitioner.id)

@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, delete, event, func, insert, inspect, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from practice.clients.models import Client
+from practice.clients.models import UNBOOKABLE_STANDINGS, Client
 from practice.conduct.models import ConductEntry
 from practice.policies.models import Policy
-from practice.reports.models import ConductDayCount, DayFigures, OwingAppointment
+from practice.reports.models import ActiveClients, ConductDayCount, DayFigures, OwingAppointment
 from practice.scheduling.models import ATTENDED, CHARGEABLE, Appointment, Payment, Status
 from practice.scheduling.services.local_time import local_day_bounds
 from practice.settings.models import PracticeProfile
@@ -47,6 +47,7 @@ def rebuild(session, since: date | None = None) -> None:
     rebuild_figures(session, since)
     if since is None:
         rebuild_conduct(session)
+        rebuild_active_clients(session)
 
 
 def rebuild_figures(session, since: date | None = None) -> None:
@@ -106,6 +107,26 @@ def rebuild_conduct(session) -> None:
     for row in session.execute(_standing_entries().execution_options(yield_per=20_000)):
         tally.entry(*row)
     tally.write(session)
+
+
+def rebuild_active_clients(session) -> None:
+    session.execute(delete(ActiveClients))
+    session.execute(_active_clients())
+
+
+def recompute_active_clients(session, practitioner_ids: set[int]) -> None:
+    """The active clients of these practitioners counted again."""
+    session.execute(delete(ActiveClients).where(ActiveClients.practitioner_id.in_(practitioner_ids)))
+    session.execute(_active_clients(Client.primary_practitioner_id.in_(practitioner_ids)))
+
+
+def _active_clients(*where):
+    """INSERT each practitioner's count of active clients (none for a practitioner without)."""
+    rows = (select(Client.primary_practitioner_id, func.count())
+            .where(Client.primary_practitioner_id.is_not(None), Client.archived_at.is_(None),
+                   Client.standing.not_in(UNBOOKABLE_STANDINGS), *where)
+            .group_by(Client.primary_practitioner_id))
+    return insert(ActiveClients).from_select(["practitioner_id", "count"], rows)
 
 
 def recompute_conduct(session, days: set[date]) -> None:
@@ -249,6 +270,10 @@ def _grace(session, zone: ZoneInfo):
 
 @event.listens_for(Session, "after_flush")
 def _recompute_what_the_flush_changed(session, _flush_context) -> None:
+    if counted := {pid for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, Client)
+                   for (pid,) in _before_and_after(obj, "primary_practitioner_id") if pid is not None
+                   if obj not in session.dirty or _changed(obj, *_ACTIVE)}:
+        recompute_active_clients(session, counted)
     changed = [obj for obj in (*session.new, *session.dirty, *session.deleted)
                if isinstance(obj, (Appointment, Payment, Policy, PracticeProfile, ConductEntry))
                or (isinstance(obj, Client) and obj in session.dirty and _changed(obj, "primary_practitioner_id"))]
@@ -305,6 +330,9 @@ def _recompute_conduct_counts(session, changed: list, zone: ZoneInfo, moved: lis
         ConductEntry.id.in_(versions_of), ConductEntry.corrects_id.in_(versions_of),
         ConductEntry.client_id.in_(clients), ConductEntry.appointment_id.in_(moved))))
     recompute_conduct(session, {moment.astimezone(zone).date() for moment in moments})
+
+
+_ACTIVE = ("primary_practitioner_id", "archived_at", "standing")  # what decides a client's active
 
 
 def _zone(session) -> ZoneInfo:
