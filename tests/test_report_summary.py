@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from practice.audit.services import SYSTEM
 from practice.auth.models import Practitioner
+from practice.clients import csv_io
 from practice.clients.models import UNBOOKABLE_STANDINGS, Client
 from practice.conduct import services as conduct_services
 from practice.conduct.models import ConductEntry, IncidentCategory
@@ -359,6 +360,11 @@ def test_the_summary_equals_the_raw_rows_after_every_kind_of_change(world):
         check(w)
     with one_action():
         db.session.delete(db.session.get(Client, newcomer.id))
+    check(w)
+    with one_action():  # a file of clients, inserted in batches past the listener
+        practitioner = db.session.get(Practitioner, w.alex).display_name
+        csv_io.import_clients(db.session, SYSTEM, f"display_name,practitioner\nRowan,{practitioner}\nTeo,\n",
+                              phone_region="GB", now=at(24, "09:00"))
     check(w)
 
     with one_action():  # every day moves: rebuilt in the same unit of work
