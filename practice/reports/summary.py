@@ -1,11 +1,13 @@
 """Keeping the reports' summary (practice.reports.models) equal to the appointments,
-payments and conduct entries it sums, inside the unit of work that changes them.
+payments, conduct entries and clients it sums, inside the unit of work that changes them.
 
 After each flush, the (practitioner, local day) rows whose appointments or payments the flush
 added, changed or deleted are computed again from those days' rows, and the owing rows of
 the appointments it touched; the conduct counts of the days of the entries it added (and of
-the versions they correct) or whose practitioners it changed, from those days' entries; nothing is committed here (the unit of work commits or rolls
-back the figures with the change). A change of what many days depend on rebuilds them in the
+the versions they correct) or whose practitioners it changed, from those days' entries; the
+active clients of the practitioners a client joined or left or whose archiving or standing
+changed. Nothing is committed here (the unit of work commits or rolls back the figures with
+the change). A change of what many days depend on rebuilds them in the
 same way: every day for a new time zone (which decides an appointment's local day), the days
 from a new or changed policy version's first day on (its grace period decides what counts as
 late). Rows written around the ORM (a bulk INSERT, an edit in a database console) are not
@@ -110,6 +112,7 @@ def rebuild_conduct(session) -> None:
 
 
 def rebuild_active_clients(session) -> None:
+    """Every practitioner's active clients counted again."""
     session.execute(delete(ActiveClients))
     session.execute(_active_clients())
 
