@@ -3,7 +3,7 @@ practitioner's, filled from the conduct record; each practitioner's active clien
 (active_clients), and the clients by when they came
 
 Revision ID: 0037
-Revises: 0039
+Revises: 0041
 Create Date: 2026-11-30 12:00:00
 
 """
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 # revision identifiers, used by Alembic.
 revision = '0037'
-down_revision = '0039'
+down_revision = '0041'
 branch_labels = None
 depends_on = None
 
