@@ -9,8 +9,9 @@ A window of N days reaches back to the same moment N days ago, that moment inclu
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from practice.clients.models import UNBOOKABLE_STANDINGS, Client
 from practice.conduct.models import Communication, ConductEntry, IncidentCategory
@@ -77,20 +78,9 @@ def suggestions_at(session, clients: list[Client], moments: list[datetime]) -> d
     policy = policy_in_force(session, max(moments))
     longest = max([SAFETY_WINDOW] + [timedelta(days=_window_days(policy, rule)) for rule in RULES])
     ids = [client.id for client in clients]
-    # Plain rows of the columns the ladder reads: a long record is hundreds of entries.
-    entries = session.execute(
-        select(ConductEntry.id, ConductEntry.client_id, ConductEntry.kind, ConductEntry.occurred_from,
-               ConductEntry.minutes, ConductEntry.safety, ConductEntry.withdrawn, ConductEntry.corrects_id,
-               IncidentCategory.label.label("category_label"))
-        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
-        .where(ConductEntry.client_id.in_(ids), ConductEntry.occurred_from >= min(moments) - longest)
-        .order_by(ConductEntry.occurred_from, ConductEntry.id)
-    ).all()
-    told = session.execute(
-        select(Communication.client_id, Communication.kind, Communication.occurred_at)
-        .where(Communication.client_id.in_(ids), Communication.kind.in_(POLICY_COMMUNICATIONS))
-        .order_by(Communication.occurred_at)
-    ).all()
+    entries_statement, told_statement = _record_statements()
+    entries = session.execute(entries_statement, {"ids": ids, "since": min(moments) - longest}).all()
+    told = session.execute(told_statement, {"ids": ids}).all()
     by_client, told_by_client = defaultdict(list), defaultdict(list)
     for entry in entries:
         by_client[entry.client_id].append(entry)
@@ -103,6 +93,28 @@ def suggestions_at(session, clients: list[Client], moments: list[datetime]) -> d
                  for client in clients}
         for moment in moments
     }
+
+
+@cache
+def _record_statements():
+    """What the ladder reads of the clients `ids` (a parameter): their entries that happened
+    from `since`, and their policy communications. Plain rows of the columns it reads (a
+    long record is hundreds of entries); built once, not on each page."""
+    ids = bindparam("ids", expanding=True)
+    entries = (
+        select(ConductEntry.id, ConductEntry.client_id, ConductEntry.kind, ConductEntry.occurred_from,
+               ConductEntry.minutes, ConductEntry.safety, ConductEntry.withdrawn, ConductEntry.corrects_id,
+               IncidentCategory.label.label("category_label"))
+        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
+        .where(ConductEntry.client_id.in_(ids), ConductEntry.occurred_from >= bindparam("since"))
+        .order_by(ConductEntry.occurred_from, ConductEntry.id)
+    )
+    told = (
+        select(Communication.client_id, Communication.kind, Communication.occurred_at)
+        .where(Communication.client_id.in_(ids), Communication.kind.in_(POLICY_COMMUNICATIONS))
+        .order_by(Communication.occurred_at)
+    )
+    return entries, told
 
 
 def suggest(standing, entries, communications, policy, now, zone) -> Suggestion | None:

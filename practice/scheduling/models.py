@@ -32,11 +32,18 @@ class Status(StrEnum):
     NO_SHOW = "no_show"
 
 
+# The outcomes the client owes for: the session's price once they came, the fee (unless
+# waived) for a no-show or a late cancellation. services.amount_due, the reports' summary
+# and CHARGED below read these.
+ATTENDED = (Status.ARRIVED.value, Status.COMPLETED.value)
+CHARGEABLE = (Status.NO_SHOW.value, Status.LATE_CANCELLED.value)
+
 # The appointments that carry a fee the client may still owe (a no-show or a late
 # cancellation whose fee was not waived), as SQL: the condition of the partial index that
 # queries.fees_owed reads, written out once because SQLite uses a partial index only for a
 # query that repeats its condition word for word, literals and all (not bound parameters).
-CHARGED = f"fee_cents > 0 AND NOT fee_waived AND status IN ('{Status.NO_SHOW}', '{Status.LATE_CANCELLED}')"
+_CHARGEABLE_SQL = ", ".join(f"'{status}'" for status in CHARGEABLE)
+CHARGED = f"fee_cents > 0 AND NOT fee_waived AND status IN ({_CHARGEABLE_SQL})"
 
 # Appointments in these states no longer hold their time.
 RELEASED = (Status.CANCELLED.value, Status.LATE_CANCELLED.value)
@@ -185,6 +192,10 @@ class Appointment(db.Model):
         Index("ix_appointment_start_at", "start_at"),
         # A client's history, newest first, a page at a time.
         Index("ix_appointment_client_id_start_at", "client_id", "start_at"),
+        # Who has seen a client (the care team's rule, practice.clients.care_team: a session
+        # marked arrived or completed, with whom), from the index alone: the rule is asked
+        # of every client a list or the review shows.
+        Index("ix_appointment_client_id_seen", "client_id", "status", "practitioner_id"),
         # The reports' figures over a period: every column they count, so that a year's
         # appointments are read from the index alone, in the order of their start.
         Index("ix_appointment_start_at_figures", "start_at", "id", "status", "practitioner_id", "client_id",
