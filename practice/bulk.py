@@ -1,21 +1,48 @@
 """Inserting many rows at once (imports), many rows a statement rather than one INSERT each,
-with their new ids in the order of the rows. Free of the practice's tables: the referral
-network uses it too."""
+with their new ids in the order of the rows, and looking up thousands of keys at once. Free
+of the practice's tables: the referral network uses it too."""
 
-from sqlalchemy import insert, select
+import json
+
+from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, func, insert, literal_column, select
 
 
 def insert_rows(session, model, rows: list[dict]) -> list[int]:
     """Insert `rows` (dicts of the same columns) into `model`'s table; their ids, in order.
 
-    PostgreSQL sends them in batches and matches each id to its row (RETURNING sorted by the
-    rows' order). SQLite cannot sort a batch's RETURNING, so the rows go in one executemany
-    and the ids are read back: SQLite lets one connection write at a time and this one holds
-    the lock once it has inserted, so the newest ids are these rows', given in turn."""
+    PostgreSQL: the ids are taken from the table's sequence first, all in one statement, and
+    the rows go in with them, as a plain batched INSERT (no RETURNING to sort back into the
+    rows' order, which cost the server more than the rows themselves). SQLite has no
+    sequence: the rows go in one executemany and the ids are read back, since SQLite lets
+    one connection write at a time and this one holds the lock once it has inserted, so the
+    newest ids are these rows', given in turn."""
     if not rows:
         return []
     if session.connection().dialect.name == "postgresql":
-        return list(session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows))
+        ids = _next_ids(session, model, len(rows))
+        session.execute(insert(model), [row | {"id": id} for row, id in zip(rows, ids, strict=True)])
+        return ids
     session.execute(insert(model), rows)
     newest = session.scalars(select(model.id).order_by(model.id.desc()).limit(len(rows)))
     return sorted(newest)
+
+
+def _next_ids(session, model, count: int) -> list[int]:
+    """`count` new ids from the sequence of `model`'s id column (PostgreSQL), ascending."""
+    sequence = func.pg_get_serial_sequence(model.__tablename__, "id")
+    return sorted(session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, count))))
+
+
+def in_many(session, column, values) -> ColumnElement[bool]:
+    """`column IN values` for many values (an import's thousands of phone numbers, say), as
+    one parameter rather than a parameter each, which SQLAlchemy, psycopg and the server
+    each spend time on (looking up a 5,000-row file's phones and addresses among the clients
+    on PostgreSQL: about 600 → 70 ms). PostgreSQL takes an array (`= ANY`); SQLite, which has
+    no arrays, a JSON list read by its json_each, the values as the column's type stores them."""
+    dialect = session.connection().dialect
+    values = list(values)
+    if dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    stored = column.type.dialect_impl(dialect).bind_processor(dialect)
+    listed = json.dumps([stored(value) for value in values] if stored else values)
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(None, listed))))

@@ -124,9 +124,9 @@ def test_progress_is_shown_while_the_check_runs(client, users, login, monkeypatc
         return clients.check(session, text, now=now, progress=looking)
 
     monkeypatch.setitem(registry.IMPORTERS, "clients", dataclasses.replace(clients, check=check_and_look))
-    checked(client, "/clients/import", clients_csv(600))
+    checked(client, "/clients/import", clients_csv(2400))
     assert [(s["done"], s["total"], s["message"]) for s in seen] == [
-        (250, 600, "Checking: row 250 of 600"), (500, 600, "Checking: row 500 of 600")]
+        (1000, 2400, "Checking: row 1,000 of 2,400"), (2000, 2400, "Checking: row 2,000 of 2,400")]
     assert seen[0]["status"] == "running" and seen[0]["percent"] == 41
 
 
@@ -157,6 +157,24 @@ def test_an_imported_row_matching_a_blocked_client_is_held_from_booking(client, 
     assert "Imported 2 clients." in imported(client, job_id)
     held = {c.display_name: c.bookable for c in db.session.scalars(sa.select(Client))}
     assert held == {"Daniel Cohen": False, "D Cohen": False, "Noor": True}
+
+
+def test_an_imported_row_matching_a_blocked_clients_name_and_birthday_is_held(client, users, login, make_client):
+    from datetime import date
+
+    from practice.audit.services import SYSTEM
+    from practice.clients import services as client_services
+
+    dan = make_client("Daniel Cohen", date_of_birth=date(1972, 1, 30))
+    client_services.set_standing(db.session, SYSTEM, dan, "declined", "Declined further sessions.", now=dan.created_at)
+    db.session.commit()
+    login(users["admin"])
+    text = "display_name,date_of_birth\nCOHEN Daniel,1972-01-30\nDaniel Cohen,1972-01-31\n"
+    job_id, page = checked(client, "/clients/import", text)
+    assert "Same name and date of birth as Daniel Cohen, who cannot be booked" in page
+    assert "Imported 2 clients." in imported(client, job_id)
+    held = {(c.display_name, c.date_of_birth.day): c.bookable for c in db.session.scalars(sa.select(Client))}
+    assert held == {("Daniel Cohen", 30): False, ("COHEN Daniel", 30): False, ("Daniel Cohen", 31): True}
 
 
 def test_the_directory_import_runs_in_the_background_too(client, users, login, count_queries):

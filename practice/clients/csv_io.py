@@ -4,13 +4,14 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
 
 from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
-from practice.bulk import insert_rows
+from practice.bulk import in_many, insert_rows
 from practice.clients import identity
 from practice.clients.models import Client
 from practice.clients.services import ClientDetails, clean_each_field
@@ -30,9 +31,14 @@ COLUMNS = [
 ]
 EXPORT_COLUMNS = ["id", *COLUMNS, "created_at", "archived_at"]
 MAX_ROWS = 5000
-DUPLICATE_KEYS_A_QUERY = 500  # phone numbers and e-mail addresses looked up together
+DUPLICATE_KEYS_A_QUERY = 1000  # phone numbers, and as many e-mail addresses, looked up together
 REPORTED_FIELDS = ("display_name", "legal_name", "pronouns", "phone", "email", "address", "referral_source",
                    "date_of_birth")
+
+
+@dataclass
+class ClientRow(RowReport):
+    held: bool = False  # matches a client who cannot be booked: imported held from booking
 
 
 def read_upload(storage, max_bytes: int) -> str:
@@ -81,7 +87,7 @@ def check_rows(session, text: str, *, phone_region: str, today: date, progress=N
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done, len(raw_rows))
         if None in raw:
-            preview.rows.append(RowReport(number, {}, ["This row has more cells than the header."]))
+            preview.rows.append(ClientRow(number, {}, ["This row has more cells than the header."]))
             continue
         values = {key: (raw.get(key) or "").strip() for key in COLUMNS}
         if any(values.values()):
@@ -100,13 +106,15 @@ def _note_blocked_matches(session, preview: Preview) -> None:
     unsaved = {key: identity.Unsaved.of(row.details) for key, row in rows.items()}
     by_record = {id(client): key for key, client in unsaved.items()}
     for match in identity.find(session, list(unsaved.values())):
-        rows[by_record[id(match.client)]].warnings.append(
+        row = rows[by_record[id(match.client)]]
+        row.held = True
+        row.warnings.append(
             f"Same {match.on_text} as {match.blocked.display_name}, who cannot be booked: imported as "
             "not bookable until a practitioner or admin decides whether this is the same person.")
 
 
-def _check_row(number, values, practitioners, seen, phone_region, today) -> RowReport:
-    report = RowReport(number, values)
+def _check_row(number, values, practitioners, seen, phone_region, today) -> ClientRow:
+    report = ClientRow(number, values)
     birth = None
     if values["date_of_birth"]:
         birth = parse_day(values["date_of_birth"])
@@ -148,15 +156,17 @@ def _note_repeated_in_file(report: RowReport, seen: dict) -> None:
 def _note_existing_duplicates(session, rows: list[RowReport]) -> None:
     """Rows with the same phone or e-mail as clients already in the practice (a warning, as
     services.possible_duplicates gives one page): one query per DUPLICATE_KEYS_A_QUERY
-    phone numbers and addresses, not one a row. Their warnings come first."""
-    keys = sorted({key for row in rows for key in (row.details.phone, row.details.email) if key})
+    phone numbers and as many addresses, not one a row, each looked up in its own column (a
+    phone number, always E.164, is never an address). Their warnings come first."""
+    phones = sorted({row.details.phone for row in rows if row.details.phone})
+    emails = sorted({row.details.email for row in rows if row.details.email})
     found: dict[int, str] = {}
     holders: dict[str, set[int]] = defaultdict(set)
-    for start in range(0, len(keys), DUPLICATE_KEYS_A_QUERY):
-        batch = keys[start:start + DUPLICATE_KEYS_A_QUERY]
+    for start in range(0, max(len(phones), len(emails)), DUPLICATE_KEYS_A_QUERY):
+        batch = slice(start, start + DUPLICATE_KEYS_A_QUERY)
         for client_id, name, phone, email in session.execute(
             select(Client.id, Client.display_name, Client.phone, Client.email)
-            .where(or_(Client.phone.in_(batch), Client.email.in_(batch)))
+            .where(or_(in_many(session, Client.phone, phones[batch]), in_many(session, Client.email, emails[batch])))
         ):
             found[client_id] = name
             for key in (phone, email):
@@ -176,10 +186,12 @@ def import_clients(session, actor: Actor, text: str, *, phone_region: str, now: 
 
 def save_clients(session, actor: Actor, preview: Preview, *, now: datetime) -> int:
     """Create the clients of a checked file, or none when any row is wrong (ImportRefused).
-    The rows go in batches of many rows a statement, not one INSERT each; the new records
-    are then matched against the clients who cannot be booked, as any new record is: every
-    row through identity.find, and those that match loaded and held (identity.recheck), so
-    that a file of new people makes no ORM object a row."""
+    The rows go in batches of many rows a statement, not one INSERT each. The new records
+    are matched against the clients who cannot be booked, as any new record is: the check
+    that made `preview` has just done it, in this transaction (identity.find on every row,
+    `held`), and a record saved since has no decision about it yet, so the same rows match
+    once saved; those are loaded and held (identity.recheck), and a file of new people
+    makes no ORM object a row."""
     if not preview.ok:
         raise ImportRefused(preview)
     ids = insert_rows(session, Client, [vars(row.details) | {"created_at": now} for row in preview.rows])
@@ -188,11 +200,9 @@ def save_clients(session, actor: Actor, preview: Preview, *, now: datetime) -> i
     if practitioners := {row.details.primary_practitioner_id for row in preview.rows} - {None}:
         summary.recompute_active_clients(session, practitioners)
     record(session, actor, "client.import", None, now=now, rows=len(preview.rows))
-    saved = [identity.Unsaved.of(row.details, client_id) for row, client_id in zip(preview.rows, ids, strict=True)]
-    matched = sorted({match.client.id for match in identity.find(session, saved)})
-    if matched:
-        identity.recheck(session, actor, session.scalars(select(Client).where(Client.id.in_(matched))).all(),
-                         now=now)
+    held = [client_id for row, client_id in zip(preview.rows, ids, strict=True) if row.held]
+    if held:
+        identity.recheck(session, actor, session.scalars(select(Client).where(Client.id.in_(held))).all(), now=now)
     session.flush()
     return len(ids)
 
