@@ -5,7 +5,7 @@ show when the whole chain was last checked in full (practice verify-log, the dai
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload, subqueryload
 
 from practice.clients.models import Client
@@ -180,24 +180,35 @@ class ConductSummary:
     labels: dict[str, str] = field(default_factory=lambda: dict(KINDS))
 
 
-def conduct_summary(client_id: int) -> ConductSummary:
-    """Two queries, however long the record: what it now says (the latest correction of each
-    entry, leaving out those withdrawn, as group_corrections sees it) counted by kind in the
-    database, and the latest communication."""
+def _summary_statements():
+    """What the record of the client `client_id` (a parameter) now says (the latest
+    correction of each entry, leaving out those withdrawn, as group_corrections sees it)
+    counted by kind, and their latest communication."""
     e, later = ConductEntry, aliased(ConductEntry)
+    client_id = bindparam("client_id")
     superseded = (select(later.id)
                   .where(later.corrects_id == func.coalesce(e.corrects_id, e.id), later.seq > e.seq)
                   .exists())
+    counts = (select(e.kind, func.count(), func.sum(case((e.safety, 1), else_=0)), func.max(e.occurred_from))
+              .where(e.client_id == client_id, e.withdrawn.is_(False), ~superseded)
+              .group_by(e.kind))
+    last_communication = (select(Communication).where(Communication.client_id == client_id)
+                          .order_by(Communication.occurred_at.desc(), Communication.id.desc()).limit(1))
+    return counts, last_communication
+
+
+# Built once, not on each view of the client page (building them took longer than running them).
+SUMMARY_COUNTS, LAST_COMMUNICATION = _summary_statements()
+
+
+def conduct_summary(client_id: int) -> ConductSummary:
+    """Two queries, however long the record: what it now says counted by kind in the
+    database, and the latest communication."""
     counts, safety, latest = {}, 0, None
-    for kind, number, safe, last in db.session.execute(
-            select(e.kind, func.count(), func.sum(case((e.safety, 1), else_=0)), func.max(e.occurred_from))
-            .where(e.client_id == client_id, e.withdrawn.is_(False), ~superseded)
-            .group_by(e.kind)):
+    for kind, number, safe, last in db.session.execute(SUMMARY_COUNTS, {"client_id": client_id}):
         counts[kind], safety = int(number), safety + int(safe)
         if latest is None or last > latest.occurred_from:
             latest = LatestEntry(kind, last)
-    last_communication = db.session.scalar(
-        select(Communication).where(Communication.client_id == client_id)
-        .order_by(Communication.occurred_at.desc(), Communication.id.desc()).limit(1))
+    last_communication = db.session.scalar(LAST_COMMUNICATION, {"client_id": client_id})
     ordered = {kind: counts[kind] for kind in [*KINDS, *sorted(set(counts) - set(KINDS))] if kind in counts}
     return ConductSummary(ordered, safety, latest, last_communication)
