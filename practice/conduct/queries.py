@@ -12,7 +12,7 @@ from practice.clients.models import Client
 from practice.conduct.chain import ClientCheck, check_client
 from practice.conduct.models import KINDS, Attachment, Communication, ConductEntry, IncidentCategory
 from practice.db import db
-from practice.paging import Window, window
+from practice.paging import Window
 
 ENTRIES_PER_PAGE = 50
 COMMUNICATIONS_SHOWN = 20  # on the record's page, unless all are asked for
@@ -69,29 +69,46 @@ def group_corrections(entries: list[ConductEntry]) -> list[EntryView]:
     return list(views.values())
 
 
+def _record_statements():
+    """The conduct record page's reads of the client `client_id` (a parameter): a page of
+    originals (`limit`, `offset`), the corrections of those (`originals`, a list of ids),
+    their latest `limit` communications or all of them, and how many there are."""
+    client_id = bindparam("client_id")
+    originals = (_entries_query(client_id, with_files=False).where(ConductEntry.corrects_id.is_(None))
+                 .order_by(ConductEntry.occurred_from.desc(), ConductEntry.seq.desc())
+                 .limit(bindparam("limit")).offset(bindparam("offset")))
+    corrections = _entries_query(client_id, with_files=False).where(
+        ConductEntry.corrects_id.in_(bindparam("originals", expanding=True)))
+    communications = (select(Communication).options(selectinload(Communication.recorded_by))
+                      .where(Communication.client_id == client_id)
+                      .order_by(Communication.occurred_at.desc(), Communication.id.desc()))
+    total = select(func.count(Communication.id)).where(Communication.client_id == client_id)
+    return originals, corrections, communications, communications.limit(bindparam("limit")), total
+
+
+# Built once, not on each view of the record (building them took longer than running them).
+_ORIGINALS, _CORRECTIONS, _COMMUNICATIONS, _LATEST_COMMUNICATIONS, _COMMUNICATIONS_TOTAL = _record_statements()
+
+
 def conduct_record(client_id: int, *, page: int = 1, all_communications: bool = False) -> ConductRecord | None:
     """One page of the client's entries (originals, most recent first, each with its
     corrections), their latest communications (or all), and the integrity check."""
     client = db.session.get(Client, client_id)
     if client is None:
         return None
-    originals = window(
-        _entries_query(client_id, with_files=False).where(ConductEntry.corrects_id.is_(None))
-        .order_by(ConductEntry.occurred_from.desc(), ConductEntry.seq.desc()),
-        page=page, per_page=ENTRIES_PER_PAGE)
+    per_page, theirs = ENTRIES_PER_PAGE, {"client_id": client_id}
+    # A page and one entry more, which says whether another page follows (paging.window).
+    found = list(db.session.scalars(
+        _ORIGINALS, {**theirs, "limit": per_page + 1, "offset": (page - 1) * per_page}).unique())
+    originals = Window(found[:per_page], page, per_page, len(found) > per_page)
     corrections = list(db.session.scalars(
-        _entries_query(client_id, with_files=False)
-        .where(ConductEntry.corrects_id.in_([entry.id for entry in originals.items]))
-    )) if originals.items else []
+        _CORRECTIONS, {**theirs, "originals": [entry.id for entry in originals.items]}
+    ).unique()) if originals.items else []
     originals.items = group_corrections(originals.items + corrections)
-    communications = (select(Communication).options(selectinload(Communication.recorded_by))
-                      .where(Communication.client_id == client_id)
-                      .order_by(Communication.occurred_at.desc(), Communication.id.desc()))
-    if not all_communications:
-        communications = communications.limit(COMMUNICATIONS_SHOWN)
-    total = db.session.scalar(select(func.count(Communication.id)).where(Communication.client_id == client_id))
-    return ConductRecord(client, originals, list(db.session.scalars(communications)), total,
-                         check_client(db.session, client_id))
+    communications = (db.session.scalars(_COMMUNICATIONS, theirs) if all_communications else
+                      db.session.scalars(_LATEST_COMMUNICATIONS, {**theirs, "limit": COMMUNICATIONS_SHOWN}))
+    total = db.session.scalar(_COMMUNICATIONS_TOTAL, theirs)
+    return ConductRecord(client, originals, list(communications), total, check_client(db.session, client_id))
 
 
 @dataclass
