@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from practice.clients.models import UNBOOKABLE_STANDINGS, Client
 from practice.conduct.models import Communication, ConductEntry, IncidentCategory
@@ -69,6 +69,24 @@ def suggestions(session, clients: list[Client], now: datetime) -> dict[int, Sugg
     return suggestions_at(session, clients, [now])[now]
 
 
+# What the ladder reads of the clients `ids` (a parameter), built once (the client page and
+# the review run them on every view). Plain rows of the columns it reads, entries since
+# `since`: a long record is hundreds of entries.
+_ENTRIES = (
+    select(ConductEntry.id, ConductEntry.client_id, ConductEntry.kind, ConductEntry.occurred_from,
+           ConductEntry.minutes, ConductEntry.safety, ConductEntry.withdrawn, ConductEntry.corrects_id,
+           IncidentCategory.label.label("category_label"))
+    .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
+    .where(ConductEntry.client_id.in_(bindparam("ids", expanding=True)),
+           ConductEntry.occurred_from >= bindparam("since"))
+    .order_by(ConductEntry.occurred_from, ConductEntry.id))
+_TOLD = (
+    select(Communication.client_id, Communication.kind, Communication.occurred_at)
+    .where(Communication.client_id.in_(bindparam("ids", expanding=True)),
+           Communication.kind.in_(POLICY_COMMUNICATIONS))
+    .order_by(Communication.occurred_at))
+
+
 def suggestions_at(session, clients: list[Client], moments: list[datetime]) -> dict[datetime, dict[int, Suggestion | None]]:
     """The suggestions as they stood at each of `moments` (e.g. the start and the end of a
     day), reading the record once; the thresholds are the policy's at the latest moment."""
@@ -77,20 +95,8 @@ def suggestions_at(session, clients: list[Client], moments: list[datetime]) -> d
     policy = policy_in_force(session, max(moments))
     longest = max([SAFETY_WINDOW] + [timedelta(days=_window_days(policy, rule)) for rule in RULES])
     ids = [client.id for client in clients]
-    # Plain rows of the columns the ladder reads: a long record is hundreds of entries.
-    entries = session.execute(
-        select(ConductEntry.id, ConductEntry.client_id, ConductEntry.kind, ConductEntry.occurred_from,
-               ConductEntry.minutes, ConductEntry.safety, ConductEntry.withdrawn, ConductEntry.corrects_id,
-               IncidentCategory.label.label("category_label"))
-        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
-        .where(ConductEntry.client_id.in_(ids), ConductEntry.occurred_from >= min(moments) - longest)
-        .order_by(ConductEntry.occurred_from, ConductEntry.id)
-    ).all()
-    told = session.execute(
-        select(Communication.client_id, Communication.kind, Communication.occurred_at)
-        .where(Communication.client_id.in_(ids), Communication.kind.in_(POLICY_COMMUNICATIONS))
-        .order_by(Communication.occurred_at)
-    ).all()
+    entries = session.execute(_ENTRIES, {"ids": ids, "since": min(moments) - longest}).all()
+    told = session.execute(_TOLD, {"ids": ids}).all()
     by_client, told_by_client = defaultdict(list), defaultdict(list)
     for entry in entries:
         by_client[entry.client_id].append(entry)
