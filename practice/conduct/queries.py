@@ -14,7 +14,9 @@ from practice.conduct.models import KINDS, Attachment, Communication, ConductEnt
 from practice.db import db
 from practice.paging import Window
 
-ENTRIES_PER_PAGE = 50
+# As the other long lists (PRACTICE_PAGE_SIZE): each entry is a card of its facts, and writing
+# fifty of them was most of the page's time after the integrity check.
+ENTRIES_PER_PAGE = 25
 COMMUNICATIONS_SHOWN = 20  # on the record's page, unless all are asked for
 
 
