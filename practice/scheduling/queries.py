@@ -5,7 +5,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from flask import url_for
-from sqlalchemy import Row, String, and_, bindparam, case, exists, func, not_, select, text, type_coerce
+from sqlalchemy import (
+    Row,
+    String,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    not_,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner
