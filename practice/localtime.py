@@ -109,6 +109,23 @@ def steady_offset(zone: ZoneInfo, start: datetime, end: datetime) -> timezone | 
     return timezone(before) if before is not None and before == after else None
 
 
+# "HH:MM" for each minute of a day: pages of hundreds of times look them up rather than
+# format each (strftime is several times slower).
+_CLOCK_FACES = [f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(24 * 60)]
+
+
+def clock_face(minute: int) -> str:
+    """'09:05' for minute 545 of a day (0-1439)."""
+    return _CLOCK_FACES[minute]
+
+
+def steady_span(start: datetime, end: datetime, steady: timezone) -> str:
+    """span() for times within a steady_offset (where no wall time happens twice)."""
+    local_start, local_end = start.astimezone(steady), end.astimezone(steady)
+    return (f"{_CLOCK_FACES[local_start.hour * 60 + local_start.minute]}–"
+            f"{_CLOCK_FACES[local_end.hour * 60 + local_end.minute]}")
+
+
 def happens_twice(local: datetime) -> bool:
     """Whether an aware local time is one of two with the same wall-clock reading."""
     other = local.replace(fold=1 - local.fold)

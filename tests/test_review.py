@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from practice.audit.services import SYSTEM
+from practice.audit.services import SYSTEM, Actor
 from practice.conduct.models import ConductEntry, IncidentCategory
 from practice.db import db
 from practice.errors import DomainError
@@ -265,3 +265,42 @@ def test_the_review_runs_the_same_queries_whatever_the_day_holds(
     with count_queries() as large:
         review_page(client)
     assert len(large) == len(small), "\n".join(sorted(set(large) - set(small)))
+
+
+def test_a_card_lists_everything_done_for_the_client_and_the_follow_ups_are_the_practitioners(
+    client, users, login, busy_day, make_client,
+):
+    """What was done (an incident, a letter, a referral out; not a referral received) and the
+    referrals to follow up that the practitioner made or are of their own clients."""
+    from practice.conduct import services as conduct_services
+    from referrals import services as referral_services
+    from tests.test_care_team import issue
+    from tests.test_referrals import modality
+
+    priya = users["practitioner"]
+    ana, ben = busy_day["Ana"], busy_day["Ben"]
+    ana.primary_practitioner_id = priya.practitioner.id
+    category = db.session.scalar(sa.select(IncidentCategory).where(IncidentCategory.safety.is_(False)).limit(1))
+    conduct_services.record_incident(db.session, SYSTEM, ana, conduct_services.IncidentDetails(
+        category_id=category.id, severity="low", occurred_from=NOW, channel="in_person",
+        description="Asked for my phone number."), [], max_bytes=1000, now=NOW)
+    issue("custom", client=ana, author=priya.practitioner)
+    specialist = referral_services.create_specialist(
+        db.session, SYSTEM, referral_services.SpecialistDetails(name="Bea Osteo", modality_ids=[modality("Deep tissue").id]),
+        phone_region="GB", now=NOW)
+    refer = dict(modality_ids=[modality("Deep tissue").id], today=DAY - timedelta(days=14), now=NOW)
+    referral_services.record_referral(db.session, SYSTEM, client=ana, specialist=specialist, **refer)
+    referral_services.record_referral(db.session, SYSTEM, client=ben, specialist=specialist, **refer)
+    referral_services.record_referral_in(db.session, SYSTEM, client=ana, specialist=specialist, today=DAY, now=NOW)
+    stranger = make_client("Sol Stranger")
+    referral_services.record_referral(db.session, Actor(priya), client=stranger, specialist=specialist, **refer)
+    db.session.commit()
+
+    login(priya)
+    html = review_page(client)
+    card = section(html, "suggest-heading").split(f'id="next-{ana.id}"')[1].split("suggestion-change")[0]
+    assert f"Incident recorded: {category.label}" in card
+    assert "Letter issued:" in card and card.count("Referred to Bea Osteo") == 1  # not the one received
+    follow_ups = section(html, "follow-heading")
+    assert "Ana Late</a> → Bea Osteo" in follow_ups and "Sol Stranger</a> → Bea Osteo" in follow_ups
+    assert "Ben Absent" not in follow_ups  # neither referred by Priya nor her client

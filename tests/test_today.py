@@ -8,6 +8,7 @@ from practice.audit.services import SYSTEM
 from practice.db import db
 from practice.scheduling import services
 from tests.conftest import NOW, one_action
+from tests.test_scheduling import at
 from tests.test_undo import TODAY, booked
 
 VERSION = f"/today/version?date={TODAY.isoformat()}"
@@ -29,6 +30,39 @@ def test_the_day_version_changes_when_another_desk_changes_the_day(client, desk,
     assert f'data-day-version="{after}"' in client.get("/today").get_data(as_text=True)
 
 
+def test_the_page_and_the_polling_make_the_same_fingerprint_after_each_change(client, desk, users, login):
+    """Today makes the day's fingerprint from its own rows, the polling from its own two
+    queries: they must agree after every kind of change, or every desk would reload forever."""
+    login(users["front_desk"])
+    practitioner, _, _ = desk
+    appointment = booked(desk, TODAY, "11:00")
+    seen = set()
+
+    def agreed() -> str:
+        version = client.get(VERSION).get_json()["version"]
+        assert f'data-day-version="{version}"' in client.get("/today").get_data(as_text=True)
+        assert version not in seen  # each change below changes it
+        seen.add(version)
+        return version
+
+    agreed()
+    with one_action():
+        services.check_in(db.session, SYSTEM, appointment, NOW, now=NOW)
+    agreed()
+    with one_action():
+        services.record_payment(db.session, SYSTEM, appointment, amount_cents=1000, method="cash", now=NOW)
+    agreed()
+    with one_action():  # a second one
+        services.record_payment(db.session, SYSTEM, appointment, amount_cents=500, method="card", now=NOW)
+    agreed()
+    with one_action():
+        services.add_time_block(db.session, SYSTEM, practitioner.id, at(TODAY, "15:00"), at(TODAY, "16:00"),
+                                now=NOW)
+    agreed()
+    booked(desk, TODAY, "16:30")
+    agreed()
+
+
 def test_admins_see_the_first_run_checklist_until_the_practice_can_book(client, users, login, make_client):
     login(users["front_desk"])
     assert CHECKLIST not in client.get("/today").get_data(as_text=True)
@@ -47,3 +81,18 @@ def test_admins_see_the_first_run_checklist_until_the_practice_can_book(client, 
     assert CHECKLIST in client.get("/today").get_data(as_text=True)  # no client yet
     make_client("Robin")
     assert CHECKLIST not in client.get("/today").get_data(as_text=True)
+
+
+def test_today_and_the_calendar_escape_what_their_rows_show(client, desk, users, login, make_client):
+    """The rows are written in Python (scheduling.rows_html), not by Jinja's autoescape: a
+    client's name with markup in it shows as text on both pages, in every place it is written."""
+    login(users["admin"])
+    named = make_client('Ann <b>"Bold"</b> O\'Neil & Co')
+    booked(desk, TODAY, "11:00", client=named)
+    practitioner = desk[0]
+    escaped = "Ann &lt;b&gt;&#34;Bold&#34;&lt;/b&gt; O&#39;Neil &amp; Co"
+    for path in (f"/today?date={TODAY.isoformat()}", f"/calendar?date={TODAY.isoformat()}",
+                 f"/calendar?view=week&date={TODAY.isoformat()}&practitioner={practitioner.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<b>" not in page and '"Bold"' not in page
+        assert escaped in page, path

@@ -67,13 +67,21 @@ def includes(practitioner_id: int, client_id: int) -> bool:
     return answers[key]
 
 
+@cache
+def _among_query():
+    """`among` as a statement built once (building the rule takes longer than running it),
+    with the practitioner and the clients as parameters."""
+    return select(Client.id).where(Client.id.in_(bindparam("client_ids", expanding=True)),
+                                   clause(bindparam("practitioner_id"), Client.id))
+
+
 def among(practitioner_id: int, client_ids) -> set[int]:
     """Which of these clients have the practitioner in their care team (one query)."""
     client_ids = set(client_ids)
     if not client_ids:
         return set()
-    found = set(db.session.scalars(
-        select(Client.id).where(Client.id.in_(client_ids), clause(practitioner_id, Client.id))))
+    found = set(db.session.scalars(_among_query(), {"client_ids": list(client_ids),
+                                                    "practitioner_id": practitioner_id}))
     _answers().update({(practitioner_id, client_id): client_id in found for client_id in client_ids})
     return found
 

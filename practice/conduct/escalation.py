@@ -9,6 +9,7 @@ A window of N days reaches back to the same moment N days ago, that moment inclu
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import bindparam, select
 
@@ -69,24 +70,6 @@ def suggestions(session, clients: list[Client], now: datetime) -> dict[int, Sugg
     return suggestions_at(session, clients, [now])[now]
 
 
-# What the ladder reads of the clients `ids` (a parameter), built once (the client page and
-# the review run them on every view). Plain rows of the columns it reads, entries since
-# `since`: a long record is hundreds of entries.
-_ENTRIES = (
-    select(ConductEntry.id, ConductEntry.client_id, ConductEntry.kind, ConductEntry.occurred_from,
-           ConductEntry.minutes, ConductEntry.safety, ConductEntry.withdrawn, ConductEntry.corrects_id,
-           IncidentCategory.label.label("category_label"))
-    .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
-    .where(ConductEntry.client_id.in_(bindparam("ids", expanding=True)),
-           ConductEntry.occurred_from >= bindparam("since"))
-    .order_by(ConductEntry.occurred_from, ConductEntry.id))
-_TOLD = (
-    select(Communication.client_id, Communication.kind, Communication.occurred_at)
-    .where(Communication.client_id.in_(bindparam("ids", expanding=True)),
-           Communication.kind.in_(POLICY_COMMUNICATIONS))
-    .order_by(Communication.occurred_at))
-
-
 def suggestions_at(session, clients: list[Client], moments: list[datetime]) -> dict[datetime, dict[int, Suggestion | None]]:
     """The suggestions as they stood at each of `moments` (e.g. the start and the end of a
     day), reading the record once; the thresholds are the policy's at the latest moment."""
@@ -95,8 +78,9 @@ def suggestions_at(session, clients: list[Client], moments: list[datetime]) -> d
     policy = policy_in_force(session, max(moments))
     longest = max([SAFETY_WINDOW] + [timedelta(days=_window_days(policy, rule)) for rule in RULES])
     ids = [client.id for client in clients]
-    entries = session.execute(_ENTRIES, {"ids": ids, "since": min(moments) - longest}).all()
-    told = session.execute(_TOLD, {"ids": ids}).all()
+    entries_statement, told_statement = _record_statements()
+    entries = session.execute(entries_statement, {"ids": ids, "since": min(moments) - longest}).all()
+    told = session.execute(told_statement, {"ids": ids}).all()
     by_client, told_by_client = defaultdict(list), defaultdict(list)
     for entry in entries:
         by_client[entry.client_id].append(entry)
@@ -109,6 +93,28 @@ def suggestions_at(session, clients: list[Client], moments: list[datetime]) -> d
                  for client in clients}
         for moment in moments
     }
+
+
+@cache
+def _record_statements():
+    """What the ladder reads of the clients `ids` (a parameter): their entries that happened
+    from `since`, and their policy communications. Plain rows of the columns it reads (a
+    long record is hundreds of entries); built once, not on each page."""
+    ids = bindparam("ids", expanding=True)
+    entries = (
+        select(ConductEntry.id, ConductEntry.client_id, ConductEntry.kind, ConductEntry.occurred_from,
+               ConductEntry.minutes, ConductEntry.safety, ConductEntry.withdrawn, ConductEntry.corrects_id,
+               IncidentCategory.label.label("category_label"))
+        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
+        .where(ConductEntry.client_id.in_(ids), ConductEntry.occurred_from >= bindparam("since"))
+        .order_by(ConductEntry.occurred_from, ConductEntry.id)
+    )
+    told = (
+        select(Communication.client_id, Communication.kind, Communication.occurred_at)
+        .where(Communication.client_id.in_(ids), Communication.kind.in_(POLICY_COMMUNICATIONS))
+        .order_by(Communication.occurred_at)
+    )
+    return entries, told
 
 
 def suggest(standing, entries, communications, policy, now, zone) -> Suggestion | None:

@@ -7,27 +7,55 @@ reviewed."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import (
+    Row,
+    and_,
+    bindparam,
+    case,
+    exists,
+    literal_column,
+    not_,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import joinedload
 
-from practice.auth.models import Practitioner
+from practice.auth.models import Practitioner, User
 from practice.clients import care_team
 from practice.clients.models import STANDINGS, Client, StandingChange
 from practice.conduct import escalation
-from practice.conduct.models import Communication, ConductEntry
+from practice.conduct.models import (
+    COMMUNICATION_CHANNELS,
+    COMMUNICATION_KINDS,
+    KINDS,
+    Communication,
+    ConductEntry,
+    IncidentCategory,
+)
 from practice.db import db
 from practice.letters.models import Letter
-from practice.policies.queries import acknowledgement_status, policy_in_force
+from practice.localtime import steady_offset
+from practice.policies.queries import policy_in_force, unacknowledged
 from practice.review.models import ReviewedDay
-from practice.scheduling.models import RELEASED, Appointment, Status
-from practice.scheduling.queries import AppointmentRow, paid_by_appointment
+from practice.scheduling.models import LONGEST_SESSION, RELEASED, Appointment, Service, Status
+from practice.scheduling.queries import (  # Today's rows, written the same way
+    _DESK_COLUMNS,
+    DeskRow,
+    desk_row,
+)
 from practice.scheduling.services import local_day_bounds, practice_zone
-from referrals import queries as referral_queries
-from referrals.models import Referral
+from referrals.models import Inquiry, InquiryStatus, Outcome, Referral, Specialist
 
 SETTLE_LOOKBACK = timedelta(days=60)  # older unmarked sessions are history, not today's work
 UNREVIEWED_LOOKBACK = 14  # days
+
+# The page's reads are plain rows of the columns it shows (objects take several times as
+# long to load), from statements built once with their values as parameters: building a
+# statement takes longer than the database takes to run most of these.
 
 
 @dataclass(frozen=True)
@@ -40,120 +68,166 @@ class Done:
 
 
 @dataclass(frozen=True)
+class ClientName:
+    """A client as the review names them: enough for the next-step cards (the ladder reads
+    `id` and `standing`) and the permission checks, which go by the client's id."""
+
+    id: int
+    display_name: str
+    standing: str
+
+
+@dataclass(frozen=True)
 class ChangedSuggestion:
     """A client's next-step card: the suggestion at the day's start and now, and what was
     done about it. `after` is None once nothing more is suggested."""
 
-    client: Client
+    client: ClientName
     before: escalation.Suggestion | None
     after: escalation.Suggestion | None
     done: tuple[Done, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordedEntry:
+    """A conduct entry recorded during the day, as the review lists it."""
+
+    id: int
+    client_id: int
+    client_name: str
+    standing: str
+    what: str  # its category, or its kind when it has none
+    minutes: int | None
+    safety: bool
+    source: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """When a day was marked reviewed, and by whom (None: by the system)."""
+
+    reviewed_at: datetime
+    by_name: str | None
 
 
 @dataclass
 class DayReview:
     practitioner: Practitioner
     day: date
-    appointments: list[AppointmentRow]
-    unsettled: list[Appointment]
-    entries: list[ConductEntry]
+    appointments: list[DeskRow]  # the day's, with what was paid towards each
+    unsettled: list[DeskRow]
+    entries: list[RecordedEntry]
     changed: list[ChangedSuggestion]
-    follow_ups: list  # (Referral, Client)
-    inquiries: list
-    tomorrow: list[AppointmentRow]
+    follow_ups: list[Row]  # referrals out waiting for their follow-up, with the client's and colleague's names
+    inquiries: list[Row]
+    tomorrow: list[DeskRow]
     unacknowledged: set[int]  # clients of tomorrow without the policy in force acknowledged
     in_care: set[int]  # the day's and tomorrow's clients whose record the practitioner may open
-    reviewed: ReviewedDay | None
+    reviewed: Reviewed | None
     unreviewed_days: list[date]
     grace_minutes: int  # arriving later than this is a late arrival (the policy in force)
 
-    def _with(self, *statuses) -> list[AppointmentRow]:
-        return [row for row in self.appointments if row.appointment.status in statuses]
+    def _with(self, *statuses) -> list[DeskRow]:
+        return [row for row in self.appointments if row.status in statuses]
 
     @property
-    def late(self) -> list[AppointmentRow]:
+    def late(self) -> list[DeskRow]:
         return [row for row in self.appointments if (row.appointment.late_minutes or 0) > self.grace_minutes]
 
     @property
-    def no_shows(self) -> list[AppointmentRow]:
+    def no_shows(self) -> list[DeskRow]:
         return self._with(Status.NO_SHOW.value)
 
     @property
-    def late_cancellations(self) -> list[AppointmentRow]:
+    def late_cancellations(self) -> list[DeskRow]:
         return self._with(Status.LATE_CANCELLED.value)
 
     @property
-    def fees(self) -> list[AppointmentRow]:
+    def fees(self) -> list[DeskRow]:
         return [row for row in self.appointments if row.appointment.fee_cents]
 
     @property
-    def to_finish(self) -> list[AppointmentRow]:
+    def to_finish(self) -> list[DeskRow]:
         """The day's sessions still to complete (arrived) or to be paid for: settled in
         place, on the review."""
-        return [row for row in self.appointments if row.appointment.status == Status.ARRIVED.value
+        return [row for row in self.appointments if row.status == Status.ARRIVED.value
                 or (row.owing_cents > 0 and row.due_cents > 0)]
 
     @property
-    def owing(self) -> list[AppointmentRow]:
+    def owing(self) -> list[DeskRow]:
         """Sessions of the day not (fully) paid: what was due and what came in."""
         return [row for row in self.appointments if row.owing_cents > 0 and row.due_cents > 0
-                and row.appointment.status not in (Status.BOOKED.value,)]
+                and row.status not in (Status.BOOKED.value,)]
 
 
 def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayReview:
     session = db.session
     zone = practice_zone(session)
     start, end = local_day_bounds(day, zone)
-    appointments = _appointments(practitioner.id, start, end)
-    tomorrow = _appointments(practitioner.id, *local_day_bounds(day + timedelta(days=1), zone))
-    paid = paid_by_appointment([a.id for a in appointments + tomorrow])
+    _, tomorrow_end = local_day_bounds(day + timedelta(days=1), zone)
+    until = min(now, end)
+    appointments, tomorrow, unsettled_rows = _appointment_rows(practitioner.id, start, end, tomorrow_end,
+                                                               until, zone)
     entries = _entries_recorded(practitioner.id, start, end)
-    in_care = care_team.among(practitioner.id, {a.client_id for a in appointments + tomorrow})
-    clients = {a.client.id: a.client for a in appointments if a.client_id in in_care} | {
-        e.client.id: e.client for e in entries}
-    acknowledged = acknowledgement_status(session, {a.client_id for a in tomorrow}, now)
+    in_care = care_team.among(practitioner.id, {row.client_id for row in appointments + tomorrow})
+    clients = {row.client_id: ClientName(row.client_id, row.who, row.appointment.standing)
+               for row in appointments if row.client_id in in_care} | {
+        e.client_id: ClientName(e.client_id, e.client_name, e.standing) for e in entries}
+    unacknowledged_ids = unacknowledged(session, {row.client_id for row in tomorrow}, policy_in_force(session, now))
+    reviewed, unreviewed = _reviews(practitioner.id, day, zone)
     return DayReview(
         practitioner=practitioner,
         day=day,
-        appointments=[AppointmentRow(a, paid.get(a.id, 0)) for a in appointments],
-        unsettled=unsettled(practitioner.id, min(now, end)),
+        appointments=appointments,
+        unsettled=unsettled_rows,
         entries=entries,
-        changed=_changed_suggestions(list(clients.values()), start, min(now, end),
-                                     _done_since(set(clients), start, now)),
-        follow_ups=_follow_ups(session, practitioner, day),
-        inquiries=referral_queries.open_inquiries(session, practitioner_id=practitioner.id),
-        tomorrow=[AppointmentRow(a, paid.get(a.id, 0)) for a in tomorrow if a.status not in RELEASED],
-        unacknowledged={client_id for client_id, ack in acknowledged.items() if ack is None},
+        changed=_changed_suggestions(list(clients.values()), start, until, _done_since(set(clients), start, now)),
+        follow_ups=_follow_ups(practitioner, day),
+        inquiries=_inquiries(practitioner.id),
+        tomorrow=[row for row in tomorrow if row.status not in RELEASED],
+        unacknowledged=unacknowledged_ids,
         in_care=in_care | {e.client_id for e in entries},
-        reviewed=session.scalar(select(ReviewedDay).options(joinedload(ReviewedDay.reviewed_by)).where(
-            ReviewedDay.practitioner_id == practitioner.id, ReviewedDay.day == day)),
-        unreviewed_days=_unreviewed_days(practitioner.id, day, zone),
-        grace_minutes=policy_in_force(session, min(now, end)).late_grace_minutes,
+        reviewed=reviewed,
+        unreviewed_days=unreviewed,
+        grace_minutes=policy_in_force(session, until).late_grace_minutes,
     )
 
 
-def _follow_ups(session, practitioner: Practitioner, day: date) -> list[tuple]:
-    """Referrals waiting for their follow-up that the practitioner made, or of their own
-    clients, each with its client (two queries)."""
-    due = referral_queries.follow_ups_due(session, today=day)
-    clients = {c.id: c for c in session.scalars(select(Client).where(Client.id.in_({r.client_id for r in due})))}
-    return [(referral, clients[referral.client_id]) for referral in due
-            if referral.by_id == practitioner.user_id
-            or clients[referral.client_id].primary_practitioner_id == practitioner.id]
-
-
-def _appointments(practitioner_id: int, start: datetime, end: datetime) -> list[Appointment]:
-    return list(db.session.scalars(
-        select(Appointment)
-        .options(joinedload(Appointment.client), joinedload(Appointment.service))
-        .where(Appointment.practitioner_id == practitioner_id,
-               Appointment.start_at >= start, Appointment.start_at < end)
+@cache
+def _appointments_query():
+    """The practitioner's appointments from `day_start` to `tomorrow_end` and those still
+    booked that started from `since` until `until` (to settle): one read."""
+    return (
+        select(*_DESK_COLUMNS)
+        .join(Client, Client.id == Appointment.client_id).join(Service, Service.id == Appointment.service_id)
+        .where(Appointment.practitioner_id == bindparam("practitioner_id"),
+               Appointment.start_at >= bindparam("since"), Appointment.start_at < bindparam("tomorrow_end"),
+               or_(Appointment.start_at >= bindparam("day_start"),
+                   (Appointment.status == Status.BOOKED.value) & (Appointment.start_at < bindparam("until"))))
         .order_by(Appointment.start_at, Appointment.id)
-    ))
+    )
+
+
+def _appointment_rows(practitioner_id: int, start: datetime, end: datetime, tomorrow_end: datetime,
+                      until: datetime, zone) -> tuple[list[DeskRow], list[DeskRow], list[DeskRow]]:
+    """The day's appointments, tomorrow's, and the sessions that have started but are
+    marked neither arrived nor no-show (as `unsettled` tells them, for marking the day
+    reviewed), each as Today's rows."""
+    since = until - SETTLE_LOOKBACK
+    found = db.session.execute(_appointments_query(), {
+        "practitioner_id": practitioner_id, "since": since, "tomorrow_end": tomorrow_end,
+        "day_start": start, "until": until}).all()
+    steady = steady_offset(zone, since, tomorrow_end + LONGEST_SESSION)
+    rows = [desk_row(row, row.paid_cents, zone, steady) for row in found]
+    return ([row for row in rows if start <= row.appointment.start_at < end],
+            [row for row in rows if row.appointment.start_at >= end],
+            [row for row in rows if row.status == Status.BOOKED.value and since <= row.appointment.start_at < until])
 
 
 def unsettled(practitioner_id: int, until: datetime) -> list[Appointment]:
-    """Sessions that have started but are marked neither arrived nor no-show."""
+    """Sessions that have started but are marked neither arrived nor no-show (the review
+    page reads the same with its appointments: _appointment_rows)."""
     return list(db.session.scalars(
         select(Appointment)
         .options(joinedload(Appointment.client), joinedload(Appointment.service))
@@ -164,18 +238,70 @@ def unsettled(practitioner_id: int, until: datetime) -> list[Appointment]:
     ))
 
 
-def _entries_recorded(practitioner_id: int, start: datetime, end: datetime) -> list[ConductEntry]:
-    """Entries recorded during the day about clients in this practitioner's care team."""
-    return list(db.session.scalars(
-        select(ConductEntry)
-        .options(joinedload(ConductEntry.client), joinedload(ConductEntry.category))
-        .where(ConductEntry.recorded_at >= start, ConductEntry.recorded_at < end,
-               care_team.clause(practitioner_id, ConductEntry.client_id))
+@cache
+def _follow_ups_query():
+    """Referrals out waiting for their follow-up by `day` that the practitioner (`user_id`)
+    made, or of their own clients (`practitioner_id`), oldest first."""
+    return (
+        select(Referral.id, Referral.client_id, Client.display_name.label("client_name"),
+               Specialist.name.label("specialist_name"), Referral.source, Referral.referred_on,
+               Referral.follow_up_on)
+        .join(Client, Client.id == Referral.client_id)
+        .outerjoin(Specialist, Specialist.id == Referral.specialist_id)
+        .where(Referral.direction == "out", Referral.outcome == Outcome.PENDING.value,
+               Referral.follow_up_on <= bindparam("day"),
+               or_(Referral.by_id.is_not_distinct_from(bindparam("user_id")),
+                   Client.primary_practitioner_id == bindparam("practitioner_id")))
+        .order_by(Referral.follow_up_on, Referral.id)
+    )
+
+
+def _follow_ups(practitioner: Practitioner, day: date) -> list[Row]:
+    return db.session.execute(_follow_ups_query(), {
+        "day": day, "user_id": practitioner.user_id, "practitioner_id": practitioner.id}).all()
+
+
+@cache
+def _inquiries_query():
+    """Inquiries open or offered for the practitioner or for no one in particular, oldest first."""
+    return (
+        select(Inquiry.id, Inquiry.name, Inquiry.need, Inquiry.received_at)
+        .where(Inquiry.status.in_((InquiryStatus.OPEN.value, InquiryStatus.OFFERED.value)),
+               or_(Inquiry.practitioner_id.is_(None), Inquiry.practitioner_id == bindparam("practitioner_id")))
+        .order_by(Inquiry.received_at, Inquiry.id)
+    )
+
+
+def _inquiries(practitioner_id: int) -> list[Row]:
+    return db.session.execute(_inquiries_query(), {"practitioner_id": practitioner_id}).all()
+
+
+@cache
+def _entries_query():
+    """Entries recorded from `start` to `end` about clients in the care team of `practitioner_id`."""
+    return (
+        select(ConductEntry.id, ConductEntry.client_id, Client.display_name, Client.standing,
+               IncidentCategory.label.label("category_label"), ConductEntry.kind, ConductEntry.minutes,
+               ConductEntry.safety, ConductEntry.source, ConductEntry.recorded_at)
+        .join(Client, Client.id == ConductEntry.client_id)
+        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
+        .where(ConductEntry.recorded_at >= bindparam("start"), ConductEntry.recorded_at < bindparam("end"),
+               care_team.clause(bindparam("practitioner_id"), ConductEntry.client_id))
         .order_by(ConductEntry.recorded_at, ConductEntry.id)
-    ))
+    )
 
 
-def _changed_suggestions(clients: list[Client], start: datetime, end: datetime,
+def _entries_recorded(practitioner_id: int, start: datetime, end: datetime) -> list[RecordedEntry]:
+    """Entries recorded during the day about clients in this practitioner's care team."""
+    return [
+        RecordedEntry(e.id, e.client_id, e.display_name, e.standing, e.category_label or KINDS.get(e.kind, e.kind),
+                      e.minutes, e.safety, e.source, e.recorded_at)
+        for e in db.session.execute(_entries_query(), {"start": start, "end": end,
+                                                        "practitioner_id": practitioner_id})
+    ]
+
+
+def _changed_suggestions(clients: list[ClientName], start: datetime, end: datetime,
                          done: dict[int, list[Done]]) -> list[ChangedSuggestion]:
     """Clients of the day whose suggested next step at the end differs from the start, and
     those something was done for since: their card stays, showing what was done."""
@@ -189,52 +315,102 @@ def _changed_suggestions(clients: list[Client], start: datetime, end: datetime,
     ]
 
 
+# What can be done for a client, in the order things done at the same moment are listed.
+_DONE_KINDS = ("communication", "incident", "standing", "letter", "referral")
+
+
+@cache
+def _done_query():
+    """What was done for the clients `ids` from `start` until `now`, one row each:
+    (done, client_id, at, a, b, c), `done` one of _DONE_KINDS and a, b, c its words."""
+    ids, start, now = bindparam("ids", expanding=True), bindparam("start"), bindparam("now")
+
+    def done(kind, client_id, at, a, b=None, c=None):
+        return select(literal_column(f"'{kind}'").label("done"), client_id.label("client_id"), at.label("at"),
+                      a.label("a"), (null() if b is None else b).label("b"),
+                      (null() if c is None else c).label("c")).where(client_id.in_(ids), at >= start, at <= now)
+
+    # Incidents and referrals out are told apart in Python, not in SQL: SQLite, which keeps
+    # no statistics, would otherwise walk the index of corrections (which almost no entry
+    # is) or of every referral out, rather than these clients' few rows.
+    return union_all(
+        done("communication", Communication.client_id, Communication.recorded_at,
+             Communication.kind, Communication.channel),
+        done("incident", ConductEntry.client_id, ConductEntry.recorded_at,
+             case((ConductEntry.corrects_id.is_(None), ConductEntry.source), else_=literal_column("'correction'")),
+             ConductEntry.kind, IncidentCategory.label)
+        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id),
+        done("standing", StandingChange.client_id, StandingChange.changed_at, StandingChange.to_standing),
+        done("letter", Letter.client_id, Letter.issued_at, Letter.title),
+        done("referral", Referral.client_id, Referral.created_at, Referral.direction, Referral.source,
+             Specialist.name).outerjoin(Specialist, Specialist.id == Referral.specialist_id),
+    )
+
+
+def _done_words(row) -> str | None:
+    """What a row of _done_query says was done, or None when it is not shown (an automatic
+    entry, a correction, a referral received)."""
+    if row.done == "communication":
+        kind, channel = COMMUNICATION_KINDS.get(row.a, row.a), COMMUNICATION_CHANNELS.get(row.b, row.b)
+        return f"{kind} recorded ({channel.lower()})"
+    if row.done == "incident":
+        return f"Incident recorded: {row.c or KINDS.get(row.b, row.b)}" if row.a == "manual" else None
+    if row.done == "standing":
+        return f"Standing set to {STANDINGS[row.a].lower()}"
+    if row.done == "letter":
+        return f"Letter issued: {row.a}"
+    return f"Referred to {row.c or row.b}" if row.a == "out" else None
+
+
 def _done_since(client_ids: set[int], start: datetime, now: datetime) -> dict[int, list[Done]]:
     """What was done for these clients from `start` until now: communications and incidents
-    recorded, standing decided, letters issued, referrals made (five queries)."""
+    recorded, standing decided, letters issued, referrals made (one query)."""
     if not client_ids:
         return {}
-    found: list[tuple[int, Done]] = []
-    for c in db.session.scalars(select(Communication).where(
-            Communication.client_id.in_(client_ids), Communication.recorded_at >= start,
-            Communication.recorded_at <= now)):
-        found.append((c.client_id, Done(c.recorded_at, f"{c.kind_label} recorded ({c.channel_label.lower()})")))
-    # Incidents and referrals out are told apart here, not in SQL: SQLite, which keeps no
-    # statistics, would otherwise walk the index of corrections (which almost no entry is)
-    # or of every referral out, rather than these clients' few rows.
-    for e in db.session.scalars(select(ConductEntry).options(joinedload(ConductEntry.category)).where(
-            ConductEntry.client_id.in_(client_ids), ConductEntry.recorded_at >= start,
-            ConductEntry.recorded_at <= now)):
-        if e.source != "manual" or e.corrects_id is not None:
-            continue
-        found.append((e.client_id, Done(e.recorded_at, f"Incident recorded: {e.category.label if e.category else e.kind_label}")))
-    for change in db.session.scalars(select(StandingChange).where(
-            StandingChange.client_id.in_(client_ids), StandingChange.changed_at >= start,
-            StandingChange.changed_at <= now)):
-        found.append((change.client_id, Done(change.changed_at, f"Standing set to {STANDINGS[change.to_standing].lower()}")))
-    for letter in db.session.scalars(select(Letter).where(
-            Letter.client_id.in_(client_ids), Letter.issued_at >= start, Letter.issued_at <= now)):
-        found.append((letter.client_id, Done(letter.issued_at, f"Letter issued: {letter.title}")))
-    for referral in db.session.scalars(select(Referral).options(joinedload(Referral.specialist)).where(
-            Referral.client_id.in_(client_ids), Referral.created_at >= start, Referral.created_at <= now)):
-        if referral.direction != "out":
-            continue
-        to = referral.specialist.name if referral.specialist else referral.source
-        found.append((referral.client_id, Done(referral.created_at, f"Referred to {to}")))
+    rows = db.session.execute(_done_query(), {"ids": list(client_ids), "start": start, "now": now})
+    found = sorted(((row.at, _DONE_KINDS.index(row.done), row.client_id, _done_words(row)) for row in rows),
+                   key=lambda item: item[:2])
     done: dict[int, list[Done]] = {}
-    for client_id, item in sorted(found, key=lambda pair: pair[1].at):
-        done.setdefault(client_id, []).append(item)
+    for at, _, client_id, what in found:
+        if what is not None:
+            done.setdefault(client_id, []).append(Done(at, what))
     return done
 
 
-def _unreviewed_days(practitioner_id: int, day: date, zone) -> list[date]:
-    """Earlier days (up to two weeks back) with sessions but no review."""
-    start, _ = local_day_bounds(day - timedelta(days=UNREVIEWED_LOOKBACK), zone)
-    end, _ = local_day_bounds(day, zone)
-    starts = db.session.scalars(select(Appointment.start_at).where(
-        Appointment.practitioner_id == practitioner_id, Appointment.start_at >= start,
-        Appointment.start_at < end, Appointment.status.not_in(RELEASED)))
-    worked = {moment.astimezone(zone).date() for moment in starts}
-    reviewed = set(db.session.scalars(select(ReviewedDay.day).where(
-        ReviewedDay.practitioner_id == practitioner_id, ReviewedDay.day.in_(worked))))
-    return sorted(worked - reviewed)
+@cache
+def _reviews_query():
+    """One row: whether `day` was marked reviewed (`reviewed_at`, by `by_name`), and for each
+    of the UNREVIEWED_LOOKBACK days before it (day `i`: the local day `day<i>`, from
+    `from<i>` to `from<i+1>`) whether it had sessions and no review (`unreviewed<i>`): index
+    lookups, not the two weeks' appointments."""
+    practitioner_id = bindparam("practitioner_id")
+    mark = (select(ReviewedDay.reviewed_at, User.name)
+            .outerjoin(User, User.id == ReviewedDay.reviewed_by_id)
+            .where(ReviewedDay.practitioner_id == practitioner_id, ReviewedDay.day == bindparam("day")))
+
+    def unreviewed(i: int):
+        worked = exists().where(
+            Appointment.practitioner_id == practitioner_id, Appointment.start_at >= bindparam(f"from{i}"),
+            Appointment.start_at < bindparam(f"from{i + 1}"), Appointment.status.not_in(RELEASED))
+        reviewed = exists().where(ReviewedDay.practitioner_id == practitioner_id,
+                                  ReviewedDay.day == bindparam(f"day{i}"))
+        return and_(worked, not_(reviewed)).label(f"unreviewed{i}")
+
+    return select(
+        mark.with_only_columns(ReviewedDay.reviewed_at).scalar_subquery().label("reviewed_at"),
+        mark.with_only_columns(User.name).scalar_subquery().label("by_name"),
+        *(unreviewed(i) for i in range(UNREVIEWED_LOOKBACK)),
+    )
+
+
+def _reviews(practitioner_id: int, day: date, zone) -> tuple[Reviewed | None, list[date]]:
+    """The day's review if it was marked reviewed, and the earlier days (up to two weeks
+    back) with sessions but no review (one query)."""
+    days = [day - timedelta(days=UNREVIEWED_LOOKBACK - i) for i in range(UNREVIEWED_LOOKBACK + 1)]
+    values = {"practitioner_id": practitioner_id, "day": day}
+    for i, each in enumerate(days):
+        values[f"from{i}"] = local_day_bounds(each, zone)[0]
+        values[f"day{i}"] = each
+    row = db.session.execute(_reviews_query(), values).one()
+    reviewed = Reviewed(row.reviewed_at, row.by_name) if row.reviewed_at is not None else None
+    return reviewed, [days[i] for i in range(UNREVIEWED_LOOKBACK) if row._mapping[f"unreviewed{i}"]]

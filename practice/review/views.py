@@ -18,7 +18,7 @@ from practice.auth.models import Practitioner
 from practice.auth.permissions import can, permission_required, require
 from practice.auth.queries import active_practitioners
 from practice.clients.forms import StandingForm
-from practice.clients.models import STANDINGS
+from practice.clients.models import STANDINGS, Client
 from practice.conduct import services as conduct_services
 from practice.conduct.queries import categories
 from practice.db import db
@@ -48,9 +48,10 @@ def _chosen(form: ReviewDayForm) -> tuple[Practitioner | None, date]:
     valid = form.validate()
     day = form.day.data if valid and form.day.data else today
     wanted = form.practitioner.data if valid and form.practitioner.data else None
-    own = current_user.practitioner
+    # The user's own record among those listed (not current_user.practitioner: a query of its own).
+    own = next((p for p in choices if p.user_id == current_user.id), None)
     if wanted is None:
-        return (own if own in choices else (choices[0] if choices else None)), day
+        return own or (choices[0] if choices else None), day
     practitioner = (db.session.get(Practitioner, wanted) if database_id(wanted) else None) or abort(404)
     require("review.view", practitioner)
     return practitioner, day
@@ -73,10 +74,8 @@ def _page(practitioner: Practitioner | None, day: date, form: ReviewDayForm, *,
 
 
 def _incident_choices(form: QuickIncidentForm, review) -> None:
-    clients = {row.appointment.client.id: row.appointment.client for row in review.appointments
-               if row.appointment.client_id in review.in_care}
-    form.client_id.choices = options([(0, "Choose…")] + [
-        (c.id, c.display_name) for c in sorted(clients.values(), key=lambda c: c.display_name.lower())])
+    clients = {row.client_id: row.who for row in review.appointments if row.client_id in review.in_care}
+    form.client_id.choices = options([(0, "Choose…")] + sorted(clients.items(), key=lambda c: c[1].lower()))
     form.category_id.choices = options([(0, "Choose…")] + [(c.id, c.label) for c in categories()])
 
 
@@ -125,8 +124,8 @@ def quick_incident():
     review = queries.day_review(practitioner, day, now()) if practitioner else abort(404)
     _incident_choices(form, review)
     if form.validate_on_submit():
-        client = next((r.appointment.client for r in review.appointments
-                       if r.appointment.client.id == form.client_id.data), None)
+        day_clients = {row.client_id for row in review.appointments}
+        client = db.session.get(Client, form.client_id.data) if form.client_id.data in day_clients else None
         try:
             if client is None:
                 raise DomainError("Choose one of the day's clients.", field="client_id")

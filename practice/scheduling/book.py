@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row, select
 
 from practice.auth.models import Practitioner
-from practice.clients.models import Client, may_be_booked
+from practice.clients.models import may_be_booked
 from practice.db import db
-from practice.localtime import span, steady_offset
+from practice.localtime import clock_face, span, steady_offset, steady_span
 from practice.scheduling.models import (
     LONGEST_SESSION,
     RELEASED,
@@ -27,6 +27,7 @@ from practice.scheduling.models import (
     TimeBlock,
     WorkingHours,
 )
+from practice.scheduling.queries import CLIENT_COLUMNS
 from practice.scheduling.services import local_day_bounds
 
 ROW_MINUTES = 5  # one grid row
@@ -97,21 +98,32 @@ def _minutes(moment: datetime, day: date, zone: ZoneInfo) -> int:
     return local.hour * 60 + local.minute
 
 
-def _span(hours: list[WorkingHours], appointments: list[Row], days: list[date], zone) -> tuple[int, int]:
+def _span(hours: list[WorkingHours], placed: list[tuple[Row, date, int, int]], days: list[date]) -> tuple[int, int]:
     """The grid's first and last minute: whole hours covering every working range and
-    every appointment shown, or DEFAULT_HOURS."""
+    every appointment shown (as _placed), or DEFAULT_HOURS."""
     starts = [h.starts.hour * 60 + h.starts.minute for h in hours]
     ends = [h.ends.hour * 60 + h.ends.minute for h in hours]
-    for a in appointments:
-        day = a.start_at.astimezone(zone).date()
+    for _, day, first, last in placed:
         if day in days:
-            first, last = _place_minutes(a.start_at, a.end_at, day, zone)
             starts.append(first)
             ends.append(min(last, 24 * 60))
     first = min(starts, default=DEFAULT_HOURS[0] * 60)
     last = max(ends, default=DEFAULT_HOURS[1] * 60)
     first, last = first // 60 * 60, -(-last // 60) * 60
     return first, max(last, first + 60)
+
+
+def _placed(appointments: list[Row], zone: ZoneInfo, steady: timezone | None) -> list[tuple[Row, date, int, int]]:
+    """Each appointment with the local day it starts on and where it falls on that day in
+    wall-clock minutes (as _place_minutes says), worked out once for the grid's span and
+    its columns; `steady`: the zone's fixed offset over every appointment read, if any."""
+    placed = []
+    for appointment in appointments:
+        local = appointment.start_at.astimezone(steady or zone)
+        first = local.hour * 60 + local.minute
+        placed.append((appointment, local.date(),
+                       first, first + int((appointment.end_at - appointment.start_at).total_seconds() // 60)))
+    return placed
 
 
 def _place_minutes(start: datetime, end: datetime, day: date, zone: ZoneInfo) -> tuple[int, int]:
@@ -196,8 +208,7 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
     start, _ = local_day_bounds(days[0], zone)
     _, end = local_day_bounds(days[-1], zone)
     appointments = db.session.execute(
-        select(*_BOOK_COLUMNS)
-        .join(Client, Client.id == Appointment.client_id).join(Service, Service.id == Appointment.service_id)
+        select(*_BOOK_COLUMNS).join(Service, Service.id == Appointment.service_id)
         .where(Appointment.practitioner_id.in_(ids), Appointment.start_at < end, Appointment.end_at > start,
                Appointment.start_at > start - LONGEST_SESSION)
         .order_by(Appointment.start_at, Appointment.id)).all() if ids else []
@@ -209,18 +220,20 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
     cancelled = [a for a in appointments if a.status in RELEASED]
     shown = appointments if show_cancelled else [a for a in appointments if a.status not in RELEASED]
     weekdays = {d.weekday() for d in days}
-    grid = _Grid(*_span([h for h in hours if h.weekday in weekdays], shown, days, zone))
+    # Over every appointment read (some began the evening before the first day).
+    steady = steady_offset(zone, start - LONGEST_SESSION, end + LONGEST_SESSION)
+    placed = _placed(shown, zone, steady)
+    grid = _Grid(*_span([h for h in hours if h.weekday in weekdays], placed, days))
     today, now_minutes = now.astimezone(zone).date(), _minutes(now, now.astimezone(zone).date(), zone)
     # Each column's own, found by key rather than by a pass over everything per column.
     shown_by = defaultdict(list)
-    for appointment in shown:
-        shown_by[appointment.practitioner_id, appointment.start_at.astimezone(zone).date()].append(appointment)
+    for appointment, day, first, last in placed:
+        shown_by[appointment.practitioner_id, day].append((appointment, first, last))
     blocks_by, hours_by = defaultdict(list), defaultdict(list)
     for block in blocks:
         blocks_by[block.practitioner_id].append(block)
     for h in hours:
         hours_by[h.practitioner_id, h.weekday].append(h)
-    steady = steady_offset(zone, start, end + LONGEST_SESSION)
     columns = []
     for day in days:
         day_start, day_end = local_day_bounds(day, zone)
@@ -234,8 +247,7 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
                     place = grid.item(*_place_minutes(block.start_at, block.end_at, day, zone))
                     if place:
                         column.shades.append(_block_shade(block, place, sees_reasons))
-            for appointment in shown_by[practitioner.id, day]:
-                first, last = _place_minutes(appointment.start_at, appointment.end_at, day, zone)
+            for appointment, first, last in shown_by[practitioner.id, day]:
                 place = grid.item(first, last)
                 if place:
                     column.blocks.append(_block(appointment, place, first, last, zone, steady, movable=movable
@@ -263,8 +275,7 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
 # it reads, not objects, which take several times as long to load.
 _BOOK_COLUMNS = (
     Appointment.id, Appointment.practitioner_id, Appointment.start_at, Appointment.end_at, Appointment.status,
-    Client.display_name.label("client_name"), Client.standing, Client.identity_hold.label("identity_hold"),
-    Service.name.label("service_name"),
+    *CLIENT_COLUMNS, Service.name.label("service_name"),
 )
 
 
@@ -275,11 +286,11 @@ def _block(appointment: Row, place: tuple[int, int], first: int, last: int, zone
     flag = "Not bookable" if not may_be_booked(appointment.standing, appointment.identity_hold) else (
         "On notice" if appointment.standing in ("warned", "final_notice") else "")
     if steady is not None:
-        when = f"{appointment.start_at.astimezone(steady):%H:%M}–{appointment.end_at.astimezone(steady):%H:%M}"
+        when = steady_span(appointment.start_at, appointment.end_at, steady)
     else:
         when = span(appointment.start_at, appointment.end_at, zone)
-    return Block(*place, appointment, movable=movable, when=when,
-                 start=f"{first // 60:02d}:{first % 60:02d}", minutes=last - first, flag=flag)
+    return Block(*place, appointment, movable=movable, when=when, start=clock_face(first), minutes=last - first,
+                 flag=flag)
 
 
 def _in_use(column: Column) -> bool:

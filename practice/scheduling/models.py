@@ -185,6 +185,10 @@ class Appointment(db.Model):
         Index("ix_appointment_start_at", "start_at"),
         # A client's history, newest first, a page at a time.
         Index("ix_appointment_client_id_start_at", "client_id", "start_at"),
+        # Who has seen a client (the care team's rule, practice.clients.care_team: a session
+        # marked arrived or completed, with whom), from the index alone: the rule is asked
+        # of every client a list or the review shows.
+        Index("ix_appointment_client_id_seen", "client_id", "status", "practitioner_id"),
         # The reports' figures over a period: every column they count, so that a year's
         # appointments are read from the index alone, in the order of their start.
         Index("ix_appointment_start_at_figures", "start_at", "id", "status", "practitioner_id", "client_id",

@@ -2,22 +2,9 @@
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
-from flask import url_for
-from sqlalchemy import (
-    Row,
-    String,
-    and_,
-    bindparam,
-    case,
-    exists,
-    func,
-    not_,
-    select,
-    text,
-    type_coerce,
-)
+from sqlalchemy import Row, and_, bindparam, case, exists, func, not_, select, text
 from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner
@@ -26,7 +13,7 @@ from practice.auth.queries import active_practitioners
 from practice.clients import care_team
 from practice.clients.models import Client, may_be_booked
 from practice.db import db
-from practice.localtime import span, steady_offset
+from practice.localtime import span, steady_offset, steady_span
 from practice.scheduling.models import (
     CHARGED,
     LONGEST_SESSION,
@@ -82,18 +69,18 @@ class DeskRow(AppointmentRow):
     booked_online: bool = False
 
 
-def desk_row(appointment: Row, paid_cents: int, zone, steady: timezone | None = None) -> DeskRow:
+def desk_row(appointment: Row, zone, steady: timezone | None = None) -> DeskRow:
     """The row of Today for an appointment (a row of _DESK_COLUMNS); `steady`: the zone's
     fixed offset over the day, when its clocks do not change (localtime.steady_offset)."""
     if steady is not None:
-        when = f"{appointment.start_at.astimezone(steady):%H:%M}–{appointment.end_at.astimezone(steady):%H:%M}"
+        when = steady_span(appointment.start_at, appointment.end_at, steady)
     else:
         when = span(appointment.start_at, appointment.end_at, zone)
     flag = "Not bookable" if not may_be_booked(appointment.standing, appointment.identity_hold) else (
         "On notice" if appointment.standing in ("warned", "final_notice") else "")
     late = f"{appointment.late_minutes} min late" if appointment.late_minutes else ""
     return DeskRow(
-        appointment, paid_cents, appointment.id, appointment.client_id, appointment.status,
+        appointment, appointment.paid_cents, appointment.id, appointment.client_id, appointment.status,
         when, appointment.client_name, appointment.service_name,
         STATUS_LABELS[appointment.status], flag, late,
         "on time" if appointment.arrived_at and not late else "", appointment.booked_online)
@@ -117,64 +104,68 @@ def paid_by_appointment(appointment_ids: list[int]) -> dict[int, int]:
     return dict(totals.all())
 
 
-# Today reads only the columns its rows use (a busy day has hundreds of rows, and every
-# column read is converted, datetimes above all), as plain rows.
+# What was paid towards each appointment and in how many payments, from the payments'
+# covering index (each a column of the appointment's row, not a query of its own).
+_PAID = (select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(Payment.appointment_id == Appointment.id)
+         .scalar_subquery().label("paid_cents"))
+_PAYMENTS = select(func.count()).where(Payment.appointment_id == Appointment.id).scalar_subquery().label("payments")
+
+def _of_client(column, label: str):
+    return select(column).where(Client.id == Appointment.client_id).scalar_subquery().label(label)
+
+
+# An appointment's client's name, standing and identity hold, as columns of the appointment's
+# row, each looked up by the client's key: joined instead, PostgreSQL hashed every client of
+# the practice (20,000 in the benchmark, 5-30 ms) to find a day's few hundred.
+CLIENT_COLUMNS = (_of_client(Client.display_name, "client_name"), _of_client(Client.standing, "standing"),
+                  _of_client(Client.identity_hold, "identity_hold"))
+
+# The day's fingerprint is made of these (with the day's blocked time): what another desk
+# changes on an appointment, and what was paid towards it.
+_VERSION_COLUMNS = (
+    Appointment.id, Appointment.client_id, Appointment.practitioner_id, Appointment.status,
+    Appointment.start_at, Appointment.end_at, Appointment.arrived_at, Appointment.fee_cents, Appointment.fee_waived,
+    _PAYMENTS, _PAID,
+)
+
+# Today reads only the columns its rows use and the fingerprint's (a busy day has hundreds
+# of rows, and every column read is converted, datetimes above all), as plain rows.
 _DESK_COLUMNS = (
-    Appointment.id, Appointment.client_id, Appointment.practitioner_id, Appointment.start_at, Appointment.end_at,
-    Appointment.status, Appointment.arrived_at, Appointment.late_minutes, Appointment.cancelled_at,
-    Appointment.booked_online, Appointment.price_cents, Appointment.fee_cents, Appointment.fee_waived,
-    Client.display_name.label("client_name"), Client.standing, Client.identity_hold.label("identity_hold"),
-    Service.name.label("service_name"),
-    # What was paid towards each, from the payments' covering index (not a query of its own).
-    select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(Payment.appointment_id == Appointment.id)
-    .scalar_subquery().label("paid_cents"),
+    *_VERSION_COLUMNS,
+    Appointment.late_minutes, Appointment.cancelled_at, Appointment.booked_online, Appointment.price_cents,
+    *CLIENT_COLUMNS, Service.name.label("service_name"),
 )
 
 
-def _appointments_between(start: datetime, end: datetime, practitioner_id: int | None) -> list[Row]:
-    query = (
-        select(*_DESK_COLUMNS)
-        .join(Client, Client.id == Appointment.client_id).join(Service, Service.id == Appointment.service_id)
-        .where(Appointment.start_at >= start, Appointment.start_at < end)
-        .order_by(Appointment.start_at, Appointment.id)
-    )
-    if practitioner_id:
-        query = query.where(Appointment.practitioner_id == practitioner_id)
-    return db.session.execute(query).all()
+def _on_day(start: datetime, end: datetime):
+    return and_(Appointment.start_at >= start, Appointment.start_at < end)
 
 
-def _blocks_between(start: datetime, end: datetime, practitioner_id: int | None):
-    query = select(TimeBlock).where(TimeBlock.start_at < end, TimeBlock.end_at > start).order_by(TimeBlock.start_at)
-    if practitioner_id:
-        query = query.where(TimeBlock.practitioner_id == practitioner_id)
-    return list(db.session.scalars(query))
+def _blocks_on_day(start: datetime, end: datetime):
+    return and_(TimeBlock.start_at < end, TimeBlock.end_at > start)
 
 
-def board(first_day: date, days: int, zone, practitioner_id: int | None = None) -> dict[date, list[PractitionerColumn]]:
-    """Appointments (with what was paid towards each) and blocked time per day and
-    practitioner: three queries in all."""
-    start, _ = local_day_bounds(first_day, zone)
-    _, end = local_day_bounds(first_day + timedelta(days=days - 1), zone)
-    practitioners = active_practitioners(practitioner_id)
-    appointments = _appointments_between(start, end, practitioner_id)
-    blocks = _blocks_between(start, end, practitioner_id)
-    steady = steady_offset(zone, start, end + LONGEST_SESSION)
-    result = {}
-    for offset in range(days):
-        day = first_day + timedelta(days=offset)
-        columns = {p.id: PractitionerColumn(p) for p in practitioners}
-        result[day] = columns
-    for appointment in appointments:
-        day = appointment.start_at.astimezone(zone).date()
-        if appointment.practitioner_id in result[day]:
-            result[day][appointment.practitioner_id].rows.append(
-                desk_row(appointment, appointment.paid_cents, zone, steady))
-    for block in blocks:
-        for day, columns in result.items():
-            day_start, day_end = local_day_bounds(day, zone)
-            if block.start_at < day_end and block.end_at > day_start and block.practitioner_id in columns:
-                columns[block.practitioner_id].blocks.append(block)
-    return {day: list(columns.values()) for day, columns in result.items()}
+def _fingerprint(appointments, blocks) -> str:
+    """A short hash of the day's appointments (rows with _VERSION_COLUMNS) and blocked time
+    (with id, start_at, end_at), whichever query read them and in whatever order."""
+    text = repr((
+        sorted((a.id, a.client_id, a.practitioner_id, a.status, a.start_at.timestamp(), a.end_at.timestamp(),
+                a.arrived_at and a.arrived_at.timestamp(), a.fee_cents, a.fee_waived, a.payments, a.paid_cents)
+               for a in appointments),
+        sorted((b.id, b.start_at.timestamp(), b.end_at.timestamp()) for b in blocks),
+    ))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def day_version(day: date, zone) -> str:
+    """A short fingerprint of one day at the desk (its appointments, what was paid towards
+    them, blocked time): it changes whenever another desk changes the day. Two queries;
+    Today's page makes the same from its own rows (desk_day)."""
+    start, end = local_day_bounds(day, zone)
+    appointments = db.session.execute(select(*_VERSION_COLUMNS).where(_on_day(start, end))).all()
+    blocks = db.session.execute(
+        select(TimeBlock.id, TimeBlock.start_at, TimeBlock.end_at).where(_blocks_on_day(start, end))).all()
+    return _fingerprint(appointments, blocks)
 
 
 @dataclass
@@ -186,16 +177,31 @@ class DeskDay:
     client_ids: set[int]
     undoing: dict[int, str]  # appointment id -> what the user may undo there ("check-in", ...)
     fees_owed: dict[int, int]  # client id -> cents, for the clients with a session still to come
-    # The rows' links are these and an id (url_for for each of hundreds of rows is slow).
-    appointment_url: str
-    client_url: str
     version: str  # day_version, for the page to notice another desk's changes
 
 
 def desk_day(day: date, zone, user) -> DeskDay:
-    """Today's page for `day` as `user` sees it."""
-    columns = board(day, 1, zone)[day]
-    rows = [row for column in columns for row in column.rows]
+    """Today's page for `day` as `user` sees it: each active practitioner's appointments
+    (with what was paid towards each) and blocked time, the day's fingerprint made from
+    them, what the user may undo and the fees owed."""
+    start, end = local_day_bounds(day, zone)
+    columns = {p.id: PractitionerColumn(p) for p in active_practitioners()}
+    appointments = db.session.execute(
+        select(*_DESK_COLUMNS).join(Service, Service.id == Appointment.service_id)
+        .where(_on_day(start, end)).order_by(Appointment.start_at, Appointment.id)
+    ).all()
+    blocks = list(db.session.scalars(
+        select(TimeBlock).where(_blocks_on_day(start, end)).order_by(TimeBlock.start_at)))
+    steady = steady_offset(zone, start, end + LONGEST_SESSION)
+    rows = []
+    for appointment in appointments:
+        if (column := columns.get(appointment.practitioner_id)) is not None:
+            row = desk_row(appointment, zone, steady)
+            column.rows.append(row)
+            rows.append(row)
+    for block in blocks:
+        if (column := columns.get(block.practitioner_id)) is not None:
+            column.blocks.append(block)
     client_ids = {row.client_id for row in rows}
     if user.practitioner is not None:  # whose sessions they may undo: one query
         care_team.among(user.practitioner.id, client_ids)
@@ -203,9 +209,7 @@ def desk_day(day: date, zone, user) -> DeskDay:
                if row.status in UNDOABLE and can(user, "appointments.undo", row.appointment)}
     # Shown on the rows still to come only (the fewer clients, the smaller the read).
     owed = fees_owed({row.client_id for row in rows if row.status == Status.BOOKED})
-    return DeskDay(columns, client_ids, undoing, owed,
-                   url_for("scheduling.appointment", appointment_id=0)[:-1],
-                   url_for("clients.show", client_id=0)[:-1], day_version(day, zone))
+    return DeskDay(list(columns.values()), client_ids, undoing, owed, _fingerprint(appointments, blocks))
 
 
 def appointment_for_page(appointment_id: int) -> AppointmentRow | None:
@@ -343,45 +347,16 @@ def fees_owed(client_ids) -> dict[int, int]:
         select(Appointment.client_id,
                (Appointment.fee_cents - func.coalesce(func.sum(Payment.amount_cents), 0)).label("unpaid"))
         .outerjoin(Payment, Payment.appointment_id == Appointment.id)
-        .where(Appointment.client_id.in_(client_ids), text(CHARGED))
+        .where(Appointment.client_id.in_(bindparam("client_ids", expanding=True)), text(CHARGED))
         .group_by(Appointment.id, Appointment.client_id, Appointment.fee_cents)
         .subquery()
     )
     rows = db.session.execute(
         select(charged.c.client_id, func.sum(charged.c.unpaid))
-        .where(charged.c.unpaid > 0).group_by(charged.c.client_id)
+        .where(charged.c.unpaid > 0).group_by(charged.c.client_id),
+        {"client_ids": list(client_ids)},  # bound as one list: hundreds of ids are slow to build in
     )
     return {client_id: int(cents) for client_id, cents in rows if cents > 0}
-
-
-def _as_stored(*columns):
-    """Columns as the database returns them, without turning each into an aware datetime:
-    a fingerprint only needs them to differ when they differ."""
-    return [type_coerce(column, String).label(column.key) for column in columns]
-
-
-def day_version(day: date, zone) -> str:
-    """A short fingerprint of one day at the desk (its appointments, what was paid towards
-    them, blocked time): it changes whenever another desk changes the day. Three queries."""
-    start, end = local_day_bounds(day, zone)
-    appointments = db.session.execute(
-        select(Appointment.id, Appointment.client_id, Appointment.practitioner_id, Appointment.status,
-               *_as_stored(Appointment.start_at, Appointment.end_at, Appointment.arrived_at),
-               Appointment.fee_cents, Appointment.fee_waived)
-        .where(Appointment.start_at >= start, Appointment.start_at < end).order_by(Appointment.id)
-    ).all()
-    payments = db.session.execute(
-        select(Payment.appointment_id, func.count(), func.sum(Payment.amount_cents))
-        .join(Appointment, Appointment.id == Payment.appointment_id)
-        .where(Appointment.start_at >= start, Appointment.start_at < end)
-        .group_by(Payment.appointment_id).order_by(Payment.appointment_id)
-    ).all()
-    blocks = db.session.execute(
-        select(TimeBlock.id, TimeBlock.start_at, TimeBlock.end_at)
-        .where(TimeBlock.start_at < end, TimeBlock.end_at > start).order_by(TimeBlock.id)
-    ).all()
-    text = repr([[tuple(row) for row in rows] for rows in (appointments, payments, blocks)])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from functools import partial
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -17,7 +18,7 @@ from practice.forms import typed_instant
 from practice.localtime import clock, instant, long_day, parse_clock, parse_day, span
 from practice.money import plain_amount, practice_money
 from practice.policies.queries import policy_in_force, unacknowledged
-from practice.scheduling import queries, services
+from practice.scheduling import queries, rows_html, services
 from practice.scheduling.book import book_page, week_of
 from practice.scheduling.forms import (
     CANCEL_REASONS,
@@ -66,6 +67,10 @@ def today():
         "practice/scheduling/today.html", day=day, desk=desk, payment_form=PaymentForm(),
         check_in_form=CheckInForm(), timedelta=timedelta, now=now(),
         back_query=urlencode({"next": request.full_path.rstrip("?")}),
+        # The rows' links are these and an id (url_for for each of hundreds of rows is slow).
+        appointment_url=url_for("scheduling.appointment", appointment_id=0)[:-1],
+        client_url=url_for("clients.show", client_id=0)[:-1],
+        write_rows=rows_html.desk_rows, money=partial(practice_money, practice_profile()), amount=plain_amount,
         checklist=checklist if checklist and not checklist.done else None, **_policy_notices(desk.client_ids),
     )
 
@@ -108,7 +113,7 @@ def calendar():
         "practice/scheduling/calendar.html", day=day, week=week, book=page, zone=zone,
         practitioners=everyone, practitioner_id=practitioner_id, show_cancelled=show_cancelled,
         step=timedelta(days=7 if week else 1), today=local_date(db.session, now()),
-        move_form=RescheduleForm(),
+        move_form=RescheduleForm(), book_blocks=rows_html.book_blocks,
     )
 
 

@@ -1,0 +1,102 @@
+"""The rows of the busiest pages written as HTML in one pass: Today's appointments and the
+calendar's blocks. A busy day has hundreds of them, and Jinja placing a dozen values in each
+(each an attribute looked up and escaped on its own) took a quarter of a page's time. The
+templates call these for each column; the markup is what their loops wrote, and every value
+is escaped here as Jinja's autoescape would (markupsafe.escape)."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from markupsafe import Markup, escape
+
+from practice.scheduling.book import Block
+from practice.scheduling.queries import STATUS_LABELS, DeskRow
+
+_NOT_BOOKABLE = ' <span class="f-dark" title="Ask the practitioner before booking">Not bookable</span>'
+_BOOKED_ONLINE = ' <span class="f-info">Booked online</span>'
+_PAID = ' <span class="paid">paid</span>'
+
+
+def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], fees_owed: dict[int, int], unacknowledged: set[int],
+              policy_flag: Markup, now: datetime, appointment_url: str, client_url: str, back_query: str,
+              hidden: Markup, methods: Markup, money: Callable[[int], str], amount: Callable[[int], str]) -> Markup:
+    """The <li> of each row: its time (a link to the appointment), the client (a link to their
+    page) with their flags, the service, the state with lateness and what is owed, and the
+    one-click actions (buttons of the page's #desk form), the payment form and the links to
+    cancel or undo. `hidden`: the forms' hidden fields; `methods`: the payment methods'
+    <option>s; `money`, `amount`: the page's filters of those names."""
+    appointment_url, client_url, back_query = str(escape(appointment_url)), str(escape(client_url)), str(escape(back_query))
+    policy_flag, hidden, methods = f" {policy_flag}", str(hidden), str(methods)
+    written = []
+    for row in rows:
+        at, who, status = f"{appointment_url}{row.id}", escape(row.who), row.status
+        flag = (_NOT_BOOKABLE if row.flag == "Not bookable" else
+                f' <span class="f-warn">{escape(row.flag)}</span>' if row.flag else "")
+        owed = fees_owed.get(row.client_id) if status == "booked" else None
+        owes_fees = f' <span class="f-warn">Owes {escape(money(owed))} in fees</span>' if owed else ""
+        late = (f' <span class="late">{escape(row.late)}</span>' if row.late else
+                f" {escape(row.lateness)}" if row.lateness else "")
+        due = row.due_cents
+        owing = due - row.paid_cents
+        balance = f' <span class="appointment-owing">owes {escape(money(owing))}</span>' if owing > 0 else (
+            _PAID if due else "")
+        written.append(
+            f'\n<li data-appointment="{row.id}"><div><a href="{at}">{escape(row.when)}</a></div>\n'
+            f'<div><a href="{client_url}{row.client_id}">{who}</a>{flag}'
+            f'{_BOOKED_ONLINE if row.booked_online else ""}'
+            f'{policy_flag if row.client_id in unacknowledged else ""}{owes_fees}</div>\n'
+            f'<div>{escape(row.service)}</div>\n'
+            f'<div><span class="s-{escape(status)}">{escape(row.status_label)}</span>{late}{balance}</div>\n<div>')
+        if status == "booked":
+            written.append(
+                f'<button form="desk" formaction="{at}/check-in">Check in<span class="visually-hidden"> {who}</span></button>')
+            if row.appointment.start_at <= now:
+                written.append(f'<button form="desk" formaction="{at}/no-show">No-show'
+                               f'<span class="visually-hidden">: {who}</span></button>')
+            written.append(f'<a href="{at}/cancel?{back_query}">Cancel…'
+                           f'<span class="visually-hidden"> {who}\'s appointment</span></a>')
+        elif status == "arrived":
+            written.append(f'<button form="desk" formaction="{at}/complete">Complete'
+                           f'<span class="visually-hidden"> {who}\'s session</span></button>')
+        if owing > 0:
+            field = f"a{row.id}"
+            written.append(
+                f'<form method="post" action="{at}/payment" class="payment-inline">{hidden}'
+                f'<label class="visually-hidden" for="{field}-amount">Amount from {who}</label>'
+                f'<input class="form-control form-control-sm width-6rem" id="{field}-amount" name="amount" '
+                f'value="{escape(amount(owing))}" inputmode="decimal">'
+                f'<label class="visually-hidden" for="{field}-method">Method</label>'
+                f'<select class="form-select form-select-sm width-7rem" id="{field}-method" name="method">{methods}</select>'
+                f'<button class="btn btn-sm btn-primary">Take payment</button></form>')
+        if undo := undoing.get(row.id):
+            written.append(f'<a href="{at}?{back_query}#undo-heading">Undo…'
+                           f'<span class="visually-hidden"> {who}\'s {escape(undo)}</span></a>')
+        written.append("</div></li>")
+    return Markup("".join(written))
+
+
+def book_blocks(blocks: list[Block], appointment_url: str) -> Markup:
+    """Each appointment's block in a column of the calendar's grid (book.py lays them out):
+    a link to the appointment placed on the grid's rows and lanes, with what book.js needs
+    to move it when it may be moved."""
+    appointment_url = str(escape(appointment_url))
+    written = []
+    for block in blocks:
+        a = block.appointment
+        client = escape(a.client_name)
+        lanes = f" lane-{block.lane}-of-{block.lanes}" if block.lanes > 1 else ""
+        movable = (f'data-movable data-start="{escape(block.start)}" data-minutes="{block.minutes}" '
+                   f'data-client="{client}" aria-describedby="book-help"' if block.movable else "")
+        flag = (' <span class="badge text-bg-dark" title="Ask the practitioner before booking">Not bookable</span>'
+                if block.flag == "Not bookable" else
+                f' <span class="badge text-bg-warning">{escape(block.flag)}</span>' if block.flag else "")
+        written.append(
+            f'\n      <a class="book-appt status-{escape(a.status)} bk-r{block.row} bk-s{block.rows}{lanes}"\n'
+            f'         href="{appointment_url}{a.id}" data-appointment="{a.id}"\n'
+            f'         {movable}>\n'
+            f'        <span class="book-appt-time">{escape(block.when)}</span>\n'
+            f'        <span class="book-appt-client">{client}</span>{flag}\n'
+            f'        <span class="book-appt-service">{escape(a.service_name)}</span>\n'
+            f'        <span class="book-appt-status">{escape(STATUS_LABELS[a.status])}</span>\n'
+            f'      </a>\n      ')
+    return Markup("".join(written))
