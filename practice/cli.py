@@ -160,8 +160,9 @@ def verify_log_command():
 @click.command("rebuild-reports")
 @one_unit_of_work
 def rebuild_reports_command():
-    """Compute the reports' summary again from every appointment and payment (after rows
-    were changed outside the app; a restore and the migrations keep it themselves)."""
+    """Compute the reports' summary again from every appointment, payment, conduct entry and
+    client (after rows were changed outside the app; a restore and the migrations keep it
+    themselves)."""
     from practice.reports import summary
 
     summary.rebuild(db.session)

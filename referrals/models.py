@@ -81,15 +81,19 @@ class Modality(Base):
     retired: Mapped[bool] = mapped_column(default=False)
 
 
+# Each has an index by modality that holds the other id too: matching reads who offers a
+# modality and which referrals named it from the index alone.
 specialist_modality = Table(
     "specialist_modality", metadata,
     Column("specialist_id", ForeignKey("specialist.id"), primary_key=True),
-    Column("modality_id", ForeignKey("modality.id"), primary_key=True, index=True),
+    Column("modality_id", ForeignKey("modality.id"), primary_key=True),
+    Index("ix_specialist_modality_by_modality", "modality_id", "specialist_id"),
 )
 referral_need = Table(
     "referral_need", metadata,
     Column("referral_id", ForeignKey("referral.id"), primary_key=True),
-    Column("modality_id", ForeignKey("modality.id"), primary_key=True, index=True),
+    Column("modality_id", ForeignKey("modality.id"), primary_key=True),
+    Index("ix_referral_need_by_modality", "modality_id", "referral_id"),
 )
 inquiry_need = Table(
     "inquiry_need", metadata,
@@ -117,14 +121,21 @@ class Specialist(Base):
     fees: Mapped[str] = mapped_column(Text, default="")
     accepting: Mapped[str] = mapped_column(String(10), default="unknown")
     notes: Mapped[str] = mapped_column(Text, default="")
-    verified_on: Mapped[date | None] = mapped_column(index=True)
+    verified_on: Mapped[date | None]
     verified_by_id: Mapped[int | None] = host_id("user")
     created_at: Mapped[datetime]
     retired_at: Mapped[datetime | None]
     # Lower-cased copies the directory searches and sorts on (indexed), kept by the services.
     name_key: Mapped[str] = mapped_column(String(120), index=True)
-    area_key: Mapped[str] = mapped_column(String(120), default="", index=True)
+    area_key: Mapped[str] = mapped_column(String(120), default="")
     search_text: Mapped[str] = mapped_column(Text, default="")
+
+    # Each holds what a read of every active entry needs (the area filter's list, the count
+    # of entries to check), so those reads stay in the index and skip the wide rows.
+    __table_args__ = (
+        Index("ix_specialist_area", "area_key", "retired_at", "area"),
+        Index("ix_specialist_verified", "verified_on", "retired_at"),
+    )
 
     modalities: Mapped[list[Modality]] = relationship(
         secondary=specialist_modality, order_by=Modality.name

@@ -25,6 +25,7 @@ from functools import cache
 from sqlalchemy import Date, bindparam, case, exists, func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
+from practice.paging import Pager
 from referrals import host, places
 from referrals.database import db
 from referrals.models import (
@@ -104,11 +105,41 @@ def _directory_query(filters: DirectoryFilters, *, today: date):
     return query
 
 
-def search_directory(filters: DirectoryFilters, *, today: date, page: int, per_page: int):
+@dataclass
+class CountedPage(Pager):
+    """A page of a list with the list's length, read as the `pager` macro reads
+    Flask-SQLAlchemy's Pagination."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+# What a row of the directory shows (the verify form, the badge and "last checked" read these).
+DIRECTORY_COLUMNS = (Specialist.id, Specialist.name, Specialist.business, Specialist.area,
+                     Specialist.accepting, Specialist.verified_on)
+
+
+def search_directory(filters: DirectoryFilters, *, today: date, page: int, per_page: int) -> CountedPage:
     """One page of the directory (count and rows: two queries; the names of what they offer:
-    `modality_names`)."""
-    query = _directory_query(filters, today=today).order_by(Specialist.name_key, Specialist.id)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    `modality_names`). The rows are plain rows of the columns shown, read through the
+    connection: the ORM's objects and Flask-SQLAlchemy's paginate cost more than the reads."""
+    query = _directory_query(filters, today=today)
+    connection = db.session.connection()
+    total = connection.execute(query.with_only_columns(func.count(Specialist.id))).scalar_one()
+    rows = connection.execute(
+        query.with_only_columns(*DIRECTORY_COLUMNS).order_by(Specialist.name_key, Specialist.id)
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    return CountedPage(rows, page, per_page, total)
 
 
 def modality_names(session, specialist_ids) -> dict[int, list[str]]:
@@ -270,25 +301,33 @@ def _capped(count):
     return case((count > PAST_CAP, PAST_CAP), else_=count)
 
 
+# The collation that orders text as Python does (by code point) in each database: the
+# database's order of names among candidates with equal points is then the ranking's own.
+CODE_POINT_ORDER = {"sqlite": "BINARY", "postgresql": "C"}
+
+
 @cache
-def _ranked_candidates(*, placed: bool):
+def _ranked_candidates(*, placed: bool, dialect: str):
     """Active specialists offering any of the `wanted` modalities (a parameter, with
     `fresh_since`), highest `points` (what the database can sum) first, as plain rows of
     what the ranking needs: the counts of past referrals, and where they are and what they
     speak when the need says (`placed`). The page's columns are read for the chosen few
-    only: the database sorts narrow rows. Built once: building it takes longer than the
-    database takes to run it."""
+    only: the database sorts narrow rows. Built once for each database: building it takes
+    longer than the database takes to run it."""
     wanted, fresh_since = bindparam("wanted", expanding=True), bindparam("fresh_since", type_=Date)
     offered = (select(specialist_modality.c.specialist_id, func.count().label("offered"))
                .where(specialist_modality.c.modality_id.in_(wanted))
                .group_by(specialist_modality.c.specialist_id).subquery())
-    # From the referrals for the need (an index on the need), each counted once however
-    # many of the needed modalities it names.
+    # From the referrals for the need (read from the index on the need), each counted once
+    # however many of the needed modalities it names: their ids made distinct first, so the
+    # counts need not be.
+    for_need = (select(referral_need.c.referral_id).where(referral_need.c.modality_id.in_(wanted))
+                .distinct().subquery())
     past = (select(Referral.specialist_id, *(
-                func.count(func.distinct(case((Referral.outcome.in_([o.value for o in outcomes]), Referral.id))))
-                .label(name) for name, outcomes, *_ in PAST_RULES))
-            .select_from(referral_need).join(Referral, Referral.id == referral_need.c.referral_id)
-            .where(referral_need.c.modality_id.in_(wanted), Referral.direction == "out")
+                func.count(case((Referral.outcome.in_([o.value for o in outcomes]), 1))).label(name)
+                for name, outcomes, *_ in PAST_RULES))
+            .select_from(for_need).join(Referral, Referral.id == for_need.c.referral_id)
+            .where(Referral.direction == "out")
             .group_by(Referral.specialist_id).subquery())
     counts = {name: func.coalesce(past.c[name], 0) for name, *_ in PAST_RULES}
     points = (
@@ -305,17 +344,26 @@ def _ranked_candidates(*, placed: bool):
         .join(offered, offered.c.specialist_id == Specialist.id)
         .outerjoin(past, past.c.specialist_id == Specialist.id)
         .where(Specialist.retired_at.is_(None))
-        .order_by(points.desc(), Specialist.name_key, Specialist.id)
+        .order_by(points.desc(), Specialist.name_key.collate(CODE_POINT_ORDER[dialect]), Specialist.id)
     )
 
 
-def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT_STALE_MONTHS,
-          limit: int = 25) -> list[Match]:
-    """Colleagues for a need, best first, with the reasons (three queries).
+# What the match page shows of each colleague, and what the reasons are written from.
+MATCH_COLUMNS = (Specialist.id, Specialist.name, Specialist.business, Specialist.phone, Specialist.email,
+                 Specialist.accepting, Specialist.verified_on, Specialist.area, Specialist.area_key,
+                 Specialist.address, Specialist.languages)
 
-    The database orders the candidates by the points it can sum; Python adds at most
-    `bonus` (distance or area, language) to each, so it reads rows only until no further
-    one can reach the best `limit` so far."""
+
+def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT_STALE_MONTHS,
+          limit: int = 25, rows: bool = False) -> list[Match]:
+    """Colleagues for a need, best first, with the reasons (three queries). Each Match's
+    `specialist` is the entry, or with `rows` a plain row of MATCH_COLUMNS (what a page
+    shows: cheaper to read than the objects, and read with what they offer: two queries).
+
+    The database orders the candidates by the points it can sum, then by name as Python
+    does; Python adds at most `bonus` (distance or area, language) to each, so it reads rows
+    only until no further one can reach the best `limit` so far (with no bonus, the database's
+    order is the ranking: the first `limit` rows)."""
     wanted = set(need.modality_ids)
     if not wanted:
         return []
@@ -325,10 +373,11 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     best: list[int] = []  # the best `limit` scores so far (a heap, lowest first)
     found = []
     # Through the connection: plain rows, fetched as they are read (the ORM would fetch them all).
-    ranked = _ranked_candidates(placed=bool(area or language))
-    with session.connection().execute(ranked, {"wanted": list(wanted), "fresh_since": fresh_since}) as rows:
-        for row in rows:
-            if len(best) == limit and row.points + bonus < best[0]:
+    connection = session.connection()
+    ranked = _ranked_candidates(placed=bool(area or language), dialect=connection.dialect.name)
+    with connection.execute(ranked, {"wanted": list(wanted), "fresh_since": fresh_since}) as candidates:
+        for row in candidates:
+            if len(best) == limit and (not bonus or row.points + bonus < best[0]):
                 break
             score = row.points + _nearness_points(row, need) + _language_points(row, need)
             found.append((score, row))
@@ -336,15 +385,22 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     found.sort(key=lambda pair: (-pair[0], pair[1].name_key, pair[1].id))
     chosen = found[:limit]
     ids = [row.id for _score, row in chosen]
-    specialists = {s.id: s for s in session.scalars(select(Specialist).where(Specialist.id.in_(ids)))}
+    # What each offers of the need, by name; with `rows`, read with their columns.
     offered: dict[int, list[str]] = defaultdict(list)
-    for specialist_id, name in session.execute(
-        select(specialist_modality.c.specialist_id, Modality.name)
-        .join(Modality, Modality.id == specialist_modality.c.modality_id)
-        .where(specialist_modality.c.modality_id.in_(wanted), specialist_modality.c.specialist_id.in_(ids))
-        .order_by(specialist_modality.c.specialist_id, Modality.name)
-    ):
-        offered[specialist_id].append(name)
+    offers = (select(specialist_modality.c.specialist_id, Modality.name.label("offers"))
+              .join(Modality, Modality.id == specialist_modality.c.modality_id)
+              .where(specialist_modality.c.modality_id.in_(wanted), specialist_modality.c.specialist_id.in_(ids))
+              .order_by(specialist_modality.c.specialist_id, Modality.name))
+    if rows:
+        specialists = {}
+        for found in connection.execute(offers.add_columns(*MATCH_COLUMNS).join(
+                Specialist, Specialist.id == specialist_modality.c.specialist_id)):
+            specialists.setdefault(found.id, found)
+            offered[found.id].append(found.offers)
+    else:
+        specialists = {s.id: s for s in session.scalars(select(Specialist).where(Specialist.id.in_(ids)))}
+        for specialist_id, name in connection.execute(offers):
+            offered[specialist_id].append(name)
     return [Match(specialists[row.id], score,
                   _reasons(specialists[row.id], row, need, offered[row.id], fresh_since=fresh_since))
             for score, row in chosen]

@@ -223,7 +223,7 @@ def match():
             candidates = host.current().clients_named(form.who.data.strip(), CLIENTS_SUGGESTED + 1)
         need = queries.Need(tuple(form.modality.data or ()), form.area.data or "", form.language.data or "")
         matches = queries.match(db.session, need, today=host.today(db.session),
-                                stale_after_months=_stale_months())
+                                stale_after_months=_stale_months(), rows=True)
     refer, letters = None, {}
     if client is not None and _may_refer(client):
         refer = forms.ReferForm(client_id=client.id, modality_ids=form.modality.data or [])
@@ -247,6 +247,8 @@ def _may_refer(client) -> bool:
 @bp.post("/refer")
 @permission_required("referrals.refer")
 def refer():
+    if request.form.get("stay"):  # the form's default button: Enter in one of its fields
+        return "", 204
     form = forms.ReferForm()
     form.set_modalities(queries.modalities(db.session))
     valid = form.validate_on_submit()

@@ -87,6 +87,23 @@ def test_search_by_name_modality_area_and_free_text(add):
     assert search(text="100%_\\") == []
 
 
+def test_the_directory_pages_with_its_count_and_where_the_reader_is(add, client, users, login, app, monkeypatch):
+    for name in ("Ada", "Bea", "Cal", "Dee", "Eve"):
+        add(name, area="Otley")
+    page = queries.search_directory(queries.DirectoryFilters(), today=TODAY, page=2, per_page=2)
+    assert (names(page.items), page.total, page.pages, page.prev_num, page.next_num) == (["Cal", "Dee"], 5, 3, 1, 3)
+    last = queries.search_directory(queries.DirectoryFilters(area="otley"), today=TODAY, page=3, per_page=2)
+    assert (names(last.items), last.has_next, list(last.iter_pages())) == (["Eve"], False, [1, 2, 3])
+    past = queries.search_directory(queries.DirectoryFilters(), today=TODAY, page=9, per_page=2)
+    assert (past.items, past.total) == ([], 5)
+
+    monkeypatch.setitem(app.config, "PRACTICE_PAGE_SIZE", 2)
+    login(users["admin"])
+    html = client.get("/referrals/?page=2&area=Otley").get_data(as_text=True)
+    assert "5 specialists." in html and ">Cal</a>" in html and ">Ada</a>" not in html
+    assert 'aria-current="page">2</a>' in html and "/referrals/?page=3&amp;area=Otley" in html
+
+
 def test_verified_within_and_needs_checking(add):
     add("Fresh", verified_on=TODAY - timedelta(days=20))
     add("Old", verified_on=date(2026, 3, 1))
@@ -198,6 +215,10 @@ def test_matching_counts_past_referrals_up_to_three_and_adds_area_and_language_t
 
     matches = queries.match(db.session, queries.Need((deep,)), today=TODAY)
     assert names(matches) == ["Checked Cleo", "Near Nell", "Quiet Quinn"]
+    as_rows = queries.match(db.session, queries.Need((deep,)), today=TODAY, rows=True)
+    assert isinstance(matches[0].specialist, Specialist) and not isinstance(as_rows[0].specialist, Specialist)
+    assert [(m.specialist.name, m.score, m.reasons) for m in as_rows] == [
+        (m.specialist.name, m.score, m.reasons) for m in matches]
     assert [m.score for m in matches] == [5 + 30 + 10, 5 + 30 - 5, 5 + 30 - 5 - 15]  # four, counted as three
     assert matches[2].reasons == ["Not known whether they take new clients: ask first", "Offers deep tissue",
                                   "Details never checked", "4 past referrals had no answer"]
@@ -206,6 +227,19 @@ def test_matching_counts_past_referrals_up_to_three_and_adds_area_and_language_t
         assert names(found) == ["Near Nell", "Checked Cleo", "Quiet Quinn"][:limit]
         assert found[0].score == 5 + 30 - 5 + 20 + 15
     assert names(queries.match(db.session, queries.Need((deep,), "Otley"), today=TODAY, limit=1)) == ["Checked Cleo"]
+
+
+def test_matching_without_area_or_language_keeps_equal_colleagues_in_the_rankings_order(add):
+    """With nothing added in Python the database's first rows are the ranking: it orders
+    names as Python does (by code point, whatever its collation), so "ann lee" comes before
+    "annabel ng" (a collation that skips spaces would put Annabel first)."""
+    for name in ("Annabel Ng", "Ann Lee", "Ann-Marie Orr", "Ánn Zed"):
+        add(name, accepting="yes")
+    ranked = names(queries.match(db.session, queries.Need((modality("Deep tissue").id,)), today=TODAY))
+    assert ranked == ["Ann Lee", "Ánn Zed", "Ann-Marie Orr", "Annabel Ng"]
+    for limit in (1, 2, 3):
+        found = queries.match(db.session, queries.Need((modality("Deep tissue").id,)), today=TODAY, limit=limit)
+        assert names(found) == ranked[:limit]
 
 
 def test_accepting_colleagues_in_the_area_first(add):
@@ -487,9 +521,15 @@ def test_the_match_page_has_one_referral_form_each_colleague_a_button_of_it(
     for colleague in (bea, cal):
         assert (f'<button type="submit" form="refer" name="specialist_id" value="{colleague.id}" '
                 f'class="btn btn-sm btn-practice">Refer Sam to {colleague.name}</button>') in page
-    # Enter in a field submits the form's first button: a disabled one, not the first colleague's.
+    # Enter in a field submits the form's first button: one that asks to stay, not the first
+    # colleague's; the answer keeps the page as it is and records nothing.
     form = page.split('<form id="refer"')[1]
-    assert form.index("<button") == form.index('<button type="submit" disabled hidden></button>')
+    assert form.index("<button") == form.index('<button type="submit" name="stay" value="1" hidden></button>')
+    token = page.split('name="csrf_token" type="hidden" value="')[-1].split('"')[0]
+    enter = client.post("/referrals/refer", data={"stay": "1", "client_id": sam.id, "modality_ids": [deep],
+                                                  "need": "Firmer pressure", "csrf_token": token})
+    assert enter.status_code == 204 and enter.get_data() == b""
+    assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
 
 
 def test_a_refused_referral_is_shown_again_with_what_was_typed_next_to_the_field(

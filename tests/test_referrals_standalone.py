@@ -112,6 +112,14 @@ def test_a_site_runs_the_network_with_its_own_people_and_no_practice_table(empty
     assert response.status_code == 302
     page = browser.get(f"/referrals/match?client=2&modality={deep}").get_data(as_text=True)
     assert "Find a colleague for Casey Member" in page and "Refer Casey Member to Bea Deeper" in page
+    # No practice.js here: Enter in a field of the referral form presses its first button,
+    # which asks to stay (204 No Content: the browser keeps the page) and refers no one.
+    assert "practice.js" not in page
+    form = page.split('<form id="refer"')[1]
+    assert form.index("<button") == form.index('<button type="submit" name="stay" value="1" hidden>')
+    enter = browser.post("/referrals/refer", data={"stay": "1", "client_id": "2", "modality_ids": [deep],
+                                                   "need": "Sore back", "follow_up_on": "2026-12-07"})
+    assert enter.status_code == 204
     chooser = browser.get(f"/referrals/match?who=Casey&modality={deep}").get_data(as_text=True)
     assert "Which client?" in chooser and "client=2" in chooser  # found by the site's own search
 

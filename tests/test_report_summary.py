@@ -1,12 +1,14 @@
 """The reports' summary (practice.reports.summary) against the raw rows: after every kind of
-change an appointment or a payment goes through, and after a change of time zone or of a
-policy's grace period, every figure of the attendance and money reports read from the
-summary equals the same figure counted here from the appointments and payments themselves,
-and the rows the listener kept equal a rebuild from scratch.
+change an appointment, a payment, a conduct entry or a client goes through, and after a
+change of time zone or of a policy's grace period, every figure of the attendance, money,
+conduct and caseload reports read from the summary equals the same figure counted here from
+the appointments, payments, conduct entries and clients themselves, and the rows the listener
+kept equal a rebuild from scratch.
 
 November 2026 in London is on UTC; the time-zone step moves the practice to New York
 (UTC-5), which puts the appointments and payments of the small hours on the day before."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -16,11 +18,15 @@ from sqlalchemy import select
 
 from practice.audit.services import SYSTEM
 from practice.auth.models import Practitioner
+from practice.clients import csv_io
+from practice.clients.models import UNBOOKABLE_STANDINGS, Client
+from practice.conduct import services as conduct_services
+from practice.conduct.models import ConductEntry, IncidentCategory
 from practice.db import db
 from practice.policies import services as policy_services
 from practice.policies.queries import policy_in_force
 from practice.reports import queries, summary
-from practice.reports.models import DayFigures, OwingAppointment
+from practice.reports.models import ActiveClients, ConductDayCount, DayFigures, OwingAppointment
 from practice.scheduling import services
 from practice.scheduling.models import Appointment, Payment, Status
 from practice.settings.services import get_practice, practice_zone
@@ -55,8 +61,9 @@ def world(users, make_client):
     service = services.create_service(db.session, SYSTEM, name="Massage", duration_minutes=60,
                                       price_cents=6000, now=at(1, "08:00"))
     clients = {}
-    for name in ("Sam", "Kim", "Lee"):
+    for name, primary in (("Sam", priya), ("Kim", alex), ("Lee", None)):
         client = make_client(name)
+        client.primary_practitioner_id = primary
         acknowledge(client, on=at(1, "08:00"))
         clients[name] = client.id
     db.session.commit()
@@ -119,12 +126,53 @@ def raw_figures(scope: queries.Scope, now: datetime) -> tuple[list[queries.Atten
                                   owed_cents, owing, len(owing_clients))
 
 
-def summary_rows() -> tuple[list, list]:
+def raw_conduct(scope: queries.Scope) -> list[queries.ConductCount]:
+    """The conduct counts of a scope from every entry: the latest version of each (by its
+    place in the chain), none withdrawn, that happened on the range's local days, of the
+    practitioner's clients or appointments."""
+    latest = {}
+    for entry in db.session.scalars(select(ConductEntry).order_by(ConductEntry.seq)):
+        latest[entry.corrects_id or entry.id] = entry
+    counts = Counter()
+    for entry in latest.values():
+        appointment = db.session.get(Appointment, entry.appointment_id) if entry.appointment_id else None
+        theirs = {entry.client.primary_practitioner_id, appointment.practitioner_id if appointment else None}
+        if (not entry.withdrawn and scope.first <= entry.occurred_from.astimezone(scope.zone).date() <= scope.last
+                and (scope.practitioner is None or scope.practitioner.id in theirs)):
+            counts[(entry.kind, entry.category.label if entry.category else "", entry.severity or "",
+                    entry.safety)] += 1
+    return [queries.ConductCount(*key, count) for key, count in counts.items()]
+
+
+def raw_caseload(scope: queries.Scope) -> list[queries.Caseload]:
+    """Each active practitioner's active clients now and the clients who came in the range,
+    counted from every client."""
+    clients = db.session.scalars(select(Client)).all()
+    lines = []
+    for practitioner in db.session.scalars(select(Practitioner).where(Practitioner.active)
+                                           .order_by(Practitioner.display_name)):
+        if scope.practitioner is None or practitioner.id == scope.practitioner.id:
+            theirs = [client for client in clients if client.primary_practitioner_id == practitioner.id]
+            lines.append(queries.Caseload(
+                practitioner.display_name, practitioner.accepting_new_clients, practitioner.max_active_clients,
+                sum(client.archived_at is None and client.standing not in UNBOOKABLE_STANDINGS for client in theirs),
+                sum(scope.start <= client.created_at < scope.end for client in theirs)))
+    return lines
+
+
+def by_key(rows: list[queries.ConductCount]) -> list[queries.ConductCount]:
+    return sorted(rows, key=lambda row: (row.kind, row.category, row.severity, row.safety))
+
+
+def summary_rows() -> tuple[list, list, list, list]:
     days = sorted((row.practitioner_id or 0, row.day, *[getattr(row, name) for name in summary.FIGURES])
                   for row in db.session.scalars(select(DayFigures)))
     owing = sorted((row.appointment_id, row.practitioner_id, row.client_id, row.start_at, row.owed_cents)
                    for row in db.session.scalars(select(OwingAppointment)))
-    return days, owing
+    conduct = sorted((row.practitioner_id or 0, row.day, row.kind, row.category_id or 0, row.severity or "",
+                      row.safety, row.count) for row in db.session.scalars(select(ConductDayCount)))
+    active = sorted((row.practitioner_id, row.count) for row in db.session.scalars(select(ActiveClients)))
+    return days, owing, conduct, active
 
 
 def check(world: World) -> None:
@@ -140,6 +188,8 @@ def check(world: World) -> None:
             weeks, money = raw_figures(scope, REPORT_NOW)
             assert [figures for _, figures in report.attendance.weeks] == weeks, (practitioner_id, first, last)
             assert report.money == money, (practitioner_id, first, last)
+            assert by_key(report.conduct.rows) == by_key(raw_conduct(scope)), (practitioner_id, first, last)
+            assert report.caseload == raw_caseload(scope), (practitioner_id, first, last)
     kept = summary_rows()
     summary.rebuild(db.session)
     assert summary_rows() == kept
@@ -175,6 +225,29 @@ def pay(appointment_id: int, cents: int, moment: datetime) -> None:
     with one_action():
         services.record_payment(db.session, SYSTEM, appointment(appointment_id), amount_cents=cents,
                                 method="card", now=moment)
+
+
+def incident(world: World, client: str, when: datetime, code: str) -> int:
+    with one_action():
+        return conduct_services.record_incident(
+            db.session, SYSTEM, db.session.get(Client, world.clients[client]), details(when, code), [],
+            max_bytes=1_000_000, now=at(25, "12:00")).id
+
+
+def details(when: datetime, code: str, severity: str = "medium") -> conduct_services.IncidentDetails:
+    category = db.session.scalar(select(IncidentCategory).where(IncidentCategory.code == code))
+    return conduct_services.IncidentDetails(
+        category_id=category.id, severity=severity, occurred_from=when, channel="in_person",
+        location="Treatment room", description="Came in without a booking and would not leave.",
+        response="Asked them to go.", effect="Uneasy for the afternoon.")
+
+
+def correct(entry_id: int, corrected: conduct_services.IncidentDetails | None = None, *,
+            withdrawn: bool = False) -> None:
+    with one_action():
+        conduct_services.record_correction(
+            db.session, SYSTEM, db.session.get(ConductEntry, entry_id), reason="Recorded wrongly",
+            withdrawn=withdrawn, details=corrected, max_bytes=1_000_000, now=at(25, "12:30"))
 
 
 def test_the_summary_equals_the_raw_rows_after_every_kind_of_change(world):
@@ -249,6 +322,49 @@ def test_the_summary_equals_the_raw_rows_after_every_kind_of_change(world):
     small_hours = direct(w, "Sam", w.alex, at(22, "00:30"), Status.COMPLETED.value, late_minutes=20)
     pay(night, 6000, at(22, "00:10"))
     pay(small_hours, 4000, at(22, "01:00"))
+    check(w)
+
+    # The conduct record: incidents, corrected to another day and kind, withdrawn; the
+    # practitioners whose figures count an entry change with its client's practitioner and
+    # its appointment's (the late arrival of the first session, the no-show's withdrawn entry).
+    assert {entry.kind for entry in db.session.scalars(select(ConductEntry))} >= {"late_arrival", "no_show"}
+    dropped_in = incident(w, "Sam", at(20, "15:00"), "drops_in")
+    stayed = incident(w, "Lee", at(21, "00:30"), "will_not_leave")  # New York puts it on the 20th
+    incident(w, "Kim", at(23, "02:00"), "gifts")  # New York: on the 22nd
+    check(w)
+    correct(dropped_in, details(at(22, "23:30"), "threats", "high"))  # another day, a safety incident
+    check(w)
+    correct(dropped_in, details(at(23, "10:00"), "threats", "low"))  # the correction corrected, a day on
+    check(w)
+    correct(stayed, withdrawn=True)
+    check(w)
+    with one_action():  # Lee is Alex's client now, Sam nobody's
+        db.session.get(Client, w.clients["Lee"]).primary_practitioner_id = w.alex
+        db.session.get(Client, w.clients["Sam"]).primary_practitioner_id = None
+    check(w)
+    with one_action():  # with its late arrival
+        appointment(first).practitioner_id = w.alex
+    check(w)
+
+    # The caseload: a client who came during the range, archived and back, moved on, given
+    # to another practitioner, deleted.
+    with one_action():
+        newcomer = Client(display_name="Ash", primary_practitioner_id=w.alex, created_at=at(21, "09:00"))
+        db.session.add(newcomer)
+    check(w)
+    for change in ({"archived_at": at(22, "09:00")}, {"archived_at": None}, {"standing": "moved_on"},
+                   {"standing": "active", "primary_practitioner_id": w.priya}):
+        with one_action():
+            for name, value in change.items():
+                setattr(db.session.get(Client, newcomer.id), name, value)
+        check(w)
+    with one_action():
+        db.session.delete(db.session.get(Client, newcomer.id))
+    check(w)
+    with one_action():  # a file of clients, inserted in batches past the listener
+        practitioner = db.session.get(Practitioner, w.alex).display_name
+        csv_io.import_clients(db.session, SYSTEM, f"display_name,practitioner\nRowan,{practitioner}\nTeo,\n",
+                              phone_region="GB", now=at(24, "09:00"))
     check(w)
 
     with one_action():  # every day moves: rebuilt in the same unit of work

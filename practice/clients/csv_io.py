@@ -18,6 +18,7 @@ from practice.errors import DomainError
 from practice.import_report import PROGRESS_EVERY, ImportRefused, Preview, RowReport
 from practice.imports.registry import Importer, register
 from practice.localtime import OUT_OF_RANGE, parse_day
+from practice.reports import summary
 from practice.settings.services import get_practice, local_date
 from practice.spreadsheets import csv_chunks
 from practice.uploads import read_text
@@ -182,6 +183,10 @@ def save_clients(session, actor: Actor, preview: Preview, *, now: datetime) -> i
     if not preview.ok:
         raise ImportRefused(preview)
     ids = insert_rows(session, Client, [vars(row.details) | {"created_at": now} for row in preview.rows])
+    # Rows inserted in batches pass by the reports' summary's listener: their practitioners'
+    # active clients are counted again here.
+    if practitioners := {row.details.primary_practitioner_id for row in preview.rows} - {None}:
+        summary.recompute_active_clients(session, practitioners)
     record(session, actor, "client.import", None, now=now, rows=len(preview.rows))
     saved = [identity.Unsaved.of(row.details, client_id) for row, client_id in zip(preview.rows, ids, strict=True)]
     matched = sorted({match.client.id for match in identity.find(session, saved)})

@@ -81,6 +81,10 @@ only_on("postgresql", Index("ix_client_search_trigrams", Client.search_text, Cli
 # a period) read from the index alone.
 Index("ix_client_primary_practitioner_id_caseload", Client.primary_practitioner_id, Client.archived_at,
       Client.standing, Client.created_at)
+# The clients who came in a period, with their practitioner: the caseload report's "new in
+# the range" reads a year's newcomers only (the active ones are counted in
+# practice.reports.models.ActiveClients).
+Index("ix_client_created_at_primary_practitioner_id", Client.created_at, Client.primary_practitioner_id)
 
 
 class StandingChange(db.Model):

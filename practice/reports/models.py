@@ -1,13 +1,15 @@
 """What the reports keep summed, so that a year's figures are read from 365 rows a
 practitioner instead of every appointment of the year (README "Speed", "Reports").
 
-Both tables are derived: practice.reports.summary recomputes the rows a flush touches, in the
+Every table here is derived: practice.reports.summary recomputes the rows a flush touches, in the
 same transaction, and rebuilds them whole when what they depend on changes (the practice's
-time zone, a policy's grace period or start) and on `practice rebuild-reports`."""
+time zone, a policy's grace period or start) and on `practice rebuild-reports`. The conduct
+counts spare the year's page a look at each of its entries and at whether a later one
+corrects it."""
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from practice.db import db
@@ -37,6 +39,44 @@ class DayFigures(db.Model):
     __table_args__ = (
         Index("ix_day_figures_day_practitioner_id", "day", "practitioner_id", unique=True),
     )
+
+
+class ConductDayCount(db.Model):
+    """How many entries of the conduct record, as it now stands (the latest correction of
+    each entry, none withdrawn), happened on a local day, by kind, category, severity and
+    safety. The rows without a practitioner count every entry (the practice's figures); a
+    practitioner's count the entries of their clients and of their appointments with anyone's
+    client, as the reports' conduct figures for one practitioner do."""
+
+    __tablename__ = "conduct_day_count"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"))
+    day: Mapped[date]  # local, in the practice's time zone
+    kind: Mapped[str] = mapped_column(String(30))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("incident_category.id"))
+    severity: Mapped[str | None] = mapped_column(String(10))
+    safety: Mapped[bool]
+    count: Mapped[int]
+
+    __table_args__ = (
+        # Covers the page's read (one practitioner's, or the practice's, days of a range);
+        # the days alone are what the listener deletes and writes again.
+        Index("ix_conduct_day_count_practitioner_id_day", "practitioner_id", "day", "kind", "category_id",
+              "severity", "safety", "count"),
+        Index("ix_conduct_day_count_day", "day"),
+    )
+
+
+class ActiveClients(db.Model):
+    """How many active clients a practitioner has now (theirs as primary practitioner, not
+    archived, not moved on or declined): the caseload report's count, which would otherwise
+    walk every client of the practice."""
+
+    __tablename__ = "active_clients"
+
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"), primary_key=True)
+    count: Mapped[int]
 
 
 class OwingAppointment(db.Model):

@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup
-from sqlalchemy import and_, case, distinct, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import case, distinct, func, or_, select
 
 from practice.auth.models import Practitioner
-from practice.clients.models import STANDINGS, UNBOOKABLE_STANDINGS, Client, StandingChange
-from practice.conduct.models import KINDS, SEVERITIES, ConductEntry, IncidentCategory
-from practice.reports.models import DayFigures, OwingAppointment
+from practice.clients.models import STANDINGS, Client, StandingChange
+from practice.conduct.models import KINDS, SEVERITIES, IncidentCategory
+from practice.reports.models import ActiveClients, ConductDayCount, DayFigures, OwingAppointment
+from practice.reports.summary import FIGURES
 from practice.scheduling.models import Appointment, Status
 from practice.scheduling.services import local_day_bounds
 from referrals.models import OUTCOME_LABELS, Inquiry, InquiryStatus, Referral, Specialist
@@ -129,10 +128,6 @@ def attendance(session, scope: Scope, now: datetime) -> AttendanceReport:
     return _attendance_and_collected(session, scope, now)[0]
 
 
-_SUMMED = ("attended", "late", "no_shows", "late_cancellations", "cancelled", "booked",
-           "sessions_cents", "fees_cents", "waived_cents", "collected_cents")
-
-
 def _attendance_and_collected(session, scope: Scope, now: datetime) -> tuple[AttendanceReport, int]:
     """The weeks' attendance and fees, and what was collected over the range, summed from
     the summary's days (practice.reports.summary keeps them): one row a day from SQL, put in
@@ -140,7 +135,7 @@ def _attendance_and_collected(session, scope: Scope, now: datetime) -> tuple[Att
     upcoming after it; today's is split at `now` from its own appointments."""
     today = now.astimezone(scope.zone).date()
     query = (
-        select(DayFigures.day, *[func.sum(getattr(DayFigures, name)) for name in _SUMMED])
+        select(DayFigures.day, *[func.sum(getattr(DayFigures, name)) for name in FIGURES])
         .where(DayFigures.day >= scope.first, DayFigures.day <= scope.last,
                *_practitioner_is(DayFigures.practitioner_id, scope))
         .group_by(DayFigures.day)
@@ -284,29 +279,19 @@ class ConductReport:
 
 
 def conduct(session, scope: Scope) -> ConductReport:
-    """Entries that happened in the range as the record now stands: the latest correction of
-    each entry (never both it and the original), leaving out those withdrawn."""
-    later = aliased(ConductEntry)
-    superseded = (
-        select(later.id)
-        .where(later.corrects_id == func.coalesce(ConductEntry.corrects_id, ConductEntry.id),
-               later.seq > ConductEntry.seq)
-        .exists()
-    )
+    """Entries that happened in the range as the record now stands (the latest correction of
+    each entry, never both it and the original, leaving out those withdrawn), read from the
+    conduct counts of the range's days that practice.reports.summary keeps. A practitioner's
+    are their clients' entries and entries about their appointments with anyone's client."""
     query = (
-        select(ConductEntry.kind, IncidentCategory.label, ConductEntry.severity, ConductEntry.safety,
-               func.count())
-        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
-        .where(ConductEntry.occurred_from >= scope.start, ConductEntry.occurred_from < scope.end,
-               ConductEntry.withdrawn.is_(False), ~superseded)
-        .group_by(ConductEntry.kind, IncidentCategory.label, ConductEntry.severity, ConductEntry.safety)
+        select(ConductDayCount.kind, IncidentCategory.label, ConductDayCount.severity, ConductDayCount.safety,
+               func.sum(ConductDayCount.count))
+        .outerjoin(IncidentCategory, IncidentCategory.id == ConductDayCount.category_id)
+        .where(ConductDayCount.day >= scope.first, ConductDayCount.day <= scope.last,
+               ConductDayCount.practitioner_id == scope.practitioner.id if scope.practitioner
+               else ConductDayCount.practitioner_id.is_(None))
+        .group_by(ConductDayCount.kind, IncidentCategory.label, ConductDayCount.severity, ConductDayCount.safety)
     )
-    if scope.practitioner:
-        # Their clients' entries, and entries about their appointments with anyone's client.
-        query = (query.join(Client, Client.id == ConductEntry.client_id)
-                 .outerjoin(Appointment, Appointment.id == ConductEntry.appointment_id)
-                 .where(or_(Client.primary_practitioner_id == scope.practitioner.id,
-                            Appointment.practitioner_id == scope.practitioner.id)))
     return ConductReport([ConductCount(kind, label or "", severity or "", bool(safety), int(count))
                           for kind, label, severity, safety, count in session.execute(query)])
 
@@ -350,12 +335,6 @@ class ReferralLine:
     @property
     def total(self) -> int:
         return sum(self.outcomes.values())
-
-    def count_cells(self) -> Markup:
-        """The line's count for each outcome as table cells, blank for none: written here
-        rather than by a loop in the template, as a year has hundreds of lines (numbers
-        only, nothing to escape)."""
-        return Markup("".join(f"<td>{self.outcomes.get(outcome, 0) or ''}</td>" for outcome in OUTCOMES))
 
 
 OUTCOMES = list(OUTCOME_LABELS)
@@ -402,23 +381,22 @@ class Caseload:
 
 
 def caseload(session, scope: Scope) -> list[Caseload]:
-    """Each practitioner's active clients against their capacity, today: one pass over the
-    clients, grouped by their practitioner (two counts a practitioner, each a walk through
-    their clients, cost more)."""
-    per_practitioner = (
-        select(Client.primary_practitioner_id.label("practitioner_id"),
-               _count_if(and_(Client.archived_at.is_(None), Client.standing.not_in(UNBOOKABLE_STANDINGS)))
-               .label("active"),
-               _count_if(and_(Client.created_at >= scope.start, Client.created_at < scope.end)).label("new"))
-        .where(*([Client.primary_practitioner_id == scope.practitioner.id] if scope.practitioner
+    """Each practitioner's active clients against their capacity, today, as
+    practice.reports.summary keeps them counted, and the clients who came during the range
+    (read from the clients by when they came)."""
+    newcomers = (
+        select(Client.primary_practitioner_id.label("practitioner_id"), func.count().label("new"))
+        .where(Client.created_at >= scope.start, Client.created_at < scope.end,
+               *([Client.primary_practitioner_id == scope.practitioner.id] if scope.practitioner
                  else [Client.primary_practitioner_id.is_not(None)]))
         .group_by(Client.primary_practitioner_id)
         .subquery()
     )
     query = (select(Practitioner.display_name, Practitioner.accepting_new_clients,
-                    Practitioner.max_active_clients, func.coalesce(per_practitioner.c.active, 0),
-                    func.coalesce(per_practitioner.c.new, 0))
-             .outerjoin(per_practitioner, per_practitioner.c.practitioner_id == Practitioner.id)
+                    Practitioner.max_active_clients, func.coalesce(ActiveClients.count, 0),
+                    func.coalesce(newcomers.c.new, 0))
+             .outerjoin(ActiveClients, ActiveClients.practitioner_id == Practitioner.id)
+             .outerjoin(newcomers, newcomers.c.practitioner_id == Practitioner.id)
              .where(Practitioner.active).order_by(Practitioner.display_name))
     if scope.practitioner:
         query = query.where(Practitioner.id == scope.practitioner.id)

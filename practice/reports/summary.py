@@ -1,10 +1,13 @@
-"""Keeping the reports' summary (practice.reports.models) equal to the appointments and
-payments it sums, inside the unit of work that changes them.
+"""Keeping the reports' summary (practice.reports.models) equal to the appointments,
+payments, conduct entries and clients it sums, inside the unit of work that changes them.
 
 After each flush, the (practitioner, local day) rows whose appointments or payments the flush
 added, changed or deleted are computed again from those days' rows, and the owing rows of
-the appointments it touched; nothing is committed here (the unit of work commits or rolls
-back the figures with the change). A change of what many days depend on rebuilds them in the
+the appointments it touched; the conduct counts of the days of the entries it added (and of
+the versions they correct) or whose practitioners it changed, from those days' entries; the
+active clients of the practitioners a client joined or left or whose archiving or standing
+changed. Nothing is committed here (the unit of work commits or rolls back the figures with
+the change). A change of what many days depend on rebuilds them in the
 same way: every day for a new time zone (which decides an appointment's local day), the days
 from a new or changed policy version's first day on (its grace period decides what counts as
 late). Rows written around the ORM (a bulk INSERT, an edit in a database console) are not
@@ -18,16 +21,16 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, delete, event, func, insert, inspect, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from practice.clients.models import UNBOOKABLE_STANDINGS, Client
+from practice.conduct.models import ConductEntry
 from practice.policies.models import Policy
-from practice.reports.models import DayFigures, OwingAppointment
-from practice.scheduling.models import Appointment, Payment, Status
+from practice.reports.models import ActiveClients, ConductDayCount, DayFigures, OwingAppointment
+from practice.scheduling.models import ATTENDED, CHARGEABLE, Appointment, Payment, Status
 from practice.scheduling.services.local_time import local_day_bounds
 from practice.settings.models import PracticeProfile
 
-ATTENDED = (Status.ARRIVED.value, Status.COMPLETED.value)
-CHARGEABLE = (Status.NO_SHOW.value, Status.LATE_CANCELLED.value)  # carry a fee
 # Where each status is counted (ARRIVED and COMPLETED both as attended).
 _COUNTED = {Status.ARRIVED.value: "attended", Status.COMPLETED.value: "attended",
             Status.NO_SHOW.value: "no_shows", Status.LATE_CANCELLED.value: "late_cancellations",
@@ -40,9 +43,17 @@ Key = tuple[int | None, date]  # (practitioner id, local day); no practitioner: 
 
 
 def rebuild(session, since: date | None = None) -> None:
-    """The summary again from the appointments and payments: all of it (after a restore, a
-    bulk load, a new time zone), or the days from `since` on (a policy's grace period, which
-    counts from its first day; nothing owed depends on it)."""
+    """The summary again from the raw rows: all of it (after a restore, a bulk load, a new
+    time zone), or the appointments' days from `since` on (a policy's grace period, which
+    counts from its first day; nothing owed and no conduct count depends on it)."""
+    rebuild_figures(session, since)
+    if since is None:
+        rebuild_conduct(session)
+        rebuild_active_clients(session)
+
+
+def rebuild_figures(session, since: date | None = None) -> None:
+    """The days' figures and the owing rows again from the appointments and payments."""
     tally = _Tally(session)
     appointments, payments = _appointments(), _payments()
     if since is None:
@@ -89,6 +100,69 @@ def recompute(session, days: set[Key], appointment_ids: set[int]) -> None:
         part = ids[start:start + _CHUNK]
         session.execute(delete(OwingAppointment).where(OwingAppointment.appointment_id.in_(part)))
         session.execute(_owing(Appointment.id.in_(part)))
+
+
+def rebuild_conduct(session) -> None:
+    """The conduct counts again from the whole conduct record."""
+    session.execute(delete(ConductDayCount))
+    tally = _ConductTally(session)
+    for row in session.execute(_standing_entries().execution_options(yield_per=20_000)):
+        tally.entry(*row)
+    tally.write(session)
+
+
+def rebuild_active_clients(session) -> None:
+    """Every practitioner's active clients counted again."""
+    session.execute(delete(ActiveClients))
+    session.execute(_active_clients())
+
+
+def recompute_active_clients(session, practitioner_ids: set[int]) -> None:
+    """The active clients of these practitioners counted again."""
+    session.execute(delete(ActiveClients).where(ActiveClients.practitioner_id.in_(practitioner_ids)))
+    session.execute(_active_clients(Client.primary_practitioner_id.in_(practitioner_ids)))
+
+
+def _active_clients(*where):
+    """INSERT each practitioner's count of active clients (none for a practitioner without)."""
+    rows = (select(Client.primary_practitioner_id, func.count())
+            .where(Client.primary_practitioner_id.is_not(None), Client.archived_at.is_(None),
+                   Client.standing.not_in(UNBOOKABLE_STANDINGS), *where)
+            .group_by(Client.primary_practitioner_id))
+    return insert(ActiveClients).from_select(["practitioner_id", "count"], rows)
+
+
+def recompute_conduct(session, days: set[date]) -> None:
+    """The conduct counts of these local days (every practitioner's and the practice's),
+    computed again from their entries."""
+    tally = _ConductTally(session)
+    ordered = sorted(days)
+    for start in range(0, len(ordered), _CHUNK):
+        part = ordered[start:start + _CHUNK]
+        session.execute(delete(ConductDayCount).where(ConductDayCount.day.in_(part)))
+        windows = [local_day_bounds(day, tally.zone) for day in part]
+        for row in session.execute(_standing_entries().where(or_(*[
+                and_(ConductEntry.occurred_from >= since, ConductEntry.occurred_from < until)
+                for since, until in windows]))):
+            tally.entry(*row)
+    tally.write(session)
+
+
+def _standing_entries():
+    """The conduct record as it now stands (the latest correction of each entry, never both
+    it and the original, leaving out those withdrawn), each entry with the practitioners
+    whose figures count it: its client's, and its appointment's."""
+    later = aliased(ConductEntry)
+    superseded = (select(later.id)
+                  .where(later.corrects_id == func.coalesce(ConductEntry.corrects_id, ConductEntry.id),
+                         later.seq > ConductEntry.seq)
+                  .exists())
+    return (select(ConductEntry.occurred_from, ConductEntry.kind, ConductEntry.category_id,
+                   ConductEntry.severity, ConductEntry.safety, Client.primary_practitioner_id,
+                   Appointment.practitioner_id)
+            .join(Client, Client.id == ConductEntry.client_id)
+            .outerjoin(Appointment, Appointment.id == ConductEntry.appointment_id)
+            .where(ConductEntry.withdrawn.is_(False), ~superseded))
 
 
 def _practitioner_is(column, pid: int | None):
@@ -156,6 +230,28 @@ class _Tally:
             session.execute(insert(DayFigures), rows[start:start + 5_000])
 
 
+class _ConductTally:
+    """Standing entries counted per (practitioner or None for the practice, local day, kind,
+    category, severity, safety) as they are read."""
+
+    def __init__(self, session):
+        self.zone = _zone(session)
+        self.counts: dict[tuple, int] = defaultdict(int)
+
+    def entry(self, occurred_from, kind, category_id, severity, safety, client_practitioner_id,
+              appointment_practitioner_id) -> None:
+        day = occurred_from.astimezone(self.zone).date()
+        for pid in {None, client_practitioner_id, appointment_practitioner_id}:
+            self.counts[(pid, day, kind, category_id, severity, bool(safety))] += 1
+
+    def write(self, session) -> None:
+        rows = [{"practitioner_id": pid, "day": day, "kind": kind, "category_id": category_id,
+                 "severity": severity, "safety": safety, "count": count}
+                for (pid, day, kind, category_id, severity, safety), count in self.counts.items()]
+        for start in range(0, len(rows), 5_000):
+            session.execute(insert(ConductDayCount), rows[start:start + 5_000])
+
+
 def _grace(session, zone: ZoneInfo):
     """A function of an appointment's start giving the late-arrival grace of the policy then
     in force: the highest version whose day had come, else the earliest (as
@@ -177,8 +273,13 @@ def _grace(session, zone: ZoneInfo):
 
 @event.listens_for(Session, "after_flush")
 def _recompute_what_the_flush_changed(session, _flush_context) -> None:
+    if counted := {pid for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, Client)
+                   for (pid,) in _before_and_after(obj, "primary_practitioner_id") if pid is not None
+                   if obj not in session.dirty or _changed(obj, *_ACTIVE)}:
+        recompute_active_clients(session, counted)
     changed = [obj for obj in (*session.new, *session.dirty, *session.deleted)
-               if isinstance(obj, (Appointment, Payment, Policy, PracticeProfile))]
+               if isinstance(obj, (Appointment, Payment, Policy, PracticeProfile, ConductEntry))
+               or (isinstance(obj, Client) and obj in session.dirty and _changed(obj, "primary_practitioner_id"))]
     if not changed:
         return
     if any(isinstance(obj, PracticeProfile) and (obj in session.new or _changed(obj, "timezone"))
@@ -214,6 +315,27 @@ def _recompute_what_the_flush_changed(session, _flush_context) -> None:
         days.update((pid, paid_at.astimezone(zone).date()) for appointment_id, paid_at in paid
                     for pid in (practitioners[appointment_id] if appointment_id else {None}))
     recompute(session, days, appointment_ids)
+    _recompute_conduct_counts(session, changed, zone, moved)
+
+
+def _recompute_conduct_counts(session, changed: list, zone: ZoneInfo, moved: list[int]) -> None:
+    """The conduct counts of the days whose standing entries, or whose entries' practitioners,
+    the flush changed: a new entry, or a correction or withdrawal (which may move the entry
+    it corrects to another day, or out of the counts: every day of its versions), a client
+    given another practitioner (their entries' days), an appointment given to another
+    practitioner (its entries' days)."""
+    versions_of = {obj.corrects_id or obj.id for obj in changed
+                   if isinstance(obj, ConductEntry) and obj in session.new}
+    clients = {obj.id for obj in changed if isinstance(obj, Client)}
+    if not (versions_of or clients or moved):
+        return
+    moments = session.scalars(select(ConductEntry.occurred_from).where(or_(
+        ConductEntry.id.in_(versions_of), ConductEntry.corrects_id.in_(versions_of),
+        ConductEntry.client_id.in_(clients), ConductEntry.appointment_id.in_(moved))))
+    recompute_conduct(session, {moment.astimezone(zone).date() for moment in moments})
+
+
+_ACTIVE = ("primary_practitioner_id", "archived_at", "standing")  # what decides a client's active
 
 
 def _zone(session) -> ZoneInfo:

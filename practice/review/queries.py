@@ -200,7 +200,7 @@ def _appointments_query():
     booked that started from `since` until `until` (to settle): one read."""
     return (
         select(*_DESK_COLUMNS)
-        .join(Client, Client.id == Appointment.client_id).join(Service, Service.id == Appointment.service_id)
+        .join(Service, Service.id == Appointment.service_id)
         .where(Appointment.practitioner_id == bindparam("practitioner_id"),
                Appointment.start_at >= bindparam("since"), Appointment.start_at < bindparam("tomorrow_end"),
                or_(Appointment.start_at >= bindparam("day_start"),
@@ -219,7 +219,7 @@ def _appointment_rows(practitioner_id: int, start: datetime, end: datetime, tomo
         "practitioner_id": practitioner_id, "since": since, "tomorrow_end": tomorrow_end,
         "day_start": start, "until": until}).all()
     steady = steady_offset(zone, since, tomorrow_end + LONGEST_SESSION)
-    rows = [desk_row(row, row.paid_cents, zone, steady) for row in found]
+    rows = [desk_row(row, zone, steady) for row in found]
     return ([row for row in rows if start <= row.appointment.start_at < end],
             [row for row in rows if row.appointment.start_at >= end],
             [row for row in rows if row.status == Status.BOOKED.value and since <= row.appointment.start_at < until])

@@ -32,11 +32,18 @@ class Status(StrEnum):
     NO_SHOW = "no_show"
 
 
+# The outcomes the client owes for: the session's price once they came, the fee (unless
+# waived) for a no-show or a late cancellation. services.amount_due, the reports' summary
+# and CHARGED below read these.
+ATTENDED = (Status.ARRIVED.value, Status.COMPLETED.value)
+CHARGEABLE = (Status.NO_SHOW.value, Status.LATE_CANCELLED.value)
+
 # The appointments that carry a fee the client may still owe (a no-show or a late
 # cancellation whose fee was not waived), as SQL: the condition of the partial index that
 # queries.fees_owed reads, written out once because SQLite uses a partial index only for a
 # query that repeats its condition word for word, literals and all (not bound parameters).
-CHARGED = f"fee_cents > 0 AND NOT fee_waived AND status IN ('{Status.NO_SHOW}', '{Status.LATE_CANCELLED}')"
+_CHARGEABLE_SQL = ", ".join(f"'{status}'" for status in CHARGEABLE)
+CHARGED = f"fee_cents > 0 AND NOT fee_waived AND status IN ({_CHARGEABLE_SQL})"
 
 # Appointments in these states no longer hold their time.
 RELEASED = (Status.CANCELLED.value, Status.LATE_CANCELLED.value)

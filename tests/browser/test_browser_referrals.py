@@ -9,7 +9,7 @@ from practice.audit.services import SYSTEM
 from practice.clients import services as client_services
 from practice.db import db
 from referrals import services
-from referrals.models import Modality
+from referrals.models import Modality, Referral
 from tests.browser.helpers import AXE, axe_findings, screenshot, sign_in
 from tests.conftest import NOW
 
@@ -80,3 +80,29 @@ def test_refer_a_client_to_a_deep_tissue_colleague(page, admin, network):
     page.get_by_role("button", name="Save the outcome").click()
     expect(page.locator("#referral-outcome")).to_have_text("A good match: Sam has booked three sessions")
     screenshot(page, "referral.png")
+
+
+@pytest.mark.browser
+def test_enter_in_the_referral_forms_date_refers_no_one_without_javascript(browser, live_server, live_app, admin,
+                                                                           network):
+    """As in the referral network mounted on its own, which loads no practice.js: Chromium's
+    date fields press the form's first enabled button, which asks to stay."""
+    context = browser.new_context(base_url=live_server, java_script_enabled=False, locale="en-GB",
+                                  timezone_id="Europe/London")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    sign_in(page, admin)
+    with live_app.app_context():
+        deep = db.session.scalar(sa.select(Modality.id).where(Modality.name == "Deep tissue"))
+    page.goto(f"/referrals/match?client={network}&modality={deep}")
+    referral = page.get_by_role("region", name="Record a referral for Sam Rivers")
+    referral.get_by_label("What the client needs").fill("Wants firmer pressure than we offer")
+    with page.expect_response(lambda response: response.url.endswith("/referrals/refer")) as answer:
+        referral.get_by_label("Follow up on").press("Enter")
+    assert answer.value.status == 204
+    expect(page.get_by_role("heading", name="Find a colleague for Sam Rivers")).to_be_visible()
+    expect(referral.get_by_label("What the client needs")).to_have_value("Wants firmer pressure than we offer")
+    with live_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Referral)) == 0
+        db.session.remove()
+    context.close()

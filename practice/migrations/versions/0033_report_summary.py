@@ -49,10 +49,10 @@ def upgrade():
     )
     op.create_index('ix_owing_appointment_start_at', 'owing_appointment', ['start_at', 'practitioner_id', 'client_id', 'owed_cents'], unique=False)
     # Filled by the code that keeps it (the local day needs the time zone's rules, which
-    # SQLite does not have): the same rebuild as `practice rebuild-reports`.
+    # SQLite does not have): the appointments' part of what `practice rebuild-reports` does.
     from practice.reports import summary
     with Session(bind=op.get_bind()) as session:
-        summary.rebuild(session)
+        summary.rebuild_figures(session)
 
 
 def downgrade():

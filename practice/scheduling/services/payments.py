@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from practice.audit.services import Actor, record
 from practice.errors import DomainError
 from practice.scheduling import signals
-from practice.scheduling.models import Appointment, Payment, Status
+from practice.scheduling.models import ATTENDED, CHARGEABLE, Appointment, Payment
 from practice.scheduling.services.booking import appointment_facts
 from practice.scheduling.services.local_time import local_moment
 from practice.settings.services import local_date, practice_zone
@@ -43,9 +43,9 @@ def percent_of(cents: int, percent: int) -> int:
 def amount_due(appointment: Appointment) -> int:
     """What the client owes for this appointment: the price once they came, the fee for a
     late cancellation or no-show (unless waived), nothing otherwise."""
-    if appointment.status in (Status.ARRIVED, Status.COMPLETED):
+    if appointment.status in ATTENDED:
         return appointment.price_cents
-    if appointment.status in (Status.LATE_CANCELLED, Status.NO_SHOW) and not appointment.fee_waived:
+    if appointment.status in CHARGEABLE and not appointment.fee_waived:
         return appointment.fee_cents
     return 0
 

@@ -9,8 +9,9 @@
   });
 
   // A form whose submit buttons stand elsewhere on the page, each naming what it submits (the
-  // colleague a referral is for): Enter in one of its fields submits nothing. Its default
-  // button is disabled for that, but Chromium's date fields press the first enabled one.
+  // colleague a referral is for): Enter in one of its fields submits nothing. Without this
+  // script its default button does that (the server answers "stay" with 204 No Content);
+  // with it, not even that request is sent.
   document.querySelectorAll("form[data-no-implicit-submit]").forEach(function (form) {
     form.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && event.target.tagName === "INPUT") { event.preventDefault(); }
