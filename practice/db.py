@@ -62,9 +62,17 @@ def in_this_database(object, name, type_, reflected, compare_to) -> bool:
     return dialect is None or dialect == db.engine.dialect.name
 
 
+# SQLite reads the database file through a memory map of up to this size instead of a read()
+# per page into each connection's own small cache: a page reading a long record's rows, spread
+# over a large file, reads them from the operating system's cache directly (the conduct
+# record's 500 entries with their neighbours: about 7.5 -> 3 ms on the benchmark's practice).
+# It is address space, not memory: the pages are the OS cache's, shared by every process.
+SQLITE_MMAP_BYTES = 1 << 30
+
+
 def configure_engine(app) -> None:
-    """SQLite: WAL, foreign keys and a busy timeout on every connection; a unit of work that
-    writes begins IMMEDIATE (see practice.unit_of_work)."""
+    """SQLite: WAL, foreign keys, a busy timeout and reads through a memory map on every
+    connection; a unit of work that writes begins IMMEDIATE (see practice.unit_of_work)."""
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
@@ -77,6 +85,7 @@ def configure_engine(app) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={timeout}")
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

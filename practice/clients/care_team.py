@@ -112,20 +112,29 @@ class CareTeam:
         return ids | ({self.primary.id} if self.primary else set())
 
 
-def members(client: Client) -> CareTeam:
-    """Who is in the client's care team, for the client page (two queries)."""
+@cache
+def _members_statements():
+    """Who has seen the client `client_id` (a parameter), and the access given to others and
+    not revoked: built once (the first call; scheduling imports clients), not on each view."""
     from practice.scheduling.models import Appointment
 
+    client_id = bindparam("client_id")
     # A join from the client's appointments (their client index), not `id IN (subquery)`:
     # PostgreSQL ran that as a walk through every practitioner's whole book.
-    seen_by = list(db.session.scalars(
-        select(Practitioner).join(Appointment, Appointment.practitioner_id == Practitioner.id)
-        .where(Appointment.client_id == client.id, Appointment.status.in_(_seen_statuses()))
-        .distinct().order_by(Practitioner.display_name)))
-    grants = list(db.session.scalars(
-        select(CareGrant).options(joinedload(CareGrant.practitioner), joinedload(CareGrant.granted_by))
-        .where(CareGrant.client_id == client.id, CareGrant.revoked_at.is_(None))
-        .order_by(CareGrant.granted_at)))
+    seen_by = (select(Practitioner).join(Appointment, Appointment.practitioner_id == Practitioner.id)
+               .where(Appointment.client_id == client_id, Appointment.status.in_(_seen_statuses()))
+               .distinct().order_by(Practitioner.display_name))
+    grants = (select(CareGrant).options(joinedload(CareGrant.practitioner), joinedload(CareGrant.granted_by))
+              .where(CareGrant.client_id == client_id, CareGrant.revoked_at.is_(None))
+              .order_by(CareGrant.granted_at))
+    return seen_by, grants
+
+
+def members(client: Client) -> CareTeam:
+    """Who is in the client's care team, for the client page (two queries)."""
+    seen_by_statement, grants_statement = _members_statements()
+    seen_by = list(db.session.scalars(seen_by_statement, {"client_id": client.id}))
+    grants = list(db.session.scalars(grants_statement, {"client_id": client.id}))
     primary = client.primary_practitioner
     return CareTeam(
         primary=primary,

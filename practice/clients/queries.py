@@ -1,7 +1,7 @@
 import re
 from collections.abc import Iterator
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from practice.audit.models import AuditEvent
@@ -67,10 +67,13 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# Built once, not on each view of a client's pages.
+_CLIENT_FOR_PAGE = (select(Client).options(joinedload(Client.primary_practitioner))
+                    .where(Client.id == bindparam("client_id")))
+
+
 def client_for_page(client_id: int) -> Client | None:
-    return db.session.scalar(
-        select(Client).options(joinedload(Client.primary_practitioner)).where(Client.id == client_id)
-    )
+    return db.session.scalar(_CLIENT_FOR_PAGE, {"client_id": client_id})
 
 
 EXPORT_CHUNK = 500  # clients the export reads at a time
@@ -94,10 +97,13 @@ def clients_for_export() -> Iterator:
 RECENT_VIEWS = 20
 
 
+_RECORD_VIEWS = (
+    select(AuditEvent).options(joinedload(AuditEvent.actor))
+    .where(AuditEvent.object_type == Client.__name__, AuditEvent.object_id == bindparam("object_id"),
+           AuditEvent.action == RECORD_VIEW)
+    .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(bindparam("limit")))
+
+
 def recent_record_views(client_id: int, limit: int = RECENT_VIEWS) -> list[AuditEvent]:
     """Who has opened the client's record lately, newest first (one query)."""
-    return list(db.session.scalars(
-        select(AuditEvent).options(joinedload(AuditEvent.actor))
-        .where(AuditEvent.object_type == Client.__name__, AuditEvent.object_id == str(client_id),
-               AuditEvent.action == RECORD_VIEW)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+    return list(db.session.scalars(_RECORD_VIEWS, {"object_id": str(client_id), "limit": limit}))

@@ -7,7 +7,7 @@ viewer may see is decided by the caller (the permission check) and passed in `ki
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from practice.clients.models import PrivateNote, StandingChange
@@ -59,40 +59,52 @@ def timeline(client_id: int, *, kinds: set[str], viewer_id: int | None, past_app
     return Timeline(items, more)
 
 
-def _newest(query, column, limit):
-    return query.order_by(column.desc()).limit(limit) if limit is not None else query
+def _latest(query, column):
+    """`query` newest first by `column`: all rows, and the latest `limit` (a parameter)."""
+    everything = query.order_by(column.desc())
+    return everything, everything.limit(bindparam("limit"))
+
+
+# Each kind's statements are built once, not on each view of the client page (building one
+# and its cache key took longer than running it); the client and the viewer are parameters.
+_CONDUCT = _latest(  # plain rows of what the history shows of an entry (its files are on the record's page)
+    select(ConductEntry.occurred_from, ConductEntry.kind, ConductEntry.safety, ConductEntry.minutes,
+           ConductEntry.corrects_id, ConductEntry.description, IncidentCategory.label.label("category_label"))
+    .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
+    .where(ConductEntry.client_id == bindparam("client_id")), ConductEntry.occurred_from)
+_COMMUNICATIONS = _latest(
+    select(Communication).where(Communication.client_id == bindparam("client_id")), Communication.occurred_at)
+_STANDING = _latest(
+    select(StandingChange).options(joinedload(StandingChange.changed_by))
+    .where(StandingChange.client_id == bindparam("client_id")), StandingChange.changed_at)
+_NOTES = _latest(
+    select(PrivateNote).where(PrivateNote.client_id == bindparam("client_id"),
+                              PrivateNote.author_id == bindparam("viewer_id")), PrivateNote.written_at)
+
+
+def _read(statements, limit, **parameters):
+    everything, latest = statements
+    if limit is None:
+        return db.session.execute(everything, parameters)
+    return db.session.execute(latest, {**parameters, "limit": limit})
 
 
 def _conduct(client_id, _viewer_id, limit):
-    """Plain rows of what the history shows of an entry (its files are on the record's page)."""
-    rows = db.session.execute(_newest(
-        select(ConductEntry.occurred_from, ConductEntry.kind, ConductEntry.safety, ConductEntry.minutes,
-               ConductEntry.corrects_id, ConductEntry.description, IncidentCategory.label.label("category_label"))
-        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
-        .where(ConductEntry.client_id == client_id), ConductEntry.occurred_from, limit))
-    return [(e.occurred_from, e) for e in rows]
+    return [(e.occurred_from, e) for e in _read(_CONDUCT, limit, client_id=client_id)]
 
 
 def _communications(client_id, _viewer_id, limit):
-    rows = db.session.scalars(_newest(
-        select(Communication).where(Communication.client_id == client_id), Communication.occurred_at, limit))
-    return [(c.occurred_at, c) for c in rows]
+    return [(c.occurred_at, c) for c in _read(_COMMUNICATIONS, limit, client_id=client_id).scalars()]
 
 
 def _standing(client_id, _viewer_id, limit):
-    rows = db.session.scalars(_newest(
-        select(StandingChange).options(joinedload(StandingChange.changed_by))
-        .where(StandingChange.client_id == client_id), StandingChange.changed_at, limit))
-    return [(s.changed_at, s) for s in rows]
+    return [(s.changed_at, s) for s in _read(_STANDING, limit, client_id=client_id).scalars()]
 
 
 def _notes(client_id, viewer_id, limit):
     if viewer_id is None:
         return []
-    rows = db.session.scalars(_newest(
-        select(PrivateNote).where(PrivateNote.client_id == client_id, PrivateNote.author_id == viewer_id),
-        PrivateNote.written_at, limit))
-    return [(n.written_at, n) for n in rows]
+    return [(n.written_at, n) for n in _read(_NOTES, limit, client_id=client_id, viewer_id=viewer_id).scalars()]
 
 
 def _letters(client_id, _viewer_id, limit):

@@ -77,6 +77,7 @@ def _with_neighbours():
 
 WITH_NEIGHBOURS = _with_neighbours()  # built once: a page runs it on every view
 ATTACHED = select(ENTRY.c.id).where(ENTRY.c.client_id == bindparam("client_id")).scalar_subquery()
+_HEAD = select(ConductEntry.seq, ConductEntry.hash).order_by(ConductEntry.seq.desc()).limit(1)
 
 
 def _link_fault(row, head_seq: int) -> str:
@@ -122,8 +123,7 @@ def verify_client(session, client_id: int, *, check_files: bool) -> Verification
     hashed as the full check hashes them, except those this process has already found
     intact with exactly the same values (`canonical.INTACT`; not when files are read). The
     first fault is named."""
-    head = session.execute(
-        select(ConductEntry.seq, ConductEntry.hash).order_by(ConductEntry.seq.desc()).limit(1)).first()
+    head = session.execute(_HEAD).first()
     rows = session.execute(WITH_NEIGHBOURS, {"client_id": client_id}).all()
     attachments = attachments_of(session, ATTACHED, with_data=check_files, client_id=client_id) if rows else {}
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
@@ -159,14 +159,16 @@ def _link_faults(rows, head_seq: int) -> dict[int, str]:
     return {index: reason for index, row in enumerate(rows) if (reason := _link_fault(row, head_seq))}
 
 
+_LAST_FULL_CHECK = (  # built once: every view of a record runs it
+    select(ChainCheck, ConductEntry.hash)
+    .outerjoin(ConductEntry, ConductEntry.seq == ChainCheck.through_seq)
+    .order_by(ChainCheck.checked_at.desc(), ChainCheck.id.desc()).limit(1))
+
+
 def last_full_check(session) -> LastCheck | None:
     """The latest ChainCheck, and whether the entry it ended at still has the hash it had
     (one query)."""
-    row = session.execute(
-        select(ChainCheck, ConductEntry.hash)
-        .outerjoin(ConductEntry, ConductEntry.seq == ChainCheck.through_seq)
-        .order_by(ChainCheck.checked_at.desc(), ChainCheck.id.desc()).limit(1)
-    ).first()
+    row = session.execute(_LAST_FULL_CHECK).first()
     if row is None:
         return None
     check, current_hash = row

@@ -5,16 +5,18 @@ show when the whole chain was last checked in full (practice verify-log, the dai
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload, subqueryload
 
 from practice.clients.models import Client
 from practice.conduct.chain import ClientCheck, check_client
 from practice.conduct.models import KINDS, Attachment, Communication, ConductEntry, IncidentCategory
 from practice.db import db
-from practice.paging import Window, window
+from practice.paging import Window
 
-ENTRIES_PER_PAGE = 50
+# As the other long lists (PRACTICE_PAGE_SIZE): each entry is a card of its facts, and writing
+# fifty of them was most of the page's time after the integrity check.
+ENTRIES_PER_PAGE = 25
 COMMUNICATIONS_SHOWN = 20  # on the record's page, unless all are asked for
 
 
@@ -69,29 +71,46 @@ def group_corrections(entries: list[ConductEntry]) -> list[EntryView]:
     return list(views.values())
 
 
+def _record_statements():
+    """The conduct record page's reads of the client `client_id` (a parameter): a page of
+    originals (`limit`, `offset`), the corrections of those (`originals`, a list of ids),
+    their latest `limit` communications or all of them, and how many there are."""
+    client_id = bindparam("client_id")
+    originals = (_entries_query(client_id, with_files=False).where(ConductEntry.corrects_id.is_(None))
+                 .order_by(ConductEntry.occurred_from.desc(), ConductEntry.seq.desc())
+                 .limit(bindparam("limit")).offset(bindparam("offset")))
+    corrections = _entries_query(client_id, with_files=False).where(
+        ConductEntry.corrects_id.in_(bindparam("originals", expanding=True)))
+    communications = (select(Communication).options(selectinload(Communication.recorded_by))
+                      .where(Communication.client_id == client_id)
+                      .order_by(Communication.occurred_at.desc(), Communication.id.desc()))
+    total = select(func.count(Communication.id)).where(Communication.client_id == client_id)
+    return originals, corrections, communications, communications.limit(bindparam("limit")), total
+
+
+# Built once, not on each view of the record (building them took longer than running them).
+_ORIGINALS, _CORRECTIONS, _COMMUNICATIONS, _LATEST_COMMUNICATIONS, _COMMUNICATIONS_TOTAL = _record_statements()
+
+
 def conduct_record(client_id: int, *, page: int = 1, all_communications: bool = False) -> ConductRecord | None:
     """One page of the client's entries (originals, most recent first, each with its
     corrections), their latest communications (or all), and the integrity check."""
     client = db.session.get(Client, client_id)
     if client is None:
         return None
-    originals = window(
-        _entries_query(client_id, with_files=False).where(ConductEntry.corrects_id.is_(None))
-        .order_by(ConductEntry.occurred_from.desc(), ConductEntry.seq.desc()),
-        page=page, per_page=ENTRIES_PER_PAGE)
+    per_page, theirs = ENTRIES_PER_PAGE, {"client_id": client_id}
+    # A page and one entry more, which says whether another page follows (paging.window).
+    found = list(db.session.scalars(
+        _ORIGINALS, {**theirs, "limit": per_page + 1, "offset": (page - 1) * per_page}).unique())
+    originals = Window(found[:per_page], page, per_page, len(found) > per_page)
     corrections = list(db.session.scalars(
-        _entries_query(client_id, with_files=False)
-        .where(ConductEntry.corrects_id.in_([entry.id for entry in originals.items]))
-    )) if originals.items else []
+        _CORRECTIONS, {**theirs, "originals": [entry.id for entry in originals.items]}
+    ).unique()) if originals.items else []
     originals.items = group_corrections(originals.items + corrections)
-    communications = (select(Communication).options(selectinload(Communication.recorded_by))
-                      .where(Communication.client_id == client_id)
-                      .order_by(Communication.occurred_at.desc(), Communication.id.desc()))
-    if not all_communications:
-        communications = communications.limit(COMMUNICATIONS_SHOWN)
-    total = db.session.scalar(select(func.count(Communication.id)).where(Communication.client_id == client_id))
-    return ConductRecord(client, originals, list(db.session.scalars(communications)), total,
-                         check_client(db.session, client_id))
+    communications = (db.session.scalars(_COMMUNICATIONS, theirs) if all_communications else
+                      db.session.scalars(_LATEST_COMMUNICATIONS, {**theirs, "limit": COMMUNICATIONS_SHOWN}))
+    total = db.session.scalar(_COMMUNICATIONS_TOTAL, theirs)
+    return ConductRecord(client, originals, list(communications), total, check_client(db.session, client_id))
 
 
 @dataclass
@@ -180,24 +199,35 @@ class ConductSummary:
     labels: dict[str, str] = field(default_factory=lambda: dict(KINDS))
 
 
-def conduct_summary(client_id: int) -> ConductSummary:
-    """Two queries, however long the record: what it now says (the latest correction of each
-    entry, leaving out those withdrawn, as group_corrections sees it) counted by kind in the
-    database, and the latest communication."""
+def _summary_statements():
+    """What the record of the client `client_id` (a parameter) now says (the latest
+    correction of each entry, leaving out those withdrawn, as group_corrections sees it)
+    counted by kind, and their latest communication."""
     e, later = ConductEntry, aliased(ConductEntry)
+    client_id = bindparam("client_id")
     superseded = (select(later.id)
                   .where(later.corrects_id == func.coalesce(e.corrects_id, e.id), later.seq > e.seq)
                   .exists())
+    counts = (select(e.kind, func.count(), func.sum(case((e.safety, 1), else_=0)), func.max(e.occurred_from))
+              .where(e.client_id == client_id, e.withdrawn.is_(False), ~superseded)
+              .group_by(e.kind))
+    last_communication = (select(Communication).where(Communication.client_id == client_id)
+                          .order_by(Communication.occurred_at.desc(), Communication.id.desc()).limit(1))
+    return counts, last_communication
+
+
+# Built once, not on each view of the client page (building them took longer than running them).
+SUMMARY_COUNTS, LAST_COMMUNICATION = _summary_statements()
+
+
+def conduct_summary(client_id: int) -> ConductSummary:
+    """Two queries, however long the record: what it now says counted by kind in the
+    database, and the latest communication."""
     counts, safety, latest = {}, 0, None
-    for kind, number, safe, last in db.session.execute(
-            select(e.kind, func.count(), func.sum(case((e.safety, 1), else_=0)), func.max(e.occurred_from))
-            .where(e.client_id == client_id, e.withdrawn.is_(False), ~superseded)
-            .group_by(e.kind)):
+    for kind, number, safe, last in db.session.execute(SUMMARY_COUNTS, {"client_id": client_id}):
         counts[kind], safety = int(number), safety + int(safe)
         if latest is None or last > latest.occurred_from:
             latest = LatestEntry(kind, last)
-    last_communication = db.session.scalar(
-        select(Communication).where(Communication.client_id == client_id)
-        .order_by(Communication.occurred_at.desc(), Communication.id.desc()).limit(1))
+    last_communication = db.session.scalar(LAST_COMMUNICATION, {"client_id": client_id})
     ordered = {kind: counts[kind] for kind in [*KINDS, *sorted(set(counts) - set(KINDS))] if kind in counts}
     return ConductSummary(ordered, safety, latest, last_communication)
