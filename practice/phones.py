@@ -1,7 +1,7 @@
 """Phone numbers: stored in E.164, shown as people write them. Shared by the client records
 and the referral network (which must not import the practice's tables)."""
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import phonenumbers
 
@@ -50,7 +50,7 @@ def _valid(number: phonenumbers.PhoneNumber) -> bool:
     return phonenumbers.is_valid_number(number)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _found_by_its_patterns(region: str) -> bool:
     """Whether phonenumbers picks `region` for a number by trying its patterns (not by
     leading digits alone): always when it is the only region of its country code."""
