@@ -31,9 +31,9 @@ from practice.db import db
 
 
 def _seen_statuses() -> tuple[str, ...]:
-    from practice.scheduling.models import Status  # scheduling imports clients
+    from practice.scheduling.models import ATTENDED  # scheduling imports clients
 
-    return (Status.ARRIVED.value, Status.COMPLETED.value)
+    return ATTENDED
 
 
 def clause(practitioner_id: int, client_id):

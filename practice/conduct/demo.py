@@ -16,7 +16,7 @@ from practice.clients import services as client_services
 from practice.conduct import services
 from practice.conduct.attachments import Upload
 from practice.conduct.queries import categories
-from practice.scheduling.models import Appointment, Status
+from practice.scheduling.models import CHARGEABLE, Appointment
 from practice.scheduling.services import practice_zone
 
 CLIENT = "Daniel Cohen"
@@ -163,7 +163,7 @@ def _add_reminder_and_warning(session, client, actor: Actor, *, now: datetime) -
     warning, the standing she decided)."""
     breaches = session.scalars(
         select(Appointment).where(Appointment.client_id == client.id,
-                                  Appointment.status.in_([Status.NO_SHOW.value, Status.LATE_CANCELLED.value]))
+                                  Appointment.status.in_(CHARGEABLE))
         .order_by(Appointment.start_at)
     ).all()
     # His third breach has no answer here: the letter ending the relationship is it.

@@ -31,7 +31,7 @@ from practice.letters.render import long_date
 from practice.money import practice_money
 from practice.policies.clauses import BREACH_TOPICS, Clause, all_clauses
 from practice.policies.queries import policy_in_force
-from practice.scheduling.models import Appointment, Payment, Service, Status
+from practice.scheduling.models import CHARGEABLE, Appointment, Payment, Service, Status
 from practice.scheduling.services import client_balance, specialties_of
 from practice.settings.services import local_date
 from referrals import queries as referral_queries
@@ -341,7 +341,7 @@ def _money(session, request: Request, facts: Facts, *, profile) -> None:
     choices = facts.choices
     choices.balance_cents = client_balance(session, request.client.id)
     fees = list(session.scalars(select(Appointment).where(
-        Appointment.client_id == request.client.id, Appointment.status.in_((Status.NO_SHOW, Status.LATE_CANCELLED)),
+        Appointment.client_id == request.client.id, Appointment.status.in_(CHARGEABLE),
         Appointment.fee_cents > 0, Appointment.fee_waived.is_(False)).order_by(Appointment.start_at)))
     paid = dict(session.execute(select(Payment.appointment_id, func.sum(Payment.amount_cents))
                                 .where(Payment.appointment_id.in_([a.id for a in fees]))

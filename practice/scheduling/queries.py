@@ -15,6 +15,8 @@ from practice.clients.models import Client, may_be_booked
 from practice.db import db
 from practice.localtime import span, steady_offset, steady_span
 from practice.scheduling.models import (
+    ATTENDED,
+    CHARGEABLE,
     CHARGED,
     LONGEST_SESSION,
     RELEASED,
@@ -238,9 +240,8 @@ class ClientHistory:
 def _due_in_sql():
     """What services.amount_due counts for an appointment, as SQL."""
     return case(
-        (Appointment.status.in_((Status.ARRIVED.value, Status.COMPLETED.value)), Appointment.price_cents),
-        (and_(Appointment.status.in_((Status.LATE_CANCELLED.value, Status.NO_SHOW.value)),
-              Appointment.fee_waived.is_(False)), Appointment.fee_cents),
+        (Appointment.status.in_(ATTENDED), Appointment.price_cents),
+        (and_(Appointment.status.in_(CHARGEABLE), Appointment.fee_waived.is_(False)), Appointment.fee_cents),
         else_=0,
     )
 
