@@ -59,6 +59,9 @@ def demo_pages(live_app) -> list[str]:
         # The cancel page shows only for a booked appointment (otherwise it goes back).
         booked = first(Appointment, Appointment.status == "booked", Appointment.start_at > NOW)
         urls.append(f"/appointments/{booked}/cancel?next=/today")
+        # A client referred to three colleagues: the client page's table of referrals out.
+        lewis = db.session.scalar(select(Client.id).where(Client.display_name == "Lewis Grant"))
+        urls.append(f"/clients/{lewis}")
         db.session.commit()  # as the command that made it would
         db.session.remove()
     return sorted(set(urls)) + EXTRA
