@@ -55,4 +55,10 @@ class Window(Pager):
 def window(query, *, page: int, per_page: int) -> Window:
     """Page `page` (from 1) of an ordered ORM query."""
     rows = list(db.session.scalars(query.limit(per_page + 1).offset((page - 1) * per_page)).unique())
+    return window_of(rows, page=page, per_page=per_page)
+
+
+def window_of(rows: list, *, page: int, per_page: int) -> Window:
+    """Page `page` from its rows read with one more (`per_page + 1` from the page's first),
+    for a statement built once with its limit and offset as parameters."""
     return Window(rows[:per_page], page, per_page, len(rows) > per_page)

@@ -12,7 +12,7 @@ from practice.clients.models import Client
 from practice.conduct.chain import ClientCheck, check_client
 from practice.conduct.models import KINDS, Attachment, Communication, ConductEntry, IncidentCategory
 from practice.db import db
-from practice.paging import Window
+from practice.paging import Window, window_of
 
 # As the other long lists (PRACTICE_PAGE_SIZE): each entry is a card of its facts, and writing
 # fifty of them was most of the page's time after the integrity check.
@@ -102,7 +102,7 @@ def conduct_record(client_id: int, *, page: int = 1, all_communications: bool = 
     # A page and one entry more, which says whether another page follows (paging.window).
     found = list(db.session.scalars(
         _ORIGINALS, {**theirs, "limit": per_page + 1, "offset": (page - 1) * per_page}).unique())
-    originals = Window(found[:per_page], page, per_page, len(found) > per_page)
+    originals = window_of(found, page=page, per_page=per_page)
     corrections = list(db.session.scalars(
         _CORRECTIONS, {**theirs, "originals": [entry.id for entry in originals.items]}
     ).unique()) if originals.items else []

@@ -43,7 +43,7 @@ from practice.policies.queries import policy_in_force, unacknowledged
 from practice.review.models import ReviewedDay
 from practice.scheduling.models import LONGEST_SESSION, RELEASED, Appointment, Service, Status
 from practice.scheduling.queries import (  # Today's rows, written the same way
-    _DESK_COLUMNS,
+    DESK_COLUMNS,
     DeskRow,
     desk_row,
 )
@@ -199,7 +199,7 @@ def _appointments_query():
     """The practitioner's appointments from `day_start` to `tomorrow_end` and those still
     booked that started from `since` until `until` (to settle): one read."""
     return (
-        select(*_DESK_COLUMNS)
+        select(*DESK_COLUMNS)
         .join(Service, Service.id == Appointment.service_id)
         .where(Appointment.practitioner_id == bindparam("practitioner_id"),
                Appointment.start_at >= bindparam("since"), Appointment.start_at < bindparam("tomorrow_end"),

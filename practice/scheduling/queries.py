@@ -54,7 +54,7 @@ STATUS_LABELS = {"booked": "Booked", "arrived": "Arrived", "completed": "Complet
 class DeskRow(AppointmentRow):
     """An appointment on Today with what its row shows already read and written out: a busy
     day has hundreds of rows, and the template only places these values. Its `appointment`
-    is a plain row of _DESK_COLUMNS (the appointment's columns, client_name, standing,
+    is a plain row of DESK_COLUMNS (the appointment's columns, client_name, standing,
     identity_hold, service_name), not an object: hundreds of objects take several times as
     long to load."""
 
@@ -72,7 +72,7 @@ class DeskRow(AppointmentRow):
 
 
 def desk_row(appointment: Row, zone, steady: timezone | None = None) -> DeskRow:
-    """The row of Today for an appointment (a row of _DESK_COLUMNS); `steady`: the zone's
+    """The row of Today for an appointment (a row of DESK_COLUMNS); `steady`: the zone's
     fixed offset over the day, when its clocks do not change (localtime.steady_offset)."""
     if steady is not None:
         when = steady_span(appointment.start_at, appointment.end_at, steady)
@@ -112,6 +112,7 @@ _PAID = (select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(Payment.
          .scalar_subquery().label("paid_cents"))
 _PAYMENTS = select(func.count()).where(Payment.appointment_id == Appointment.id).scalar_subquery().label("payments")
 
+
 def _of_client(column, label: str):
     return select(column).where(Client.id == Appointment.client_id).scalar_subquery().label(label)
 
@@ -132,7 +133,7 @@ _VERSION_COLUMNS = (
 
 # Today reads only the columns its rows use and the fingerprint's (a busy day has hundreds
 # of rows, and every column read is converted, datetimes above all), as plain rows.
-_DESK_COLUMNS = (
+DESK_COLUMNS = (
     *_VERSION_COLUMNS,
     Appointment.late_minutes, Appointment.cancelled_at, Appointment.booked_online, Appointment.price_cents,
     *CLIENT_COLUMNS, Service.name.label("service_name"),
@@ -189,7 +190,7 @@ def desk_day(day: date, zone, user) -> DeskDay:
     start, end = local_day_bounds(day, zone)
     columns = {p.id: PractitionerColumn(p) for p in active_practitioners()}
     appointments = db.session.execute(
-        select(*_DESK_COLUMNS).join(Service, Service.id == Appointment.service_id)
+        select(*DESK_COLUMNS).join(Service, Service.id == Appointment.service_id)
         .where(_on_day(start, end)).order_by(Appointment.start_at, Appointment.id)
     ).all()
     blocks = list(db.session.scalars(
@@ -268,9 +269,7 @@ def _history_statements():
         Appointment.id, Appointment.start_at, Appointment.status, Appointment.arrived_at, Appointment.late_minutes,
         Appointment.price_cents, Appointment.fee_cents, Appointment.fee_waived,
         Service.name.label("service_name"), Practitioner.display_name.label("practitioner_name"),
-        # What was paid towards each, from the payments' covering index (not a query of its own).
-        select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(Payment.appointment_id == Appointment.id)
-        .scalar_subquery().label("paid_cents"),
+        _PAID,
     )
     ahead = and_(Appointment.start_at >= bindparam("now"), Appointment.status.not_in(RELEASED))
     theirs = (select(*columns)
