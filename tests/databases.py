@@ -165,7 +165,7 @@ class PostgresDatabases:
             with engine.begin() as connection:
                 if _schema_of(connection) != self._template.schema:
                     return False
-                connection.exec_driver_sql(self._template.reset)
+                _run(connection, self._template.reset)
             return True
         except sa.exc.DBAPIError:
             return False
@@ -238,7 +238,12 @@ class _Template:
 
 
 def _schema_of(connection) -> str:
-    return connection.exec_driver_sql(SCHEMA).scalar_one()
+    return _run(connection, SCHEMA).fetchone()[0]
+
+
+def _run(connection, sql: str):
+    """SQL as written: psycopg, given no parameters, does not read %s as one."""
+    return connection.connection.driver_connection.execute(sql)
 
 
 def _literal(text: str) -> str:
