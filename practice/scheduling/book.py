@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 
 from practice.auth.models import Practitioner
 from practice.clients.models import may_be_booked
@@ -99,8 +99,8 @@ def _minutes(moment: datetime, day: date, zone: ZoneInfo) -> int:
 
 
 def _span(hours: list[WorkingHours], placed: list[tuple[Row, date, int, int]], days: list[date]) -> tuple[int, int]:
-    """The grid's first and last minute: whole hours covering every working range and
-    every appointment shown (as _placed), or DEFAULT_HOURS."""
+    """The grid's first and last minute: whole hours covering every working range (`hours`:
+    of the days' weekdays) and every appointment shown (as _placed), or DEFAULT_HOURS."""
     starts = [h.starts.hour * 60 + h.starts.minute for h in hours]
     ends = [h.ends.hour * 60 + h.ends.minute for h in hours]
     for _, day, first, last in placed:
@@ -207,23 +207,17 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
     ids = [p.id for p in practitioners]
     start, _ = local_day_bounds(days[0], zone)
     _, end = local_day_bounds(days[-1], zone)
-    appointments = db.session.execute(
-        select(*_BOOK_COLUMNS).join(Service, Service.id == Appointment.service_id)
-        .where(Appointment.practitioner_id.in_(ids), Appointment.start_at < end, Appointment.end_at > start,
-               Appointment.start_at > start - LONGEST_SESSION)
-        .order_by(Appointment.start_at, Appointment.id)).all() if ids else []
-    blocks = list(db.session.scalars(
-        select(TimeBlock).where(TimeBlock.practitioner_id.in_(ids), TimeBlock.start_at < end,
-                                TimeBlock.end_at > start).order_by(TimeBlock.start_at))) if ids else []
-    hours = list(db.session.scalars(
-        select(WorkingHours).where(WorkingHours.practitioner_id.in_(ids)))) if ids else []
+    weekdays = sorted({d.weekday() for d in days})
+    shown_range = {"ids": ids, "start": start, "end": end, "earliest": start - LONGEST_SESSION}
+    appointments = db.session.execute(_APPOINTMENTS, shown_range).all() if ids else []
+    blocks = list(db.session.scalars(_BLOCKS, shown_range)) if ids else []
+    hours = list(db.session.scalars(_HOURS, {"ids": ids, "weekdays": weekdays})) if ids else []
     cancelled = [a for a in appointments if a.status in RELEASED]
     shown = appointments if show_cancelled else [a for a in appointments if a.status not in RELEASED]
-    weekdays = {d.weekday() for d in days}
     # Over every appointment read (some began the evening before the first day).
     steady = steady_offset(zone, start - LONGEST_SESSION, end + LONGEST_SESSION)
     placed = _placed(shown, zone, steady)
-    grid = _Grid(*_span([h for h in hours if h.weekday in weekdays], placed, days))
+    grid = _Grid(*_span(hours, placed, days))
     today, now_minutes = now.astimezone(zone).date(), _minutes(now, now.astimezone(zone).date(), zone)
     # Each column's own, found by key rather than by a pass over everything per column.
     shown_by = defaultdict(list)
@@ -277,6 +271,23 @@ _BOOK_COLUMNS = (
     Appointment.id, Appointment.practitioner_id, Appointment.start_at, Appointment.end_at, Appointment.status,
     *CLIENT_COLUMNS, Service.name.label("service_name"),
 )
+
+
+# The book's reads, built once with the practitioners (`ids`), the days' bounds (`start`,
+# `end`; `earliest`: the longest session before the start) and `weekdays` as parameters:
+# building them and their cache keys on each view took longer than running them.
+_IDS = bindparam("ids", expanding=True)
+_APPOINTMENTS = (
+    select(*_BOOK_COLUMNS).join(Service, Service.id == Appointment.service_id)
+    .where(Appointment.practitioner_id.in_(_IDS), Appointment.start_at < bindparam("end"),
+           Appointment.end_at > bindparam("start"), Appointment.start_at > bindparam("earliest"))
+    .order_by(Appointment.start_at, Appointment.id))
+_BLOCKS = select(TimeBlock).where(
+    TimeBlock.practitioner_id.in_(_IDS), TimeBlock.start_at < bindparam("end"), TimeBlock.end_at > bindparam("start")
+).order_by(TimeBlock.start_at)
+# Only the days shown: a day needs one weekday's hours, not the whole week's.
+_HOURS = select(WorkingHours).where(WorkingHours.practitioner_id.in_(_IDS),
+                                    WorkingHours.weekday.in_(bindparam("weekdays", expanding=True)))
 
 
 def _block(appointment: Row, place: tuple[int, int], first: int, last: int, zone: ZoneInfo,
