@@ -18,7 +18,7 @@ from sqlalchemy import Row, bindparam, select
 from practice.auth.models import Practitioner
 from practice.clients.models import may_be_booked
 from practice.db import db
-from practice.localtime import clock_face, span, steady_offset, steady_span
+from practice.localtime import clock_face, span, steady_offset
 from practice.scheduling.models import (
     LONGEST_SESSION,
     RELEASED,
@@ -176,20 +176,24 @@ def _lanes(blocks: list[Block]) -> None:
     lane_ends: list[int] = []
 
     def close_group():
-        for block in group:
-            block.lanes = min(len(lane_ends), MAX_LANES)
+        if len(lane_ends) > 1:  # a block alone keeps its one lane
+            for block in group:
+                block.lanes = min(len(lane_ends), MAX_LANES)
 
     for block in sorted(blocks, key=lambda b: (b.row, -b.rows)):
-        if group and block.row >= group_end:
+        end = block.row + block.rows
+        if block.row >= group_end:  # overlaps nothing before it: a new group, in the first lane
             close_group()
-            group, lane_ends = [], []
-        lane = next((i for i, end in enumerate(lane_ends) if end <= block.row), len(lane_ends))
+            group, lane_ends, group_end = [block], [end], end
+            block.lane = 0
+            continue
+        lane = next((i for i, lane_end in enumerate(lane_ends) if lane_end <= block.row), len(lane_ends))
         if lane == len(lane_ends):
             lane_ends.append(0)
-        lane_ends[lane] = block.row + block.rows
+        lane_ends[lane] = end
         block.lane = min(lane, MAX_LANES - 1)
         group.append(block)
-        group_end = max(group_end, block.row + block.rows)
+        group_end = max(group_end, end)
     close_group()
 
 
@@ -292,16 +296,18 @@ _HOURS = select(WorkingHours).where(WorkingHours.practitioner_id.in_(_IDS),
 
 def _block(appointment: Row, place: tuple[int, int], first: int, last: int, zone: ZoneInfo,
            steady: timezone | None, *, movable: bool) -> Block:
-    """An appointment's block (a row of _BOOK_COLUMNS); `steady`: the zone's fixed offset over
-    the days shown, when its clocks do not change (localtime.steady_offset)."""
+    """An appointment's block (a row of _BOOK_COLUMNS, placed from wall-clock minute `first`
+    to `last`); `steady`: the zone's fixed offset over the days shown, when its clocks do not
+    change (localtime.steady_offset)."""
     flag = "Not bookable" if not may_be_booked(appointment.standing, appointment.identity_hold) else (
         "On notice" if appointment.standing in ("warned", "final_notice") else "")
-    if steady is not None:
-        when = steady_span(appointment.start_at, appointment.end_at, steady)
+    start = clock_face(first)
+    if steady is not None:  # steady_span, with the start's clock already known
+        end = appointment.end_at.astimezone(steady)
+        when = f"{start}–{clock_face(end.hour * 60 + end.minute)}"
     else:
         when = span(appointment.start_at, appointment.end_at, zone)
-    return Block(*place, appointment, movable=movable, when=when, start=clock_face(first), minutes=last - first,
-                 flag=flag)
+    return Block(place[0], place[1], appointment, 0, 1, movable, when, start, last - first, flag)
 
 
 def _in_use(column: Column) -> bool:
