@@ -27,7 +27,7 @@ from practice.scheduling.models import (
     TimeBlock,
     WorkingHours,
 )
-from practice.scheduling.queries import CLIENT_COLUMNS
+from practice.scheduling.queries import CLIENT_COLUMNS, named_rows
 from practice.scheduling.services import local_day_bounds
 
 ROW_MINUTES = 5  # one grid row
@@ -53,7 +53,7 @@ class Shade(Item):
 
 @dataclass
 class Block(Item):
-    appointment: Row  # of _BOOK_COLUMNS: id, status, client_name, service_name...
+    appointment: Row  # a _BookColumns tuple: id, status, client_name, service_name...
     lane: int = 0
     lanes: int = 1
     movable: bool = False
@@ -213,7 +213,7 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
     _, end = local_day_bounds(days[-1], zone)
     weekdays = sorted({d.weekday() for d in days})
     shown_range = {"ids": ids, "start": start, "end": end, "earliest": start - LONGEST_SESSION}
-    appointments = db.session.execute(_APPOINTMENTS, shown_range).all() if ids else []
+    appointments = list(map(_BookColumns._make, db.session.execute(_APPOINTMENTS, shown_range))) if ids else []
     blocks = list(db.session.scalars(_BLOCKS, shown_range)) if ids else []
     hours = list(db.session.scalars(_HOURS, {"ids": ids, "weekdays": weekdays})) if ids else []
     cancelled = [a for a in appointments if a.status in RELEASED]
@@ -276,6 +276,8 @@ _BOOK_COLUMNS = (
     *CLIENT_COLUMNS, Service.name.label("service_name"),
 )
 
+
+_BookColumns = named_rows(_BOOK_COLUMNS, "BookColumns")
 
 # The book's reads, built once with the practitioners (`ids`), the days' bounds (`start`,
 # `end`; `earliest`: the longest session before the start) and `weekdays` as parameters:

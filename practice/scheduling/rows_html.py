@@ -17,6 +17,7 @@ _BOOKED_ONLINE = ' <span class="f-info">Booked online</span>'
 _PAID = ' <span class="paid">paid</span>'
 # Each state as a row shows it: the appointment's status, in Today's words.
 _STATES = {status: f'<span class="s-{escape(status)}">{escape(label)}</span>' for status, label in STATUS_LABELS.items()}
+_LABELS = {status: str(escape(label)) for status, label in STATUS_LABELS.items()}
 
 
 def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], fees_owed: dict[int, int], unacknowledged: set[int],
@@ -85,25 +86,29 @@ def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], fees_owed: dict[i
 def book_blocks(blocks: list[Block], appointment_url: str) -> Markup:
     """Each appointment's block in a column of the calendar's grid (book.py lays them out):
     a link to the appointment placed on the grid's rows and lanes, with what book.js needs
-    to move it when it may be moved."""
+    to move it when it may be moved. The client's and service's names are escaped; the
+    times, states and flags book.py writes are digits and fixed words."""
     appointment_url = str(escape(appointment_url))
+    services: dict[str, Markup] = {}  # hundreds of blocks, a few services
     written = []
     for block in blocks:
         a = block.appointment
         client = escape(a.client_name)
+        if (service := services.get(a.service_name)) is None:
+            service = services[a.service_name] = escape(a.service_name)
         lanes = f" lane-{block.lane}-of-{block.lanes}" if block.lanes > 1 else ""
-        movable = (f'data-movable data-start="{escape(block.start)}" data-minutes="{block.minutes}" '
+        movable = (f'data-movable data-start="{block.start}" data-minutes="{block.minutes}" '
                    f'data-client="{client}" aria-describedby="book-help"' if block.movable else "")
         flag = (' <span class="badge text-bg-dark" title="Ask the practitioner before booking">Not bookable</span>'
                 if block.flag == "Not bookable" else
-                f' <span class="badge text-bg-warning">{escape(block.flag)}</span>' if block.flag else "")
+                f' <span class="badge text-bg-warning">{block.flag}</span>' if block.flag else "")
         written.append(
-            f'\n      <a class="book-appt status-{escape(a.status)} bk-r{block.row} bk-s{block.rows}{lanes}"\n'
+            f'\n      <a class="book-appt status-{a.status} bk-r{block.row} bk-s{block.rows}{lanes}"\n'
             f'         href="{appointment_url}{a.id}" data-appointment="{a.id}"\n'
             f'         {movable}>\n'
-            f'        <span class="book-appt-time">{escape(block.when)}</span>\n'
+            f'        <span class="book-appt-time">{block.when}</span>\n'
             f'        <span class="book-appt-client">{client}</span>{flag}\n'
-            f'        <span class="book-appt-service">{escape(a.service_name)}</span>\n'
-            f'        <span class="book-appt-status">{escape(STATUS_LABELS[a.status])}</span>\n'
+            f'        <span class="book-appt-service">{service}</span>\n'
+            f'        <span class="book-appt-status">{_LABELS[a.status]}</span>\n'
             f'      </a>\n      ')
     return Markup("".join(written))
