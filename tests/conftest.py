@@ -16,7 +16,8 @@ from flask import has_app_context
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from werkzeug.security import generate_password_hash
+from werkzeug.routing import Rule
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from practice import create_app
 from practice.audit.services import SYSTEM
@@ -121,6 +122,28 @@ class CompiledTemplates(jinja2.BytecodeCache):
 
 
 COMPILED_TEMPLATES = CompiledTemplates()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def url_builders_compiled_once():
+    """Werkzeug compiles a Python function to build each route's URLs when an app adds the
+    route; every test builds an app of its own, and compiling the same 150 routes' builders
+    again was a fifth of a web test's time. The builder's code depends only on the route's
+    parts, defaults and converters (the rule itself is passed in as `self`), so the same
+    route gets the builder compiled the first time."""
+    compile_builder = Rule._compile_builder
+    builders = {}
+
+    def compiled_once(rule, append_unknown=True):
+        key = (append_unknown, tuple(rule._trace), repr(sorted((rule.defaults or {}).items())),
+               tuple((name, type(converter)) for name, converter in rule._converters.items()))
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rule, "_compile_builder", compiled_once)
+        yield
 
 
 def make_app(database_url, instance_path, **config):
@@ -234,6 +257,20 @@ def set_up_practice():
 @functools.cache
 def _real_password_hash(password: str) -> str:
     return generate_password_hash(password)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def password_checks_remembered():
+    """Checking a password against the factories' shared hash (scrypt) gives the same answer
+    each time and cost a tenth of a web test's time: each hash and password pair is checked
+    once per test process, by werkzeug as the app does, and its answer reused."""
+    from practice.auth import two_factor
+
+    checked_once = functools.cache(check_password_hash)
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (auth_services, two_factor):
+            patch.setattr(module, "check_password_hash", checked_once)
+        yield
 
 
 @contextmanager
