@@ -5,15 +5,19 @@ still to settle, the conduct entries recorded that day, clients whose suggested 
 changed during the day, referral follow-ups, inquiries waiting, tomorrow, and days not yet
 reviewed."""
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import (
+    Boolean,
+    Integer,
     Row,
     and_,
     bindparam,
     case,
+    cast,
     exists,
     literal_column,
     not_,
@@ -182,7 +186,7 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
         appointments=appointments,
         unsettled=unsettled_rows,
         entries=entries,
-        changed=_changed_suggestions(list(clients.values()), start, until, _done_since(set(clients), start, now)),
+        changed=_changed_suggestions(list(clients.values()), start, until, now),
         follow_ups=_follow_ups(practitioner, day),
         inquiries=_inquiries(practitioner.id),
         tomorrow=[row for row in tomorrow if row.status not in RELEASED],
@@ -301,12 +305,25 @@ def _entries_recorded(practitioner_id: int, start: datetime, end: datetime) -> l
     ]
 
 
-def _changed_suggestions(clients: list[ClientName], start: datetime, end: datetime,
-                         done: dict[int, list[Done]]) -> list[ChangedSuggestion]:
-    """Clients of the day whose suggested next step at the end differs from the start, and
-    those something was done for since: their card stays, showing what was done."""
-    at = escalation.suggestions_at(db.session, clients, [start, end])
-    before, after = at[start], at[end]
+def _changed_suggestions(clients: list[ClientName], start: datetime, until: datetime,
+                         now: datetime) -> list[ChangedSuggestion]:
+    """Clients of the day whose suggested next step at `until` differs from the start, and
+    those something was done for since: their card stays, showing what was done. The
+    ladder's rows and what was done are one read (_done_query)."""
+    if not clients:
+        return []
+    moments = [start, until]
+    policy = policy_in_force(db.session, max(moments))
+    rows = db.session.execute(_done_query(), {
+        "ids": [client.id for client in clients], "start": start, "now": now,
+        "since": escalation.reach_back(policy, moments)}).all()
+    entries = sorted((_LadderEntry(r.id, r.client_id, r.a, r.at, r.minutes, r.safety, r.withdrawn,
+                                   r.corrects_id, r.c) for r in rows if r.done == "entry"),
+                     key=lambda e: (e.occurred_from, e.id))
+    told = sorted((_Told(r.client_id, r.a, r.at) for r in rows if r.done == "told"), key=lambda t: t.occurred_at)
+    at = escalation.suggestions_from(clients, entries, told, policy, moments, practice_zone(db.session))
+    before, after = at[start], at[until]
+    done = _done(row for row in rows if row.done in _DONE_KINDS)
     return [
         ChangedSuggestion(client, before[client.id], after[client.id], tuple(done.get(client.id, ())))
         for client in sorted(clients, key=lambda c: c.display_name.lower())
@@ -315,6 +332,11 @@ def _changed_suggestions(clients: list[ClientName], start: datetime, end: dateti
     ]
 
 
+# The ladder's rows (escalation.suggestions_from reads these names).
+_LadderEntry = namedtuple("_LadderEntry", "id client_id kind occurred_from minutes safety withdrawn corrects_id "
+                                          "category_label")
+_Told = namedtuple("_Told", "client_id kind occurred_at")
+
 # What can be done for a client, in the order things done at the same moment are listed.
 _DONE_KINDS = ("communication", "incident", "standing", "letter", "referral")
 
@@ -322,13 +344,25 @@ _DONE_KINDS = ("communication", "incident", "standing", "letter", "referral")
 @cache
 def _done_query():
     """What was done for the clients `ids` from `start` until `now`, one row each:
-    (done, client_id, at, a, b, c), `done` one of _DONE_KINDS and a, b, c its words."""
+    (done, client_id, at, a, b, c), `done` one of _DONE_KINDS and a, b, c its words; and
+    what the ladder reads of them (escalation.suggestions_from): their entries that
+    happened from `since` (`done` "entry": a kind, c its category, and the entry's id,
+    minutes, safety, withdrawn and corrects_id) and their policy communications ("told":
+    a kind, `at` when it happened)."""
     ids, start, now = bindparam("ids", expanding=True), bindparam("start"), bindparam("now")
+    # Typed: PostgreSQL matches a union's columns one pair of selects at a time.
+    no_entry = (cast(null(), Integer), cast(null(), Integer), cast(null(), Boolean), cast(null(), Boolean),
+                cast(null(), Integer))
 
-    def done(kind, client_id, at, a, b=None, c=None):
+    def row(kind, client_id, at, a, b=None, c=None, entry=no_entry):
         return select(literal_column(f"'{kind}'").label("done"), client_id.label("client_id"), at.label("at"),
                       a.label("a"), (null() if b is None else b).label("b"),
-                      (null() if c is None else c).label("c")).where(client_id.in_(ids), at >= start, at <= now)
+                      (null() if c is None else c).label("c"),
+                      *(column.label(name) for column, name in zip(entry, _ENTRY_COLUMNS))
+                      ).where(client_id.in_(ids))
+
+    def done(kind, client_id, at, a, b=None, c=None):
+        return row(kind, client_id, at, a, b, c).where(at >= start, at <= now)
 
     # Incidents and referrals out are told apart in Python, not in SQL: SQLite, which keeps
     # no statistics, would otherwise walk the index of corrections (which almost no entry
@@ -344,7 +378,17 @@ def _done_query():
         done("letter", Letter.client_id, Letter.issued_at, Letter.title),
         done("referral", Referral.client_id, Referral.created_at, Referral.direction, Referral.source,
              Specialist.name).outerjoin(Specialist, Specialist.id == Referral.specialist_id),
+        row("entry", ConductEntry.client_id, ConductEntry.occurred_from, ConductEntry.kind, None,
+            IncidentCategory.label, (ConductEntry.id, ConductEntry.minutes, ConductEntry.safety,
+                                     ConductEntry.withdrawn, ConductEntry.corrects_id))
+        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
+        .where(ConductEntry.occurred_from >= bindparam("since")),
+        row("told", Communication.client_id, Communication.occurred_at, Communication.kind)
+        .where(Communication.kind.in_(escalation.POLICY_COMMUNICATIONS)),
     )
+
+
+_ENTRY_COLUMNS = ("id", "minutes", "safety", "withdrawn", "corrects_id")
 
 
 def _done_words(row) -> str | None:
@@ -362,12 +406,9 @@ def _done_words(row) -> str | None:
     return f"Referred to {row.c or row.b}" if row.a == "out" else None
 
 
-def _done_since(client_ids: set[int], start: datetime, now: datetime) -> dict[int, list[Done]]:
-    """What was done for these clients from `start` until now: communications and incidents
-    recorded, standing decided, letters issued, referrals made (one query)."""
-    if not client_ids:
-        return {}
-    rows = db.session.execute(_done_query(), {"ids": list(client_ids), "start": start, "now": now})
+def _done(rows) -> dict[int, list[Done]]:
+    """What the rows of _done_query say was done for each client (communications and
+    incidents recorded, standing decided, letters issued, referrals made), in order."""
     found = sorted(((row.at, _DONE_KINDS.index(row.done), row.client_id, _done_words(row)) for row in rows),
                    key=lambda item: item[:2])
     done: dict[int, list[Done]] = {}
