@@ -43,7 +43,8 @@ from practice.conduct.models import (
 from practice.db import db
 from practice.letters.models import Letter
 from practice.localtime import steady_offset
-from practice.policies.queries import policy_in_force, unacknowledged
+from practice.policies.models import PolicyAcknowledgement
+from practice.policies.queries import policy_in_force
 from practice.review.models import ReviewedDay
 from practice.scheduling.models import LONGEST_SESSION, RELEASED, Appointment, Service, Status
 from practice.scheduling.queries import (  # Today's rows, written the same way
@@ -171,14 +172,12 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
     start, end = local_day_bounds(day, zone)
     _, tomorrow_end = local_day_bounds(day + timedelta(days=1), zone)
     until = min(now, end)
-    appointments, tomorrow, unsettled_rows = _appointment_rows(practitioner.id, start, end, tomorrow_end,
-                                                               until, zone)
+    appointments, tomorrow, unsettled_rows, in_care, unacknowledged_ids = _appointment_rows(
+        practitioner.id, start, end, tomorrow_end, until, zone, policy_in_force(session, now).id)
     entries = _entries_recorded(practitioner.id, start, end)
-    in_care = care_team.among(practitioner.id, {row.client_id for row in appointments + tomorrow})
     clients = {row.client_id: ClientName(row.client_id, row.who, row.appointment.standing)
                for row in appointments if row.client_id in in_care} | {
         e.client_id: ClientName(e.client_id, e.client_name, e.standing) for e in entries}
-    unacknowledged_ids = unacknowledged(session, {row.client_id for row in tomorrow}, policy_in_force(session, now))
     reviewed, unreviewed = _reviews(practitioner.id, day, zone)
     return DayReview(
         practitioner=practitioner,
@@ -201,9 +200,14 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
 @cache
 def _appointments_query():
     """The practitioner's appointments from `day_start` to `tomorrow_end` and those still
-    booked that started from `since` until `until` (to settle): one read."""
+    booked that started from `since` until `until` (to settle): one read, with whether the
+    practitioner is in the client's care team (`in_care`) and whether the client has
+    acknowledged the policy `policy_id` (`acknowledged`)."""
     return (
-        select(*DESK_COLUMNS)
+        select(*DESK_COLUMNS,
+               care_team.clause(bindparam("practitioner_id"), Appointment.client_id).label("in_care"),
+               exists().where(PolicyAcknowledgement.policy_id == bindparam("policy_id"),
+                              PolicyAcknowledgement.client_id == Appointment.client_id).label("acknowledged"))
         .join(Service, Service.id == Appointment.service_id)
         .where(Appointment.practitioner_id == bindparam("practitioner_id"),
                Appointment.start_at >= bindparam("since"), Appointment.start_at < bindparam("tomorrow_end"),
@@ -214,19 +218,25 @@ def _appointments_query():
 
 
 def _appointment_rows(practitioner_id: int, start: datetime, end: datetime, tomorrow_end: datetime,
-                      until: datetime, zone) -> tuple[list[DeskRow], list[DeskRow], list[DeskRow]]:
+                      until: datetime, zone, policy_id: int,
+                      ) -> tuple[list[DeskRow], list[DeskRow], list[DeskRow], set[int], set[int]]:
     """The day's appointments, tomorrow's, and the sessions that have started but are
     marked neither arrived nor no-show (as `unsettled` tells them, for marking the day
-    reviewed), each as Today's rows."""
+    reviewed), each as Today's rows; and of the day's and tomorrow's clients, those whose
+    record the practitioner may open, and tomorrow's who have not acknowledged the policy."""
     since = until - SETTLE_LOOKBACK
     found = db.session.execute(_appointments_query(), {
         "practitioner_id": practitioner_id, "since": since, "tomorrow_end": tomorrow_end,
-        "day_start": start, "until": until}).all()
+        "day_start": start, "until": until, "policy_id": policy_id}).all()
     steady = steady_offset(zone, since, tomorrow_end + LONGEST_SESSION)
     rows = [desk_row(row, zone, steady) for row in found]
+    care = {row.client_id: bool(row.in_care) for row in found if row.start_at >= start}
+    care_team.remember(practitioner_id, care)
     return ([row for row in rows if start <= row.appointment.start_at < end],
             [row for row in rows if row.appointment.start_at >= end],
-            [row for row in rows if row.status == Status.BOOKED.value and since <= row.appointment.start_at < until])
+            [row for row in rows if row.status == Status.BOOKED.value and since <= row.appointment.start_at < until],
+            {client_id for client_id, in_care in care.items() if in_care},
+            {row.client_id for row in found if row.start_at >= end and not row.acknowledged})
 
 
 def unsettled(practitioner_id: int, until: datetime) -> list[Appointment]:
