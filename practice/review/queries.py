@@ -429,6 +429,18 @@ def _done(rows) -> dict[int, list[Done]]:
 
 
 @cache
+def _categories_query():
+    return (select(IncidentCategory.id, IncidentCategory.label).where(IncidentCategory.retired_at.is_(None))
+            .order_by(IncidentCategory.position, IncidentCategory.id))
+
+
+def incident_categories() -> list[Row]:
+    """The categories the quick incident form offers (those not retired), as
+    conduct.queries.categories lists them: their ids and labels only."""
+    return db.session.execute(_categories_query()).all()
+
+
+@cache
 def _reviews_query():
     """One row: whether `day` was marked reviewed (`reviewed_at`, by `by_name`), and for each
     of the UNREVIEWED_LOOKBACK days before it (day `i`: the local day `day<i>`, from
