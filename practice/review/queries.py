@@ -124,8 +124,8 @@ class DayReview:
     unsettled: list[DeskRow]
     entries: list[RecordedEntry]
     changed: list[ChangedSuggestion]
-    follow_ups: list[Row]  # referrals out waiting for their follow-up, with the client's and colleague's names
-    inquiries: list[Row]
+    follow_ups: list["FollowUp"]  # referrals out waiting for their follow-up, with the client's and colleague's names
+    inquiries: list["WaitingInquiry"]
     tomorrow: list[DeskRow]
     unacknowledged: set[int]  # clients of tomorrow without the policy in force acknowledged
     in_care: set[int]  # the day's and tomorrow's clients whose record the practitioner may open
@@ -179,6 +179,7 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
                for row in appointments if row.client_id in in_care} | {
         e.client_id: ClientName(e.client_id, e.client_name, e.standing) for e in entries}
     reviewed, unreviewed = _reviews(practitioner.id, day, zone)
+    follow_ups, inquiries = _waiting(practitioner, day)
     return DayReview(
         practitioner=practitioner,
         day=day,
@@ -186,8 +187,8 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
         unsettled=unsettled_rows,
         entries=entries,
         changed=_changed_suggestions(list(clients.values()), start, until, now),
-        follow_ups=_follow_ups(practitioner, day),
-        inquiries=_inquiries(practitioner.id),
+        follow_ups=follow_ups,
+        inquiries=inquiries,
         tomorrow=[row for row in tomorrow if row.status not in RELEASED],
         unacknowledged=unacknowledged_ids,
         in_care=in_care | {e.client_id for e in entries},
@@ -253,41 +254,47 @@ def unsettled(practitioner_id: int, until: datetime) -> list[Appointment]:
 
 
 @cache
-def _follow_ups_query():
-    """Referrals out waiting for their follow-up by `day` that the practitioner (`user_id`)
-    made, or of their own clients (`practitioner_id`), oldest first."""
-    return (
-        select(Referral.id, Referral.client_id, Client.display_name.label("client_name"),
-               Specialist.name.label("specialist_name"), Referral.source, Referral.referred_on,
-               Referral.follow_up_on)
+def _waiting_query():
+    """What waits for the practitioner, one read: referrals out waiting for their follow-up
+    by `day` that they made (`user_id`) or of their own clients (`practitioner_id`), oldest
+    follow-up first ("follow_up"), then inquiries open or offered for them or for no one in
+    particular, oldest first ("inquiry")."""
+    def none(column):  # typed: PostgreSQL matches a union's columns one pair of selects at a time
+        return cast(null(), column.type)
+
+    follow_ups = (
+        select(literal_column("'follow_up'").label("waiting"), Referral.id, Referral.client_id.label("client_id"),
+               Client.display_name.label("name"), Specialist.name.label("specialist_name"),
+               Referral.source.label("text"), Referral.referred_on.label("referred_on"),
+               Referral.follow_up_on.label("follow_up_on"), none(Inquiry.received_at).label("received_at"))
         .join(Client, Client.id == Referral.client_id)
         .outerjoin(Specialist, Specialist.id == Referral.specialist_id)
         .where(Referral.direction == "out", Referral.outcome == Outcome.PENDING.value,
                Referral.follow_up_on <= bindparam("day"),
                or_(Referral.by_id.is_not_distinct_from(bindparam("user_id")),
                    Client.primary_practitioner_id == bindparam("practitioner_id")))
-        .order_by(Referral.follow_up_on, Referral.id)
     )
-
-
-def _follow_ups(practitioner: Practitioner, day: date) -> list[Row]:
-    return db.session.execute(_follow_ups_query(), {
-        "day": day, "user_id": practitioner.user_id, "practitioner_id": practitioner.id}).all()
-
-
-@cache
-def _inquiries_query():
-    """Inquiries open or offered for the practitioner or for no one in particular, oldest first."""
-    return (
-        select(Inquiry.id, Inquiry.name, Inquiry.need, Inquiry.received_at)
+    inquiries = (
+        select(literal_column("'inquiry'"), Inquiry.id, none(Referral.client_id), Inquiry.name,
+               none(Specialist.name), Inquiry.need, none(Referral.referred_on), none(Referral.follow_up_on),
+               Inquiry.received_at)
         .where(Inquiry.status.in_((InquiryStatus.OPEN.value, InquiryStatus.OFFERED.value)),
                or_(Inquiry.practitioner_id.is_(None), Inquiry.practitioner_id == bindparam("practitioner_id")))
-        .order_by(Inquiry.received_at, Inquiry.id)
     )
+    return union_all(follow_ups, inquiries).order_by(
+        *(literal_column(name) for name in ("waiting", "follow_up_on", "received_at", "id")))
 
 
-def _inquiries(practitioner_id: int) -> list[Row]:
-    return db.session.execute(_inquiries_query(), {"practitioner_id": practitioner_id}).all()
+FollowUp = namedtuple("FollowUp", "id client_id client_name specialist_name source referred_on follow_up_on")
+WaitingInquiry = namedtuple("WaitingInquiry", "id name need received_at")
+
+
+def _waiting(practitioner: Practitioner, day: date) -> tuple[list[FollowUp], list[WaitingInquiry]]:
+    rows = db.session.execute(_waiting_query(), {
+        "day": day, "user_id": practitioner.user_id, "practitioner_id": practitioner.id}).all()
+    return ([FollowUp(r.id, r.client_id, r.name, r.specialist_name, r.text, r.referred_on, r.follow_up_on)
+             for r in rows if r.waiting == "follow_up"],
+            [WaitingInquiry(r.id, r.name, r.text, r.received_at) for r in rows if r.waiting == "inquiry"])
 
 
 @cache
