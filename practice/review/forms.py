@@ -26,25 +26,27 @@ class MarkReviewedForm(Form):
 
 class PlainSelect(Select):
     """WTForms' select, the same bytes, with its options written in one pass: WTForms
-    builds each option's attributes through `html_params` and a Markup format, which for
-    the quick form's few dozen options took a third of writing the review page. For
-    choices without groups or per-option attributes, as the quick form's are."""
+    builds a Choice for each option and its attributes through `html_params` and a Markup
+    format, which for the quick form's few dozen options took a third of writing the
+    review page. For choices given as SelectChoice (practice.forms.options), without
+    groups or attributes of their own, as the quick form's are."""
 
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
         for flag in self.validation_attrs:
             if flag not in kwargs and getattr(field.flags, flag, None):
                 kwargs[flag] = getattr(field.flags, flag)
+        coerce, data = field.coerce, field.data
         options = "".join(
-            f'<option {"selected " if choice.selected else ""}value="{_attribute(choice.value)}">'
+            f'<option {"selected " if coerce(choice.value) == data else ""}value="{_attribute(choice.value)}">'
             f"{escape(choice.label or choice.value)}</option>"
-            for choice in field._iter_choices_normalized())
+            for choice in field.choices)
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
-def _attribute(value) -> str:
-    """A value as html_params writes it between double quotes."""
-    return escape(str(value) if isinstance(value, bool) else value).replace(Markup('"'), Markup("&quot;"))
+def _attribute(value) -> Markup:
+    """A value as html_params writes it between double quotes (escape writes `"` as &#34;)."""
+    return escape(str(value) if isinstance(value, bool) else value)
 
 
 class QuickIncidentForm(Form):

@@ -153,6 +153,14 @@ class DayReview:
         return [row for row in self.appointments if row.appointment.fee_cents]
 
     @property
+    def fees_charged_cents(self) -> int:
+        return sum(row.appointment.fee_cents for row in self.fees if not row.appointment.fee_waived)
+
+    @property
+    def fees_waived_cents(self) -> int:
+        return sum(row.appointment.fee_cents for row in self.fees if row.appointment.fee_waived)
+
+    @property
     def to_finish(self) -> list[DeskRow]:
         """The day's sessions still to complete (arrived) or to be paid for: settled in
         place, on the review."""
@@ -164,6 +172,10 @@ class DayReview:
         """Sessions of the day not (fully) paid: what was due and what came in."""
         return [row for row in self.appointments if row.owing_cents > 0 and row.due_cents > 0
                 and row.status not in (Status.BOOKED.value,)]
+
+    @property
+    def owing_cents(self) -> int:
+        return sum(row.owing_cents for row in self.owing)
 
 
 def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayReview:
