@@ -13,8 +13,8 @@ is what makes checking 50,000 entries cheap; a value of a type the column should
 import hashlib
 import json
 from dataclasses import dataclass
-from itertools import chain as joined
 from datetime import datetime, timezone
+from itertools import chain as joined
 from json.encoder import encode_basestring
 from operator import attrgetter
 
