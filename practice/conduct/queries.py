@@ -5,7 +5,7 @@ show when the whole chain was last checked in full (practice verify-log, the dai
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy import bindparam, case, func, select, union_all
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload, subqueryload
 
 from practice.clients.models import Client
@@ -79,12 +79,15 @@ def _record_statements():
     originals (`limit`, `offset`) with the corrections of those, in one query; their latest
     `limit` communications or all of them, and how many there are."""
     client_id = bindparam("client_id")
-    page = (select(ConductEntry.id).where(ConductEntry.client_id == client_id, ConductEntry.corrects_id.is_(None))
-            .order_by(ConductEntry.occurred_from.desc(), ConductEntry.seq.desc())
-            .limit(bindparam("limit")).offset(bindparam("offset")))
-    # By id and by what they correct, not by client: each on its index (the client's whole
-    # record is not read).
-    shown = _entries(with_files=False).where(or_(ConductEntry.id.in_(page), ConductEntry.corrects_id.in_(page)))
+    original, correction = aliased(ConductEntry), aliased(ConductEntry)
+    page = (select(original.id).where(original.client_id == client_id, original.corrects_id.is_(None))
+            .order_by(original.occurred_from.desc(), original.seq.desc())
+            .limit(bindparam("limit")).offset(bindparam("offset")).cte("page"))
+    # The ids of the page's originals, then of their corrections on the index of what they
+    # correct: the entries are then read by id (neither database reads the client's whole
+    # record, nor PostgreSQL the whole log, as for an OR of the two).
+    ids = union_all(select(page.c.id), select(correction.id).join(page, correction.corrects_id == page.c.id))
+    shown = _entries(with_files=False).where(ConductEntry.id.in_(ids))
     # The one who recorded each comes in the same query (joined): a query more would build
     # their keys again in Python.
     communications = (select(Communication).options(joinedload(Communication.recorded_by))
