@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timezone
 from pathlib import Path
 
+import jinja2
 import pytest
 from flask import has_app_context
 from flask.globals import _cv_app
@@ -104,6 +105,24 @@ class RequestClient(FlaskClient):
         return contextvars.copy_context().run(run)
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled once per test process and shared by its apps: every test builds
+    an app of its own, and each compiled the same templates again."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])  # dropped if the source changed
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 def make_app(database_url, instance_path, **config):
     settings = {
         "TESTING": True,
@@ -119,6 +138,7 @@ def make_app(database_url, instance_path, **config):
     settings.update(config)
     app = create_app(settings)
     app.test_client_class = RequestClient
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     app.extensions["practice"].clock = FixedClock(NOW)
     return app
 
@@ -200,14 +220,30 @@ def runner(app):
 
 def set_up_practice():
     """The practice every test uses, with its first admin (who also sees clients)."""
-    return committed(auth_services.setup_practice(
-        db.session,
-        PracticeDetails(name="Harbour Street Massage", timezone="Europe/London",
-                        currency="GBP", phone_region="GB", address="12 Harbour Street\nBristol",
-                        phone="0117 496 0000", email="hello@harbour.example"),
-        admin_name="Alex Admin", admin_email="admin@harbour.example", password=PASSWORD,
-        sees_clients=True, address="127.0.0.1", now=NOW,
-    ))
+    with passwords_hashed_once():
+        return committed(auth_services.setup_practice(
+            db.session,
+            PracticeDetails(name="Harbour Street Massage", timezone="Europe/London",
+                            currency="GBP", phone_region="GB", address="12 Harbour Street\nBristol",
+                            phone="0117 496 0000", email="hello@harbour.example"),
+            admin_name="Alex Admin", admin_email="admin@harbour.example", password=PASSWORD,
+            sees_clients=True, address="127.0.0.1", now=NOW,
+        ))
+
+
+@functools.cache
+def _real_password_hash(password: str) -> str:
+    return generate_password_hash(password)
+
+
+@contextmanager
+def passwords_hashed_once():
+    """The factories' accounts get the hash the app makes (scrypt), made once per password
+    in a test process: it is slow by design, and most tests make several accounts."""
+    with pytest.MonkeyPatch.context() as patch:
+        if auth_services.generate_password_hash is generate_password_hash:  # not made cheap by the test
+            patch.setattr(auth_services, "generate_password_hash", _real_password_hash)
+        yield
 
 
 def committed(made):
@@ -229,11 +265,12 @@ def user_maker():
 
     def make(role="practitioner", name=None, email=None, password=PASSWORD, **extra):
         number = next(counter)
-        return committed(auth_services.create_user(
-            db.session, SYSTEM, email=email or f"{role}{number}@harbour.example",
-            name=name or f"{role.replace('_', ' ').title()} {number}", role=role,
-            password=password, now=NOW, **extra,
-        ))
+        with passwords_hashed_once():
+            return committed(auth_services.create_user(
+                db.session, SYSTEM, email=email or f"{role}{number}@harbour.example",
+                name=name or f"{role.replace('_', ' ').title()} {number}", role=role,
+                password=password, now=NOW, **extra,
+            ))
 
     return make
 
