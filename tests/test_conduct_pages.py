@@ -122,6 +122,13 @@ def test_recording_a_communication(client, users, login, robin):
     assert db.session.scalar(sa.select(Communication.kind)) == "warning"
     page = client.get(f"/clients/{robin.id}/conduct").get_data(as_text=True)
     assert "waiting outside is not acceptable" in page and "Sat 21 Nov 2026 09:30" in page
+    # The client page reads the communications once for the summary (the latest) and the history.
+    assert client.post(f"/clients/{robin.id}/communications/new", data={
+        "occurred_at": "2026-11-20T09:30", "kind": "policy_reminder", "channel": "phone",
+        "summary": "Went through the cancellation policy."}).status_code == 302
+    page = client.get(f"/clients/{robin.id}").get_data(as_text=True)
+    assert "Last communication: warning, 21 Nov 2026." in page
+    assert page.index("waiting outside is not acceptable") < page.index("Went through the cancellation policy.")
 
 
 def test_attachments_download_as_files_never_inline(client, users, login, robin):

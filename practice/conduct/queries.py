@@ -233,14 +233,18 @@ def _summary_statements():
 SUMMARY_COUNTS, LAST_COMMUNICATION = _summary_statements()
 
 
-def conduct_summary(client_id: int) -> ConductSummary:
+def conduct_summary(client_id: int, *, communications: list[Communication] | None = None) -> ConductSummary:
     """Two queries, however long the record: what it now says counted by kind in the
-    database, and the latest communication."""
+    database, and the latest communication; one when the caller has read the client's
+    latest `communications` already (newest first, as LAST_COMMUNICATION orders them)."""
     counts, safety, latest = {}, 0, None
     for kind, number, safe, last in db.session.execute(SUMMARY_COUNTS, {"client_id": client_id}):
         counts[kind], safety = int(number), safety + int(safe)
         if latest is None or last > latest.occurred_from:
             latest = LatestEntry(kind, last)
-    last_communication = db.session.scalar(LAST_COMMUNICATION, {"client_id": client_id})
+    if communications is None:
+        last_communication = db.session.scalar(LAST_COMMUNICATION, {"client_id": client_id})
+    else:
+        last_communication = communications[0] if communications else None
     ordered = {kind: counts[kind] for kind in [*KINDS, *sorted(set(counts) - set(KINDS))] if kind in counts}
     return ConductSummary(ordered, safety, latest, last_communication)
