@@ -36,7 +36,8 @@ class Form(FlaskForm):
                 raise TypeError(f"{type(form).__name__}: use practice.forms.DateField / "
                                 "LocalDateTimeField, which keep dates within the supported range")
             filters = [*unbound_field.kwargs.get("filters", []), _without_nul]
-            if getattr(unbound_field.field_class, "widget", None) is wtforms.SelectField.widget:
+            if ("widget" not in unbound_field.kwargs  # a field's own widget stays
+                    and getattr(unbound_field.field_class, "widget", None) is wtforms.SelectField.widget):
                 options = {"widget": SELECT, **options}
             return unbound_field.bind(form=form, filters=filters, **options)
 

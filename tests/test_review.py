@@ -214,7 +214,7 @@ def test_the_quick_form_keeps_what_was_typed_when_something_is_missing(client, u
     html = response.get_data(as_text=True)
     assert "Waited by my car." in html and 'id="category_id-error"' in html
     assert f'<option selected value="{busy_day["Dev"].id}">Dev Short</option>' in html
-    # The quick form's selects are written in one pass (PlainSelect): what WTForms writes.
+    # The quick form's selects are written in one pass (practice.forms.Select): what WTForms writes.
     with client.application.test_request_context(method="POST", data={"client_id": "7", "severity": "high"}):
         form = QuickIncidentForm()
         form.client_id.choices = options([(0, "Choose…"), (7, 'Zoë "Z" <b> & co'), (8, "Other")])

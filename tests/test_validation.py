@@ -147,7 +147,7 @@ def test_the_forms_select_writes_what_wtforms_writes():
     """practice.forms.Select writes the options itself (WTForms' is slow): the same HTML for
     the selected choice, values and labels to escape, integer and boolean values, required
     and disabled fields, attributes given on rendering; grouped options and options with
-    attributes of their own are left to WTForms."""
+    attributes of their own are left to WTForms, as is a field given a widget of its own."""
     from flask import Flask
     from wtforms import SelectField
     from wtforms.fields.choices import SelectChoice
@@ -155,6 +155,8 @@ def test_the_forms_select_writes_what_wtforms_writes():
     from wtforms.widgets import Select as WTFormsSelect
 
     from practice.forms import Form, Select
+
+    its_own = WTFormsSelect(multiple=True)
 
     class Choosing(Form):
         class Meta:
@@ -167,12 +169,14 @@ def test_the_forms_select_writes_what_wtforms_writes():
         yes_no = SelectField("Yes or no", choices=[SelectChoice(True, "Yes"), SelectChoice(False, "No")])
         grouped = SelectField("Grouped", choices=[SelectChoice("x", "X", optgroup="One"), SelectChoice("y", "Y")])
         marked = SelectField("Marked", choices=[SelectChoice("m", "M", render_kw={"data-m": "1"}), SelectChoice("n")])
+        own = SelectField("Own", choices=[SelectChoice("o")], widget=its_own)
 
     wtforms_select = WTFormsSelect()
     app = Flask(__name__)
     with app.test_request_context(method="POST", data={"plain": '<b> & "c"', "number": "7", "yes_no": "True"}):
         form = Choosing()
-        for field in form:
+        assert form.own.widget is its_own
+        for field in (f for f in form if f is not form.own):
             assert isinstance(field.widget, Select)
             for given in ({}, {"class": "form-select is-invalid", "aria-describedby": "x-error", "required": True}):
                 assert field(**given) == wtforms_select(field, **{**(field.render_kw or {}), **given})

@@ -387,7 +387,7 @@ def _done_query():
         return select(literal_column(f"'{kind}'").label("done"), client_id.label("client_id"), at.label("at"),
                       a.label("a"), (null() if b is None else b).label("b"),
                       (null() if c is None else c).label("c"),
-                      *(column.label(name) for column, name in zip(entry, _ENTRY_COLUMNS))
+                      *(column.label(name) for column, name in zip(entry, _ENTRY_COLUMNS, strict=True))
                       ).where(client_id.in_(ids))
 
     def done(kind, client_id, at, a, b=None, c=None):
