@@ -51,6 +51,9 @@ class Preview:
     rows: list[RowReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # about the file as a whole
     imported: int | None = None  # how many rows were saved, once the import has run
+    # What a check keeps for the import to reuse (its cleaned rows and what they were checked
+    # against: Importer.recheck), JSON as the importer writes it; never shown.
+    kept: Any = None
 
     @property
     def ok(self) -> bool:
@@ -72,7 +75,7 @@ class Preview:
 
     def to_json(self) -> bytes:
         return json.dumps({
-            "kind": self.kind, "problems": self.problems, "imported": self.imported,
+            "kind": self.kind, "problems": self.problems, "imported": self.imported, "kept": self.kept,
             "rows": [[row.line, row.values, row.errors, row.warnings] for row in self.rows],
         }, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -80,6 +83,7 @@ class Preview:
     def from_json(cls, data: bytes) -> "Preview":
         found = json.loads(data)
         return cls(kind=found["kind"], problems=found["problems"], imported=found["imported"],
+                   kept=found.get("kept"),
                    rows=[RowReport(line, values, errors, warnings)
                          for line, values, errors, warnings in found["rows"]])
 

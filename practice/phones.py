@@ -1,6 +1,7 @@
 """Phone numbers: stored in E.164, shown as people write them. Shared by the client records
 and the referral network (which must not import the practice's tables)."""
 
+import re
 from functools import cache, lru_cache
 
 import phonenumbers
@@ -43,11 +44,53 @@ def _valid(number: phonenumbers.PhoneNumber) -> bool:
     patterns in turn, then tries the found region's patterns again. A region that comes first
     and has no leading digits of its own is the one found whenever its patterns fit, so a
     number valid there is valid: one pass instead of two for most numbers (a fifth of the
-    check of a file's numbers). tests/test_validation.py compares it with the library's."""
+    check of a file's numbers), and that pass from the region's patterns compiled once, the
+    common kinds of number first (_fits_region). tests/test_validation.py compares it with
+    the library's."""
     regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(number.country_code, ())
-    if regions and _found_by_its_patterns(regions[0]) and phonenumbers.is_valid_number_for_region(number, regions[0]):
+    if regions and _found_by_its_patterns(regions[0]) and _fits_region(number, regions[0]):
         return True
     return phonenumbers.is_valid_number(number)
+
+
+# The kinds of number a region's metadata describes, the most common first.
+_KINDS = ("mobile", "fixed_line", "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
+          "uan", "voicemail")
+
+
+def _fits_region(number: phonenumbers.PhoneNumber, region: str) -> bool:
+    """phonenumbers.is_valid_number_for_region, for a region of the number's own country
+    code: whether its national number fits the region's general pattern and that of some
+    kind of number. The library works out which kind, trying the rare kinds first (eleven
+    patterns for a mobile number, each looked up again); whether any kind fits does not
+    depend on the order, so the common kinds are tried first, from patterns compiled once."""
+    general, kinds = _patterns(number.country_code, region)
+    nsn = phonenumbers.national_significant_number(number)
+    return general is not None and _fits(nsn, general) and any(_fits(nsn, kind) for kind in kinds)
+
+
+@cache
+def _patterns(country_code: int, region: str) -> tuple:
+    """A region's general pattern and those of the kinds of number the library counts as
+    valid: mobile numbers only where their pattern differs from fixed lines' (where it is the
+    same, a number is valid as a fixed line or not at all)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+    if metadata is None:
+        return None, ()
+    kinds = [kind for kind in _KINDS if kind != "mobile" or not metadata.same_mobile_and_fixed_line_pattern]
+    return _pattern(metadata.general_desc), tuple(filter(None, (_pattern(getattr(metadata, kind)) for kind in kinds)))
+
+
+def _pattern(desc) -> tuple | None:
+    """(the lengths a number may have, if the metadata says, and its pattern)."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    return frozenset(desc.possible_length), re.compile(desc.national_number_pattern)
+
+
+def _fits(nsn: str, pattern: tuple) -> bool:
+    lengths, regex = pattern
+    return (not lengths or len(nsn) in lengths) and regex.fullmatch(nsn) is not None
 
 
 @cache

@@ -1,6 +1,7 @@
 """CSV exchange of clients: export, and an all-or-nothing import with a row-by-row report."""
 
 import csv
+import hashlib
 import io
 from collections import defaultdict
 from collections.abc import Iterator
@@ -13,8 +14,8 @@ from practice.audit.services import Actor, record
 from practice.auth.models import Practitioner
 from practice.bulk import in_many, insert_rows
 from practice.clients import identity
-from practice.clients.models import Client
-from practice.clients.services import ClientDetails, clean_each_field
+from practice.clients.models import Client, search_text_of
+from practice.clients.services import DETAIL_FIELDS, ClientDetails, clean_each_field
 from practice.errors import DomainError
 from practice.import_report import PROGRESS_EVERY, ImportRefused, Preview, RowReport
 from practice.imports.registry import Importer, register
@@ -49,9 +50,10 @@ def _header_key(name: str) -> str:
     return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def check_rows(session, text: str, *, phone_region: str, today: date, progress=None) -> Preview:
+def check_rows(session, text: str, *, phone_region: str, today: date, progress=None, keep: bool = False) -> Preview:
     """Read and check every row without saving anything. `progress(done, total)` hears how
-    far the check has got (the import job's progress bar)."""
+    far the check has got (the import job's progress bar). `keep`: a file found right keeps
+    its cleaned rows in the report, for its import to reuse (recheck_rows)."""
     preview = Preview()
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -69,10 +71,7 @@ def check_rows(session, text: str, *, phone_region: str, today: date, progress=N
     if preview.problems:
         return preview
     reader.fieldnames = headers
-    practitioners = {
-        name.lower(): pid
-        for pid, name in session.execute(select(Practitioner.id, Practitioner.display_name))
-    }
+    practitioners = _practitioners(session)
     seen: dict[str, int] = {}
     raw_rows = []
     try:
@@ -96,7 +95,62 @@ def check_rows(session, text: str, *, phone_region: str, today: date, progress=N
         preview.problems.append("The file has no client rows.")
     _note_existing_duplicates(session, [row for row in preview.rows if row.details is not None])
     _note_blocked_matches(session, preview)
+    if keep and preview.ok:
+        preview.kept = {"checked_with": _checked_with(phone_region, practitioners),
+                        "details": [_stored(row.details) for row in preview.rows]}
     return preview
+
+
+def recheck_rows(session, text: str, checked: Preview, *, phone_region: str, today: date,
+                 progress=None) -> Preview:
+    """The import's check of a file its check (`checked`) found right. A row's own check is a
+    function of the row, the practice's phone region and its practitioners' names (and of
+    the day, for a birthday, which a later day only allows more of): while those are as the
+    check found them, its cleaned rows are taken as they were, and what depends on the
+    practice's clients, which may have changed since, is looked up again (clients with the
+    same phone or e-mail, clients who cannot be booked). Otherwise the whole file is checked
+    again."""
+    practitioners = _practitioners(session)
+    if (not checked.ok or checked.kept is None
+            or checked.kept["checked_with"] != _checked_with(phone_region, practitioners)):
+        return check_rows(session, text, phone_region=phone_region, today=today, progress=progress)
+    preview = Preview()
+    seen: dict[str, int] = {}
+    for row, stored in zip(checked.rows, checked.kept["details"], strict=True):
+        report = ClientRow(row.line, row.values, details=_details(stored))
+        _note_repeated_in_file(report, seen)
+        preview.rows.append(report)
+    _note_existing_duplicates(session, preview.rows)
+    _note_blocked_matches(session, preview)
+    return preview
+
+
+def _practitioners(session) -> dict[str, int]:
+    """Practitioners by their name in lower case, as a file names them."""
+    return {name.lower(): pid for pid, name in session.execute(select(Practitioner.id, Practitioner.display_name))}
+
+
+def _checked_with(phone_region: str, practitioners: dict[str, int]) -> dict:
+    """What a row's check depends on besides the row itself."""
+    names = hashlib.sha256(repr(sorted(practitioners.items())).encode()).hexdigest()
+    return {"phone_region": phone_region, "practitioners": names}
+
+
+_BIRTH = DETAIL_FIELDS.index("date_of_birth")
+
+
+def _stored(details: ClientDetails) -> list:
+    """Cleaned details as the report keeps them (JSON): their values in order."""
+    values = list(vars(details).values())
+    if values[_BIRTH] is not None:
+        values[_BIRTH] = values[_BIRTH].isoformat()
+    return values
+
+
+def _details(stored: list) -> ClientDetails:
+    if stored[_BIRTH] is not None:
+        stored[_BIRTH] = date.fromisoformat(stored[_BIRTH])
+    return ClientDetails(*stored)
 
 
 def _note_blocked_matches(session, preview: Preview) -> None:
@@ -194,7 +248,11 @@ def save_clients(session, actor: Actor, preview: Preview, *, now: datetime) -> i
     makes no ORM object a row."""
     if not preview.ok:
         raise ImportRefused(preview)
-    ids = insert_rows(session, Client, [vars(row.details) | {"created_at": now} for row in preview.rows])
+    # With its search text, which the database's trigger then leaves as it is (one write a row).
+    ids = insert_rows(session, Client, [
+        vars(details) | {"created_at": now, "search_text": search_text_of(details.display_name, details.legal_name,
+                                                                          details.email)}
+        for details in (row.details for row in preview.rows)])
     # Rows inserted in batches pass by the reports' summary's listener: their practitioners'
     # active clients are counted again here.
     if practitioners := {row.details.primary_practitioner_id for row in preview.rows} - {None}:
@@ -224,11 +282,16 @@ def _export_row(row) -> tuple:
 
 def _check(session, text: str, *, now: datetime, progress=None) -> Preview:
     return check_rows(session, text, phone_region=get_practice(session).phone_region,
-                      today=local_date(session, now), progress=progress)
+                      today=local_date(session, now), progress=progress, keep=True)
+
+
+def _recheck(session, text: str, checked: Preview, *, now: datetime, progress=None) -> Preview:
+    return recheck_rows(session, text, checked, phone_region=get_practice(session).phone_region,
+                        today=local_date(session, now), progress=progress)
 
 
 register(Importer(
-    "clients", "clients", "clients.import", check=_check, save=save_clients,
+    "clients", "clients", "clients.import", check=_check, recheck=_recheck, save=save_clients,
     upload_endpoint="clients.import_upload", list_endpoint="clients.index",
     shown=(("Name", "display_name"), ("Phone", "phone"), ("E-mail", "email")),
 ))

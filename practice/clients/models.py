@@ -1,3 +1,4 @@
+import string
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, exists, func
@@ -44,7 +45,8 @@ class Client(db.Model):
     created_at: Mapped[datetime]
     archived_at: Mapped[datetime | None]
     # What the clients search looks in: both names in lower case and the e-mail, a line apart.
-    # Kept by the database (triggers of migration 0032) whoever writes the names.
+    # Kept by the database (triggers of migrations 0032 and 0038) whoever writes the names; a
+    # writer may give it (search_text_of), and the database corrects it if it is not right.
     search_text: Mapped[str] = mapped_column(String(600), server_default="")
 
     primary_practitioner: Mapped[Practitioner | None] = relationship()
@@ -64,6 +66,22 @@ class Client(db.Model):
     @property
     def archived(self) -> bool:
         return self.archived_at is not None
+
+
+# SQLite's lower() folds the ASCII letters only (PostgreSQL's every letter, as its locale says).
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def search_text_of(display_name: str, legal_name: str, email: str) -> str:
+    """A client's search text as SQLite's trigger writes it: a writer of many rows (the CSV
+    import) gives it, and the trigger, finding it right, leaves each new row alone instead of
+    writing it a second time. Where it differs (PostgreSQL lowering a non-ASCII letter), the
+    database writes its own."""
+    return f"{_sqlite_lower(display_name)}\n{_sqlite_lower(legal_name)}\n{email}"
+
+
+def _sqlite_lower(text: str) -> str:
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
 
 
 # The client list's order (by name, whatever the capitals), read from the index a page at a

@@ -1,12 +1,14 @@
 """The two jobs of an import: the check, which writes the row-by-row report and saves
-nothing, and the import, which checks the file again (the practice may have changed since)
-and saves every row or none. Both keep their report as their file (JSON), which the import's
-page reads a page at a time."""
+nothing, and the import, which checks the file again where the practice may have changed
+since (all of it, unless the importer reuses what its check kept) and saves every row or
+none. Both keep their report as their file (JSON), which the import's page reads a page at a
+time."""
 
 from flask import url_for
 
 from practice.audit.services import Actor
 from practice.auth.models import User
+from practice.imports.queries import report_of_job
 from practice.imports.registry import importer_named
 from practice.imports.services import CHECK, RUN, forget_upload, upload_text
 from practice.jobs.registry import JobContext, JobFailed, JobKind, register
@@ -26,7 +28,12 @@ def _check(ctx: JobContext, importer, *, again: bool = False):
         ctx.progress(done, total, f"Checking{' again' if again else ''}: row {done:,} of {total:,}")
 
     ctx.progress(0, 0, f"Checking the file{' again' if again else ''}")
-    return importer.check(ctx.session, upload_text(ctx.session, ctx.job), now=ctx.now, progress=progress)
+    text = upload_text(ctx.session, ctx.job)
+    if again and importer.recheck is not None:
+        checked = report_of_job(ctx.session, ctx.payload["check_job_id"])
+        if checked is not None:
+            return importer.recheck(ctx.session, text, checked, now=ctx.now, progress=progress)
+    return importer.check(ctx.session, text, now=ctx.now, progress=progress)
 
 
 def check_upload(ctx: JobContext) -> None:

@@ -8,7 +8,11 @@ from practice.jobs.models import Job, JobFile
 
 def report_of(session, job: Job) -> Preview | None:
     """The row-by-row report a finished check or import wrote (its file), or None: one query."""
-    data = session.scalar(select(JobFile.data).where(JobFile.job_id == job.id))
+    return report_of_job(session, job.id)
+
+
+def report_of_job(session, job_id: int) -> Preview | None:
+    data = session.scalar(select(JobFile.data).where(JobFile.job_id == job_id))
     return Preview.from_json(data) if data is not None else None
 
 

@@ -21,6 +21,10 @@ class Importer:
     list_endpoint: str  # where the imported rows are listed
     # The report's columns besides the line and the check: (heading, column of the file).
     shown: tuple[tuple[str, str], ...]
+    # recheck(session, text, checked, now=..., progress=...) -> Preview: the import's check of
+    # the file, given the report of its check (`checked`): checks again what may have changed
+    # since. Without one, the import checks the whole file again.
+    recheck: Callable[..., Preview] | None = None
 
 
 IMPORTERS: dict[str, Importer] = {}
