@@ -2,7 +2,7 @@
 a writer that gives it (the CSV import) saves each new row once on SQLite, not twice
 
 Revision ID: 0038
-Revises: 0037
+Revises: 0043
 Create Date: 2026-11-30 15:05:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0038'
-down_revision = '0037'
+down_revision = '0043'
 branch_labels = None
 depends_on = None
 
