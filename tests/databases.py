@@ -15,6 +15,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 
 
@@ -167,7 +168,7 @@ class PostgresDatabases:
                     return False
                 _run(connection, self._template.reset)
             return True
-        except sa.exc.DBAPIError:
+        except (sa.exc.DBAPIError, psycopg.Error):  # no such database, no alembic_version
             return False
         finally:
             engine.dispose()
