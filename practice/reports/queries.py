@@ -1,6 +1,7 @@
 """The figures of the reports page, one function per report, each one or two aggregate
 queries (GROUP BY in SQL) whatever the data size. Attendance and money are read from the
-summary of each practitioner's days (practice.reports.summary), not from the appointments.
+summary of each practitioner's days, or of the practice's (practice.reports.summary), not
+from the appointments.
 
 A range is whole local days in the practice's time zone: an appointment at 00:30 on the 1st
 in London belongs to the 1st even though it is 23:30 UTC on the 31st in summer. Weeks run
