@@ -26,7 +26,13 @@ from practice.db import db
 from practice.policies import services as policy_services
 from practice.policies.queries import policy_in_force
 from practice.reports import queries, summary
-from practice.reports.models import ActiveClients, ConductDayCount, DayFigures, OwingAppointment, PracticeDayFigures
+from practice.reports.models import (
+    ActiveClients,
+    ConductDayCount,
+    DayFigures,
+    OwingAppointment,
+    PracticeDayFigures,
+)
 from practice.scheduling import services
 from practice.scheduling.models import Appointment, Payment, Status
 from practice.settings.services import get_practice, practice_zone

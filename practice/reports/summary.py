@@ -27,7 +27,13 @@ from sqlalchemy.orm import Session, aliased
 from practice.clients.models import UNBOOKABLE_STANDINGS, Client
 from practice.conduct.models import ConductEntry
 from practice.policies.models import Policy
-from practice.reports.models import ActiveClients, ConductDayCount, DayFigures, OwingAppointment, PracticeDayFigures
+from practice.reports.models import (
+    ActiveClients,
+    ConductDayCount,
+    DayFigures,
+    OwingAppointment,
+    PracticeDayFigures,
+)
 from practice.scheduling.models import ATTENDED, CHARGEABLE, Appointment, Payment, Status
 from practice.scheduling.services.local_time import local_day_bounds
 from practice.settings.models import PracticeProfile
