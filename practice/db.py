@@ -37,6 +37,25 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
 
+    def result_processor(self, dialect, coltype):
+        """On SQLite, the stored text (UTC, without an offset) read as UTC in one step: a page
+        of hundreds of rows converts a thousand datetimes, and setting the zone on each after
+        parsing it (datetime.replace) took several times as long as the parsing."""
+        general = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite":
+            return general
+        parse = datetime.fromisoformat
+
+        def process(value):
+            if value.__class__ is str:
+                try:
+                    return parse(value + "+00:00")
+                except ValueError:  # not the stored form: the dialect's own parsing says why
+                    pass
+            return None if value is None else general(value)
+
+        return process
+
 
 class Base(DeclarativeBase):
     # One registry carries both, as Flask-SQLAlchemy subclasses this base.

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import wtforms
 from flask_wtf import FlaskForm
-from markupsafe import Markup
-from wtforms.fields.choices import SelectChoice
+from markupsafe import Markup, escape
+from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.utils import unset_value
 from wtforms.widgets import HiddenInput
 
@@ -36,6 +36,8 @@ class Form(FlaskForm):
                 raise TypeError(f"{type(form).__name__}: use practice.forms.DateField / "
                                 "LocalDateTimeField, which keep dates within the supported range")
             filters = [*unbound_field.kwargs.get("filters", []), _without_nul]
+            if getattr(unbound_field.field_class, "widget", None) is wtforms.SelectField.widget:
+                options = {"widget": SELECT, **options}
             return unbound_field.bind(form=form, filters=filters, **options)
 
     def hidden_tag(self, *fields):
@@ -44,6 +46,34 @@ class Form(FlaskForm):
         shown = [getattr(self, f, None) if isinstance(f, str) else f for f in fields] or list(self)
         return Markup("\n".join(str(f(id=False)) for f in shown
                                 if f is not None and isinstance(f.widget, HiddenInput)))
+
+
+class Select(wtforms.widgets.Select):
+    """WTForms' select, writing its options as plain strings: the same HTML, in a fraction of
+    the time (WTForms' looks up how to call render_option and builds each option's attributes
+    through html_params on every render; a page with a few selects spent a tenth of its time
+    there). Options with attributes of their own, and groups, are left to WTForms."""
+
+    def __call__(self, field, **kwargs):
+        choices = list(field.iter_choices())
+        if field.has_groups() or not all(isinstance(c, Choice) and not c.render_kw for c in choices):
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        for flag in self.validation_attrs:
+            if flag not in kwargs and getattr(field.flags, flag, False):
+                kwargs[flag] = getattr(field.flags, flag)
+        options = "".join(_option(choice) for choice in choices)
+        return Markup(f"<select {wtforms.widgets.html_params(name=field.name, **kwargs)}>{options}</select>")
+
+
+def _option(choice: Choice) -> str:
+    value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+    # As WTForms writes it: attributes in name order, the label escaped.
+    selected = "selected " if choice.selected else ""
+    return f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>'
+
+
+SELECT = Select()  # every single-choice SelectField's widget (Form.Meta.bind_field)
 
 
 def options(pairs) -> list[SelectChoice]:

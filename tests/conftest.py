@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timezone
 from pathlib import Path
 
+import jinja2
 import pytest
 from flask import has_app_context
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from werkzeug.security import generate_password_hash
+from werkzeug.routing import Rule
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from practice import create_app
 from practice.audit.services import SYSTEM
@@ -104,6 +106,46 @@ class RequestClient(FlaskClient):
         return contextvars.copy_context().run(run)
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled once per test process and shared by its apps: every test builds
+    an app of its own, and each compiled the same templates again."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])  # dropped if the source changed
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def url_builders_compiled_once():
+    """Werkzeug compiles a Python function to build each route's URLs when an app adds the
+    route; every test builds an app of its own, and compiling the same 150 routes' builders
+    again was a fifth of a web test's time. The builder's code depends only on the route's
+    parts, defaults and converters (the rule itself is passed in as `self`), so the same
+    route gets the builder compiled the first time."""
+    compile_builder = Rule._compile_builder
+    builders = {}
+
+    def compiled_once(rule, append_unknown=True):
+        key = (append_unknown, tuple(rule._trace), repr(sorted((rule.defaults or {}).items())),
+               tuple((name, type(converter)) for name, converter in rule._converters.items()))
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rule, "_compile_builder", compiled_once)
+        yield
+
+
 def make_app(database_url, instance_path, **config):
     settings = {
         "TESTING": True,
@@ -119,6 +161,7 @@ def make_app(database_url, instance_path, **config):
     settings.update(config)
     app = create_app(settings)
     app.test_client_class = RequestClient
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     app.extensions["practice"].clock = FixedClock(NOW)
     return app
 
@@ -200,14 +243,44 @@ def runner(app):
 
 def set_up_practice():
     """The practice every test uses, with its first admin (who also sees clients)."""
-    return committed(auth_services.setup_practice(
-        db.session,
-        PracticeDetails(name="Harbour Street Massage", timezone="Europe/London",
-                        currency="GBP", phone_region="GB", address="12 Harbour Street\nBristol",
-                        phone="0117 496 0000", email="hello@harbour.example"),
-        admin_name="Alex Admin", admin_email="admin@harbour.example", password=PASSWORD,
-        sees_clients=True, address="127.0.0.1", now=NOW,
-    ))
+    with passwords_hashed_once():
+        return committed(auth_services.setup_practice(
+            db.session,
+            PracticeDetails(name="Harbour Street Massage", timezone="Europe/London",
+                            currency="GBP", phone_region="GB", address="12 Harbour Street\nBristol",
+                            phone="0117 496 0000", email="hello@harbour.example"),
+            admin_name="Alex Admin", admin_email="admin@harbour.example", password=PASSWORD,
+            sees_clients=True, address="127.0.0.1", now=NOW,
+        ))
+
+
+@functools.cache
+def _real_password_hash(password: str) -> str:
+    return generate_password_hash(password)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def password_checks_remembered():
+    """Checking a password against the factories' shared hash (scrypt) gives the same answer
+    each time and cost a tenth of a web test's time: each hash and password pair is checked
+    once per test process, by werkzeug as the app does, and its answer reused."""
+    from practice.auth import two_factor
+
+    checked_once = functools.cache(check_password_hash)
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (auth_services, two_factor):
+            patch.setattr(module, "check_password_hash", checked_once)
+        yield
+
+
+@contextmanager
+def passwords_hashed_once():
+    """The factories' accounts get the hash the app makes (scrypt), made once per password
+    in a test process: it is slow by design, and most tests make several accounts."""
+    with pytest.MonkeyPatch.context() as patch:
+        if auth_services.generate_password_hash is generate_password_hash:  # not made cheap by the test
+            patch.setattr(auth_services, "generate_password_hash", _real_password_hash)
+        yield
 
 
 def committed(made):
@@ -229,11 +302,12 @@ def user_maker():
 
     def make(role="practitioner", name=None, email=None, password=PASSWORD, **extra):
         number = next(counter)
-        return committed(auth_services.create_user(
-            db.session, SYSTEM, email=email or f"{role}{number}@harbour.example",
-            name=name or f"{role.replace('_', ' ').title()} {number}", role=role,
-            password=password, now=NOW, **extra,
-        ))
+        with passwords_hashed_once():
+            return committed(auth_services.create_user(
+                db.session, SYSTEM, email=email or f"{role}{number}@harbour.example",
+                name=name or f"{role.replace('_', ' ').title()} {number}", role=role,
+                password=password, now=NOW, **extra,
+            ))
 
     return make
 

@@ -2,6 +2,7 @@
 
 The schema is built once by the migrations into a template; each test gets a fresh copy."""
 
+import functools
 import glob
 import os
 import shutil
@@ -11,6 +12,7 @@ import subprocess
 import tempfile
 import uuid
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -59,6 +61,7 @@ class PostgresCluster:
                   "-l", str(self.root / "server.log"), "start")
 
     def stop(self) -> None:
+        self.admin.dispose()
         try:
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop")
         finally:
@@ -68,10 +71,14 @@ class PostgresCluster:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     def admin_execute(self, statement: str) -> None:
-        engine = sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
+        with self.admin.connect() as connection:
             connection.execute(sa.text(statement))
-        engine.dispose()
+
+    @functools.cached_property
+    def admin(self) -> sa.Engine:
+        """One pooled connection to the maintenance database (a new engine per statement
+        cost more than most statements)."""
+        return sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
 
 
 class SQLiteDatabases:
@@ -105,17 +112,26 @@ class SQLiteDatabases:
 
 
 class PostgresDatabases:
+    """Copies of the migrated template. Making one costs a few hundred milliseconds (and
+    dropping it a hundred more), which over two thousand tests was most of the PostgreSQL
+    pass; so a copy a test is done with is emptied and kept for the next test, unless the
+    test changed its schema (dropped a trigger, downgraded, restored a backup): then it
+    is dropped, as is any database that did not come from the template."""
+
     kind = "postgresql"
     TEMPLATE = "practice_template"
 
     def __init__(self, cluster: PostgresCluster):
         self.cluster = cluster
+        self.spare: list[str] = []
         cluster.admin_execute(f"CREATE DATABASE {self.TEMPLATE}")
 
     def template_url(self) -> str:
         return self.cluster.url(self.TEMPLATE)
 
     def fresh(self, folder: Path) -> str:
+        if self.spare:
+            return self.cluster.url(self.spare.pop())
         return self._copy_of(self.TEMPLATE)
 
     def empty(self, folder: Path) -> str:
@@ -133,4 +149,102 @@ class PostgresDatabases:
 
     def drop(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
-        self.cluster.admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        self.cluster.admin_execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+        if self._emptied(url):
+            self.spare.append(name)
+        else:
+            self.cluster.admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def _emptied(self, url: str) -> bool:
+        """Whether the database has the template's schema, and if so empties it back to the
+        template's rows (the seeded ones) and sequences."""
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.begin() as connection:
+                if _schema_of(connection) != self._template.schema:
+                    return False
+                _run(connection, self._template.reset)
+            return True
+        except sa.exc.DBAPIError:
+            return False
+        finally:
+            engine.dispose()
+
+    @functools.cached_property
+    def _template(self) -> "_Template":
+        engine = sa.create_engine(self.template_url(), poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                return _Template.read(connection)
+        finally:
+            engine.dispose()
+
+
+# What a database's schema is made of, as text: relations, columns, constraints, indexes,
+# triggers (and whether they are on), functions, extensions and the migration it is at.
+SCHEMA = """
+SELECT md5(string_agg(part, E'\n' ORDER BY part)) FROM (
+  SELECT format('rel %s.%s %s', n.nspname, c.relname, c.relkind) AS part
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  UNION ALL
+  SELECT format('col %s.%s %s %s %s', a.attrelid::regclass, a.attname, format_type(a.atttypid, a.atttypmod),
+                a.attnotnull, pg_get_expr(d.adbin, d.adrelid))
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE n.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT format('con %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
+    FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+  UNION ALL
+  SELECT format('idx %s', indexdef) FROM pg_indexes WHERE schemaname = 'public'
+  UNION ALL
+  SELECT format('trg %s %s', tgenabled, pg_get_triggerdef(oid)) FROM pg_trigger WHERE NOT tgisinternal
+  UNION ALL
+  SELECT format('fn %s %s', proname, md5(prosrc)) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+  UNION ALL
+  SELECT format('ext %s %s', extname, extversion) FROM pg_extension
+  UNION ALL
+  SELECT format('at %s', version_num) FROM public.alembic_version
+) AS parts
+"""
+
+
+@dataclass(frozen=True)
+class _Template:
+    schema: str
+    reset: str  # empties every table, puts back the seeded rows and the sequences
+
+    @classmethod
+    def read(cls, connection) -> "_Template":
+        schema = _schema_of(connection)
+        tables = connection.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version' ORDER BY tablename").scalars().all()
+        statements = ["SET LOCAL session_replication_role = replica"]  # no triggers, no FKs
+        statements += [f'DELETE FROM "{table}"' for table in tables]
+        for table in tables:
+            for row in connection.exec_driver_sql(f'SELECT row_to_json(t)::text FROM "{table}" t').scalars():
+                statements.append(f'INSERT INTO "{table}" SELECT * FROM json_populate_record(NULL::"{table}", '
+                                  f"{_literal(row)})")
+        for name, last_value in connection.exec_driver_sql(
+                "SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences"):
+            value, called = (last_value, "true") if last_value is not None else (1, "false")
+            statements.append(f"SELECT setval({_literal(name)}, {value}, {called})")
+        return cls(schema, ";\n".join(statements))
+
+
+def _schema_of(connection) -> str:
+    return _run(connection, SCHEMA).fetchone()[0]
+
+
+def _run(connection, sql: str):
+    """SQL as written: psycopg, given no parameters, does not read %s as one."""
+    return connection.connection.driver_connection.execute(sql)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

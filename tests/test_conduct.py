@@ -715,14 +715,13 @@ def test_the_demo_has_automatic_entries_and_an_escalating_boundary_record(app):
     assert chain.verify_chain(db.session).ok
 
 
-def test_the_memory_of_intact_rows_starts_again_past_its_limit():
+def test_the_memory_of_intact_records_starts_again_past_its_limit():
     # Each server process keeps it: past the limit it is emptied rather than growing, and
-    # the rows it forgot are hashed again on their next view.
-    memory = canonical.IntactRows(limit=3)
-    first = [(("entry", 1), (str, int), ()), (("entry", 2), (str, int), ())]
-    memory.remember(first)
-    assert memory.known(first) == [True, True]
-    later = [(("entry", 3), (str, int), ()), (("entry", 4), (str, int), ())]
-    memory.remember(later)
-    assert memory.known(first) == [False, False]
-    assert memory.known(later) == [True, True]
+    # the records it forgot are checked in full again on their next view.
+    memory = canonical.IntactRecords(limit=3)
+    first, again = ("entries of client 1",), ("entries of client 1, one added",)
+    memory.remember(1, first, entries=1)
+    memory.remember(1, again, entries=2)  # the same client's record counts once
+    assert not memory.known(1, first) and memory.known(1, again)
+    memory.remember(2, ("entries of client 2",), entries=2)
+    assert not memory.known(1, again) and memory.known(2, ("entries of client 2",))

@@ -122,6 +122,13 @@ def test_recording_a_communication(client, users, login, robin):
     assert db.session.scalar(sa.select(Communication.kind)) == "warning"
     page = client.get(f"/clients/{robin.id}/conduct").get_data(as_text=True)
     assert "waiting outside is not acceptable" in page and "Sat 21 Nov 2026 09:30" in page
+    # The client page reads the communications once for the summary (the latest) and the history.
+    assert client.post(f"/clients/{robin.id}/communications/new", data={
+        "occurred_at": "2026-11-20T09:30", "kind": "policy_reminder", "channel": "phone",
+        "summary": "Went through the cancellation policy."}).status_code == 302
+    page = client.get(f"/clients/{robin.id}").get_data(as_text=True)
+    assert "Last communication: warning, 21 Nov 2026." in page
+    assert page.index("waiting outside is not acceptable") < page.index("Went through the cancellation policy.")
 
 
 def test_attachments_download_as_files_never_inline(client, users, login, robin):
@@ -256,6 +263,25 @@ def test_an_entry_altered_after_the_record_was_viewed_fails_on_the_next_view(cli
     db.session.commit()
     page = client.get(url).get_data(as_text=True)
     assert f"Verification failed at entry {altered.id}" in page and "Record verified" not in page
+
+
+def test_a_removed_entry_after_the_clients_last_fails_on_the_next_view(client, users, login, robin, make_client):
+    """A record remembered intact while its last entry was the last of the whole log is
+    checked again once the log has grown: the entry after it may be missing."""
+    latest = record(robin, description="The latest entry")
+    db.session.commit()
+    login(users["practitioner"])
+    url = f"/clients/{robin.id}/conduct"
+    assert "Record verified: 1 entries unaltered" in client.get(url).get_data(as_text=True)
+    kit = make_client("Kit")
+    removed, _ = record(kit, description="Next in the log"), record(kit, description="Last in the log")
+    db.session.commit()
+    _without_append_only_guards("conduct_entry")
+    db.session.execute(sa.text("DELETE FROM conduct_entry WHERE id = :id"), {"id": removed.id})
+    db.session.commit()
+    for _ in range(2):  # and again: a record that fails is not remembered
+        page = client.get(url).get_data(as_text=True)
+        assert f"Verification failed at entry {latest.id}" in page and "Record verified" not in page
 
 
 def test_the_record_says_when_the_whole_log_was_last_checked(client, users, login, robin, runner):

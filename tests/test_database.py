@@ -95,3 +95,50 @@ def test_health_reports_an_unreachable_database(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json == {"status": "degraded", "database": "unreachable"}
+
+
+# The suite's own PostgreSQL databases (tests/databases.py): a copy a test is done with is
+# emptied and handed to the next test, so it must come back as the template was.
+
+def _rows(url: str, statement: str):
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            result = connection.execute(sa.text(statement))
+            return result.all() if result.returns_rows else None
+    finally:
+        engine.dispose()
+
+
+def test_a_test_database_is_handed_on_as_the_template_was(databases, tmp_path):
+    if databases.kind != "postgresql":
+        pytest.skip("the SQLite pass copies the template's file for each test")
+    url = databases.fresh(tmp_path)
+    seeded = _rows(url, "SELECT id, name FROM modality ORDER BY id")
+    _rows(url, "INSERT INTO modality (name, name_key, retired) VALUES ('Reiki', 'reiki', false)")
+    _rows(url, "INSERT INTO audit_event (at, actor_label, address, action, object_type, object_id, detail) "
+               "VALUES (now(), 'system', '', 'test', '', '', '{}')")  # append-only
+    databases.drop(url)
+
+    again = databases.fresh(tmp_path)
+    assert again == url  # the same database, emptied
+    assert _rows(again, "SELECT id, name FROM modality ORDER BY id") == seeded
+    assert _rows(again, "SELECT count(*) FROM audit_event") == [(0,)]
+    # Ids start where the template's do, as in a database made from it.
+    assert _rows(again, "INSERT INTO modality (name, name_key, retired) VALUES ('Reiki', 'reiki', false) "
+                        "RETURNING id") == [(seeded[-1].id + 1,)]
+    databases.drop(again)
+
+
+def test_a_test_database_whose_schema_a_test_changed_is_not_handed_on(databases, tmp_path):
+    if databases.kind != "postgresql":
+        pytest.skip("the SQLite pass copies the template's file for each test")
+    url = databases.fresh(tmp_path)
+    _rows(url, "ALTER TABLE audit_event DISABLE TRIGGER USER")  # as the tamper tests do
+    databases.drop(url)
+
+    again = databases.fresh(tmp_path)
+    assert again != url
+    assert _rows(again, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'audit_event'::regclass "
+                        "AND NOT tgisinternal AND tgenabled = 'D'") == [(0,)]
+    databases.drop(again)

@@ -4,12 +4,15 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from wtforms.widgets import Select
 
 from practice.audit.services import SYSTEM, Actor
 from practice.conduct.models import ConductEntry, IncidentCategory
 from practice.db import db
 from practice.errors import DomainError
+from practice.forms import options
 from practice.review import services as review_services
+from practice.review.forms import QuickIncidentForm
 from practice.review.models import ReviewedDay
 from practice.scheduling import services as scheduling
 from practice.scheduling.models import Appointment
@@ -210,6 +213,16 @@ def test_the_quick_form_keeps_what_was_typed_when_something_is_missing(client, u
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Waited by my car." in html and 'id="category_id-error"' in html
+    assert f'<option selected value="{busy_day["Dev"].id}">Dev Short</option>' in html
+    # The quick form's selects are written in one pass (PlainSelect): what WTForms writes.
+    with client.application.test_request_context(method="POST", data={"client_id": "7", "severity": "high"}):
+        form = QuickIncidentForm()
+        form.client_id.choices = options([(0, "Choose…"), (7, 'Zoë "Z" <b> & co'), (8, "Other")])
+        form.category_id.choices = options([(0, "Choose…"), (3, "Boundary")])
+        form.validate()
+        for field in (form.client_id, form.category_id, form.severity, form.channel):
+            for attrs in ({}, {"class": "form-select is-invalid", "aria-invalid": "true", "aria-describedby": "x"}):
+                assert str(field(**attrs)) == str(Select()(field, **attrs))
 
 
 def test_a_practitioner_reviews_only_their_own_days_and_admins_anyones(

@@ -1,5 +1,6 @@
 """The shortcuts of the e-mail and phone checks give the libraries' own verdicts and normal
-forms: compared over many generated values, the awkward ones included."""
+forms: compared over many generated values, the awkward ones included. The forms' select
+writes WTForms' own HTML."""
 
 import random
 
@@ -140,3 +141,39 @@ def test_the_shortcut_is_taken_only_for_regions_found_by_their_patterns():
     # a +7 number that fits Russia's patterns need not be Russian, so is checked in full.
     assert [phones._found_by_its_patterns(region) for region in ("GB", "US", "FR", "RU", "NO")] == [
         True, True, True, False, False]
+
+
+def test_the_forms_select_writes_what_wtforms_writes():
+    """practice.forms.Select writes the options itself (WTForms' is slow): the same HTML for
+    the selected choice, values and labels to escape, integer and boolean values, required
+    and disabled fields, attributes given on rendering; grouped options and options with
+    attributes of their own are left to WTForms."""
+    from flask import Flask
+    from wtforms import SelectField
+    from wtforms.fields.choices import SelectChoice
+    from wtforms.validators import InputRequired
+    from wtforms.widgets import Select as WTFormsSelect
+
+    from practice.forms import Form, Select
+
+    class Choosing(Form):
+        class Meta:
+            csrf = False
+
+        plain = SelectField("Plain", choices=[SelectChoice("a", "A"), SelectChoice('<b> & "c"', "Less <than>")],
+                            validators=[InputRequired()])
+        number = SelectField("Number", coerce=int, choices=[SelectChoice(0, "None"), SelectChoice(7, "Seven & co")],
+                             render_kw={"disabled": True})
+        yes_no = SelectField("Yes or no", choices=[SelectChoice(True, "Yes"), SelectChoice(False, "No")])
+        grouped = SelectField("Grouped", choices=[SelectChoice("x", "X", optgroup="One"), SelectChoice("y", "Y")])
+        marked = SelectField("Marked", choices=[SelectChoice("m", "M", render_kw={"data-m": "1"}), SelectChoice("n")])
+
+    wtforms_select = WTFormsSelect()
+    app = Flask(__name__)
+    with app.test_request_context(method="POST", data={"plain": '<b> & "c"', "number": "7", "yes_no": "True"}):
+        form = Choosing()
+        for field in form:
+            assert isinstance(field.widget, Select)
+            for given in ({}, {"class": "form-select is-invalid", "aria-describedby": "x-error", "required": True}):
+                assert field(**given) == wtforms_select(field, **{**(field.render_kw or {}), **given})
+        assert "<option selected value=\"&lt;b&gt; &amp; &#34;c&#34;\">Less &lt;than&gt;</option>" in form.plain()

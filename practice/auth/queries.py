@@ -13,9 +13,13 @@ def users_for_admin() -> list[User]:
     )
 
 
+# Built once, not on each page that offers the practitioners.
+_ACTIVE_PRACTITIONERS = select(Practitioner).where(Practitioner.active).order_by(Practitioner.display_name)
+
+
 def active_practitioners(practitioner_id: int | None = None) -> list[Practitioner]:
     """Practitioners who see clients, by name; only the one asked for when given an id."""
-    query = select(Practitioner).where(Practitioner.active).order_by(Practitioner.display_name)
+    query = _ACTIVE_PRACTITIONERS
     if practitioner_id:
         query = query.where(Practitioner.id == practitioner_id)
     return list(db.session.scalars(query))

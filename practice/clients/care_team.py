@@ -82,8 +82,14 @@ def among(practitioner_id: int, client_ids) -> set[int]:
         return set()
     found = set(db.session.scalars(_among_query(), {"client_ids": list(client_ids),
                                                     "practitioner_id": practitioner_id}))
-    _answers().update({(practitioner_id, client_id): client_id in found for client_id in client_ids})
+    remember(practitioner_id, {client_id: client_id in found for client_id in client_ids})
     return found
+
+
+def remember(practitioner_id: int, answers: dict[int, bool]) -> None:
+    """Answers a page read with its rows (as a column of `clause`), kept for the rest of
+    the request as `among` keeps its: the permission checks that follow ask no more."""
+    _answers().update({(practitioner_id, client_id): answer for client_id, answer in answers.items()})
 
 
 def nobody_has_taken_on(client: Client) -> bool:

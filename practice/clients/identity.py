@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from practice.audit.services import Actor, record
 from practice.bulk import in_many
@@ -103,12 +103,9 @@ def find(session, clients) -> list[Match]:
     it, found through a dictionary: an import of thousands of rows is not thousands times
     the blocked clients."""
     candidates = [c for c in clients if c.standing not in UNBOOKABLE_STANDINGS]
-    conditions = _keys(session, candidates)
-    if not conditions:
+    blocked = _blocked_sharing_keys(session, candidates)
+    if not blocked:
         return []
-    blocked = list(session.scalars(
-        select(Client).where(Client.standing.in_(UNBOOKABLE_STANDINGS), or_(*conditions))
-        .order_by(Client.id)))
     ids = [c.id for c in candidates if c.id is not None]
     decided = set(session.execute(
         select(IdentityMatch.client_id, IdentityMatch.matched_client_id)
@@ -124,6 +121,30 @@ def find(session, clients) -> list[Match]:
             if other.id != client.id and (client.id, other.id) not in decided and (on := matched_on(client, other)):
                 found.append(Match(client, other, on))
     return found
+
+
+# One client's (its page, its form): built once, its keys as parameters (a missing key is
+# NULL, which equals nothing); building the statement for any number of clients took longer
+# than running it.
+_BLOCKED_SHARING_ONES_KEYS = (
+    select(Client).where(Client.standing.in_(UNBOOKABLE_STANDINGS),
+                         or_(Client.phone == bindparam("phone"), Client.email == bindparam("email"),
+                             Client.date_of_birth == bindparam("birth")))
+    .order_by(Client.id))
+
+
+def _blocked_sharing_keys(session, clients) -> list[Client]:
+    """The clients who cannot be booked sharing a phone, an e-mail or a date of birth with
+    any of `clients`, by id (no query when they have none of these)."""
+    if len(clients) == 1 and any(_shared_keys(clients[0])):
+        client = clients[0]
+        return list(session.scalars(_BLOCKED_SHARING_ONES_KEYS, {
+            "phone": client.phone or None, "email": client.email or None, "birth": client.date_of_birth}))
+    conditions = _keys(session, clients)
+    if not conditions:
+        return []
+    return list(session.scalars(
+        select(Client).where(Client.standing.in_(UNBOOKABLE_STANDINGS), or_(*conditions)).order_by(Client.id)))
 
 
 def _matching_blocked(session, blocked: list[Client], known: set[int]) -> list[Client]:

@@ -146,12 +146,14 @@ def _client_page(client: Client, *, status: int = 200, **forms):
     everything = request.args.get("history") == "all"
     shown_at_most = None if everything else HISTORY_SHOWN
     history = client_history(client.id, now(), past_shown=shown_at_most)
+    # Read once for the record's summary (the latest) and the history.
+    communications = timeline.latest_communications(client.id, shown_at_most) if sees_record else None
     suggestion = escalation.suggestions(db.session, [client], now())[client.id] if sees_record else None
     matches = identity.find(db.session, [client])
     return render_template(
         "practice/clients/show.html", client=client, confirm=ConfirmForm(), history=history,
         sees_record=sees_record, suggestion=suggestion, standings=STANDINGS,
-        conduct=conduct_queries.conduct_summary(client.id) if sees_record else None,
+        conduct=conduct_queries.conduct_summary(client.id, communications=communications) if sees_record else None,
         client_policy=policy_queries.client_policy(db.session, client.id, now()),
         email_consent=message_queries.consent_for(client.id),
         referrals=referral_queries.referrals_for_client(db.session, client.id),
@@ -167,7 +169,7 @@ def _client_page(client: Client, *, status: int = 200, **forms):
         history_all=everything,
         timeline=timeline.timeline(client.id, kinds=shown, viewer_id=current_user.id,
                                    past_appointments=history.past, limit=shown_at_most,
-                                   more_appointments=history.more_past),
+                                   more_appointments=history.more_past, communications=communications),
     ), status
 
 

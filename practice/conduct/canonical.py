@@ -14,6 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import chain as joined
 from json.encoder import encode_basestring
 from operator import attrgetter
 
@@ -186,16 +187,25 @@ class Verification:
         return f"Entry {self.bad_entry_id} fails verification: {self.reason}"
 
 
+def files_query(entry_ids, *, with_data: bool):
+    """The attachments of those of `entry_ids` (a list, or a select of ids) that have any,
+    in id order, with or without their bytes."""
+    columns = [c for c in ATTACHMENT.c if with_data or c.name != "data"]
+    return sa.select(*columns).where(ATTACHMENT.c.entry_id.in_(entry_ids)).order_by(ATTACHMENT.c.id)
+
+
+def by_entry(attachments) -> dict[int, list]:
+    """Attachment rows by the id of their entry, in the order they came."""
+    found: dict[int, list] = {}
+    for row in attachments:
+        found.setdefault(row.entry_id, []).append(row)
+    return found
+
+
 def attachments_of(connection, entry_ids, *, with_data: bool, **parameters) -> dict[int, list]:
     """The attachments of those of `entry_ids` (a list, or a select of ids with its
     `parameters`) that have any, in id order (one query)."""
-    columns = [c for c in ATTACHMENT.c if with_data or c.name != "data"]
-    found: dict[int, list] = {}
-    for row in connection.execute(
-        sa.select(*columns).where(ATTACHMENT.c.entry_id.in_(entry_ids)).order_by(ATTACHMENT.c.id), parameters
-    ):
-        found.setdefault(row.entry_id, []).append(row)
-    return found
+    return by_entry(connection.execute(files_query(entry_ids, with_data=with_data), parameters))
 
 
 def content_faults(rows, attachments: dict[int, list]) -> dict[int, str]:
@@ -217,39 +227,54 @@ def content_faults(rows, attachments: dict[int, list]) -> dict[int, str]:
     return faults
 
 
-class IntactRows:
-    """Rows already found to match their hash, remembered by this process (not by the
+class IntactRecords:
+    """Clients' records already found intact, remembered by this process (not by the
     database, where whoever alters an entry could alter the memory too).
 
-    Whether an entry's fields and its attachments' fields match its stored hash depends on
-    those values alone, so a row read again with every value (and every value's type) equal
-    to one that matched needs no hashing: it matches. A changed value, hash or attachment
-    makes another fingerprint, which is hashed and fails as before. Files' bytes are not in
-    the fingerprint: a check that reads them hashes every row. Past `limit` rows the memory
-    starts again empty (the next views hash their rows again)."""
+    Whether a client's entries match their hashes and link to their neighbours depends only
+    on the values read for them (every hashed field, the stored hash, the neighbours' links,
+    the attachments' fields) and on the chain's last place when their last entry has no
+    entry after it. A record read again with all of that equal to a record found intact is
+    intact: one comparison of two tuples, without hashing or comparing links entry by entry. Any other record (an entry added,
+    altered in any field, its hash or an attachment, a neighbour's link changed) is checked
+    in full and fails as before. Files' bytes are not in the snapshot: a check that reads
+    them checks everything. Past `limit` entries the memory starts again empty (the next
+    views check their records in full again)."""
 
     def __init__(self, limit: int):
         self.limit = limit
-        self._seen: set[tuple] = set()
+        self._records: dict[int, tuple[tuple, int]] = {}  # client id: (snapshot, entries)
+        self._entries = 0
 
     @staticmethod
-    def fingerprint(row, attachments) -> tuple:
-        values = tuple(row)
-        return values, tuple(map(type, values)), tuple(tuple(a) for a in attachments)
+    def snapshot(rows, attachments: dict[int, list], head_seq: int) -> tuple:
+        """What the verdict on `rows` (in chain order, with their neighbours' links as their
+        last columns) depends on, as one tuple."""
+        # Values only, not their types: two stored values equal in Python are of one type
+        # (a column's type is fixed on PostgreSQL; on SQLite an INTEGER column keeps 2500.0
+        # as 2500, a TEXT column 5 as '5', and the driver returns no bool).
+        values = tuple(joined.from_iterable(rows))
+        files = tuple(joined.from_iterable(joined.from_iterable(attachments.values())))
+        # Only an entry with no entry after it is judged against the chain's last place.
+        tail = head_seq if rows and rows[-1][-1] is None else None
+        return values, files, tail
 
-    def known(self, fingerprints: list[tuple]) -> list[bool]:
-        seen = self._seen
-        return [fingerprint in seen for fingerprint in fingerprints]
+    def known(self, client_id: int, snapshot: tuple) -> bool:
+        remembered = self._records.get(client_id)
+        return remembered is not None and remembered[0] == snapshot
 
-    def remember(self, fingerprints: list[tuple]) -> None:
-        if len(self._seen) + len(fingerprints) > self.limit:
-            self._seen = set()
-        self._seen.update(fingerprints)
+    def remember(self, client_id: int, snapshot: tuple, entries: int) -> None:
+        _, before = self._records.pop(client_id, (None, 0))
+        self._entries -= before
+        if self._entries + entries > self.limit:
+            self._records, self._entries = {}, 0
+        self._records[client_id] = (snapshot, entries)
+        self._entries += entries
 
 
-# About 1.5 KB a remembered row (the large benchmark practice's entries, values included):
-# 5,000 rows, ten long records of 500, keep a server process about 8 MB larger.
-INTACT = IntactRows(limit=5_000)
+# About 1.5 KB a remembered entry (the large benchmark practice's entries, values included):
+# 5,000 entries, ten long records of 500, keep a server process about 8 MB larger.
+INTACT = IntactRecords(limit=5_000)
 
 
 def verify_chain(connection, *, check_files: bool = True) -> Verification:

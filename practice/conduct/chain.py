@@ -16,9 +16,11 @@ from practice.conduct.canonical import (  # noqa: F401  (the chain's API, kept i
     INTACT,
     Verification,
     attachments_of,
+    by_entry,
     canonical,
     content_faults,
     entry_hash,
+    files_query,
     raw_columns,
     verify_chain,
 )
@@ -77,6 +79,7 @@ def _with_neighbours():
 
 WITH_NEIGHBOURS = _with_neighbours()  # built once: a page runs it on every view
 ATTACHED = select(ENTRY.c.id).where(ENTRY.c.client_id == bindparam("client_id")).scalar_subquery()
+CLIENT_FILES = {with_data: files_query(ATTACHED, with_data=with_data) for with_data in (False, True)}
 _HEAD = select(ConductEntry.seq, ConductEntry.hash).order_by(ConductEntry.seq.desc()).limit(1)
 
 
@@ -119,33 +122,27 @@ class ClientCheck:
 def verify_client(session, client_id: int, *, check_files: bool) -> Verification:
     """The client's entries: each one's hash over its fields (and, with `check_files`, its
     files' bytes), its link to the entry before it and the link the entry after it holds.
-    Three queries, whatever the size of the practice's log, and no ORM object: the rows are
-    hashed as the full check hashes them, except those this process has already found
-    intact with exactly the same values (`canonical.INTACT`; not when files are read). The
+    Three queries, whatever the size of the practice's log, and no ORM object. Every entry is
+    read on every check; a record this process has already found intact with exactly the
+    same values is not hashed again (`canonical.INTACT`; not when files are read). The
     first fault is named."""
     head = session.execute(_HEAD).first()
     rows = session.execute(WITH_NEIGHBOURS, {"client_id": client_id}).all()
-    attachments = attachments_of(session, ATTACHED, with_data=check_files, client_id=client_id) if rows else {}
+    attachments = by_entry(session.execute(CLIENT_FILES[check_files], {"client_id": client_id})) if rows else {}
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    faults = _content_faults(rows, attachments, remember=not check_files)
+    intact = Verification(True, len(rows), head_hash=head_hash, through_seq=head_seq)
+    snapshot = None if check_files else INTACT.snapshot(rows, attachments, head_seq)
+    if snapshot is not None and INTACT.known(client_id, snapshot):
+        return intact
+    faults = content_faults(rows, attachments)
     links = _link_faults(rows, head_seq)
     if not faults and not links:
-        return Verification(True, len(rows), head_hash=head_hash, through_seq=head_seq)
+        if snapshot is not None:
+            INTACT.remember(client_id, snapshot, len(rows))
+        return intact
     first = min([*faults, *links])
     row = rows[first]
     return Verification(False, first, row.id, links.get(first) or faults[first], head_hash)
-
-
-def _content_faults(rows, attachments: dict[int, list], *, remember: bool) -> dict[int, str]:
-    """`content_faults` of the rows, hashing only those not already known intact (when
-    `remember`), and remembering those found intact."""
-    if not remember:
-        return content_faults(rows, attachments)
-    fingerprints = [INTACT.fingerprint(row, attachments.get(row.id, ())) for row in rows]
-    unknown = [index for index, known in enumerate(INTACT.known(fingerprints)) if not known]
-    found = content_faults([rows[index] for index in unknown], attachments)
-    INTACT.remember([fingerprints[index] for position, index in enumerate(unknown) if position not in found])
-    return {unknown[position]: reason for position, reason in found.items()}
 
 
 def _link_faults(rows, head_seq: int) -> dict[int, str]:

@@ -76,17 +76,28 @@ def suggestions_at(session, clients: list[Client], moments: list[datetime]) -> d
     if not clients:
         return {moment: {} for moment in moments}
     policy = policy_in_force(session, max(moments))
-    longest = max([SAFETY_WINDOW] + [timedelta(days=_window_days(policy, rule)) for rule in RULES])
     ids = [client.id for client in clients]
     entries_statement, told_statement = _record_statements()
-    entries = session.execute(entries_statement, {"ids": ids, "since": min(moments) - longest}).all()
+    entries = session.execute(entries_statement, {"ids": ids, "since": reach_back(policy, moments)}).all()
     told = session.execute(told_statement, {"ids": ids}).all()
+    return suggestions_from(clients, entries, told, policy, moments, practice_zone(session))
+
+
+def reach_back(policy, moments: list[datetime]) -> datetime:
+    """How far back the ladder reads the record to judge it at each of `moments`: the
+    longest of the policy's windows and the safety window, before the earliest moment."""
+    return min(moments) - max([SAFETY_WINDOW] + [timedelta(days=_window_days(policy, rule)) for rule in RULES])
+
+
+def suggestions_from(clients, entries, told, policy, moments: list[datetime], zone) -> dict[datetime, dict[int, Suggestion | None]]:
+    """`suggestions_at` from rows read elsewhere (a page reading them with others): the
+    clients' entries that happened from `reach_back`, oldest first, and their policy
+    communications, in the order they happened, as `_record_statements` reads them."""
     by_client, told_by_client = defaultdict(list), defaultdict(list)
     for entry in entries:
         by_client[entry.client_id].append(entry)
     for communication in told:
         told_by_client[communication.client_id].append(communication)
-    zone = practice_zone(session)
     return {
         moment: {client.id: suggest(client.standing, by_client[client.id], told_by_client[client.id],
                                     policy, moment, zone)

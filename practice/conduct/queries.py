@@ -5,7 +5,7 @@ show when the whole chain was last checked in full (practice verify-log, the dai
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import bindparam, case, func, select, union_all
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload, subqueryload
 
 from practice.clients.models import Client
@@ -47,6 +47,10 @@ class ConductRecord:
 
 
 def _entries_query(client_id: int, *, with_files: bool, whole_record: bool = False):
+    return _entries(with_files=with_files, whole_record=whole_record).where(ConductEntry.client_id == client_id)
+
+
+def _entries(*, with_files: bool, whole_record: bool = False):
     # selectinload asks for 500 entries' attachments a query; the whole record (the evidence
     # report, hundreds of entries) loads them in one query however many there are.
     attachments = (subqueryload if whole_record else selectinload)(ConductEntry.attachments)
@@ -58,7 +62,6 @@ def _entries_query(client_id: int, *, with_files: bool, whole_record: bool = Fal
         select(ConductEntry)
         .options(joinedload(ConductEntry.category), joinedload(ConductEntry.recorded_by),
                  attachments)
-        .where(ConductEntry.client_id == client_id)
     )
 
 
@@ -73,23 +76,33 @@ def group_corrections(entries: list[ConductEntry]) -> list[EntryView]:
 
 def _record_statements():
     """The conduct record page's reads of the client `client_id` (a parameter): a page of
-    originals (`limit`, `offset`), the corrections of those (`originals`, a list of ids),
-    their latest `limit` communications or all of them, and how many there are."""
+    originals (`limit`, `offset`) with the corrections of those, in one query; their latest
+    `limit` communications or all of them, and how many there are."""
     client_id = bindparam("client_id")
-    originals = (_entries_query(client_id, with_files=False).where(ConductEntry.corrects_id.is_(None))
-                 .order_by(ConductEntry.occurred_from.desc(), ConductEntry.seq.desc())
-                 .limit(bindparam("limit")).offset(bindparam("offset")))
-    corrections = _entries_query(client_id, with_files=False).where(
-        ConductEntry.corrects_id.in_(bindparam("originals", expanding=True)))
-    communications = (select(Communication).options(selectinload(Communication.recorded_by))
+    original, correction = aliased(ConductEntry), aliased(ConductEntry)
+    page = (select(original.id).where(original.client_id == client_id, original.corrects_id.is_(None))
+            .order_by(original.occurred_from.desc(), original.seq.desc())
+            .limit(bindparam("limit")).offset(bindparam("offset")).cte("page"))
+    # The ids of the page's originals, then of their corrections on the index of what they
+    # correct: the entries are then read by id (neither database reads the client's whole
+    # record, nor PostgreSQL the whole log, as for an OR of the two).
+    ids = union_all(select(page.c.id), select(correction.id).join(page, correction.corrects_id == page.c.id))
+    shown = _entries(with_files=False).where(ConductEntry.id.in_(ids))
+    # The one who recorded each comes in the same query (joined): a query more would build
+    # their keys again in Python.
+    communications = (select(Communication).options(joinedload(Communication.recorded_by))
                       .where(Communication.client_id == client_id)
                       .order_by(Communication.occurred_at.desc(), Communication.id.desc()))
     total = select(func.count(Communication.id)).where(Communication.client_id == client_id)
-    return originals, corrections, communications, communications.limit(bindparam("limit")), total
+    return shown, communications, communications.limit(bindparam("limit")), total
 
 
 # Built once, not on each view of the record (building them took longer than running them).
-_ORIGINALS, _CORRECTIONS, _COMMUNICATIONS, _LATEST_COMMUNICATIONS, _COMMUNICATIONS_TOTAL = _record_statements()
+_SHOWN, _COMMUNICATIONS, _LATEST_COMMUNICATIONS, _COMMUNICATIONS_TOTAL = _record_statements()
+
+
+def _most_recent_first(entry: ConductEntry) -> tuple:
+    return entry.occurred_from, entry.seq  # as the page's originals are ordered, reversed
 
 
 def conduct_record(client_id: int, *, page: int = 1, all_communications: bool = False) -> ConductRecord | None:
@@ -99,14 +112,14 @@ def conduct_record(client_id: int, *, page: int = 1, all_communications: bool = 
     if client is None:
         return None
     per_page, theirs = ENTRIES_PER_PAGE, {"client_id": client_id}
-    # A page and one entry more, which says whether another page follows (paging.window).
-    found = list(db.session.scalars(
-        _ORIGINALS, {**theirs, "limit": per_page + 1, "offset": (page - 1) * per_page}).unique())
+    # A page of originals and one more, which says whether another page follows
+    # (paging.window), with the corrections of each.
+    entries = list(db.session.scalars(
+        _SHOWN, {**theirs, "limit": per_page + 1, "offset": (page - 1) * per_page}).unique())
+    found = sorted((entry for entry in entries if entry.corrects_id is None), key=_most_recent_first, reverse=True)
     originals = window_of(found, page=page, per_page=per_page)
-    corrections = list(db.session.scalars(
-        _CORRECTIONS, {**theirs, "originals": [entry.id for entry in originals.items]}
-    ).unique()) if originals.items else []
-    originals.items = group_corrections(originals.items + corrections)
+    kept = {entry.id for entry in originals.items}
+    originals.items = group_corrections(originals.items + [entry for entry in entries if entry.corrects_id in kept])
     communications = (db.session.scalars(_COMMUNICATIONS, theirs) if all_communications else
                       db.session.scalars(_LATEST_COMMUNICATIONS, {**theirs, "limit": COMMUNICATIONS_SHOWN}))
     total = db.session.scalar(_COMMUNICATIONS_TOTAL, theirs)
@@ -220,14 +233,18 @@ def _summary_statements():
 SUMMARY_COUNTS, LAST_COMMUNICATION = _summary_statements()
 
 
-def conduct_summary(client_id: int) -> ConductSummary:
+def conduct_summary(client_id: int, *, communications: list[Communication] | None = None) -> ConductSummary:
     """Two queries, however long the record: what it now says counted by kind in the
-    database, and the latest communication."""
+    database, and the latest communication; one when the caller has read the client's
+    latest `communications` already (newest first, as LAST_COMMUNICATION orders them)."""
     counts, safety, latest = {}, 0, None
     for kind, number, safe, last in db.session.execute(SUMMARY_COUNTS, {"client_id": client_id}):
         counts[kind], safety = int(number), safety + int(safe)
         if latest is None or last > latest.occurred_from:
             latest = LatestEntry(kind, last)
-    last_communication = db.session.scalar(LAST_COMMUNICATION, {"client_id": client_id})
+    if communications is None:
+        last_communication = db.session.scalar(LAST_COMMUNICATION, {"client_id": client_id})
+    else:
+        last_communication = communications[0] if communications else None
     ordered = {kind: counts[kind] for kind in [*KINDS, *sorted(set(counts) - set(KINDS))] if kind in counts}
     return ConductSummary(ordered, safety, latest, last_communication)

@@ -1,6 +1,6 @@
 """Reads for the outbox pages and the client page, each in a fixed number of queries."""
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from practice.db import db
@@ -35,6 +35,10 @@ def message_for_page(message_id: int) -> tuple[Message, Job | None] | None:
     return message, db.session.get(Job, message.job_id) if message.job_id else None
 
 
+# Built once, not on each view of the client page.
+_CONSENT = (select(EmailConsent).options(joinedload(EmailConsent.recorded_by))
+            .where(EmailConsent.client_id == bindparam("client_id")))
+
+
 def consent_for(client_id: int) -> EmailConsent | None:
-    return db.session.scalar(select(EmailConsent).options(joinedload(EmailConsent.recorded_by))
-                             .where(EmailConsent.client_id == client_id))
+    return db.session.scalar(_CONSENT, {"client_id": client_id})

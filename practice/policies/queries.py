@@ -88,17 +88,20 @@ def acknowledgement_status(
     return status
 
 
+# Which of `client_ids` acknowledged the policy `policy_id`: built once (building it on each
+# view took longer than running it), the ids bound as one list (hundreds are slow to build in).
+_ACKNOWLEDGED = select(PolicyAcknowledgement.client_id).distinct().where(
+    PolicyAcknowledgement.policy_id == bindparam("policy_id"),
+    PolicyAcknowledgement.client_id.in_(bindparam("client_ids", expanding=True)))
+
+
 def unacknowledged(session, client_ids, policy: Policy) -> set[int]:
     """Which of these clients have not acknowledged `policy`: one query of their ids alone
     (Today asks it of hundreds of clients)."""
     client_ids = set(client_ids)
     if not client_ids:
         return set()
-    acknowledged = session.scalars(
-        select(PolicyAcknowledgement.client_id).distinct()
-        .where(PolicyAcknowledgement.policy_id == policy.id,
-               PolicyAcknowledgement.client_id.in_(bindparam("client_ids", expanding=True))),
-        {"client_ids": list(client_ids)})  # bound as one list: hundreds of ids are slow to build in
+    acknowledged = session.scalars(_ACKNOWLEDGED, {"policy_id": policy.id, "client_ids": list(client_ids)})
     return client_ids.difference(acknowledged)
 
 
@@ -117,17 +120,22 @@ class ClientPolicy:
         return self.acknowledgement is not None
 
 
+# The client page's, built once (not on each view), the client a parameter: its
+# acknowledgements newest first, and the latest link e-mailed to acknowledge.
+_ACKNOWLEDGEMENTS = (
+    select(PolicyAcknowledgement)
+    .options(joinedload(PolicyAcknowledgement.policy), joinedload(PolicyAcknowledgement.recorded_by))
+    .where(PolicyAcknowledgement.client_id == bindparam("client_id"))
+    .order_by(PolicyAcknowledgement.acknowledged_on.desc(), PolicyAcknowledgement.id.desc()))
+_LATEST_REQUEST = (
+    select(AcknowledgementRequest).where(AcknowledgementRequest.client_id == bindparam("client_id"))
+    .order_by(AcknowledgementRequest.requested_at.desc(), AcknowledgementRequest.id.desc()).limit(1))
+
+
 def client_policy(session, client_id: int, at: datetime) -> ClientPolicy:
     """The client page's policy panel: four queries."""
     policy = policy_in_force(session, at)
-    newest_first = session.scalars(
-        select(PolicyAcknowledgement)
-        .options(joinedload(PolicyAcknowledgement.policy), joinedload(PolicyAcknowledgement.recorded_by))
-        .where(PolicyAcknowledgement.client_id == client_id)
-        .order_by(PolicyAcknowledgement.acknowledged_on.desc(), PolicyAcknowledgement.id.desc())
-    ).all()
+    newest_first = session.scalars(_ACKNOWLEDGEMENTS, {"client_id": client_id}).all()
     current = next((row for row in newest_first if row.policy_id == policy.id), None)
-    request = session.scalar(
-        select(AcknowledgementRequest).where(AcknowledgementRequest.client_id == client_id)
-        .order_by(AcknowledgementRequest.requested_at.desc(), AcknowledgementRequest.id.desc()).limit(1))
+    request = session.scalar(_LATEST_REQUEST, {"client_id": client_id})
     return ClientPolicy(policy, current, newest_first[0] if newest_first else None, request)

@@ -5,15 +5,19 @@ still to settle, the conduct entries recorded that day, clients whose suggested 
 changed during the day, referral follow-ups, inquiries waiting, tomorrow, and days not yet
 reviewed."""
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import (
+    Boolean,
+    Integer,
     Row,
     and_,
     bindparam,
     case,
+    cast,
     exists,
     literal_column,
     not_,
@@ -39,7 +43,8 @@ from practice.conduct.models import (
 from practice.db import db
 from practice.letters.models import Letter
 from practice.localtime import steady_offset
-from practice.policies.queries import policy_in_force, unacknowledged
+from practice.policies.models import PolicyAcknowledgement
+from practice.policies.queries import policy_in_force
 from practice.review.models import ReviewedDay
 from practice.scheduling.models import LONGEST_SESSION, RELEASED, Appointment, Service, Status
 from practice.scheduling.queries import (  # Today's rows, written the same way
@@ -119,8 +124,8 @@ class DayReview:
     unsettled: list[DeskRow]
     entries: list[RecordedEntry]
     changed: list[ChangedSuggestion]
-    follow_ups: list[Row]  # referrals out waiting for their follow-up, with the client's and colleague's names
-    inquiries: list[Row]
+    follow_ups: list["FollowUp"]  # referrals out waiting for their follow-up, with the client's and colleague's names
+    inquiries: list["WaitingInquiry"]
     tomorrow: list[DeskRow]
     unacknowledged: set[int]  # clients of tomorrow without the policy in force acknowledged
     in_care: set[int]  # the day's and tomorrow's clients whose record the practitioner may open
@@ -148,6 +153,14 @@ class DayReview:
         return [row for row in self.appointments if row.appointment.fee_cents]
 
     @property
+    def fees_charged_cents(self) -> int:
+        return sum(row.appointment.fee_cents for row in self.fees if not row.appointment.fee_waived)
+
+    @property
+    def fees_waived_cents(self) -> int:
+        return sum(row.appointment.fee_cents for row in self.fees if row.appointment.fee_waived)
+
+    @property
     def to_finish(self) -> list[DeskRow]:
         """The day's sessions still to complete (arrived) or to be paid for: settled in
         place, on the review."""
@@ -160,6 +173,10 @@ class DayReview:
         return [row for row in self.appointments if row.owing_cents > 0 and row.due_cents > 0
                 and row.status not in (Status.BOOKED.value,)]
 
+    @property
+    def owing_cents(self) -> int:
+        return sum(row.owing_cents for row in self.owing)
+
 
 def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayReview:
     session = db.session
@@ -167,24 +184,23 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
     start, end = local_day_bounds(day, zone)
     _, tomorrow_end = local_day_bounds(day + timedelta(days=1), zone)
     until = min(now, end)
-    appointments, tomorrow, unsettled_rows = _appointment_rows(practitioner.id, start, end, tomorrow_end,
-                                                               until, zone)
+    appointments, tomorrow, unsettled_rows, in_care, unacknowledged_ids = _appointment_rows(
+        practitioner.id, start, end, tomorrow_end, until, zone, policy_in_force(session, now).id)
     entries = _entries_recorded(practitioner.id, start, end)
-    in_care = care_team.among(practitioner.id, {row.client_id for row in appointments + tomorrow})
     clients = {row.client_id: ClientName(row.client_id, row.who, row.appointment.standing)
                for row in appointments if row.client_id in in_care} | {
         e.client_id: ClientName(e.client_id, e.client_name, e.standing) for e in entries}
-    unacknowledged_ids = unacknowledged(session, {row.client_id for row in tomorrow}, policy_in_force(session, now))
     reviewed, unreviewed = _reviews(practitioner.id, day, zone)
+    follow_ups, inquiries = _waiting(practitioner, day)
     return DayReview(
         practitioner=practitioner,
         day=day,
         appointments=appointments,
         unsettled=unsettled_rows,
         entries=entries,
-        changed=_changed_suggestions(list(clients.values()), start, until, _done_since(set(clients), start, now)),
-        follow_ups=_follow_ups(practitioner, day),
-        inquiries=_inquiries(practitioner.id),
+        changed=_changed_suggestions(list(clients.values()), start, until, now),
+        follow_ups=follow_ups,
+        inquiries=inquiries,
         tomorrow=[row for row in tomorrow if row.status not in RELEASED],
         unacknowledged=unacknowledged_ids,
         in_care=in_care | {e.client_id for e in entries},
@@ -197,9 +213,14 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
 @cache
 def _appointments_query():
     """The practitioner's appointments from `day_start` to `tomorrow_end` and those still
-    booked that started from `since` until `until` (to settle): one read."""
+    booked that started from `since` until `until` (to settle): one read, with whether the
+    practitioner is in the client's care team (`in_care`) and whether the client has
+    acknowledged the policy `policy_id` (`acknowledged`)."""
     return (
-        select(*DESK_COLUMNS)
+        select(*DESK_COLUMNS,
+               care_team.clause(bindparam("practitioner_id"), Appointment.client_id).label("in_care"),
+               exists().where(PolicyAcknowledgement.policy_id == bindparam("policy_id"),
+                              PolicyAcknowledgement.client_id == Appointment.client_id).label("acknowledged"))
         .join(Service, Service.id == Appointment.service_id)
         .where(Appointment.practitioner_id == bindparam("practitioner_id"),
                Appointment.start_at >= bindparam("since"), Appointment.start_at < bindparam("tomorrow_end"),
@@ -210,19 +231,25 @@ def _appointments_query():
 
 
 def _appointment_rows(practitioner_id: int, start: datetime, end: datetime, tomorrow_end: datetime,
-                      until: datetime, zone) -> tuple[list[DeskRow], list[DeskRow], list[DeskRow]]:
+                      until: datetime, zone, policy_id: int,
+                      ) -> tuple[list[DeskRow], list[DeskRow], list[DeskRow], set[int], set[int]]:
     """The day's appointments, tomorrow's, and the sessions that have started but are
     marked neither arrived nor no-show (as `unsettled` tells them, for marking the day
-    reviewed), each as Today's rows."""
+    reviewed), each as Today's rows; and of the day's and tomorrow's clients, those whose
+    record the practitioner may open, and tomorrow's who have not acknowledged the policy."""
     since = until - SETTLE_LOOKBACK
     found = db.session.execute(_appointments_query(), {
         "practitioner_id": practitioner_id, "since": since, "tomorrow_end": tomorrow_end,
-        "day_start": start, "until": until}).all()
+        "day_start": start, "until": until, "policy_id": policy_id}).all()
     steady = steady_offset(zone, since, tomorrow_end + LONGEST_SESSION)
     rows = [desk_row(row, zone, steady) for row in found]
+    care = {row.client_id: bool(row.in_care) for row in found if row.start_at >= start}
+    care_team.remember(practitioner_id, care)
     return ([row for row in rows if start <= row.appointment.start_at < end],
             [row for row in rows if row.appointment.start_at >= end],
-            [row for row in rows if row.status == Status.BOOKED.value and since <= row.appointment.start_at < until])
+            [row for row in rows if row.status == Status.BOOKED.value and since <= row.appointment.start_at < until],
+            {client_id for client_id, in_care in care.items() if in_care},
+            {row.client_id for row in found if row.start_at >= end and not row.acknowledged})
 
 
 def unsettled(practitioner_id: int, until: datetime) -> list[Appointment]:
@@ -239,41 +266,47 @@ def unsettled(practitioner_id: int, until: datetime) -> list[Appointment]:
 
 
 @cache
-def _follow_ups_query():
-    """Referrals out waiting for their follow-up by `day` that the practitioner (`user_id`)
-    made, or of their own clients (`practitioner_id`), oldest first."""
-    return (
-        select(Referral.id, Referral.client_id, Client.display_name.label("client_name"),
-               Specialist.name.label("specialist_name"), Referral.source, Referral.referred_on,
-               Referral.follow_up_on)
+def _waiting_query():
+    """What waits for the practitioner, one read: referrals out waiting for their follow-up
+    by `day` that they made (`user_id`) or of their own clients (`practitioner_id`), oldest
+    follow-up first ("follow_up"), then inquiries open or offered for them or for no one in
+    particular, oldest first ("inquiry")."""
+    def none(column):  # typed: PostgreSQL matches a union's columns one pair of selects at a time
+        return cast(null(), column.type)
+
+    follow_ups = (
+        select(literal_column("'follow_up'").label("waiting"), Referral.id, Referral.client_id.label("client_id"),
+               Client.display_name.label("name"), Specialist.name.label("specialist_name"),
+               Referral.source.label("text"), Referral.referred_on.label("referred_on"),
+               Referral.follow_up_on.label("follow_up_on"), none(Inquiry.received_at).label("received_at"))
         .join(Client, Client.id == Referral.client_id)
         .outerjoin(Specialist, Specialist.id == Referral.specialist_id)
         .where(Referral.direction == "out", Referral.outcome == Outcome.PENDING.value,
                Referral.follow_up_on <= bindparam("day"),
                or_(Referral.by_id.is_not_distinct_from(bindparam("user_id")),
                    Client.primary_practitioner_id == bindparam("practitioner_id")))
-        .order_by(Referral.follow_up_on, Referral.id)
     )
-
-
-def _follow_ups(practitioner: Practitioner, day: date) -> list[Row]:
-    return db.session.execute(_follow_ups_query(), {
-        "day": day, "user_id": practitioner.user_id, "practitioner_id": practitioner.id}).all()
-
-
-@cache
-def _inquiries_query():
-    """Inquiries open or offered for the practitioner or for no one in particular, oldest first."""
-    return (
-        select(Inquiry.id, Inquiry.name, Inquiry.need, Inquiry.received_at)
+    inquiries = (
+        select(literal_column("'inquiry'"), Inquiry.id, none(Referral.client_id), Inquiry.name,
+               none(Specialist.name), Inquiry.need, none(Referral.referred_on), none(Referral.follow_up_on),
+               Inquiry.received_at)
         .where(Inquiry.status.in_((InquiryStatus.OPEN.value, InquiryStatus.OFFERED.value)),
                or_(Inquiry.practitioner_id.is_(None), Inquiry.practitioner_id == bindparam("practitioner_id")))
-        .order_by(Inquiry.received_at, Inquiry.id)
     )
+    return union_all(follow_ups, inquiries).order_by(
+        *(literal_column(name) for name in ("waiting", "follow_up_on", "received_at", "id")))
 
 
-def _inquiries(practitioner_id: int) -> list[Row]:
-    return db.session.execute(_inquiries_query(), {"practitioner_id": practitioner_id}).all()
+FollowUp = namedtuple("FollowUp", "id client_id client_name specialist_name source referred_on follow_up_on")
+WaitingInquiry = namedtuple("WaitingInquiry", "id name need received_at")
+
+
+def _waiting(practitioner: Practitioner, day: date) -> tuple[list[FollowUp], list[WaitingInquiry]]:
+    rows = db.session.execute(_waiting_query(), {
+        "day": day, "user_id": practitioner.user_id, "practitioner_id": practitioner.id}).all()
+    return ([FollowUp(r.id, r.client_id, r.name, r.specialist_name, r.text, r.referred_on, r.follow_up_on)
+             for r in rows if r.waiting == "follow_up"],
+            [WaitingInquiry(r.id, r.name, r.text, r.received_at) for r in rows if r.waiting == "inquiry"])
 
 
 @cache
@@ -301,12 +334,25 @@ def _entries_recorded(practitioner_id: int, start: datetime, end: datetime) -> l
     ]
 
 
-def _changed_suggestions(clients: list[ClientName], start: datetime, end: datetime,
-                         done: dict[int, list[Done]]) -> list[ChangedSuggestion]:
-    """Clients of the day whose suggested next step at the end differs from the start, and
-    those something was done for since: their card stays, showing what was done."""
-    at = escalation.suggestions_at(db.session, clients, [start, end])
-    before, after = at[start], at[end]
+def _changed_suggestions(clients: list[ClientName], start: datetime, until: datetime,
+                         now: datetime) -> list[ChangedSuggestion]:
+    """Clients of the day whose suggested next step at `until` differs from the start, and
+    those something was done for since: their card stays, showing what was done. The
+    ladder's rows and what was done are one read (_done_query)."""
+    if not clients:
+        return []
+    moments = [start, until]
+    policy = policy_in_force(db.session, max(moments))
+    rows = db.session.execute(_done_query(), {
+        "ids": [client.id for client in clients], "start": start, "now": now,
+        "since": escalation.reach_back(policy, moments)}).all()
+    entries = sorted((_LadderEntry(r.id, r.client_id, r.a, r.at, r.minutes, r.safety, r.withdrawn,
+                                   r.corrects_id, r.c) for r in rows if r.done == "entry"),
+                     key=lambda e: (e.occurred_from, e.id))
+    told = sorted((_Told(r.client_id, r.a, r.at) for r in rows if r.done == "told"), key=lambda t: t.occurred_at)
+    at = escalation.suggestions_from(clients, entries, told, policy, moments, practice_zone(db.session))
+    before, after = at[start], at[until]
+    done = _done(row for row in rows if row.done in _DONE_KINDS)
     return [
         ChangedSuggestion(client, before[client.id], after[client.id], tuple(done.get(client.id, ())))
         for client in sorted(clients, key=lambda c: c.display_name.lower())
@@ -315,6 +361,11 @@ def _changed_suggestions(clients: list[ClientName], start: datetime, end: dateti
     ]
 
 
+# The ladder's rows (escalation.suggestions_from reads these names).
+_LadderEntry = namedtuple("_LadderEntry", "id client_id kind occurred_from minutes safety withdrawn corrects_id "
+                                          "category_label")
+_Told = namedtuple("_Told", "client_id kind occurred_at")
+
 # What can be done for a client, in the order things done at the same moment are listed.
 _DONE_KINDS = ("communication", "incident", "standing", "letter", "referral")
 
@@ -322,13 +373,25 @@ _DONE_KINDS = ("communication", "incident", "standing", "letter", "referral")
 @cache
 def _done_query():
     """What was done for the clients `ids` from `start` until `now`, one row each:
-    (done, client_id, at, a, b, c), `done` one of _DONE_KINDS and a, b, c its words."""
+    (done, client_id, at, a, b, c), `done` one of _DONE_KINDS and a, b, c its words; and
+    what the ladder reads of them (escalation.suggestions_from): their entries that
+    happened from `since` (`done` "entry": a kind, c its category, and the entry's id,
+    minutes, safety, withdrawn and corrects_id) and their policy communications ("told":
+    a kind, `at` when it happened)."""
     ids, start, now = bindparam("ids", expanding=True), bindparam("start"), bindparam("now")
+    # Typed: PostgreSQL matches a union's columns one pair of selects at a time.
+    no_entry = (cast(null(), Integer), cast(null(), Integer), cast(null(), Boolean), cast(null(), Boolean),
+                cast(null(), Integer))
 
-    def done(kind, client_id, at, a, b=None, c=None):
+    def row(kind, client_id, at, a, b=None, c=None, entry=no_entry):
         return select(literal_column(f"'{kind}'").label("done"), client_id.label("client_id"), at.label("at"),
                       a.label("a"), (null() if b is None else b).label("b"),
-                      (null() if c is None else c).label("c")).where(client_id.in_(ids), at >= start, at <= now)
+                      (null() if c is None else c).label("c"),
+                      *(column.label(name) for column, name in zip(entry, _ENTRY_COLUMNS))
+                      ).where(client_id.in_(ids))
+
+    def done(kind, client_id, at, a, b=None, c=None):
+        return row(kind, client_id, at, a, b, c).where(at >= start, at <= now)
 
     # Incidents and referrals out are told apart in Python, not in SQL: SQLite, which keeps
     # no statistics, would otherwise walk the index of corrections (which almost no entry
@@ -344,7 +407,17 @@ def _done_query():
         done("letter", Letter.client_id, Letter.issued_at, Letter.title),
         done("referral", Referral.client_id, Referral.created_at, Referral.direction, Referral.source,
              Specialist.name).outerjoin(Specialist, Specialist.id == Referral.specialist_id),
+        row("entry", ConductEntry.client_id, ConductEntry.occurred_from, ConductEntry.kind, None,
+            IncidentCategory.label, (ConductEntry.id, ConductEntry.minutes, ConductEntry.safety,
+                                     ConductEntry.withdrawn, ConductEntry.corrects_id))
+        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
+        .where(ConductEntry.occurred_from >= bindparam("since")),
+        row("told", Communication.client_id, Communication.occurred_at, Communication.kind)
+        .where(Communication.kind.in_(escalation.POLICY_COMMUNICATIONS)),
     )
+
+
+_ENTRY_COLUMNS = ("id", "minutes", "safety", "withdrawn", "corrects_id")
 
 
 def _done_words(row) -> str | None:
@@ -362,12 +435,9 @@ def _done_words(row) -> str | None:
     return f"Referred to {row.c or row.b}" if row.a == "out" else None
 
 
-def _done_since(client_ids: set[int], start: datetime, now: datetime) -> dict[int, list[Done]]:
-    """What was done for these clients from `start` until now: communications and incidents
-    recorded, standing decided, letters issued, referrals made (one query)."""
-    if not client_ids:
-        return {}
-    rows = db.session.execute(_done_query(), {"ids": list(client_ids), "start": start, "now": now})
+def _done(rows) -> dict[int, list[Done]]:
+    """What the rows of _done_query say was done for each client (communications and
+    incidents recorded, standing decided, letters issued, referrals made), in order."""
     found = sorted(((row.at, _DONE_KINDS.index(row.done), row.client_id, _done_words(row)) for row in rows),
                    key=lambda item: item[:2])
     done: dict[int, list[Done]] = {}
@@ -375,6 +445,18 @@ def _done_since(client_ids: set[int], start: datetime, now: datetime) -> dict[in
         if what is not None:
             done.setdefault(client_id, []).append(Done(at, what))
     return done
+
+
+@cache
+def _categories_query():
+    return (select(IncidentCategory.id, IncidentCategory.label).where(IncidentCategory.retired_at.is_(None))
+            .order_by(IncidentCategory.position, IncidentCategory.id))
+
+
+def incident_categories() -> list[Row]:
+    """The categories the quick incident form offers (those not retired), as
+    conduct.queries.categories lists them: their ids and labels only."""
+    return db.session.execute(_categories_query()).all()
 
 
 @cache

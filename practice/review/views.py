@@ -17,10 +17,8 @@ from practice.auth.forms import ConfirmForm
 from practice.auth.models import Practitioner
 from practice.auth.permissions import can, permission_required, require
 from practice.auth.queries import active_practitioners
-from practice.clients.forms import StandingForm
 from practice.clients.models import STANDINGS, Client
 from practice.conduct import services as conduct_services
-from practice.conduct.queries import categories
 from practice.db import db
 from practice.errors import DomainError
 from practice.forms import options
@@ -28,7 +26,7 @@ from practice.localtime import parse_day
 from practice.pdf import render_pdf
 from practice.review import queries, services
 from practice.review.forms import MarkReviewedForm, QuickIncidentForm, ReviewDayForm
-from practice.scheduling.forms import CheckInForm, PaymentForm
+from practice.scheduling.services import PAYMENT_METHODS
 from practice.settings.services import get_practice, local_date
 from practice.validation import database_id
 from practice.web import acting, flash_refusal, now, show_error
@@ -68,15 +66,14 @@ def _page(practitioner: Practitioner | None, day: date, form: ReviewDayForm, *,
         "practice/review/index.html", review=review, form=form, standings=STANDINGS,
         today=local_date(db.session, now()),
         mark_form=MarkReviewedForm(practitioner_id=practitioner.id, day=day.isoformat()),
-        incident_form=incident_form, check_in_form=CheckInForm(), confirm=ConfirmForm(),
-        payment_form=PaymentForm(), standing_form=StandingForm(),
+        incident_form=incident_form, confirm=ConfirmForm(), payment_methods=PAYMENT_METHODS,
     ), status
 
 
 def _incident_choices(form: QuickIncidentForm, review) -> None:
     clients = {row.client_id: row.who for row in review.appointments if row.client_id in review.in_care}
     form.client_id.choices = options([(0, "Choose…")] + sorted(clients.items(), key=lambda c: c[1].lower()))
-    form.category_id.choices = options([(0, "Choose…")] + [(c.id, c.label) for c in categories()])
+    form.category_id.choices = options([(0, "Choose…")] + list(queries.incident_categories()))
 
 
 @bp.get("/")

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 
 from practice.auth.models import Practitioner
 from practice.clients.models import may_be_booked
 from practice.db import db
-from practice.localtime import clock_face, span, steady_offset, steady_span
+from practice.localtime import clock_face, span, steady_offset
 from practice.scheduling.models import (
     LONGEST_SESSION,
     RELEASED,
@@ -27,7 +27,7 @@ from practice.scheduling.models import (
     TimeBlock,
     WorkingHours,
 )
-from practice.scheduling.queries import CLIENT_COLUMNS
+from practice.scheduling.queries import CLIENT_COLUMNS, named_rows
 from practice.scheduling.services import local_day_bounds
 
 ROW_MINUTES = 5  # one grid row
@@ -53,7 +53,7 @@ class Shade(Item):
 
 @dataclass
 class Block(Item):
-    appointment: Row  # of _BOOK_COLUMNS: id, status, client_name, service_name...
+    appointment: Row  # a _BookColumns tuple: id, status, client_name, service_name...
     lane: int = 0
     lanes: int = 1
     movable: bool = False
@@ -99,8 +99,8 @@ def _minutes(moment: datetime, day: date, zone: ZoneInfo) -> int:
 
 
 def _span(hours: list[WorkingHours], placed: list[tuple[Row, date, int, int]], days: list[date]) -> tuple[int, int]:
-    """The grid's first and last minute: whole hours covering every working range and
-    every appointment shown (as _placed), or DEFAULT_HOURS."""
+    """The grid's first and last minute: whole hours covering every working range (`hours`:
+    of the days' weekdays) and every appointment shown (as _placed), or DEFAULT_HOURS."""
     starts = [h.starts.hour * 60 + h.starts.minute for h in hours]
     ends = [h.ends.hour * 60 + h.ends.minute for h in hours]
     for _, day, first, last in placed:
@@ -176,20 +176,24 @@ def _lanes(blocks: list[Block]) -> None:
     lane_ends: list[int] = []
 
     def close_group():
-        for block in group:
-            block.lanes = min(len(lane_ends), MAX_LANES)
+        if len(lane_ends) > 1:  # a block alone keeps its one lane
+            for block in group:
+                block.lanes = min(len(lane_ends), MAX_LANES)
 
     for block in sorted(blocks, key=lambda b: (b.row, -b.rows)):
-        if group and block.row >= group_end:
+        end = block.row + block.rows
+        if block.row >= group_end:  # overlaps nothing before it: a new group, in the first lane
             close_group()
-            group, lane_ends = [], []
-        lane = next((i for i, end in enumerate(lane_ends) if end <= block.row), len(lane_ends))
+            group, lane_ends, group_end = [block], [end], end
+            block.lane = 0
+            continue
+        lane = next((i for i, lane_end in enumerate(lane_ends) if lane_end <= block.row), len(lane_ends))
         if lane == len(lane_ends):
             lane_ends.append(0)
-        lane_ends[lane] = block.row + block.rows
+        lane_ends[lane] = end
         block.lane = min(lane, MAX_LANES - 1)
         group.append(block)
-        group_end = max(group_end, block.row + block.rows)
+        group_end = max(group_end, end)
     close_group()
 
 
@@ -207,23 +211,17 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
     ids = [p.id for p in practitioners]
     start, _ = local_day_bounds(days[0], zone)
     _, end = local_day_bounds(days[-1], zone)
-    appointments = db.session.execute(
-        select(*_BOOK_COLUMNS).join(Service, Service.id == Appointment.service_id)
-        .where(Appointment.practitioner_id.in_(ids), Appointment.start_at < end, Appointment.end_at > start,
-               Appointment.start_at > start - LONGEST_SESSION)
-        .order_by(Appointment.start_at, Appointment.id)).all() if ids else []
-    blocks = list(db.session.scalars(
-        select(TimeBlock).where(TimeBlock.practitioner_id.in_(ids), TimeBlock.start_at < end,
-                                TimeBlock.end_at > start).order_by(TimeBlock.start_at))) if ids else []
-    hours = list(db.session.scalars(
-        select(WorkingHours).where(WorkingHours.practitioner_id.in_(ids)))) if ids else []
+    weekdays = sorted({d.weekday() for d in days})
+    shown_range = {"ids": ids, "start": start, "end": end, "earliest": start - LONGEST_SESSION}
+    appointments = list(map(_BookColumns._make, db.session.execute(_APPOINTMENTS, shown_range))) if ids else []
+    blocks = list(db.session.scalars(_BLOCKS, shown_range)) if ids else []
+    hours = list(db.session.scalars(_HOURS, {"ids": ids, "weekdays": weekdays})) if ids else []
     cancelled = [a for a in appointments if a.status in RELEASED]
     shown = appointments if show_cancelled else [a for a in appointments if a.status not in RELEASED]
-    weekdays = {d.weekday() for d in days}
     # Over every appointment read (some began the evening before the first day).
     steady = steady_offset(zone, start - LONGEST_SESSION, end + LONGEST_SESSION)
     placed = _placed(shown, zone, steady)
-    grid = _Grid(*_span([h for h in hours if h.weekday in weekdays], placed, days))
+    grid = _Grid(*_span(hours, placed, days))
     today, now_minutes = now.astimezone(zone).date(), _minutes(now, now.astimezone(zone).date(), zone)
     # Each column's own, found by key rather than by a pass over everything per column.
     shown_by = defaultdict(list)
@@ -279,18 +277,39 @@ _BOOK_COLUMNS = (
 )
 
 
+_BookColumns = named_rows(_BOOK_COLUMNS, "BookColumns")
+
+# The book's reads, built once with the practitioners (`ids`), the days' bounds (`start`,
+# `end`; `earliest`: the longest session before the start) and `weekdays` as parameters:
+# building them and their cache keys on each view took longer than running them.
+_IDS = bindparam("ids", expanding=True)
+_APPOINTMENTS = (
+    select(*_BOOK_COLUMNS).join(Service, Service.id == Appointment.service_id)
+    .where(Appointment.practitioner_id.in_(_IDS), Appointment.start_at < bindparam("end"),
+           Appointment.end_at > bindparam("start"), Appointment.start_at > bindparam("earliest"))
+    .order_by(Appointment.start_at, Appointment.id))
+_BLOCKS = select(TimeBlock).where(
+    TimeBlock.practitioner_id.in_(_IDS), TimeBlock.start_at < bindparam("end"), TimeBlock.end_at > bindparam("start")
+).order_by(TimeBlock.start_at)
+# Only the days shown: a day needs one weekday's hours, not the whole week's.
+_HOURS = select(WorkingHours).where(WorkingHours.practitioner_id.in_(_IDS),
+                                    WorkingHours.weekday.in_(bindparam("weekdays", expanding=True)))
+
+
 def _block(appointment: Row, place: tuple[int, int], first: int, last: int, zone: ZoneInfo,
            steady: timezone | None, *, movable: bool) -> Block:
-    """An appointment's block (a row of _BOOK_COLUMNS); `steady`: the zone's fixed offset over
-    the days shown, when its clocks do not change (localtime.steady_offset)."""
+    """An appointment's block (a row of _BOOK_COLUMNS, placed from wall-clock minute `first`
+    to `last`); `steady`: the zone's fixed offset over the days shown, when its clocks do not
+    change (localtime.steady_offset)."""
     flag = "Not bookable" if not may_be_booked(appointment.standing, appointment.identity_hold) else (
         "On notice" if appointment.standing in ("warned", "final_notice") else "")
-    if steady is not None:
-        when = steady_span(appointment.start_at, appointment.end_at, steady)
+    start = clock_face(first)
+    if steady is not None:  # steady_span, with the start's clock already known
+        end = appointment.end_at.astimezone(steady)
+        when = f"{start}–{clock_face(end.hour * 60 + end.minute)}"
     else:
         when = span(appointment.start_at, appointment.end_at, zone)
-    return Block(*place, appointment, movable=movable, when=when, start=clock_face(first), minutes=last - first,
-                 flag=flag)
+    return Block(place[0], place[1], appointment, 0, 1, movable, when, start, last - first, flag)
 
 
 def _in_use(column: Column) -> bool:

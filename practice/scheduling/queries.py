@@ -1,6 +1,7 @@
 """Reads for the front desk, calendar and client pages: a fixed number of queries each."""
 
 import hashlib
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
@@ -55,8 +56,8 @@ class DeskRow(AppointmentRow):
     """An appointment on Today with what its row shows already read and written out: a busy
     day has hundreds of rows, and the template only places these values. Its `appointment`
     is a plain row of DESK_COLUMNS (the appointment's columns, client_name, standing,
-    identity_hold, service_name), not an object: hundreds of objects take several times as
-    long to load."""
+    identity_hold, service_name; Today's a DeskColumns tuple), not an object: hundreds of
+    objects take several times as long to load."""
 
     id: int = 0
     client_id: int = 0
@@ -140,23 +141,40 @@ DESK_COLUMNS = (
 )
 
 
-def _on_day(start: datetime, end: datetime):
+def named_rows(columns, label: str):
+    """A named tuple type for rows of these columns: pages of hundreds of rows read each
+    row's values as tuples of this type, whose values are looked up by name several times
+    faster than a result row's (and a row's dozen values are read many times over)."""
+    return namedtuple(label, [column.key for column in columns])
+
+
+DeskColumns = named_rows(DESK_COLUMNS, "DeskColumns")
+
+
+def _on_day(start, end):
     return and_(Appointment.start_at >= start, Appointment.start_at < end)
 
 
-def _blocks_on_day(start: datetime, end: datetime):
+def _blocks_on_day(start, end):
     return and_(TimeBlock.start_at < end, TimeBlock.end_at > start)
 
 
+# The day's statements, built once with the day's bounds (`start`, `end`) as parameters:
+# building one and its cache key on each request took longer than running it.
+_DAY = bindparam("start"), bindparam("end")
+DESK_DAY = (select(*DESK_COLUMNS).join(Service, Service.id == Appointment.service_id)
+            .where(_on_day(*_DAY)).order_by(Appointment.start_at, Appointment.id))
+DAY_BLOCKS = select(TimeBlock).where(_blocks_on_day(*_DAY)).order_by(TimeBlock.start_at)
+_DAY_VERSION = select(*_VERSION_COLUMNS).where(_on_day(*_DAY))
+_DAY_VERSION_BLOCKS = select(TimeBlock.id, TimeBlock.start_at, TimeBlock.end_at).where(_blocks_on_day(*_DAY))
+_VERSION_WIDTH = len(_VERSION_COLUMNS)
+
+
 def _fingerprint(appointments, blocks) -> str:
-    """A short hash of the day's appointments (rows with _VERSION_COLUMNS) and blocked time
-    (with id, start_at, end_at), whichever query read them and in whatever order."""
-    text = repr((
-        sorted((a.id, a.client_id, a.practitioner_id, a.status, a.start_at.timestamp(), a.end_at.timestamp(),
-                a.arrived_at and a.arrived_at.timestamp(), a.fee_cents, a.fee_waived, a.payments, a.paid_cents)
-               for a in appointments),
-        sorted((b.id, b.start_at.timestamp(), b.end_at.timestamp()) for b in blocks),
-    ))
+    """A short hash of the day's appointments (rows beginning with _VERSION_COLUMNS) and
+    blocked time (id, start_at, end_at), whichever query read them and in whatever order:
+    their values as read, sorted by id."""
+    text = repr((sorted([a[:_VERSION_WIDTH] for a in appointments]), sorted(blocks)))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -165,10 +183,9 @@ def day_version(day: date, zone) -> str:
     them, blocked time): it changes whenever another desk changes the day. Two queries;
     Today's page makes the same from its own rows (desk_day)."""
     start, end = local_day_bounds(day, zone)
-    appointments = db.session.execute(select(*_VERSION_COLUMNS).where(_on_day(start, end))).all()
-    blocks = db.session.execute(
-        select(TimeBlock.id, TimeBlock.start_at, TimeBlock.end_at).where(_blocks_on_day(start, end))).all()
-    return _fingerprint(appointments, blocks)
+    bounds = {"start": start, "end": end}
+    return _fingerprint(db.session.execute(_DAY_VERSION, bounds).all(),
+                        [tuple(block) for block in db.session.execute(_DAY_VERSION_BLOCKS, bounds)])
 
 
 @dataclass
@@ -189,12 +206,9 @@ def desk_day(day: date, zone, user) -> DeskDay:
     them, what the user may undo and the fees owed."""
     start, end = local_day_bounds(day, zone)
     columns = {p.id: PractitionerColumn(p) for p in active_practitioners()}
-    appointments = db.session.execute(
-        select(*DESK_COLUMNS).join(Service, Service.id == Appointment.service_id)
-        .where(_on_day(start, end)).order_by(Appointment.start_at, Appointment.id)
-    ).all()
-    blocks = list(db.session.scalars(
-        select(TimeBlock).where(_blocks_on_day(start, end)).order_by(TimeBlock.start_at)))
+    bounds = {"start": start, "end": end}
+    appointments = list(map(DeskColumns._make, db.session.execute(DESK_DAY, bounds)))
+    blocks = list(db.session.scalars(DAY_BLOCKS, bounds))
     steady = steady_offset(zone, start, end + LONGEST_SESSION)
     rows = []
     for appointment in appointments:
@@ -212,7 +226,8 @@ def desk_day(day: date, zone, user) -> DeskDay:
                if row.status in UNDOABLE and can(user, "appointments.undo", row.appointment)}
     # Shown on the rows still to come only (the fewer clients, the smaller the read).
     owed = fees_owed({row.client_id for row in rows if row.status == Status.BOOKED})
-    return DeskDay(list(columns.values()), client_ids, undoing, owed, _fingerprint(appointments, blocks))
+    version = _fingerprint(appointments, [(block.id, block.start_at, block.end_at) for block in blocks])
+    return DeskDay(list(columns.values()), client_ids, undoing, owed, version)
 
 
 def appointment_for_page(appointment_id: int) -> AppointmentRow | None:
@@ -332,14 +347,9 @@ def upcoming_time_off(practitioner_id: int, now: datetime) -> list[TimeBlock]:
     ))
 
 
-def fees_owed(client_ids) -> dict[int, int]:
-    """What each of these clients still owes in no-show and late-cancellation fees (not
-    waived, less what was paid towards each): one query for any number of clients. The
-    policy asks for fees to be paid before the next booking, so the pages that book and
-    greet clients show it. Clients who owe nothing are left out."""
-    client_ids = set(client_ids)
-    if not client_ids:
-        return {}
+def _fees_owed_statement():
+    """What each client of `client_ids` (a parameter, bound as one list: hundreds of ids are
+    slow to build into the statement one by one) owes in fees."""
     # Each charged appointment (read from their own partial index, CHARGED as its text) with
     # what was paid towards it (by the payments' appointment index), not every appointment
     # or payment these clients ever had.
@@ -351,11 +361,22 @@ def fees_owed(client_ids) -> dict[int, int]:
         .group_by(Appointment.id, Appointment.client_id, Appointment.fee_cents)
         .subquery()
     )
-    rows = db.session.execute(
-        select(charged.c.client_id, func.sum(charged.c.unpaid))
-        .where(charged.c.unpaid > 0).group_by(charged.c.client_id),
-        {"client_ids": list(client_ids)},  # bound as one list: hundreds of ids are slow to build in
-    )
+    return select(charged.c.client_id, func.sum(charged.c.unpaid)).where(charged.c.unpaid > 0).group_by(
+        charged.c.client_id)
+
+
+FEES_OWED = _fees_owed_statement()  # built once: building it took longer than running it
+
+
+def fees_owed(client_ids) -> dict[int, int]:
+    """What each of these clients still owes in no-show and late-cancellation fees (not
+    waived, less what was paid towards each): one query for any number of clients. The
+    policy asks for fees to be paid before the next booking, so the pages that book and
+    greet clients show it. Clients who owe nothing are left out."""
+    client_ids = set(client_ids)
+    if not client_ids:
+        return {}
+    rows = db.session.execute(FEES_OWED, {"client_ids": list(client_ids)})
     return {client_id: int(cents) for client_id, cents in rows if cents > 0}
 
 
@@ -376,16 +397,19 @@ class SetupChecklist:
         return all(step.done for step in self.steps)
 
 
+# The checklist's reads, built once (the admin's Today asks them on every view).
+_HAS_SERVICE = select(exists().where(Service.active))
+_PRACTITIONERS_WITH_HOURS = (select(Practitioner.id, exists().where(WorkingHours.practitioner_id == Practitioner.id))
+                             .where(Practitioner.active).order_by(Practitioner.id))
+_HAS_CLIENT = select(exists().where(Client.archived_at.is_(None)))
+
+
 def setup_checklist() -> SetupChecklist:
     """What a new practice still needs before its first booking: a service, a practitioner
     with working hours and a client (three queries). Each step links to where it is done."""
-    has_service = db.session.scalar(select(exists().where(Service.active)))
-    practitioners = db.session.execute(
-        select(Practitioner.id, exists().where(WorkingHours.practitioner_id == Practitioner.id))
-        .where(Practitioner.active)
-        .order_by(Practitioner.id)
-    ).all()
-    has_client = db.session.scalar(select(exists().where(Client.archived_at.is_(None))))
+    has_service = db.session.scalar(_HAS_SERVICE)
+    practitioners = db.session.execute(_PRACTITIONERS_WITH_HOURS).all()
+    has_client = db.session.scalar(_HAS_CLIENT)
     with_hours = [pid for pid, has_hours in practitioners if has_hours]
     if practitioners:
         hours_at = ("scheduling_settings.hours", {"practitioner_id": (with_hours or [practitioners[0][0]])[0]})

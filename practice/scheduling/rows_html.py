@@ -15,6 +15,9 @@ from practice.scheduling.queries import STATUS_LABELS, DeskRow
 _NOT_BOOKABLE = ' <span class="f-dark" title="Ask the practitioner before booking">Not bookable</span>'
 _BOOKED_ONLINE = ' <span class="f-info">Booked online</span>'
 _PAID = ' <span class="paid">paid</span>'
+# Each state as a row shows it: the appointment's status, in Today's words.
+_STATES = {status: f'<span class="s-{escape(status)}">{escape(label)}</span>' for status, label in STATUS_LABELS.items()}
+_LABELS = {status: str(escape(label)) for status, label in STATUS_LABELS.items()}
 
 
 def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], fees_owed: dict[int, int], unacknowledged: set[int],
@@ -24,29 +27,34 @@ def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], fees_owed: dict[i
     page) with their flags, the service, the state with lateness and what is owed, and the
     one-click actions (buttons of the page's #desk form), the payment form and the links to
     cancel or undo. `hidden`: the forms' hidden fields; `methods`: the payment methods'
-    <option>s; `money`, `amount`: the page's filters of those names."""
+    <option>s; `money`, `amount`: the page's filters of those names. What comes from the
+    practice's data (names, services, amounts) is escaped; what desk_row and the services
+    write (times, lateness, flags, what may be undone) is digits and fixed words."""
     appointment_url, client_url, back_query = str(escape(appointment_url)), str(escape(client_url)), str(escape(back_query))
     policy_flag, hidden, methods = f" {policy_flag}", str(hidden), str(methods)
+    services: dict[str, Markup] = {}  # a day has hundreds of rows and a few services
     written = []
     for row in rows:
         at, who, status = f"{appointment_url}{row.id}", escape(row.who), row.status
+        if (service := services.get(row.service)) is None:
+            service = services[row.service] = escape(row.service)
         flag = (_NOT_BOOKABLE if row.flag == "Not bookable" else
-                f' <span class="f-warn">{escape(row.flag)}</span>' if row.flag else "")
+                f' <span class="f-warn">{row.flag}</span>' if row.flag else "")
         owed = fees_owed.get(row.client_id) if status == "booked" else None
         owes_fees = f' <span class="f-warn">Owes {escape(money(owed))} in fees</span>' if owed else ""
-        late = (f' <span class="late">{escape(row.late)}</span>' if row.late else
-                f" {escape(row.lateness)}" if row.lateness else "")
+        late = (f' <span class="late">{row.late}</span>' if row.late else
+                f" {row.lateness}" if row.lateness else "")
         due = row.due_cents
         owing = due - row.paid_cents
         balance = f' <span class="appointment-owing">owes {escape(money(owing))}</span>' if owing > 0 else (
             _PAID if due else "")
         written.append(
-            f'\n<li data-appointment="{row.id}"><div><a href="{at}">{escape(row.when)}</a></div>\n'
+            f'\n<li data-appointment="{row.id}"><div><a href="{at}">{row.when}</a></div>\n'
             f'<div><a href="{client_url}{row.client_id}">{who}</a>{flag}'
             f'{_BOOKED_ONLINE if row.booked_online else ""}'
             f'{policy_flag if row.client_id in unacknowledged else ""}{owes_fees}</div>\n'
-            f'<div>{escape(row.service)}</div>\n'
-            f'<div><span class="s-{escape(status)}">{escape(row.status_label)}</span>{late}{balance}</div>\n<div>')
+            f'<div>{service}</div>\n'
+            f'<div>{_STATES[status]}{late}{balance}</div>\n<div>')
         if status == "booked":
             written.append(
                 f'<button form="desk" formaction="{at}/check-in">Check in<span class="visually-hidden"> {who}</span></button>')
@@ -70,7 +78,7 @@ def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], fees_owed: dict[i
                 f'<button class="btn btn-sm btn-primary">Take payment</button></form>')
         if undo := undoing.get(row.id):
             written.append(f'<a href="{at}?{back_query}#undo-heading">Undo…'
-                           f'<span class="visually-hidden"> {who}\'s {escape(undo)}</span></a>')
+                           f'<span class="visually-hidden"> {who}\'s {undo}</span></a>')
         written.append("</div></li>")
     return Markup("".join(written))
 
@@ -78,25 +86,29 @@ def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], fees_owed: dict[i
 def book_blocks(blocks: list[Block], appointment_url: str) -> Markup:
     """Each appointment's block in a column of the calendar's grid (book.py lays them out):
     a link to the appointment placed on the grid's rows and lanes, with what book.js needs
-    to move it when it may be moved."""
+    to move it when it may be moved. The client's and service's names are escaped; the
+    times, states and flags book.py writes are digits and fixed words."""
     appointment_url = str(escape(appointment_url))
+    services: dict[str, Markup] = {}  # hundreds of blocks, a few services
     written = []
     for block in blocks:
         a = block.appointment
         client = escape(a.client_name)
+        if (service := services.get(a.service_name)) is None:
+            service = services[a.service_name] = escape(a.service_name)
         lanes = f" lane-{block.lane}-of-{block.lanes}" if block.lanes > 1 else ""
-        movable = (f'data-movable data-start="{escape(block.start)}" data-minutes="{block.minutes}" '
+        movable = (f'data-movable data-start="{block.start}" data-minutes="{block.minutes}" '
                    f'data-client="{client}" aria-describedby="book-help"' if block.movable else "")
         flag = (' <span class="badge text-bg-dark" title="Ask the practitioner before booking">Not bookable</span>'
                 if block.flag == "Not bookable" else
-                f' <span class="badge text-bg-warning">{escape(block.flag)}</span>' if block.flag else "")
+                f' <span class="badge text-bg-warning">{block.flag}</span>' if block.flag else "")
         written.append(
-            f'\n      <a class="book-appt status-{escape(a.status)} bk-r{block.row} bk-s{block.rows}{lanes}"\n'
+            f'\n      <a class="book-appt status-{a.status} bk-r{block.row} bk-s{block.rows}{lanes}"\n'
             f'         href="{appointment_url}{a.id}" data-appointment="{a.id}"\n'
             f'         {movable}>\n'
-            f'        <span class="book-appt-time">{escape(block.when)}</span>\n'
+            f'        <span class="book-appt-time">{block.when}</span>\n'
             f'        <span class="book-appt-client">{client}</span>{flag}\n'
-            f'        <span class="book-appt-service">{escape(a.service_name)}</span>\n'
-            f'        <span class="book-appt-status">{escape(STATUS_LABELS[a.status])}</span>\n'
+            f'        <span class="book-appt-service">{service}</span>\n'
+            f'        <span class="book-appt-status">{_LABELS[a.status]}</span>\n'
             f'      </a>\n      ')
     return Markup("".join(written))

@@ -1,0 +1,28 @@
+"""The column types of practice.db, apart from any database."""
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from practice.db import UTCDateTime
+
+
+def test_sqlite_datetimes_read_as_aware_utc_whatever_form_they_were_stored_in():
+    """SQLite's stored text is read as UTC in one step; text in another form (an offset, a
+    'T', no seconds) goes the dialect's own way, with the same result."""
+    dialect = sqlite.dialect()
+    read = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    seven = datetime(2026, 11, 23, 7, tzinfo=timezone.utc)
+    for stored in ("2026-11-23 07:00:00.000000", "2026-11-23 07:00:00", "2026-11-23T07:00",
+                   "2026-11-23 08:00:00+01:00", "2026-11-23T07:00:00Z"):
+        value = read(stored)
+        assert value == seven and value.utcoffset() == timedelta(0), stored
+    assert read("2026-11-23 07:00:00.250000").microsecond == 250000
+    assert read(None) is None
+
+
+def test_postgresql_datetimes_are_given_in_utc():
+    dialect = postgresql.dialect()
+    read = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    local = datetime(2026, 11, 23, 8, tzinfo=timezone(timedelta(hours=1)))
+    assert read(local).tzinfo == timezone.utc and read(local) == local
