@@ -177,7 +177,13 @@ class Referral(Base):
     specialist: Mapped[Specialist | None] = relationship()
     needs: Mapped[list[Modality]] = relationship(secondary=referral_need, order_by=Modality.name)
 
-    __table_args__ = (Index("ix_referral_follow_up", "direction", "outcome", "follow_up_on"),)
+    __table_args__ = (
+        Index("ix_referral_follow_up", "direction", "outcome", "follow_up_on"),
+        # The reports' referrals of a range of days, by specialist or source and outcome
+        # (and, for one practitioner, whose client or who referred), read from the index alone.
+        Index("ix_referral_referred_on", "referred_on", "direction", "specialist_id", "source", "outcome",
+              "client_id", "by_id"),
+    )
 
     @property
     def outcome_label(self) -> str:
@@ -214,6 +220,9 @@ class Inquiry(Base):
     client_id: Mapped[int | None] = host_id("client")
 
     needs: Mapped[list[Modality]] = relationship(secondary=inquiry_need, order_by=Modality.name)
+
+    # The reports' inquiries received in a range, by status (and practitioner).
+    __table_args__ = (Index("ix_inquiry_received_at", "received_at", "practitioner_id", "status"),)
 
     @property
     def status_label(self) -> str:

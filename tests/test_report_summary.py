@@ -26,7 +26,13 @@ from practice.db import db
 from practice.policies import services as policy_services
 from practice.policies.queries import policy_in_force
 from practice.reports import queries, summary
-from practice.reports.models import ActiveClients, ConductDayCount, DayFigures, OwingAppointment
+from practice.reports.models import (
+    ActiveClients,
+    ConductDayCount,
+    DayFigures,
+    OwingAppointment,
+    PracticeDayFigures,
+)
 from practice.scheduling import services
 from practice.scheduling.models import Appointment, Payment, Status
 from practice.settings.services import get_practice, practice_zone
@@ -164,15 +170,17 @@ def by_key(rows: list[queries.ConductCount]) -> list[queries.ConductCount]:
     return sorted(rows, key=lambda row: (row.kind, row.category, row.severity, row.safety))
 
 
-def summary_rows() -> tuple[list, list, list, list]:
+def summary_rows() -> tuple[list, list, list, list, list]:
     days = sorted((row.practitioner_id or 0, row.day, *[getattr(row, name) for name in summary.FIGURES])
                   for row in db.session.scalars(select(DayFigures)))
+    practice_days = sorted((row.day, *[getattr(row, name) for name in summary.FIGURES])
+                           for row in db.session.scalars(select(PracticeDayFigures)))
     owing = sorted((row.appointment_id, row.practitioner_id, row.client_id, row.start_at, row.owed_cents)
                    for row in db.session.scalars(select(OwingAppointment)))
     conduct = sorted((row.practitioner_id or 0, row.day, row.kind, row.category_id or 0, row.severity or "",
                       row.safety, row.count) for row in db.session.scalars(select(ConductDayCount)))
     active = sorted((row.practitioner_id, row.count) for row in db.session.scalars(select(ActiveClients)))
-    return days, owing, conduct, active
+    return days, practice_days, owing, conduct, active
 
 
 def check(world: World) -> None:
@@ -395,6 +403,7 @@ def test_rebuild_command_fills_the_summary_again(world, runner):
     booked = book(world, "Sam", world.priya, at(17, "10:00"))
     kept = summary_rows()
     db.session.execute(DayFigures.__table__.delete())
+    db.session.execute(PracticeDayFigures.__table__.delete())
     db.session.execute(OwingAppointment.__table__.delete())
     db.session.commit()
     result = runner.invoke(args=["rebuild-reports"])

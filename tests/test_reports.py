@@ -362,7 +362,8 @@ def test_the_default_range_is_the_last_four_whole_weeks(client, login, users):
     page = client.get("/reports/").get_data(as_text=True)
     # NOW is Monday 23 November 2026: the four weeks before it.
     assert "26 Oct 2026 to 22 Nov 2026" in page
-    assert page.count("<tr><th scope=\"row\" class=\"fw-normal nowrap\">") == 4
+    weeks = page.split('class="table table-sm report-weeks"')[1].split("</table>")[0]
+    assert weeks.count('<tr><th scope="row">') == 4  # a row a week (reports.rows_html.week_rows)
 
 
 def test_an_admin_sees_the_whole_practice_or_anyone(client, login, june, users):

@@ -120,6 +120,10 @@ class StandingChange(db.Model):
 
     changed_by: Mapped[User | None] = relationship()
 
+    # The reports' standing changes of a range (for one practitioner, of their clients).
+    __table_args__ = (Index("ix_standing_change_changed_at", "changed_at", "from_standing", "to_standing",
+                            "client_id"),)
+
 
 class PrivateNote(db.Model):
     """A note only its author ever sees: a thought about the client, or a consultation

@@ -15,16 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from practice.db import db
 
 
-class DayFigures(db.Model):
-    """One practitioner's local day: what became of the appointments that started on it and
-    what was paid on it for their appointments. The rows without a practitioner hold the
-    payments made on the day that are tied to no appointment (the practice's, not anyone's)."""
+class _Figures:
+    """What became of the appointments that started on a local day and what was paid on it."""
 
-    __tablename__ = "day_figures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"))
-    day: Mapped[date]  # local, in the practice's time zone
     attended: Mapped[int] = mapped_column(default=0)
     late: Mapped[int] = mapped_column(default=0)  # attended, later than the grace then in force
     no_shows: Mapped[int] = mapped_column(default=0)
@@ -36,9 +29,31 @@ class DayFigures(db.Model):
     waived_cents: Mapped[int] = mapped_column(default=0)
     collected_cents: Mapped[int] = mapped_column(default=0)
 
+
+class DayFigures(_Figures, db.Model):
+    """One practitioner's local day: what became of the appointments that started on it and
+    what was paid on it for their appointments. The rows without a practitioner hold the
+    payments made on the day that are tied to no appointment (the practice's, not anyone's)."""
+
+    __tablename__ = "day_figures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"))
+    day: Mapped[date]  # local, in the practice's time zone
+
     __table_args__ = (
         Index("ix_day_figures_day_practitioner_id", "day", "practitioner_id", unique=True),
     )
+
+
+class PracticeDayFigures(_Figures, db.Model):
+    """The whole practice's local day: the sum of that day's DayFigures rows (every
+    practitioner's and the payments apart), so that a year of the practice's figures is read
+    from 365 rows rather than 365 for each practitioner."""
+
+    __tablename__ = "practice_day_figures"
+
+    day: Mapped[date] = mapped_column(primary_key=True)  # local, in the practice's time zone
 
 
 class ConductDayCount(db.Model):

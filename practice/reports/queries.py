@@ -1,6 +1,7 @@
 """The figures of the reports page, one function per report, each one or two aggregate
 queries (GROUP BY in SQL) whatever the data size. Attendance and money are read from the
-summary of each practitioner's days (practice.reports.summary), not from the appointments.
+summary of each practitioner's days, or of the practice's (practice.reports.summary), not
+from the appointments.
 
 A range is whole local days in the practice's time zone: an appointment at 00:30 on the 1st
 in London belongs to the 1st even though it is 23:30 UTC on the 31st in summer. Weeks run
@@ -15,7 +16,13 @@ from sqlalchemy import case, distinct, func, or_, select
 from practice.auth.models import Practitioner
 from practice.clients.models import STANDINGS, Client, StandingChange
 from practice.conduct.models import KINDS, SEVERITIES, IncidentCategory
-from practice.reports.models import ActiveClients, ConductDayCount, DayFigures, OwingAppointment
+from practice.reports.models import (
+    ActiveClients,
+    ConductDayCount,
+    DayFigures,
+    OwingAppointment,
+    PracticeDayFigures,
+)
 from practice.reports.summary import FIGURES
 from practice.scheduling.models import Appointment, Status
 from practice.scheduling.services import local_day_bounds
@@ -130,16 +137,14 @@ def attendance(session, scope: Scope, now: datetime) -> AttendanceReport:
 
 def _attendance_and_collected(session, scope: Scope, now: datetime) -> tuple[AttendanceReport, int]:
     """The weeks' attendance and fees, and what was collected over the range, summed from
-    the summary's days (practice.reports.summary keeps them): one row a day from SQL, put in
-    its week here. What is still booked counts as unmarked on the days before today and
-    upcoming after it; today's is split at `now` from its own appointments."""
+    the summary's days (practice.reports.summary keeps them): the practitioner's row of
+    each day, or the practice's, put in its week here. What is still booked counts as
+    unmarked on the days before today and upcoming after it; today's is split at `now` from
+    its own appointments."""
     today = now.astimezone(scope.zone).date()
-    query = (
-        select(DayFigures.day, *[func.sum(getattr(DayFigures, name)) for name in FIGURES])
-        .where(DayFigures.day >= scope.first, DayFigures.day <= scope.last,
-               *_practitioner_is(DayFigures.practitioner_id, scope))
-        .group_by(DayFigures.day)
-    )
+    days = DayFigures if scope.practitioner else PracticeDayFigures
+    query = select(days.day, *[getattr(days, name) for name in FIGURES]).where(
+        days.day >= scope.first, days.day <= scope.last, *_practitioner_is(DayFigures.practitioner_id, scope))
     weeks = scope.weeks()
     by_week = [Attendance() for _ in weeks]
     collected = 0

@@ -2,7 +2,8 @@
 payments, conduct entries and clients it sums, inside the unit of work that changes them.
 
 After each flush, the (practitioner, local day) rows whose appointments or payments the flush
-added, changed or deleted are computed again from those days' rows, and the owing rows of
+added, changed or deleted are computed again from those days' rows (and the practice's rows
+of those days, their sums), and the owing rows of
 the appointments it touched; the conduct counts of the days of the entries it added (and of
 the versions they correct) or whose practitioners it changed, from those days' entries; the
 active clients of the practitioners a client joined or left or whose archiving or standing
@@ -26,7 +27,13 @@ from sqlalchemy.orm import Session, aliased
 from practice.clients.models import UNBOOKABLE_STANDINGS, Client
 from practice.conduct.models import ConductEntry
 from practice.policies.models import Policy
-from practice.reports.models import ActiveClients, ConductDayCount, DayFigures, OwingAppointment
+from practice.reports.models import (
+    ActiveClients,
+    ConductDayCount,
+    DayFigures,
+    OwingAppointment,
+    PracticeDayFigures,
+)
 from practice.scheduling.models import ATTENDED, CHARGEABLE, Appointment, Payment, Status
 from practice.scheduling.services.local_time import local_day_bounds
 from practice.settings.models import PracticeProfile
@@ -47,6 +54,7 @@ def rebuild(session, since: date | None = None) -> None:
     time zone), or the appointments' days from `since` on (a policy's grace period, which
     counts from its first day; nothing owed and no conduct count depends on it)."""
     rebuild_figures(session, since)
+    sum_practice_days(session, since=since)
     if since is None:
         rebuild_conduct(session)
         rebuild_active_clients(session)
@@ -95,11 +103,27 @@ def recompute(session, days: set[Key], appointment_ids: set[int]) -> None:
                          Payment.paid_at < until) for pid, since, until in windows]))):
                 tally.payment(*row)
         tally.write(session)
+        ordered = sorted({day for _, day in days})
+        for start in range(0, len(ordered), _CHUNK):
+            sum_practice_days(session, days=ordered[start:start + _CHUNK])
     ids = sorted(appointment_ids)
     for start in range(0, len(ids), _CHUNK):
         part = ids[start:start + _CHUNK]
         session.execute(delete(OwingAppointment).where(OwingAppointment.appointment_id.in_(part)))
         session.execute(_owing(Appointment.id.in_(part)))
+
+
+def sum_practice_days(session, *, days: list[date] | None = None, since: date | None = None) -> None:
+    """The practice's rows of these days (or of the days from `since` on, or of every day)
+    summed again from every practitioner's rows and the payments apart of the day."""
+    def chosen(column) -> list:
+        return [column.in_(days)] if days is not None else [column >= since] if since else []
+
+    session.execute(delete(PracticeDayFigures).where(*chosen(PracticeDayFigures.day)))
+    session.execute(insert(PracticeDayFigures).from_select(
+        ["day", *FIGURES],
+        select(DayFigures.day, *[func.sum(getattr(DayFigures, name)) for name in FIGURES])
+        .where(*chosen(DayFigures.day)).group_by(DayFigures.day)))
 
 
 def rebuild_conduct(session) -> None:

@@ -24,7 +24,7 @@ from practice.auth.permissions import can, permission_required, require
 from practice.auth.queries import active_practitioners
 from practice.db import db
 from practice.forms import options
-from practice.reports import charts, csv_io, queries
+from practice.reports import charts, csv_io, queries, rows_html
 from practice.reports.forms import PRACTICE, RangeForm, last_four_weeks, presets, range_error
 from practice.settings.services import local_date, practice_zone
 from practice.web import now
@@ -85,6 +85,7 @@ def index():
         charts=_charts(report) if report else {},
         presets=presets(today),
         outcomes=queries.OUTCOMES, outcome_labels=OUTCOME_LABELS,
+        week_rows=rows_html.week_rows, referral_rows=rows_html.referral_rows,
     ), (200 if report else 422)
 
 
