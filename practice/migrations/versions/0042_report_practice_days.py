@@ -3,7 +3,7 @@ day_figures; the reports' referrals, standing changes and inquiries of a range r
 indexes holding what they count, instead of a pass over every row of those tables
 
 Revision ID: 0042
-Revises: 0043
+Revises: 0038
 Create Date: 2026-11-30 15:05:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0042'
-down_revision = '0043'
+down_revision = '0038'
 branch_labels = None
 depends_on = None
 
