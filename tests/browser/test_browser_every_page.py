@@ -1,6 +1,6 @@
 """Every page each role reaches on the demo practice, in Chromium: no sideways scroll at the
 phone, tablet and laptop widths the desk uses, a navigation bar that is one line or folded,
-no id used twice, and no serious or critical axe-core finding."""
+no id used twice, and no serious or critical axe-core finding at a laptop's width or a phone's."""
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from tests.browser.helpers import AXE, Account, axe_findings, sign_in
 from tests.conftest import NOW
 
 WIDTHS = (390, 820, 1024, 1180, 1366)
+PHONE = 390  # axe-core runs at this width too
 ROLES = {
     "admin": Account("Morgan Ellis", "admin@demo.practice", DEMO_PASSWORD),
     "practitioner": Account("Amara Okafor", "amara@demo.practice", DEMO_PASSWORD),
@@ -117,10 +118,14 @@ def test_every_page_fits_every_width_and_passes_axe(page, demo_pages, role):
     for url in pages:
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(url)
-        inaccessible += [f"{url}: {finding}" for finding in axe_findings(page)]
+        desktop = axe_findings(page)
+        inaccessible += [f"{url}: {finding}" for finding in desktop]
         inaccessible += [f"{url}: id {repeated!r} is used more than once" for repeated in page.evaluate(REPEATED_IDS)]
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
+            if width == PHONE:  # a phone's layout differs: tables scroll in boxes of their own
+                inaccessible += [f"{url} at {width}px: {finding}" for finding in axe_findings(page)
+                                 if finding not in desktop]
             if (extra := sideways(page)) > 0:
                 overflowing.append(f"{url} at {width}px: {extra}px ({', '.join(page.evaluate(STICKING_OUT))})")
             page.wait_for_timeout(30)  # the resize handler folds the navigation when it must
