@@ -148,9 +148,11 @@ def _stored(details: ClientDetails) -> list:
 
 
 def _details(stored: list) -> ClientDetails:
-    if stored[_BIRTH] is not None:
-        stored[_BIRTH] = date.fromisoformat(stored[_BIRTH])
-    return ClientDetails(*stored)
+    """The cleaned details back from the report (the report's own list left as it is)."""
+    values = list(stored)
+    if values[_BIRTH] is not None:
+        values[_BIRTH] = date.fromisoformat(values[_BIRTH])
+    return ClientDetails(*values)
 
 
 def _note_blocked_matches(session, preview: Preview) -> None:
