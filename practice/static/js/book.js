@@ -176,6 +176,9 @@
   book.addEventListener("keydown", function (event) {
     var appt = event.target.closest && event.target.closest(".book-appt[data-movable]");
     if (!appt) { return; }
+    // The dialog has closed but its close event is still to come: the move it asked about is
+    // over, and these keys start a new one from where the appointment is.
+    if (moving && moving.asked && !(dialog && dialog.open)) { end(); }
     var keys = { ArrowUp: [0, -SLOT], ArrowDown: [0, SLOT], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
     if (keys[event.key]) {
       event.preventDefault();
@@ -206,6 +209,7 @@
   // The confirmation: the server's answer, then the ordinary Move form.
   function ask() {
     if (!moving || !dialog) { end(); return; }
+    moving.asked = true;
     var appt = moving.appt;
     var id = appt.dataset.appointment;
     var day = moving.column.dataset.day;
@@ -248,9 +252,10 @@
   if (dialog) {
     document.getElementById("book-move-cancel").addEventListener("click", function () { dialog.close(); });
     dialog.addEventListener("close", function () {
-      var appt = moving && moving.appt;
+      if (!moving || !moving.asked) { return; }  // a new move already begun: it stays
+      var appt = moving.appt;
       end();
-      if (appt) { appt.focus(); }
+      appt.focus();
     });
   }
 })();
