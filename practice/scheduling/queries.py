@@ -231,7 +231,10 @@ def desk_day(day: date, zone, user, policy_id: int) -> DeskDay:
     start, end = local_day_bounds(day, zone)
     columns = {p.id: PractitionerColumn(p) for p in active_practitioners()}
     bounds = {"start": start, "end": end}
-    appointments = list(map(TodayColumns._make, db.session.execute(TODAY, bounds | {"policy_id": policy_id})))
+    # On the session's connection, not through the ORM, whose work for each row of plain
+    # columns took 0.4 ms of a busy day's 286.
+    read = db.session.connection().execute(TODAY, bounds | {"policy_id": policy_id})
+    appointments = list(map(TodayColumns._make, read))
     blocks = list(db.session.scalars(DAY_BLOCKS, bounds))
     steady = steady_offset(zone, start, end + LONGEST_SESSION)
     rows = []
