@@ -184,6 +184,24 @@ def test_a_match_found_later_blocks_booking_and_moving(team):
         book_with(team["priya"].practitioner, team["service"], dan_again, at(MONDAY, "15:00"))
 
 
+def test_today_and_the_calendar_show_a_held_client_as_not_bookable(client, login, team, make_client):
+    """Their rows ask the hold by the appointment's client (scheduling.queries.CLIENT_COLUMNS),
+    in the front desk's neutral words."""
+    moved_on(team["dan"])
+    dan_again = client_services.create_client(
+        db.session, SYSTEM, client_services.ClientDetails(display_name="Dan C"), phone_region="GB", now=NOW)
+    held = book_with(team["priya"].practitioner, team["service"], dan_again, at(MONDAY, "10:00"))
+    free = book_with(team["priya"].practitioner, team["service"], make_client("Ana"), at(MONDAY, "12:00"))
+    client_services.update_client(db.session, SYSTEM, dan_again, client_services.ClientDetails(
+        display_name="Dan C", phone="+44 7841 209376"), phone_region="GB", now=NOW)
+    login(team["desk"])
+    for path, end in ((f"/today?date={MONDAY.isoformat()}", "</li>"), (f"/calendar?date={MONDAY.isoformat()}", "</a>")):
+        page = body(client.get(path))
+        row = {a.id: page.split(f'data-appointment="{a.id}"')[1].split(end)[0] for a in (held, free)}
+        assert "Not bookable" in row[held.id] and "Not bookable" not in row[free.id], path
+        assert "Daniel" not in page
+
+
 def test_moving_a_client_on_holds_the_records_that_match_them(team):
     twin = client_services.create_client(db.session, SYSTEM, client_services.ClientDetails(
         display_name="Dan", phone="07841 209376"), phone_region="GB", now=NOW)

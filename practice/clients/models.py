@@ -185,12 +185,17 @@ class IdentityMatch(db.Model):
 
 
 _blocked = Client.__table__.alias("blocked")
-# Loaded with every client (a correlated EXISTS, no extra query): an undecided match with a
-# client whose standing still forbids booking.
-Client.identity_hold = column_property(
-    exists().where(
-        IdentityMatch.client_id == Client.id, IdentityMatch.decision == "",
+
+
+def identity_hold_of(client_id):
+    """SQL: the client `client_id` (a column) has an undecided match with a client whose
+    standing still forbids booking. Pages of hundreds of appointments ask it by the
+    appointment's client_id, with no lookup of the client's own row."""
+    return exists().where(
+        IdentityMatch.client_id == client_id, IdentityMatch.decision == "",
         IdentityMatch.matched_client_id == _blocked.c.id, _blocked.c.standing.in_(UNBOOKABLE_STANDINGS),
-    ),
-    deferred=False,
-)
+    )
+
+
+# Loaded with every client (a correlated EXISTS, no extra query).
+Client.identity_hold = column_property(identity_hold_of(Client.id), deferred=False)

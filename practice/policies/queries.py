@@ -97,7 +97,7 @@ _ACKNOWLEDGED = select(PolicyAcknowledgement.client_id).distinct().where(
 
 def unacknowledged(session, client_ids, policy: Policy) -> set[int]:
     """Which of these clients have not acknowledged `policy`: one query of their ids alone
-    (Today asks it of hundreds of clients)."""
+    (Today reads the same for its rows' clients with its rows: scheduling.queries.TODAY)."""
     client_ids = set(client_ids)
     if not client_ids:
         return set()

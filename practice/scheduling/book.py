@@ -213,7 +213,10 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
     _, end = local_day_bounds(days[-1], zone)
     weekdays = sorted({d.weekday() for d in days})
     shown_range = {"ids": ids, "start": start, "end": end, "earliest": start - LONGEST_SESSION}
-    appointments = list(map(_BookColumns._make, db.session.execute(_APPOINTMENTS, shown_range))) if ids else []
+    # On the session's connection, not through the ORM (its work for each row of plain columns
+    # took 0.4 ms of a busy day's 286).
+    read = db.session.connection().execute(_APPOINTMENTS, shown_range) if ids else []
+    appointments = list(map(_BookColumns._make, read))
     blocks = list(db.session.scalars(_BLOCKS, shown_range)) if ids else []
     hours = list(db.session.scalars(_HOURS, {"ids": ids, "weekdays": weekdays})) if ids else []
     cancelled = [a for a in appointments if a.status in RELEASED]

@@ -40,8 +40,9 @@ CHARGEABLE = (Status.NO_SHOW.value, Status.LATE_CANCELLED.value)
 
 # The appointments that carry a fee the client may still owe (a no-show or a late
 # cancellation whose fee was not waived), as SQL: the condition of the partial index that
-# queries.fees_owed reads, written out once because SQLite uses a partial index only for a
-# query that repeats its condition word for word, literals and all (not bound parameters).
+# queries.fees_owed and Today's rows read, written out once because SQLite uses a partial
+# index only for a query that repeats its condition word for word, literals and all (not
+# bound parameters).
 _CHARGEABLE_SQL = ", ".join(f"'{status}'" for status in CHARGEABLE)
 CHARGED = f"fee_cents > 0 AND NOT fee_waived AND status IN ({_CHARGEABLE_SQL})"
 

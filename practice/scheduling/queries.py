@@ -6,15 +6,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 from sqlalchemy import Row, and_, bindparam, case, exists, func, not_, select, text
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from practice.auth.models import Practitioner
 from practice.auth.permissions import can
 from practice.auth.queries import active_practitioners
 from practice.clients import care_team
-from practice.clients.models import Client, may_be_booked
+from practice.clients.models import Client, identity_hold_of, may_be_booked
 from practice.db import db
 from practice.localtime import span, steady_offset, steady_span
+from practice.policies.models import PolicyAcknowledgement
 from practice.scheduling.models import (
     ATTENDED,
     CHARGEABLE,
@@ -56,8 +57,8 @@ class DeskRow(AppointmentRow):
     """An appointment on Today with what its row shows already read and written out: a busy
     day has hundreds of rows, and the template only places these values. Its `appointment`
     is a plain row of DESK_COLUMNS (the appointment's columns, client_name, standing,
-    identity_hold, service_name; Today's a DeskColumns tuple), not an object: hundreds of
-    objects take several times as long to load."""
+    identity_hold, service_name; Today's a TodayColumns tuple, with fees_owed and
+    acknowledged), not an object: hundreds of objects take several times as long to load."""
 
     id: int = 0
     client_id: int = 0
@@ -120,9 +121,11 @@ def _of_client(column, label: str):
 
 # An appointment's client's name, standing and identity hold, as columns of the appointment's
 # row, each looked up by the client's key: joined instead, PostgreSQL hashed every client of
-# the practice (20,000 in the benchmark, 5-30 ms) to find a day's few hundred.
+# the practice (20,000 in the benchmark, 5-30 ms) to find a day's few hundred. The hold asks
+# the matches by the appointment's client_id itself (through the client's row, PostgreSQL
+# looked that row up once more for each appointment: 0.4 ms of a busy day's 286).
 CLIENT_COLUMNS = (_of_client(Client.display_name, "client_name"), _of_client(Client.standing, "standing"),
-                  _of_client(Client.identity_hold, "identity_hold"))
+                  identity_hold_of(Appointment.client_id).label("identity_hold"))
 
 # The day's fingerprint is made of these (with the day's blocked time): what another desk
 # changes on an appointment, and what was paid towards it.
@@ -148,9 +151,6 @@ def named_rows(columns, label: str):
     return namedtuple(label, [column.key for column in columns])
 
 
-DeskColumns = named_rows(DESK_COLUMNS, "DeskColumns")
-
-
 def _on_day(start, end):
     return and_(Appointment.start_at >= start, Appointment.start_at < end)
 
@@ -159,11 +159,38 @@ def _blocks_on_day(start, end):
     return and_(TimeBlock.start_at < end, TimeBlock.end_at > start)
 
 
+def _fees_owed_by(client_id):
+    """SQL: what the client `client_id` (a column) still owes in fees, as fees_owed counts
+    it (NULL for nothing), from their charged appointments' partial index and the payments'
+    index."""
+    charged = aliased(Appointment)
+    paid = select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(Payment.appointment_id == charged.id)
+    unpaid = charged.fee_cents - paid.scalar_subquery()
+    return (select(func.sum(unpaid)).where(charged.client_id == client_id, text(CHARGED), unpaid > 0)
+            .scalar_subquery())
+
+
+# Today's rows also carry what their client still owes in fees (on the rows still to come)
+# and whether they have acknowledged the policy `policy_id`, each looked up by the client's
+# key: read apart for a list of the day's clients, binding hundreds of ids (and SQLite
+# preparing a statement for each number of them) took longer than these lookups.
+TODAY_COLUMNS = (
+    *DESK_COLUMNS,
+    case((Appointment.status == Status.BOOKED.value, _fees_owed_by(Appointment.client_id))).label("fees_owed"),
+    # Not EXISTS: for that, PostgreSQL read every acknowledgement of the policy (13,000 in the
+    # benchmark's practice) into a hash to answer a day's few hundred rows.
+    select(PolicyAcknowledgement.policy_id)
+    .where(PolicyAcknowledgement.policy_id == bindparam("policy_id"),
+           PolicyAcknowledgement.client_id == Appointment.client_id)
+    .limit(1).scalar_subquery().is_not(None).label("acknowledged"),
+)
+TodayColumns = named_rows(TODAY_COLUMNS, "TodayColumns")
+
 # The day's statements, built once with the day's bounds (`start`, `end`) as parameters:
 # building one and its cache key on each request took longer than running it.
 _DAY = bindparam("start"), bindparam("end")
-DESK_DAY = (select(*DESK_COLUMNS).join(Service, Service.id == Appointment.service_id)
-            .where(_on_day(*_DAY)).order_by(Appointment.start_at, Appointment.id))
+TODAY = (select(*TODAY_COLUMNS).join(Service, Service.id == Appointment.service_id)
+         .where(_on_day(*_DAY)).order_by(Appointment.start_at, Appointment.id))
 DAY_BLOCKS = select(TimeBlock).where(_blocks_on_day(*_DAY)).order_by(TimeBlock.start_at)
 _DAY_VERSION = select(*_VERSION_COLUMNS).where(_on_day(*_DAY))
 _DAY_VERSION_BLOCKS = select(TimeBlock.id, TimeBlock.start_at, TimeBlock.end_at).where(_blocks_on_day(*_DAY))
@@ -194,20 +221,22 @@ class DeskDay:
     places these values."""
 
     columns: list[PractitionerColumn]
-    client_ids: set[int]
     undoing: dict[int, str]  # appointment id -> what the user may undo there ("check-in", ...)
-    fees_owed: dict[int, int]  # client id -> cents, for the clients with a session still to come
     version: str  # day_version, for the page to notice another desk's changes
 
 
-def desk_day(day: date, zone, user) -> DeskDay:
+def desk_day(day: date, zone, user, policy_id: int) -> DeskDay:
     """Today's page for `day` as `user` sees it: each active practitioner's appointments
-    (with what was paid towards each) and blocked time, the day's fingerprint made from
-    them, what the user may undo and the fees owed."""
+    (with what was paid towards each, the fees their client owes if still to come, and
+    whether the client acknowledged the policy `policy_id`) and blocked time, the day's
+    fingerprint made from them, and what the user may undo."""
     start, end = local_day_bounds(day, zone)
     columns = {p.id: PractitionerColumn(p) for p in active_practitioners()}
     bounds = {"start": start, "end": end}
-    appointments = list(map(DeskColumns._make, db.session.execute(DESK_DAY, bounds)))
+    # On the session's connection, not through the ORM, whose work for each row of plain
+    # columns took 0.4 ms of a busy day's 286.
+    read = db.session.connection().execute(TODAY, bounds | {"policy_id": policy_id})
+    appointments = list(map(TodayColumns._make, read))
     blocks = list(db.session.scalars(DAY_BLOCKS, bounds))
     steady = steady_offset(zone, start, end + LONGEST_SESSION)
     rows = []
@@ -219,15 +248,12 @@ def desk_day(day: date, zone, user) -> DeskDay:
     for block in blocks:
         if (column := columns.get(block.practitioner_id)) is not None:
             column.blocks.append(block)
-    client_ids = {row.client_id for row in rows}
     if user.practitioner is not None:  # whose sessions they may undo: one query
-        care_team.among(user.practitioner.id, client_ids)
+        care_team.among(user.practitioner.id, {row.client_id for row in rows})
     undoing = {row.id: UNDOABLE[row.status] for row in rows
                if row.status in UNDOABLE and can(user, "appointments.undo", row.appointment)}
-    # Shown on the rows still to come only (the fewer clients, the smaller the read).
-    owed = fees_owed({row.client_id for row in rows if row.status == Status.BOOKED})
     version = _fingerprint(appointments, [(block.id, block.start_at, block.end_at) for block in blocks])
-    return DeskDay(list(columns.values()), client_ids, undoing, owed, version)
+    return DeskDay(list(columns.values()), undoing, version)
 
 
 def appointment_for_page(appointment_id: int) -> AppointmentRow | None:

@@ -20,16 +20,18 @@ _STATES = {status: f'<span class="s-{escape(status)}">{escape(label)}</span>' fo
 _LABELS = {status: str(escape(label)) for status, label in STATUS_LABELS.items()}
 
 
-def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], fees_owed: dict[int, int], unacknowledged: set[int],
-              policy_flag: Markup, now: datetime, appointment_url: str, client_url: str, back_query: str,
-              hidden: Markup, methods: Markup, money: Callable[[int], str], amount: Callable[[int], str]) -> Markup:
+def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], policy_flag: Markup, now: datetime,
+              appointment_url: str, client_url: str, back_query: str, hidden: Markup, methods: Markup,
+              money: Callable[[int], str], amount: Callable[[int], str]) -> Markup:
     """The <li> of each row: its time (a link to the appointment), the client (a link to their
     page) with their flags, the service, the state with lateness and what is owed, and the
     one-click actions (buttons of the page's #desk form), the payment form and the links to
-    cancel or undo. `hidden`: the forms' hidden fields; `methods`: the payment methods'
-    <option>s; `money`, `amount`: the page's filters of those names. What comes from the
-    practice's data (names, services, amounts) is escaped; what desk_row and the services
-    write (times, lateness, flags, what may be undone) is digits and fixed words."""
+    cancel or undo. The rows are desk_day's (their `appointment` a TodayColumns tuple, which
+    says the fees owed and whether the policy was acknowledged). `hidden`: the forms' hidden
+    fields; `methods`: the payment methods' <option>s; `money`, `amount`: the page's filters
+    of those names. What comes from the practice's data (names, services, amounts) is
+    escaped; what desk_row and the services write (times, lateness, flags, what may be
+    undone) is digits and fixed words."""
     appointment_url, client_url, back_query = str(escape(appointment_url)), str(escape(client_url)), str(escape(back_query))
     policy_flag, hidden, methods = f" {policy_flag}", str(hidden), str(methods)
     services: dict[str, Markup] = {}  # a day has hundreds of rows and a few services
@@ -40,7 +42,7 @@ def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], fees_owed: dict[i
             service = services[row.service] = escape(row.service)
         flag = (_NOT_BOOKABLE if row.flag == "Not bookable" else
                 f' <span class="f-warn">{row.flag}</span>' if row.flag else "")
-        owed = fees_owed.get(row.client_id) if status == "booked" else None
+        owed = row.appointment.fees_owed  # on the rows still to come only
         owes_fees = f' <span class="f-warn">Owes {escape(money(owed))} in fees</span>' if owed else ""
         late = (f' <span class="late">{row.late}</span>' if row.late else
                 f" {row.lateness}" if row.lateness else "")
@@ -52,7 +54,7 @@ def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], fees_owed: dict[i
             f'\n<li data-appointment="{row.id}"><div><a href="{at}">{row.when}</a></div>\n'
             f'<div><a href="{client_url}{row.client_id}">{who}</a>{flag}'
             f'{_BOOKED_ONLINE if row.booked_online else ""}'
-            f'{policy_flag if row.client_id in unacknowledged else ""}{owes_fees}</div>\n'
+            f'{"" if row.appointment.acknowledged else policy_flag}{owes_fees}</div>\n'
             f'<div>{service}</div>\n'
             f'<div>{_STATES[status]}{late}{balance}</div>\n<div>')
         if status == "booked":

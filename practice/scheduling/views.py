@@ -61,7 +61,8 @@ def _day_from_args() -> date:
 @permission_required("appointments.view")
 def today():
     day = _day_from_args()
-    desk = queries.desk_day(day, _zone(), current_user)
+    policy = policy_in_force(db.session, now())
+    desk = queries.desk_day(day, _zone(), current_user, policy.id)
     checklist = queries.setup_checklist() if can(current_user, "scheduling.settings") else None
     return render_template(
         "practice/scheduling/today.html", day=day, desk=desk, payment_form=PaymentForm(),
@@ -71,7 +72,7 @@ def today():
         appointment_url=url_for("scheduling.appointment", appointment_id=0)[:-1],
         client_url=url_for("clients.show", client_id=0)[:-1],
         write_rows=rows_html.desk_rows, money=partial(practice_money, practice_profile()), amount=plain_amount,
-        checklist=checklist if checklist and not checklist.done else None, **_policy_notices(desk.client_ids),
+        checklist=checklist if checklist and not checklist.done else None, policy=policy,
     )
 
 
