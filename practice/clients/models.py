@@ -90,6 +90,10 @@ def _sqlite_lower(text: str) -> str:
 # it matches, and the search's count scans this index rather than the table.
 Index("ix_client_search", func.lower(Client.display_name), Client.id, Client.archived_at, Client.search_text,
       Client.phone)
+# The list's count of clients not archived, from an index of their ids alone: PostgreSQL
+# otherwise reads the whole table for it (about half the list's time at 20,000 clients).
+# SQLite counts them quickly from an index it already has.
+only_on("postgresql", Index("ix_client_not_archived", Client.id, postgresql_where=Client.archived_at.is_(None)))
 # PostgreSQL tests LIKE '%…%' slowly, row by row (9 ms for 20,000 clients, counting a search's
 # matches): a trigram index (pg_trgm) finds the rows that can match any search of three
 # characters or more. SQLite needs none (the walk above is quick there) and has no such index.
