@@ -140,7 +140,9 @@ def check(connection, dialect: str, *, check_files: bool = True) -> Verification
     """The whole chain found intact (every hash, link and place, and with `check_files` every
     attachment's bytes), or None: something needs the check in Python to name it."""
     having_files = {entry_id for (entry_id,) in connection.execute(_HAVING_FILES).fetchall()}
-    cursor = connection.cursor(name="conduct_chain") if dialect == "postgresql" else connection.cursor()
+    # PostgreSQL: a server-side cursor, streamed BATCH rows at a time, in binary (the texts
+    # arrive as they are, not hex-encoded: a third of the time).
+    cursor = connection.cursor(name="conduct_chain", binary=True) if dialect == "postgresql" else connection.cursor()
     try:
         cursor.execute(ENTRIES[dialect])
         count, prev_hash = 0, GENESIS
