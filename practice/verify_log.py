@@ -3,16 +3,15 @@ instance folder's config.py, PRACTICE_* environment variables) and the database 
 its driver (sqlite3 or psycopg), without Flask or SQLAlchemy, because a check run by cron or
 by hand should cost the hashing, not the start-up. The database writes each entry's bytes
 (practice/conduct/fullcheck.py); only when that check finds something to doubt is SQLAlchemy
-loaded, for the check in Python that names the entry. `flask --app practice verify-log` and
-the tests reach the same check through the app (practice/cli.py)."""
+loaded, for the check in Python that names the entry; click only to word an error or to
+answer `--help`. `flask --app practice verify-log` and the tests reach the same check
+through the app (practice/cli.py)."""
 
 import gc
 import os
 import sys
 from datetime import datetime, timezone
 from types import SimpleNamespace
-
-import click
 
 from practice import config
 from practice.conduct.fullcheck import Verification, check, check_values
@@ -28,11 +27,16 @@ CHAIN_CHECK_COLUMNS = ("checked_at", "source", "files_checked", "ok", "entries",
 
 
 def report(result: Verification) -> None:
-    """What the command prints, and its exit status: 1 with the first failing entry named."""
+    """What the command prints, and its exit status: 1 with the first failing entry named,
+    worded by click as any command's error (click is loaded only then)."""
     if not result.ok:
-        raise click.ClickException(result.summary)
-    click.echo(result.summary)
-    click.echo(f"Latest entry hash: {result.head_hash}")
+        import click
+
+        error = click.ClickException(result.summary)
+        error.show()
+        raise SystemExit(error.exit_code)
+    print(result.summary)
+    print(f"Latest entry hash: {result.head_hash}")
 
 
 def database() -> tuple[str, int]:
@@ -98,8 +102,7 @@ def record(connection, dialect: str, result: Verification) -> None:
     connection.commit()
 
 
-@click.command("verify-log", help=HELP)
-def verify_log_command():
+def verify_log() -> None:
     url, timeout_ms = database()
     # The check makes many short-lived values, all freed by reference counting; the cyclic
     # collector would walk every object of the start-up again and again. A command that ends
@@ -125,6 +128,8 @@ def load_dotenv() -> None:
         import dotenv
     except ImportError:
         if os.path.isfile(".env") or os.path.isfile(".flaskenv"):
+            import click
+
             click.secho(" * Tip: There are .env files present. Install python-dotenv to use them.",
                         fg="yellow", err=True)
         return
@@ -139,7 +144,11 @@ def load_dotenv() -> None:
 
 def main(args: list[str]) -> None:
     load_dotenv()
-    verify_log_command.main(args, prog_name="practice verify-log")
+    if args:  # --help, or arguments the command does not take: click answers, as for any command
+        import click
+
+        click.command("verify-log", help=HELP)(verify_log).main(args, prog_name="practice verify-log")
+    verify_log()
 
 
 if __name__ == "__main__":

@@ -812,6 +812,17 @@ def test_the_practice_command_starts_without_flask_or_sqlalchemy(app, make_clien
     assert not [name for name in modules if name.split(".")[0] in ("flask", "sqlalchemy", "werkzeug", "jinja2")]
 
 
+def test_the_practice_command_answers_help_without_checking(app, make_client, practitioner_actor):
+    _three_entries(make_client, practitioner_actor)
+    done = subprocess.run([sys.executable, "-c", VERIFY_LOG_SCRIPT.replace('"verify-log"]', '"verify-log", "--help"]')],
+                          env=dict(os.environ, PRACTICE_DATABASE_URL=app.config["PRACTICE_DATABASE_URL"],
+                                   PRACTICE_INSTANCE_PATH=app.instance_path),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("Usage: practice verify-log [OPTIONS]")
+    assert "name the first entry that fails" in " ".join(done.stdout.split())
+    assert chain.last_full_check(db.session) is None
+
+
 def test_the_practice_command_loads_sqlalchemy_to_name_a_tampered_entry(sqlite_only, app, make_client,
                                                                         practitioner_actor):
     first, *_ = _three_entries(make_client, practitioner_actor)
