@@ -42,7 +42,7 @@ def _plain(value):
 
 # The document's keys in sorted order, read in one call: dicts built in this order encode as
 # `json.dumps(..., sort_keys=True)` would, without sorting each entry again.
-_DOCUMENT_KEYS = tuple(sorted((*HASHED_FIELDS, "attachments")))
+_DOCUMENT_KEYS = fullcheck.DOCUMENT_KEYS
 _FIELD_KEYS = tuple(name for name in _DOCUMENT_KEYS if name != "attachments")
 _READ_FIELDS = attrgetter(*_FIELD_KEYS)
 _TIMES_AT = tuple(_FIELD_KEYS.index(name) for name in TIME_FIELDS)
