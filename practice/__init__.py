@@ -1,14 +1,27 @@
 """Practice management for massage and wellness practices.
 
-Public API: `create_app()` for the standalone site, `Practice` to mount it in a host app."""
+Public API: `create_app()` for the standalone site, `Practice` to mount it in a host app.
 
-from flask import Flask
-from jinja2 import ChoiceLoader
-from werkzeug.middleware.dispatcher import DispatcherMiddleware
+Importing the package imports neither Flask nor the app (`create_app` is loaded when first
+used), so that `practice verify-log` starts with only what its check needs
+(practice/verify_log.py)."""
 
-from practice.app import create_app
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["Practice", "create_app"]
+
+
+def __getattr__(name: str):
+    if name == "create_app":
+        from practice.app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'practice' has no attribute {name!r}")
 
 
 class Practice:
@@ -27,6 +40,11 @@ class Practice:
             self.init_app(app)
 
     def init_app(self, host: Flask) -> None:
+        from jinja2 import ChoiceLoader
+        from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+        from practice.app import create_app
+
         settings = {key: value for key, value in host.config.items() if key.startswith("PRACTICE_")}
         settings.setdefault("PRACTICE_INSTANCE_PATH", host.instance_path)
         settings.update(self.config)

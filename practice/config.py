@@ -1,8 +1,11 @@
 """Defaults, the instance config file and PRACTICE_* environment variables."""
 
+import errno
 import json
 import os
 import secrets
+import sys
+import types
 from datetime import timedelta
 from pathlib import Path
 
@@ -76,19 +79,68 @@ def templates_folder() -> Path:
 
 def load(app, overrides: dict | None) -> None:
     """Fill app.config: defaults < instance/config.py < PRACTICE_* environment < overrides."""
-    app.config.from_object(Defaults)
-    app.config.from_pyfile("config.py", silent=True)
-    for name, raw in os.environ.items():
-        if name.startswith("PRACTICE_"):
-            app.config[name] = _parse_env(raw)
-    if overrides:
-        app.config.update(overrides)
+    app.config.update(read(Path(app.instance_path), overrides))
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app)
     app.config["SECRET_KEY"] = (
         app.config.get("PRACTICE_SECRET_KEY")
         or app.config.get("SECRET_KEY")
         or instance_secret_key(Path(app.instance_path))
     )
+
+
+def read(instance_path: Path, overrides: dict | None = None) -> dict:
+    """The settings `load` puts in app.config, read without Flask (`practice verify-log`):
+    defaults < instance/config.py < PRACTICE_* environment < overrides."""
+    found = _upper(vars(Defaults))
+    found.update(_upper(_config_file(instance_path / "config.py")))
+    found.update((name, _parse_env(raw)) for name, raw in os.environ.items() if name.startswith("PRACTICE_"))
+    found.update(overrides or {})
+    return found
+
+
+def _upper(names: dict) -> dict:
+    return {name: value for name, value in names.items() if name.isupper()}
+
+
+def _config_file(path: Path) -> dict:
+    """The names the instance folder's config.py sets, as Flask's `from_pyfile(silent=True)`
+    reads them: a missing file sets nothing."""
+    module = types.ModuleType("config")
+    module.__file__ = str(path)
+    try:
+        exec(compile(path.read_bytes(), str(path), "exec"), module.__dict__)
+    except OSError as error:
+        if error.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR):
+            return {}
+        error.strerror = f"Unable to load configuration file ({error.strerror})"
+        raise
+    return vars(module)
+
+
+def instance_path() -> Path:
+    """PRACTICE_INSTANCE_PATH, or the instance folder Flask gives the app when it is not set."""
+    configured = os.environ.get("PRACTICE_INSTANCE_PATH")
+    if not configured:
+        # As the import system found the package, links unresolved (Flask reads its spec).
+        return default_instance_path(Path(__file__).parent.parent, Path(os.path.abspath(sys.prefix)))
+    if not os.path.isabs(configured):  # as Flask refuses it
+        raise ValueError("If an instance path is provided it must be absolute. A relative path was given instead.")
+    return Path(configured)
+
+
+def default_instance_path(package_path: Path, prefix: Path) -> Path:
+    """Flask's rule (flask.sansio.scaffold.find_package): `instance` beside the folder the
+    package is imported from, or `<prefix>/var/practice-instance` when it is installed."""
+    if package_path.is_relative_to(prefix):
+        return prefix / "var" / "practice-instance"
+    if package_path.name.lower() == "site-packages":
+        site_parent = package_path.parent
+        if site_parent.name.lower() == "lib":  # Windows: prefix/Lib/site-packages
+            return site_parent.parent / "var" / "practice-instance"
+        if site_parent.parent.name.lower() == "lib":  # prefix/lib/pythonX.Y/site-packages
+            return site_parent.parent.parent / "var" / "practice-instance"
+        return site_parent / "var" / "practice-instance"
+    return package_path / "instance"
 
 
 def _parse_env(raw: str):

@@ -1,6 +1,7 @@
 """The conduct record: automatic entries, incidents with attachments, corrections,
 communications, the hash chain and its tamper checks, and `practice verify-log`."""
 
+import hashlib
 import io
 import os
 import subprocess
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from practice.audit.services import SYSTEM, Actor
-from practice.conduct import canonical, chain, services, signals
+from practice.conduct import canonical, chain, fullcheck, services, signals
 from practice.conduct.attachments import Upload
 from practice.conduct.models import ConductEntry, IncidentCategory
 from practice.db import db
@@ -536,6 +537,110 @@ def test_a_time_written_in_another_format_reads_as_the_orm_reads_it(sqlite_only,
     assert chain.verify_chain(db.session).ok
 
 
+# The check with the bytes written by the database (practice/conduct/fullcheck.py) ----------
+
+# Every character the JSON encoder escapes, and some it leaves as they are.
+ESCAPED = "".join(map(chr, range(1, 32))) + '"\\/'
+KEPT = "\x7f\u00e9\u2028\u2029\ufeff\U0001f642 <b>&amp; '%s %% %1$s {} \\u0041"
+
+
+def _awkward_entry(client, **fields) -> ConductEntry:
+    """An entry with fields no form writes: every escaped character, numbers of every sign
+    and size, times on the second and at other offsets than UTC."""
+    from datetime import datetime, timezone
+
+    values = dict(
+        client_id=client.id, kind="boundary", category_id=None, severity=None, safety=True,
+        occurred_from=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-7))),
+        occurred_to=datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+        recorded_at=NOW, recorded_by_id=None, source="manual", appointment_id=None, policy_id=None,
+        minutes=-5, amount_cents=2**31 - 1, location=ESCAPED, channel="in_person", description=ESCAPED + KEPT,
+        response="\n", effect=KEPT, witnesses="null", police_reference="%s", note='{"a": 1}',
+        corrects_id=None, withdrawn=False, related_ids="3,7")
+    values.update(fields)
+    return chain.append(db.session, ConductEntry(**values), [])
+
+
+def _driver(connection=None):
+    connection = connection or db.session.connection()
+    return connection.connection.driver_connection, connection.dialect.name
+
+
+def test_the_database_writes_the_bytes_of_canonical(make_client, practitioner_actor, monkeypatch):
+    """The full check hashes the text the database writes for each entry: it must be exactly
+    what `canonical` wrote when the entry was recorded, whatever the values."""
+    _varied_entries(make_client, practitioner_actor)
+    _awkward_entry(make_client("Ash"))
+    _awkward_entry(make_client("Bo"), safety=False, occurred_to=None, minutes=0, amount_cents=-(2**31),
+                   description="")
+    db.session.commit()
+    driver, dialect = _driver()
+    written = {row[0]: row[4] for row in driver.execute(fullcheck.ENTRIES[dialect]).fetchall()}
+    for entry in entries():
+        if not entry.attachments:  # the check writes the files in (compared by the hashes below)
+            assert written[entry.id] == canonical.canonical(entry, entry.attachments), entry.id
+    monkeypatch.setattr(canonical, "verify_in_python", None)  # the database's bytes alone prove it
+    found = chain.verify_chain(db.session)
+    assert (found.ok, found.count, found.head_hash) == (True, len(entries()), entries()[-1].hash)
+    assert fullcheck.check(driver, dialect, check_files=False) == found
+
+
+@pytest.mark.parametrize("column, value", [
+    ("safety", "2"),  # true to Python (and to the ORM), not 1 to SQL
+    ("withdrawn", "'yes'"),
+    ("amount_cents", "2.5"),
+    ("minutes", "1e20"),
+    ("occurred_from", "replace(occurred_from, ' ', 'T')"),
+    ("recorded_at", "substr(recorded_at, 1, 19)"),  # the same instant, without microseconds
+    ("amount_cents", "'twelve'"),
+])
+def test_a_value_not_of_its_columns_type_is_left_to_the_check_in_python(
+        sqlite_only, make_client, practitioner_actor, column, value):
+    """SQLite keeps any value in any column; the database's text of a value of another type
+    than the writer's may differ from the bytes Python builds for it (and the ORM reads), so
+    such an entry is checked in Python and the verdict is the one it has always had, even
+    when its hash was made anew over the database's text of it."""
+    client = make_client("Robin")
+    *_, last = committed([incident(client, practitioner_actor, description=f"Incident {n}") for n in range(3)])
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text(f"UPDATE conduct_entry SET {column} = {value} WHERE id = :id"), {"id": last.id})
+    text = db.session.scalar(sa.text(f"SELECT {fullcheck.SQLITE_DOCUMENT} FROM conduct_entry e WHERE id = :id"),
+                             {"id": last.id})
+    db.session.execute(sa.text("UPDATE conduct_entry SET hash = :hash WHERE id = :id"),
+                       {"hash": hashlib.sha256(text).hexdigest(), "id": last.id})
+    db.session.commit()
+    assert fullcheck.check(*_driver()) is None
+    assert chain.verify_chain(db.session) == canonical.verify_in_python(db.session)
+
+
+def test_bytes_kept_in_a_text_column_are_left_to_the_check_in_python(sqlite_only, make_client, practitioner_actor):
+    *_, last = _three_entries(make_client, practitioner_actor)
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text("UPDATE conduct_entry SET description = CAST(description AS BLOB) WHERE id = :id"),
+                       {"id": last.id})
+    db.session.commit()
+    assert fullcheck.check(*_driver()) is None  # SQLite's JSON refuses bytes
+    assert chain.verify_chain(db.session) == canonical.verify_in_python(db.session)
+
+
+def test_the_database_check_reads_files_only_when_asked(sqlite_only, make_client, practitioner_actor):
+    *_, last = _three_entries(make_client, practitioner_actor)
+    _drop_sqlite_guards("attachment")
+    db.session.execute(sa.text("UPDATE attachment SET data = :data WHERE entry_id = :id"),
+                       {"data": b"doctored", "id": last.id})
+    db.session.commit()
+    assert fullcheck.check(*_driver(), check_files=False).ok
+    assert fullcheck.check(*_driver()) is None
+
+
+def test_the_database_check_reads_the_chain_in_batches(monkeypatch, make_client, practitioner_actor):
+    monkeypatch.setattr(fullcheck, "BATCH", 2)
+    _three_entries(make_client, practitioner_actor)
+    *_, last = committed([incident(make_client("Kit"), practitioner_actor)])
+    found = fullcheck.check(*_driver())
+    assert (found.ok, found.count, found.head_hash, found.through_seq) == (True, 4, last.hash, 4)
+
+
 # One client's check (what pages run) and the last full check -------------------------------
 
 def _interleaved(make_client, actor):
@@ -697,6 +802,36 @@ def test_the_practice_command_names_a_tampered_entry(sqlite_only, app, make_clie
     found = chain.last_full_check(db.session)
     assert (found.check.ok, found.check.bad_entry_id, found.check.through_seq) == (False, second.id, 1)
     assert found.check.head_hash == first.hash
+
+
+def test_the_practice_command_starts_without_flask_or_sqlalchemy(app, make_client, practitioner_actor):
+    _three_entries(make_client, practitioner_actor)
+    done = run_verify_log(app)
+    assert done.returncode == 0, done.stderr
+    modules = done.stderr.split("MODULES ")[1].split()
+    assert not [name for name in modules if name.split(".")[0] in ("flask", "sqlalchemy", "werkzeug", "jinja2")]
+
+
+def test_the_practice_command_answers_help_without_checking(app, make_client, practitioner_actor):
+    _three_entries(make_client, practitioner_actor)
+    done = subprocess.run([sys.executable, "-c", VERIFY_LOG_SCRIPT.replace('"verify-log"]', '"verify-log", "--help"]')],
+                          env=dict(os.environ, PRACTICE_DATABASE_URL=app.config["PRACTICE_DATABASE_URL"],
+                                   PRACTICE_INSTANCE_PATH=app.instance_path),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("Usage: practice verify-log [OPTIONS]")
+    assert "name the first entry that fails" in " ".join(done.stdout.split())
+    assert chain.last_full_check(db.session) is None
+
+
+def test_the_practice_command_loads_sqlalchemy_to_name_a_tampered_entry(sqlite_only, app, make_client,
+                                                                        practitioner_actor):
+    first, *_ = _three_entries(make_client, practitioner_actor)
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text("UPDATE conduct_entry SET safety = 2 WHERE id = :id"), {"id": first.id})
+    db.session.commit()
+    done = run_verify_log(app)
+    assert done.returncode == 1 and f"Error: Entry {first.id} fails verification" in done.stderr
+    assert "sqlalchemy" in done.stderr.split("MODULES ")[1].split()
 
 
 # The demo -------------------------------------------------------------------------------------

@@ -4,10 +4,11 @@ import stat
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
-from practice import create_app
+from practice import config, create_app
 from practice.config import database_url
 from tests.conftest import PASSWORD, make_app
 
@@ -46,6 +47,53 @@ def test_database_urls(given, used):
         instance_path = "/unused"
 
     assert database_url(App) == used
+
+
+# What `practice verify-log` reads without Flask (practice.config.read, instance_path) -----------
+
+def test_the_settings_read_without_flask_are_the_apps(tmp_path, monkeypatch):
+    (tmp_path / "config.py").write_text("PRACTICE_PAGE_SIZE = 40\nPRACTICE_SQLITE_BUSY_TIMEOUT_MS = 9\nlower = 1\n")
+    monkeypatch.setenv("PRACTICE_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("PRACTICE_SQLITE_BUSY_TIMEOUT_MS", "7")
+    monkeypatch.setenv("PRACTICE_DATABASE_URL", "postgres://u@h/d")
+    app = create_app()
+    read = config.read(config.instance_path())
+    assert config.instance_path() == Path(app.instance_path) == tmp_path
+    assert read == {name: app.config[name] for name in read}
+    assert (read["PRACTICE_PAGE_SIZE"], read["PRACTICE_SQLITE_BUSY_TIMEOUT_MS"]) == (40, 7) and "lower" not in read
+    (tmp_path / "config.py").unlink()
+    assert config.read(tmp_path)["PRACTICE_PAGE_SIZE"] == config.Defaults.PRACTICE_PAGE_SIZE
+
+
+def test_a_relative_instance_path_is_refused_as_flask_refuses_it(monkeypatch):
+    monkeypatch.setenv("PRACTICE_INSTANCE_PATH", "instance")
+    with pytest.raises(ValueError, match="must be absolute"):
+        config.instance_path()
+
+
+@pytest.mark.parametrize("package_path", [
+    "/srv/practice-src",  # a source checkout
+    "{prefix}/lib/python3.11/site-packages",  # installed in this environment
+    "/opt/venv/lib/python3.11/site-packages",  # another environment
+    "/opt/venv/Lib/site-packages",
+    "/opt/other/site-packages",
+])
+def test_the_default_instance_folder_is_flasks(monkeypatch, package_path):
+    import flask.sansio.scaffold as scaffold
+    from flask import Flask
+
+    path = package_path.format(prefix=sys.prefix)
+    monkeypatch.setattr(scaffold, "_find_package_path", lambda name: path)
+    monkeypatch.delenv("PRACTICE_INSTANCE_PATH", raising=False)
+    flasks = Flask("practice").auto_find_instance_path()
+    assert config.default_instance_path(Path(path), Path(sys.prefix)) == Path(flasks)
+
+
+def test_the_instance_folder_here_is_flasks(monkeypatch):
+    from flask import Flask
+
+    monkeypatch.delenv("PRACTICE_INSTANCE_PATH", raising=False)
+    assert config.instance_path() == Path(Flask("practice").instance_path)
 
 
 def _session_cookie(response) -> str:

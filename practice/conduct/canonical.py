@@ -1,7 +1,8 @@
 """The bytes each conduct entry's hash is taken over, and the full check of the chain.
 
-Kept free of the ORM, Flask-SQLAlchemy and the other domains (only SQLAlchemy Core), so that
-`practice verify-log` starts without building the app (practice/verify_log.py).
+Kept free of the ORM, Flask-SQLAlchemy and the other domains (only SQLAlchemy Core): `practice
+verify-log` loads it without building the app when it must name a failing entry
+(practice/verify_log.py).
 
 An entry's canonical form is sorted-key JSON of its fields (times as UTC ISO strings) and of
 its attachments' fields. `canonical` builds it from an ORM object or a typed row, one entry
@@ -12,7 +13,6 @@ is what makes checking 50,000 entries cheap; a value of a type the column should
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import chain as joined
 from json.encoder import encode_basestring
@@ -21,21 +21,10 @@ from operator import attrgetter
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 
-GENESIS = "0" * 64  # the "previous hash" of the first entry
-BATCH = 2000  # entries read and hashed at a time
+from practice.conduct import fullcheck
+from practice.conduct.fullcheck import ATTACHMENT_FIELDS, BATCH, FIELD_KINDS, GENESIS, Verification
 
-# Each hashed field and the kind of value its column holds ("?": may be empty, NULL).
-FIELD_KINDS = {
-    "seq": "int", "client_id": "int", "kind": "text", "category_id": "int?", "severity": "text?",
-    "safety": "bool", "occurred_from": "time", "occurred_to": "time?", "recorded_at": "time",
-    "recorded_by_id": "int?", "source": "text", "appointment_id": "int?", "policy_id": "int?",
-    "minutes": "int?", "amount_cents": "int?", "location": "text", "channel": "text?",
-    "description": "text", "response": "text", "effect": "text", "witnesses": "text",
-    "police_reference": "text", "note": "text", "corrects_id": "int?", "withdrawn": "bool",
-    "related_ids": "text", "prev_hash": "text",
-}
 HASHED_FIELDS = tuple(FIELD_KINDS)
-ATTACHMENT_FIELDS = ("filename", "media_type", "size", "sha256")
 TIME_FIELDS = tuple(name for name, kind in FIELD_KINDS.items() if kind.startswith("time"))
 
 # The tables as the check reads them: column names only, so values arrive as the driver gives
@@ -53,7 +42,7 @@ def _plain(value):
 
 # The document's keys in sorted order, read in one call: dicts built in this order encode as
 # `json.dumps(..., sort_keys=True)` would, without sorting each entry again.
-_DOCUMENT_KEYS = tuple(sorted((*HASHED_FIELDS, "attachments")))
+_DOCUMENT_KEYS = fullcheck.DOCUMENT_KEYS
 _FIELD_KEYS = tuple(name for name in _DOCUMENT_KEYS if name != "attachments")
 _READ_FIELDS = attrgetter(*_FIELD_KEYS)
 _TIMES_AT = tuple(_FIELD_KEYS.index(name) for name in TIME_FIELDS)
@@ -171,22 +160,6 @@ _encode_anything = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), d
 
 # The full check --------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    count: int  # entries checked
-    bad_entry_id: int | None = None
-    reason: str = ""
-    head_hash: str = GENESIS  # the last entry's hash: note it to detect removal of the latest
-    through_seq: int = 0  # the place of the last entry found intact
-
-    @property
-    def summary(self) -> str:
-        if self.ok:
-            return f"All {self.count} entries verified: the record is unaltered."
-        return f"Entry {self.bad_entry_id} fails verification: {self.reason}"
-
-
 def files_query(entry_ids, *, with_data: bool):
     """The attachments of those of `entry_ids` (a list, or a select of ids) that have any,
     in id order, with or without their bytes."""
@@ -278,11 +251,22 @@ INTACT = IntactRecords(limit=5_000)
 
 
 def verify_chain(connection, *, check_files: bool = True) -> Verification:
-    """The full check: every entry in chain order, read in one streamed query and hashed a
-    batch at a time; stop at the first that fails. `check_files=False` trusts the stored
-    SHA-256 of each attachment instead of reading the file again. `connection` is a session
-    or a Core connection. `practice verify-log` and the daily job run it (and keep what they
-    found as a ChainCheck); pages check one client's entries (`chain.check_client`)."""
+    """The full check: every entry in chain order; the first that fails is named.
+    `check_files=False` trusts the stored SHA-256 of each attachment instead of reading the
+    file again. `connection` is a session or a Core connection. `practice verify-log`, the
+    daily job and a restore run it (and keep what they found as a ChainCheck); pages check
+    one client's entries (`chain.check_client`). The database writes the entries' bytes
+    (practice/conduct/fullcheck.py); when that check finds anything to doubt, the check in
+    Python reads the fields and names the entry."""
+    core = connection.connection() if hasattr(connection, "get_bind") else connection  # a session's
+    intact = fullcheck.check(core.connection.driver_connection, core.dialect.name, check_files=check_files)
+    return intact if intact is not None else verify_in_python(connection, check_files=check_files)
+
+
+def verify_in_python(connection, *, check_files: bool = True) -> Verification:
+    """The full check with the fields read and the bytes built here: every entry in chain
+    order, read in one streamed query and hashed a batch at a time; stop at the first that
+    fails."""
     having_files = {row.entry_id for row in connection.execute(sa.select(ATTACHMENT.c.entry_id).distinct())}
     entries = connection.execute(
         sa.select(*raw_columns(), ENTRY.c.id, ENTRY.c.hash).order_by(ENTRY.c.seq)
@@ -313,10 +297,3 @@ def _place_fault(row, expected_seq: int, prev_hash: str) -> str:
     if row.prev_hash != prev_hash:
         return "its link to the entry before it does not match: that entry was changed or removed."
     return ""
-
-
-def check_values(result: Verification, *, source: str, files_checked: bool, now: datetime) -> dict:
-    """The columns of the ChainCheck row that keeps what a full check found."""
-    return dict(checked_at=now, source=source, files_checked=files_checked, ok=result.ok,
-                entries=result.count, through_seq=result.through_seq, head_hash=result.head_hash,
-                bad_entry_id=result.bad_entry_id, reason=result.reason)

@@ -12,7 +12,7 @@ from practice.audit.services import SYSTEM, Actor, record
 from practice.clients.models import Client
 from practice.conduct import chain, signals
 from practice.conduct.attachments import CheckedFile, Upload, check_uploads
-from practice.conduct.canonical import check_values
+from practice.conduct.fullcheck import check_values
 from practice.conduct.jobs import EVIDENCE_REPORT
 from practice.conduct.models import (
     CHANNELS,
