@@ -137,6 +137,12 @@ class DayReview:
         return [row for row in self.appointments if row.status in statuses]
 
     @property
+    def incident_clients(self) -> dict[int, str]:
+        """The day's clients in the practitioner's care, by id, with their names: whom the
+        quick incident form offers."""
+        return {row.client_id: row.who for row in self.appointments if row.client_id in self.in_care}
+
+    @property
     def late(self) -> list[DeskRow]:
         return [row for row in self.appointments if (row.appointment.late_minutes or 0) > self.grace_minutes]
 
