@@ -468,6 +468,8 @@ ROUTES = [
     Route("review.report",              "GET",  lambda w: f"/review/report?practitioner={w.practitioner_record_id}", (LOGIN, OK, OK, FORBIDDEN), "review.view"),
     Route("review.mark_reviewed",       "POST", lambda w: "/review/reviewed",                     (LOGIN,    OK,        OK,        FORBIDDEN), "review.view",
           data=lambda w: {"practitioner_id": w.practitioner_record_id, "day": "2026-11-23"}),
+    Route("review.quick_incident",      "GET",  lambda w: f"/review/incident?practitioner={w.practitioner_record_id}&day={BOOKING_DAY}",
+                                                                                                  (LOGIN,    OK,        OK,        FORBIDDEN), "review.view"),
     Route("review.quick_incident",      "POST", lambda w: f"/review/incident?practitioner={w.practitioner_record_id}&day={BOOKING_DAY}",
                                                                                                   (LOGIN,    OK,        OK,        FORBIDDEN), "review.view",
           data=lambda w: {"client_id": w.client_id, "category_id": w.incident_category_id, "severity": "low",

@@ -90,6 +90,18 @@ def test_late_arrival_beyond_the_grace_is_recorded_with_its_minutes(desk):
     assert entry.policy_id is not None and entry.recorded_by_id is None and entry.severity is None
 
 
+def test_the_record_page_links_each_entry_to_its_correction_and_appointment(desk, client, users, login):
+    """The record writes its entries' links from URLs built once: the same links url_for writes."""
+    appointment = past(desk)
+    scheduling.check_in(db.session, SYSTEM, appointment, at(PAST_DAY, "10:25"), now=at(PAST_DAY, "10:25"))
+    [entry] = entries()
+    db.session.commit()
+    login(users["practitioner"])
+    page = client.get(f"/clients/{appointment.client_id}/conduct").get_data(as_text=True)
+    assert f'href="/conduct/entries/{entry.id}/correct">Correct</a>' in page
+    assert f'href="/appointments/{appointment.id}">View the appointment</a>' in page
+
+
 @pytest.mark.parametrize("minutes", [0, 5, 10])
 def test_arriving_within_the_grace_records_nothing(desk, minutes):
     appointment = past(desk)

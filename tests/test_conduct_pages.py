@@ -181,6 +181,8 @@ def test_the_conduct_page_runs_a_fixed_number_of_queries(client, users, login, r
         page = client.get(url).get_data(as_text=True)
     assert "Message 5" in page
     assert len(many) == len(few)
+    # The latest communications come with how many there are in all: one read, not two.
+    assert len([statement for statement in many if "FROM communication" in statement]) == 1
 
 
 def test_a_long_record_pages_its_entries_and_shows_the_latest_communications(

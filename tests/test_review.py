@@ -205,6 +205,21 @@ def test_the_quick_form_records_an_incident_now(client, users, login, busy_day):
     assert (entry.client_id, entry.description, entry.occurred_from) == (busy_day["Dev"].id, "Asked for my home address twice.", NOW)
 
 
+def test_the_quick_form_opens_on_its_own_page_from_the_review(client, users, login, busy_day):
+    """The review links to the quick form (written only when opened) with the day's clients
+    in the practitioner's care to choose from; the review itself writes none of its fields."""
+    login(users["practitioner"])
+    card = section(review_page(client), "quick-heading")
+    link = f'href="/review/incident?practitioner={users["practitioner"].practitioner.id}&amp;day={DAY.isoformat()}"'
+    assert link in card and 'name="description"' not in card
+    response = client.get(f"/review/incident?day={DAY.isoformat()}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f'<option value="{busy_day["Dev"].id}">Dev Short</option>' in html
+    assert 'name="description"' in html and "Record it now" in html
+    assert "Gus Tomorrow" not in html.split('id="client_id"')[1].split("</select>")[0]
+
+
 def test_the_quick_form_keeps_what_was_typed_when_something_is_missing(client, users, login, busy_day):
     login(users["practitioner"])
     response = client.post(f"/review/incident?day={DAY.isoformat()}", data={

@@ -137,6 +137,12 @@ class DayReview:
         return [row for row in self.appointments if row.status in statuses]
 
     @property
+    def incident_clients(self) -> dict[int, str]:
+        """The day's clients in the practitioner's care, by id, with their names: whom the
+        quick incident form offers."""
+        return {row.client_id: row.who for row in self.appointments if row.client_id in self.in_care}
+
+    @property
     def late(self) -> list[DeskRow]:
         return [row for row in self.appointments if (row.appointment.late_minutes or 0) > self.grace_minutes]
 
@@ -210,6 +216,12 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
     )
 
 
+# The review's rows: Today's columns but those only Today's fingerprint and undo read (whom
+# the row is for, when it was cancelled, how many payments): a subquery and a time less a row.
+_REVIEW_COLUMNS = tuple(column for column in DESK_COLUMNS
+                        if column.key not in ("practitioner_id", "cancelled_at", "payments"))
+
+
 @cache
 def _appointments_query():
     """The practitioner's appointments from `day_start` to `tomorrow_end` and those still
@@ -217,7 +229,7 @@ def _appointments_query():
     practitioner is in the client's care team (`in_care`) and whether the client has
     acknowledged the policy `policy_id` (`acknowledged`)."""
     return (
-        select(*DESK_COLUMNS,
+        select(*_REVIEW_COLUMNS,
                care_team.clause(bindparam("practitioner_id"), Appointment.client_id).label("in_care"),
                exists().where(PolicyAcknowledgement.policy_id == bindparam("policy_id"),
                               PolicyAcknowledgement.client_id == Appointment.client_id).label("acknowledged"))
