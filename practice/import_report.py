@@ -4,7 +4,10 @@ note. Shared by both imports, and free of the practice's tables so that the netw
 a site of its own, can use it too.
 
 A report is kept as JSON (the file of the job that checked the upload) and shown a page at a
-time, rows that need correcting first: a file of 5,000 rows never makes a page of 5,000."""
+time, rows that need correcting first: a file of 5,000 rows never makes a page of 5,000. It is
+a JSON list written a part a line (its summary, what the check kept, then each row), so that
+a page decodes its summary and its own rows only (KeptReport), not all 2 MB of a 5,000-row
+report: compact JSON has no line breaks of its own."""
 
 import json
 from dataclasses import dataclass, field
@@ -60,6 +63,10 @@ class Preview:
         return not self.problems and all(not row.errors for row in self.rows)
 
     @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
     def error_count(self) -> int:
         return sum(1 for row in self.rows if row.errors)
 
@@ -68,24 +75,79 @@ class Preview:
         return sum(1 for row in self.rows if row.warnings and not row.errors)
 
     def page(self, number: int, per_page: int = PAGE_SIZE) -> ReportPage:
-        pages = max(ceil(len(self.rows) / per_page), 1)
-        number = min(max(number, 1), pages)
-        ordered = sorted(self.rows, key=lambda row: (row.order, row.line))
-        return ReportPage(ordered[(number - 1) * per_page:number * per_page], number, pages, len(self.rows))
+        order = _display_order(self.rows)
+        return _page_of(number, per_page, len(order), lambda at: self.rows[order[at]])
 
     def to_json(self) -> bytes:
-        return json.dumps({
-            "kind": self.kind, "problems": self.problems, "imported": self.imported, "kept": self.kept,
-            "rows": [[row.line, row.values, row.errors, row.warnings] for row in self.rows],
-        }, ensure_ascii=False, separators=(",", ":")).encode()
+        """[summary, kept, row, row, ...], each on a line of its own (KeptReport reads them)."""
+        summary = {"kind": self.kind, "problems": self.problems, "imported": self.imported,
+                   "errors": self.error_count, "warnings": self.warning_count, "order": _display_order(self.rows)}
+        parts = [summary, self.kept, *([row.line, row.values, row.errors, row.warnings] for row in self.rows)]
+        return ("[" + ",\n".join(map(_ENCODER.encode, parts)) + "]").encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> "Preview":
         found = json.loads(data)
-        return cls(kind=found["kind"], problems=found["problems"], imported=found["imported"],
-                   kept=found.get("kept"),
-                   rows=[RowReport(line, values, errors, warnings)
-                         for line, values, errors, warnings in found["rows"]])
+        if isinstance(found, dict):  # kept before reports were written a part a line
+            found = [found, found.get("kept"), *found["rows"]]
+        summary, kept, *rows = found
+        return cls(kind=summary["kind"], problems=summary["problems"], imported=summary["imported"], kept=kept,
+                   rows=[RowReport(line, values, errors, warnings) for line, values, errors, warnings in rows])
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _display_order(rows: list[RowReport]) -> list[int]:
+    """The rows' positions, rows to correct first, then rows with notes, then the rest."""
+    return sorted(range(len(rows)), key=lambda at: (rows[at].order, rows[at].line))
+
+
+def _page_of(number: int, per_page: int, total: int, row_at) -> ReportPage:
+    """Page `number` (moved into range) of `total` rows, the row shown `at` given by row_at(at)."""
+    pages = max(ceil(total / per_page), 1)
+    number = min(max(number, 1), pages)
+    shown = range((number - 1) * per_page, min(number * per_page, total))
+    return ReportPage([row_at(at) for at in shown], number, pages, total)
+
+
+@dataclass
+class KeptReport:
+    """A kept report (Preview.to_json) as its page reads it: the summary, and the rows of the
+    page shown decoded from their own lines; the page's other reads (the outcome, whether
+    it can be imported) are the summary's. Preview's attributes, but no rows."""
+
+    kind: str
+    problems: list[str]
+    imported: int | None
+    error_count: int
+    warning_count: int
+    order: list[int]  # the rows' positions in the order they are shown
+    lines: list[bytes]  # the report's lines: the summary, what was kept, then a row each
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.error_count
+
+    @property
+    def total(self) -> int:
+        return len(self.order)
+
+    def page(self, number: int, per_page: int = PAGE_SIZE) -> ReportPage:
+        return _page_of(number, per_page, self.total, self._row)
+
+    def _row(self, at: int) -> RowReport:
+        line, values, errors, warnings = json.loads(self.lines[2 + self.order[at]][:-1])  # less its "," or "]"
+        return RowReport(line, values, errors, warnings)
+
+    @classmethod
+    def read(cls, data: bytes) -> "KeptReport":
+        if not data.startswith(b"["):  # kept before reports were written a part a line
+            data = Preview.from_json(data).to_json()
+        lines = data.split(b"\n")
+        summary = json.loads(lines[0][1:-1])  # less the list's "[" and the ","
+        return cls(summary["kind"], summary["problems"], summary["imported"], summary["errors"],
+                   summary["warnings"], summary["order"], lines)
 
 
 class ImportRefused(Exception):

@@ -4,6 +4,7 @@ file again and saves every row or none, in batches of rows."""
 
 import dataclasses
 import io
+import json
 import re
 
 import pytest
@@ -270,3 +271,54 @@ def test_only_imports_have_an_import_page(app, client, users, login, make_client
     login(users["admin"])
     assert client.get(f"/imports/{world['job_id']}").status_code == 404
     assert client.post(f"/imports/{world['job_id']}/import").status_code == 404
+
+
+def _kept_file(job_id: int):
+    from practice.jobs.models import JobFile
+
+    return db.session.scalar(sa.select(JobFile).where(JobFile.job_id == job_id))
+
+
+def test_a_reports_page_decodes_its_summary_and_its_own_rows_only(client, users, login):
+    login(users["admin"])
+    job_id, first = checked(client, "/clients/import", clients_csv(120, bad={70, 119}))
+    file = _kept_file(job_id)
+    on_page = set(lines_shown(first))
+    # Every row not on the first page made unreadable: the first page is shown as before.
+    file.data = b"\n".join(line if at < 2 or json.loads(line[:-1])[0] in on_page else b"not JSON,"
+                           for at, line in enumerate(file.data.split(b"\n")))
+    db.session.commit()
+    again = client.get(f"/imports/{job_id}").get_data(as_text=True)
+    assert lines_shown(again) == lines_shown(first) and "2 of 120 rows need correcting." in again
+
+
+def test_a_report_kept_in_the_former_whole_json_is_still_read(client, users, login):
+    login(users["admin"])
+    job_id, first = checked(client, "/clients/import", clients_csv(60, bad={3}))
+    good_id, _ = checked(client, "/clients/import", clients_csv(30))
+    for kept in (job_id, good_id):  # as reports were written before: one JSON object
+        file = _kept_file(kept)
+        summary, kept_rows, *rows = json.loads(file.data)
+        file.data = json.dumps({"kind": summary["kind"], "problems": summary["problems"], "imported": None,
+                                "kept": kept_rows, "rows": rows}).encode()
+    db.session.commit()
+    assert lines_shown(client.get(f"/imports/{job_id}?page=2").get_data(as_text=True)) == list(range(52, 62))
+    assert "1 of 60 rows need correcting." in client.get(f"/imports/{job_id}").get_data(as_text=True)
+    assert "Imported 30 clients." in imported(client, good_id)
+
+
+def test_a_kept_reports_pages_are_the_reports_own():
+    from practice.import_report import KeptReport, Preview, RowReport
+
+    rows = [RowReport(line, {"n": line}, ["wrong"] if line % 7 == 0 else [], ["note"] if line % 5 == 0 else [])
+            for line in range(2, 130)]
+    for preview in (Preview(rows=rows, kept={"a": [1]}), Preview(rows=[], problems=["No rows."]),
+                    Preview(kind="vCard", rows=rows[:3], imported=3)):
+        kept = KeptReport.read(preview.to_json())
+        assert (kept.kind, kept.problems, kept.imported, kept.ok, kept.total, kept.error_count,
+                kept.warning_count) == (preview.kind, preview.problems, preview.imported, preview.ok,
+                                        preview.total, preview.error_count, preview.warning_count)
+        for number in range(0, 5):
+            assert kept.page(number) == preview.page(number)
+        assert Preview.from_json(preview.to_json()) == dataclasses.replace(preview, rows=[
+            RowReport(row.line, row.values, row.errors, row.warnings) for row in preview.rows])
