@@ -98,6 +98,7 @@ def test_a_good_file_is_imported_by_a_job_once_confirmed_and_only_once(client, u
     assert cleaned == []
     assert "Imported 30 clients." in outcome
     assert count(Client) == 30
+    assert b"Client 1" not in _kept_file(job_id + 1).data  # the outcome is a count: the rows are the check's
     assert count(JobUpload) == 0  # the upload is not kept once imported; the reports are
     # A second click finds the import already done: the file is imported once.
     again = client.post(f"/imports/{job_id}/import")
