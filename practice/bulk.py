@@ -18,11 +18,14 @@ def insert_rows(session, model, rows: list[dict]) -> list[int]:
     newest ids are these rows', given in turn."""
     if not rows:
         return []
+    # Into the table, not the model: a plain executemany, without the ORM's bulk insert
+    # sorting each row into its mapper's columns first (rows here are the table's columns).
+    table = model.__table__
     if session.connection().dialect.name == "postgresql":
         ids = _next_ids(session, model, len(rows))
-        session.execute(insert(model), [row | {"id": id} for row, id in zip(rows, ids, strict=True)])
+        session.execute(insert(table), [row | {"id": id} for row, id in zip(rows, ids, strict=True)])
         return ids
-    session.execute(insert(model), rows)
+    session.execute(insert(table), rows)
     newest = session.scalars(select(model.id).order_by(model.id.desc()).limit(len(rows)))
     return sorted(newest)
 

@@ -4,6 +4,7 @@ file again and saves every row or none, in batches of rows."""
 
 import dataclasses
 import io
+import json
 import re
 
 import pytest
@@ -13,9 +14,10 @@ from practice.audit.services import Actor
 from practice.clients import csv_io as client_csv
 from practice.clients.models import Client
 from practice.db import db
+from practice.import_report import KeptReport, Preview, RowReport
 from practice.imports import registry
 from practice.imports import services as import_services
-from practice.jobs.models import Job, JobUpload
+from practice.jobs.models import Job, JobFile, JobUpload
 from practice.settings.services import get_practice
 from referrals.models import Specialist, specialist_modality
 from tests.conftest import NOW
@@ -96,6 +98,7 @@ def test_a_good_file_is_imported_by_a_job_once_confirmed_and_only_once(client, u
     assert cleaned == []
     assert "Imported 30 clients." in outcome
     assert count(Client) == 30
+    assert b"Client 1" not in _kept_file(job_id + 1).data  # the outcome is a count: the rows are the check's
     assert count(JobUpload) == 0  # the upload is not kept once imported; the reports are
     # A second click finds the import already done: the file is imported once.
     again = client.post(f"/imports/{job_id}/import")
@@ -270,3 +273,51 @@ def test_only_imports_have_an_import_page(app, client, users, login, make_client
     login(users["admin"])
     assert client.get(f"/imports/{world['job_id']}").status_code == 404
     assert client.post(f"/imports/{world['job_id']}/import").status_code == 404
+
+
+def _kept_file(job_id: int):
+    return db.session.scalar(sa.select(JobFile).where(JobFile.job_id == job_id))
+
+
+def test_a_reports_page_decodes_its_summary_and_its_own_rows_only(client, users, login):
+    login(users["admin"])
+    job_id, first = checked(client, "/clients/import", clients_csv(120, bad={70, 119}))
+    file = _kept_file(job_id)
+    # Every page but the first made unreadable: the first page is shown as before.
+    file.data = b"\n".join(line if at < 3 else b"not JSON," for at, line in enumerate(file.data.split(b"\n")))
+    db.session.commit()
+    again = client.get(f"/imports/{job_id}").get_data(as_text=True)
+    assert lines_shown(again) == lines_shown(first) and "2 of 120 rows need correcting." in again
+
+
+def test_a_report_kept_in_the_former_whole_json_is_still_read(client, users, login):
+    login(users["admin"])
+    job_id, first = checked(client, "/clients/import", clients_csv(60, bad={3}))
+    good_id, _ = checked(client, "/clients/import", clients_csv(30))
+    for kept in (job_id, good_id):  # as reports were written before: one JSON object
+        file = _kept_file(kept)
+        report = Preview.from_json(file.data)
+        file.data = json.dumps({"kind": report.kind, "problems": report.problems, "imported": None,
+                                "kept": report.kept, "rows": [[row.line, row.values, row.errors, row.warnings]
+                                                              for row in report.rows]}).encode()
+    db.session.commit()
+    assert lines_shown(client.get(f"/imports/{job_id}?page=2").get_data(as_text=True)) == list(range(52, 62))
+    assert "1 of 60 rows need correcting." in client.get(f"/imports/{job_id}").get_data(as_text=True)
+    assert "Imported 30 clients." in imported(client, good_id)
+
+
+def test_a_kept_reports_pages_are_the_reports_own():
+    rows = [RowReport(line, {"n": line}, ["wrong"] if line % 7 == 0 else [], ["note"] if line % 5 == 0 else [])
+            for line in range(2, 130)]
+    for preview in (Preview(rows=rows, kept={"a": [1]}), Preview(rows=[], problems=["No rows."]),
+                    Preview(kind="vCard", rows=rows[:3], imported=3)):
+        kept = KeptReport.read(preview.to_json())
+        assert (kept.kind, kept.problems, kept.imported, kept.ok, kept.total, kept.error_count,
+                kept.warning_count) == (preview.kind, preview.problems, preview.imported, preview.ok,
+                                        preview.total, preview.error_count, preview.warning_count)
+        for number in range(0, 5):
+            assert kept.page(number) == preview.page(number)
+        assert Preview.from_json(preview.to_json()) == dataclasses.replace(preview, rows=[
+            RowReport(row.line, row.values, row.errors, row.warnings) for row in preview.rows])
+    shown = [row.line for row in KeptReport.read(Preview(rows=rows).to_json()).page(1).items]
+    assert shown[:2] == [7, 14] and shown[17:19] == [126, 5] and shown[-2:] == [13, 16]  # wrong, noted, the rest

@@ -1,5 +1,6 @@
 """practice.pdf: only data: URIs and the app's own static files are ever fetched."""
 
+import gc
 import socket
 
 import pytest
@@ -75,3 +76,18 @@ def test_progress_between_layout_and_writing_changes_nothing_in_the_file():
         font_config=font_config(), pdf_tags=True)
     assert heard == [2]
     assert pdf == in_one_go
+
+
+def test_the_cyclic_collector_is_paused_for_a_render_and_resumed_after():
+    seen = []
+    render_pdf("<p>Hello</p>", laid_out=lambda pages: seen.append(gc.isenabled()))
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(ZeroDivisionError):  # resumed after a render that fails too
+        render_pdf("<p>Hello</p>", laid_out=lambda pages: 1 / 0)
+    assert gc.isenabled()
+    gc.disable()  # paused already (practice verify-log): left paused
+    try:
+        render_pdf("<p>Hello</p>")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -123,6 +123,8 @@ def test_the_phone_check_gives_the_librarys_own_verdict():
 @pytest.mark.parametrize("raw", ["07911 123456", "+44 7911 123456", "+447911123456", "01481 123456", "07781 123456",
                                  "07624 123456", "+1 650 253 0000", "+1 204 555 0123", "+7 700 123 4567",
                                  "+800 1234 5678", "+882 1234 5678", "12", "+44 20 7946 0958 ext. 12",
+                                 "+12042345678", "+3750291234567", "+5491123456789", "+０7911123456",
+                                 "+４４7400123456", "+0447400123456",
                                  "tel:+44-20-7946-0958", "(0)20 7946 0958"])
 def test_normal_phone_numbers_are_the_librarys(raw):
     try:
@@ -141,6 +143,50 @@ def test_the_shortcut_is_taken_only_for_regions_found_by_their_patterns():
     # a +7 number that fits Russia's patterns need not be Russian, so is checked in full.
     assert [phones._found_by_its_patterns(region) for region in ("GB", "US", "FR", "RU", "NO")] == [
         True, True, True, False, False]
+
+
+def _as_parsed(raw: str) -> str | None:
+    """phonenumbers' own reading of `raw`: its E.164 form if valid, else None."""
+    try:
+        number = phonenumbers.parse(raw, "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if phonenumbers.is_valid_number(
+        number) else None
+
+
+def _written_in_e164(numbers: list[phonenumbers.PhoneNumber]) -> list[str]:
+    """The generated numbers written "+" and digits, as they are, with the last digit taken
+    away, and with their main region's national prefix (or a 0 or an 8) before the national
+    number, which the parser may strip."""
+    written = []
+    for number in numbers:
+        code, nsn = number.country_code, phonenumbers.national_significant_number(number)
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+            code, phonenumbers.region_code_for_country_code(code))
+        prefixes = {"", "0", "8", (metadata.national_prefix or "") if metadata else ""}
+        written += [f"+{code}{prefix}{nsn}" for prefix in prefixes] + [f"+{code}{nsn[:-1]}"]
+    return written
+
+
+def test_numbers_written_in_e164_are_read_as_the_parser_reads_them():
+    taken = 0
+    for raw in _written_in_e164(_generated_numbers(20_000)):
+        if phones._valid_as_written(raw):
+            assert _as_parsed(raw) == raw, raw
+            taken += 1
+    assert taken > 5_000  # the shortcut was taken for many numbers, and compared
+
+
+@pytest.mark.parametrize("raw", ["+3758108832113", "+3758102387613"])
+def test_a_national_prefix_after_the_country_code_goes_to_the_parser(raw):
+    # Belarus's numbers may start with 8, its national prefix: "+375 810 883 2113" fits
+    # Belarus's patterns as written, but the parser strips the 8 and finds no valid number.
+    general, kinds = phones._patterns(375, "BY")
+    assert phones._fits(raw[4:], general) and any(phones._fits(raw[4:], kind) for kind in kinds)
+    assert not phones._valid_as_written(raw)
+    with pytest.raises(DomainError):
+        phones.normalise_phone(raw, "GB")
 
 
 def test_the_forms_select_writes_what_wtforms_writes():

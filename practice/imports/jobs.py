@@ -8,6 +8,7 @@ from flask import url_for
 
 from practice.audit.services import Actor
 from practice.auth.models import User
+from practice.import_report import Preview
 from practice.imports.queries import report_of_job
 from practice.imports.registry import importer_named
 from practice.imports.services import CHECK, RUN, forget_upload, upload_text
@@ -51,7 +52,10 @@ def import_upload(ctx: JobContext) -> None:
                       ctx.payload.get("address", ""))
         preview.imported = importer.save(ctx.session, actor, preview, now=ctx.now)
     forget_upload(ctx.session, ctx.job)  # imported or refused, it is not needed any more
-    ctx.keep_file(REPORT, "application/json", preview.to_json())
+    # Once saved, the outcome is how many: the rows are in the check's report, shown there
+    # (an import refused shows its own rows, checked again).
+    outcome = preview if preview.imported is None else Preview(kind=preview.kind, imported=preview.imported)
+    ctx.keep_file(REPORT, "application/json", outcome.to_json())
 
 
 def _access(payload: dict):
