@@ -30,6 +30,7 @@ from practice.scheduling.models import (
     service_specialty,
 )
 from practice.scheduling.services import UNDOABLE, amount_due, local_day_bounds
+from practice.settings.services import practice_zone
 from referrals.models import Modality
 
 
@@ -37,6 +38,7 @@ from referrals.models import Modality
 class AppointmentRow:
     appointment: Appointment
     paid_cents: int
+    when: str = ""  # the start as the client page writes it (WHEN), where the page asked for it
 
     @property
     def due_cents(self) -> int:
@@ -307,19 +309,25 @@ def _balance(client_id: int) -> int:
     return int(db.session.scalar(BALANCE, {"client_id": client_id}))
 
 
+WHEN = "%a %-d %b %Y %H:%M"  # how the client page writes a moment of its history
+
+
 def client_history(client_id: int, now: datetime, *, past_shown: int | None = HISTORY_SHOWN) -> ClientHistory:
     """A client's upcoming appointments, their latest `past_shown` past ones (all when None),
     newest first, and what they owe over their whole history: three queries, however long
     the history. The rows' `appointment` is a plain row (the columns the page shows, with
-    `service_name`, `practitioner_name` and `paid_cents`)."""
+    `service_name`, `practitioner_name` and `paid_cents`); the upcoming ones' `when` is
+    written here, with the zone looked up once (a template filter for each row looked up
+    the practice's profile each time)."""
     upcoming = db.session.execute(UPCOMING, {"client_id": client_id, "now": now}).all()
+    zone = practice_zone(db.session)
     if past_shown is None:
         past = db.session.execute(PAST, {"client_id": client_id, "now": now}).all()
     else:
         past = db.session.execute(LATEST_PAST, {"client_id": client_id, "now": now, "shown": past_shown + 1}).all()
     more_past = past_shown is not None and len(past) > past_shown
     past = past[:past_shown] if more_past else past
-    return ClientHistory([AppointmentRow(a, a.paid_cents) for a in upcoming],
+    return ClientHistory([AppointmentRow(a, a.paid_cents, a.start_at.astimezone(zone).strftime(WHEN)) for a in upcoming],
                          [AppointmentRow(a, a.paid_cents) for a in past], _balance(client_id), more_past)
 
 
