@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from practice.clients.models import STANDINGS
 from practice.clients.timeline import Item
-from practice.scheduling.queries import STATUS_LABELS, AppointmentRow
+from practice.scheduling.queries import STATUS_LABELS, AppointmentRow, UpcomingRow
 
 # Each status's badge, as scheduling/_status.html's status_badge writes it.
 STATUS_STYLES = {"booked": "primary", "arrived": "success", "completed": "secondary", "cancelled": "light",
@@ -26,7 +26,7 @@ CHANNELS = {"in_person": "in person", "phone": "phone", "text": "text", "email":
 DESCRIPTION_SHOWN = 300  # characters of an entry's description in the history (the record has it all)
 
 
-def upcoming_rows(rows: list[AppointmentRow], *, appointment_url: str) -> Markup:
+def upcoming_rows(rows: list[UpcomingRow], *, appointment_url: str) -> Markup:
     """The upcoming table's <tr>: when (a link to the appointment), the service, who with, the status."""
     url = str(escape(appointment_url))
     return Markup("\n".join(

@@ -38,7 +38,6 @@ from referrals.models import Modality
 class AppointmentRow:
     appointment: Appointment
     paid_cents: int
-    when: str = ""  # the start as the client page writes it (WHEN), where the page asked for it
 
     @property
     def due_cents(self) -> int:
@@ -47,6 +46,13 @@ class AppointmentRow:
     @property
     def owing_cents(self) -> int:
         return self.due_cents - self.paid_cents
+
+
+@dataclass
+class UpcomingRow(AppointmentRow):
+    """An upcoming appointment on the client page, with its start as the page writes it."""
+
+    when: str = ""
 
 
 STATUS_LABELS = {"booked": "Booked", "arrived": "Arrived", "completed": "Completed", "cancelled": "Cancelled",
@@ -249,7 +255,7 @@ HISTORY_SHOWN = 50  # past appointments the client page shows, unless asked for 
 
 @dataclass
 class ClientHistory:
-    upcoming: list[AppointmentRow]
+    upcoming: list[UpcomingRow]
     past: list[AppointmentRow]  # newest first; the latest HISTORY_SHOWN unless all were asked for
     balance_cents: int  # over the whole history
     more_past: bool = False  # older past appointments were left out
@@ -327,7 +333,7 @@ def client_history(client_id: int, now: datetime, *, past_shown: int | None = HI
         past = db.session.execute(LATEST_PAST, {"client_id": client_id, "now": now, "shown": past_shown + 1}).all()
     more_past = past_shown is not None and len(past) > past_shown
     past = past[:past_shown] if more_past else past
-    return ClientHistory([AppointmentRow(a, a.paid_cents, a.start_at.astimezone(zone).strftime(WHEN)) for a in upcoming],
+    return ClientHistory([UpcomingRow(a, a.paid_cents, a.start_at.astimezone(zone).strftime(WHEN)) for a in upcoming],
                          [AppointmentRow(a, a.paid_cents) for a in past], _balance(client_id), more_past)
 
 
