@@ -273,16 +273,14 @@ def _due_in_sql():
 def _balance_statement():
     """What the client `client_id` (a parameter) owes over their whole history (negative: in
     credit), summed in the database: due for their appointments, less every payment they
-    made."""
+    made, as services.client_balance counts it (a payment for an appointment is its
+    client's: payments.take_payment)."""
     client_id = bindparam("client_id")
     due = select(func.coalesce(func.sum(_due_in_sql()), 0)).where(Appointment.client_id == client_id)
-    # Two sums, each on its own index: an OR of the two made PostgreSQL read every payment.
-    paid_for_appointments = (
-        select(func.coalesce(func.sum(Payment.amount_cents), 0))
-        .join(Appointment, Appointment.id == Payment.appointment_id).where(Appointment.client_id == client_id))
-    paid_apart = select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
-        Payment.client_id == client_id, Payment.appointment_id.is_(None))
-    return select(due.scalar_subquery() - paid_for_appointments.scalar_subquery() - paid_apart.scalar_subquery())
+    # On the payments' client index alone: summing the payments of each of the client's
+    # appointments had PostgreSQL start a parallel worker for a thousand lookups (14 ms).
+    paid = select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(Payment.client_id == client_id)
+    return select(due.scalar_subquery() - paid.scalar_subquery())
 
 
 def _history_statements():
