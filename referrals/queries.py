@@ -485,17 +485,16 @@ def nearby_reasons(specialist: Specialist, area: str) -> list[str]:
 
 # Referrals -------------------------------------------------------------------------------
 
-# Built once, not on each view of the client page. The needs come in the same statement
-# (joined: a client has a few referrals, each a need or two), not in a second one.
+# Built once, not on each view of the client page.
 _CLIENTS_REFERRALS = (
     select(Referral)
-    .options(joinedload(Referral.specialist), joinedload(Referral.needs))
+    .options(joinedload(Referral.specialist), selectinload(Referral.needs))
     .where(Referral.client_id == bindparam("client_id"))
     .order_by(Referral.referred_on.desc(), Referral.id.desc()))
 
 
 def referrals_for_client(session, client_id: int) -> list[Referral]:
-    return list(session.scalars(_CLIENTS_REFERRALS, {"client_id": client_id}).unique())
+    return list(session.scalars(_CLIENTS_REFERRALS, {"client_id": client_id}))
 
 
 def referral_source(session, client_id: int) -> Referral | None:
