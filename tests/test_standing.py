@@ -188,6 +188,31 @@ def test_the_timeline_is_chronological_and_filters_by_kind(client, users, login,
     assert "Wrote about the lateness." in only and "timeline-appointment" not in only and "timeline-conduct" not in only
 
 
+def test_the_history_and_the_upcoming_appointments_escape_what_they_show(client, users, login, desk):
+    """Both lists are written in Python (clients.rows_html), not by Jinja's autoescape: what
+    the practice typed shows as text wherever it is written."""
+    marked = 'Ann <b>"Bold"</b> & Co'
+    escaped = "Ann &lt;b&gt;&#34;Bold&#34;&lt;/b&gt; &amp; Co"
+    practitioner, service, sam = desk
+    service.name, practitioner.display_name = f"Service {marked}", f"Therapist {marked}"
+    db.session.commit()
+    late_three_times(desk, PAST_DAYS[:1])
+    book(desk, at(date(2026, 12, 7), "10:00"))
+    actor = Actor(users["practitioner"])
+    conduct_services.record_communication(db.session, actor, sam, occurred_at=NOW, channel="phone",
+                                          kind="conversation", summary=f"Summary {marked}", now=NOW)
+    client_services.write_private_note(db.session, actor, sam, kind="consultation", colleague=f"Colleague {marked}",
+                                       body=f"Body {marked}", now=NOW)
+    client_services.set_standing(db.session, actor, sam, "watch", f"Reason {marked}", now=NOW)
+    html = page_as(client, login, users["practitioner"], sam.id)
+    upcoming = html[html.index('id="appointments-heading"'):html.index('id="timeline-heading"')]
+    history = html[html.index('id="timeline-heading"'):]
+    assert "<b>" not in upcoming + history and '"Bold"' not in upcoming + history
+    assert upcoming.count(escaped) == 2  # the service, the practitioner
+    for what in ("Service", "Therapist", "Summary", "Consultation with Colleague", "Body", "Reason"):
+        assert f"{what} {escaped}" in history, what
+
+
 def test_the_client_page_runs_the_same_queries_whatever_the_record_holds(
     client, users, login, desk, count_queries,
 ):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from practice.clients.models import PrivateNote, StandingChange
 from practice.conduct.models import Communication, ConductEntry, IncidentCategory
 from practice.db import db
+from practice.scheduling.queries import WHEN
 from practice.settings.services import practice_zone
 
 KINDS = {
@@ -33,9 +34,6 @@ class Item:
     kind: str
     obj: object
     when: str = ""  # `at` as the page writes it, in the practice's time zone
-
-
-WHEN = "%a %-d %b %Y %H:%M"
 
 
 @dataclass(frozen=True)

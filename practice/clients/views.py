@@ -1,3 +1,5 @@
+from functools import partial
+
 from flask import (
     Blueprint,
     Response,
@@ -16,7 +18,7 @@ from flask_login import current_user
 from practice.auth.forms import ConfirmForm
 from practice.auth.permissions import can, permission_required, require
 from practice.auth.queries import active_practitioners
-from practice.clients import care_team, csv_io, identity, queries, services, timeline
+from practice.clients import care_team, csv_io, identity, queries, rows_html, services, timeline
 from practice.clients.forms import (
     ClientForm,
     GrantForm,
@@ -32,6 +34,7 @@ from practice.db import db
 from practice.errors import DomainError
 from practice.imports import services as import_services
 from practice.messages import queries as message_queries
+from practice.money import practice_money
 from practice.policies import queries as policy_queries
 from practice.scheduling.queries import HISTORY_SHOWN, client_history
 from practice.settings.services import get_practice
@@ -167,6 +170,10 @@ def _client_page(client: Client, *, status: int = 200, **forms):
         viewers=queries.recent_record_views(client.id) if sees_record else None,
         kinds={kind: label for kind, label in timeline.KINDS.items() if kind in visible}, shown=shown,
         history_all=everything,
+        # The upcoming rows and the history are written in Python (rows_html); their links are
+        # this and an id (url_for for each of fifty rows is slow).
+        rows=rows_html, appointment_url=url_for("scheduling.appointment", appointment_id=0)[:-1],
+        money=partial(practice_money, get_practice(db.session)),
         timeline=timeline.timeline(client.id, kinds=shown, viewer_id=current_user.id,
                                    past_appointments=history.past, limit=shown_at_most,
                                    more_appointments=history.more_past, communications=communications),

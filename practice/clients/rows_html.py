@@ -1,0 +1,108 @@
+"""The client page's longest lists written as HTML in one pass: the upcoming appointments and
+the history. A long history is fifty upcoming rows and a page of events, and Jinja placing
+each value (each an attribute looked up and escaped on its own, an `if` for each kind of
+event) took a quarter of the page's rendering. The markup is what the templates' loops
+wrote; every value from the practice's data is escaped here as Jinja's autoescape would
+(markupsafe.escape)."""
+
+from collections.abc import Callable
+
+from flask import current_app, url_for
+from jinja2.filters import do_truncate
+from markupsafe import Markup, escape
+
+from practice.clients.models import STANDINGS
+from practice.clients.timeline import Item
+from practice.scheduling.queries import STATUS_LABELS, AppointmentRow, UpcomingRow
+
+# Each status's badge, as scheduling/_status.html's status_badge writes it.
+STATUS_STYLES = {"booked": "primary", "arrived": "success", "completed": "secondary", "cancelled": "light",
+                 "late_cancelled": "warning", "no_show": "danger"}
+_BADGES = {status: f'<span class="badge text-bg-{STATUS_STYLES[status]}">{escape(label)}</span>'
+           for status, label in STATUS_LABELS.items()}
+# How the history names the ways the client was told (lower case, inside a sentence).
+CHANNELS = {"in_person": "in person", "phone": "phone", "text": "text", "email": "e-mail", "post": "post",
+            "social_media": "social media", "gift": "gift", "third_party": "third party", "other": "other"}
+DESCRIPTION_SHOWN = 300  # characters of an entry's description in the history (the record has it all)
+
+
+def upcoming_rows(rows: list[UpcomingRow], *, appointment_url: str) -> Markup:
+    """The upcoming table's <tr>: when (a link to the appointment), the service, who with, the status."""
+    url = str(escape(appointment_url))
+    return Markup("\n".join(
+        f'<tr><td class="nowrap"><a href="{url}{row.appointment.id}">{escape(row.when)}</a></td>\n'
+        f'<td>{escape(row.appointment.service_name)}</td><td>{escape(row.appointment.practitioner_name)}</td>'
+        f'<td>{_BADGES[row.appointment.status]}</td></tr>'
+        for row in rows))
+
+
+def history_items(items: list[Item], *, appointment_url: str, money: Callable[[int], str]) -> Markup:
+    """The history's <li>, one for each item, newest first: when, then what happened, as its kind
+    shows it. `money`: the page's filter of that name."""
+    url = str(escape(appointment_url))
+    return Markup("\n".join(
+        f'<li class="timeline-item timeline-{escape(item.kind)} border-start ps-3 pb-3">\n'
+        f'<div class="small text-muted">{escape(item.when)}</div>\n'
+        f'{_WRITERS[item.kind](item.obj, url, money)}\n</li>'
+        for item in items))
+
+
+def _appointment(row: AppointmentRow, url: str, money) -> str:
+    a = row.appointment
+    late = (f'<span class="text-danger-emphasis">{escape(a.late_minutes)} min late</span>' if a.late_minutes
+            else "on time" if a.arrived_at else "")
+    fee = (f'<span class="small">fee {escape(money(a.fee_cents))}{" (waived)" if a.fee_waived else ""}</span>'
+           if a.fee_cents else "")
+    owing = f'<span class="badge text-bg-warning">owing {escape(money(row.owing_cents))}</span>' if row.owing_cents > 0 else ""
+    return (f'<div><a href="{url}{a.id}">{escape(a.service_name)}</a> with {escape(a.practitioner_name)}\n'
+            f'{_BADGES[a.status]} {late}\n{fee}\n{owing}</div>')
+
+
+def _conduct(entry, _url, _money) -> str:
+    badge = ("danger", "Safety") if entry.safety else ("secondary", "Boundary" if entry.kind == "boundary" else "Policy")
+    what = entry.category_label or entry.kind.replace("_", " ").capitalize()
+    minutes = f"({escape(entry.minutes)} min)" if entry.minutes else ""
+    correction = ' <span class="badge text-bg-light border">correction</span>' if entry.corrects_id else ""
+    description = (f'\n<div class="small pre-line">{escape(_truncated(entry.description))}</div>'
+                   if entry.description else "")
+    return (f'<div><span class="badge text-bg-{badge[0]}">{badge[1]}</span>\n<strong>{escape(what)}</strong>\n'
+            f'{minutes}{correction}</div>{description}')
+
+
+def _truncated(text: str) -> str:
+    """As the template's `truncate(DESCRIPTION_SHOWN)` wrote it (at a word, with the
+    environment's leeway and '...')."""
+    return do_truncate(current_app.jinja_env, text, DESCRIPTION_SHOWN)
+
+
+def _communication(communication, _url, _money) -> str:
+    what = communication.kind.replace("_", " ").capitalize()
+    channel = CHANNELS.get(communication.channel, communication.channel)
+    return (f'<div><span class="badge text-bg-primary">Told the client</span> <strong>{escape(what)}</strong> '
+            f'({escape(channel)})</div>\n<div class="small pre-line">{escape(communication.summary)}</div>')
+
+
+def _standing(change, _url, _money) -> str:
+    by = change.changed_by.name if change.changed_by else "the system"
+    return (f'<div><span class="badge text-bg-dark">Standing</span> {escape(STANDINGS[change.from_standing])} → '
+            f'<strong>{escape(STANDINGS[change.to_standing])}</strong>\n'
+            f'<span class="small text-muted">by {escape(by)}</span></div>\n'
+            f'<div class="small pre-line">{escape(change.reason)}</div>')
+
+
+def _letter(letter, _url, _money) -> str:
+    signed = f", signed by {letter.author.display_name}" if letter.author else ""
+    return (f'<div><span class="badge text-bg-info">Letter</span> '
+            f'<a href="{escape(url_for("letters.show", letter_id=letter.id))}"><strong>{escape(letter.kind_label)}</strong></a>\n'
+            f'<span class="small text-muted">({escape(letter.channel_label.lower() + signed)})</span>\n'
+            f'<a class="small" href="{escape(url_for("letters.download", letter_id=letter.id))}">PDF</a></div>')
+
+
+def _note(note, _url, _money) -> str:
+    title = ("Consultation" + (f" with {note.colleague}" if note.colleague else "")) if note.kind == "consultation" else "Note"
+    return (f'<div><span class="badge text-bg-light border">Private</span> <strong>{escape(title)}</strong></div>\n'
+            f'<div class="small pre-line">{escape(note.body)}</div>')
+
+
+_WRITERS = {"appointment": _appointment, "conduct": _conduct, "communication": _communication,
+            "standing": _standing, "letter": _letter, "note": _note}
