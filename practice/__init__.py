@@ -8,8 +8,7 @@ used), so that `practice verify-log` starts with only what its check needs
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (verify-log's start-up)
 if TYPE_CHECKING:
     from flask import Flask
 

@@ -3,7 +3,6 @@
 import errno
 import json
 import os
-import secrets
 import sys
 import types
 from datetime import timedelta
@@ -170,6 +169,8 @@ def instance_secret_key(instance_path: Path) -> str:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return path.read_text().strip()
+    import secrets  # here: reading the settings (verify-log) never makes a key
+
     with os.fdopen(fd, "w") as handle:
         handle.write(secrets.token_hex(32))
     return path.read_text().strip()
