@@ -242,6 +242,29 @@ def test_matching_without_area_or_language_keeps_equal_colleagues_in_the_ranking
         assert names(found) == ranked[:limit]
 
 
+def test_matching_without_area_or_language_asks_the_database_for_the_first_rows_only(add):
+    """Without an area or a language nothing is added in Python: the database is asked for the
+    best `limit` candidates only (it keeps those as it sorts, and sends no more); with either,
+    for them all, as Python may lift any."""
+    for name in ("Ann Lee", "Bea Cole", "Cy Dunn"):
+        add(name, accepting="yes")
+    deep = modality("Deep tissue").id
+    statements = []
+
+    def ranking(_connection, _cursor, statement, *_):
+        if "ORDER BY points DESC" in statement:
+            statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", ranking)
+    try:
+        assert names(queries.match(db.session, queries.Need((deep,)), today=TODAY, limit=2)) == ["Ann Lee", "Bea Cole"]
+        assert names(queries.match(db.session, queries.Need((deep,), language="Welsh"), today=TODAY, limit=2)) == [
+            "Ann Lee", "Bea Cole"]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", ranking)
+    assert ["LIMIT" in statement for statement in statements] == [True, False]
+
+
 def test_accepting_colleagues_in_the_area_first(add):
     add("Away Ann", ("Deep tissue",), accepting="yes", area="Roundhay")
     add("Near Nia", ("Deep tissue",), accepting="yes", area="Headingley")
