@@ -392,23 +392,34 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     ids = [row.id for _score, row in chosen]
     # What each offers of the need, by name; with `rows`, read with their columns.
     offered: dict[int, list[str]] = defaultdict(list)
-    offers = (select(specialist_modality.c.specialist_id, Modality.name.label("offers"))
-              .join(Modality, Modality.id == specialist_modality.c.modality_id)
-              .where(specialist_modality.c.modality_id.in_(wanted), specialist_modality.c.specialist_id.in_(ids))
-              .order_by(specialist_modality.c.specialist_id, Modality.name))
+    chosen_need = {"wanted": list(wanted), "ids": ids}
     if rows:
         specialists = {}
-        for found in connection.execute(offers.add_columns(*MATCH_COLUMNS).join(
-                Specialist, Specialist.id == specialist_modality.c.specialist_id)):
+        for found in connection.execute(_offers(with_columns=True), chosen_need):
             specialists.setdefault(found.id, found)
             offered[found.id].append(found.offers)
     else:
         specialists = {s.id: s for s in session.scalars(select(Specialist).where(Specialist.id.in_(ids)))}
-        for specialist_id, name in connection.execute(offers):
+        for specialist_id, name in connection.execute(_offers(with_columns=False), chosen_need):
             offered[specialist_id].append(name)
     return [Match(specialists[row.id], score,
                   _reasons(specialists[row.id], row, need, offered[row.id], fresh_since=fresh_since))
             for score, row in chosen]
+
+
+@cache
+def _offers(*, with_columns: bool):
+    """What each of the chosen (`ids`, a parameter) offers of the `wanted` modalities, by
+    name, in order; `with_columns`: with the MATCH_COLUMNS of the entry. Built once, as
+    _ranked_candidates is: building it took a tenth of a millisecond of each match."""
+    wanted, ids = bindparam("wanted", expanding=True), bindparam("ids", expanding=True)
+    offers = (select(specialist_modality.c.specialist_id, Modality.name.label("offers"))
+              .join(Modality, Modality.id == specialist_modality.c.modality_id)
+              .where(specialist_modality.c.modality_id.in_(wanted), specialist_modality.c.specialist_id.in_(ids))
+              .order_by(specialist_modality.c.specialist_id, Modality.name))
+    if not with_columns:
+        return offers
+    return offers.add_columns(*MATCH_COLUMNS).join(Specialist, Specialist.id == specialist_modality.c.specialist_id)
 
 
 def _nearness_points(row, need: Need) -> int:
