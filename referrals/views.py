@@ -15,7 +15,7 @@ from flask import (
 from practice.errors import DomainError
 from practice.validation import database_id
 from practice.web import back_to, flash_refusal, local_target, page_number, show_error
-from referrals import bp, csv_io, forms, host, queries, services, vcard
+from referrals import bp, csv_io, forms, host, queries, rows_html, services, vcard
 from referrals.database import db
 from referrals.host import permission_required
 from referrals.models import Inquiry, Modality, Referral, Specialist
@@ -233,7 +233,8 @@ def match():
     return render_template("referrals/match.html", form=form, matches=matches, client=client, refer=refer,
                            letters=letters, candidates=candidates[:CLIENTS_SUGGESTED],
                            more_candidates=len(candidates) > CLIENTS_SUGGESTED,
-                           may_refer=host.allowed("referrals.refer"), searched=bool(form.modality.data))
+                           may_refer=host.allowed("referrals.refer"), searched=bool(form.modality.data),
+                           rows=rows_html)
 
 
 def _client(client_id: int | None):

@@ -555,6 +555,38 @@ def test_the_match_page_has_one_referral_form_each_colleague_a_button_of_it(
     assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
 
 
+def test_the_match_pages_colleagues_escape_what_they_show_with_their_badge_and_buttons(
+        client, users, login, add, make_client):
+    """The colleagues are written in Python (referrals.rows_html), not by Jinja's autoescape:
+    what was typed shows as text; each answer has its badge; business and e-mail only when
+    known; the buttons only with a client chosen (and a letter only for those who write them)."""
+    marked = 'Ann <b>"Bold"</b> & Co'
+    escaped = "Ann &lt;b&gt;&#34;Bold&#34;&lt;/b&gt; &amp; Co"
+    add(f"Ada {marked}", accepting="yes", business=f"Clinic {marked}", email="ada@example.org")
+    add("Bo Plain", accepting="no")
+    add("Cy Unsure", accepting="unknown")
+    sam = make_client(f"Sam {marked}")
+    deep = modality("Deep tissue").id
+
+    def colleagues(path):
+        page = client.get(path).get_data(as_text=True)
+        return page[page.index('<ol class="list-unstyled">'):page.index("</ol>")]
+
+    login(users["admin"])
+    chosen = colleagues(f"/referrals/match?client={sam.id}&modality={deep}")
+    assert "<b>" not in chosen and '"Bold"' not in chosen
+    assert f'aria-label="Ada {escaped}"' in chosen and f'<span class="small text-muted">Clinic {escaped}</span>' in chosen
+    assert chosen.count(f"Refer Sam {escaped} to ") == 3 and chosen.count("Write a referral letter to ") == 3
+    assert f"Write a referral letter to Ada {escaped}</a>" in chosen and " · ada@example.org</div>" in chosen
+    assert chosen.count(" · ") == 1 and chosen.count('<span class="small text-muted">') == 1
+    for badge in ('<span class="badge text-bg-success">Accepting</span>',
+                  '<span class="badge text-bg-secondary">Not accepting</span>',
+                  '<span class="badge text-bg-light border">Accepting: not known</span>'):
+        assert chosen.count(badge) == 1
+    unchosen = colleagues(f"/referrals/match?modality={deep}")
+    assert unchosen.count('<li class="card mb-2"') == 3 and "<button" not in unchosen and "letter" not in unchosen
+
+
 def test_a_refused_referral_is_shown_again_with_what_was_typed_next_to_the_field(
         client, users, login, add, make_client, make_user):
     bea = add("Bea Deep", accepting="yes")
