@@ -1,16 +1,47 @@
-"""The match page's colleagues written as HTML in one pass, as the client page's lists are
-(practice/clients/rows_html.py): 25 cards of a dozen values each, every value looked up and
-escaped by Jinja on its own and each badge a macro call, were a third of the page's
-rendering. The markup is what match.html's loop wrote; every value is escaped here as
-Jinja's autoescape would (markupsafe.escape)."""
+"""The network's entries written as HTML in Python, as the client page's lists are
+(practice/clients/rows_html.py): on a list of 25 (the match page's colleagues, the directory,
+the entries to check), every value looked up and escaped by Jinja on its own and a macro call
+for each badge, date and form were a third of the page's rendering. The markup is what the
+templates' macros and loops wrote; every value is escaped here as Jinja's autoescape would
+(markupsafe.escape). accepting_badge, checked and verify_form are the templates' globals
+(views.referrals_context)."""
 
 from flask import current_app
 from markupsafe import Markup, escape
 
-# Each answer to "accepting new clients?" as _verify.html's accepting_badge writes it.
+# Each answer to "accepting new clients?", as a badge.
 ACCEPTING_BADGES = {"yes": '<span class="badge text-bg-success">Accepting</span>',
                     "no": '<span class="badge text-bg-secondary">Not accepting</span>'}
 NOT_KNOWN_BADGE = '<span class="badge text-bg-light border">Accepting: not known</span>'
+# What the one-click "verified today" may say of accepting new clients.
+ACCEPTING_NOW = ('<option value="">No change</option><option value="yes">Accepting: yes</option>'
+                 '<option value="no">Accepting: no</option><option value="unknown">Accepting: not known</option>')
+
+
+def accepting_badge(specialist) -> Markup:
+    return Markup(ACCEPTING_BADGES.get(specialist.accepting, NOT_KNOWN_BADGE))
+
+
+def checked(specialist) -> str:
+    """When the entry's details were last checked (text: the template escapes it)."""
+    return specialist.verified_on.strftime("%-d %b %Y") if specialist.verified_on else "never"
+
+
+def verify_form(specialist, hidden: Markup, at: str) -> Markup:
+    """One-click "verified today", with an optional new answer to "accepting new clients".
+    `hidden` (the token, where to return: _verify.html's verify_hidden) and `at` (where the
+    entries' pages are: entries_at) are what every such form of a page has alike: built once
+    for a list of entries, not once per row."""
+    return Markup(
+        f'<form class="d-flex gap-1 align-items-center" method="post" action="{escape(at)}{specialist.id}/verify">\n'
+        f'  {hidden}\n'
+        f'  <label class="visually-hidden" for="accepting-{specialist.id}">Accepting new clients now? '
+        f'({escape(specialist.name)})</label>\n'
+        f'  <select class="form-select form-select-sm w-auto" id="accepting-{specialist.id}" name="accepting">\n'
+        f'    {ACCEPTING_NOW}\n'
+        f'  </select>\n'
+        f'  <button class="btn btn-sm btn-outline-success text-nowrap" type="submit">Verified today</button>\n'
+        f'</form>')
 
 
 def match_cards(matches, *, at: str, refer_as: str | None, letters: dict[int, str]) -> Markup:

@@ -28,6 +28,9 @@ def referrals_context():
     return {
         "referrals_layout": host.current().layout,
         "may": host.allowed,
+        # Written in Python (rows_html), as the lists of 25 that show them call them once a row.
+        "accepting_badge": rows_html.accepting_badge, "checked": rows_html.checked,
+        "verify_form": rows_html.verify_form, "match_cards": rows_html.match_cards,
     }
 
 
@@ -233,8 +236,7 @@ def match():
     return render_template("referrals/match.html", form=form, matches=matches, client=client, refer=refer,
                            letters=letters, candidates=candidates[:CLIENTS_SUGGESTED],
                            more_candidates=len(candidates) > CLIENTS_SUGGESTED,
-                           may_refer=host.allowed("referrals.refer"), searched=bool(form.modality.data),
-                           rows=rows_html)
+                           may_refer=host.allowed("referrals.refer"), searched=bool(form.modality.data))
 
 
 def _client(client_id: int | None):
