@@ -141,6 +141,20 @@ def test_the_verify_forms_of_the_lists_post_to_each_entry_and_come_back(app, cli
         db.session.commit()
 
 
+def test_the_lists_write_each_entrys_badge_last_check_and_form_escaping_its_name(client, users, login, add):
+    """The badge, the date and the "verified today" form are written in Python
+    (referrals.rows_html), not by Jinja's autoescape: what was typed shows as text."""
+    add('Old <b>"Bold"</b> & Co', verified_on=date(2025, 1, 1), accepting="no")
+    add("Never Ned", verified_on=None, accepting="unknown")
+    login(users["admin"])
+    for url in ("/referrals/", "/referrals/needs-checking"):
+        page = client.get(url).get_data(as_text=True)
+        assert "<b>" not in page and "Accepting new clients now? (Old &lt;b&gt;&#34;Bold&#34;&lt;/b&gt; &amp; Co)" in page
+        assert ">1 Jan 2025</td>" in page and ">never</td>" in page
+        assert '<span class="badge text-bg-secondary">Not accepting</span>' in page
+        assert '<span class="badge text-bg-light border">Accepting: not known</span>' in page
+
+
 def test_verified_today_with_a_change_of_accepting(add, users):
     old = add("Old", verified_on=date(2025, 1, 1), accepting="yes")
     services.verify_specialist(db.session, Actor(users["practitioner"]), old, today=TODAY, now=NOW,
