@@ -36,9 +36,9 @@ class Form(FlaskForm):
                 raise TypeError(f"{type(form).__name__}: use practice.forms.DateField / "
                                 "LocalDateTimeField, which keep dates within the supported range")
             filters = [*unbound_field.kwargs.get("filters", []), _without_nul]
-            if ("widget" not in unbound_field.kwargs  # a field's own widget stays
-                    and getattr(unbound_field.field_class, "widget", None) is wtforms.SelectField.widget):
-                options = {"widget": SELECT, **options}
+            fast = _FAST_SELECTS.get(id(getattr(unbound_field.field_class, "widget", None)))
+            if fast is not None and "widget" not in unbound_field.kwargs:  # a field's own widget stays
+                options = {"widget": fast, **options}
             return unbound_field.bind(form=form, filters=filters, **options)
 
     def hidden_tag(self, *fields):
@@ -60,6 +60,8 @@ class Select(wtforms.widgets.Select):
         if field.has_groups() or not all(isinstance(c, Choice) and not c.render_kw for c in choices):
             return super().__call__(field, **kwargs)
         kwargs.setdefault("id", field.id)
+        if self.multiple:
+            kwargs["multiple"] = True
         for flag in self.validation_attrs:
             if flag not in kwargs and getattr(field.flags, flag, False):
                 kwargs[flag] = getattr(field.flags, flag)
@@ -75,6 +77,9 @@ def _option(choice: Choice) -> str:
 
 
 SELECT = Select()  # every single-choice SelectField's widget (Form.Meta.bind_field)
+SELECT_MULTIPLE = Select(multiple=True)  # every SelectMultipleField's
+# WTForms' widgets, by identity, and what Form.Meta.bind_field gives their fields instead.
+_FAST_SELECTS = {id(wtforms.SelectField.widget): SELECT, id(wtforms.SelectMultipleField.widget): SELECT_MULTIPLE}
 
 
 def options(pairs) -> list[SelectChoice]:

@@ -15,7 +15,7 @@ from flask import (
 from practice.errors import DomainError
 from practice.validation import database_id
 from practice.web import back_to, flash_refusal, local_target, page_number, show_error
-from referrals import bp, csv_io, forms, host, queries, services, vcard
+from referrals import bp, csv_io, forms, host, queries, rows_html, services, vcard
 from referrals.database import db
 from referrals.host import permission_required
 from referrals.models import Inquiry, Modality, Referral, Specialist
@@ -28,6 +28,9 @@ def referrals_context():
     return {
         "referrals_layout": host.current().layout,
         "may": host.allowed,
+        # Written in Python (rows_html), as the lists of 25 that show them call them once a row.
+        "accepting_badge": rows_html.accepting_badge, "checked": rows_html.checked,
+        "verify_form": rows_html.verify_form, "match_cards": rows_html.match_cards,
     }
 
 

@@ -141,6 +141,20 @@ def test_the_verify_forms_of_the_lists_post_to_each_entry_and_come_back(app, cli
         db.session.commit()
 
 
+def test_the_lists_write_each_entrys_badge_last_check_and_form_escaping_its_name(client, users, login, add):
+    """The badge, the date and the "verified today" form are written in Python
+    (referrals.rows_html), not by Jinja's autoescape: what was typed shows as text."""
+    add('Old <b>"Bold"</b> & Co', verified_on=date(2025, 1, 1), accepting="no")
+    add("Never Ned", verified_on=None, accepting="unknown")
+    login(users["admin"])
+    for url in ("/referrals/", "/referrals/needs-checking"):
+        page = client.get(url).get_data(as_text=True)
+        assert "<b>" not in page and "Accepting new clients now? (Old &lt;b&gt;&#34;Bold&#34;&lt;/b&gt; &amp; Co)" in page
+        assert ">1 Jan 2025</td>" in page and ">never</td>" in page
+        assert '<span class="badge text-bg-secondary">Not accepting</span>' in page
+        assert '<span class="badge text-bg-light border">Accepting: not known</span>' in page
+
+
 def test_verified_today_with_a_change_of_accepting(add, users):
     old = add("Old", verified_on=date(2025, 1, 1), accepting="yes")
     services.verify_specialist(db.session, Actor(users["practitioner"]), old, today=TODAY, now=NOW,
@@ -240,6 +254,29 @@ def test_matching_without_area_or_language_keeps_equal_colleagues_in_the_ranking
     for limit in (1, 2, 3):
         found = queries.match(db.session, queries.Need((modality("Deep tissue").id,)), today=TODAY, limit=limit)
         assert names(found) == ranked[:limit]
+
+
+def test_matching_without_area_or_language_asks_the_database_for_the_first_rows_only(add):
+    """Without an area or a language nothing is added in Python: the database is asked for the
+    best `limit` candidates only (it keeps those as it sorts, and sends no more); with either,
+    for them all, as Python may lift any."""
+    for name in ("Ann Lee", "Bea Cole", "Cy Dunn"):
+        add(name, accepting="yes")
+    deep = modality("Deep tissue").id
+    statements = []
+
+    def ranking(_connection, _cursor, statement, *_):
+        if "ORDER BY points DESC" in statement:
+            statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", ranking)
+    try:
+        assert names(queries.match(db.session, queries.Need((deep,)), today=TODAY, limit=2)) == ["Ann Lee", "Bea Cole"]
+        assert names(queries.match(db.session, queries.Need((deep,), language="Welsh"), today=TODAY, limit=2)) == [
+            "Ann Lee", "Bea Cole"]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", ranking)
+    assert ["LIMIT" in statement for statement in statements] == [True, False]
 
 
 def test_accepting_colleagues_in_the_area_first(add):
@@ -530,6 +567,38 @@ def test_the_match_page_has_one_referral_form_each_colleague_a_button_of_it(
                                                   "need": "Firmer pressure", "csrf_token": token})
     assert enter.status_code == 204 and enter.get_data() == b""
     assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
+
+
+def test_the_match_pages_colleagues_escape_what_they_show_with_their_badge_and_buttons(
+        client, users, login, add, make_client):
+    """The colleagues are written in Python (referrals.rows_html), not by Jinja's autoescape:
+    what was typed shows as text; each answer has its badge; business and e-mail only when
+    known; the buttons only with a client chosen (and a letter only for those who write them)."""
+    marked = 'Ann <b>"Bold"</b> & Co'
+    escaped = "Ann &lt;b&gt;&#34;Bold&#34;&lt;/b&gt; &amp; Co"
+    add(f"Ada {marked}", accepting="yes", business=f"Clinic {marked}", email="ada@example.org")
+    add("Bo Plain", accepting="no")
+    add("Cy Unsure", accepting="unknown")
+    sam = make_client(f"Sam {marked}")
+    deep = modality("Deep tissue").id
+
+    def colleagues(path):
+        page = client.get(path).get_data(as_text=True)
+        return page[page.index('<ol class="list-unstyled">'):page.index("</ol>")]
+
+    login(users["admin"])
+    chosen = colleagues(f"/referrals/match?client={sam.id}&modality={deep}")
+    assert "<b>" not in chosen and '"Bold"' not in chosen
+    assert f'aria-label="Ada {escaped}"' in chosen and f'<span class="small text-muted">Clinic {escaped}</span>' in chosen
+    assert chosen.count(f"Refer Sam {escaped} to ") == 3 and chosen.count("Write a referral letter to ") == 3
+    assert f"Write a referral letter to Ada {escaped}</a>" in chosen and " · ada@example.org</div>" in chosen
+    assert chosen.count(" · ") == 1 and chosen.count('<span class="small text-muted">') == 1
+    for badge in ('<span class="badge text-bg-success">Accepting</span>',
+                  '<span class="badge text-bg-secondary">Not accepting</span>',
+                  '<span class="badge text-bg-light border">Accepting: not known</span>'):
+        assert chosen.count(badge) == 1
+    unchosen = colleagues(f"/referrals/match?modality={deep}")
+    assert unchosen.count('<li class="card mb-2"') == 3 and "<button" not in unchosen and "letter" not in unchosen
 
 
 def test_a_refused_referral_is_shown_again_with_what_was_typed_next_to_the_field(

@@ -191,11 +191,12 @@ def test_a_national_prefix_after_the_country_code_goes_to_the_parser(raw):
 
 def test_the_forms_select_writes_what_wtforms_writes():
     """practice.forms.Select writes the options itself (WTForms' is slow): the same HTML for
-    the selected choice, values and labels to escape, integer and boolean values, required
-    and disabled fields, attributes given on rendering; grouped options and options with
-    attributes of their own are left to WTForms, as is a field given a widget of its own."""
+    the selected choice (or choices, of a multiple select), values and labels to escape,
+    integer and boolean values, required and disabled fields, attributes given on rendering;
+    grouped options and options with attributes of their own are left to WTForms, as is a
+    field given a widget of its own."""
     from flask import Flask
-    from wtforms import SelectField
+    from wtforms import SelectField, SelectMultipleField
     from wtforms.fields.choices import SelectChoice
     from wtforms.validators import InputRequired
     from wtforms.widgets import Select as WTFormsSelect
@@ -216,14 +217,18 @@ def test_the_forms_select_writes_what_wtforms_writes():
         grouped = SelectField("Grouped", choices=[SelectChoice("x", "X", optgroup="One"), SelectChoice("y", "Y")])
         marked = SelectField("Marked", choices=[SelectChoice("m", "M", render_kw={"data-m": "1"}), SelectChoice("n")])
         own = SelectField("Own", choices=[SelectChoice("o")], widget=its_own)
+        several = SelectMultipleField("Several", coerce=int, validators=[InputRequired()], choices=[
+            SelectChoice(1, "One"), SelectChoice(2, "Two & <more>"), SelectChoice(3, "Three")])
 
-    wtforms_select = WTFormsSelect()
     app = Flask(__name__)
-    with app.test_request_context(method="POST", data={"plain": '<b> & "c"', "number": "7", "yes_no": "True"}):
+    data = {"plain": '<b> & "c"', "number": "7", "yes_no": "True", "several": ["1", "3"]}
+    with app.test_request_context(method="POST", data=data):
         form = Choosing()
         assert form.own.widget is its_own
         for field in (f for f in form if f is not form.own):
             assert isinstance(field.widget, Select)
+            wtforms_select = WTFormsSelect(multiple=field.widget.multiple)
             for given in ({}, {"class": "form-select is-invalid", "aria-describedby": "x-error", "required": True}):
                 assert field(**given) == wtforms_select(field, **{**(field.render_kw or {}), **given})
         assert "<option selected value=\"&lt;b&gt; &amp; &#34;c&#34;\">Less &lt;than&gt;</option>" in form.plain()
+        assert form.several().count("<option selected ") == 2
