@@ -297,9 +297,8 @@ _BLOCKS = select(TimeBlock.practitioner_id, TimeBlock.start_at, TimeBlock.end_at
     TimeBlock.practitioner_id.in_(_IDS), TimeBlock.start_at < bindparam("end"), TimeBlock.end_at > bindparam("start")
 ).order_by(TimeBlock.start_at)
 # Only the days shown: a day needs one weekday's hours, not the whole week's.
-_HOURS = select(WorkingHours.practitioner_id, WorkingHours.weekday, WorkingHours.starts,
-                WorkingHours.ends).where(WorkingHours.practitioner_id.in_(_IDS),
-                                    WorkingHours.weekday.in_(bindparam("weekdays", expanding=True)))
+_HOURS = select(WorkingHours.practitioner_id, WorkingHours.weekday, WorkingHours.starts, WorkingHours.ends).where(
+    WorkingHours.practitioner_id.in_(_IDS), WorkingHours.weekday.in_(bindparam("weekdays", expanding=True)))
 
 
 def _block(appointment: Row, place: tuple[int, int], first: int, last: int, zone: ZoneInfo,

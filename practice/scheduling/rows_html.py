@@ -1,7 +1,7 @@
 """The rows of the busiest pages written as HTML in one pass: Today's appointments and the
-calendar's blocks. A busy day has hundreds of them, and Jinja placing a dozen values in each
-(each an attribute looked up and escaped on its own) took a quarter of a page's time. The
-templates call these for each column; the markup is what their loops wrote, and every value
+calendar's columns with their blocks. A busy day has hundreds of them, and Jinja placing a
+dozen values in each (each an attribute looked up and escaped on its own) took a quarter of
+a page's time. The templates call these; the markup is what their loops wrote, and every value
 is escaped here as Jinja's autoescape would (markupsafe.escape)."""
 
 from collections.abc import Callable
