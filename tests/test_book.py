@@ -100,6 +100,45 @@ def test_time_off_is_shaded_and_its_reason_is_for_admins_only(client, users, log
     assert "Time off: Dentist" in body(client.get("/calendar?date=2026-11-23"))
 
 
+def test_the_columns_escape_what_the_practice_typed(client, users, login, desk, make_user):
+    """The columns are written in Python (scheduling.rows_html.book_columns), not by Jinja's
+    autoescape: a practitioner's name and a reason for time off with markup in them show as
+    text, on the day and on the week."""
+    named = make_user("practitioner", name='Jo <i>"Ink"</i> & Co').practitioner
+    services.set_working_hours(db.session, SYSTEM, named.id, [(d, time(9), time(17)) for d in range(7)], now=NOW)
+    services.add_time_block(db.session, SYSTEM, named.id, at(TODAY, "14:00"), at(TODAY, "15:00"),
+                            "<b>'Dentist'</b>", now=NOW)
+    db.session.commit()
+    login(users["admin"])
+    for path in ("/calendar?date=2026-11-23", f"/calendar?view=week&date=2026-11-23&practitioner={named.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<i>" not in page and "<b>" not in page, path
+        assert "Time off: &lt;b&gt;&#39;Dentist&#39;&lt;/b&gt;" in page, path
+    day = client.get("/calendar?date=2026-11-23").get_data(as_text=True)
+    assert 'aria-label="Jo &lt;i&gt;&#34;Ink&#34;&lt;/i&gt; &amp; Co, Monday 23 November"' in day
+
+
+def test_the_days_blocked_time_is_found_from_where_it_ends(client, users, login, desk):
+    """By the index of the blocks' ends (migration 0050): by their starts, the read walked
+    every block of the years before the day."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan")
+    statements = []
+
+    def caught(connection, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    login(users["front_desk"])
+    sa.event.listen(db.engine, "before_cursor_execute", caught)
+    try:
+        assert client.get("/calendar?date=2026-11-23").status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", caught)
+    [(statement, parameters)] = [(s, p) for s, p in statements if "FROM time_block" in s]
+    plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+    assert any("ix_time_block_practitioner_id_end_at" in row[-1] for row in plan)
+
+
 def test_cancelled_appointments_leave_the_grid_unless_asked_for(client, users, login, desk):
     appointment = book(desk, at(TODAY + timedelta(days=3), "11:00"))
     services.cancel(db.session, SYSTEM, appointment, "Unwell", now=NOW)

@@ -145,6 +145,9 @@ class TimeBlock(db.Model):
 
     __table_args__ = (
         Index("ix_time_block_practitioner_id_start_at", "practitioner_id", "start_at"),
+        # A day's blocks are those ending after it starts (and starting before it ends): by
+        # start alone, that read walked every block of the years before (migration 0050).
+        Index("ix_time_block_practitioner_id_end_at", "practitioner_id", "end_at"),
         UniqueConstraint("practitioner_id", "external_uid", "occurrence_key", name="uq_time_block_import"),
         CheckConstraint("start_at < end_at", name="starts_before_ends"),
     )

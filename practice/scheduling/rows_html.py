@@ -1,15 +1,17 @@
 """The rows of the busiest pages written as HTML in one pass: Today's appointments and the
-calendar's blocks. A busy day has hundreds of them, and Jinja placing a dozen values in each
-(each an attribute looked up and escaped on its own) took a quarter of a page's time. The
-templates call these for each column; the markup is what their loops wrote, and every value
+calendar's columns with their blocks. A busy day has hundreds of them, and Jinja placing a
+dozen values in each (each an attribute looked up and escaped on its own) took a quarter of
+a page's time. The templates call these; the markup is what their loops wrote, and every value
 is escaped here as Jinja's autoescape would (markupsafe.escape)."""
 
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from practice.scheduling.book import Block
+from practice.localtime import span
+from practice.scheduling.book import Block, BookPage, Column
 from practice.scheduling.queries import STATUS_LABELS, DeskRow
 
 _NOT_BOOKABLE = ' <span class="f-dark" title="Ask the practitioner before booking">Not bookable</span>'
@@ -114,3 +116,34 @@ def book_blocks(blocks: list[Block], appointment_url: str) -> Markup:
             f'        <span class="book-appt-status">{_LABELS[a.status]}</span>\n'
             f'      </a>\n      ')
     return Markup("".join(written))
+
+
+def book_columns(book: BookPage, zone: ZoneInfo, *, week: bool, book_url: str | None, appointment_url: str) -> Markup:
+    """Each column of the calendar's grid (a <section>): its practitioner and day for book.js,
+    the link to book in it (`book_url`, when the user may book), the working hours, the
+    shaded and blocked time, the appointments' blocks and the line for "now". The
+    practitioners' names and the reasons for time off are escaped."""
+    booking = str(escape(book_url)) if book_url is not None else None
+    top = f'<div class="bk-r1 bk-s{book.rows}" aria-hidden="true"></div>'
+    return Markup("".join(_column(column, zone, week, booking, top, appointment_url) for column in book.columns))
+
+
+def _column(column: Column, zone: ZoneInfo, week: bool, book_url: str | None, top: str, appointment_url: str) -> str:
+    day, practitioner_id = column.day.isoformat(), column.practitioner.id
+    long_day = column.day.strftime("%A %-d %B")
+    label = long_day if week else f"{escape(column.practitioner.display_name)}, {long_day}"
+    booking = (f'data-book-url="{book_url}?practitioner_id={practitioner_id}&amp;day={day}"'
+               if book_url is not None else "")
+    spans = "".join(f'<div class="book-open bk-r{s.row} bk-s{s.rows}" aria-hidden="true"></div>'
+                    for s in column.open_spans)
+    shades = "".join(
+        f'<div class="book-shade book-shade-{shade.kind} bk-r{shade.row} bk-s{shade.rows}">'
+        f'{span(shade.block.start_at, shade.block.end_at, zone) + " " if shade.block else ""}{escape(shade.label)}</div>'
+        for shade in column.shades)
+    now = (f'<div class="book-now bk-r{column.now_row} bk-s1" aria-hidden="true"></div>'
+           if column.now_row else "")
+    return (f'\n    <section class="book-col" aria-label="{label}"\n'
+            f'             data-practitioner="{practitioner_id}" data-day="{day}"\n'
+            f'             {booking}>\n'
+            f'      {top}\n      {spans}\n      {shades}\n      {book_blocks(column.blocks, appointment_url)}\n'
+            f'      {now}\n    </section>\n    ')

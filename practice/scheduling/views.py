@@ -114,7 +114,7 @@ def calendar():
         "practice/scheduling/calendar.html", day=day, week=week, book=page, zone=zone,
         practitioners=everyone, practitioner_id=practitioner_id, show_cancelled=show_cancelled,
         step=timedelta(days=7 if week else 1), today=local_date(db.session, now()),
-        move_form=RescheduleForm(), book_blocks=rows_html.book_blocks,
+        move_form=RescheduleForm(), book_columns=rows_html.book_columns,
     )
 
 
