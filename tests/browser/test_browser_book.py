@@ -152,18 +152,25 @@ def test_an_appointment_moves_by_drag_after_the_server_agrees(page, front_desk, 
     expect(block(page, "Ana Byrne")).to_contain_text("11:00–12:00")
 
 
-@pytest.mark.browser
-def test_an_appointment_moves_by_keyboard_and_a_refused_move_says_why(page, front_desk, practice):
+def _refused_move_of_bo(page, front_desk):
+    """Bo Lund's block moved by keyboard to 13:00 (Rowan's lunch break) and the move asked:
+    the dialog says why it cannot be. Returns the block."""
     sign_in(page, front_desk)
     page.goto(f"/calendar?date={TOMORROW}")
     bo = block(page, "Bo Lund")
     bo.focus()
     for _ in range(4):
-        page.keyboard.press("ArrowUp")  # 13:00: Rowan's lunch break
+        page.keyboard.press("ArrowUp")
     expect(page.locator("#book-announce")).to_contain_text("13:00")
     page.keyboard.press("Enter")
+    expect(move_dialog(page).get_by_role("alert")).to_contain_text("Cannot move:")
+    return bo
+
+
+@pytest.mark.browser
+def test_an_appointment_moves_by_keyboard_and_a_refused_move_says_why(page, front_desk, practice):
+    bo = _refused_move_of_bo(page, front_desk)
     dialog = move_dialog(page)
-    expect(dialog.get_by_role("alert")).to_contain_text("Cannot move:")
     expect(dialog.get_by_role("alert")).to_contain_text("outside working hours")
     expect(dialog.get_by_role("button", name="Move it")).to_be_disabled()
     screenshot(page, "book-move-refused.png")
@@ -187,14 +194,7 @@ def test_an_appointment_moves_by_keyboard_and_a_refused_move_says_why(page, fron
 def test_keys_pressed_as_the_move_dialog_closes_start_a_new_move(page, front_desk, practice):
     # The dialog's close event comes a task after it closes: arrow keys pressed in between
     # (a quick hand) began from the refused time, and the close event then dropped them.
-    sign_in(page, front_desk)
-    page.goto(f"/calendar?date={TOMORROW}")
-    bo = block(page, "Bo Lund")
-    bo.focus()
-    for _ in range(4):
-        page.keyboard.press("ArrowUp")  # 13:00: refused
-    page.keyboard.press("Enter")
-    expect(move_dialog(page).get_by_role("alert")).to_contain_text("Cannot move:")
+    bo = _refused_move_of_bo(page, front_desk)
     bo.evaluate("""appt => {
       document.getElementById("book-move-cancel").click();
       appt.focus();
