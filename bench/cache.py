@@ -41,11 +41,23 @@ def cache_key(size_name: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def _prune(size_name: str, key: str) -> None:
-    """Older builds of this size: the generator or the schema has changed since."""
+KEPT_BUILDS = 3  # of each size, so switching between branches of different schemas rebuilds nothing
+
+
+def _prune(size_name: str) -> None:
+    """Forget this size's builds beyond the most recently used few (a large one is about 0.5 GB)."""
+    last_used: dict[str, float] = {}
     for path in CACHE.glob(f"{size_name}-*"):
-        if not path.name.startswith(f"{size_name}-{key}"):
+        stem = path.name.split(".")[0]
+        last_used[stem] = max(last_used.get(stem, 0.0), path.stat().st_mtime)
+    for stem in sorted(last_used, key=last_used.__getitem__, reverse=True)[KEPT_BUILDS:]:
+        for path in CACHE.glob(f"{stem}.*"):
             path.unlink()
+
+
+def _mark_used(size_name: str, landmarks_file: Path) -> None:
+    landmarks_file.touch()
+    _prune(size_name)
 
 
 def make_app(url: str, instance: Path, **config):
@@ -94,7 +106,6 @@ class SQLitePractices:
         cached, landmarks_file = stem.with_suffix(".sqlite"), stem.with_suffix(".json")
         if not cached.exists():
             CACHE.mkdir(exist_ok=True)
-            _prune(size_name, cache_key(size_name))
             print(f"Building the {size_name} practice on SQLite (cached as {cached.name})...", flush=True)
             building = self.workdir / f"building-{size_name}.sqlite"
             landmarks = _generate(f"sqlite:///{building}", size_name, self.workdir)
@@ -102,6 +113,7 @@ class SQLitePractices:
                 connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             _save_landmarks(landmarks_file, landmarks)
             shutil.move(building, cached)
+        _mark_used(size_name, landmarks_file)
         copy = self.workdir / f"{size_name}.sqlite"
         shutil.copyfile(cached, copy)
         return f"sqlite:///{copy}", _load_landmarks(landmarks_file)
@@ -140,7 +152,6 @@ class PostgresPractices:
         url = self.cluster.url(name)
         if not dump.exists():
             CACHE.mkdir(exist_ok=True)
-            _prune(size_name, cache_key(size_name))
             print(f"Building the {size_name} practice on PostgreSQL (cached as {dump.name})...", flush=True)
             landmarks = _generate(url, size_name, self.workdir)
             _reset_sequences(url)
@@ -157,6 +168,7 @@ class PostgresPractices:
         with engine.connect() as connection:
             connection.execute(sa.text("VACUUM ANALYZE"))
         engine.dispose()
+        _mark_used(size_name, landmarks_file)
         return url, _load_landmarks(landmarks_file)
 
     def close(self) -> None:
