@@ -395,6 +395,23 @@ def test_a_letter_opens_by_id_only_to_its_clients_care_team(client, login, team)
     assert client.get(f"/letters/{letter.id}.pdf").data.startswith(b"%PDF")
 
 
+def test_the_letter_registers_pages_count_only_the_letters_one_may_read(app, client, login, team, monkeypatch):
+    from referrals import services as referral_services
+
+    for _ in range(2):
+        issue("custom", client=team["dan"], author=team["priya"].practitioner)
+    inquiry = referral_services.record_inquiry(db.session, SYSTEM, referral_services.InquiryDetails(
+        name="Hamza", email="hamza@example.org"), phone_region="GB", now=NOW)
+    issue("practice_full", inquiry=inquiry, author=team["priya"].practitioner)
+    monkeypatch.setitem(app.config, "PRACTICE_PAGE_SIZE", 1)
+    login(team["mei"])
+    assert 'aria-label="Pages"' not in body(client.get("/letters"))  # the reply alone: one page
+    client.post("/logout")
+    login(team["priya"])
+    page = body(client.get("/letters"))
+    assert 'href="/letters?page=3"' in page and 'href="/letters?page=4"' not in page
+
+
 def test_no_letter_to_a_client_outside_ones_care(client, login, team):
     login(team["mei"])
     for kind in ("custom", "referral", "discontinuation", "safety_discontinuation"):

@@ -114,7 +114,7 @@ def test_an_import_writes_each_new_client_once(app, users):
 def test_like_wildcards_in_search_are_literal(client, users, login, make_client):
     login(users["front_desk"])
     make_client("Ana")
-    for wildcard in ("%", "_"):
+    for wildcard in ("%", "_", "\\"):
         page = client.get("/clients/", query_string={"q": wildcard}).get_data(as_text=True)
         assert "0 clients matching" in page
 

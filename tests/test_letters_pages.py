@@ -284,6 +284,19 @@ def test_the_register_filters_and_keeps_its_queries_bounded(client, login, recor
     assert "No letters" in client.get("/letters?start=2027-01-01").get_data(as_text=True)
 
 
+def test_the_registers_pages_count_the_letters_its_filters_keep(app, client, login, record, users, monkeypatch):
+    from tests.test_letters import drafted, issue
+
+    for _ in range(2):
+        issue(drafted("custom", record, body="Dear Sam,\n\nHello."), record)
+    issue(drafted("safety_discontinuation", record, effective_date=TODAY), record)
+    monkeypatch.setitem(app.config, "PRACTICE_PAGE_SIZE", 1)
+    login(users["admin"])
+    page = client.get("/letters").get_data(as_text=True)
+    assert 'href="/letters?page=3"' in page and 'href="/letters?page=4"' not in page
+    assert 'aria-label="Pages"' not in client.get("/letters?kind=safety_discontinuation").get_data(as_text=True)
+
+
 def test_the_composer_keeps_its_queries_bounded(client, login, record, users, count_queries):
     login(users["admin"])
     with count_queries() as queries:

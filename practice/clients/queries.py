@@ -34,13 +34,24 @@ def _matching(text: str):
     if not text:
         return None
     # search_text holds the names in lower case and the e-mail (see Client.search_text).
-    conditions = [Client.search_text.like(f"%{escape_like(text.lower())}%", escape="\\")]
+    conditions = [_contains(Client.search_text, text.lower())]
     digits = re.sub(r"\D", "", text)
     if len(digits) >= 3:
         # Stored numbers are E.164; a national number typed with its leading 0 still
         # matches on the digits after it.
         conditions.append(Client.phone.like(f"%{digits.lstrip('0')}%"))
     return or_(*conditions)
+
+
+def _contains(column, text: str):
+    """`column` LIKE '%text%', with an ESCAPE clause only when the text has a character to
+    escape: SQLite tests each row more slowly with one (a search's count over 20,000 clients,
+    2.5 against 2.2 ms). Without one, PostgreSQL escapes with a backslash, which the text
+    then has not."""
+    escaped = escape_like(text)
+    if escaped == text:
+        return column.like(f"%{text}%")
+    return column.like(f"%{escaped}%", escape="\\")
 
 
 def find_clients(text: str, *, page: int, per_page: int) -> tuple[list[Client], bool]:

@@ -56,7 +56,8 @@ def index():
         include_archived=include_archived,
     )
     return render_template(
-        "practice/clients/index.html", page=page, q=text, include_archived=include_archived
+        "practice/clients/index.html", page=page, q=text, include_archived=include_archived,
+        rows=rows_html, client_url=url_for("clients.show", client_id=0)[:-1],
     )
 
 

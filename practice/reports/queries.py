@@ -1,12 +1,18 @@
-"""The figures of the reports page, one function per report, each one or two aggregate
-queries (GROUP BY in SQL) whatever the data size. Attendance and money are read from the
+"""The figures of the reports page, one function per report, each one or two queries
+(aggregates in SQL, but for the referrals' lines) whatever the data size. Attendance and money are read from the
 summary of each practitioner's days, or of the practice's (practice.reports.summary), not
 from the appointments.
 
 A range is whole local days in the practice's time zone: an appointment at 00:30 on the 1st
 in London belongs to the 1st even though it is 23:30 UTC on the 31st in summer. Weeks run
-Monday to Sunday; the first and last are cut to the range."""
+Monday to Sunday; the first and last are cut to the range.
 
+Every statement here selects columns, never mapped objects, and runs on the session's
+connection: the ORM's handling of such results (building its loading context, then each
+row) cost the year's page about half a millisecond and gave nothing. The report's pages
+read and never write, so there is nothing for the session to flush first."""
+
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -149,7 +155,7 @@ def _attendance_and_collected(session, scope: Scope, now: datetime) -> tuple[Att
     by_week = [Attendance() for _ in weeks]
     collected = 0
     for day, attended, late, no_shows, late_cancellations, cancelled, booked, sessions, fees, waived, paid \
-            in session.execute(query):
+            in session.connection().execute(query):
         figures = by_week[_week_index(scope, day)]
         figures.attended += attended
         figures.late += late
@@ -181,7 +187,7 @@ def _booked_today(session, scope: Scope, today: date, now: datetime) -> tuple[in
     """(started, still to start) of today's appointments neither arrived nor no-show yet:
     one day's rows, read from the start index."""
     since, until = local_day_bounds(today, scope.zone)
-    started, to_come = session.execute(
+    started, to_come = session.connection().execute(
         select(_count_if(Appointment.start_at <= now), _count_if(Appointment.start_at > now))
         .where(Appointment.start_at >= since, Appointment.start_at < until,
                Appointment.status == Status.BOOKED.value,
@@ -222,7 +228,7 @@ def _outstanding(session, scope: Scope) -> tuple[int, int, int]:
     practice.scheduling.services.amount_due counts what is due: read from the appointments
     still owed for, which practice.reports.summary keeps (clients owing over a range is no
     sum of days)."""
-    cents, sessions, clients = session.execute(
+    cents, sessions, clients = session.connection().execute(
         select(func.coalesce(func.sum(OwingAppointment.owed_cents), 0), func.count(),
                func.count(distinct(OwingAppointment.client_id)))
         .where(OwingAppointment.start_at >= scope.start, OwingAppointment.start_at < scope.end,
@@ -298,7 +304,7 @@ def conduct(session, scope: Scope) -> ConductReport:
         .group_by(ConductDayCount.kind, IncidentCategory.label, ConductDayCount.severity, ConductDayCount.safety)
     )
     return ConductReport([ConductCount(kind, label or "", severity or "", bool(safety), int(count))
-                          for kind, label, severity, safety, count in session.execute(query)])
+                          for kind, label, severity, safety, count in session.connection().execute(query)])
 
 
 @dataclass(frozen=True)
@@ -323,7 +329,7 @@ def standing_changes(session, scope: Scope) -> list[StandingCount]:
             Client.primary_practitioner_id == scope.practitioner.id)
     ladder = list(STANDINGS)
     rank = {name: index for index, name in enumerate(ladder)}
-    rows = [StandingCount(before, after, int(count)) for before, after, count in session.execute(query)]
+    rows = [StandingCount(before, after, int(count)) for before, after, count in session.connection().execute(query)]
     return sorted(rows, key=lambda row: (rank.get(row.to_standing, 99), rank.get(row.from_standing, 99)))
 
 
@@ -347,25 +353,26 @@ OUTCOMES = list(OUTCOME_LABELS)
 
 def referrals(session, scope: Scope) -> list[ReferralLine]:
     """Referrals made (out) and received (in) on the range's days, per specialist (or, for
-    referrals in from outside the directory, per source as written)."""
+    referrals in from outside the directory, per source as written). The referrals are
+    counted here, not grouped by the database: a year's thousand rows read as plain rows
+    cost SQLite less than sorting them into groups (0.8 against 1.7 ms)."""
     query = (
-        select(Referral.direction, Specialist.name, Referral.source, Referral.outcome, func.count())
+        select(Referral.direction, Specialist.name, Referral.source, Referral.outcome)
         .outerjoin(Specialist, Specialist.id == Referral.specialist_id)
         .where(Referral.referred_on >= scope.first, Referral.referred_on <= scope.last)
-        .group_by(Referral.direction, Referral.specialist_id, Specialist.name, Referral.source,
-                  Referral.outcome)
     )
     if scope.practitioner:
         theirs = Client.primary_practitioner_id == scope.practitioner.id
         if scope.practitioner.user_id is not None:
             theirs = or_(theirs, Referral.by_id == scope.practitioner.user_id)
         query = query.join(Client, Client.id == Referral.client_id).where(theirs)
-    lines: dict[tuple[str, str], ReferralLine] = {}
-    for direction, specialist, source, outcome, count in session.execute(query):
-        name = specialist or source or "Not recorded"
-        line = lines.setdefault((direction, name), ReferralLine(direction, name))
-        line.outcomes[outcome] = line.outcomes.get(outcome, 0) + int(count)
-    return sorted(lines.values(), key=lambda line: (line.direction != "out", -line.total, line.name.lower()))
+    lines: dict[tuple[str, str], dict[str, int]] = {}
+    rows = session.connection().execute(query).all()  # fetched at once: row by row costs more
+    for (direction, specialist, source, outcome), count in Counter(map(tuple, rows)).items():
+        outcomes = lines.setdefault((direction, specialist or source or "Not recorded"), {})
+        outcomes[outcome] = outcomes.get(outcome, 0) + count
+    return sorted((ReferralLine(direction, name, outcomes) for (direction, name), outcomes in lines.items()),
+                  key=lambda line: (line.direction != "out", -line.total, line.name.lower()))
 
 
 @dataclass(frozen=True)
@@ -406,7 +413,7 @@ def caseload(session, scope: Scope) -> list[Caseload]:
     if scope.practitioner:
         query = query.where(Practitioner.id == scope.practitioner.id)
     return [Caseload(name, bool(accepting), limit, int(count), int(added))
-            for name, accepting, limit, count, added in session.execute(query)]
+            for name, accepting, limit, count, added in session.connection().execute(query)]
 
 
 def inquiries(session, scope: Scope) -> list[tuple[str, int]]:
@@ -417,7 +424,7 @@ def inquiries(session, scope: Scope) -> list[tuple[str, int]]:
              .group_by(Inquiry.status))
     if scope.practitioner:
         query = query.where(Inquiry.practitioner_id == scope.practitioner.id)
-    counts = dict(session.execute(query).all())
+    counts = dict(session.connection().execute(query).all())
     return [(status.label, int(counts[status.value])) for status in InquiryStatus if status.value in counts]
 
 

@@ -31,9 +31,6 @@ def week_rows(weeks: list[tuple[Week, Attendance]]) -> Markup:
 def referral_rows(lines: list[ReferralLine], outcomes: list[str]) -> Markup:
     """A row a specialist (or source): the name, its count for each outcome (blank for none),
     then the total."""
-    written = []
-    for line in lines:
-        counts = line.outcomes
-        cells = "".join(f"<td>{counts.get(outcome) or ''}</td>" for outcome in outcomes)
-        written.append(f"<tr><td>{escape(line.name)}</td>{cells}<td>{line.total}</td></tr>")
-    return Markup("".join(written))
+    row = "<tr><td>{}</td>" + "<td>{}</td>" * len(outcomes) + "<td>{}</td></tr>"  # filled in one call a line
+    return Markup("".join(row.format(escape(line.name), *[line.outcomes.get(o) or "" for o in outcomes], line.total)
+                          for line in lines))
