@@ -47,9 +47,9 @@ def database() -> tuple[str, int]:
     return url, int(settings["PRACTICE_SQLITE_BUSY_TIMEOUT_MS"])
 
 
-def driver_connect(url: str, timeout_ms: int):
-    """A connection with the driver itself (sqlite3 or psycopg) for the URLs the configuration
-    writes, and its dialect's name; None for any other URL."""
+def connect(url: str, timeout_ms: int):
+    """A DB-API connection to the database and its dialect's name: with the driver itself for
+    the URLs the configuration writes, through a SQLAlchemy engine for any other."""
     if url.startswith(POSTGRESQL):
         import psycopg
 
@@ -57,18 +57,9 @@ def driver_connect(url: str, timeout_ms: int):
     if url.startswith(SQLITE) and "?" not in url and url != SQLITE:
         import sqlite3
 
-        # Not tied to the thread that opened it: one half of the chain is read in another.
-        connection = sqlite3.connect(url.removeprefix(SQLITE), check_same_thread=False)
+        connection = sqlite3.connect(url.removeprefix(SQLITE))
         connection.execute(f"PRAGMA busy_timeout={timeout_ms}")  # as the app's engine sets it
         return connection, "sqlite"
-    return None
-
-
-def connect(url: str, timeout_ms: int):
-    """A DB-API connection to the database and its dialect's name: with the driver itself for
-    the URLs the configuration writes, through a SQLAlchemy engine for any other."""
-    if found := driver_connect(url, timeout_ms):
-        return found
     engine = engine_for(url, timeout_ms)
     return engine.raw_connection().driver_connection, engine.dialect.name
 
@@ -98,19 +89,16 @@ def check_in_python(url: str, timeout_ms: int) -> Verification:
         engine.dispose()
 
 
-def check_both_halves(connection, dialect: str, url: str, timeout_ms: int) -> Verification | None:
-    """The database's check, the chain's two halves at once on two connections when the driver
-    opens them (on two cores the check takes about half as long), else on one."""
-    if not (found := driver_connect(url, timeout_ms)):
+def check_both_halves(connection, dialect: str, url: str) -> Verification | None:
+    """The database's check; on PostgreSQL (through psycopg) the chain's two halves at once,
+    on two connections: two server processes write the texts."""
+    if not url.startswith(POSTGRESQL):
         return check(connection, dialect)
-    others = [found[0]]
+    second, _ = connect(url, 0)
     try:
-        if dialect == "sqlite":
-            others.append(driver_connect(url, timeout_ms)[0])
-        return check_in_halves(connection, others[0], dialect, hold_writers=others[-1])
+        return check_in_halves(connection, second)
     finally:
-        for other in others:
-            other.close()
+        second.close()
 
 
 def record(connection, dialect: str, result: Verification) -> None:
@@ -134,7 +122,7 @@ def verify_log() -> None:
     gc.disable()
     connection, dialect = connect(url, timeout_ms)
     try:
-        result = check_both_halves(connection, dialect, url, timeout_ms)
+        result = check_both_halves(connection, dialect, url)
         if result is None:  # something to doubt: the check in Python names it
             result = check_in_python(url, timeout_ms)
         connection.rollback()  # the long read holds no lock; the finding is one short write

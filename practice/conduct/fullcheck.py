@@ -136,8 +136,8 @@ ENTRIES = {dialect: f"SELECT e.id, e.seq, e.prev_hash, e.hash, {text} FROM condu
 _HAVING_FILES = "SELECT DISTINCT entry_id FROM attachment"
 
 
-def _entries(dialect: str, where: str) -> str:
-    return ENTRIES[dialect].replace(" ORDER BY ", f" WHERE {where} ORDER BY ", 1)
+def _entries(where: str) -> str:
+    return ENTRIES["postgresql"].replace(" ORDER BY ", f" WHERE {where} ORDER BY ", 1)
 
 
 # The check -----------------------------------------------------------------------------------------
@@ -149,49 +149,34 @@ def check(connection, dialect: str, *, check_files: bool = True) -> Verification
     return _joined([_span(connection, dialect, ENTRIES[dialect], 1, having_files, check_files)])
 
 
-def check_in_halves(first, second, dialect: str, *, hold_writers=None) -> Verification | None:
-    """`check` with the chain's two halves read at once, on two connections (in two threads),
-    so that the database writes the two halves' texts on two cores. Both connections are first
-    brought to one state of the database (`_same_state`), so the halves join as one read
-    would have read them. SQLite needs `hold_writers`, a third connection to the file."""
-    _same_state(first, second, dialect, hold_writers)
+def check_in_halves(first, second) -> Verification | None:
+    """`check` on PostgreSQL with the chain's two halves read at once, on two connections (one
+    in a second thread), so that two server processes write the texts on two cores while this
+    one hashes. The second connection imports the first's snapshot (as pg_dump's workers do),
+    so the halves are of one state of the database and join as one read would have read them.
+    (Not on SQLite: there the database's work is in this process, and two threads reading
+    took each about twice the CPU time of one, no sooner.)"""
+    first.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    (snapshot,), = first.execute("SELECT pg_export_snapshot()").fetchall()
+    second.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    quoted = snapshot.replace("'", "''")  # the server's own id, quoted all the same
+    second.execute(f"SET TRANSACTION SNAPSHOT '{quoted}'")
     (total, last), = first.execute("SELECT count(*), max(seq) FROM conduct_entry").fetchall()
     having_files = _having_files(first)
     middle = int(last or 0) // 2
     spans = [None, None]
 
     def later_half():
-        spans[1] = _span(second, dialect, _entries(dialect, f"e.seq > {middle}"), middle + 1, having_files, True)
+        spans[1] = _span(second, "postgresql", _entries(f"e.seq > {middle}"), middle + 1, having_files, True)
 
     thread = threading.Thread(target=later_half)
     thread.start()
     try:
-        spans[0] = _span(first, dialect, _entries(dialect, f"e.seq <= {middle}"), 1, having_files, True)
+        spans[0] = _span(first, "postgresql", _entries(f"e.seq <= {middle}"), 1, having_files, True)
     finally:
         thread.join()
     found = _joined(spans)
     return found if found is not None and found.count == total else None  # no row outside both halves
-
-
-def _same_state(first, second, dialect: str, hold_writers) -> None:
-    """Both connections in a read transaction of the same state of the database.
-    PostgreSQL: the second imports the first's snapshot (as pg_dump's workers do). SQLite: the
-    two reads begin while a third connection holds the write lock, so nothing is committed
-    between them (the lock is released at once; the reads hold their state, WAL or not)."""
-    if dialect == "postgresql":
-        first.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        (snapshot,), = first.execute("SELECT pg_export_snapshot()").fetchall()
-        second.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        quoted = snapshot.replace("'", "''")  # the server's own id, quoted all the same
-        second.execute(f"SET TRANSACTION SNAPSHOT '{quoted}'")
-        return
-    hold_writers.execute("BEGIN IMMEDIATE")
-    try:
-        for connection in (first, second):
-            connection.execute("BEGIN")
-            connection.execute("SELECT 1 FROM conduct_entry LIMIT 1").fetchall()  # the read begins here
-    finally:
-        hold_writers.rollback()
 
 
 def _having_files(connection) -> set:
