@@ -184,8 +184,8 @@ def _having_files(connection) -> set:
 
 
 def _joined(spans: list) -> Verification | None:
-    """The spans' verdict as one chain: each starts at the place after the last and links to
-    its last hash, the first to the genesis."""
+    """The spans' verdict as one chain: each span starts at the place after the previous
+    span's last entry and links to that entry's hash; the first links to the genesis."""
     count, head = 0, GENESIS
     for span in spans:
         if span is None:
