@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from types import SimpleNamespace
 
 from practice import config
-from practice.conduct.fullcheck import Verification, check, check_values
+from practice.conduct.fullcheck import Verification, check, check_in_halves, check_values
 
 HELP = ("Check the conduct record's hash chain and every attachment; name the first entry that "
         "fails (exit status 1). What it found is kept: pages say when the whole record was last "
@@ -89,6 +89,18 @@ def check_in_python(url: str, timeout_ms: int) -> Verification:
         engine.dispose()
 
 
+def check_both_halves(connection, dialect: str, url: str) -> Verification | None:
+    """The database's check; on PostgreSQL (through psycopg) the chain's two halves at once,
+    on two connections: two server processes write the texts."""
+    if not url.startswith(POSTGRESQL):
+        return check(connection, dialect)
+    second, _ = connect(url, 0)
+    try:
+        return check_in_halves(connection, second)
+    finally:
+        second.close()
+
+
 def record(connection, dialect: str, result: Verification) -> None:
     """Keep what was found as a ChainCheck row, as the app writes one (SQLite keeps the time
     as UTC text, the way SQLAlchemy writes it)."""
@@ -110,7 +122,7 @@ def verify_log() -> None:
     gc.disable()
     connection, dialect = connect(url, timeout_ms)
     try:
-        result = check(connection, dialect)
+        result = check_both_halves(connection, dialect, url)
         if result is None:  # something to doubt: the check in Python names it
             result = check_in_python(url, timeout_ms)
         connection.rollback()  # the long read holds no lock; the finding is one short write

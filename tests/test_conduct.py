@@ -653,6 +653,119 @@ def test_the_database_check_reads_the_chain_in_batches(monkeypatch, make_client,
     assert (found.ok, found.count, found.head_hash, found.through_seq) == (True, 4, last.hash, 4)
 
 
+# The two halves of the chain read at once (`practice verify-log` on PostgreSQL) --------------
+
+@pytest.fixture
+def postgresql_only(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the halves are read at once on PostgreSQL only")
+
+
+def _drop_postgresql_guard():
+    db.session.execute(sa.text("DROP TRIGGER conduct_entry_append_only ON conduct_entry"))
+    db.session.commit()
+
+
+def _in_halves(app, meanwhile=None):
+    from practice import verify_log
+
+    url = app.config["PRACTICE_DATABASE_URL"]
+    (first, _), (second, _) = verify_log.connect(url, 0), verify_log.connect(url, 0)
+    try:
+        return fullcheck.check_in_halves(_Meanwhile(first, meanwhile) if meanwhile else first, second)
+    finally:
+        first.close()
+        second.close()
+
+
+def _five_entries(make_client, actor):
+    return committed([incident(make_client("Robin"), actor, description=f"Incident {n}") for n in range(5)])
+
+
+def test_the_halves_join_as_one_check(postgresql_only, app, make_client, practitioner_actor):
+    _three_entries(make_client, practitioner_actor)  # with files
+    *_, last = committed([incident(make_client("Kit"), practitioner_actor) for _ in range(2)])
+    found = _in_halves(app)
+    assert found == fullcheck.check(*_driver())
+    assert (found.ok, found.count, found.head_hash, found.through_seq) == (True, 5, last.hash, 5)
+
+
+@pytest.mark.parametrize("place", [1, 2, 3, 4, 5])
+def test_an_entry_altered_in_either_half_is_left_to_the_check_in_python(
+        postgresql_only, app, make_client, practitioner_actor, place):
+    _five_entries(make_client, practitioner_actor)
+    _drop_postgresql_guard()
+    db.session.execute(sa.text("UPDATE conduct_entry SET description = 'nothing' WHERE seq = :seq"), {"seq": place})
+    db.session.commit()
+    assert _in_halves(app) is None
+
+
+@pytest.mark.parametrize("change", [
+    "UPDATE conduct_entry SET seq = seq + 10 WHERE seq = 5",  # a gap in the later half
+    "UPDATE conduct_entry SET seq = NULL WHERE seq = 5",  # in neither half (the schema altered by hand)
+])
+def test_an_entry_out_of_its_place_is_left_to_the_check_in_python(
+        postgresql_only, app, make_client, practitioner_actor, change):
+    _five_entries(make_client, practitioner_actor)
+    _drop_postgresql_guard()
+    db.session.execute(sa.text("ALTER TABLE conduct_entry ALTER COLUMN seq DROP NOT NULL"))
+    db.session.execute(sa.text(change))
+    db.session.commit()
+    assert _in_halves(app) is None
+
+
+def _rechain(from_seq, link):
+    """The entries from `from_seq` on linked anew from `link` and hashed anew over the
+    database's text of them (entries without files), as someone with the database could."""
+    for (entry_id,) in db.session.execute(sa.text("SELECT id FROM conduct_entry WHERE seq >= :seq ORDER BY seq"),
+                                          {"seq": from_seq}).all():
+        db.session.execute(sa.text("UPDATE conduct_entry SET prev_hash = :link WHERE id = :id"),
+                           {"link": link, "id": entry_id})
+        text = db.session.execute(sa.text(fullcheck._entries("e.id = :id")), {"id": entry_id}).one()[4]
+        link = hashlib.sha256(text).hexdigest()
+        db.session.execute(sa.text("UPDATE conduct_entry SET hash = :hash WHERE id = :id"), {"hash": link, "id": entry_id})
+    db.session.commit()
+
+
+@pytest.mark.parametrize("second_removed", [
+    True,  # the earlier half ends short of the later half's first place
+    False,  # the later half does not link to the earlier (entry 3 linked to another hash)
+])
+def test_a_chain_made_anew_across_the_halves_is_left_to_the_check_in_python(
+        postgresql_only, app, make_client, practitioner_actor, second_removed):
+    first, *_ = _five_entries(make_client, practitioner_actor)
+    _drop_postgresql_guard()
+    if second_removed:
+        db.session.execute(sa.text("DELETE FROM conduct_entry WHERE seq = 2"))
+    _rechain(3, first.hash if second_removed else "1" * 64)
+    assert fullcheck.check(*_driver()) is None
+    assert _in_halves(app) is None
+
+
+class _Meanwhile:
+    """The first connection, with something done elsewhere once both connections have begun
+    (just before the check counts the entries)."""
+
+    def __init__(self, connection, meanwhile):
+        self.connection, self.meanwhile = connection, meanwhile
+
+    def __getattr__(self, name):
+        return getattr(self.connection, name)
+
+    def execute(self, statement, *args):
+        if statement.startswith("SELECT count(*)"):
+            self.meanwhile()
+        return self.connection.execute(statement, *args)
+
+
+def test_the_halves_read_one_state_of_the_database(postgresql_only, app, make_client, practitioner_actor):
+    """Both halves read the database as it was when the check began: an entry recorded since
+    is not half seen (it waits for the next check)."""
+    *_, last = _three_entries(make_client, practitioner_actor)
+    found = _in_halves(app, meanwhile=lambda: committed([incident(make_client("Kit"), practitioner_actor)]))
+    assert (found.ok, found.count, found.head_hash) == (True, 3, last.hash)
+
+
 # One client's check (what pages run) and the last full check -------------------------------
 
 def _interleaved(make_client, actor):

@@ -18,6 +18,7 @@ verify-log` starts without importing it (practice/verify_log.py)."""
 
 import hashlib
 import json
+import threading
 from collections import namedtuple
 from datetime import datetime
 
@@ -135,30 +136,92 @@ ENTRIES = {dialect: f"SELECT e.id, e.seq, e.prev_hash, e.hash, {text} FROM condu
 _HAVING_FILES = "SELECT DISTINCT entry_id FROM attachment"
 
 
+def _entries(where: str) -> str:
+    return ENTRIES["postgresql"].replace(" ORDER BY ", f" WHERE {where} ORDER BY ", 1)
+
+
 # The check -----------------------------------------------------------------------------------------
 
 def check(connection, dialect: str, *, check_files: bool = True) -> Verification | None:
     """The whole chain found intact (every hash, link and place, and with `check_files` every
     attachment's bytes), or None: something needs the check in Python to name it."""
-    having_files = {entry_id for (entry_id,) in connection.execute(_HAVING_FILES).fetchall()}
+    having_files = _having_files(connection)
+    return _joined([_span(connection, dialect, ENTRIES[dialect], 1, having_files, check_files)])
+
+
+def check_in_halves(first, second) -> Verification | None:
+    """`check` on PostgreSQL with the chain's two halves read at once, on two connections (one
+    in a second thread), so that two server processes write the texts on two cores while this
+    one hashes. The second connection imports the first's snapshot (as pg_dump's workers do),
+    so the halves are of one state of the database and join as one read would have read them.
+    (Not on SQLite: there the database's work is in this process, and two threads reading
+    took each about twice the CPU time of one, no sooner.)"""
+    first.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    (snapshot,), = first.execute("SELECT pg_export_snapshot()").fetchall()
+    second.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    quoted = snapshot.replace("'", "''")  # the server's own id, quoted all the same
+    second.execute(f"SET TRANSACTION SNAPSHOT '{quoted}'")
+    (total, last), = first.execute("SELECT count(*), max(seq) FROM conduct_entry").fetchall()
+    having_files = _having_files(first)
+    middle = int(last or 0) // 2
+    spans = [None, None]
+
+    def later_half():
+        spans[1] = _span(second, "postgresql", _entries(f"e.seq > {middle}"), middle + 1, having_files, True)
+
+    thread = threading.Thread(target=later_half)
+    thread.start()
+    try:
+        spans[0] = _span(first, "postgresql", _entries(f"e.seq <= {middle}"), 1, having_files, True)
+    finally:
+        thread.join()
+    found = _joined(spans)
+    return found if found is not None and found.count == total else None  # no row outside both halves
+
+
+def _having_files(connection) -> set:
+    return {entry_id for (entry_id,) in connection.execute(_HAVING_FILES).fetchall()}
+
+
+def _joined(spans: list) -> Verification | None:
+    """The spans' verdict as one chain: each span starts at the place after the previous
+    span's last entry and links to that entry's hash; the first links to the genesis."""
+    count, head = 0, GENESIS
+    for span in spans:
+        if span is None:
+            return None
+        first_place, link, rows, last_hash = span
+        if rows:
+            if first_place != count + 1 or link != head:
+                return None
+            count, head = count + rows, last_hash
+    return Verification(True, count, head_hash=head, through_seq=count)
+
+
+def _span(connection, dialect: str, query: str, first_place: int, having_files: set,
+          check_files: bool) -> tuple | None:
+    """The entries `query` reads found intact, from `first_place` on, each linked to the one
+    before: (first_place, the first's link, how many, the last's hash), or None."""
     # PostgreSQL: a server-side cursor, streamed BATCH rows at a time, in binary (the texts
     # arrive as they are; hex-encoded and decoded again, fetching them took half as long again).
     cursor = connection.cursor(name="conduct_chain", binary=True) if dialect == "postgresql" else connection.cursor()
     try:
-        cursor.execute(ENTRIES[dialect])
-        count, prev_hash = 0, GENESIS
+        cursor.execute(query)
+        count, first_link, prev_hash = 0, None, None
         while rows := cursor.fetchmany(BATCH):
             ids, places, links, hashes, texts = zip(*rows, strict=True)
+            if not count:
+                first_link = prev_hash = links[0]
             texts = _with_files(connection, ids, texts, having_files, check_files=check_files)
             if (texts is None or None in texts
-                    or places != tuple(range(count + 1, count + 1 + len(rows)))
+                    or places != tuple(range(first_place + count, first_place + count + len(rows)))
                     or links != (prev_hash, *hashes[:-1])
                     or [hashlib.sha256(text).hexdigest() for text in texts] != list(hashes)):
                 return None
             count, prev_hash = count + len(rows), hashes[-1]
     finally:
         cursor.close()
-    return Verification(True, count, head_hash=prev_hash, through_seq=count)
+    return first_place, first_link, count, prev_hash
 
 
 def _with_files(connection, ids, texts, having_files: set, *, check_files: bool) -> list | None:
