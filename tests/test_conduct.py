@@ -766,6 +766,22 @@ def test_the_halves_read_one_state_of_the_database(postgresql_only, app, make_cl
     assert (found.ok, found.count, found.head_hash) == (True, 3, last.hash)
 
 
+
+def test_a_failure_reading_the_later_half_reaches_the_caller(
+        postgresql_only, app, make_client, practitioner_actor, monkeypatch):
+    """As `check` would raise it: not printed by the thread and taken for a doubt."""
+    _three_entries(make_client, practitioner_actor)
+    read_span = fullcheck._span
+
+    def failing_later_half(connection, dialect, query, first_place, *rest):
+        if first_place > 1:
+            raise RuntimeError("the later half could not be read")
+        return read_span(connection, dialect, query, first_place, *rest)
+
+    monkeypatch.setattr(fullcheck, "_span", failing_later_half)
+    with pytest.raises(RuntimeError, match="later half"):
+        _in_halves(app)
+
 # One client's check (what pages run) and the last full check -------------------------------
 
 def _interleaved(make_client, actor):

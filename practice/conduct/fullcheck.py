@@ -164,10 +164,13 @@ def check_in_halves(first, second) -> Verification | None:
     (total, last), = first.execute("SELECT count(*), max(seq) FROM conduct_entry").fetchall()
     having_files = _having_files(first)
     middle = int(last or 0) // 2
-    spans = [None, None]
+    spans, failures = [None, None], []
 
     def later_half():
-        spans[1] = _span(second, "postgresql", _entries(f"e.seq > {middle}"), middle + 1, having_files, True)
+        try:
+            spans[1] = _span(second, "postgresql", _entries(f"e.seq > {middle}"), middle + 1, having_files, True)
+        except Exception as error:  # raised below, in the caller's thread, as `check` raises it
+            failures.append(error)
 
     thread = threading.Thread(target=later_half)
     thread.start()
@@ -175,6 +178,8 @@ def check_in_halves(first, second) -> Verification | None:
         spans[0] = _span(first, "postgresql", _entries(f"e.seq <= {middle}"), 1, having_files, True)
     finally:
         thread.join()
+    if failures:
+        raise failures[0]
     found = _joined(spans)
     return found if found is not None and found.count == total else None  # no row outside both halves
 
