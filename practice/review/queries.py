@@ -63,6 +63,12 @@ UNREVIEWED_LOOKBACK = 14  # days
 # statement takes longer than the database takes to run most of these.
 
 
+def _read(statement, values=None):
+    """A statement's rows, run on the session's connection: its reads are plain rows, and the
+    ORM's way of running a statement took as long again as SQLite's running most of these."""
+    return db.session.connection().execute(statement, values)
+
+
 @dataclass(frozen=True)
 class Done:
     """Something done for a client since the reviewed day began (from its next-step card,
@@ -250,7 +256,7 @@ def _appointment_rows(practitioner_id: int, start: datetime, end: datetime, tomo
     reviewed), each as Today's rows; and of the day's and tomorrow's clients, those whose
     record the practitioner may open, and tomorrow's who have not acknowledged the policy."""
     since = until - SETTLE_LOOKBACK
-    found = db.session.execute(_appointments_query(), {
+    found = _read(_appointments_query(), {
         "practitioner_id": practitioner_id, "since": since, "tomorrow_end": tomorrow_end,
         "day_start": start, "until": until, "policy_id": policy_id}).all()
     steady = steady_offset(zone, since, tomorrow_end + LONGEST_SESSION)
@@ -314,7 +320,7 @@ WaitingInquiry = namedtuple("WaitingInquiry", "id name need received_at")
 
 
 def _waiting(practitioner: Practitioner, day: date) -> tuple[list[FollowUp], list[WaitingInquiry]]:
-    rows = db.session.execute(_waiting_query(), {
+    rows = _read(_waiting_query(), {
         "day": day, "user_id": practitioner.user_id, "practitioner_id": practitioner.id}).all()
     return ([FollowUp(r.id, r.client_id, r.name, r.specialist_name, r.text, r.referred_on, r.follow_up_on)
              for r in rows if r.waiting == "follow_up"],
@@ -341,7 +347,7 @@ def _entries_recorded(practitioner_id: int, start: datetime, end: datetime) -> l
     return [
         RecordedEntry(e.id, e.client_id, e.display_name, e.standing, e.category_label or KINDS.get(e.kind, e.kind),
                       e.minutes, e.safety, e.source, e.recorded_at)
-        for e in db.session.execute(_entries_query(), {"start": start, "end": end,
+        for e in _read(_entries_query(), {"start": start, "end": end,
                                                         "practitioner_id": practitioner_id})
     ]
 
@@ -355,7 +361,7 @@ def _changed_suggestions(clients: list[ClientName], start: datetime, until: date
         return []
     moments = [start, until]
     policy = policy_in_force(db.session, max(moments))
-    rows = db.session.execute(_done_query(), {
+    rows = _read(_done_query(), {
         "ids": [client.id for client in clients], "start": start, "now": now,
         "since": escalation.reach_back(policy, moments)}).all()
     entries = sorted((_LadderEntry(r.id, r.client_id, r.a, r.at, r.minutes, r.safety, r.withdrawn,
@@ -468,7 +474,7 @@ def _categories_query():
 def incident_categories() -> list[Row]:
     """The categories the quick incident form offers (those not retired), as
     conduct.queries.categories lists them: their ids and labels only."""
-    return db.session.execute(_categories_query()).all()
+    return _read(_categories_query()).all()
 
 
 @cache
@@ -503,7 +509,7 @@ def _reviews(practitioner_id: int, day: date, zone) -> tuple[Reviewed | None, li
     for i, each in enumerate(days):
         values[f"from{i}"] = local_day_bounds(each, zone)[0]
         values[f"day{i}"] = each
-    rows = db.session.execute(_reviews_query(), values).all()
+    rows = _read(_reviews_query(), values).all()
     mark = next((row for row in rows if row.i is None), None)
     reviewed = Reviewed(mark.reviewed_at, mark.by_name) if mark is not None else None
     return reviewed, sorted(days[row.i] for row in rows if row.i is not None)
