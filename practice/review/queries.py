@@ -198,12 +198,11 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
     until = min(now, end)
     appointments, tomorrow, unsettled_rows, in_care, unacknowledged_ids = _appointment_rows(
         practitioner.id, start, end, tomorrow_end, until, zone, policy_in_force(session, now).id)
-    entries = _entries_recorded(practitioner.id, start, end)
+    follow_ups, inquiries, entries = _waiting_and_recorded(practitioner, day, start, end)
     clients = {row.client_id: ClientName(row.client_id, row.who, row.appointment.standing)
                for row in appointments if row.client_id in in_care} | {
         e.client_id: ClientName(e.client_id, e.client_name, e.standing) for e in entries}
     reviewed, unreviewed = _reviews(practitioner.id, day, zone)
-    follow_ups, inquiries = _waiting(practitioner, day)
     return DayReview(
         practitioner=practitioner,
         day=day,
@@ -285,18 +284,32 @@ def unsettled(practitioner_id: int, until: datetime) -> list[Appointment]:
 
 @cache
 def _waiting_query():
-    """What waits for the practitioner, one read: referrals out waiting for their follow-up
-    by `day` that they made (`user_id`) or of their own clients (`practitioner_id`), oldest
-    follow-up first ("follow_up"), then inquiries open or offered for them or for no one in
+    """What waits for the practitioner and what was recorded about their clients, one read:
+    the entries recorded from `start` to `end` about clients in the care team of
+    `practitioner_id`, in the order recorded ("entry"); referrals out waiting for their
+    follow-up by `day` that they made (`user_id`) or of their own clients, oldest follow-up
+    first ("follow_up"); then inquiries open or offered for them or for no one in
     particular, oldest first ("inquiry")."""
     def none(column):  # typed: PostgreSQL matches a union's columns one pair of selects at a time
         return cast(null(), column.type)
 
+    no_entry = (none(Client.standing), none(ConductEntry.kind), none(ConductEntry.minutes), none(ConductEntry.safety))
+    entries = (
+        select(literal_column("'entry'").label("waiting"), ConductEntry.id, ConductEntry.client_id.label("client_id"),
+               Client.display_name.label("name"), IncidentCategory.label.label("label"),
+               ConductEntry.source.label("text"), none(Referral.referred_on).label("referred_on"),
+               none(Referral.follow_up_on).label("follow_up_on"), ConductEntry.recorded_at.label("at"),
+               Client.standing.label("standing"), ConductEntry.kind.label("kind"),
+               ConductEntry.minutes.label("minutes"), ConductEntry.safety.label("safety"))
+        .join(Client, Client.id == ConductEntry.client_id)
+        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
+        .where(ConductEntry.recorded_at >= bindparam("start"), ConductEntry.recorded_at < bindparam("end"),
+               care_team.clause(bindparam("practitioner_id"), ConductEntry.client_id))
+    )
     follow_ups = (
-        select(literal_column("'follow_up'").label("waiting"), Referral.id, Referral.client_id.label("client_id"),
-               Client.display_name.label("name"), Specialist.name.label("specialist_name"),
-               Referral.source.label("text"), Referral.referred_on.label("referred_on"),
-               Referral.follow_up_on.label("follow_up_on"), none(Inquiry.received_at).label("received_at"))
+        select(literal_column("'follow_up'"), Referral.id, Referral.client_id, Client.display_name, Specialist.name,
+               Referral.source, Referral.referred_on, Referral.follow_up_on, none(ConductEntry.recorded_at),
+               *no_entry)
         .join(Client, Client.id == Referral.client_id)
         .outerjoin(Specialist, Specialist.id == Referral.specialist_id)
         .where(Referral.direction == "out", Referral.outcome == Outcome.PENDING.value,
@@ -307,49 +320,29 @@ def _waiting_query():
     inquiries = (
         select(literal_column("'inquiry'"), Inquiry.id, none(Referral.client_id), Inquiry.name,
                none(Specialist.name), Inquiry.need, none(Referral.referred_on), none(Referral.follow_up_on),
-               Inquiry.received_at)
+               Inquiry.received_at, *no_entry)
         .where(Inquiry.status.in_((InquiryStatus.OPEN.value, InquiryStatus.OFFERED.value)),
                or_(Inquiry.practitioner_id.is_(None), Inquiry.practitioner_id == bindparam("practitioner_id")))
     )
-    return union_all(follow_ups, inquiries).order_by(
-        *(literal_column(name) for name in ("waiting", "follow_up_on", "received_at", "id")))
+    return union_all(entries, follow_ups, inquiries).order_by(
+        *(literal_column(name) for name in ("waiting", "follow_up_on", "at", "id")))
 
 
 FollowUp = namedtuple("FollowUp", "id client_id client_name specialist_name source referred_on follow_up_on")
 WaitingInquiry = namedtuple("WaitingInquiry", "id name need received_at")
 
 
-def _waiting(practitioner: Practitioner, day: date) -> tuple[list[FollowUp], list[WaitingInquiry]]:
-    rows = _read(_waiting_query(), {
-        "day": day, "user_id": practitioner.user_id, "practitioner_id": practitioner.id}).all()
-    return ([FollowUp(r.id, r.client_id, r.name, r.specialist_name, r.text, r.referred_on, r.follow_up_on)
+def _waiting_and_recorded(practitioner: Practitioner, day: date, start: datetime, end: datetime,
+                          ) -> tuple[list[FollowUp], list[WaitingInquiry], list[RecordedEntry]]:
+    """The referral follow-ups due and the inquiries waiting, and the entries recorded during
+    the day about clients in this practitioner's care team."""
+    rows = _read(_waiting_query(), {"day": day, "user_id": practitioner.user_id, "practitioner_id": practitioner.id,
+                                    "start": start, "end": end}).all()
+    return ([FollowUp(r.id, r.client_id, r.name, r.label, r.text, r.referred_on, r.follow_up_on)
              for r in rows if r.waiting == "follow_up"],
-            [WaitingInquiry(r.id, r.name, r.text, r.received_at) for r in rows if r.waiting == "inquiry"])
-
-
-@cache
-def _entries_query():
-    """Entries recorded from `start` to `end` about clients in the care team of `practitioner_id`."""
-    return (
-        select(ConductEntry.id, ConductEntry.client_id, Client.display_name, Client.standing,
-               IncidentCategory.label.label("category_label"), ConductEntry.kind, ConductEntry.minutes,
-               ConductEntry.safety, ConductEntry.source, ConductEntry.recorded_at)
-        .join(Client, Client.id == ConductEntry.client_id)
-        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
-        .where(ConductEntry.recorded_at >= bindparam("start"), ConductEntry.recorded_at < bindparam("end"),
-               care_team.clause(bindparam("practitioner_id"), ConductEntry.client_id))
-        .order_by(ConductEntry.recorded_at, ConductEntry.id)
-    )
-
-
-def _entries_recorded(practitioner_id: int, start: datetime, end: datetime) -> list[RecordedEntry]:
-    """Entries recorded during the day about clients in this practitioner's care team."""
-    return [
-        RecordedEntry(e.id, e.client_id, e.display_name, e.standing, e.category_label or KINDS.get(e.kind, e.kind),
-                      e.minutes, e.safety, e.source, e.recorded_at)
-        for e in _read(_entries_query(), {"start": start, "end": end,
-                                                        "practitioner_id": practitioner_id})
-    ]
+            [WaitingInquiry(r.id, r.name, r.text, r.at) for r in rows if r.waiting == "inquiry"],
+            [RecordedEntry(r.id, r.client_id, r.name, r.standing, r.label or KINDS.get(r.kind, r.kind), r.minutes,
+                           r.safety, r.text, r.at) for r in rows if r.waiting == "entry"])
 
 
 def _changed_suggestions(clients: list[ClientName], start: datetime, until: datetime,
