@@ -24,6 +24,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import joinedload
@@ -46,7 +47,14 @@ from practice.localtime import steady_offset
 from practice.policies.models import PolicyAcknowledgement
 from practice.policies.queries import policy_in_force
 from practice.review.models import ReviewedDay
-from practice.scheduling.models import LONGEST_SESSION, RELEASED, Appointment, Service, Status
+from practice.scheduling.models import (
+    BOOKED,
+    LONGEST_SESSION,
+    RELEASED,
+    Appointment,
+    Service,
+    Status,
+)
 from practice.scheduling.queries import (  # Today's rows, written the same way
     DESK_COLUMNS,
     DeskRow,
@@ -242,7 +250,9 @@ def _appointments_query():
         .where(Appointment.practitioner_id == bindparam("practitioner_id"),
                Appointment.start_at >= bindparam("since"), Appointment.start_at < bindparam("tomorrow_end"),
                or_(Appointment.start_at >= bindparam("day_start"),
-                   (Appointment.status == Status.BOOKED.value) & (Appointment.start_at < bindparam("until"))))
+                   # As the index of booked sessions says it (PostgreSQL's): a generic plan, not knowing a
+                   # parameter's value, could not use that index.
+                   text(f"appointment.{BOOKED}") & (Appointment.start_at < bindparam("until"))))
         .order_by(Appointment.start_at, Appointment.id)
     )
 
