@@ -332,3 +332,20 @@ def test_a_card_lists_everything_done_for_the_client_and_the_follow_ups_are_the_
     follow_ups = section(html, "follow-heading")
     assert "Ana Late</a> → Bea Osteo" in follow_ups and "Sol Stranger</a> → Bea Osteo" in follow_ups
     assert "Ben Absent" not in follow_ups  # neither referred by Priya nor her client
+
+
+def test_the_days_and_tomorrows_rows_escape_what_the_practice_typed(client, users, login, desk, make_client):
+    """The two tables' rows are written in Python (review.rows_html), not by Jinja's
+    autoescape: a client's and a service's names with markup in them show as text."""
+    _, service, _ = desk
+    service.name = '<i>"Hot"</i> stones & oil'
+    someone = make_client('Zoe <b>"Bold"</b> & Co')
+    book(desk, at(DAY, "09:00"), client=someone, now=BEFORE)
+    book(desk, at(DAY + timedelta(days=1), "09:00"), client=someone, now=BEFORE)
+    login(users["practitioner"])
+    html = review_page(client)
+    for heading in ("day-heading", "tomorrow-heading"):
+        rows = section(html, heading)
+        assert "<b>" not in rows and "<i>" not in rows, heading
+        assert "Zoe &lt;b&gt;&#34;Bold&#34;&lt;/b&gt; &amp; Co</a>" in rows, heading
+        assert "<td>&lt;i&gt;&#34;Hot&#34;&lt;/i&gt; stones &amp; oil</td>" in rows, heading

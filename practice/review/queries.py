@@ -14,16 +14,17 @@ from sqlalchemy import (
     Boolean,
     Integer,
     Row,
-    and_,
     bindparam,
     case,
     cast,
     exists,
+    literal,
     literal_column,
     not_,
     null,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import joinedload
@@ -46,7 +47,14 @@ from practice.localtime import steady_offset
 from practice.policies.models import PolicyAcknowledgement
 from practice.policies.queries import policy_in_force
 from practice.review.models import ReviewedDay
-from practice.scheduling.models import LONGEST_SESSION, RELEASED, Appointment, Service, Status
+from practice.scheduling.models import (
+    BOOKED,
+    LONGEST_SESSION,
+    RELEASED,
+    Appointment,
+    Service,
+    Status,
+)
 from practice.scheduling.queries import (  # Today's rows, written the same way
     DESK_COLUMNS,
     DeskRow,
@@ -61,6 +69,12 @@ UNREVIEWED_LOOKBACK = 14  # days
 # The page's reads are plain rows of the columns it shows (objects take several times as
 # long to load), from statements built once with their values as parameters: building a
 # statement takes longer than the database takes to run most of these.
+
+
+def _read(statement, values=None):
+    """A statement's rows, run on the session's connection: its reads are plain rows, and the
+    ORM's way of running a statement took as long again as SQLite's running most of these."""
+    return db.session.connection().execute(statement, values)
 
 
 @dataclass(frozen=True)
@@ -192,12 +206,11 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
     until = min(now, end)
     appointments, tomorrow, unsettled_rows, in_care, unacknowledged_ids = _appointment_rows(
         practitioner.id, start, end, tomorrow_end, until, zone, policy_in_force(session, now).id)
-    entries = _entries_recorded(practitioner.id, start, end)
+    follow_ups, inquiries, entries = _waiting_and_recorded(practitioner, day, start, end)
     clients = {row.client_id: ClientName(row.client_id, row.who, row.appointment.standing)
                for row in appointments if row.client_id in in_care} | {
         e.client_id: ClientName(e.client_id, e.client_name, e.standing) for e in entries}
     reviewed, unreviewed = _reviews(practitioner.id, day, zone)
-    follow_ups, inquiries = _waiting(practitioner, day)
     return DayReview(
         practitioner=practitioner,
         day=day,
@@ -237,7 +250,9 @@ def _appointments_query():
         .where(Appointment.practitioner_id == bindparam("practitioner_id"),
                Appointment.start_at >= bindparam("since"), Appointment.start_at < bindparam("tomorrow_end"),
                or_(Appointment.start_at >= bindparam("day_start"),
-                   (Appointment.status == Status.BOOKED.value) & (Appointment.start_at < bindparam("until"))))
+                   # As the index of booked sessions says it (PostgreSQL's): a generic plan, not knowing a
+                   # parameter's value, could not use that index.
+                   text(f"appointment.{BOOKED}") & (Appointment.start_at < bindparam("until"))))
         .order_by(Appointment.start_at, Appointment.id)
     )
 
@@ -250,7 +265,7 @@ def _appointment_rows(practitioner_id: int, start: datetime, end: datetime, tomo
     reviewed), each as Today's rows; and of the day's and tomorrow's clients, those whose
     record the practitioner may open, and tomorrow's who have not acknowledged the policy."""
     since = until - SETTLE_LOOKBACK
-    found = db.session.execute(_appointments_query(), {
+    found = _read(_appointments_query(), {
         "practitioner_id": practitioner_id, "since": since, "tomorrow_end": tomorrow_end,
         "day_start": start, "until": until, "policy_id": policy_id}).all()
     steady = steady_offset(zone, since, tomorrow_end + LONGEST_SESSION)
@@ -279,18 +294,32 @@ def unsettled(practitioner_id: int, until: datetime) -> list[Appointment]:
 
 @cache
 def _waiting_query():
-    """What waits for the practitioner, one read: referrals out waiting for their follow-up
-    by `day` that they made (`user_id`) or of their own clients (`practitioner_id`), oldest
-    follow-up first ("follow_up"), then inquiries open or offered for them or for no one in
+    """What waits for the practitioner and what was recorded about their clients, one read:
+    the entries recorded from `start` to `end` about clients in the care team of
+    `practitioner_id`, in the order recorded ("entry"); referrals out waiting for their
+    follow-up by `day` that they made (`user_id`) or of their own clients, oldest follow-up
+    first ("follow_up"); then inquiries open or offered for them or for no one in
     particular, oldest first ("inquiry")."""
     def none(column):  # typed: PostgreSQL matches a union's columns one pair of selects at a time
         return cast(null(), column.type)
 
+    no_entry = (none(Client.standing), none(ConductEntry.kind), none(ConductEntry.minutes), none(ConductEntry.safety))
+    entries = (
+        select(literal_column("'entry'").label("waiting"), ConductEntry.id, ConductEntry.client_id.label("client_id"),
+               Client.display_name.label("name"), IncidentCategory.label.label("label"),
+               ConductEntry.source.label("text"), none(Referral.referred_on).label("referred_on"),
+               none(Referral.follow_up_on).label("follow_up_on"), ConductEntry.recorded_at.label("at"),
+               Client.standing.label("standing"), ConductEntry.kind.label("kind"),
+               ConductEntry.minutes.label("minutes"), ConductEntry.safety.label("safety"))
+        .join(Client, Client.id == ConductEntry.client_id)
+        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
+        .where(ConductEntry.recorded_at >= bindparam("start"), ConductEntry.recorded_at < bindparam("end"),
+               care_team.clause(bindparam("practitioner_id"), ConductEntry.client_id))
+    )
     follow_ups = (
-        select(literal_column("'follow_up'").label("waiting"), Referral.id, Referral.client_id.label("client_id"),
-               Client.display_name.label("name"), Specialist.name.label("specialist_name"),
-               Referral.source.label("text"), Referral.referred_on.label("referred_on"),
-               Referral.follow_up_on.label("follow_up_on"), none(Inquiry.received_at).label("received_at"))
+        select(literal_column("'follow_up'"), Referral.id, Referral.client_id, Client.display_name, Specialist.name,
+               Referral.source, Referral.referred_on, Referral.follow_up_on, none(ConductEntry.recorded_at),
+               *no_entry)
         .join(Client, Client.id == Referral.client_id)
         .outerjoin(Specialist, Specialist.id == Referral.specialist_id)
         .where(Referral.direction == "out", Referral.outcome == Outcome.PENDING.value,
@@ -301,49 +330,29 @@ def _waiting_query():
     inquiries = (
         select(literal_column("'inquiry'"), Inquiry.id, none(Referral.client_id), Inquiry.name,
                none(Specialist.name), Inquiry.need, none(Referral.referred_on), none(Referral.follow_up_on),
-               Inquiry.received_at)
+               Inquiry.received_at, *no_entry)
         .where(Inquiry.status.in_((InquiryStatus.OPEN.value, InquiryStatus.OFFERED.value)),
                or_(Inquiry.practitioner_id.is_(None), Inquiry.practitioner_id == bindparam("practitioner_id")))
     )
-    return union_all(follow_ups, inquiries).order_by(
-        *(literal_column(name) for name in ("waiting", "follow_up_on", "received_at", "id")))
+    return union_all(entries, follow_ups, inquiries).order_by(
+        *(literal_column(name) for name in ("waiting", "follow_up_on", "at", "id")))
 
 
 FollowUp = namedtuple("FollowUp", "id client_id client_name specialist_name source referred_on follow_up_on")
 WaitingInquiry = namedtuple("WaitingInquiry", "id name need received_at")
 
 
-def _waiting(practitioner: Practitioner, day: date) -> tuple[list[FollowUp], list[WaitingInquiry]]:
-    rows = db.session.execute(_waiting_query(), {
-        "day": day, "user_id": practitioner.user_id, "practitioner_id": practitioner.id}).all()
-    return ([FollowUp(r.id, r.client_id, r.name, r.specialist_name, r.text, r.referred_on, r.follow_up_on)
+def _waiting_and_recorded(practitioner: Practitioner, day: date, start: datetime, end: datetime,
+                          ) -> tuple[list[FollowUp], list[WaitingInquiry], list[RecordedEntry]]:
+    """The referral follow-ups due and the inquiries waiting, and the entries recorded during
+    the day about clients in this practitioner's care team."""
+    rows = _read(_waiting_query(), {"day": day, "user_id": practitioner.user_id, "practitioner_id": practitioner.id,
+                                    "start": start, "end": end}).all()
+    return ([FollowUp(r.id, r.client_id, r.name, r.label, r.text, r.referred_on, r.follow_up_on)
              for r in rows if r.waiting == "follow_up"],
-            [WaitingInquiry(r.id, r.name, r.text, r.received_at) for r in rows if r.waiting == "inquiry"])
-
-
-@cache
-def _entries_query():
-    """Entries recorded from `start` to `end` about clients in the care team of `practitioner_id`."""
-    return (
-        select(ConductEntry.id, ConductEntry.client_id, Client.display_name, Client.standing,
-               IncidentCategory.label.label("category_label"), ConductEntry.kind, ConductEntry.minutes,
-               ConductEntry.safety, ConductEntry.source, ConductEntry.recorded_at)
-        .join(Client, Client.id == ConductEntry.client_id)
-        .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
-        .where(ConductEntry.recorded_at >= bindparam("start"), ConductEntry.recorded_at < bindparam("end"),
-               care_team.clause(bindparam("practitioner_id"), ConductEntry.client_id))
-        .order_by(ConductEntry.recorded_at, ConductEntry.id)
-    )
-
-
-def _entries_recorded(practitioner_id: int, start: datetime, end: datetime) -> list[RecordedEntry]:
-    """Entries recorded during the day about clients in this practitioner's care team."""
-    return [
-        RecordedEntry(e.id, e.client_id, e.display_name, e.standing, e.category_label or KINDS.get(e.kind, e.kind),
-                      e.minutes, e.safety, e.source, e.recorded_at)
-        for e in db.session.execute(_entries_query(), {"start": start, "end": end,
-                                                        "practitioner_id": practitioner_id})
-    ]
+            [WaitingInquiry(r.id, r.name, r.text, r.at) for r in rows if r.waiting == "inquiry"],
+            [RecordedEntry(r.id, r.client_id, r.name, r.standing, r.label or KINDS.get(r.kind, r.kind), r.minutes,
+                           r.safety, r.text, r.at) for r in rows if r.waiting == "entry"])
 
 
 def _changed_suggestions(clients: list[ClientName], start: datetime, until: datetime,
@@ -355,7 +364,7 @@ def _changed_suggestions(clients: list[ClientName], start: datetime, until: date
         return []
     moments = [start, until]
     policy = policy_in_force(db.session, max(moments))
-    rows = db.session.execute(_done_query(), {
+    rows = _read(_done_query(), {
         "ids": [client.id for client in clients], "start": start, "now": now,
         "since": escalation.reach_back(policy, moments)}).all()
     entries = sorted((_LadderEntry(r.id, r.client_id, r.a, r.at, r.minutes, r.safety, r.withdrawn,
@@ -468,33 +477,31 @@ def _categories_query():
 def incident_categories() -> list[Row]:
     """The categories the quick incident form offers (those not retired), as
     conduct.queries.categories lists them: their ids and labels only."""
-    return db.session.execute(_categories_query()).all()
+    return _read(_categories_query()).all()
 
 
 @cache
 def _reviews_query():
-    """One row: whether `day` was marked reviewed (`reviewed_at`, by `by_name`), and for each
-    of the UNREVIEWED_LOOKBACK days before it (day `i`: the local day `day<i>`, from
-    `from<i>` to `from<i+1>`) whether it had sessions and no review (`unreviewed<i>`): index
-    lookups, not the two weeks' appointments."""
+    """Whether `day` was marked reviewed (a row with `reviewed_at`, by `by_name`), and which
+    of the UNREVIEWED_LOOKBACK days before it had sessions and no review (a row for each,
+    with its number `i`: the local day `day<i>`, from `from<i>` to `from<i+1>`). The days are
+    a table of their own for one pair of index lookups: fourteen pairs of their own took
+    PostgreSQL longer to plan (about 1 ms) than to run."""
     practitioner_id = bindparam("practitioner_id")
-    mark = (select(ReviewedDay.reviewed_at, User.name)
+    start_at, day = Appointment.start_at.type, ReviewedDay.day.type
+    days = union_all(*(
+        select(literal(i, Integer).label("i"), bindparam(f"from{i}", type_=start_at).label("start"),
+               bindparam(f"from{i + 1}", type_=start_at).label("end"), bindparam(f"day{i}", type_=day).label("day"))
+        for i in range(UNREVIEWED_LOOKBACK))).subquery("days")
+    mark = (select(ReviewedDay.reviewed_at, User.name.label("by_name"), cast(null(), Integer).label("i"))
             .outerjoin(User, User.id == ReviewedDay.reviewed_by_id)
             .where(ReviewedDay.practitioner_id == practitioner_id, ReviewedDay.day == bindparam("day")))
-
-    def unreviewed(i: int):
-        worked = exists().where(
-            Appointment.practitioner_id == practitioner_id, Appointment.start_at >= bindparam(f"from{i}"),
-            Appointment.start_at < bindparam(f"from{i + 1}"), Appointment.status.not_in(RELEASED))
-        reviewed = exists().where(ReviewedDay.practitioner_id == practitioner_id,
-                                  ReviewedDay.day == bindparam(f"day{i}"))
-        return and_(worked, not_(reviewed)).label(f"unreviewed{i}")
-
-    return select(
-        mark.with_only_columns(ReviewedDay.reviewed_at).scalar_subquery().label("reviewed_at"),
-        mark.with_only_columns(User.name).scalar_subquery().label("by_name"),
-        *(unreviewed(i) for i in range(UNREVIEWED_LOOKBACK)),
-    )
+    unreviewed = (
+        select(cast(null(), ReviewedDay.reviewed_at.type), cast(null(), User.name.type), days.c.i)
+        .where(exists().where(Appointment.practitioner_id == practitioner_id, Appointment.start_at >= days.c.start,
+                              Appointment.start_at < days.c.end, Appointment.status.not_in(RELEASED)),
+               not_(exists().where(ReviewedDay.practitioner_id == practitioner_id, ReviewedDay.day == days.c.day))))
+    return union_all(mark, unreviewed)
 
 
 def _reviews(practitioner_id: int, day: date, zone) -> tuple[Reviewed | None, list[date]]:
@@ -505,6 +512,7 @@ def _reviews(practitioner_id: int, day: date, zone) -> tuple[Reviewed | None, li
     for i, each in enumerate(days):
         values[f"from{i}"] = local_day_bounds(each, zone)[0]
         values[f"day{i}"] = each
-    row = db.session.execute(_reviews_query(), values).one()
-    reviewed = Reviewed(row.reviewed_at, row.by_name) if row.reviewed_at is not None else None
-    return reviewed, [days[i] for i in range(UNREVIEWED_LOOKBACK) if row._mapping[f"unreviewed{i}"]]
+    rows = _read(_reviews_query(), values).all()
+    mark = next((row for row in rows if row.i is None), None)
+    reviewed = Reviewed(mark.reviewed_at, mark.by_name) if mark is not None else None
+    return reviewed, sorted(days[row.i] for row in rows if row.i is not None)

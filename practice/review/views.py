@@ -1,4 +1,5 @@
 from datetime import date
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -23,13 +24,14 @@ from practice.db import db
 from practice.errors import DomainError
 from practice.forms import options
 from practice.localtime import parse_day
+from practice.money import practice_money
 from practice.pdf import render_pdf
-from practice.review import queries, services
+from practice.review import queries, rows_html, services
 from practice.review.forms import MarkReviewedForm, QuickIncidentForm, ReviewDayForm
 from practice.scheduling.services import PAYMENT_METHODS
-from practice.settings.services import get_practice, local_date
+from practice.settings.services import get_practice, local_date, practice_zone
 from practice.validation import database_id
-from practice.web import acting, flash_refusal, now, show_error
+from practice.web import acting, flash_refusal, now, practice_profile, show_error
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -62,6 +64,10 @@ def _page(practitioner: Practitioner | None, day: date, form: ReviewDayForm):
     return render_template(
         "practice/review/index.html", review=review, form=form, standings=STANDINGS,
         today=local_date(db.session, now()),
+        # The two tables' rows are written in Python (rows_html), with the page's zone and money.
+        day_rows=partial(rows_html.day_rows, zone=practice_zone(db.session),
+                         money=partial(practice_money, practice_profile())),
+        tomorrow_rows=partial(rows_html.tomorrow_rows, standings=STANDINGS),
         mark_form=MarkReviewedForm(practitioner_id=practitioner.id, day=day.isoformat()),
         confirm=ConfirmForm(), payment_methods=PAYMENT_METHODS,
     )
