@@ -79,13 +79,12 @@ def directory():
         area=request.args.get("area", "")[:120], accepting=request.args.get("accepting", ""),
         verified_within_months=months if months in (1, 3, 6, 12) else None,
     )
-    page = queries.search_directory(filters, today=today, page=page_number(), per_page=_per_page())
+    page = queries.search_directory(filters, today=today, page=page_number(), per_page=_per_page(),
+                                    stale_months=_stale_months(), readable=_readable())
     return render_template(
         "referrals/directory.html", page=page, filters=filters,
         offers=queries.modality_names(db.session, [s.id for s in page.items]),
         modalities=queries.modalities(db.session), areas=queries.areas(db.session),
-        stale_count=queries.count_needs_checking(db.session, today=today, months=_stale_months()),
-        due_count=queries.count_follow_ups_due(db.session, today=today, readable=_readable()),
         verify=forms.VerifyForm(),
         today=today,
     )

@@ -116,6 +116,24 @@ def test_verified_within_and_needs_checking(add):
     assert queries.count_needs_checking(db.session, today=TODAY, months=6) == 2
 
 
+def test_the_directory_counts_the_entries_to_check_and_the_follow_ups_the_reader_may_see(
+        client, users, login, add, make_client, make_user):
+    """The notices above the directory: active entries not checked within the interval
+    (never checked ones too, not retired ones), and follow-ups due of the clients whose
+    record the reader may open (read with the page's count, in one statement)."""
+    add("Fresh", verified_on=TODAY - timedelta(days=20))
+    add("Old", verified_on=date(2026, 3, 1))
+    bea = add("Never", verified_on=None)
+    services.set_specialist_retired(db.session, SYSTEM, add("Gone old", verified_on=date(2025, 1, 1)), True, now=NOW)
+    mine = users["practitioner"].practitioner.id
+    for name, practitioner in (("Sam", mine), ("Kim", mine), ("Other", make_user("practitioner").practitioner.id)):
+        refer(make_client(name, primary_practitioner_id=practitioner), bea, follow_up_on=TODAY)
+    login(users["practitioner"])
+    page = client.get("/referrals/").get_data(as_text=True)
+    assert "3 specialists." in page and "2 entries have not been checked for a while." in page
+    assert "2 referrals to follow up." in page
+
+
 def test_the_verify_forms_of_the_lists_post_to_each_entry_and_come_back(app, client, users, login, add, monkeypatch):
     """A list's "verified today" forms share the token and the return address built once for
     the page; each still posts to its own entry."""
