@@ -31,6 +31,7 @@ def referrals_context():
         # Written in Python (rows_html), as the lists of 25 that show them call them once a row.
         "accepting_badge": rows_html.accepting_badge, "checked": rows_html.checked,
         "verify_form": rows_html.verify_form, "match_cards": rows_html.match_cards,
+        "directory_rows": rows_html.directory_rows,
     }
 
 

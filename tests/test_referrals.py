@@ -162,7 +162,9 @@ def test_the_verify_forms_of_the_lists_post_to_each_entry_and_come_back(app, cli
 def test_the_lists_write_each_entrys_badge_last_check_and_form_escaping_its_name(client, users, login, add):
     """The badge, the date and the "verified today" form are written in Python
     (referrals.rows_html), not by Jinja's autoescape: what was typed shows as text."""
-    add('Old <b>"Bold"</b> & Co', verified_on=date(2025, 1, 1), accepting="no")
+    services.add_modality(db.session, SYSTEM, "Scar <i>& tissue", now=NOW)
+    bold = add('Old <b>"Bold"</b> & Co', ("Deep tissue", "Scar <i>& tissue"), verified_on=date(2025, 1, 1),
+               accepting="no", business="<u>Clinic</u> & Spa", area="Leeds <3")
     add("Never Ned", verified_on=None, accepting="unknown")
     login(users["admin"])
     for url in ("/referrals/", "/referrals/needs-checking"):
@@ -171,6 +173,12 @@ def test_the_lists_write_each_entrys_badge_last_check_and_form_escaping_its_name
         assert ">1 Jan 2025</td>" in page and ">never</td>" in page
         assert '<span class="badge text-bg-secondary">Not accepting</span>' in page
         assert '<span class="badge text-bg-light border">Accepting: not known</span>' in page
+    # The directory's other cells (referrals.rows_html.directory_rows).
+    page = client.get("/referrals/").get_data(as_text=True)
+    assert (f'<td><a href="/referrals/specialists/{bold.id}">Old &lt;b&gt;&#34;Bold&#34;&lt;/b&gt; &amp; Co</a>'
+            '<div class="small text-muted">&lt;u&gt;Clinic&lt;/u&gt; &amp; Spa</div></td>\n'
+            '      <td class="small">Deep tissue, Scar &lt;i&gt;&amp; tissue</td>\n'
+            '      <td>Leeds &lt;3</td>') in page
 
 
 def test_verified_today_with_a_change_of_accepting(add, users):
