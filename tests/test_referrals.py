@@ -305,6 +305,35 @@ def test_matching_without_area_or_language_asks_the_database_for_the_first_rows_
     assert ["LIMIT" in statement for statement in statements] == [True, False]
 
 
+def test_matching_reads_the_candidates_from_the_index_of_what_it_ranks_them_by(add):
+    """On PostgreSQL the ranking reads what it needs of each colleague (active, accepting,
+    checked, name) from ix_specialist_ranking, not from the table's rows. The test practice is
+    too small for PostgreSQL to prefer any index, so sequential scans are priced out; what it
+    chooses among the indexes is then the index's own merit."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan (SQLite reads the candidates by rowid)")
+    add("Ann Lee", accepting="yes")
+    statements = []
+
+    def ranking(_connection, _cursor, statement, parameters, *_):
+        if "ORDER BY points DESC" in statement:
+            statements.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", ranking)
+    try:
+        assert names(queries.match(db.session, queries.Need((modality("Deep tissue").id,)), today=TODAY)) == ["Ann Lee"]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", ranking)
+    [(statement, parameters)] = statements
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as vacuum:
+        vacuum.exec_driver_sql("VACUUM (ANALYZE) specialist")  # its rows visible to all, as they come to be
+    connection = db.session.connection()
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars().all()
+    assert any("Index Only Scan using ix_specialist_ranking" in line for line in plan), "\n".join(plan)
+
+
 def test_accepting_colleagues_in_the_area_first(add):
     add("Away Ann", ("Deep tissue",), accepting="yes", area="Roundhay")
     add("Near Nia", ("Deep tissue",), accepting="yes", area="Headingley")
