@@ -85,7 +85,7 @@ def directory():
     return render_template(
         "referrals/directory.html", page=page, filters=filters,
         offers=queries.modality_names(db.session, [s.id for s in page.items]),
-        modalities=queries.modalities(db.session), areas=queries.areas(db.session),
+        modalities=queries.modality_choices(db.session), areas=queries.areas(db.session),
         verify=forms.VerifyForm(),
         today=today,
     )
@@ -217,7 +217,7 @@ def match():
     """Colleagues ranked for a need. The referral is recorded for one client, chosen once for
     the page (`client`, or by typing part of their name in `who`)."""
     form = forms.MatchForm(request.args)
-    modalities = queries.modalities(db.session)
+    modalities = queries.modality_choices(db.session)
     form.set_modalities(modalities)
     client, candidates, matches = None, [], []
     if form.validate():
@@ -253,7 +253,7 @@ def refer():
     if request.form.get("stay"):  # the form's default button: Enter in one of its fields
         return "", 204
     form = forms.ReferForm()
-    form.set_modalities(queries.modalities(db.session))
+    form.set_modalities(queries.modality_choices(db.session))
     valid = form.validate_on_submit()
     # The client and the colleague, also for the form shown again when another field is wrong
     # (the client only to those who may record their referrals).

@@ -63,6 +63,27 @@ def test_the_default_taxonomy_is_seeded_and_the_practice_extends_it(practice):
     assert "Scar tissue work" in names_of(queries.modalities(db.session, include_retired=True))
 
 
+def test_the_pages_offer_the_active_modalities_by_name(client, users, login, add, make_client):
+    """The directory's filter, the match page's need and its referral form (and the form shown
+    again after an error) list the taxonomy's active entries in order, not retired ones."""
+    services.add_modality(db.session, SYSTEM, "Aromatherapy", now=NOW)
+    services.set_modality_retired(db.session, SYSTEM, modality("Counselling"), True, now=NOW)
+    deep, sam = modality("Deep tissue").id, make_client("Sam")
+    add("Bea Deep")
+    login(users["admin"])
+    pages = {"directory": client.get("/referrals/"),
+             "match": client.get(f"/referrals/match?client={sam.id}&modality={deep}"),
+             "refused": client.post("/referrals/refer", data={"client_id": sam.id, "specialist_id": 0})}
+    for name, page in pages.items():
+        selects = re.findall(r'<select[^>]*name="(?:modality|modality_ids)"[^>]*>(.*?)</select>',
+                             page.get_data(as_text=True), re.S)
+        assert len(selects) == {"directory": 1, "match": 2, "refused": 1}[name], (name, page.status_code)
+        for select in selects:
+            offered = re.findall(r'<option [^>]*value="\d+"[^>]*>([^<]+)</option>', select)
+            assert offered[:2] == ["Acupuncture", "Aromatherapy"] and offered == sorted(offered), (name, offered)
+            assert "Deep tissue" in offered and "Counselling" not in offered, (name, offered)
+
+
 def names_of(modalities):
     return [m.name for m in modalities]
 
