@@ -14,7 +14,7 @@ from practice.booking.models import (
 )
 from practice.clients.models import Client, PrivateNote, StandingChange
 from practice.conduct.models import Attachment, Communication, ConductEntry, IncidentCategory
-from practice.db import db
+from practice.db import db, only_on
 from practice.jobs.models import Job, JobFile
 from practice.letters.models import Letter, LetterDelivery, LetterSettings, LetterTemplate
 from practice.messages.models import EmailConsent, Message, MessageAttachment, MessageSettings
@@ -67,6 +67,10 @@ def _add_the_referral_network() -> None:
             kind = column.info.get(HOST_KEY)
             if kind:
                 copy.append_constraint(ForeignKeyConstraint([column], [HOST_TABLES[kind].__table__.c.id]))
+        # The copy's indexes lose being one database's only (practice.db.only_on): given back.
+        for index in table.indexes:
+            if "only_on" in index.info:
+                only_on(index.info["only_on"], next(i for i in copy.indexes if i.name == index.name))
 
 
 _add_the_referral_network()

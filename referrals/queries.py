@@ -72,6 +72,17 @@ def modalities(session, *, include_retired: bool = False) -> list[Modality]:
     return list(session.scalars(query))
 
 
+# Built once, as the pages that offer a choice of modalities read it on every view.
+_MODALITY_CHOICES = (select(Modality.id, Modality.name).where(Modality.retired.is_(False))
+                     .order_by(Modality.name))
+
+
+def modality_choices(session) -> list:
+    """The active modalities as plain rows (`id`, `name`) in modalities()' order, for a page's
+    list to choose from: cheaper to read than the objects (0.16 -> 0.03 ms)."""
+    return session.connection().execute(_MODALITY_CHOICES).all()
+
+
 # The directory ---------------------------------------------------------------------------
 
 @dataclass
@@ -124,22 +135,38 @@ class CountedPage(Pager):
         return self.page < self.pages
 
 
+@dataclass
+class DirectoryPage(CountedPage):
+    """A page of the directory, with what the page says above it."""
+
+    stale: int = 0   # active entries not checked within the practice's interval
+    due: int = 0     # follow-ups due, of the clients whose record the reader may open
+
+
 # What a row of the directory shows (the verify form, the badge and "last checked" read these).
 DIRECTORY_COLUMNS = (Specialist.id, Specialist.name, Specialist.business, Specialist.area,
                      Specialist.accepting, Specialist.verified_on)
 
 
-def search_directory(filters: DirectoryFilters, *, today: date, page: int, per_page: int) -> CountedPage:
-    """One page of the directory (count and rows: two queries; the names of what they offer:
-    `modality_names`). The rows are plain rows of the columns shown, read through the
-    connection: the ORM's objects and Flask-SQLAlchemy's paginate cost more than the reads."""
+def search_directory(filters: DirectoryFilters, *, today: date, page: int, per_page: int,
+                     stale_months: int = DEFAULT_STALE_MONTHS, readable=ALL_CLIENTS) -> DirectoryPage:
+    """One page of the directory, with the entries to check and the follow-ups due (`readable`,
+    as for specialist_page): the three counts in one statement, then the rows (the names of
+    what they offer: `modality_names`). The rows are plain rows of the columns shown, read
+    through the connection: the ORM's objects and Flask-SQLAlchemy's paginate cost more than
+    the reads."""
     query = _directory_query(filters, today=today)
     connection = db.session.connection()
-    total = connection.execute(query.with_only_columns(func.count(Specialist.id))).scalar_one()
+    total, stale, due = connection.execute(select(
+        # count(*), not of a column: PostgreSQL counts from an index of the active entries.
+        query.with_only_columns(func.count(), maintain_column_froms=True).scalar_subquery(),
+        _needs_checking_count(months_before(today, stale_months)).scalar_subquery(),
+        _follow_ups_due_count(today, readable).scalar_subquery(),
+    )).one()
     rows = connection.execute(
         query.with_only_columns(*DIRECTORY_COLUMNS).order_by(Specialist.name_key, Specialist.id)
         .limit(per_page).offset((page - 1) * per_page)).all()
-    return CountedPage(rows, page, per_page, total)
+    return DirectoryPage(rows, page, per_page, total, stale, due)
 
 
 def modality_names(session, specialist_ids) -> dict[int, list[str]]:
@@ -156,12 +183,14 @@ def modality_names(session, specialist_ids) -> dict[int, list[str]]:
     return names
 
 
+# Built once (building it took longer than reading the index it reads).
+_AREAS = (select(func.min(Specialist.area)).where(Specialist.area_key != "", Specialist.retired_at.is_(None))
+          .group_by(Specialist.area_key).order_by(Specialist.area_key))
+
+
 def areas(session) -> list[str]:
     """The areas in the directory, for the area filter."""
-    return list(session.scalars(
-        select(func.min(Specialist.area)).where(Specialist.area_key != "", Specialist.retired_at.is_(None))
-        .group_by(Specialist.area_key).order_by(Specialist.area_key)
-    ))
+    return session.connection().execute(_AREAS).scalars().all()
 
 
 def needs_checking(*, today: date, months: int, page: int, per_page: int):
@@ -179,11 +208,16 @@ def needs_checking(*, today: date, months: int, page: int, per_page: int):
 
 
 def count_needs_checking(session, *, today: date, months: int) -> int:
-    since = months_before(today, months)
-    return session.scalar(select(func.count(Specialist.id)).where(
-        Specialist.retired_at.is_(None),
-        or_(Specialist.verified_on.is_(None), Specialist.verified_on < since),
-    ))
+    return session.scalar(_needs_checking_count(months_before(today, months)))
+
+
+def _needs_checking_count(since: date):
+    """The entries needs_checking lists, counted as the active ones less those checked since:
+    one pass over the index of when they were checked, on PostgreSQL too (`verified_on IS NULL
+    OR < since` made SQLite gather the row ids of each half first, and PostgreSQL read the
+    table: 0.37 → 0.15 ms and 0.82 → 0.37 ms on the large practice)."""
+    return (select(func.count() - func.count(case((Specialist.verified_on >= since, 1))))
+            .where(Specialist.retired_at.is_(None)))
 
 
 def _escape_like(text: str) -> str:
@@ -542,10 +576,11 @@ def follow_ups_due(session, *, today: date, readable=ALL_CLIENTS) -> list[Referr
     ))
 
 
-def count_follow_ups_due(session, *, today: date, readable=ALL_CLIENTS) -> int:
-    return session.scalar(select(func.count(Referral.id)).where(
+def _follow_ups_due_count(today: date, readable):
+    """How many referrals follow_ups_due lists."""
+    return select(func.count(Referral.id)).where(
         Referral.direction == "out", Referral.outcome == Outcome.PENDING.value,
-        Referral.follow_up_on <= today, readable))
+        Referral.follow_up_on <= today, readable)
 
 
 # Inquiries -------------------------------------------------------------------------------

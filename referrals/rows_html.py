@@ -3,8 +3,8 @@
 the entries to check), every value looked up and escaped by Jinja on its own and a macro call
 for each badge, date and form were a third of the page's rendering. The markup is what the
 templates' macros and loops wrote; every value is escaped here as Jinja's autoescape would
-(markupsafe.escape). accepting_badge, checked and verify_form are the templates' globals
-(views.referrals_context)."""
+(markupsafe.escape). accepting_badge, checked, verify_form, directory_rows and match_cards
+are the templates' globals (views.referrals_context)."""
 
 from flask import current_app
 from markupsafe import Markup, escape
@@ -42,6 +42,29 @@ def verify_form(specialist, hidden: Markup, at: str) -> Markup:
         f'  </select>\n'
         f'  <button class="btn btn-sm btn-outline-success text-nowrap" type="submit">Verified today</button>\n'
         f'</form>')
+
+
+def directory_rows(entries, offers: dict[int, list[str]], *, at: str, hidden: Markup | None) -> Markup:
+    """The directory's <tr> of each entry: name (a link to the entry: `at` and the id) and
+    business, what it offers (`offers`: names by entry id), area, badge, last checked, and
+    with `hidden` (those who may edit: verify_form's) the "verified today" form."""
+    at = str(escape(at))
+    return Markup("".join(_directory_row(entry, offers.get(entry.id, ()), at, hidden) for entry in entries))
+
+
+def _directory_row(entry, offers, at: str, hidden: Markup | None) -> str:
+    business = f'<div class="small text-muted">{escape(entry.business)}</div>' if entry.business else ""
+    form = f"<td>{verify_form(entry, hidden, at)}</td>" if hidden is not None else ""
+    return (
+        f'\n    <tr>\n'
+        f'      <td><a href="{at}{entry.id}">{escape(entry.name)}</a>{business}</td>\n'
+        f'      <td class="small">{", ".join(escape(name) for name in offers)}</td>\n'
+        f'      <td>{escape(entry.area)}</td>\n'
+        f'      <td>{accepting_badge(entry)}</td>\n'
+        f'      <td class="text-nowrap">{escape(checked(entry))}</td>\n'
+        f'      {form}\n'
+        f'    </tr>\n  '
+    )
 
 
 def match_cards(matches, *, at: str, refer_as: str | None, letters: dict[int, str]) -> Markup:

@@ -31,6 +31,7 @@ def referrals_context():
         # Written in Python (rows_html), as the lists of 25 that show them call them once a row.
         "accepting_badge": rows_html.accepting_badge, "checked": rows_html.checked,
         "verify_form": rows_html.verify_form, "match_cards": rows_html.match_cards,
+        "directory_rows": rows_html.directory_rows,
     }
 
 
@@ -79,13 +80,12 @@ def directory():
         area=request.args.get("area", "")[:120], accepting=request.args.get("accepting", ""),
         verified_within_months=months if months in (1, 3, 6, 12) else None,
     )
-    page = queries.search_directory(filters, today=today, page=page_number(), per_page=_per_page())
+    page = queries.search_directory(filters, today=today, page=page_number(), per_page=_per_page(),
+                                    stale_months=_stale_months(), readable=_readable())
     return render_template(
         "referrals/directory.html", page=page, filters=filters,
         offers=queries.modality_names(db.session, [s.id for s in page.items]),
-        modalities=queries.modalities(db.session), areas=queries.areas(db.session),
-        stale_count=queries.count_needs_checking(db.session, today=today, months=_stale_months()),
-        due_count=queries.count_follow_ups_due(db.session, today=today, readable=_readable()),
+        modalities=queries.modality_choices(db.session), areas=queries.areas(db.session),
         verify=forms.VerifyForm(),
         today=today,
     )
@@ -217,7 +217,7 @@ def match():
     """Colleagues ranked for a need. The referral is recorded for one client, chosen once for
     the page (`client`, or by typing part of their name in `who`)."""
     form = forms.MatchForm(request.args)
-    modalities = queries.modalities(db.session)
+    modalities = queries.modality_choices(db.session)
     form.set_modalities(modalities)
     client, candidates, matches = None, [], []
     if form.validate():
@@ -253,7 +253,7 @@ def refer():
     if request.form.get("stay"):  # the form's default button: Enter in one of its fields
         return "", 204
     form = forms.ReferForm()
-    form.set_modalities(queries.modalities(db.session))
+    form.set_modalities(queries.modality_choices(db.session))
     valid = form.validate_on_submit()
     # The client and the colleague, also for the form shown again when another field is wrong
     # (the client only to those who may record their referrals).

@@ -63,6 +63,27 @@ def test_the_default_taxonomy_is_seeded_and_the_practice_extends_it(practice):
     assert "Scar tissue work" in names_of(queries.modalities(db.session, include_retired=True))
 
 
+def test_the_pages_offer_the_active_modalities_by_name(client, users, login, add, make_client):
+    """The directory's filter, the match page's need and its referral form (and the form shown
+    again after an error) list the taxonomy's active entries in order, not retired ones."""
+    services.add_modality(db.session, SYSTEM, "Aromatherapy", now=NOW)
+    services.set_modality_retired(db.session, SYSTEM, modality("Counselling"), True, now=NOW)
+    deep, sam = modality("Deep tissue").id, make_client("Sam")
+    add("Bea Deep")
+    login(users["admin"])
+    pages = {"directory": client.get("/referrals/"),
+             "match": client.get(f"/referrals/match?client={sam.id}&modality={deep}"),
+             "refused": client.post("/referrals/refer", data={"client_id": sam.id, "specialist_id": 0})}
+    for name, page in pages.items():
+        selects = re.findall(r'<select[^>]*name="(?:modality|modality_ids)"[^>]*>(.*?)</select>',
+                             page.get_data(as_text=True), re.S)
+        assert len(selects) == {"directory": 1, "match": 2, "refused": 1}[name], (name, page.status_code)
+        for select in selects:
+            offered = re.findall(r'<option [^>]*value="\d+"[^>]*>([^<]+)</option>', select)
+            assert offered[:2] == ["Acupuncture", "Aromatherapy"] and offered == sorted(offered), (name, offered)
+            assert "Deep tissue" in offered and "Counselling" not in offered, (name, offered)
+
+
 def names_of(modalities):
     return [m.name for m in modalities]
 
@@ -116,6 +137,24 @@ def test_verified_within_and_needs_checking(add):
     assert queries.count_needs_checking(db.session, today=TODAY, months=6) == 2
 
 
+def test_the_directory_counts_the_entries_to_check_and_the_follow_ups_the_reader_may_see(
+        client, users, login, add, make_client, make_user):
+    """The notices above the directory: active entries not checked within the interval
+    (never checked ones too, not retired ones), and follow-ups due of the clients whose
+    record the reader may open (read with the page's count, in one statement)."""
+    add("Fresh", verified_on=TODAY - timedelta(days=20))
+    add("Old", verified_on=date(2026, 3, 1))
+    bea = add("Never", verified_on=None)
+    services.set_specialist_retired(db.session, SYSTEM, add("Gone old", verified_on=date(2025, 1, 1)), True, now=NOW)
+    mine = users["practitioner"].practitioner.id
+    for name, practitioner in (("Sam", mine), ("Kim", mine), ("Other", make_user("practitioner").practitioner.id)):
+        refer(make_client(name, primary_practitioner_id=practitioner), bea, follow_up_on=TODAY)
+    login(users["practitioner"])
+    page = client.get("/referrals/").get_data(as_text=True)
+    assert "3 specialists." in page and "2 entries have not been checked for a while." in page
+    assert "2 referrals to follow up." in page
+
+
 def test_the_verify_forms_of_the_lists_post_to_each_entry_and_come_back(app, client, users, login, add, monkeypatch):
     """A list's "verified today" forms share the token and the return address built once for
     the page; each still posts to its own entry."""
@@ -144,7 +183,9 @@ def test_the_verify_forms_of_the_lists_post_to_each_entry_and_come_back(app, cli
 def test_the_lists_write_each_entrys_badge_last_check_and_form_escaping_its_name(client, users, login, add):
     """The badge, the date and the "verified today" form are written in Python
     (referrals.rows_html), not by Jinja's autoescape: what was typed shows as text."""
-    add('Old <b>"Bold"</b> & Co', verified_on=date(2025, 1, 1), accepting="no")
+    services.add_modality(db.session, SYSTEM, "Scar <i>& tissue", now=NOW)
+    bold = add('Old <b>"Bold"</b> & Co', ("Deep tissue", "Scar <i>& tissue"), verified_on=date(2025, 1, 1),
+               accepting="no", business="<u>Clinic</u> & Spa", area="Leeds <3")
     add("Never Ned", verified_on=None, accepting="unknown")
     login(users["admin"])
     for url in ("/referrals/", "/referrals/needs-checking"):
@@ -153,6 +194,12 @@ def test_the_lists_write_each_entrys_badge_last_check_and_form_escaping_its_name
         assert ">1 Jan 2025</td>" in page and ">never</td>" in page
         assert '<span class="badge text-bg-secondary">Not accepting</span>' in page
         assert '<span class="badge text-bg-light border">Accepting: not known</span>' in page
+    # The directory's other cells (referrals.rows_html.directory_rows).
+    page = client.get("/referrals/").get_data(as_text=True)
+    assert (f'<td><a href="/referrals/specialists/{bold.id}">Old &lt;b&gt;&#34;Bold&#34;&lt;/b&gt; &amp; Co</a>'
+            '<div class="small text-muted">&lt;u&gt;Clinic&lt;/u&gt; &amp; Spa</div></td>\n'
+            '      <td class="small">Deep tissue, Scar &lt;i&gt;&amp; tissue</td>\n'
+            '      <td>Leeds &lt;3</td>') in page
 
 
 def test_verified_today_with_a_change_of_accepting(add, users):
@@ -277,6 +324,35 @@ def test_matching_without_area_or_language_asks_the_database_for_the_first_rows_
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", ranking)
     assert ["LIMIT" in statement for statement in statements] == [True, False]
+
+
+def test_matching_reads_the_candidates_from_the_index_of_what_it_ranks_them_by(add):
+    """On PostgreSQL the ranking reads what it needs of each colleague (active, accepting,
+    checked, name) from ix_specialist_ranking, not from the table's rows. The test practice is
+    too small for PostgreSQL to prefer any index, so sequential scans are priced out; what it
+    chooses among the indexes is then the index's own merit."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan (SQLite reads the candidates by rowid)")
+    add("Ann Lee", accepting="yes")
+    statements = []
+
+    def ranking(_connection, _cursor, statement, parameters, *_):
+        if "ORDER BY points DESC" in statement:
+            statements.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", ranking)
+    try:
+        assert names(queries.match(db.session, queries.Need((modality("Deep tissue").id,)), today=TODAY)) == ["Ann Lee"]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", ranking)
+    [(statement, parameters)] = statements
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as vacuum:
+        vacuum.exec_driver_sql("VACUUM (ANALYZE) specialist")  # its rows visible to all, as they come to be
+    connection = db.session.connection()
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars().all()
+    assert any("Index Only Scan using ix_specialist_ranking" in line for line in plan), "\n".join(plan)
 
 
 def test_accepting_colleagues_in_the_area_first(add):

@@ -198,7 +198,10 @@ def test_the_networks_migrations_build_its_models_and_come_down_again(empty_data
         migrations.upgrade(engine)
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={
-                "compare_type": True, "version_table": VERSION_TABLE})
+                "compare_type": True, "version_table": VERSION_TABLE,
+                # An index one database has and the other has not (practice.db.only_on).
+                "include_object": lambda item, *_: getattr(item, "info", {}).get("only_on") in (
+                    None, engine.dialect.name)})
             assert compare_metadata(context, network_tables) == []
             assert connection.execute(sa.select(sa.func.count()).select_from(Modality)).scalar() == 15
         migrations.downgrade(engine, "base")
