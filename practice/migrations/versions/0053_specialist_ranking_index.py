@@ -2,7 +2,7 @@
 (PostgreSQL only): the ranking reads the candidates from it, not from every row of the table
 
 Revision ID: 0053
-Revises: 0050
+Revises: 0055
 Create Date: 2026-11-30 21:40:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0053'
-down_revision = '0050'
+down_revision = '0055'
 branch_labels = None
 depends_on = None
 
