@@ -149,6 +149,30 @@ def test_cancelled_appointments_leave_the_grid_unless_asked_for(client, users, l
     assert "status-cancelled" in body(client.get("/calendar?date=2026-11-26&cancelled=1"))
 
 
+def test_overlapping_appointments_share_the_column_in_lanes_and_the_others_keep_it_whole(
+        client, users, login, desk, make_client):
+    """A cancelled appointment shown beside the one booked in its place takes a lane each;
+    appointments one after the other (back to back included) keep the whole width."""
+    day = TODAY + timedelta(days=3)
+    earlier = book(desk, at(day, "10:00"))
+    services.cancel(db.session, SYSTEM, earlier, "Unwell", now=NOW)
+    cancelled = book(desk, at(day, "11:00"))
+    services.cancel(db.session, SYSTEM, cancelled, "Unwell", now=NOW)
+    db.session.commit()
+    rebooked, later = book(desk, at(day, "11:00"), client=make_client("Robin")), book(desk, at(day, "14:00"))
+    login(users["front_desk"])
+
+    def lanes(path) -> dict[int, str]:
+        page = body(client.get(path))
+        return {int(found.group(2)): found.group(1) for found in re.finditer(
+            r'class="book-appt status-\w+ bk-r\d+ bk-s\d+( lane-\d-of-\d)?"\s+href="[^"]*" data-appointment="(\d+)"',
+            page)}
+
+    assert lanes("/calendar?date=2026-11-26&cancelled=1") == {
+        earlier.id: None, cancelled.id: " lane-0-of-2", rebooked.id: " lane-1-of-2", later.id: None}
+    assert lanes("/calendar?date=2026-11-26") == {rebooked.id: None, later.id: None}
+
+
 def test_only_a_future_booked_appointment_can_be_dragged(client, users, login, desk):
     past = book(desk, at(TODAY, "09:00"), now=NOW - timedelta(days=1))
     future = book(desk, at(TODAY, "15:00"))

@@ -9,6 +9,7 @@ from sqlalchemy import event, select
 
 from practice.audit.models import AuditEvent
 from practice.audit.services import SYSTEM
+from practice.auth.permissions import can, can_each
 from practice.clients import identity
 from practice.clients import services as client_services
 from practice.conduct.chain import verify_chain
@@ -132,6 +133,21 @@ def test_another_practitioner_outside_the_care_team_may_not(client, desk, users,
     login(colleague)
     assert undo(client, appointment).status_code == 403
     assert reload(appointment).status == "no_show"
+
+
+def test_today_asks_who_may_undo_each_row_as_can_does(desk, users, make_user):
+    """Today settles what the user alone decides once (permissions.can_each) and asks the
+    rest of each row: the same answers as can() for every role, and none once inactive."""
+    rows = [missed(desk, TODAY, "09:00"), missed(desk, YESTERDAY, "15:00")]
+    colleague = make_user("practitioner", name="Pat Other")
+    retired = make_user("admin", name="Retired Admin")
+    retired.active = False
+    answers = []
+    for user in [*users.values(), colleague, retired]:
+        may_undo = can_each(user, "appointments.undo")
+        answers += [(may_undo(row), can(user, "appointments.undo", row)) for row in rows]
+    assert all(each == can_say for each, can_say in answers)
+    assert {each for each, _ in answers} == {True, False}
 
 
 def test_an_undo_needs_a_reason_shown_next_to_the_field(client, desk, users, login):

@@ -11,6 +11,7 @@ they overlap, and the line for "now". Templates only turn rows into class names.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, bindparam, select
@@ -27,13 +28,14 @@ from practice.scheduling.models import (
     TimeBlock,
     WorkingHours,
 )
-from practice.scheduling.queries import CLIENT_COLUMNS, named_rows
+from practice.scheduling.queries import CLIENT_COLUMNS
 from practice.scheduling.services import local_day_bounds
 
 ROW_MINUTES = 5  # one grid row
 SLOT_MINUTES = 15  # what a click or a keyboard move snaps to
 MAX_LANES = 4  # appointments side by side; more than this share the last lane
 DEFAULT_HOURS = (8, 18)  # the grid's span when nothing else says
+_MINUTE = timedelta(minutes=1)
 
 
 @dataclass
@@ -51,17 +53,24 @@ class Shade(Item):
     block: Row | None = None  # the blocked time shown (a row of _BLOCKS)
 
 
-@dataclass
-class Block(Item):
-    appointment: Row  # a _BookColumns tuple: id, status, client_name, service_name...
+@dataclass(slots=True)
+class Block:
+    """An appointment drawn in a column, with what its link shows, written out here once for
+    the template (a busy day has hundreds): on grid row `row` for `rows` rows."""
+
+    row: int
+    rows: int
+    appointment_id: int
+    status: str
+    client_name: str
+    service_name: str
+    when: str  # "09:00–10:00"
+    start: str  # "09:00", where a move starts from
+    minutes: int
+    flag: str  # the client's standing, when it asks for care: "Not bookable", "On notice"
+    movable: bool
     lane: int = 0
     lanes: int = 1
-    movable: bool = False
-    # Written out here, once, for the template (a busy day has hundreds of blocks):
-    when: str = ""  # "09:00–10:00"
-    start: str = ""  # "09:00", where a move starts from
-    minutes: int = 0
-    flag: str = ""  # the client's standing, when it asks for care: "Not bookable", "On notice"
 
 
 @dataclass
@@ -98,32 +107,41 @@ def _minutes(moment: datetime, day: date, zone: ZoneInfo) -> int:
     return local.hour * 60 + local.minute
 
 
-def _span(hours: list[Row], placed: list[tuple[Row, date, int, int]], days: list[date]) -> tuple[int, int]:
+def _span(hours: list[Row], shown_by: dict[tuple[int, date], list[tuple]], days: list[date]) -> tuple[int, int]:
     """The grid's first and last minute: whole hours covering every working range (`hours`:
-    of the days' weekdays) and every appointment shown (as _placed), or DEFAULT_HOURS."""
+    of the days' weekdays) and every appointment shown (as _by_column places them), or
+    DEFAULT_HOURS."""
     starts = [h.starts.hour * 60 + h.starts.minute for h in hours]
     ends = [h.ends.hour * 60 + h.ends.minute for h in hours]
-    for _, day, first, last in placed:
+    for (_, day), placed in shown_by.items():
         if day in days:
-            starts.append(first)
-            ends.append(min(last, 24 * 60))
+            starts.extend(first for first, _, _ in placed)
+            ends.extend(min(last, 24 * 60) for _, last, _ in placed)
     first = min(starts, default=DEFAULT_HOURS[0] * 60)
     last = max(ends, default=DEFAULT_HOURS[1] * 60)
     first, last = first // 60 * 60, -(-last // 60) * 60
     return first, max(last, first + 60)
 
 
-def _placed(appointments: list[Row], zone: ZoneInfo, steady: timezone | None) -> list[tuple[Row, date, int, int]]:
-    """Each appointment with the local day it starts on and where it falls on that day in
-    wall-clock minutes (as _place_minutes says), worked out once for the grid's span and
-    its columns; `steady`: the zone's fixed offset over every appointment read, if any."""
-    placed = []
-    for appointment in appointments:
-        local = appointment.start_at.astimezone(steady or zone)
+def _by_column(appointments: list[Row], zone: ZoneInfo, steady: timezone | None,
+               show_cancelled: bool) -> tuple[list[date], dict[tuple[int, date], list[tuple]]]:
+    """The local days of the cancelled appointments, and the appointments shown by
+    (practitioner, the local day they start on), each as (first, last, row): where it falls
+    on that day in wall-clock minutes (as _place_minutes says), worked out once for the
+    grid's span and its column. `steady`: the zone's fixed offset over every appointment
+    read, if any. One pass over rows of _BOOK_COLUMNS, unpacked, not looked up by name:
+    a busy day has hundreds."""
+    cancelled, shown_by = [], defaultdict(list)
+    for row in appointments:
+        _, practitioner_id, start_at, end_at, status, _, _, _, _ = row
+        local = start_at.astimezone(steady or zone)
+        if status in RELEASED:
+            cancelled.append(local.date())
+            if not show_cancelled:
+                continue
         first = local.hour * 60 + local.minute
-        placed.append((appointment, local.date(),
-                       first, first + int((appointment.end_at - appointment.start_at).total_seconds() // 60)))
-    return placed
+        shown_by[practitioner_id, local.date()].append((first, first + (end_at - start_at) // _MINUTE, row))
+    return cancelled, shown_by
 
 
 def _place_minutes(start: datetime, end: datetime, day: date, zone: ZoneInfo) -> tuple[int, int]:
@@ -171,6 +189,8 @@ def _hours_shades(grid: _Grid, ranges: list[tuple[int, int]]) -> tuple[list[Shad
 def _lanes(blocks: list[Block]) -> None:
     """Overlapping appointments side by side: each group of overlapping blocks gets as many
     lanes as it needs (up to MAX_LANES), each block the first lane free at its start."""
+    if all(earlier.row + earlier.rows <= later.row for earlier, later in pairwise(blocks)):
+        return  # each after the one before (as a column mostly is): every block keeps its one lane
     group: list[Block] = []
     group_end = 0
     lane_ends: list[int] = []
@@ -217,20 +237,15 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
     # 0.4 ms of a busy day's 286, and setting up each ORM read about 0.15 ms more), each
     # fetched at once rather than one row at a time (0.2 ms of those 286).
     read = db.session.connection().execute
-    appointments = list(map(_BookColumns._make, read(_APPOINTMENTS, shown_range).fetchall())) if ids else []
+    appointments = read(_APPOINTMENTS, shown_range).fetchall() if ids else []
     blocks = read(_BLOCKS, shown_range).fetchall() if ids else []
     hours = read(_HOURS, {"ids": ids, "weekdays": weekdays}).fetchall() if ids else []
-    cancelled = [a for a in appointments if a.status in RELEASED]
-    shown = appointments if show_cancelled else [a for a in appointments if a.status not in RELEASED]
     # Over every appointment read (some began the evening before the first day).
     steady = steady_offset(zone, start - LONGEST_SESSION, end + LONGEST_SESSION)
-    placed = _placed(shown, zone, steady)
-    grid = _Grid(*_span(hours, placed, days))
+    cancelled, shown_by = _by_column(appointments, zone, steady, show_cancelled)
+    grid = _Grid(*_span(hours, shown_by, days))
     today, now_minutes = now.astimezone(zone).date(), _minutes(now, now.astimezone(zone).date(), zone)
     # Each column's own, found by key rather than by a pass over everything per column.
-    shown_by = defaultdict(list)
-    for appointment, day, first, last in placed:
-        shown_by[appointment.practitioner_id, day].append((appointment, first, last))
     blocks_by, hours_by = defaultdict(list), defaultdict(list)
     for block in blocks:
         blocks_by[block.practitioner_id].append(block)
@@ -249,11 +264,7 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
                     place = grid.item(*_place_minutes(block.start_at, block.end_at, day, zone))
                     if place:
                         column.shades.append(_block_shade(block, place, sees_reasons))
-            for appointment, first, last in shown_by[practitioner.id, day]:
-                place = grid.item(first, last)
-                if place:
-                    column.blocks.append(_block(appointment, place, first, last, zone, steady, movable=movable
-                                                and appointment.status == "booked" and appointment.start_at > now))
+            column.blocks = _blocks(grid, shown_by[practitioner.id, day], zone, steady, now if movable else None)
             _lanes(column.blocks)
             if day == today:
                 column.now_row = grid.item(now_minutes, now_minutes + ROW_MINUTES)[0] \
@@ -268,20 +279,18 @@ def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInf
     hour_lines = [((minute - grid.first) // ROW_MINUTES + 1, f"{minute // 60:02d}:00")
                   for minute in range(grid.first, grid.last, 60)]
     return BookPage(days, grid.first, grid.rows, hour_lines, columns,
-                    sum(1 for a in cancelled if a.start_at.astimezone(zone).date() in days),
+                    sum(1 for day in cancelled if day in days),
                     next((c.now_row for c in columns if c.now_row), None),
                     f"{now_minutes // 60:02d}:{now_minutes % 60:02d}", resting)
 
 
 # What the grid shows of an appointment (a busy day has hundreds): plain rows of the columns
-# it reads, not objects, which take several times as long to load.
+# it reads, not objects, which take several times as long to load, unpacked in this order
+# (_by_column, _blocks).
 _BOOK_COLUMNS = (
     Appointment.id, Appointment.practitioner_id, Appointment.start_at, Appointment.end_at, Appointment.status,
     *CLIENT_COLUMNS, Service.name.label("service_name"),
 )
-
-
-_BookColumns = named_rows(_BOOK_COLUMNS, "BookColumns")
 
 # The book's reads, built once with the practitioners (`ids`), the days' bounds (`start`,
 # `end`; `earliest`: the longest session before the start) and `weekdays` as parameters:
@@ -301,20 +310,27 @@ _HOURS = select(WorkingHours.practitioner_id, WorkingHours.weekday, WorkingHours
     WorkingHours.practitioner_id.in_(_IDS), WorkingHours.weekday.in_(bindparam("weekdays", expanding=True)))
 
 
-def _block(appointment: Row, place: tuple[int, int], first: int, last: int, zone: ZoneInfo,
-           steady: timezone | None, *, movable: bool) -> Block:
-    """An appointment's block (a row of _BOOK_COLUMNS, placed from wall-clock minute `first`
-    to `last`); `steady`: the zone's fixed offset over the days shown, when its clocks do not
-    change (localtime.steady_offset)."""
-    flag = "Not bookable" if not may_be_booked(appointment.standing, appointment.identity_hold) else (
-        "On notice" if appointment.standing in ("warned", "final_notice") else "")
-    start = clock_face(first)
-    if steady is not None:  # steady_span, with the start's clock already known
-        end = appointment.end_at.astimezone(steady)
-        when = f"{start}–{clock_face(end.hour * 60 + end.minute)}"
-    else:
-        when = span(appointment.start_at, appointment.end_at, zone)
-    return Block(place[0], place[1], appointment, 0, 1, movable, when, start, last - first, flag)
+def _blocks(grid: _Grid, placed: list[tuple], zone: ZoneInfo, steady: timezone | None,
+            movable_after: datetime | None) -> list[Block]:
+    """The blocks of a column's appointments (as _by_column placed them) that fall on the
+    grid. `steady`: the zone's fixed offset over the days shown, when its clocks do not
+    change (localtime.steady_offset); `movable_after`: now, when the user may move what is
+    still booked and to come (None: they may not)."""
+    blocks = []
+    for first, last, (appointment_id, _, start_at, end_at, status, client_name, standing, hold, service_name) in placed:
+        if place := grid.item(first, last):
+            flag = "Not bookable" if not may_be_booked(standing, hold) else (
+                "On notice" if standing in ("warned", "final_notice") else "")
+            start = clock_face(first)
+            if steady is not None:  # steady_span, with the start's clock already known
+                end = end_at.astimezone(steady)
+                when = f"{start}–{clock_face(end.hour * 60 + end.minute)}"
+            else:
+                when = span(start_at, end_at, zone)
+            movable = movable_after is not None and status == "booked" and start_at > movable_after
+            blocks.append(Block(*place, appointment_id, status, client_name, service_name, when, start,
+                                last - first, flag, movable))
+    return blocks
 
 
 def _in_use(column: Column) -> bool:

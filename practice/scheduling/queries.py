@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased, joinedload
 
 from practice.auth.models import Practitioner
-from practice.auth.permissions import can
+from practice.auth.permissions import can_each
 from practice.auth.queries import active_practitioners
 from practice.clients import care_team
 from practice.clients.models import Client, identity_hold_of, may_be_booked
@@ -270,8 +270,8 @@ def desk_day(day: date, zone, user, policy_id: int) -> DeskDay:
             column.blocks.append(block)
     if user.practitioner is not None:  # whose sessions they may undo: one query
         care_team.among(user.practitioner.id, {row.client_id for row in rows})
-    undoing = {row.id: UNDOABLE[row.status] for row in rows
-               if row.status in UNDOABLE and can(user, "appointments.undo", row.appointment)}
+    may_undo = can_each(user, "appointments.undo")
+    undoing = {row.id: UNDOABLE[row.status] for row in rows if row.status in UNDOABLE and may_undo(row.appointment)}
     version = _fingerprint(appointments, [(block.id, block.start_at, block.end_at) for block in blocks])
     return DeskDay(list(columns.values()), undoing, version)
 

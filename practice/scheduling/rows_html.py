@@ -96,10 +96,9 @@ def book_blocks(blocks: list[Block], appointment_url: str) -> Markup:
     services: dict[str, Markup] = {}  # hundreds of blocks, a few services
     written = []
     for block in blocks:
-        a = block.appointment
-        client = escape(a.client_name)
-        if (service := services.get(a.service_name)) is None:
-            service = services[a.service_name] = escape(a.service_name)
+        client = escape(block.client_name)
+        if (service := services.get(block.service_name)) is None:
+            service = services[block.service_name] = escape(block.service_name)
         lanes = f" lane-{block.lane}-of-{block.lanes}" if block.lanes > 1 else ""
         movable = (f'data-movable data-start="{block.start}" data-minutes="{block.minutes}" '
                    f'data-client="{client}" aria-describedby="book-help"' if block.movable else "")
@@ -107,13 +106,13 @@ def book_blocks(blocks: list[Block], appointment_url: str) -> Markup:
                 if block.flag == "Not bookable" else
                 f' <span class="badge text-bg-warning">{block.flag}</span>' if block.flag else "")
         written.append(
-            f'\n      <a class="book-appt status-{a.status} bk-r{block.row} bk-s{block.rows}{lanes}"\n'
-            f'         href="{appointment_url}{a.id}" data-appointment="{a.id}"\n'
+            f'\n      <a class="book-appt status-{block.status} bk-r{block.row} bk-s{block.rows}{lanes}"\n'
+            f'         href="{appointment_url}{block.appointment_id}" data-appointment="{block.appointment_id}"\n'
             f'         {movable}>\n'
             f'        <span class="book-appt-time">{block.when}</span>\n'
             f'        <span class="book-appt-client">{client}</span>{flag}\n'
             f'        <span class="book-appt-service">{service}</span>\n'
-            f'        <span class="book-appt-status">{_LABELS[a.status]}</span>\n'
+            f'        <span class="book-appt-status">{_LABELS[block.status]}</span>\n'
             f'      </a>\n      ')
     return Markup("".join(written))
 
