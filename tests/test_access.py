@@ -364,6 +364,7 @@ ROUTES = [
     Route("clients.write_note",         "POST", lambda w: f"/clients/{w.client_id}/notes",        (LOGIN,    OK,        OK,        FORBIDDEN), "notes.write",
           data=lambda w: {"kind": "note", "body": "Seemed tired; check in next time."}),
     # The care team: the primary practitioner or an admin gives and takes back access.
+    Route("clients.grant_access",       "GET",  lambda w: f"/clients/{w.client_id}/access",       (LOGIN,    OK,        OK,        FORBIDDEN), "care.grant"),
     Route("clients.grant_access",       "POST", lambda w: f"/clients/{w.client_id}/access",       (LOGIN,    OK,        OK,        FORBIDDEN), "care.grant",
           data=lambda w: {"access-practitioner_id": w.colleague_id, "access-reason": "Second opinion on the lateness."}),
     Route("clients.revoke_access",      "POST", lambda w: f"/clients/{w.client_id}/access/{w.grant_id}/revoke", (LOGIN, OK, OK,    FORBIDDEN), "care.grant"),

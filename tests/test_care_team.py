@@ -295,9 +295,14 @@ def test_access_given_with_a_reason_and_taken_back(client, login, team):
                                                          "access-reason": "I want to"}).status_code == 403
     client.post("/logout")
     login(team["priya"])
+    # The client page links to the form on its own page; refused, the form is shown again there.
+    assert f'href="/clients/{dan.id}/access"' in body(client.get(f"/clients/{dan.id}"))
+    assert 'name="access-reason"' in body(client.get(f"/clients/{dan.id}/access"))
     response = client.post(f"/clients/{dan.id}/access", data={"access-practitioner_id": mei.practitioner.id,
                                                              "access-reason": ""})
-    assert response.status_code == 422 and 'id="access-reason-error"' in body(response)
+    refused = body(response)
+    assert response.status_code == 422 and 'id="access-reason-error"' in refused
+    assert "Give a colleague access to Dan" in refused and 'id="care-team-heading"' not in refused
     response = client.post(f"/clients/{dan.id}/access", data={"access-practitioner_id": mei.practitioner.id,
                                                              "access-reason": "Covering my clients next week."})
     assert response.status_code == 302
