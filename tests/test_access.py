@@ -572,6 +572,7 @@ ROUTES = [
           data=lambda w: {"confirmations": "y", "reminder_hours": "48, 2", "quiet_from": "21:00", "quiet_until": "08:00"}),
     Route("messages.send_test",         "POST", lambda w: "/settings/messages/test",              (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "practice.settings",
           data=lambda w: {"to": "owner@harbour.example"}),
+    Route("messages.consent",           "GET",  lambda w: f"/clients/{w.client_id}/email-consent", (LOGIN,   OK,        OK,        OK),        "clients.edit"),
     Route("messages.consent",           "POST", lambda w: f"/clients/{w.client_id}/email-consent", (LOGIN,   OK,        OK,        OK),        "clients.edit",
           data=lambda w: {"consent-confirmations": "y"}),
     Route("policies.ask_to_acknowledge", "POST", lambda w: f"/clients/{w.client_id}/acknowledgements/ask", (LOGIN, OK, OK,     OK),        "policies.acknowledge"),
