@@ -462,6 +462,7 @@ ROUTES = [
           data=lambda w: POLICY_FORM),
     Route("policies.file_topics",       "POST", lambda w: f"/settings/policy/{w.policy_id}/topics", (LOGIN,  OK,        FORBIDDEN, FORBIDDEN), "policies.manage",
           data=lambda w: {}),
+    Route("policies.acknowledge",       "GET",  lambda w: f"/clients/{w.client_id}/acknowledgements", (LOGIN, OK,        OK,        OK),        "policies.acknowledge"),
     Route("policies.acknowledge",       "POST", lambda w: f"/clients/{w.client_id}/acknowledgements", (LOGIN, OK,        OK,        OK),        "policies.acknowledge",
           data=lambda w: {"policy_id": w.policy_id, "method": "signed_at_intake", "on": "2026-11-23"}),
     # The end-of-day review: a practitioner their own days, admins anyone's (tests/test_review.py).
