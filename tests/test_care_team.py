@@ -494,6 +494,18 @@ def test_each_view_of_the_record_is_recorded_and_shown_to_the_care_team(client, 
     assert "Alex Admin" not in body(client.get(f"/clients/{dan.id}"))
 
 
+def test_a_view_without_an_account_is_shown_by_its_label(client, login, team):
+    """A download by a link or a command has no account: the page names it as recorded."""
+    dan = team["dan"]
+    db.session.add(AuditEvent(at=NOW, actor_id=None, actor_label="Restore check", action=client_services.RECORD_VIEW,
+                              object_type="Client", object_id=str(dan.id), detail={"what": "evidence report"}))
+    db.session.commit()
+    login(team["priya"])
+    section = body(client.get(f"/clients/{dan.id}"))
+    section = section[section.index("Who has looked at this record"):]
+    assert "<td>Restore check</td><td>evidence report</td>" in section
+
+
 def test_the_list_of_who_has_looked_is_bounded(client, login, team, count_queries):
     dan = team["dan"]
     login(team["priya"])
