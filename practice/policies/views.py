@@ -115,8 +115,8 @@ def acknowledge(client_id: int):
     only while the policy in force is not acknowledged, and links here once it is (a second
     acknowledgement of the same version is seldom recorded)."""
     client = db.get_or_404(Client, client_id)
-    client_policy = queries.client_policy(db.session, client.id, now())
     if request.method == "GET":
+        client_policy = queries.client_policy(db.session, client.id, now())
         return render_template("practice/policies/acknowledge.html", client=client, client_policy=client_policy,
                                ack_form=policy_acknowledgement_form(client_policy.policy.id), confirm=ConfirmForm())
     form = AcknowledgementForm()
@@ -130,6 +130,7 @@ def acknowledge(client_id: int):
         else:
             flash(f"{client.display_name}'s acknowledgement of the policy is recorded.", "success")
             return redirect(url_for("clients.show", client_id=client.id))
+    client_policy = queries.client_policy(db.session, client.id, now())
     form.policy_id.data = str(client_policy.policy.id)  # the version the page offers
     return render_template("practice/policies/acknowledge.html", client=client, ack_form=form,
                            client_policy=client_policy, confirm=ConfirmForm()), 422
