@@ -364,6 +364,7 @@ ROUTES = [
     Route("clients.write_note",         "POST", lambda w: f"/clients/{w.client_id}/notes",        (LOGIN,    OK,        OK,        FORBIDDEN), "notes.write",
           data=lambda w: {"kind": "note", "body": "Seemed tired; check in next time."}),
     # The care team: the primary practitioner or an admin gives and takes back access.
+    Route("clients.grant_access",       "GET",  lambda w: f"/clients/{w.client_id}/access",       (LOGIN,    OK,        OK,        FORBIDDEN), "care.grant"),
     Route("clients.grant_access",       "POST", lambda w: f"/clients/{w.client_id}/access",       (LOGIN,    OK,        OK,        FORBIDDEN), "care.grant",
           data=lambda w: {"access-practitioner_id": w.colleague_id, "access-reason": "Second opinion on the lateness."}),
     Route("clients.revoke_access",      "POST", lambda w: f"/clients/{w.client_id}/access/{w.grant_id}/revoke", (LOGIN, OK, OK,    FORBIDDEN), "care.grant"),
@@ -461,6 +462,7 @@ ROUTES = [
           data=lambda w: POLICY_FORM),
     Route("policies.file_topics",       "POST", lambda w: f"/settings/policy/{w.policy_id}/topics", (LOGIN,  OK,        FORBIDDEN, FORBIDDEN), "policies.manage",
           data=lambda w: {}),
+    Route("policies.acknowledge",       "GET",  lambda w: f"/clients/{w.client_id}/acknowledgements", (LOGIN, OK,        OK,        OK),        "policies.acknowledge"),
     Route("policies.acknowledge",       "POST", lambda w: f"/clients/{w.client_id}/acknowledgements", (LOGIN, OK,        OK,        OK),        "policies.acknowledge",
           data=lambda w: {"policy_id": w.policy_id, "method": "signed_at_intake", "on": "2026-11-23"}),
     # The end-of-day review: a practitioner their own days, admins anyone's (tests/test_review.py).
@@ -571,6 +573,7 @@ ROUTES = [
           data=lambda w: {"confirmations": "y", "reminder_hours": "48, 2", "quiet_from": "21:00", "quiet_until": "08:00"}),
     Route("messages.send_test",         "POST", lambda w: "/settings/messages/test",              (LOGIN,    OK,        FORBIDDEN, FORBIDDEN), "practice.settings",
           data=lambda w: {"to": "owner@harbour.example"}),
+    Route("messages.consent",           "GET",  lambda w: f"/clients/{w.client_id}/email-consent", (LOGIN,   OK,        OK,        OK),        "clients.edit"),
     Route("messages.consent",           "POST", lambda w: f"/clients/{w.client_id}/email-consent", (LOGIN,   OK,        OK,        OK),        "clients.edit",
           data=lambda w: {"consent-confirmations": "y"}),
     Route("policies.ask_to_acknowledge", "POST", lambda w: f"/clients/{w.client_id}/acknowledgements/ask", (LOGIN, OK, OK,     OK),        "policies.acknowledge"),

@@ -295,9 +295,14 @@ def test_access_given_with_a_reason_and_taken_back(client, login, team):
                                                          "access-reason": "I want to"}).status_code == 403
     client.post("/logout")
     login(team["priya"])
+    # The client page links to the form on its own page; refused, the form is shown again there.
+    assert f'href="/clients/{dan.id}/access"' in body(client.get(f"/clients/{dan.id}"))
+    assert 'name="access-reason"' in body(client.get(f"/clients/{dan.id}/access"))
     response = client.post(f"/clients/{dan.id}/access", data={"access-practitioner_id": mei.practitioner.id,
                                                              "access-reason": ""})
-    assert response.status_code == 422 and 'id="access-reason-error"' in body(response)
+    refused = body(response)
+    assert response.status_code == 422 and 'id="access-reason-error"' in refused
+    assert "Give a colleague access to Dan" in refused and 'id="care-team-heading"' not in refused
     response = client.post(f"/clients/{dan.id}/access", data={"access-practitioner_id": mei.practitioner.id,
                                                              "access-reason": "Covering my clients next week."})
     assert response.status_code == 302
@@ -504,6 +509,18 @@ def test_each_view_of_the_record_is_recorded_and_shown_to_the_care_team(client, 
     client.post("/logout")
     login(team["desk"])
     assert "Alex Admin" not in body(client.get(f"/clients/{dan.id}"))
+
+
+def test_a_view_without_an_account_is_shown_by_its_label(client, login, team):
+    """A download by a link or a command has no account: the page names it as recorded."""
+    dan = team["dan"]
+    db.session.add(AuditEvent(at=NOW, actor_id=None, actor_label="Restore check", action=client_services.RECORD_VIEW,
+                              object_type="Client", object_id=str(dan.id), detail={"what": "evidence report"}))
+    db.session.commit()
+    login(team["priya"])
+    section = body(client.get(f"/clients/{dan.id}"))
+    section = section[section.index("Who has looked at this record"):]
+    assert "<td>Restore check</td><td>evidence report</td>" in section
 
 
 def test_the_list_of_who_has_looked_is_bounded(client, login, team, count_queries):

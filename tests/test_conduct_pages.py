@@ -338,6 +338,33 @@ def test_the_summary_counts_the_record_as_it_now_stands(app, robin):
     assert kept.id in {view.entry.id for view in views}
 
 
+def test_the_summary_is_counted_from_indexes_alone(app, robin):
+    """By the covering index of a client's entries and the corrections' index by place in the
+    chain (migration 0051): before, each of a long record's entries was read from the table."""
+    record(robin)
+    db.session.commit()
+    statements = []
+
+    def caught(connection, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", caught)
+    try:
+        queries.conduct_summary(robin.id, communications=[])
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", caught)
+    [(statement, parameters)] = [(s, p) for s, p in statements if "GROUP BY conduct_entry.kind" in s]
+    connection = db.session.connection()
+    if db.engine.dialect.name == "sqlite":
+        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+    else:  # a table of a few rows is read whole; the choice among the indexes is theirs to win
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+        plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars().all()
+    assert any("ix_conduct_entry_client_kind" in line for line in plan), plan
+    assert any("ix_conduct_entry_corrects_id_seq" in line for line in plan), plan
+
+
 def test_categories_are_added_and_retired_by_admins(client, users, login):
     login(users["admin"])
     assert client.post("/settings/conduct-categories", data={"label": "Films me", "safety": "y"}).status_code == 302

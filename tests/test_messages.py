@@ -5,6 +5,7 @@ killed after sending, the acknowledgement link, consent and unsubscribing, and w
 e-mail is not configured."""
 
 import hashlib
+import re
 from datetime import time, timedelta
 
 import icalendar
@@ -492,6 +493,22 @@ def test_consent_is_recorded_with_when_and_who_and_shown(client, sam, users, log
         True, False, "staff", users["front_desk"].id)
     page = client.get(f"/clients/{sam.id}").get_data(as_text=True)
     assert "Agreed to confirmations by e-mail; recorded 23 November 2026 by Fran Desk." in page
+    # The form is on its own page, linked from the client page, with the choices as recorded.
+    assert f'href="/clients/{sam.id}/email-consent"' in page
+    form = client.get(f"/clients/{sam.id}/email-consent").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*name="consent-confirmations"', form)
+    assert not re.search(r'<input checked[^>]*name="consent-reminders"', form)
+
+
+def test_consent_refused_shows_its_page_again(client, make_client, users, login):
+    """Without an e-mail address there is nothing to agree to: the form says so, where it is."""
+    login(users["front_desk"])
+    nobody = make_client("No Mail")
+    response = client.post(f"/clients/{nobody.id}/email-consent", data={"consent-reminders": "y"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "has no e-mail address yet" in page
+    assert re.search(r'<input checked[^>]*name="consent-reminders"', page)
+    assert db.session.get(EmailConsent, nobody.id) is None
 
 
 def test_the_unsubscribe_link_stops_reminders_only(app, client, desk, sam, inbox):

@@ -330,6 +330,22 @@ def test_recording_an_acknowledgement_from_the_client_panel(client, users, login
         "accepted_at_booking", date(2026, 11, 22), "Ticked the box online", users["front_desk"].id)
 
 
+def test_the_form_is_on_the_client_page_until_the_policy_is_acknowledged(client, users, login, make_client):
+    """Then the page links to the form's own page: a second acknowledgement is seldom recorded."""
+    sam = make_client("Sam")
+    login(users["front_desk"])
+    assert 'name="method"' in client.get(f"/clients/{sam.id}").get_data(as_text=True)
+    acknowledge(sam)
+    page = client.get(f"/clients/{sam.id}").get_data(as_text=True)
+    version = current_policy(db.session, NOW).version
+    assert 'name="method"' not in page
+    assert (f'<a href="/clients/{sam.id}/acknowledgements">Record an acknowledgement of version {version}</a>'
+            in page)
+    form = client.get(f"/clients/{sam.id}/acknowledgements").get_data(as_text=True)
+    assert field_values(form)["policy_id"] == str(current_policy(db.session, NOW).id)
+    assert field_values(form)["on"] == "2026-11-23" and "Sam: policy acknowledgement" in form
+
+
 @pytest.mark.parametrize("change, field, message", [
     ({"method": "carrier pigeon"}, "method", "Not a valid choice."),
     ({"on": "2026-11-24"}, "on", "The date cannot be in the future."),

@@ -232,3 +232,26 @@ def test_the_forms_select_writes_what_wtforms_writes():
                 assert field(**given) == wtforms_select(field, **{**(field.render_kw or {}), **given})
         assert "<option selected value=\"&lt;b&gt; &amp; &#34;c&#34;\">Less &lt;than&gt;</option>" in form.plain()
         assert form.several().count("<option selected ") == 2
+
+
+def test_the_field_macro_writes_the_label_wtforms_writes(app):
+    """templates/practice/macros.html writes a field's label itself (WTForms' Label call is
+    slow): the same HTML for text to escape, a label given as markup and an id of its own."""
+    from markupsafe import Markup
+    from wtforms import BooleanField, StringField
+
+    from practice.forms import Form
+
+    class Labelled(Form):
+        class Meta:
+            csrf = False
+
+        plain = StringField('Less <than> & "quoted"')
+        marked = StringField(Markup("Name <em>as used</em>"), id="name-used")
+        ticked = BooleanField("Send & keep")
+
+    with app.test_request_context():
+        form = Labelled()
+        macro = app.jinja_env.get_template("practice/macros.html").module.field
+        for field, style in ((form.plain, "form-label"), (form.marked, "form-label"), (form.ticked, "form-check-label")):
+            assert str(field.label(class_=style)) in str(macro(field)), field.name

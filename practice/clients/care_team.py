@@ -22,8 +22,19 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask import g, has_request_context
-from sqlalchemy import and_, bindparam, exists, not_, or_, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import (
+    and_,
+    bindparam,
+    cast,
+    exists,
+    literal_column,
+    not_,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import aliased
 
 from practice.auth.models import Practitioner
 from practice.clients.models import CareGrant, Client
@@ -108,43 +119,49 @@ def nobody_has_taken_on(client: Client) -> bool:
 @dataclass
 class CareTeam:
     primary: Practitioner | None
-    seen_by: list[Practitioner]   # practitioners who have seen the client (not the primary)
-    grants: list[CareGrant]       # access given and not revoked
+    seen_by: list    # rows (practitioner_id, name) of who has seen the client (not the primary)
+    grants: list     # rows (grant_id, practitioner_id, name, reason, granted_at, granted_by) of access not revoked
     open_to_all: bool             # nobody has taken the client on yet
-
-    @property
-    def practitioner_ids(self) -> set[int]:
-        ids = {p.id for p in self.seen_by} | {grant.practitioner_id for grant in self.grants}
-        return ids | ({self.primary.id} if self.primary else set())
 
 
 @cache
-def _members_statements():
-    """Who has seen the client `client_id` (a parameter), and the access given to others and
-    not revoked: built once (the first call; scheduling imports clients), not on each view."""
+def _members_statement():
+    """The access given to others and not revoked, by when, then who has seen the client
+    `client_id` (a parameter), by name: one statement of plain rows (it was two reads of
+    objects), built once (the first call; scheduling imports clients), not on each view."""
+    from practice.auth.models import User
     from practice.scheduling.models import Appointment
 
     client_id = bindparam("client_id")
+    granted_by = aliased(User)
+    grants = (select(literal_column("'grant'").label("kind"), CareGrant.id.label("grant_id"), CareGrant.practitioner_id,
+                     Practitioner.display_name.label("name"), CareGrant.reason, CareGrant.granted_at,
+                     granted_by.name.label("granted_by"))
+              .join(Practitioner, Practitioner.id == CareGrant.practitioner_id)
+              .outerjoin(granted_by, granted_by.id == CareGrant.granted_by_id)
+              .where(CareGrant.client_id == client_id, CareGrant.revoked_at.is_(None)))
     # A join from the client's appointments (their client index), not `id IN (subquery)`:
-    # PostgreSQL ran that as a walk through every practitioner's whole book.
-    seen_by = (select(Practitioner).join(Appointment, Appointment.practitioner_id == Practitioner.id)
+    # PostgreSQL ran that as a walk through every practitioner's whole book. The columns
+    # only grants have are typed: PostgreSQL matches a union's columns pair by pair.
+    seen_by = (select(literal_column("'seen'"), cast(null(), CareGrant.id.type), Practitioner.id, Practitioner.display_name,
+                      cast(null(), CareGrant.reason.type), cast(null(), CareGrant.granted_at.type),
+                      cast(null(), User.name.type))
+               .join(Appointment, Appointment.practitioner_id == Practitioner.id)
                .where(Appointment.client_id == client_id, Appointment.status.in_(_seen_statuses()))
-               .distinct().order_by(Practitioner.display_name))
-    grants = (select(CareGrant).options(joinedload(CareGrant.practitioner), joinedload(CareGrant.granted_by))
-              .where(CareGrant.client_id == client_id, CareGrant.revoked_at.is_(None))
-              .order_by(CareGrant.granted_at))
-    return seen_by, grants
+               .distinct())
+    both = union_all(grants, seen_by)
+    return both.order_by(both.selected_columns.kind, both.selected_columns.granted_at, both.selected_columns.name)
 
 
 def members(client: Client) -> CareTeam:
-    """Who is in the client's care team, for the client page (two queries)."""
-    seen_by_statement, grants_statement = _members_statements()
-    seen_by = list(db.session.scalars(seen_by_statement, {"client_id": client.id}))
-    grants = list(db.session.scalars(grants_statement, {"client_id": client.id}))
+    """Who is in the client's care team, for the client page (one query)."""
+    rows = db.session.connection().execute(_members_statement(), {"client_id": client.id}).all()
+    grants = [row for row in rows if row.kind == "grant"]
+    seen_by = [row for row in rows if row.kind == "seen"]
     primary = client.primary_practitioner
     return CareTeam(
         primary=primary,
-        seen_by=[p for p in seen_by if primary is None or p.id != primary.id],
+        seen_by=[p for p in seen_by if primary is None or p.practitioner_id != primary.id],
         grants=grants,
         open_to_all=primary is None and not seen_by and not grants,
     )

@@ -90,7 +90,7 @@ class ConductEntry(db.Model):
     witnesses: Mapped[str] = mapped_column(Text, default="")
     police_reference: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")  # a waiver's or a correction's reason
-    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("conduct_entry.id"), index=True)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("conduct_entry.id"))  # indexed with seq
     # A correction saying the entry it corrects was recorded in error.
     withdrawn: Mapped[bool] = mapped_column(default=False)
     related_ids: Mapped[str] = mapped_column(Text, default="")  # "3,7": ids of related entries
@@ -108,6 +108,11 @@ class ConductEntry(db.Model):
         # A client's entries by when they happened: the record's pages and the client page
         # read the latest of a long record without sorting all of it.
         Index("ix_conduct_entry_client_occurred", "client_id", "occurred_from", "seq"),
+        # The client page's summary (conduct.queries.SUMMARY_COUNTS) from indexes alone: the
+        # columns it counts, and each entry's later corrections by their place in the chain.
+        Index("ix_conduct_entry_client_kind", "client_id", "kind", "withdrawn", "safety",
+              "occurred_from", "corrects_id", "seq", "id"),
+        Index("ix_conduct_entry_corrects_id_seq", "corrects_id", "seq"),
         # An event repeated (a signal sent twice) never records the same breach twice.
         Index("uq_conduct_entry_automatic", "appointment_id", "kind", unique=True,
               sqlite_where=text("source = 'automatic'"),

@@ -19,12 +19,6 @@ from practice.web import acting, flash_refusal, local_target, now, page_number, 
 bp = Blueprint("messages", __name__)
 
 
-@bp.app_template_global()
-def email_consent_form(consent) -> ConsentForm:
-    """The client page's e-mail choices, as last recorded."""
-    return ConsentForm(prefix="consent", formdata=None, obj=consent)
-
-
 @bp.get("/messages/")
 @permission_required("messages.manage")
 def index():
@@ -125,19 +119,23 @@ def send_test():
     return _settings_page(form, test_form)
 
 
-@bp.post("/clients/<int:client_id>/email-consent")
+@bp.route("/clients/<int:client_id>/email-consent", methods=["GET", "POST"])
 @permission_required("clients.edit")
 def consent(client_id: int):
+    """What the client agreed to receive by e-mail, on its own page opened from the client
+    page's e-mail card (the form and its fields were written into every view of the client
+    page, for something recorded once or twice a client)."""
     client = db.get_or_404(Client, client_id)
-    form = ConsentForm(prefix="consent")
+    recorded = queries.consent_for(client.id)
+    form = ConsentForm(prefix="consent", obj=recorded)
     if form.validate_on_submit():
         try:
             services.record_consent(db.session, acting(), client, confirmations=form.confirmations.data,
                                     reminders=form.reminders.data, now=now())
         except DomainError as error:
-            flash_refusal(error)
+            show_error(form, error)
         else:
             flash(f"{client.display_name}'s e-mail choices are saved.", "success")
-    else:
-        flash("The form expired; please try again.", "warning")
-    return redirect(url_for("clients.show", client_id=client.id))
+            return redirect(url_for("clients.show", client_id=client.id, _anchor="email-heading"))
+    return render_template("practice/messages/consent.html", client=client, email_consent=recorded,
+                           consent_form=form), 422 if form.errors or form.form_errors else 200

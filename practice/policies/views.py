@@ -108,10 +108,17 @@ def _id(text: str | None) -> int:
     return int(text) if int(text) < 2**31 else 0
 
 
-@bp.post("/clients/<int:client_id>/acknowledgements")
+@bp.route("/clients/<int:client_id>/acknowledgements", methods=["GET", "POST"])
 @permission_required("policies.acknowledge")
 def acknowledge(client_id: int):
+    """Recording an acknowledgement on a page of its own: the client page writes the form
+    only while the policy in force is not acknowledged, and links here once it is (a second
+    acknowledgement of the same version is seldom recorded)."""
     client = db.get_or_404(Client, client_id)
+    if request.method == "GET":
+        client_policy = queries.client_policy(db.session, client.id, now())
+        return render_template("practice/policies/acknowledge.html", client=client, client_policy=client_policy,
+                               ack_form=policy_acknowledgement_form(client_policy.policy.id), confirm=ConfirmForm())
     form = AcknowledgementForm()
     if form.validate():
         try:
