@@ -1,7 +1,7 @@
 """the client page's summary of the conduct record, counted from indexes alone
 
 Revision ID: 0051
-Revises: 0050
+Revises: 0053
 Create Date: 2026-11-30 21:30:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0051'
-down_revision = '0050'
+down_revision = '0053'
 branch_labels = None
 depends_on = None
 
