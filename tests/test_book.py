@@ -159,6 +159,9 @@ def test_the_book_shows_the_active_practitioners_by_name(client, users, login, d
     assert "Aaron Retired" not in page
     options = re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', page)
     assert options == sorted(options) and "Mei Weekday" in options
+    # The practitioner chosen is the one selected, alone.
+    chosen = client.get(f"/calendar?date=2026-11-23&practitioner={weekdays_only.id}").get_data(as_text=True)
+    assert re.findall(r'<option value="(\d+)" selected>', chosen) == [str(weekdays_only.id)]
 
 
 def test_the_days_blocked_time_is_found_from_where_it_ends(client, users, login, desk):

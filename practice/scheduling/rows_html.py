@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
+from practice.auth.queries import PractitionerName
 from practice.localtime import span
 from practice.scheduling.book import Block, BookPage, Column
 from practice.scheduling.queries import STATUS_LABELS, DeskRow
@@ -115,6 +116,13 @@ def book_blocks(blocks: list[Block], appointment_url: str) -> Markup:
             f'        <span class="book-appt-status">{_LABELS[block.status]}</span>\n'
             f'      </a>\n      ')
     return Markup("".join(written))
+
+
+def practitioner_options(practitioners: list[PractitionerName], chosen_id: int | None) -> Markup:
+    """The <option> of each practitioner in the calendar's choice of whose book to show,
+    the one shown (`chosen_id`) selected; their names escaped."""
+    return Markup("".join(f'<option value="{p.id}"{" selected" if p.id == chosen_id else ""}>'
+                          f'{escape(p.display_name)}</option>' for p in practitioners))
 
 
 def book_heads(book: BookPage, today: date, *, week: bool, book_url: str | None, calendar_url: str) -> Markup:
