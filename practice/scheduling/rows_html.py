@@ -128,8 +128,9 @@ def practitioner_options(practitioners: list[PractitionerName], chosen_id: int |
 def book_heads(book: BookPage, today: date, *, week: bool, book_url: str | None, calendar_url: str) -> Markup:
     """Each column's heading above the grid: the practitioner's name (a day) or the day, a
     link to it (a week), and the link to book in the column when it is a working one and the
-    user may book (`book_url`). Twenty practitioners' headings placed by a Jinja loop took
-    longer than the whole of this. The practitioners' names are escaped."""
+    user may book (`book_url`): a Jinja loop over a day's twenty columns was a measurable
+    part of the page (with the practitioners' <option>s and their reading as rows, about 8%
+    of its instructions). The practitioners' names are escaped."""
     booking = str(escape(book_url)) if book_url is not None else None
     calendar_url = str(escape(calendar_url))
     long_days = _long_days(book)
