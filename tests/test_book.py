@@ -16,7 +16,8 @@ from practice.audit.services import SYSTEM
 from practice.clients import services as client_services
 from practice.clients.models import Client
 from practice.db import db
-from practice.scheduling import services
+from practice.scheduling import rows_html, services
+from practice.scheduling.book import BookPage, Column
 from practice.scheduling.models import Appointment
 from tests.conftest import NOW
 from tests.test_scheduling import at, book
@@ -116,6 +117,51 @@ def test_the_columns_escape_what_the_practice_typed(client, users, login, desk, 
         assert "Time off: &lt;b&gt;&#39;Dentist&#39;&lt;/b&gt;" in page, path
     day = client.get("/calendar?date=2026-11-23").get_data(as_text=True)
     assert 'aria-label="Jo &lt;i&gt;&#34;Ink&#34;&lt;/i&gt; &amp; Co, Monday 23 November"' in day
+    # The headings too (scheduling.rows_html.book_heads).
+    assert "<strong>Jo &lt;i&gt;&#34;Ink&#34;&lt;/i&gt; &amp; Co</strong>" in day
+    assert 'aria-label="Book with Jo &lt;i&gt;&#34;Ink&#34;&lt;/i&gt; &amp; Co on Monday 23 November">+ book</a>' in day
+
+
+def test_the_headings_mark_today_and_link_a_weeks_days(client, users, login, desk):
+    """The week's headings (book_heads) are links to each day, today's marked; the day's
+    heading is its practitioner's name, with the link to book with them."""
+    practitioner = desk[0]
+    login(users["front_desk"])
+    week = client.get(f"/calendar?view=week&date=2026-11-25&practitioner={practitioner.id}").get_data(as_text=True)
+    assert ('<div id="book-col-1" class="book-today">\n      <a href="/calendar?date=2026-11-23">Mon 23'
+            '<span class="d-none d-md-inline"> Nov</span></a>') in week
+    assert ('<div id="book-col-2" class="">\n      <a href="/calendar?date=2026-11-24">Tue 24'
+            '<span class="d-none d-md-inline"> Nov</span></a>') in week
+    assert (f'href="/appointments/new?day=2026-11-24&amp;practitioner_id={practitioner.id}" '
+            f'aria-label="Book with {practitioner.display_name} on Tuesday 24 November">+ book</a>') in week
+    day = client.get(f"/calendar?date=2026-11-24&practitioner={practitioner.id}").get_data(as_text=True)
+    assert f'<div id="book-col-1" class="">\n      <strong>{practitioner.display_name}</strong>' in day
+
+
+def test_the_headings_offer_no_booking_to_who_may_not_book(desk):
+    """book_heads writes "+ book" only when given where to book (the user may book) and only
+    in a working column."""
+    practitioner = desk[0]
+    page = BookPage([TODAY], 540, 12, [], [Column(practitioner, TODAY, True), Column(practitioner, TODAY, False)], 0)
+    offered = rows_html.book_heads(page, TODAY, week=False, book_url="/book", calendar_url="/calendar")
+    assert offered.count("+ book") == 1
+    assert "+ book" not in rows_html.book_heads(page, TODAY, week=False, book_url=None, calendar_url="/calendar")
+
+
+def test_the_book_shows_the_active_practitioners_by_name(client, users, login, desk, weekdays_only, make_user):
+    """The calendar reads the practitioners as (id, name) rows (active_practitioner_names):
+    those who left are not offered, and the rest come in their names' order."""
+    retired = make_user("practitioner", name="Aaron Retired").practitioner
+    retired.active = False
+    db.session.commit()
+    login(users["front_desk"])
+    page = client.get("/calendar?date=2026-11-23").get_data(as_text=True)
+    assert "Aaron Retired" not in page
+    options = re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', page)
+    assert options == sorted(options) and "Mei Weekday" in options
+    # The practitioner chosen is the one selected, alone.
+    chosen = client.get(f"/calendar?date=2026-11-23&practitioner={weekdays_only.id}").get_data(as_text=True)
+    assert re.findall(r'<option value="(\d+)" selected>', chosen) == [str(weekdays_only.id)]
 
 
 def test_the_days_blocked_time_is_found_from_where_it_ends(client, users, login, desk):

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, bindparam, select
 
-from practice.auth.models import Practitioner
+from practice.auth.queries import PractitionerName
 from practice.clients.models import may_be_booked
 from practice.db import db
 from practice.localtime import clock_face, span, steady_offset
@@ -75,7 +75,7 @@ class Block:
 
 @dataclass
 class Column:
-    practitioner: Practitioner
+    practitioner: PractitionerName
     day: date
     working: bool
     shades: list[Shade] = field(default_factory=list)
@@ -94,7 +94,7 @@ class BookPage:
     cancelled: int  # cancelled appointments left out of the grid
     now_row: int | None = None  # where "now" is, when today is shown
     now_clock: str = ""  # the time now, written on the line in the times' column
-    resting: list[Practitioner] = field(default_factory=list)  # left out of a day: not working, nothing booked
+    resting: list[PractitionerName] = field(default_factory=list)  # left out of a day: not working, nothing booked
 
 
 def _minutes(moment: datetime, day: date, zone: ZoneInfo) -> int:
@@ -224,7 +224,7 @@ def _block_shade(block: Row, place: tuple[int, int], sees_reasons: bool) -> Shad
     return Shade(*place, "off", f"Time off{note}", block)
 
 
-def book_page(days: list[date], practitioners: list[Practitioner], zone: ZoneInfo, *, now: datetime,
+def book_page(days: list[date], practitioners: list[PractitionerName], zone: ZoneInfo, *, now: datetime,
               show_cancelled: bool, movable: bool, sees_reasons: bool) -> BookPage:
     """The book for these days and practitioners: one column per practitioner when there is
     one day, one per day otherwise. Four queries (with the practitioners' own: five)."""

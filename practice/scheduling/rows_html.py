@@ -5,11 +5,12 @@ a page's time. The templates call these; the markup is what their loops wrote, a
 is escaped here as Jinja's autoescape would (markupsafe.escape)."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
+from practice.auth.queries import PractitionerName
 from practice.localtime import span
 from practice.scheduling.book import Block, BookPage, Column
 from practice.scheduling.queries import STATUS_LABELS, DeskRow
@@ -117,6 +118,39 @@ def book_blocks(blocks: list[Block], appointment_url: str) -> Markup:
     return Markup("".join(written))
 
 
+def practitioner_options(practitioners: list[PractitionerName], chosen_id: int | None) -> Markup:
+    """The <option> of each practitioner in the calendar's choice of whose book to show,
+    the one shown (`chosen_id`) selected; their names escaped."""
+    return Markup("".join(f'<option value="{p.id}"{" selected" if p.id == chosen_id else ""}>'
+                          f'{escape(p.display_name)}</option>' for p in practitioners))
+
+
+def book_heads(book: BookPage, today: date, *, week: bool, book_url: str | None, calendar_url: str) -> Markup:
+    """Each column's heading above the grid: the practitioner's name (a day) or the day, a
+    link to it (a week), and the link to book in the column when it is a working one and the
+    user may book (`book_url`): a Jinja loop over a day's twenty columns was a measurable
+    part of the page (with the practitioners' <option>s and their reading as rows, about 8%
+    of its instructions). The practitioners' names are escaped."""
+    booking = str(escape(book_url)) if book_url is not None else None
+    calendar_url = str(escape(calendar_url))
+    long_days = _long_days(book)
+    written = []
+    for number, column in enumerate(book.columns, 1):
+        day = column.day
+        name = escape(column.practitioner.display_name)
+        heading = (f'<a href="{calendar_url}?date={day.isoformat()}">{day.strftime("%a %-d")}'
+                   f'<span class="d-none d-md-inline"> {day.strftime("%b")}</span></a>' if week else
+                   f"<strong>{name}</strong>")
+        link = (f'<a class="small d-print-none text-nowrap" href="{booking}?day={day.isoformat()}'
+                f'&amp;practitioner_id={column.practitioner.id}" '
+                f'aria-label="Book with {name} on {long_days[day]}">+ book</a>'
+                if booking is not None and column.working else "")
+        written.append(
+            f'\n    <div id="book-col-{number}" class="{"book-today" if day == today else ""}">\n'
+            f'      {heading}\n      {link}\n    </div>\n    ')
+    return Markup("".join(written))
+
+
 def book_columns(book: BookPage, zone: ZoneInfo, *, week: bool, book_url: str | None, appointment_url: str) -> Markup:
     """Each column of the calendar's grid (a <section>): its practitioner and day for book.js,
     the link to book in it (`book_url`, when the user may book), the working hours, the
@@ -124,12 +158,20 @@ def book_columns(book: BookPage, zone: ZoneInfo, *, week: bool, book_url: str | 
     practitioners' names and the reasons for time off are escaped."""
     booking = str(escape(book_url)) if book_url is not None else None
     top = f'<div class="bk-r1 bk-s{book.rows}" aria-hidden="true"></div>'
-    return Markup("".join(_column(column, zone, week, booking, top, appointment_url) for column in book.columns))
+    long_days = _long_days(book)
+    return Markup("".join(_column(column, zone, week, booking, top, appointment_url, long_days[column.day])
+                          for column in book.columns))
 
 
-def _column(column: Column, zone: ZoneInfo, week: bool, book_url: str | None, top: str, appointment_url: str) -> str:
+def _long_days(book: BookPage) -> dict[date, str]:
+    """Each day's name as the columns' labels write it ("Monday 23 November"): once a day,
+    not once for each of a day's twenty columns."""
+    return {day: day.strftime("%A %-d %B") for day in book.days}
+
+
+def _column(column: Column, zone: ZoneInfo, week: bool, book_url: str | None, top: str, appointment_url: str,
+            long_day: str) -> str:
     day, practitioner_id = column.day.isoformat(), column.practitioner.id
-    long_day = column.day.strftime("%A %-d %B")
     label = long_day if week else f"{escape(column.practitioner.display_name)}, {long_day}"
     booking = (f'data-book-url="{book_url}?practitioner_id={practitioner_id}&amp;day={day}"'
                if book_url is not None else "")

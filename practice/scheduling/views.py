@@ -7,7 +7,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from practice.auth.permissions import can, permission_required, require
-from practice.auth.queries import active_practitioners
+from practice.auth.queries import active_practitioner_names, active_practitioners
 from practice.clients import identity
 from practice.clients import queries as client_queries
 from practice.clients import services as client_services
@@ -101,7 +101,7 @@ def calendar():
     day = _day_from_args()
     week = request.args.get("view") == "week"
     practitioner_id = id_arg("practitioner")
-    everyone = active_practitioners()
+    everyone = active_practitioner_names()
     if week:
         practitioner_id = practitioner_id or _own_or_first(everyone)
     shown = [p for p in everyone if not practitioner_id or p.id == practitioner_id]
@@ -114,7 +114,8 @@ def calendar():
         "practice/scheduling/calendar.html", day=day, week=week, book=page, zone=zone,
         practitioners=everyone, practitioner_id=practitioner_id, show_cancelled=show_cancelled,
         step=timedelta(days=7 if week else 1), today=local_date(db.session, now()),
-        move_form=RescheduleForm(), book_columns=rows_html.book_columns,
+        move_form=RescheduleForm(), practitioner_options=rows_html.practitioner_options,
+        book_heads=rows_html.book_heads, book_columns=rows_html.book_columns,
     )
 
 
