@@ -4,14 +4,19 @@ The conduct record and the scheduling engine call `policy_in_force` for the rule
 applied at the moment something happened."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import Row, bindparam, event, select
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from practice import clock
-from practice.policies.models import AcknowledgementRequest, Policy, PolicyAcknowledgement
+from practice.policies.models import (
+    ACKNOWLEDGEMENT_METHODS,
+    AcknowledgementRequest,
+    Policy,
+    PolicyAcknowledgement,
+)
 from practice.settings.services import local_date
 
 _VERSIONS = "practice.policy_versions"  # the key of the versions kept in Session.info
@@ -106,36 +111,54 @@ def unacknowledged(session, client_ids, policy: Policy) -> set[int]:
 
 
 @dataclass
+class Acknowledged:
+    """An acknowledgement as the policy panel shows it: plain values read, not an ORM object."""
+
+    policy: Policy
+    acknowledged_on: date
+    method: str
+    note: str
+
+    @property
+    def method_label(self) -> str:
+        return ACKNOWLEDGEMENT_METHODS.get(self.method, self.method)
+
+
+@dataclass
 class ClientPolicy:
     """What the client page shows about the policy: the version in force, this client's
     acknowledgement of it (or None), and their latest acknowledgement of any version."""
 
     policy: Policy
-    acknowledgement: PolicyAcknowledgement | None
-    latest: PolicyAcknowledgement | None
-    request: AcknowledgementRequest | None = None  # the latest link e-mailed to acknowledge it
+    acknowledgement: Acknowledged | None
+    latest: Acknowledged | None
+    request: Row | None = None  # the latest link e-mailed to acknowledge it (its dates)
 
     @property
     def acknowledged(self) -> bool:
         return self.acknowledgement is not None
 
 
-# The client page's, built once (not on each view), the client a parameter: its
-# acknowledgements newest first, and the latest link e-mailed to acknowledge.
+# The client page's, built once (not on each view), the client a parameter, read as plain
+# rows (the ORM's objects cost more than the reads): its acknowledgements newest first (their
+# versions are the session's, _versions), and the latest link e-mailed to acknowledge.
 _ACKNOWLEDGEMENTS = (
-    select(PolicyAcknowledgement)
-    .options(joinedload(PolicyAcknowledgement.policy), joinedload(PolicyAcknowledgement.recorded_by))
+    select(PolicyAcknowledgement.policy_id, PolicyAcknowledgement.acknowledged_on, PolicyAcknowledgement.method,
+           PolicyAcknowledgement.note)
     .where(PolicyAcknowledgement.client_id == bindparam("client_id"))
     .order_by(PolicyAcknowledgement.acknowledged_on.desc(), PolicyAcknowledgement.id.desc()))
 _LATEST_REQUEST = (
-    select(AcknowledgementRequest).where(AcknowledgementRequest.client_id == bindparam("client_id"))
+    select(AcknowledgementRequest.requested_at, AcknowledgementRequest.used_at, AcknowledgementRequest.expires_at)
+    .where(AcknowledgementRequest.client_id == bindparam("client_id"))
     .order_by(AcknowledgementRequest.requested_at.desc(), AcknowledgementRequest.id.desc()).limit(1))
 
 
 def client_policy(session, client_id: int, at: datetime) -> ClientPolicy:
-    """The client page's policy panel: four queries."""
+    """The client page's policy panel: two queries (and the versions', once a unit of work)."""
     policy = policy_in_force(session, at)
-    newest_first = session.scalars(_ACKNOWLEDGEMENTS, {"client_id": client_id}).all()
-    current = next((row for row in newest_first if row.policy_id == policy.id), None)
-    request = session.scalar(_LATEST_REQUEST, {"client_id": client_id})
+    versions = {version.id: version for version in _versions(session)}
+    newest_first = [Acknowledged(versions[policy_id], on, method, note)
+                    for policy_id, on, method, note in session.execute(_ACKNOWLEDGEMENTS, {"client_id": client_id})]
+    current = next((row for row in newest_first if row.policy is policy), None)
+    request = session.execute(_LATEST_REQUEST, {"client_id": client_id}).first()
     return ClientPolicy(policy, current, newest_first[0] if newest_first else None, request)
