@@ -6,9 +6,9 @@ applied at the moment something happened."""
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Row, bindparam, event, select
+from sqlalchemy import Row, bindparam, event, literal_column, select
 from sqlalchemy.exc import NoResultFound
-from sqlalchemy.orm import Session, joinedload, scoped_session
+from sqlalchemy.orm import Session, aliased, joinedload, scoped_session
 
 from practice import clock
 from practice.policies.models import (
@@ -140,25 +140,32 @@ class ClientPolicy:
 
 
 # The client page's, built once (not on each view), the client a parameter, read as plain
-# rows (the ORM's objects cost more than the reads): its acknowledgements newest first (their
-# versions are the session's, _versions), and the latest link e-mailed to acknowledge.
-_ACKNOWLEDGEMENTS = (
+# values in one statement (the ORM's objects and a second statement cost more than the
+# reads): its acknowledgements newest first (their versions are the session's, _versions),
+# each beside the three dates of the latest link e-mailed to acknowledge. Joined to one row,
+# so that a client without acknowledgements or links still has a row (of NULLs).
+_ASKED = aliased(AcknowledgementRequest)
+_ONE_ROW = select(literal_column("1").label("one")).subquery("one_row")
+_LATEST_REQUEST_ID = (
+    select(_ASKED.id).where(_ASKED.client_id == bindparam("client_id"))  # not correlated: read once
+    .order_by(_ASKED.requested_at.desc(), _ASKED.id.desc()).limit(1).scalar_subquery())
+_POLICY_PANEL = (
     select(PolicyAcknowledgement.policy_id, PolicyAcknowledgement.acknowledged_on, PolicyAcknowledgement.method,
-           PolicyAcknowledgement.note)
-    .where(PolicyAcknowledgement.client_id == bindparam("client_id"))
+           PolicyAcknowledgement.note, AcknowledgementRequest.requested_at, AcknowledgementRequest.used_at,
+           AcknowledgementRequest.expires_at)
+    .select_from(_ONE_ROW)
+    .outerjoin(AcknowledgementRequest, AcknowledgementRequest.id == _LATEST_REQUEST_ID)
+    .outerjoin(PolicyAcknowledgement, PolicyAcknowledgement.client_id == bindparam("client_id"))
     .order_by(PolicyAcknowledgement.acknowledged_on.desc(), PolicyAcknowledgement.id.desc()))
-_LATEST_REQUEST = (
-    select(AcknowledgementRequest.requested_at, AcknowledgementRequest.used_at, AcknowledgementRequest.expires_at)
-    .where(AcknowledgementRequest.client_id == bindparam("client_id"))
-    .order_by(AcknowledgementRequest.requested_at.desc(), AcknowledgementRequest.id.desc()).limit(1))
 
 
 def client_policy(session, client_id: int, at: datetime) -> ClientPolicy:
-    """The client page's policy panel: two queries (and the versions', once a unit of work)."""
+    """The client page's policy panel: one query (and the versions', once a unit of work)."""
     policy = policy_in_force(session, at)
     versions = {version.id: version for version in _versions(session)}
-    newest_first = [Acknowledged(versions[policy_id], on, method, note)
-                    for policy_id, on, method, note in session.execute(_ACKNOWLEDGEMENTS, {"client_id": client_id})]
+    rows = session.execute(_POLICY_PANEL, {"client_id": client_id}).all()
+    newest_first = [Acknowledged(versions[row.policy_id], row.acknowledged_on, row.method, row.note)
+                    for row in rows if row.policy_id is not None]
     current = next((row for row in newest_first if row.policy is policy), None)
-    request = session.execute(_LATEST_REQUEST, {"client_id": client_id}).first()
+    request = rows[0] if rows[0].requested_at is not None else None
     return ClientPolicy(policy, current, newest_first[0] if newest_first else None, request)
