@@ -30,6 +30,7 @@ from referrals import host, places
 from referrals.database import db
 from referrals.models import (
     OPEN_INQUIRY_STATUSES,
+    OUTCOME_LABELS,
     Accepting,
     Inquiry,
     InquiryStatus,
@@ -535,16 +536,48 @@ def nearby_reasons(specialist: Specialist, area: str) -> list[str]:
 
 # Referrals -------------------------------------------------------------------------------
 
-# Built once, not on each view of the client page.
+@dataclass
+class ClientReferral:
+    """A referral as the client page lists it: read as plain values, not ORM objects (the
+    objects and a second read of their needs cost more than the page's whole read)."""
+
+    id: int
+    direction: str
+    referred_on: date
+    outcome: str
+    follow_up_on: date | None
+    source_label: str  # the colleague's name, or the source written down
+    specialist_name: str | None
+    needs: list[str] = field(default_factory=list)  # the needs' names, alphabetical
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS.get(self.outcome, self.outcome)
+
+
+# Built once, not on each view of the client page: a row per referral and need (its needs
+# read with it, not by a second statement), newest referral first.
 _CLIENTS_REFERRALS = (
-    select(Referral)
-    .options(joinedload(Referral.specialist), selectinload(Referral.needs))
+    select(Referral.id, Referral.direction, Referral.referred_on, Referral.outcome, Referral.follow_up_on,
+           Referral.source, Specialist.name.label("specialist_name"), Modality.name.label("need"))
+    .outerjoin(Specialist, Specialist.id == Referral.specialist_id)
+    .outerjoin(referral_need, referral_need.c.referral_id == Referral.id)
+    .outerjoin(Modality, Modality.id == referral_need.c.modality_id)
     .where(Referral.client_id == bindparam("client_id"))
-    .order_by(Referral.referred_on.desc(), Referral.id.desc()))
+    .order_by(Referral.referred_on.desc(), Referral.id.desc(), Modality.name))
 
 
-def referrals_for_client(session, client_id: int) -> list[Referral]:
-    return list(session.scalars(_CLIENTS_REFERRALS, {"client_id": client_id}))
+def referrals_for_client(session, client_id: int) -> list[ClientReferral]:
+    """The client's referrals in and out, newest first, with their needs: one statement."""
+    found: list[ClientReferral] = []
+    for id_, direction, on, outcome, follow_up_on, source, specialist, need in session.execute(
+            _CLIENTS_REFERRALS, {"client_id": client_id}):
+        if not found or found[-1].id != id_:
+            found.append(ClientReferral(id_, direction, on, outcome, follow_up_on,
+                                        specialist if specialist is not None else source, specialist))
+        if need is not None:
+            found[-1].needs.append(need)
+    return found
 
 
 def referral_source(session, client_id: int) -> Referral | None:

@@ -16,7 +16,7 @@ from practice.audit.services import SYSTEM, Actor
 from practice.db import db
 from practice.errors import DomainError
 from practice.policies import queries, services
-from practice.policies.models import Policy, PolicyAcknowledgement
+from practice.policies.models import AcknowledgementRequest, Policy, PolicyAcknowledgement
 from practice.policies.queries import (
     acknowledgement_status,
     client_policy,
@@ -212,6 +212,25 @@ def test_an_acknowledgement_of_an_old_version_does_not_count_for_the_new_one(pra
     assert acknowledgement_status(db.session, [sam.id], at(MONDAY, "12:00"))[sam.id] is None
     panel = client_policy(db.session, sam.id, at(MONDAY, "12:00"))
     assert (panel.policy.version, panel.acknowledged, panel.latest.policy.version) == (2, False, 1)
+
+
+def test_the_client_pages_panel_has_the_latest_link_with_or_without_acknowledgements(practice, make_client):
+    sam, kit = make_client("Sam"), make_client("Kit")
+    policy = current_policy(db.session, NOW)
+    for hours in (24, 48):
+        db.session.add(AcknowledgementRequest(
+            client_id=sam.id, policy_id=policy.id, email="sam@example.com", nonce=f"n{hours}",
+            requested_at=NOW - timedelta(hours=hours), expires_at=NOW + timedelta(days=7)))
+    db.session.commit()
+    asked = client_policy(db.session, sam.id, NOW)
+    assert (asked.acknowledged, asked.latest, asked.request.requested_at) == (False, None, NOW - timedelta(hours=24))
+    acknowledge(sam, on=NOW)
+    acknowledge(sam, on=NOW)
+    both = client_policy(db.session, sam.id, NOW)
+    assert (both.acknowledgement.method_label, both.latest.policy, both.request.expires_at) == (
+        "Signed at intake", policy, NOW + timedelta(days=7))
+    neither = client_policy(db.session, kit.id, NOW)
+    assert (neither.policy, neither.acknowledgement, neither.latest, neither.request) == (policy, None, None, None)
 
 
 @pytest.mark.parametrize("change, field, message", [

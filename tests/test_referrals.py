@@ -387,9 +387,13 @@ def test_referrals_in_and_for_a_client(add, make_client):
     sam = make_client("Sam")
     services.record_referral_in(db.session, SYSTEM, client=sam, source="Dr Ahmed, GP", today=TODAY, now=NOW)
     services.record_referral_in(db.session, SYSTEM, client=sam, specialist=bea, today=TODAY, now=NOW)
-    refer(sam, bea)
+    refer(sam, bea, needs=("Sports massage", "Deep tissue"), outcome="booked")
     assert queries.referral_source(db.session, sam.id).source_label == "Bea"
-    assert [r.direction for r in queries.referrals_for_client(db.session, sam.id)] == ["out", "in", "in"]
+    # The client page's list: one row a referral, its needs by name, the colleague or source.
+    listed = queries.referrals_for_client(db.session, sam.id)
+    assert [(r.direction, r.source_label, r.needs) for r in listed] == [
+        ("out", "Bea", ["Deep tissue", "Sports massage"]), ("in", "Bea", []), ("in", "Dr Ahmed, GP", [])]
+    assert (listed[0].specialist_name, listed[0].outcome_label, listed[2].specialist_name) == ("Bea", "Client booked with them", None)
     page = queries.specialist_page(db.session, bea.id)
     assert (len(page.referrals_out), len(page.referrals_in)) == (1, 1)
     with pytest.raises(DomainError):

@@ -4,14 +4,19 @@ The conduct record and the scheduling engine call `policy_in_force` for the rule
 applied at the moment something happened."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import Row, bindparam, event, literal_column, select
 from sqlalchemy.exc import NoResultFound
-from sqlalchemy.orm import Session, joinedload, scoped_session
+from sqlalchemy.orm import Session, aliased, joinedload, scoped_session
 
 from practice import clock
-from practice.policies.models import AcknowledgementRequest, Policy, PolicyAcknowledgement
+from practice.policies.models import (
+    ACKNOWLEDGEMENT_METHODS,
+    AcknowledgementRequest,
+    Policy,
+    PolicyAcknowledgement,
+)
 from practice.settings.services import local_date
 
 _VERSIONS = "practice.policy_versions"  # the key of the versions kept in Session.info
@@ -106,36 +111,61 @@ def unacknowledged(session, client_ids, policy: Policy) -> set[int]:
 
 
 @dataclass
+class Acknowledged:
+    """An acknowledgement as the policy panel shows it: plain values read, not an ORM object."""
+
+    policy: Policy
+    acknowledged_on: date
+    method: str
+    note: str
+
+    @property
+    def method_label(self) -> str:
+        return ACKNOWLEDGEMENT_METHODS.get(self.method, self.method)
+
+
+@dataclass
 class ClientPolicy:
     """What the client page shows about the policy: the version in force, this client's
     acknowledgement of it (or None), and their latest acknowledgement of any version."""
 
     policy: Policy
-    acknowledgement: PolicyAcknowledgement | None
-    latest: PolicyAcknowledgement | None
-    request: AcknowledgementRequest | None = None  # the latest link e-mailed to acknowledge it
+    acknowledgement: Acknowledged | None
+    latest: Acknowledged | None
+    request: Row | None = None  # the latest link e-mailed to acknowledge it (its dates)
 
     @property
     def acknowledged(self) -> bool:
         return self.acknowledgement is not None
 
 
-# The client page's, built once (not on each view), the client a parameter: its
-# acknowledgements newest first, and the latest link e-mailed to acknowledge.
-_ACKNOWLEDGEMENTS = (
-    select(PolicyAcknowledgement)
-    .options(joinedload(PolicyAcknowledgement.policy), joinedload(PolicyAcknowledgement.recorded_by))
-    .where(PolicyAcknowledgement.client_id == bindparam("client_id"))
+# The client page's, built once (not on each view), the client a parameter, read as plain
+# values in one statement (the ORM's objects and a second statement cost more than the
+# reads): its acknowledgements newest first (their versions are the session's, _versions),
+# each beside the three dates of the latest link e-mailed to acknowledge. Joined to one row,
+# so that a client without acknowledgements or links still has a row (of NULLs).
+_ASKED = aliased(AcknowledgementRequest)
+_ONE_ROW = select(literal_column("1").label("one")).subquery("one_row")
+_LATEST_REQUEST_ID = (
+    select(_ASKED.id).where(_ASKED.client_id == bindparam("client_id"))  # not correlated: read once
+    .order_by(_ASKED.requested_at.desc(), _ASKED.id.desc()).limit(1).scalar_subquery())
+_POLICY_PANEL = (
+    select(PolicyAcknowledgement.policy_id, PolicyAcknowledgement.acknowledged_on, PolicyAcknowledgement.method,
+           PolicyAcknowledgement.note, AcknowledgementRequest.requested_at, AcknowledgementRequest.used_at,
+           AcknowledgementRequest.expires_at)
+    .select_from(_ONE_ROW)
+    .outerjoin(AcknowledgementRequest, AcknowledgementRequest.id == _LATEST_REQUEST_ID)
+    .outerjoin(PolicyAcknowledgement, PolicyAcknowledgement.client_id == bindparam("client_id"))
     .order_by(PolicyAcknowledgement.acknowledged_on.desc(), PolicyAcknowledgement.id.desc()))
-_LATEST_REQUEST = (
-    select(AcknowledgementRequest).where(AcknowledgementRequest.client_id == bindparam("client_id"))
-    .order_by(AcknowledgementRequest.requested_at.desc(), AcknowledgementRequest.id.desc()).limit(1))
 
 
 def client_policy(session, client_id: int, at: datetime) -> ClientPolicy:
-    """The client page's policy panel: four queries."""
+    """The client page's policy panel: one query (and the versions', once a unit of work)."""
     policy = policy_in_force(session, at)
-    newest_first = session.scalars(_ACKNOWLEDGEMENTS, {"client_id": client_id}).all()
-    current = next((row for row in newest_first if row.policy_id == policy.id), None)
-    request = session.scalar(_LATEST_REQUEST, {"client_id": client_id})
+    versions = {version.id: version for version in _versions(session)}
+    rows = session.execute(_POLICY_PANEL, {"client_id": client_id}).all()
+    newest_first = [Acknowledged(versions[row.policy_id], row.acknowledged_on, row.method, row.note)
+                    for row in rows if row.policy_id is not None]
+    current = next((row for row in newest_first if row.policy is policy), None)
+    request = rows[0] if rows[0].requested_at is not None else None
     return ClientPolicy(policy, current, newest_first[0] if newest_first else None, request)
