@@ -175,19 +175,20 @@ class _Grid:
 
 def _hours_shades(grid: _Grid, ranges: list[tuple[int, int]]) -> tuple[list[Shade], list[Item]]:
     """The time outside working hours and the breaks between ranges (shaded), and the
-    working ranges themselves (where a click books)."""
+    working ranges themselves (where a click books). Asked of each column: the grid's
+    places are passed by position, as unpacking them into the call took as long again."""
     if not ranges:
         return [Shade(1, grid.rows, "not_working", "Not working")], []
     shades, spans, cursor = [], [], grid.first
     for index, (start, end) in enumerate(sorted(ranges)):
         if start > cursor and (place := grid.item(cursor, start)):
             kind = "break" if index else "closed"
-            shades.append(Shade(*place, kind, "Break" if index else "Before hours"))
+            shades.append(Shade(place[0], place[1], kind, "Break" if index else "Before hours"))
         if place := grid.item(start, end):
-            spans.append(Item(*place))
+            spans.append(Item(place[0], place[1]))
         cursor = max(cursor, end)
     if cursor < grid.last and (place := grid.item(cursor, grid.last)):
-        shades.append(Shade(*place, "closed", "After hours"))
+        shades.append(Shade(place[0], place[1], "closed", "After hours"))
     return shades, spans
 
 
