@@ -148,6 +148,31 @@ def test_the_headings_offer_no_booking_to_who_may_not_book(desk):
     assert "+ book" not in rows_html.book_heads(page, TODAY, week=False, book_url=None, calendar_url="/calendar")
 
 
+def test_the_navigation_keeps_the_view_practitioner_and_cancelled(client, users, login, desk):
+    """The calendar's links (written by views._calendar_links): the days or weeks around and
+    today keep the view and the practitioner; Day and Week keep the date; the cancelled
+    link turns them on or off."""
+    appointment = book(desk, at(TODAY, "11:00"))
+    services.cancel(db.session, SYSTEM, appointment, "Unwell", now=NOW)
+    db.session.commit()
+    login(users["front_desk"])
+
+    def links(path):
+        page = client.get(path).get_data(as_text=True)
+        return re.findall(r'<a class="btn btn-(?:outline-\w+|sm btn-link)[^"]*"[^>]*href="([^"]*)">', page)
+
+    assert links("/calendar?date=2026-11-23") == [
+        "/calendar?date=2026-11-22&amp;view=day", "/calendar?view=day", "/calendar?date=2026-11-24&amp;view=day",
+        "/calendar?date=2026-11-23", "/calendar?date=2026-11-23&amp;view=week",
+        "/calendar?date=2026-11-23&amp;view=day&amp;cancelled=1"]
+    week = f"/calendar?view=week&date=2026-11-23&practitioner={desk[0].id}&cancelled=1"
+    who = f"&amp;practitioner={desk[0].id}"
+    assert links(week) == [
+        f"/calendar?date=2026-11-16&amp;view=week{who}", f"/calendar?view=week{who}",
+        f"/calendar?date=2026-11-30&amp;view=week{who}", "/calendar?date=2026-11-23",
+        f"/calendar?date=2026-11-23&amp;view=week{who}", f"/calendar?date=2026-11-23&amp;view=week{who}"]
+
+
 def test_the_book_shows_the_active_practitioners_by_name(client, users, login, desk, weekdays_only, make_user):
     """The calendar reads the practitioners as (id, name) rows (active_practitioner_names):
     those who left are not offered, and the rest come in their names' order."""

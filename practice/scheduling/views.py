@@ -113,10 +113,36 @@ def calendar():
     return render_template(
         "practice/scheduling/calendar.html", day=day, week=week, book=page, zone=zone,
         practitioners=everyone, practitioner_id=practitioner_id, show_cancelled=show_cancelled,
-        step=timedelta(days=7 if week else 1), today=local_date(db.session, now()),
+        today=local_date(db.session, now()),
         move_form=RescheduleForm(), practitioner_options=rows_html.practitioner_options,
         book_heads=rows_html.book_heads, book_columns=rows_html.book_columns,
+        links=_calendar_links(day, week, practitioner_id, show_cancelled),
     )
+
+
+def _calendar_links(day: date, week: bool, practitioner_id: int | None, show_cancelled: bool) -> dict[str, str]:
+    """The calendar's address (the grid's headings link a week's days to it) and its
+    navigation (the days or weeks around, today, a day or the week, with or without the
+    cancelled), each that address with its query written here: one url_for instead of
+    seven (each about 0.2% of the day's instructions)."""
+    base = url_for("scheduling.calendar")
+    view = "week" if week else "day"
+    step = timedelta(days=7 if week else 1)
+
+    def link(**args) -> str:
+        query = urlencode({name: value for name, value in args.items() if value is not None})
+        return f"{base}?{query}" if query else base
+
+    return {
+        "calendar": base,
+        "previous": link(date=(day - step).isoformat(), view=view, practitioner=practitioner_id),
+        "today": link(view=view, practitioner=practitioner_id),
+        "next": link(date=(day + step).isoformat(), view=view, practitioner=practitioner_id),
+        "day": link(date=day.isoformat(), practitioner=None if week else practitioner_id),
+        "week": link(date=day.isoformat(), view="week", practitioner=practitioner_id),
+        "cancelled": link(date=day.isoformat(), view=view, practitioner=practitioner_id,
+                          cancelled=None if show_cancelled else "1"),
+    }
 
 
 def _own_or_first(practitioners) -> int | None:
