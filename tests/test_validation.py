@@ -234,6 +234,45 @@ def test_the_forms_select_writes_what_wtforms_writes():
         assert form.several().count("<option selected ") == 2
 
 
+def test_the_forms_fields_write_the_attributes_wtforms_writes():
+    """practice.forms writes a field's attributes itself (WTForms' html_params builds each
+    through Markup.format, slow): the same HTML for every kind of input and the textarea,
+    with flags, values and attributes to escape, markup given as a value, True and False."""
+    import wtforms
+    from flask import Flask
+    from markupsafe import Markup
+    from wtforms.validators import InputRequired, Length
+
+    from practice import forms
+
+    class Typed(forms.Form):
+        class Meta:
+            csrf = False
+
+        text = wtforms.StringField("Text", validators=[InputRequired(), Length(max=20)])
+        note = wtforms.TextAreaField("Note", validators=[Length(min=2, max=2000)], render_kw={"data_x": "1"})
+        when = forms.DateField("When")
+        count = wtforms.IntegerField("Count")
+        ticked = wtforms.BooleanField("Ticked")
+        secret = wtforms.PasswordField("Secret")
+        hidden = wtforms.HiddenField()
+        mail = wtforms.EmailField("Mail")
+
+    app = Flask(__name__)
+    data = {"text": '<b> & "c"', "note": "</textarea> & 'x'", "when": "not a date", "count": "7", "ticked": "y",
+            "hidden": '"h"', "mail": "a@b"}
+    given = {"class_": "form-control is-invalid", "aria_describedby": "x-help x-error", "required": True,
+             "disabled": False, "title": Markup('say "<i>hi</i>"'), "rows": 2}
+    with app.test_request_context(method="POST", data=data):
+        form = Typed()
+        for field in form:
+            theirs = type(field).widget
+            assert field.widget is not theirs and type(field.widget) in (type(theirs), forms.TextArea)
+            for kwargs in ({}, given):
+                assert field(**kwargs) == theirs(field, **{**(field.render_kw or {}), **kwargs}), field.name
+    assert forms.html_params(**given) == wtforms.widgets.html_params(**given)
+
+
 def test_the_field_macro_writes_the_label_wtforms_writes(app):
     """templates/practice/macros.html writes a field's label itself (WTForms' Label call is
     slow): the same HTML for text to escape, a label given as markup and an id of its own."""
