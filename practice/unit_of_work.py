@@ -19,6 +19,8 @@ On SQLite a unit of work that writes begins `BEGIN IMMEDIATE`, taking the databa
 lock before its first read: what it reads stays true until it commits, and it never has to
 upgrade a read transaction to a write one (which SQLite refuses with "database is locked"
 once another writer has committed in between). Other sessions keep sqlite3's own behaviour.
+A page's request (GET, HEAD) writes only records of the reading itself (who opened a record,
+who downloaded a file); on SQLite it commits without waiting for the disk (`lazy_commit`).
 On PostgreSQL each statement sees what others committed (READ COMMITTED); rules that need a
 lock take it explicitly (the booking's schedule row, the conduct chain's advisory lock)."""
 
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Session, scoped_session
 from practice.db import db
 
 _writing: ContextVar[bool] = ContextVar("practice_unit_of_work_writes", default=False)
+_lazy: ContextVar[bool] = ContextVar("practice_unit_of_work_lazy_commit", default=False)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -41,6 +44,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def writing() -> bool:
     """Whether the current unit of work writes (SQLite begins it IMMEDIATE)."""
     return _writing.get()
+
+
+def lazy_commit() -> bool:
+    """Whether the current unit of work is a page's request, whose commit need not wait for
+    the disk: what a GET writes is a record of the reading (practice.clients.services.
+    record_view, a download's record), and a power cut that loses the last of those loses no
+    one's work. Everything a user does (a form, a command, a job) commits durably."""
+    return _lazy.get()
 
 
 @contextmanager
@@ -128,7 +139,8 @@ def install(app, blueprint: str | None = None) -> None:
 
 
 def _begin() -> None:
-    g.practice_unit_of_work = _writing.set(request.method not in SAFE_METHODS)
+    reading = request.method in SAFE_METHODS
+    g.practice_unit_of_work = _writing.set(not reading), _lazy.set(reading)
 
 
 def _commit_or_roll_back(response):
@@ -149,6 +161,7 @@ def _end(_error=None) -> None:
     """Always: roll back whatever was not committed (an exception, a response that never
     reached the hook above), and forget the request's write flag."""
     _request_session().rollback()
-    token = g.pop("practice_unit_of_work", None)
-    if token is not None:
-        _writing.reset(token)
+    tokens = g.pop("practice_unit_of_work", None)
+    if tokens is not None:
+        _writing.reset(tokens[0])
+        _lazy.reset(tokens[1])

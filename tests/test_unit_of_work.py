@@ -394,3 +394,25 @@ def test_a_request_commits_only_what_answered_below_400(app, practice, status, k
     assert app.test_client().post("/test-write").status_code == status
     written = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "test.write"))
     assert written == (1 if kept else 0)
+
+
+def test_on_sqlite_only_a_pages_request_commits_without_waiting_for_the_disk(app, practice):
+    """A GET writes only records of the reading (who opened a record): its commit need not
+    wait for the disk. A form's request and a command commit durably, on the same pooled
+    connection after a page's request too."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("on PostgreSQL the server's own setting decides (synchronous_commit)")
+
+    def write_and_tell():
+        db.session.add(AuditEvent(at=NOW, actor_label="test", action="test.write", detail={}))
+        db.session.flush()
+        return str(db.session.connection().exec_driver_sql("PRAGMA synchronous").scalar())
+
+    app.add_url_rule("/test-sync", "test_sync", write_and_tell, methods=["GET", "POST"])
+    web = app.test_client()
+    normal, full = "1", "2"
+    assert [web.get("/test-sync").text, web.post("/test-sync").text, web.get("/test-sync").text] == [normal, full, normal]
+    db.session.commit()
+    with unit_of_work(db.session):
+        assert write_and_tell() == full
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "test.write")) == 4
