@@ -2,10 +2,12 @@
 instance folder's config.py, PRACTICE_* environment variables) and the database opened with
 its driver (sqlite3 or psycopg), without Flask or SQLAlchemy, because a check run by cron or
 by hand should cost the hashing, not the start-up. The database writes each entry's bytes
-(practice/conduct/fullcheck.py); only when that check finds something to doubt is SQLAlchemy
-loaded, for the check in Python that names the entry; click only to word an error or to
-answer `--help`. `flask --app practice verify-log` and the tests reach the same check
-through the app (practice/cli.py)."""
+(practice/conduct/fullcheck.py), the chain's two halves at once: on PostgreSQL two server
+processes, on SQLite (whose work is the reading process's own) this process and one forked
+from it. Only when that check finds something to doubt is SQLAlchemy loaded, for the check
+in Python that names the entry; click only to word an error or to answer `--help`.
+`flask --app practice verify-log` and the tests reach the same check through the app
+(practice/cli.py)."""
 
 import gc
 import os
