@@ -192,17 +192,17 @@ def check_in_two_processes(connect) -> Verification | None:
     (a reader sees the state of its transaction's first read). Should the second process give
     no answer, this one reads the later half itself, in its own transaction, and raises what
     `check` would raise."""
-    orders, to_child = os.pipe()
-    from_child, answers = os.pipe()
+    orders_read, orders_written = os.pipe()
+    answers_read, answers_written = os.pipe()
     pid = os.fork()
     if not pid:
-        os.close(to_child)
-        os.close(from_child)
-        _later_half_in_child(connect, orders, answers)
-    os.close(orders)
-    os.close(answers)
+        os.close(orders_written)
+        os.close(answers_read)
+        _later_half_in_child(connect, orders_read, answers_written)
+    os.close(orders_read)
+    os.close(answers_written)
     try:
-        with open(to_child, "w") as to_child, open(from_child) as from_child:
+        with open(orders_written, "w") as to_child, open(answers_read) as from_child:
             return _earlier_half_and_join(connect, to_child, from_child)
     finally:
         os.waitpid(pid, 0)
@@ -216,14 +216,14 @@ def _earlier_half_and_join(connect, to_child, from_child) -> Verification | None
         total, middle = _size(first)
         to_child.write(f"{middle}\n")
         to_child.flush()
-        from_child.readline()  # the second process has read (or given up)
-        lock.rollback()  # the halves' transactions have begun: writers may commit again
+        from_child.readline()  # the second process has begun its transaction (or given up)
+        lock.rollback()  # both halves' states are fixed: writers may commit again
         having_files = _having_files(first)
         earlier = _half(first, "sqlite", middle, having_files, later=False)
-        answer = from_child.readline()
-        later = json.loads(answer) if answer.endswith("\n") else _half(first, "sqlite", middle, having_files,
-                                                                          later=True)
-        return _whole([earlier, later], total)
+        answer = from_child.readline()  # its finding, or nothing if it failed
+        if not answer.endswith("\n"):
+            return _whole([earlier, _half(first, "sqlite", middle, having_files, later=True)], total)
+        return _whole([earlier, json.loads(answer)], total)
     finally:
         lock.close()
         first.close()
