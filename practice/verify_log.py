@@ -2,10 +2,12 @@
 instance folder's config.py, PRACTICE_* environment variables) and the database opened with
 its driver (sqlite3 or psycopg), without Flask or SQLAlchemy, because a check run by cron or
 by hand should cost the hashing, not the start-up. The database writes each entry's bytes
-(practice/conduct/fullcheck.py); only when that check finds something to doubt is SQLAlchemy
-loaded, for the check in Python that names the entry; click only to word an error or to
-answer `--help`. `flask --app practice verify-log` and the tests reach the same check
-through the app (practice/cli.py)."""
+(practice/conduct/fullcheck.py), the chain's two halves at once: on PostgreSQL two server
+processes, on SQLite (whose work is the reading process's own) this process and one forked
+from it. Only when that check finds something to doubt is SQLAlchemy loaded, for the check
+in Python that names the entry; click only to word an error or to answer `--help`.
+`flask --app practice verify-log` and the tests reach the same check through the app
+(practice/cli.py)."""
 
 import gc
 import os
@@ -14,7 +16,13 @@ from datetime import datetime, timezone
 from types import SimpleNamespace
 
 from practice import config
-from practice.conduct.fullcheck import Verification, check, check_in_halves, check_values
+from practice.conduct.fullcheck import (
+    Verification,
+    check,
+    check_in_halves,
+    check_in_two_processes,
+    check_values,
+)
 
 HELP = ("Check the conduct record's hash chain and every attachment; name the first entry that "
         "fails (exit status 1). What it found is kept: pages say when the whole record was last "
@@ -54,14 +62,23 @@ def connect(url: str, timeout_ms: int):
         import psycopg
 
         return psycopg.connect("postgresql://" + url.removeprefix(POSTGRESQL)), "postgresql"
-    if url.startswith(SQLITE) and "?" not in url and url != SQLITE:
-        import sqlite3
-
-        connection = sqlite3.connect(url.removeprefix(SQLITE))
-        connection.execute(f"PRAGMA busy_timeout={timeout_ms}")  # as the app's engine sets it
-        return connection, "sqlite"
+    if plain_sqlite(url):
+        return sqlite_connection(url, timeout_ms), "sqlite"
     engine = engine_for(url, timeout_ms)
     return engine.raw_connection().driver_connection, engine.dialect.name
+
+
+def plain_sqlite(url: str) -> bool:
+    """A SQLite file named as the configuration names it (no options for SQLAlchemy to read)."""
+    return url.startswith(SQLITE) and "?" not in url and url != SQLITE
+
+
+def sqlite_connection(url: str, timeout_ms: int):
+    import sqlite3
+
+    connection = sqlite3.connect(url.removeprefix(SQLITE))
+    connection.execute(f"PRAGMA busy_timeout={timeout_ms}")  # as the app's engine sets it
+    return connection
 
 
 def engine_for(url: str, timeout_ms: int):
@@ -89,9 +106,18 @@ def check_in_python(url: str, timeout_ms: int) -> Verification:
         engine.dispose()
 
 
+def check_database(url: str, timeout_ms: int) -> tuple[Verification | None, object, str]:
+    """The database's check, and a connection (open, with its dialect) to keep what it found."""
+    if plain_sqlite(url):  # forked before this process opens any connection
+        return (check_in_two_processes(lambda: sqlite_connection(url, timeout_ms)), *connect(url, timeout_ms))
+    connection, dialect = connect(url, timeout_ms)
+    return check_both_halves(connection, dialect, url), connection, dialect
+
+
 def check_both_halves(connection, dialect: str, url: str) -> Verification | None:
     """The database's check; on PostgreSQL (through psycopg) the chain's two halves at once,
-    on two connections: two server processes write the texts."""
+    on two connections: two server processes write the texts. (On SQLite, through sqlite3,
+    two processes read them: fullcheck.check_in_two_processes.)"""
     if not url.startswith(POSTGRESQL):
         return check(connection, dialect)
     second, _ = connect(url, 0)
@@ -120,9 +146,8 @@ def verify_log() -> None:
     # collector would walk every object of the start-up again and again. A command that ends
     # after one check does without it.
     gc.disable()
-    connection, dialect = connect(url, timeout_ms)
+    result, connection, dialect = check_database(url, timeout_ms)
     try:
-        result = check_both_halves(connection, dialect, url)
         if result is None:  # something to doubt: the check in Python names it
             result = check_in_python(url, timeout_ms)
         connection.rollback()  # the long read holds no lock; the finding is one short write

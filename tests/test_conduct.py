@@ -4,6 +4,7 @@ communications, the hash chain and its tamper checks, and `practice verify-log`.
 import hashlib
 import io
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import date, time, timedelta
@@ -653,15 +654,19 @@ def test_the_database_check_reads_the_chain_in_batches(monkeypatch, make_client,
     assert (found.ok, found.count, found.head_hash, found.through_seq) == (True, 4, last.hash, 4)
 
 
-# The two halves of the chain read at once (`practice verify-log` on PostgreSQL) --------------
+# The two halves of the chain read at once (`practice verify-log`): on PostgreSQL on two
+# connections, on SQLite by two processes ------------------------------------------------------
 
 @pytest.fixture
 def postgresql_only(app):
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("the halves are read at once on PostgreSQL only")
+        pytest.skip("on PostgreSQL only")
 
 
-def _drop_postgresql_guard():
+def _drop_guards():
+    if db.engine.dialect.name == "sqlite":
+        _drop_sqlite_guards("conduct_entry")
+        return
     db.session.execute(sa.text("DROP TRIGGER conduct_entry_append_only ON conduct_entry"))
     db.session.commit()
 
@@ -670,6 +675,8 @@ def _in_halves(app, meanwhile=None):
     from practice import verify_log
 
     url = app.config["PRACTICE_DATABASE_URL"]
+    if db.engine.dialect.name == "sqlite":
+        return fullcheck.check_in_two_processes(lambda: verify_log.sqlite_connection(url, 0))
     (first, _), (second, _) = verify_log.connect(url, 0), verify_log.connect(url, 0)
     try:
         return fullcheck.check_in_halves(_Meanwhile(first, meanwhile) if meanwhile else first, second)
@@ -682,7 +689,7 @@ def _five_entries(make_client, actor):
     return committed([incident(make_client("Robin"), actor, description=f"Incident {n}") for n in range(5)])
 
 
-def test_the_halves_join_as_one_check(postgresql_only, app, make_client, practitioner_actor):
+def test_the_halves_join_as_one_check(app, make_client, practitioner_actor):
     _three_entries(make_client, practitioner_actor)  # with files
     *_, last = committed([incident(make_client("Kit"), practitioner_actor) for _ in range(2)])
     found = _in_halves(app)
@@ -691,25 +698,28 @@ def test_the_halves_join_as_one_check(postgresql_only, app, make_client, practit
 
 
 @pytest.mark.parametrize("place", [1, 2, 3, 4, 5])
-def test_an_entry_altered_in_either_half_is_left_to_the_check_in_python(
-        postgresql_only, app, make_client, practitioner_actor, place):
+def test_an_entry_altered_in_either_half_is_left_to_the_check_in_python(app, make_client, practitioner_actor, place):
     _five_entries(make_client, practitioner_actor)
-    _drop_postgresql_guard()
+    _drop_guards()
     db.session.execute(sa.text("UPDATE conduct_entry SET description = 'nothing' WHERE seq = :seq"), {"seq": place})
     db.session.commit()
     assert _in_halves(app) is None
 
 
-@pytest.mark.parametrize("change", [
-    "UPDATE conduct_entry SET seq = seq + 10 WHERE seq = 5",  # a gap in the later half
-    "UPDATE conduct_entry SET seq = NULL WHERE seq = 5",  # in neither half (the schema altered by hand)
-])
-def test_an_entry_out_of_its_place_is_left_to_the_check_in_python(
-        postgresql_only, app, make_client, practitioner_actor, change):
+def test_an_entry_moved_out_of_its_place_is_left_to_the_check_in_python(app, make_client, practitioner_actor):
     _five_entries(make_client, practitioner_actor)
-    _drop_postgresql_guard()
-    db.session.execute(sa.text("ALTER TABLE conduct_entry ALTER COLUMN seq DROP NOT NULL"))
-    db.session.execute(sa.text(change))
+    _drop_guards()
+    db.session.execute(sa.text("UPDATE conduct_entry SET seq = seq + 10 WHERE seq = 5"))  # a gap in the later half
+    db.session.commit()
+    assert _in_halves(app) is None
+
+
+def test_an_entry_in_neither_half_is_left_to_the_check_in_python(postgresql_only, app, make_client,
+                                                                 practitioner_actor):
+    _five_entries(make_client, practitioner_actor)
+    _drop_guards()
+    db.session.execute(sa.text("ALTER TABLE conduct_entry ALTER COLUMN seq DROP NOT NULL"))  # the schema altered by hand
+    db.session.execute(sa.text("UPDATE conduct_entry SET seq = NULL WHERE seq = 5"))
     db.session.commit()
     assert _in_halves(app) is None
 
@@ -721,7 +731,8 @@ def _rechain(from_seq, link):
                                           {"seq": from_seq}).all():
         db.session.execute(sa.text("UPDATE conduct_entry SET prev_hash = :link WHERE id = :id"),
                            {"link": link, "id": entry_id})
-        text = db.session.execute(sa.text(fullcheck._entries("e.id = :id")), {"id": entry_id}).one()[4]
+        text = db.session.execute(sa.text(fullcheck._entries(db.engine.dialect.name, "e.id = :id")),
+                                  {"id": entry_id}).one()[4]
         link = hashlib.sha256(text).hexdigest()
         db.session.execute(sa.text("UPDATE conduct_entry SET hash = :hash WHERE id = :id"), {"hash": link, "id": entry_id})
     db.session.commit()
@@ -732,9 +743,9 @@ def _rechain(from_seq, link):
     False,  # the later half does not link to the earlier (entry 3 linked to another hash)
 ])
 def test_a_chain_made_anew_across_the_halves_is_left_to_the_check_in_python(
-        postgresql_only, app, make_client, practitioner_actor, second_removed):
+        app, make_client, practitioner_actor, second_removed):
     first, *_ = _five_entries(make_client, practitioner_actor)
-    _drop_postgresql_guard()
+    _drop_guards()
     if second_removed:
         db.session.execute(sa.text("DELETE FROM conduct_entry WHERE seq = 2"))
     _rechain(3, first.hash if second_removed else "1" * 64)
@@ -766,10 +777,54 @@ def test_the_halves_read_one_state_of_the_database(postgresql_only, app, make_cl
     assert (found.ok, found.count, found.head_hash) == (True, 3, last.hash)
 
 
+def test_on_sqlite_nothing_is_committed_while_the_second_process_begins(sqlite_only, app, make_client,
+                                                                       practitioner_actor, tmp_path):
+    """The second process begins its transaction after the first, and SQLite has no snapshot
+    to hand over: in between, the write lock keeps an entry from being recorded (and half
+    seen). The entry is tried from the second process, just before it connects."""
+    from practice import verify_log
 
-def test_a_failure_reading_the_later_half_reaches_the_caller(
-        postgresql_only, app, make_client, practitioner_actor, monkeypatch):
-    """As `check` would raise it: not printed by the thread and taken for a doubt."""
+    *_, last = _three_entries(make_client, practitioner_actor)
+    url, parent, tried = app.config["PRACTICE_DATABASE_URL"], os.getpid(), tmp_path / "tried"
+    columns = [column["name"] for column in sa.inspect(db.engine).get_columns("conduct_entry") if column["name"] != "id"]
+    values = {"seq": "seq + 1", "prev_hash": "hash", "hash": "'a fourth entry'"}
+    record_one_more = (f"INSERT INTO conduct_entry ({', '.join(columns)}) "
+                       f"SELECT {', '.join(values.get(name, name) for name in columns)} FROM conduct_entry WHERE seq = 3")
+
+    def connect():
+        if os.getpid() != parent and not tried.exists():
+            try:
+                with verify_log.sqlite_connection(url, 0) as writer:
+                    writer.execute(record_one_more)
+                tried.write_text("recorded")
+            except sqlite3.Error as error:
+                tried.write_text(str(error))
+        return verify_log.sqlite_connection(url, 0)
+
+    found = fullcheck.check_in_two_processes(connect)
+    assert tried.read_text() == "database is locked"
+    assert (found.ok, found.count, found.head_hash) == (True, 3, last.hash)
+
+
+def test_on_sqlite_the_later_half_is_read_here_when_the_second_process_gives_no_answer(
+        sqlite_only, app, make_client, practitioner_actor, monkeypatch):
+    _three_entries(make_client, practitioner_actor)
+    *_, last = committed([incident(make_client("Kit"), practitioner_actor) for _ in range(2)])
+    parent, read_span = os.getpid(), fullcheck._span
+
+    def failing_elsewhere(*args):
+        if os.getpid() != parent:
+            raise RuntimeError("the second process could not read")
+        return read_span(*args)
+
+    monkeypatch.setattr(fullcheck, "_span", failing_elsewhere)
+    found = _in_halves(app)
+    assert (found.ok, found.count, found.head_hash) == (True, 5, last.hash)
+
+
+def test_a_failure_reading_the_later_half_reaches_the_caller(app, make_client, practitioner_actor, monkeypatch):
+    """As `check` would raise it: not printed by the thread or the second process and taken
+    for a doubt."""
     _three_entries(make_client, practitioner_actor)
     read_span = fullcheck._span
 

@@ -18,6 +18,7 @@ verify-log` starts without importing it (practice/verify_log.py)."""
 
 import hashlib
 import json
+import os
 import threading
 from collections import namedtuple
 from datetime import datetime
@@ -136,8 +137,8 @@ ENTRIES = {dialect: f"SELECT e.id, e.seq, e.prev_hash, e.hash, {text} FROM condu
 _HAVING_FILES = "SELECT DISTINCT entry_id FROM attachment"
 
 
-def _entries(where: str) -> str:
-    return ENTRIES["postgresql"].replace(" ORDER BY ", f" WHERE {where} ORDER BY ", 1)
+def _entries(dialect: str, where: str) -> str:
+    return ENTRIES[dialect].replace(" ORDER BY ", f" WHERE {where} ORDER BY ", 1)
 
 
 # The check -----------------------------------------------------------------------------------------
@@ -161,25 +162,106 @@ def check_in_halves(first, second) -> Verification | None:
     second.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
     quoted = snapshot.replace("'", "''")  # the server's own id, quoted all the same
     second.execute(f"SET TRANSACTION SNAPSHOT '{quoted}'")
-    (total, last), = first.execute("SELECT count(*), max(seq) FROM conduct_entry").fetchall()
+    total, middle = _size(first)
     having_files = _having_files(first)
-    middle = int(last or 0) // 2
     spans, failures = [None, None], []
 
     def later_half():
         try:
-            spans[1] = _span(second, "postgresql", _entries(f"e.seq > {middle}"), middle + 1, having_files, True)
+            spans[1] = _half(second, "postgresql", middle, having_files, later=True)
         except Exception as error:  # raised below, in the caller's thread, as `check` raises it
             failures.append(error)
 
     thread = threading.Thread(target=later_half)
     thread.start()
     try:
-        spans[0] = _span(first, "postgresql", _entries(f"e.seq <= {middle}"), 1, having_files, True)
+        spans[0] = _half(first, "postgresql", middle, having_files, later=False)
     finally:
         thread.join()
     if failures:
         raise failures[0]
+    return _whole(spans, total)
+
+
+def check_in_two_processes(connect) -> Verification | None:
+    """`check` on SQLite with the chain's later half read by a second process, forked before
+    any connection is open (a SQLite connection must not cross a fork), so that two processes
+    write and hash the texts on two cores: on SQLite that work is the reading process's own.
+    `connect` opens a connection. While both begin to read, a third connection holds the write
+    lock, so nothing is committed in between and the halves are of one state of the database
+    (a reader sees the state of its transaction's first read). Should the second process give
+    no answer, this one reads the later half itself, in its own transaction, and raises what
+    `check` would raise."""
+    orders_read, orders_written = os.pipe()
+    answers_read, answers_written = os.pipe()
+    pid = os.fork()
+    if not pid:
+        os.close(orders_written)
+        os.close(answers_read)
+        _later_half_in_child(connect, orders_read, answers_written)
+    os.close(orders_read)
+    os.close(answers_written)
+    try:
+        with open(orders_written, "w") as to_child, open(answers_read) as from_child:
+            return _earlier_half_and_join(connect, to_child, from_child)
+    finally:
+        os.waitpid(pid, 0)
+
+
+def _earlier_half_and_join(connect, to_child, from_child) -> Verification | None:
+    lock, first = connect(), connect()
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        first.execute("BEGIN")
+        total, middle = _size(first)
+        to_child.write(f"{middle}\n")
+        to_child.flush()
+        from_child.readline()  # the second process has begun its transaction (or given up)
+        lock.rollback()  # both halves' states are fixed: writers may commit again
+        having_files = _having_files(first)
+        earlier = _half(first, "sqlite", middle, having_files, later=False)
+        answer = from_child.readline()  # its finding, or nothing if it failed
+        if not answer.endswith("\n"):
+            return _whole([earlier, _half(first, "sqlite", middle, having_files, later=True)], total)
+        return _whole([earlier, json.loads(answer)], total)
+    finally:
+        lock.close()
+        first.close()
+
+
+def _later_half_in_child(connect, orders: int, answers: int) -> None:
+    """The second process: told where the later half starts, it begins its transaction, says
+    so, reads the half and sends what it found as JSON. It ends without the parent's exit
+    handlers, silently on any error (the parent then reads the half itself)."""
+    try:
+        with open(orders) as from_parent, open(answers, "w") as to_parent:
+            middle = int(from_parent.readline())
+            connection = connect()
+            try:
+                connection.execute("BEGIN")
+                having_files = _having_files(connection)  # its first read: what it reads is now fixed
+                to_parent.write("begun\n")
+                to_parent.flush()
+                to_parent.write(json.dumps(_half(connection, "sqlite", middle, having_files, later=True)) + "\n")
+            finally:
+                connection.close()
+    finally:
+        os._exit(0)
+
+
+def _size(connection) -> tuple[int, int]:
+    """How many entries there are, and the last place of the earlier half."""
+    (total, last), = connection.execute("SELECT count(*), max(seq) FROM conduct_entry").fetchall()
+    return total, int(last or 0) // 2
+
+
+def _half(connection, dialect: str, middle: int, having_files: set, *, later: bool) -> tuple | None:
+    if later:
+        return _span(connection, dialect, _entries(dialect, f"e.seq > {middle}"), middle + 1, having_files, True)
+    return _span(connection, dialect, _entries(dialect, f"e.seq <= {middle}"), 1, having_files, True)
+
+
+def _whole(spans: list, total: int) -> Verification | None:
     found = _joined(spans)
     return found if found is not None and found.count == total else None  # no row outside both halves
 
