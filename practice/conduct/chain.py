@@ -5,11 +5,13 @@ times as UTC ISO strings, the SHA-256 of each attachment, the ids of related ent
 hash of the entry before it). Changing, removing or reordering an entry behind the
 application's back breaks the chain at that entry, and `verify_chain` names it."""
 
+import json
 from collections import namedtuple
 from dataclasses import dataclass
 from operator import itemgetter
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.exc import OperationalError
 
 from practice.conduct.canonical import (  # noqa: F401  (the chain's API, kept in one place)
     ENTRY,
@@ -63,27 +65,35 @@ def append(session, entry: ConductEntry, attachments: list[Attachment]) -> Condu
 
 # One client's entries ------------------------------------------------------------------------
 
-def _with_neighbours():
-    """The entries of the client `client_id` (a parameter), each with the hash of the entry
-    before it and the link the entry after it holds (whoever's they are): one query on
-    `seq`'s index. In no order: sorting them into chain order in Python (`_in_chain_order`)
-    is quicker than SQLite's sort of the wide rows."""
-    entry, before, after = ENTRY, ENTRY.alias("before"), ENTRY.alias("after")
+_BEFORE, _AFTER = ENTRY.alias("before"), ENTRY.alias("after")
+
+
+def _with_neighbours(*columns):
+    """`columns` over the entries of the client `client_id` (a parameter), each joined to its
+    neighbours in the chain: one query on `seq`'s index. In no order: sorting them into
+    chain order in Python (`_in_chain_order`) is quicker than SQLite's sort of the wide rows."""
     return (
-        select(*raw_columns(entry), entry.c.id, entry.c.hash, before.c.hash.label("before_hash"),
-               after.c.prev_hash.label("after_link"))
-        .select_from(entry)
-        .outerjoin(before, before.c.seq == entry.c.seq - 1)
-        .outerjoin(after, after.c.seq == entry.c.seq + 1)
-        .where(entry.c.client_id == bindparam("client_id"))
+        select(*columns)
+        .select_from(ENTRY)
+        .outerjoin(_BEFORE, _BEFORE.c.seq == ENTRY.c.seq - 1)
+        .outerjoin(_AFTER, _AFTER.c.seq == ENTRY.c.seq + 1)
+        .where(ENTRY.c.client_id == bindparam("client_id"))
     )
 
 
-WITH_NEIGHBOURS = _with_neighbours()  # built once: a page runs it on every view
-# The full check's rows, by name (the columns' own); the comparison with a record found
-# intact takes them as the driver gives them, plain tuples.
+_VALUES = (*raw_columns(ENTRY), ENTRY.c.id, ENTRY.c.hash, _BEFORE.c.hash.label("before_hash"),
+           _AFTER.c.prev_hash.label("after_link"))
+WITH_NEIGHBOURS = _with_neighbours(*_VALUES)  # the driver's rows (PostgreSQL's record)
 NamedEntry = namedtuple("NamedEntry", [column.name for column in WITH_NEIGHBOURS.selected_columns])
 _in_chain_order = itemgetter(NamedEntry._fields.index("seq"))
+# SQLite's record: the rows of WITH_NEIGHBOURS as one JSON text (an array of each row's
+# values, of the types the driver gives), how many there are, and whether an entry of the
+# client has no entry after it. SQLite writes the text where the driver would make a Python
+# object of each of a long record's 500 rows' 31 values: one string to compare with a record
+# found intact, decoded into rows only when it is not one. (PostgreSQL's json_build_array
+# took four times as long as its plain rows, in the server.)
+RECORD_TEXT = _with_neighbours(func.json_group_array(func.json_array(*_VALUES)), func.count(),
+                               func.count() > func.count(_AFTER.c.prev_hash))
 ATTACHED = select(ENTRY.c.id).where(ENTRY.c.client_id == bindparam("client_id")).scalar_subquery()
 CLIENT_FILES = {with_data: files_query(ATTACHED, with_data=with_data) for with_data in (False, True)}
 _HEAD = select(ConductEntry.seq, ConductEntry.hash).order_by(ConductEntry.seq.desc()).limit(1)
@@ -133,25 +143,42 @@ def verify_client(session, client_id: int, *, check_files: bool) -> Verification
     same values is not hashed again (`canonical.INTACT`; not when files are read). The
     first fault is named."""
     connection = session.connection()  # Core statements: the session's ORM layer adds nothing
+    theirs = {"client_id": client_id}
     head = connection.execute(_HEAD).first()
-    values = _plain_rows(connection.execute(WITH_NEIGHBOURS, {"client_id": client_id}))
-    values.sort(key=_in_chain_order)
-    attachments = by_entry(connection.execute(CLIENT_FILES[check_files], {"client_id": client_id})) if values else {}
+    record, values, entries, open_end = _read_record(connection, theirs)
+    attachments = by_entry(connection.execute(CLIENT_FILES[check_files], theirs)) if entries else {}
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    intact = Verification(True, len(values), head_hash=head_hash, through_seq=head_seq)
-    snapshot = None if check_files else INTACT.snapshot(values, attachments, head_seq)
+    intact = Verification(True, entries, head_hash=head_hash, through_seq=head_seq)
+    snapshot = None if check_files or record is None else INTACT.snapshot(record, attachments, head_seq, open_end)
     if snapshot is not None and INTACT.known(client_id, snapshot):
         return intact
-    rows = list(map(NamedEntry._make, values))
+    rows = sorted(map(NamedEntry._make, json.loads(record) if values is None else values), key=_in_chain_order)
     faults = content_faults(rows, attachments)
     links = _link_faults(rows, head_seq)
     if not faults and not links:
         if snapshot is not None:
-            INTACT.remember(client_id, snapshot, len(rows))
+            INTACT.remember(client_id, snapshot, entries)
         return intact
     first = min([*faults, *links])
     row = rows[first]
     return Verification(False, first, row.id, links.get(first) or faults[first], head_hash)
+
+
+def _read_record(connection, parameters: dict) -> tuple:
+    """What is compared with a record found intact (None: nothing is), the rows if they were
+    read as rows (else None: `record` is RECORD_TEXT's), how many entries, and whether one
+    has no entry after it."""
+    if connection.dialect.name == "sqlite":
+        try:
+            text, entries, open_end = connection.execute(RECORD_TEXT, parameters).one()
+            return text, None, entries, bool(open_end)
+        except OperationalError as error:  # bytes kept in a column, which SQLite's JSON refuses
+            if "BLOB" not in str(error.orig):  # (only a hand-edited database holds them)
+                raise
+        values = _plain_rows(connection.execute(WITH_NEIGHBOURS, parameters))
+        return None, values, len(values), False
+    values = sorted(_plain_rows(connection.execute(WITH_NEIGHBOURS, parameters)), key=_in_chain_order)
+    return values, values, len(values), bool(values) and values[-1][-1] is None
 
 
 def _plain_rows(result) -> list[tuple]:
