@@ -129,6 +129,9 @@ class ClientCheck:
 
     entries: Verification  # the client's entries, their files if read, and their links
     last_full: LastCheck | None  # None: the whole chain has never been checked
+    # The attachments' fields the check read (and their bytes, if it read them), by entry id
+    # in id order: the record's page lists its entries' files from them, not a read more.
+    files: dict[int, list]
 
     @property
     def ok(self) -> bool:
@@ -142,6 +145,11 @@ def verify_client(session, client_id: int, *, check_files: bool) -> Verification
     read on every check; a record this process has already found intact with exactly the
     same values is not hashed again (`canonical.INTACT`; not when files are read). The
     first fault is named."""
+    return _verify(session, client_id, check_files=check_files)[0]
+
+
+def _verify(session, client_id: int, *, check_files: bool) -> tuple[Verification, dict[int, list]]:
+    """`verify_client`, and the attachments it read by entry id."""
     connection = session.connection()  # Core statements: the session's ORM layer adds nothing
     theirs = {"client_id": client_id}
     head = connection.execute(_HEAD).first()
@@ -151,17 +159,17 @@ def verify_client(session, client_id: int, *, check_files: bool) -> Verification
     intact = Verification(True, entries, head_hash=head_hash, through_seq=head_seq)
     snapshot = None if check_files or record is None else INTACT.snapshot(record, attachments, head_seq, open_end)
     if snapshot is not None and INTACT.known(client_id, snapshot):
-        return intact
+        return intact, attachments
     rows = sorted(map(NamedEntry._make, json.loads(record) if values is None else values), key=_in_chain_order)
     faults = content_faults(rows, attachments)
     links = _link_faults(rows, head_seq)
     if not faults and not links:
         if snapshot is not None:
             INTACT.remember(client_id, snapshot, entries)
-        return intact
+        return intact, attachments
     first = min([*faults, *links])
     row = rows[first]
-    return Verification(False, first, row.id, links.get(first) or faults[first], head_hash)
+    return Verification(False, first, row.id, links.get(first) or faults[first], head_hash), attachments
 
 
 def _read_record(connection, parameters: dict) -> tuple:
@@ -219,4 +227,5 @@ def last_full_check(session) -> LastCheck | None:
 
 
 def check_client(session, client_id: int, *, check_files: bool = False) -> ClientCheck:
-    return ClientCheck(verify_client(session, client_id, check_files=check_files), last_full_check(session))
+    entries, files = _verify(session, client_id, check_files=check_files)
+    return ClientCheck(entries, last_full_check(session), files)
