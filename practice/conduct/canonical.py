@@ -245,8 +245,9 @@ class IntactRecords:
         self._entries += entries
 
 
-# About 1.5 KB a remembered entry (the large benchmark practice's entries, values included):
-# 5,000 entries, ten long records of 500, keep a server process about 8 MB larger.
+# About 1.5 KB a remembered entry on PostgreSQL (the large benchmark practice's entries,
+# values included), about 0.5 KB on SQLite (its text of them): 5,000 entries, ten long
+# records of 500, keep a server process at most about 8 MB larger.
 INTACT = IntactRecords(limit=5_000)
 
 
