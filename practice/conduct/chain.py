@@ -119,7 +119,7 @@ def _link_fault(row, head_seq: int) -> str:
 class LastCheck:
     """The latest full check of the chain, and whether the entry it ended at is unchanged."""
 
-    check: ChainCheck
+    check: ChainCheck  # its columns' values (a row), by the same names
     holds: bool
 
 
@@ -209,20 +209,22 @@ def _link_faults(rows, head_seq: int) -> dict[int, str]:
     return {index: reason for index, row in enumerate(rows) if (reason := _link_fault(row, head_seq))}
 
 
-_LAST_FULL_CHECK = (  # built once: every view of a record runs it
-    select(ChainCheck, ConductEntry.hash)
-    .outerjoin(ConductEntry, ConductEntry.seq == ChainCheck.through_seq)
-    .order_by(ChainCheck.checked_at.desc(), ChainCheck.id.desc()).limit(1))
+# Built once: every view of a record runs it. Plain columns (typed), not a ChainCheck object:
+# loading the one object took SQLAlchemy's ORM longer than reading it.
+_CHECKS = ChainCheck.__table__
+_LAST_FULL_CHECK = (
+    select(*_CHECKS.c, ConductEntry.hash.label("current_hash"))
+    .outerjoin(ConductEntry, ConductEntry.seq == _CHECKS.c.through_seq)
+    .order_by(_CHECKS.c.checked_at.desc(), _CHECKS.c.id.desc()).limit(1))
 
 
 def last_full_check(session) -> LastCheck | None:
-    """The latest ChainCheck, and whether the entry it ended at still has the hash it had
-    (one query)."""
-    row = session.execute(_LAST_FULL_CHECK).first()
-    if row is None:
+    """The latest ChainCheck's values, and whether the entry it ended at still has the hash
+    it had (one query)."""
+    check = session.connection().execute(_LAST_FULL_CHECK).first()
+    if check is None:
         return None
-    check, current_hash = row
-    holds = current_hash == check.head_hash if check.through_seq else True
+    holds = check.current_hash == check.head_hash if check.through_seq else True
     return LastCheck(check, holds)
 
 
