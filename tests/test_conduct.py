@@ -3,6 +3,7 @@ communications, the hash chain and its tamper checks, and `practice verify-log`.
 
 import hashlib
 import io
+import json
 import os
 import sqlite3
 import subprocess
@@ -885,6 +886,38 @@ def test_a_client_check_notices_a_neighbour_removed(sqlite_only, make_client, pr
     result = chain.verify_client(db.session, first.client_id, check_files=False)
     assert not result.ok and result.bad_entry_id == first.id and "after it" in result.reason
     assert "missing" in result.reason
+
+
+def test_sqlite_writes_a_clients_record_as_the_driver_reads_it(sqlite_only, make_client, practitioner_actor):
+    """SQLite's page check reads a client's record as one JSON text and decodes it only when
+    it is not a record found intact: the rows decoded must be the driver's own, value and
+    type, whatever the entries hold."""
+    ash = make_client("Ash")
+    _varied_entries(make_client, practitioner_actor)
+    for fields in ({}, dict(safety=False, occurred_to=None, minutes=0, amount_cents=-(2**31), description="")):
+        _awkward_entry(ash, **fields)
+    db.session.commit()
+    connection = db.session.connection()
+    for client_id in {entry.client_id for entry in entries()}:  # Zoë's too: files, a correction
+        text, count, open_end = connection.execute(chain.RECORD_TEXT, {"client_id": client_id}).one()
+        decoded = [tuple(row) for row in json.loads(text)]
+        read = [tuple(row) for row in connection.execute(chain.WITH_NEIGHBOURS, {"client_id": client_id})]
+        assert [list(map(type, row)) for row in decoded] == [list(map(type, row)) for row in read]
+        assert decoded == read and count == len(read) and open_end == (client_id == ash.id)
+        assert chain.verify_client(db.session, client_id, check_files=False).ok
+
+
+@pytest.mark.parametrize("column, stored", [("description", "CAST(description AS BLOB)"), ("minutes", "X'05'")])
+def test_a_client_check_names_an_entry_holding_bytes(sqlite_only, make_client, practitioner_actor, column, stored):
+    """SQLite's JSON refuses bytes, which only a hand-edited database keeps in a column: the
+    check reads that record as the driver's rows and names the entry, on every view."""
+    first, *_ = _interleaved(make_client, practitioner_actor)
+    _drop_sqlite_guards("conduct_entry")
+    db.session.execute(sa.text(f"UPDATE conduct_entry SET {column} = {stored} WHERE id = :id"), {"id": first.id})
+    db.session.commit()
+    for _ in range(2):
+        result = chain.verify_client(db.session, first.client_id, check_files=False)
+        assert not result.ok and result.bad_entry_id == first.id and "changed" in result.reason
 
 
 def test_a_client_check_reads_their_files_only_when_asked(sqlite_only, make_client, practitioner_actor):

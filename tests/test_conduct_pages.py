@@ -183,6 +183,9 @@ def test_the_conduct_page_runs_a_fixed_number_of_queries(client, users, login, r
     assert len(many) == len(few)
     # The latest communications come with how many there are in all: one read, not two.
     assert len([statement for statement in many if "FROM communication" in statement]) == 1
+    # The entries' files are listed from the check's read of them, not read again.
+    assert len([statement for statement in many if "FROM attachment" in statement]) == 1
+    assert all(f"{number}.txt" in page for number in range(6))
 
 
 def test_a_long_record_pages_its_entries_and_shows_the_latest_communications(

@@ -220,17 +220,17 @@ class IntactRecords:
         self._entries = 0
 
     @staticmethod
-    def snapshot(rows: list[tuple], attachments: dict[int, list], head_seq: int) -> tuple:
-        """What the verdict on `rows` (the driver's tuples in chain order, with their
-        neighbours' links as their last columns) depends on, as one tuple."""
-        # Values only, not their types: two stored values equal in Python are of one type
-        # (a column's type is fixed on PostgreSQL; on SQLite an INTEGER column keeps 2500.0
-        # as 2500, a TEXT column 5 as '5', and the driver returns no bool). The rows' own
-        # list, compared tuple by tuple: copying their values into one tuple took longer.
+    def snapshot(record, attachments: dict[int, list], head_seq: int, open_end: bool) -> tuple:
+        """What the verdict on the client's entries depends on, as one tuple. `record` holds
+        every value read for them and their neighbours' links: SQLite's JSON text of them
+        (chain.RECORD_TEXT), or the driver's tuples in chain order; `open_end`: an entry of
+        theirs has no entry after it."""
+        # Rows are compared by value, not type: two stored values equal in Python are of one
+        # type (a column's type is fixed on PostgreSQL). SQLite's text tells types apart too
+        # (5 from '5'): a record written otherwise is checked in full, never taken as known.
         files = tuple(joined.from_iterable(joined.from_iterable(attachments.values())))
         # Only an entry with no entry after it is judged against the chain's last place.
-        tail = head_seq if rows and rows[-1][-1] is None else None
-        return rows, files, tail
+        return record, files, head_seq if open_end else None
 
     def known(self, client_id: int, snapshot: tuple) -> bool:
         remembered = self._records.get(client_id)
@@ -245,8 +245,9 @@ class IntactRecords:
         self._entries += entries
 
 
-# About 1.5 KB a remembered entry (the large benchmark practice's entries, values included):
-# 5,000 entries, ten long records of 500, keep a server process about 8 MB larger.
+# About 1.5 KB a remembered entry on PostgreSQL (the large benchmark practice's entries,
+# values included), about 0.5 KB on SQLite (its text of them): 5,000 entries, ten long
+# records of 500, keep a server process at most about 8 MB larger.
 INTACT = IntactRecords(limit=5_000)
 
 

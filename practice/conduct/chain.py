@@ -5,11 +5,13 @@ times as UTC ISO strings, the SHA-256 of each attachment, the ids of related ent
 hash of the entry before it). Changing, removing or reordering an entry behind the
 application's back breaks the chain at that entry, and `verify_chain` names it."""
 
+import json
 from collections import namedtuple
 from dataclasses import dataclass
 from operator import itemgetter
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.exc import OperationalError
 
 from practice.conduct.canonical import (  # noqa: F401  (the chain's API, kept in one place)
     ENTRY,
@@ -63,27 +65,35 @@ def append(session, entry: ConductEntry, attachments: list[Attachment]) -> Condu
 
 # One client's entries ------------------------------------------------------------------------
 
-def _with_neighbours():
-    """The entries of the client `client_id` (a parameter), each with the hash of the entry
-    before it and the link the entry after it holds (whoever's they are): one query on
-    `seq`'s index. In no order: sorting them into chain order in Python (`_in_chain_order`)
-    is quicker than SQLite's sort of the wide rows."""
-    entry, before, after = ENTRY, ENTRY.alias("before"), ENTRY.alias("after")
+_BEFORE, _AFTER = ENTRY.alias("before"), ENTRY.alias("after")
+
+
+def _with_neighbours(*columns):
+    """`columns` over the entries of the client `client_id` (a parameter), each joined to its
+    neighbours in the chain: one query on `seq`'s index. In no order: sorting them into
+    chain order in Python (`_in_chain_order`) is quicker than SQLite's sort of the wide rows."""
     return (
-        select(*raw_columns(entry), entry.c.id, entry.c.hash, before.c.hash.label("before_hash"),
-               after.c.prev_hash.label("after_link"))
-        .select_from(entry)
-        .outerjoin(before, before.c.seq == entry.c.seq - 1)
-        .outerjoin(after, after.c.seq == entry.c.seq + 1)
-        .where(entry.c.client_id == bindparam("client_id"))
+        select(*columns)
+        .select_from(ENTRY)
+        .outerjoin(_BEFORE, _BEFORE.c.seq == ENTRY.c.seq - 1)
+        .outerjoin(_AFTER, _AFTER.c.seq == ENTRY.c.seq + 1)
+        .where(ENTRY.c.client_id == bindparam("client_id"))
     )
 
 
-WITH_NEIGHBOURS = _with_neighbours()  # built once: a page runs it on every view
-# The full check's rows, by name (the columns' own); the comparison with a record found
-# intact takes them as the driver gives them, plain tuples.
+_VALUES = (*raw_columns(ENTRY), ENTRY.c.id, ENTRY.c.hash, _BEFORE.c.hash.label("before_hash"),
+           _AFTER.c.prev_hash.label("after_link"))
+WITH_NEIGHBOURS = _with_neighbours(*_VALUES)  # the driver's rows (PostgreSQL's record)
 NamedEntry = namedtuple("NamedEntry", [column.name for column in WITH_NEIGHBOURS.selected_columns])
 _in_chain_order = itemgetter(NamedEntry._fields.index("seq"))
+# SQLite's record: the rows of WITH_NEIGHBOURS as one JSON text (an array of each row's
+# values, of the types the driver gives), how many there are, and whether an entry of the
+# client has no entry after it. SQLite writes the text where the driver would make a Python
+# object of each of a long record's 500 rows' 31 values: one string to compare with a record
+# found intact, decoded into rows only when it is not one. (PostgreSQL's json_build_array
+# took four times as long as its plain rows, in the server.)
+RECORD_TEXT = _with_neighbours(func.json_group_array(func.json_array(*_VALUES)), func.count(),
+                               func.count() > func.count(_AFTER.c.prev_hash))
 ATTACHED = select(ENTRY.c.id).where(ENTRY.c.client_id == bindparam("client_id")).scalar_subquery()
 CLIENT_FILES = {with_data: files_query(ATTACHED, with_data=with_data) for with_data in (False, True)}
 _HEAD = select(ConductEntry.seq, ConductEntry.hash).order_by(ConductEntry.seq.desc()).limit(1)
@@ -109,7 +119,7 @@ def _link_fault(row, head_seq: int) -> str:
 class LastCheck:
     """The latest full check of the chain, and whether the entry it ended at is unchanged."""
 
-    check: ChainCheck
+    check: ChainCheck  # its columns' values (a row), by the same names
     holds: bool
 
 
@@ -119,6 +129,9 @@ class ClientCheck:
 
     entries: Verification  # the client's entries, their files if read, and their links
     last_full: LastCheck | None  # None: the whole chain has never been checked
+    # The attachments' fields the check read (and their bytes, if it read them), by entry id
+    # in id order: the record's page lists its entries' files from them, not a read more.
+    files: dict[int, list]
 
     @property
     def ok(self) -> bool:
@@ -132,26 +145,48 @@ def verify_client(session, client_id: int, *, check_files: bool) -> Verification
     read on every check; a record this process has already found intact with exactly the
     same values is not hashed again (`canonical.INTACT`; not when files are read). The
     first fault is named."""
+    return _verify(session, client_id, check_files=check_files)[0]
+
+
+def _verify(session, client_id: int, *, check_files: bool) -> tuple[Verification, dict[int, list]]:
+    """`verify_client`, and the attachments it read by entry id."""
     connection = session.connection()  # Core statements: the session's ORM layer adds nothing
+    theirs = {"client_id": client_id}
     head = connection.execute(_HEAD).first()
-    values = _plain_rows(connection.execute(WITH_NEIGHBOURS, {"client_id": client_id}))
-    values.sort(key=_in_chain_order)
-    attachments = by_entry(connection.execute(CLIENT_FILES[check_files], {"client_id": client_id})) if values else {}
+    record, values, entries, open_end = _read_record(connection, theirs)
+    attachments = by_entry(connection.execute(CLIENT_FILES[check_files], theirs)) if entries else {}
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    intact = Verification(True, len(values), head_hash=head_hash, through_seq=head_seq)
-    snapshot = None if check_files else INTACT.snapshot(values, attachments, head_seq)
+    intact = Verification(True, entries, head_hash=head_hash, through_seq=head_seq)
+    snapshot = None if check_files or record is None else INTACT.snapshot(record, attachments, head_seq, open_end)
     if snapshot is not None and INTACT.known(client_id, snapshot):
-        return intact
-    rows = list(map(NamedEntry._make, values))
+        return intact, attachments
+    rows = sorted(map(NamedEntry._make, json.loads(record) if values is None else values), key=_in_chain_order)
     faults = content_faults(rows, attachments)
     links = _link_faults(rows, head_seq)
     if not faults and not links:
         if snapshot is not None:
-            INTACT.remember(client_id, snapshot, len(rows))
-        return intact
+            INTACT.remember(client_id, snapshot, entries)
+        return intact, attachments
     first = min([*faults, *links])
     row = rows[first]
-    return Verification(False, first, row.id, links.get(first) or faults[first], head_hash)
+    return Verification(False, first, row.id, links.get(first) or faults[first], head_hash), attachments
+
+
+def _read_record(connection, parameters: dict) -> tuple:
+    """What is compared with a record found intact (None: nothing is), the rows if they were
+    read as rows (else None: `record` is RECORD_TEXT's), how many entries, and whether one
+    has no entry after it."""
+    if connection.dialect.name == "sqlite":
+        try:
+            text, entries, open_end = connection.execute(RECORD_TEXT, parameters).one()
+            return text, None, entries, bool(open_end)
+        except OperationalError as error:  # bytes kept in a column, which SQLite's JSON refuses
+            if "BLOB" not in str(error.orig):  # (only a hand-edited database holds them)
+                raise
+        values = _plain_rows(connection.execute(WITH_NEIGHBOURS, parameters))
+        return None, values, len(values), False
+    values = sorted(_plain_rows(connection.execute(WITH_NEIGHBOURS, parameters)), key=_in_chain_order)
+    return values, values, len(values), bool(values) and values[-1][-1] is None
 
 
 def _plain_rows(result) -> list[tuple]:
@@ -174,22 +209,25 @@ def _link_faults(rows, head_seq: int) -> dict[int, str]:
     return {index: reason for index, row in enumerate(rows) if (reason := _link_fault(row, head_seq))}
 
 
-_LAST_FULL_CHECK = (  # built once: every view of a record runs it
-    select(ChainCheck, ConductEntry.hash)
-    .outerjoin(ConductEntry, ConductEntry.seq == ChainCheck.through_seq)
-    .order_by(ChainCheck.checked_at.desc(), ChainCheck.id.desc()).limit(1))
+# Built once: every view of a record runs it. Plain columns (typed), not a ChainCheck object:
+# loading the one object took SQLAlchemy's ORM longer than reading it.
+_CHECKS = ChainCheck.__table__
+_LAST_FULL_CHECK = (
+    select(*_CHECKS.c, ConductEntry.hash.label("current_hash"))
+    .outerjoin(ConductEntry, ConductEntry.seq == _CHECKS.c.through_seq)
+    .order_by(_CHECKS.c.checked_at.desc(), _CHECKS.c.id.desc()).limit(1))
 
 
 def last_full_check(session) -> LastCheck | None:
-    """The latest ChainCheck, and whether the entry it ended at still has the hash it had
-    (one query)."""
-    row = session.execute(_LAST_FULL_CHECK).first()
-    if row is None:
+    """The latest ChainCheck's values, and whether the entry it ended at still has the hash
+    it had (one query)."""
+    check = session.connection().execute(_LAST_FULL_CHECK).first()
+    if check is None:
         return None
-    check, current_hash = row
-    holds = current_hash == check.head_hash if check.through_seq else True
+    holds = check.current_hash == check.head_hash if check.through_seq else True
     return LastCheck(check, holds)
 
 
 def check_client(session, client_id: int, *, check_files: bool = False) -> ClientCheck:
-    return ClientCheck(verify_client(session, client_id, check_files=check_files), last_full_check(session))
+    entries, files = _verify(session, client_id, check_files=check_files)
+    return ClientCheck(entries, last_full_check(session), files)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, case, func, select, union_all
-from sqlalchemy.orm import aliased, defer, joinedload, selectinload, subqueryload
+from sqlalchemy.orm import aliased, defer, joinedload, raiseload, selectinload, subqueryload
 
 from practice.clients.models import Client
 from practice.conduct.chain import ClientCheck, check_client
@@ -43,25 +43,25 @@ class ConductRecord:
     entries: Window  # of EntryView: originals, most recent occurrence first
     communications: list[Communication]  # most recent first
     communications_total: int
-    check: ClientCheck
+    check: ClientCheck  # with the files of the entries (`files`)
+
+    @property
+    def files(self) -> dict[int, list]:
+        """Each entry's attachments (their fields, not their bytes), by entry id."""
+        return self.check.files
 
 
-def _entries_query(client_id: int, *, with_files: bool, whole_record: bool = False):
-    return _entries(with_files=with_files, whole_record=whole_record).where(ConductEntry.client_id == client_id)
-
-
-def _entries(*, with_files: bool, whole_record: bool = False):
-    # selectinload asks for 500 entries' attachments a query; the whole record (the evidence
-    # report, hundreds of entries) loads them in one query however many there are.
-    attachments = (subqueryload if whole_record else selectinload)(ConductEntry.attachments)
-    if not with_files:
-        attachments = attachments.options(defer(Attachment.data))
-    # The category and who recorded it come in the entries' own query (joined, one row
-    # each): a query more for each would build their parents' keys again in Python.
+def _whole_record(client_id: int):
+    """The client's entries for the evidence report, each with its category, who recorded it
+    (joined, one row each: a query more for each would build their parents' keys again in
+    Python) and its attachments without their bytes (the check reads those on its own)."""
+    # selectinload asks for 500 entries' attachments a query; the whole record (hundreds of
+    # entries) loads them in one query however many there are.
     return (
         select(ConductEntry)
         .options(joinedload(ConductEntry.category), joinedload(ConductEntry.recorded_by),
-                 attachments)
+                 subqueryload(ConductEntry.attachments).options(defer(Attachment.data)))
+        .where(ConductEntry.client_id == client_id)
     )
 
 
@@ -88,7 +88,14 @@ def _record_statements():
     # correct: the entries are then read by id (neither database reads the client's whole
     # record, nor PostgreSQL the whole log, as for an OR of the two).
     ids = union_all(select(page.c.id), select(correction.id).join(page, correction.corrects_id == page.c.id))
-    shown = _entries(with_files=False).where(ConductEntry.id.in_(ids))
+    # The category and who recorded each come in the same query (joined): a query more would
+    # build their keys again in Python. Their files are those the check reads on every view
+    # (ClientCheck.files): a read of them here too was a query more and a tenth of the page's
+    # reads in SQLAlchemy.
+    shown = (select(ConductEntry)
+             .options(joinedload(ConductEntry.category), joinedload(ConductEntry.recorded_by),
+                      raiseload(ConductEntry.attachments))
+             .where(ConductEntry.id.in_(ids)))
     # The one who recorded each comes in the same query (joined): a query more would build
     # their keys again in Python.
     communications = (select(Communication, func.count().over().label("total"))
@@ -150,7 +157,7 @@ def evidence(client_id: int, start: datetime | None, end: datetime | None) -> Ev
     client = db.session.get(Client, client_id)
     if client is None:
         return None
-    query = _entries_query(client_id, with_files=False, whole_record=True)
+    query = _whole_record(client_id)
     communications = select(Communication).options(selectinload(Communication.recorded_by)).where(
         Communication.client_id == client_id)
     if start:
