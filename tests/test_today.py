@@ -114,6 +114,14 @@ def test_admins_see_the_first_run_checklist_until_the_practice_can_book(client, 
     assert CHECKLIST not in client.get("/today").get_data(as_text=True)
 
 
+def test_the_first_run_checklist_is_read_in_one_statement(app, users, count_queries):
+    """The admin's Today asks it on every view: three statements were a measurable part of it."""
+    with count_queries() as statements:
+        checklist = queries.setup_checklist()
+    assert len(statements) == 1
+    assert [step.done for step in checklist.steps] == [False, False, False]
+
+
 def test_today_and_the_calendar_escape_what_their_rows_show(client, desk, users, login, make_client):
     """The rows are written in Python (scheduling.rows_html), not by Jinja's autoescape: a
     client's name with markup in it shows as text on both pages, in every place it is written."""
