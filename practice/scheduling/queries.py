@@ -3,7 +3,8 @@
 import hashlib
 from collections import namedtuple
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from operator import itemgetter
 
 from sqlalchemy import (
     Row,
@@ -150,10 +151,11 @@ CLIENT_COLUMNS = (_of_client(Client.display_name, "client_name"), _of_client(Cli
 # changes on an appointment, and what was paid towards it. The total alone: a payment is
 # never edited or removed and is above zero, so each one changes it (their count, another
 # lookup for each of a day's hundreds of rows, told nothing more).
+# Its times come last (see _fingerprint).
 _VERSION_COLUMNS = (
     Appointment.id, Appointment.client_id, Appointment.practitioner_id, Appointment.status,
-    Appointment.start_at, Appointment.end_at, Appointment.arrived_at, Appointment.fee_cents, Appointment.fee_waived,
-    _PAID,
+    Appointment.fee_cents, Appointment.fee_waived, _PAID,
+    Appointment.start_at, Appointment.end_at, Appointment.arrived_at,
 )
 
 # Today reads only the columns its rows use and the fingerprint's (a busy day has hundreds
@@ -223,13 +225,19 @@ DAY_BLOCKS = select(TimeBlock).where(_blocks_on_day(*_DAY)).order_by(TimeBlock.s
 _DAY_VERSION = select(*_VERSION_COLUMNS).where(_on_day(*_DAY))
 _DAY_VERSION_BLOCKS = select(TimeBlock.id, TimeBlock.start_at, TimeBlock.end_at).where(_blocks_on_day(*_DAY))
 _VERSION_WIDTH = len(_VERSION_COLUMNS)
+_TIMES_FROM = _VERSION_WIDTH - 3  # start_at, end_at, arrived_at
+_EPOCH, _MICROSECOND = datetime(1970, 1, 1, tzinfo=timezone.utc), timedelta(microseconds=1)
 
 
 def _fingerprint(appointments, blocks) -> str:
     """A short hash of the day's appointments (rows beginning with _VERSION_COLUMNS) and
     blocked time (id, start_at, end_at), whichever query read them and in whatever order:
-    their values as read, sorted by id."""
-    text = repr((sorted([a[:_VERSION_WIDTH] for a in appointments]), sorted(blocks)))
+    their values as read, sorted by id, the appointments' times as microseconds since 1970
+    (the repr of a busy day's 800 datetimes took two thirds of the fingerprint's time)."""
+    rows = sorted(appointments, key=itemgetter(0))
+    text = repr(([a[:_TIMES_FROM] for a in rows],
+                 [t and (t - _EPOCH) // _MICROSECOND for a in rows for t in a[_TIMES_FROM:_VERSION_WIDTH]],
+                 sorted(blocks)))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
