@@ -150,8 +150,8 @@ CLIENT_COLUMNS = (_of_client(Client.display_name, "client_name"), _of_client(Cli
 # The day's fingerprint is made of these (with the day's blocked time): what another desk
 # changes on an appointment, and what was paid towards it. The total alone: a payment is
 # never edited or removed and is above zero, so each one changes it (their count, another
-# lookup for each of a day's hundreds of rows, told nothing more).
-# Its times come last (see _fingerprint).
+# lookup for each of a day's hundreds of rows, told nothing more). The times come last, for
+# _fingerprint to write them apart.
 _VERSION_COLUMNS = (
     Appointment.id, Appointment.client_id, Appointment.practitioner_id, Appointment.status,
     Appointment.fee_cents, Appointment.fee_waived, _PAID,
