@@ -66,6 +66,44 @@ def test_the_page_and_the_polling_make_the_same_fingerprint_after_each_change(cl
     agreed()
 
 
+def test_an_inactive_practitioners_time_off_changes_neither_the_page_nor_the_polling(client, desk, users, login):
+    """Today has no column for a practitioner who no longer sees clients, and both read only
+    the active practitioners' blocks: were one of them to read the others' too, the page and
+    the polling would disagree and every desk would reload forever."""
+    login(users["front_desk"])
+    practitioner, _, _ = desk
+    booked(desk, TODAY, "11:00")
+    version = client.get(VERSION).get_json()["version"]
+    with one_action():
+        services.add_time_block(db.session, SYSTEM, practitioner.id, at(TODAY, "15:00"), at(TODAY, "16:00"),
+                                now=NOW)
+        practitioner.active = False
+    assert client.get(VERSION).get_json()["version"] == version
+    assert f'data-day-version="{version}"' in client.get("/today").get_data(as_text=True)
+
+
+def test_the_days_blocked_time_is_found_by_practitioner_from_where_it_ends(client, desk, users, login):
+    """Today and its polling read the day's blocks by the index of each practitioner's blocks'
+    ends: by time alone, SQLite read every block the practice ever had."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan")
+    login(users["front_desk"])
+    for path in ("/today", VERSION):
+        [(statement, parameters)] = [(s, p) for s, p in _statements(client, path) if "FROM time_block" in s]
+        plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        assert any("ix_time_block_practitioner_id_end_at" in row[-1] for row in plan), path
+
+
+def test_todays_rows_look_up_their_payments_once(client, desk, users, login):
+    """What was paid towards each row, summed: each payment changes the sum (above zero,
+    never edited or removed), so the fingerprint needs no count of them, another lookup for
+    each of a busy day's hundreds of rows."""
+    booked(desk, TODAY, "11:00")
+    login(users["front_desk"])
+    statement, _ = _todays_statement(client)
+    assert " ".join(statement.split()).count("FROM payment WHERE payment.appointment_id = appointment.id") == 1
+
+
 def test_admins_see_the_first_run_checklist_until_the_practice_can_book(client, users, login, make_client):
     login(users["front_desk"])
     assert CHECKLIST not in client.get("/today").get_data(as_text=True)
@@ -84,6 +122,14 @@ def test_admins_see_the_first_run_checklist_until_the_practice_can_book(client, 
     assert CHECKLIST in client.get("/today").get_data(as_text=True)  # no client yet
     make_client("Robin")
     assert CHECKLIST not in client.get("/today").get_data(as_text=True)
+
+
+def test_the_first_run_checklist_is_read_in_one_statement(app, users, count_queries):
+    """The admin's Today asks it on every view: three statements were a measurable part of it."""
+    with count_queries() as statements:
+        checklist = queries.setup_checklist()
+    assert len(statements) == 1
+    assert [step.done for step in checklist.steps] == [False, False, False]
 
 
 def test_today_and_the_calendar_escape_what_their_rows_show(client, desk, users, login, make_client):
@@ -128,8 +174,8 @@ def test_today_shows_the_fees_a_client_owes_on_their_rows_still_to_come(client, 
     assert queries.fees_owed([sam.id]) == {sam.id: 3500}
 
 
-def _todays_statement(client) -> tuple[str, object]:
-    """The statement of Today's rows as the page runs it, with its parameters."""
+def _statements(client, path: str) -> list[tuple[str, object]]:
+    """The statements a page runs, with their parameters."""
     statements = []
 
     def caught(connection, cursor, statement, parameters, context, executemany):
@@ -137,10 +183,15 @@ def _todays_statement(client) -> tuple[str, object]:
 
     event.listen(db.engine, "before_cursor_execute", caught)
     try:
-        assert client.get("/today").status_code == 200
+        assert client.get(path).status_code == 200
     finally:
         event.remove(db.engine, "before_cursor_execute", caught)
-    [found] = [(s, p) for s, p in statements if "AS fees_owed" in s]
+    return statements
+
+
+def _todays_statement(client) -> tuple[str, object]:
+    """The statement of Today's rows as the page runs it, with its parameters."""
+    [found] = [(s, p) for s, p in _statements(client, "/today") if "AS fees_owed" in s]
     return found
 
 

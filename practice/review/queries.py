@@ -229,10 +229,9 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
     )
 
 
-# The review's rows: Today's columns but those only Today's fingerprint and undo read (whom
-# the row is for, when it was cancelled, how many payments): a subquery and a time less a row.
-_REVIEW_COLUMNS = tuple(column for column in DESK_COLUMNS
-                        if column.key not in ("practitioner_id", "cancelled_at", "payments"))
+# The review's rows: Today's columns but those only Today reads (whose column the row is in,
+# when it was cancelled): a time less a row.
+_REVIEW_COLUMNS = tuple(column for column in DESK_COLUMNS if column.key not in ("practitioner_id", "cancelled_at"))
 
 
 @cache
