@@ -91,3 +91,17 @@ def test_the_cyclic_collector_is_paused_for_a_render_and_resumed_after():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_pdfs_page_references_are_built_once_until_a_page_is_added():
+    import pydyf
+
+    render_pdf("<p>Hello</p>")  # the first render keeps them from then on
+    pdf = pydyf.PDF()
+    for _ in range(2):
+        pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    first = pdf.page_references
+    assert pdf.page_references is first  # WeasyPrint's tags read it once per tagged box
+    pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    assert pdf.page_references == tuple(f"{number} 0 R".encode() for number in pdf.pages["Kids"][::3])
+    assert len(pdf.page_references) == 3

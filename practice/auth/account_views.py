@@ -19,7 +19,9 @@ from practice.web import acting, flash_refusal, now, practice_profile, show_erro
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 # Reachable while a user the practice requires two-factor sign-in of has not set it up yet.
-OPEN_WHILE_SETTING_UP = {"auth.logout", "static", "bootstrap.static", "main.healthz"}
+# The calendar feed opens by its token, not by a sign-in: a browser's sign-in changes nothing
+# there, and asking about it would read the user and the practice on every calendar poll.
+OPEN_WHILE_SETTING_UP = {"auth.logout", "static", "bootstrap.static", "main.healthz", "feeds.feed"}
 
 
 @bp.before_app_request

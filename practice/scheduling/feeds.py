@@ -17,7 +17,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, bindparam, cast, func, or_, select, true
 
 from practice.audit.models import AuditEvent
 from practice.audit.services import Actor, record
@@ -35,6 +35,7 @@ from practice.scheduling.models import (
     Service,
 )
 from practice.scheduling.services import schedule_for
+from practice.settings.models import PracticeProfile
 from practice.settings.services import get_practice
 
 PRODID = "-//Practice//Practice management 1.0//EN"
@@ -108,7 +109,7 @@ class FeedEvent:
     last_rescheduled_at: datetime | None
 
 
-def _event_rows(session, *conditions) -> list[FeedEvent]:
+def _event_rows(session, *conditions, params: dict | None = None) -> list[FeedEvent]:
     """Appointments joined with their client's display name, service and practitioner, and
     how often (and when last) each was moved: one query, however many rows. The moves are
     looked up per appointment on the audit trail's (object_type, object_id) index: grouping
@@ -132,7 +133,7 @@ def _event_rows(session, *conditions) -> list[FeedEvent]:
         FeedEvent(appointment, client_name, service_name, practitioner_name, moves_count or 0,
                   _utc(last_at) if last_at is not None else None)
         for appointment, client_name, service_name, practitioner_name, moves_count, last_at
-        in session.execute(query)
+        in session.execute(query, params)
     ]
 
 
@@ -140,28 +141,25 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def _feed_owner(session, token: str) -> Practitioner | None:
-    """The practitioner whose feed the token opens, while they (and their account) are active."""
-    if not token or not TOKEN_PATTERN.match(token):
-        return None
-    row = session.execute(
-        select(Practitioner, User.active)
+def _head_statement():
+    profile = select(PracticeProfile.name, PracticeProfile.timezone).limit(1).subquery()
+    shows_names = select(SchedulingPolicy.feed_shows_names).limit(1).scalar_subquery()
+    return (
+        select(Practitioner.id, Practitioner.display_name, Practitioner.active, User.active,
+               profile.c.name, profile.c.timezone, shows_names)
         .join(PractitionerSchedule, PractitionerSchedule.practitioner_id == Practitioner.id)
         .outerjoin(User, User.id == Practitioner.user_id)
-        .where(PractitionerSchedule.feed_token == token)
-    ).first()
-    if row is None:
-        return None
-    practitioner, user_active = row
-    # A practitioner who has left (or whose account is switched off) stops showing clients.
-    if not practitioner.active or user_active is False:
-        return None
-    return practitioner
+        .join(profile, true())
+        .where(PractitionerSchedule.feed_token == bindparam("token"))
+    )
 
 
-def _shows_names(session) -> bool:
-    # A read: the feed never creates the settings row (services.calendar_settings would).
-    return bool(session.scalar(select(SchedulingPolicy.feed_shows_names).limit(1)))
+# The token's practitioner (id, name, whether they and their account are active), the
+# practice's name and zone and the names opt-in (read: the feed never creates the settings
+# row, as services.calendar_settings would), in one statement. This and the ETag's
+# statement are built once: calendar programs ask every few minutes, and building a
+# statement (and its cache key) on each request cost more than running it.
+_HEAD = _head_statement()
 
 
 # Building the iCalendar ------------------------------------------------------------------
@@ -326,7 +324,7 @@ def _calendar(tzid: str, first: datetime, last: datetime) -> Calendar:
 
 @dataclass(frozen=True)
 class FeedHead:
-    """Whose feed a token opens and what frames it: three small queries."""
+    """Whose feed a token opens and what frames it: one small query."""
 
     practitioner_id: int
     practice_name: str
@@ -337,22 +335,27 @@ class FeedHead:
     until: datetime
     now: datetime
 
-    def window(self) -> tuple:
-        """The feed's appointments: those of the window, less cancellations kept long enough.
-        The lower bound on the start lets the (practitioner_id, start_at) index bound the
-        search from both sides."""
-        return (
-            Appointment.practitioner_id == self.practitioner_id,
-            Appointment.start_at > self.since - LONGEST_SESSION,
-            Appointment.end_at > self.since,
-            Appointment.start_at < self.until,
-            or_(Appointment.status.not_in(RELEASED), Appointment.cancelled_at > self.now - CANCELLED_KEPT),
-        )
+    def window(self) -> dict:
+        """The values of the feed's window (WINDOW) for this feed."""
+        return {"practitioner_id": self.practitioner_id, "earliest_start": self.since - LONGEST_SESSION,
+                "since": self.since, "until": self.until, "cancelled_since": self.now - CANCELLED_KEPT}
+
+
+# The feed's appointments: those of the window, less cancellations kept long enough. The
+# lower bound on the start lets the (practitioner_id, start_at) index bound the search from
+# both sides. Its values are bound per feed (FeedHead.window).
+WINDOW = (
+    Appointment.practitioner_id == bindparam("practitioner_id"),
+    Appointment.start_at > bindparam("earliest_start"),
+    Appointment.end_at > bindparam("since"),
+    Appointment.start_at < bindparam("until"),
+    or_(Appointment.status.not_in(RELEASED), Appointment.cancelled_at > bindparam("cancelled_since")),
+)
 
 
 @dataclass(frozen=True)
 class FeedSource:
-    """Everything a feed is made of, read in four queries."""
+    """Everything a feed is made of, read in two queries."""
 
     head: FeedHead
     rows: list[FeedEvent]
@@ -361,12 +364,17 @@ class FeedSource:
 def feed_head(session, token: str, *, now: datetime) -> FeedHead | None:
     """The frame of the practitioner's subscription feed, or None when the token is not (or
     no longer) valid: the token's owner, the practice and the names opt-in."""
-    practitioner = _feed_owner(session, token)
-    if practitioner is None:
+    if not token or not TOKEN_PATTERN.match(token):
         return None
-    profile = get_practice(session)
-    return FeedHead(practitioner.id, profile.name, profile.timezone, practitioner.display_name,
-                    _shows_names(session), now - FEED_PAST, now + FEED_FUTURE, now)
+    row = session.execute(_HEAD, {"token": token}).first()
+    if row is None:
+        return None
+    practitioner_id, name, active, user_active, practice_name, tzid, shows_names = row
+    # A practitioner who has left (or whose account is switched off) stops showing clients.
+    if not active or user_active is False:
+        return None
+    return FeedHead(practitioner_id, practice_name, tzid, name, bool(shows_names),
+                    now - FEED_PAST, now + FEED_FUTURE, now)
 
 
 # The audited changes that alter an event without leaving a trace on its appointment's row
@@ -375,20 +383,25 @@ def feed_head(session, token: str, *, now: datetime) -> FeedHead | None:
 CHANGES_SHOWN = (RESCHEDULE_ACTION, "appointment.undo", "client.update", "service.update")
 
 
+def _etag_statement():
+    a = Appointment
+    latest = [select(func.max(AuditEvent.at)).where(AuditEvent.action == action).scalar_subquery()
+              for action in CHANGES_SHOWN]
+    return (select(func.count(a.id), func.sum(a.id), func.max(a.created_at), func.max(a.arrived_at),
+                   func.max(a.cancelled_at), func.count(a.arrived_at), func.count(a.cancelled_at), *latest)
+            .where(*WINDOW))
+
+
+_ETAG = _etag_statement()
+
+
 def feed_etag(session, head: FeedHead) -> str:
     """The feed's ETag from one query of aggregates, without reading its events: how many
     appointments are in the window and which (the sum of their ids), their latest booking,
     arrival and cancellation and how many have arrived or been cancelled, and the latest
     audited change of the kinds above. A calendar program asking "changed?" every few
     minutes costs an index range and a few index look-ups."""
-    a = Appointment
-    latest = [select(func.max(AuditEvent.at)).where(AuditEvent.action == action).scalar_subquery()
-              for action in CHANGES_SHOWN]
-    found = session.execute(
-        select(func.count(a.id), func.sum(a.id), func.max(a.created_at), func.max(a.arrived_at),
-               func.max(a.cancelled_at), func.count(a.arrived_at), func.count(a.cancelled_at), *latest)
-        .where(*head.window())
-    ).one()
+    found = session.execute(_ETAG, head.window()).one()
     made_of = (FEED_VERSION, head.practice_name, head.tzid, head.practitioner_name, head.shows_names,
                head.since.year, head.until.year, tuple(found))
     return hashlib.sha256(repr(made_of).encode()).hexdigest()[:40]
@@ -396,7 +409,7 @@ def feed_etag(session, head: FeedHead) -> str:
 
 def feed_source(session, head: FeedHead) -> FeedSource:
     """What the feed shows: its events with their client and service, one query."""
-    return FeedSource(head, _event_rows(session, *head.window()))
+    return FeedSource(head, _event_rows(session, *WINDOW, params=head.window()))
 
 
 def render_feed(source: FeedSource) -> bytes:
