@@ -102,7 +102,10 @@ def _keep_page_references() -> None:
     PDF keeps its tuple until a page is added (the same references, built once a page)."""
     import pydyf
 
-    build = pydyf.PDF.page_references.fget
+    built = getattr(pydyf.PDF, "page_references", None)
+    if not isinstance(built, property):  # a pydyf that changed it: left as it is
+        return
+    build = built.fget
 
     def page_references(pdf) -> tuple:
         count = len(pdf.pages["Kids"])
