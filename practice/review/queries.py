@@ -231,8 +231,11 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
 
 # The review's rows: Today's columns but those only Today's fingerprint and undo read (whom
 # the row is for, when it was cancelled, how many payments): a subquery and a time less a row.
-_REVIEW_COLUMNS = tuple(column for column in DESK_COLUMNS
-                        if column.key not in ("practitioner_id", "cancelled_at", "payments"))
+# The client's name and standing come from the client's row, joined for the care team's rule
+# (a day's few dozen rows: Today looks each up by key, see CLIENT_COLUMNS).
+_REVIEW_COLUMNS = tuple(
+    {"client_name": Client.display_name.label("client_name"), "standing": Client.standing}.get(column.key, column)
+    for column in DESK_COLUMNS if column.key not in ("practitioner_id", "cancelled_at", "payments"))
 
 
 @cache
@@ -243,10 +246,11 @@ def _appointments_query():
     acknowledged the policy `policy_id` (`acknowledged`)."""
     return (
         select(*_REVIEW_COLUMNS,
-               care_team.clause(bindparam("practitioner_id"), Appointment.client_id).label("in_care"),
+               care_team.of_client(bindparam("practitioner_id"), Client).label("in_care"),
                exists().where(PolicyAcknowledgement.policy_id == bindparam("policy_id"),
                               PolicyAcknowledgement.client_id == Appointment.client_id).label("acknowledged"))
         .join(Service, Service.id == Appointment.service_id)
+        .join(Client, Client.id == Appointment.client_id)
         .where(Appointment.practitioner_id == bindparam("practitioner_id"),
                Appointment.start_at >= bindparam("since"), Appointment.start_at < bindparam("tomorrow_end"),
                or_(Appointment.start_at >= bindparam("day_start"),
@@ -314,7 +318,7 @@ def _waiting_query():
         .join(Client, Client.id == ConductEntry.client_id)
         .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
         .where(ConductEntry.recorded_at >= bindparam("start"), ConductEntry.recorded_at < bindparam("end"),
-               care_team.clause(bindparam("practitioner_id"), ConductEntry.client_id))
+               care_team.of_client(bindparam("practitioner_id"), Client))
     )
     follow_ups = (
         select(literal_column("'follow_up'"), Referral.id, Referral.client_id, Client.display_name, Specialist.name,
