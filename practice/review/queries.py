@@ -246,7 +246,11 @@ def _appointments_query():
     acknowledged the policy `policy_id` (`acknowledged`)."""
     return (
         select(*_REVIEW_COLUMNS,
-               care_team.of_client(bindparam("practitioner_id"), Client).label("in_care"),
+               # As a CASE's condition: SQLite works out every side of an OR that is a value
+               # (the rule's sessions and access for each row, though the first side, the
+               # primary practitioner, answers for almost all), and stops at the first true
+               # one in a condition.
+               case((care_team.of_client(bindparam("practitioner_id"), Client), True), else_=False).label("in_care"),
                exists().where(PolicyAcknowledgement.policy_id == bindparam("policy_id"),
                               PolicyAcknowledgement.client_id == Appointment.client_id).label("acknowledged"))
         .join(Service, Service.id == Appointment.service_id)
