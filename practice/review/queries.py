@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner, User
+from practice.auth.queries import PractitionerAccount
 from practice.clients import care_team
 from practice.clients.models import STANDINGS, Client, StandingChange
 from practice.conduct import escalation
@@ -132,7 +133,7 @@ class Reviewed:
 
 @dataclass
 class DayReview:
-    practitioner: Practitioner
+    practitioner: Practitioner | PractitionerAccount  # its id, account and name are read
     day: date
     appointments: list[DeskRow]  # the day's, with what was paid towards each
     unsettled: list[DeskRow]
@@ -198,7 +199,7 @@ class DayReview:
         return sum(row.owing_cents for row in self.owing)
 
 
-def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayReview:
+def day_review(practitioner: Practitioner | PractitionerAccount, day: date, now: datetime) -> DayReview:
     session = db.session
     zone = practice_zone(session)
     start, end = local_day_bounds(day, zone)
@@ -350,7 +351,7 @@ FollowUp = namedtuple("FollowUp", "id client_id client_name specialist_name sour
 WaitingInquiry = namedtuple("WaitingInquiry", "id name need received_at")
 
 
-def _waiting_and_recorded(practitioner: Practitioner, day: date, start: datetime, end: datetime,
+def _waiting_and_recorded(practitioner: Practitioner | PractitionerAccount, day: date, start: datetime, end: datetime,
                           ) -> tuple[list[FollowUp], list[WaitingInquiry], list[RecordedEntry]]:
     """The referral follow-ups due and the inquiries waiting, and the entries recorded during
     the day about clients in this practitioner's care team."""
