@@ -396,3 +396,16 @@ def test_the_review_offers_and_lists_the_clients_in_the_practitioners_care_by_ea
     for listed in (offered, entries):
         assert all(name in listed for name in in_care), listed
         assert not any(name in listed for name in outside), listed
+
+
+def test_an_admin_reviews_a_practitioner_no_longer_active_by_id(client, users, login, make_user):
+    """The practitioners offered are the active ones (plain rows); one who has left is not
+    offered but their days can still be opened by id, and an unknown id is not found."""
+    retired = make_user("practitioner", name="Rita Retired").practitioner
+    retired.active = False
+    db.session.commit()
+    login(users["admin"])
+    assert "Rita Retired" not in review_page(client, "")
+    html = review_page(client, f"?practitioner={retired.id}&day={DAY.isoformat()}")
+    assert "Rita Retired, Sunday 22 November 2026" in html
+    assert client.get(f"/review/?practitioner={retired.id + 1000}").status_code == 404
