@@ -349,3 +349,63 @@ def test_the_days_and_tomorrows_rows_escape_what_the_practice_typed(client, user
         assert "<b>" not in rows and "<i>" not in rows, heading
         assert "Zoe &lt;b&gt;&#34;Bold&#34;&lt;/b&gt; &amp; Co</a>" in rows, heading
         assert "<td>&lt;i&gt;&#34;Hot&#34;&lt;/i&gt; stones &amp; oil</td>" in rows, heading
+
+
+def test_the_review_offers_and_lists_the_clients_in_the_practitioners_care_by_each_of_its_ways(
+    client, users, login, desk, make_user, make_client,
+):
+    """The quick form offers the day's clients whose record the practitioner may open, and the
+    entries recorded that day are those about such clients: the care team's rule applied to
+    the client row each of the review's reads joins (care_team.of_client), way by way."""
+    from practice.clients import services as client_services
+    from practice.clients.models import CareGrant
+    from practice.conduct import services as conduct_services
+    from tests.test_care_team import book_with, every_day
+
+    priya, service, _ = desk
+    olu = make_user("practitioner", name="Olu Other").practitioner
+    every_day(olu)
+    theirs = {"primary_practitioner_id": olu.id}
+    clients = {name: make_client(name, **details) for name, details in (
+        ("Pia Primary", {"primary_practitioner_id": priya.id}), ("Sam Seen", theirs), ("Gia Granted", theirs),
+        ("Nia Nobody's", {}), ("Oli Olu's", theirs), ("Ted Taken", {}), ("Rev Revoked", theirs))}
+    earlier = at(DAY - timedelta(days=7), "09:00")
+    seen = book_with(priya, service, clients["Sam Seen"], earlier, now=BEFORE - timedelta(days=7))
+    scheduling.check_in(db.session, SYSTEM, seen, earlier, now=earlier)
+    taken = book_with(olu, service, clients["Ted Taken"], earlier, now=BEFORE - timedelta(days=7))
+    scheduling.check_in(db.session, SYSTEM, taken, earlier, now=earlier)
+    for name in ("Gia Granted", "Rev Revoked"):
+        client_services.grant_access(db.session, SYSTEM, clients[name], priya, "Covering.", now=BEFORE)
+    revoked = db.session.scalar(sa.select(CareGrant).where(CareGrant.client_id == clients["Rev Revoked"].id))
+    client_services.revoke_access(db.session, SYSTEM, revoked, now=BEFORE)
+    category = db.session.scalar(sa.select(IncidentCategory).where(IncidentCategory.safety.is_(False)).limit(1))
+    slots = ("09:00", "10:15", "11:30", "14:00", "15:15", "16:30")  # the day's six (Rev has only an entry)
+    for slot, each in zip(slots, clients.values(), strict=False):
+        book_with(priya, service, each, at(DAY, slot), now=BEFORE)
+    for each in clients.values():
+        conduct_services.record_incident(db.session, SYSTEM, each, conduct_services.IncidentDetails(
+            category_id=category.id, severity="low", occurred_from=at(DAY, "07:30"), channel="in_person",
+            description="Raised their voice at the desk."), [], max_bytes=1024, now=at(DAY, "08:00"))
+    db.session.commit()
+
+    login(users["practitioner"])
+    offered = client.get(f"/review/incident?day={DAY.isoformat()}").get_data(as_text=True)
+    offered = offered.split('id="client_id"')[1].split("</select>")[0]
+    entries = section(review_page(client), "entries-heading")
+    in_care, outside = ("Pia Primary", "Sam Seen", "Gia Granted", "Nia Nobody"), ("Oli Olu", "Ted Taken", "Rev Revoked")
+    for listed in (offered, entries):
+        assert all(name in listed for name in in_care), listed
+        assert not any(name in listed for name in outside), listed
+
+
+def test_an_admin_reviews_a_practitioner_no_longer_active_by_id(client, users, login, make_user):
+    """The practitioners offered are the active ones (plain rows); one who has left is not
+    offered but their days can still be opened by id, and an unknown id is not found."""
+    retired = make_user("practitioner", name="Rita Retired").practitioner
+    retired.active = False
+    db.session.commit()
+    login(users["admin"])
+    assert "Rita Retired" not in review_page(client, "")
+    html = review_page(client, f"?practitioner={retired.id}&day={DAY.isoformat()}")
+    assert "Rita Retired, Sunday 22 November 2026" in html
+    assert client.get(f"/review/?practitioner={retired.id + 1000}").status_code == 404

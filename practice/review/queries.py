@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner, User
+from practice.auth.queries import PractitionerAccount
 from practice.clients import care_team
 from practice.clients.models import STANDINGS, Client, StandingChange
 from practice.conduct import escalation
@@ -132,7 +133,7 @@ class Reviewed:
 
 @dataclass
 class DayReview:
-    practitioner: Practitioner
+    practitioner: Practitioner | PractitionerAccount  # its id, account and name are read
     day: date
     appointments: list[DeskRow]  # the day's, with what was paid towards each
     unsettled: list[DeskRow]
@@ -198,7 +199,7 @@ class DayReview:
         return sum(row.owing_cents for row in self.owing)
 
 
-def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayReview:
+def day_review(practitioner: Practitioner | PractitionerAccount, day: date, now: datetime) -> DayReview:
     session = db.session
     zone = practice_zone(session)
     start, end = local_day_bounds(day, zone)
@@ -230,8 +231,12 @@ def day_review(practitioner: Practitioner, day: date, now: datetime) -> DayRevie
 
 
 # The review's rows: Today's columns but those only Today reads (whose column the row is in,
-# when it was cancelled): a time less a row.
-_REVIEW_COLUMNS = tuple(column for column in DESK_COLUMNS if column.key not in ("practitioner_id", "cancelled_at"))
+# when it was cancelled): a time less a row. The client's name and standing come from the
+# client's row, joined for the care team's rule (a day's few dozen rows: Today looks each up
+# by key, see CLIENT_COLUMNS).
+_REVIEW_COLUMNS = tuple(
+    {"client_name": Client.display_name.label("client_name"), "standing": Client.standing}.get(column.key, column)
+    for column in DESK_COLUMNS if column.key not in ("practitioner_id", "cancelled_at"))
 
 
 @cache
@@ -242,10 +247,15 @@ def _appointments_query():
     acknowledged the policy `policy_id` (`acknowledged`)."""
     return (
         select(*_REVIEW_COLUMNS,
-               care_team.clause(bindparam("practitioner_id"), Appointment.client_id).label("in_care"),
+               # As a CASE's condition: SQLite works out every side of an OR that is a value
+               # (the rule's sessions and access for each row, though the first side, the
+               # primary practitioner, answers for almost all), and stops at the first true
+               # one in a condition.
+               case((care_team.of_client(bindparam("practitioner_id"), Client), True), else_=False).label("in_care"),
                exists().where(PolicyAcknowledgement.policy_id == bindparam("policy_id"),
                               PolicyAcknowledgement.client_id == Appointment.client_id).label("acknowledged"))
         .join(Service, Service.id == Appointment.service_id)
+        .join(Client, Client.id == Appointment.client_id)
         .where(Appointment.practitioner_id == bindparam("practitioner_id"),
                Appointment.start_at >= bindparam("since"), Appointment.start_at < bindparam("tomorrow_end"),
                or_(Appointment.start_at >= bindparam("day_start"),
@@ -313,7 +323,7 @@ def _waiting_query():
         .join(Client, Client.id == ConductEntry.client_id)
         .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
         .where(ConductEntry.recorded_at >= bindparam("start"), ConductEntry.recorded_at < bindparam("end"),
-               care_team.clause(bindparam("practitioner_id"), ConductEntry.client_id))
+               care_team.of_client(bindparam("practitioner_id"), Client))
     )
     follow_ups = (
         select(literal_column("'follow_up'"), Referral.id, Referral.client_id, Client.display_name, Specialist.name,
@@ -341,7 +351,7 @@ FollowUp = namedtuple("FollowUp", "id client_id client_name specialist_name sour
 WaitingInquiry = namedtuple("WaitingInquiry", "id name need received_at")
 
 
-def _waiting_and_recorded(practitioner: Practitioner, day: date, start: datetime, end: datetime,
+def _waiting_and_recorded(practitioner: Practitioner | PractitionerAccount, day: date, start: datetime, end: datetime,
                           ) -> tuple[list[FollowUp], list[WaitingInquiry], list[RecordedEntry]]:
     """The referral follow-ups due and the inquiries waiting, and the entries recorded during
     the day about clients in this practitioner's care team."""

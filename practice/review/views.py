@@ -16,8 +16,8 @@ from flask_login import current_user
 
 from practice.auth.forms import ConfirmForm
 from practice.auth.models import Practitioner
-from practice.auth.permissions import can, permission_required, require
-from practice.auth.queries import active_practitioners
+from practice.auth.permissions import can_each, permission_required, require
+from practice.auth.queries import PractitionerAccount, active_practitioner_accounts
 from practice.clients.models import STANDINGS, Client
 from practice.conduct import services as conduct_services
 from practice.db import db
@@ -36,22 +36,29 @@ from practice.web import acting, flash_refusal, now, practice_profile, show_erro
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 
-def _practitioners() -> list[Practitioner]:
+def _practitioners(user) -> list[PractitionerAccount]:
     """Whose days this user may review: an admin anyone's, a practitioner their own."""
-    return [p for p in active_practitioners() if can(current_user, "review.view", p)]
+    may_review = can_each(user, "review.view")
+    return [p for p in active_practitioner_accounts() if may_review(p)]
 
 
-def _chosen(form: ReviewDayForm) -> tuple[Practitioner | None, date]:
-    choices = _practitioners()
+def _chosen(form: ReviewDayForm) -> tuple[Practitioner | PractitionerAccount | None, date]:
+    """The practitioner whose day is reviewed (one of those listed as plain rows, or any
+    other by id, which the user may still be refused) and the day."""
+    user = current_user._get_current_object()  # asked of each practitioner: not through the proxy
+    choices = _practitioners(user)
     form.practitioner.choices = options((p.id, p.display_name) for p in choices)
     today = local_date(db.session, now())
     valid = form.validate()
     day = form.day.data if valid and form.day.data else today
     wanted = form.practitioner.data if valid and form.practitioner.data else None
-    # The user's own record among those listed (not current_user.practitioner: a query of its own).
-    own = next((p for p in choices if p.user_id == current_user.id), None)
+    # The user's own record among those listed (not user.practitioner: a query of its own).
+    own = next((p for p in choices if p.user_id == user.id), None)
     if wanted is None:
         return own or (choices[0] if choices else None), day
+    listed = next((p for p in choices if p.id == wanted), None)
+    if listed is not None:
+        return listed, day
     practitioner = (db.session.get(Practitioner, wanted) if database_id(wanted) else None) or abort(404)
     require("review.view", practitioner)
     return practitioner, day
