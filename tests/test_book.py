@@ -253,6 +253,20 @@ def test_only_a_future_booked_appointment_can_be_dragged(client, users, login, d
     assert not re.search(rf'data-appointment="{past.id}"\s+data-movable', page)
 
 
+def test_the_move_form_posts_a_token_the_reschedule_accepts(app, client, users, login, desk):
+    appointment = book(desk, at(TODAY + timedelta(days=1), "10:00"))
+    login(users["front_desk"])
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get("/calendar?date=2026-11-24").get_data(as_text=True)
+    form = re.search(r'<form method="post" id="book-move-form".*?</form>', page, re.S).group()
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form))
+    moved = client.post(f"/appointments/{appointment.id}/reschedule",
+                        data=fields | {"day": "2026-11-24", "start": "15:00", "next": "/calendar"})
+    assert moved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Appointment, appointment.id).start_at == at(TODAY + timedelta(days=1), "15:00")
+
+
 # The move check ----------------------------------------------------------------------------
 
 def test_the_move_check_says_what_the_move_is_or_why_it_is_refused(client, users, login, desk):
