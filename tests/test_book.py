@@ -210,6 +210,28 @@ def test_the_days_blocked_time_is_found_from_where_it_ends(client, users, login,
     assert any("ix_time_block_practitioner_id_end_at" in row[-1] for row in plan)
 
 
+def test_on_sqlite_the_days_appointments_find_their_clients_row_once(client, users, login, desk):
+    """The client's name and standing from its row joined, not looked up once for each."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan (PostgreSQL looks the client up for each column)")
+    book(desk, at(TODAY, "11:00"))
+    statements = []
+
+    def caught(connection, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    login(users["front_desk"])
+    sa.event.listen(db.engine, "before_cursor_execute", caught)
+    try:
+        page = body(client.get("/calendar?date=2026-11-23"))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", caught)
+    assert '<span class="book-appt-client">Sam</span>' in page
+    [(statement, parameters)] = [(s, p) for s, p in statements if "FROM appointment" in s]
+    plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+    assert [row[-1].split(" USING")[0] for row in plan].count("SEARCH client") == 1
+
+
 def test_cancelled_appointments_leave_the_grid_unless_asked_for(client, users, login, desk):
     appointment = book(desk, at(TODAY + timedelta(days=3), "11:00"))
     services.cancel(db.session, SYSTEM, appointment, "Unwell", now=NOW)
