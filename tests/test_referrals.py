@@ -327,8 +327,9 @@ def test_matching_without_area_or_language_asks_the_database_for_the_first_rows_
 
 
 def test_matching_one_modality_joins_what_each_offers_rather_than_counting_it(add, make_client):
-    """A need of one modality ranks from what each colleague offers as it is (each offers it
-    once); several are counted per colleague first. Both give the same rows for one."""
+    """A need of one modality ranks from what each colleague offers and the referrals naming
+    it as they are (each offers it once, each referral names it once); several are counted
+    per colleague, and the referrals made distinct, first. Both give the same rows for one."""
     deep, sports = modality("Deep tissue").id, modality("Sports massage").id
     add("Ann Lee", ("Deep tissue", "Sports massage"), accepting="yes")
     bea = add("Bea Cole", ("Deep tissue",), accepting="no", verified_on=date(2025, 1, 1))
@@ -347,11 +348,13 @@ def test_matching_one_modality_joins_what_each_offers_rather_than_counting_it(ad
             "Ann Lee", "Cy Dunn", "Bea Cole"]
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", ranking)
-    assert ["GROUP BY specialist_modality.specialist_id" in statement for statement in statements] == [False, True]
+    assert [("GROUP BY specialist_modality.specialist_id" in statement, "DISTINCT" in statement)
+            for statement in statements] == [(False, False), (True, True)]
     connection = db.session.connection()
-    one = {"wanted": [deep], "fresh_since": date(2026, 5, 23), "limit": 25}
-    joined, counted = (connection.execute(queries._ranked_candidates(
-        placed=False, dialect=connection.dialect.name, several=several), one).all() for several in (False, True))
+    joined, counted = (connection.execute(
+        queries._ranked_candidates(placed=False, dialect=connection.dialect.name, several=several),
+        {"wanted": wanted, "fresh_since": date(2026, 5, 23), "limit": 25}).all()
+        for several, wanted in ((False, deep), (True, [deep])))
     assert joined == counted and len(joined) == 2
 
 
