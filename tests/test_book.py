@@ -210,6 +210,28 @@ def test_the_days_blocked_time_is_found_from_where_it_ends(client, users, login,
     assert any("ix_time_block_practitioner_id_end_at" in row[-1] for row in plan)
 
 
+def test_on_sqlite_the_days_appointments_find_their_clients_row_once(client, users, login, desk):
+    """The client's name and standing from its row joined, not looked up once for each."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan (PostgreSQL looks the client up for each column)")
+    book(desk, at(TODAY, "11:00"))
+    statements = []
+
+    def caught(connection, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    login(users["front_desk"])
+    sa.event.listen(db.engine, "before_cursor_execute", caught)
+    try:
+        page = body(client.get("/calendar?date=2026-11-23"))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", caught)
+    assert '<span class="book-appt-client">Sam</span>' in page
+    [(statement, parameters)] = [(s, p) for s, p in statements if "FROM appointment" in s]
+    plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+    assert [row[-1].split(" USING")[0] for row in plan].count("SEARCH client") == 1
+
+
 def test_cancelled_appointments_leave_the_grid_unless_asked_for(client, users, login, desk):
     appointment = book(desk, at(TODAY + timedelta(days=3), "11:00"))
     services.cancel(db.session, SYSTEM, appointment, "Unwell", now=NOW)
@@ -251,6 +273,20 @@ def test_only_a_future_booked_appointment_can_be_dragged(client, users, login, d
     page = body(client.get("/calendar?date=2026-11-23"))
     assert re.search(rf'data-appointment="{future.id}"\s+data-movable', page)
     assert not re.search(rf'data-appointment="{past.id}"\s+data-movable', page)
+
+
+def test_the_move_form_posts_a_token_the_reschedule_accepts(app, client, users, login, desk):
+    appointment = book(desk, at(TODAY + timedelta(days=1), "10:00"))
+    login(users["front_desk"])
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get("/calendar?date=2026-11-24").get_data(as_text=True)
+    form = re.search(r'<form method="post" id="book-move-form".*?</form>', page, re.S).group()
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form))
+    moved = client.post(f"/appointments/{appointment.id}/reschedule",
+                        data=fields | {"day": "2026-11-24", "start": "15:00", "next": "/calendar"})
+    assert moved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Appointment, appointment.id).start_at == at(TODAY + timedelta(days=1), "15:00")
 
 
 # The move check ----------------------------------------------------------------------------

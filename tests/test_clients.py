@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import date
 
 import pytest
@@ -117,6 +118,32 @@ def test_like_wildcards_in_search_are_literal(client, users, login, make_client)
     for wildcard in ("%", "_", "\\"):
         page = client.get("/clients/", query_string={"q": wildcard}).get_data(as_text=True)
         assert "0 clients matching" in page
+
+
+def _pages_linked(html: str) -> set[int]:
+    return {int(number) for number in re.findall(r"[?&;]page=(\d+)", html)}
+
+
+def test_a_search_counts_its_matches_only_as_far_as_the_pager_links(app, client, users, login, make_client,
+                                                                    monkeypatch):
+    monkeypatch.setitem(app.config, "PRACTICE_PAGE_SIZE", 2)  # the pager links four pages ahead: 10 clients
+    login(users["front_desk"])
+    for number in range(10):
+        make_client(f"Pat Alder {number:02}")
+    make_client("Pat Birch")
+    make_client("Pat Cedar")
+    first = client.get("/clients/?q=pat").get_data(as_text=True)
+    assert "More than 10 clients matching “pat”." in first
+    assert _pages_linked(first) == {1, 2, 3, 4, 5} and first.count('<span class="page-link">…</span>') == 1
+    # Further on, the count reaches the last match: exact again, the last page linked.
+    second = client.get("/clients/?q=pat&page=2").get_data(as_text=True)
+    assert "12 clients matching “pat”." in second and "More than" not in second
+    assert _pages_linked(second) == {1, 2, 3, 4, 5, 6} and '<span class="page-link">…</span>' not in second
+    # As many matches as are counted, and no more: exact.
+    alders = client.get("/clients/?q=alder").get_data(as_text=True)
+    assert "10 clients matching “alder”." in alders and "More than" not in alders
+    # The list without a search counts every client.
+    assert "More than" not in client.get("/clients/").get_data(as_text=True)
 
 
 def test_client_list_is_paginated_with_a_fixed_number_of_queries(app, client, users, login, make_client, count_queries):

@@ -326,6 +326,38 @@ def test_matching_without_area_or_language_asks_the_database_for_the_first_rows_
     assert ["LIMIT" in statement for statement in statements] == [True, False]
 
 
+def test_matching_one_modality_joins_what_each_offers_rather_than_counting_it(add, make_client):
+    """A need of one modality ranks from what each colleague offers and the referrals naming
+    it as they are (each offers it once, each referral names it once); several are counted
+    per colleague, and the referrals made distinct, first. Both give the same rows for one."""
+    deep, sports = modality("Deep tissue").id, modality("Sports massage").id
+    add("Ann Lee", ("Deep tissue", "Sports massage"), accepting="yes")
+    bea = add("Bea Cole", ("Deep tissue",), accepting="no", verified_on=date(2025, 1, 1))
+    add("Cy Dunn", ("Sports massage",), accepting="unknown")
+    refer(make_client("Sam"), bea, outcome="good_match")
+    statements = []
+
+    def ranking(_connection, _cursor, statement, *_):
+        if "ORDER BY points DESC" in statement:
+            statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", ranking)
+    try:
+        assert names(queries.match(db.session, queries.Need((deep,)), today=TODAY)) == ["Ann Lee", "Bea Cole"]
+        assert names(queries.match(db.session, queries.Need((deep, sports)), today=TODAY)) == [
+            "Ann Lee", "Cy Dunn", "Bea Cole"]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", ranking)
+    assert [("GROUP BY specialist_modality.specialist_id" in statement, "DISTINCT" in statement)
+            for statement in statements] == [(False, False), (True, True)]
+    connection = db.session.connection()
+    joined, counted = (connection.execute(
+        queries._ranked_candidates(placed=False, dialect=connection.dialect.name, several=several),
+        {"wanted": wanted, "fresh_since": date(2026, 5, 23), "limit": 25}).all()
+        for several, wanted in ((False, deep), (True, [deep])))
+    assert joined == counted and len(joined) == 2
+
+
 def test_matching_reads_the_candidates_from_the_index_of_what_it_ranks_them_by(add):
     """On PostgreSQL the ranking reads what it needs of each colleague (active, accepting,
     checked, name) from ix_specialist_ranking, not from the table's rows. The test practice is

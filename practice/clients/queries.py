@@ -10,17 +10,32 @@ from practice.clients.models import Client
 from practice.clients.services import RECORD_VIEW
 from practice.db import db
 
+# How many pages past the one shown a search counts: the pager links the next four
+# (Pagination.iter_pages' right_current), so a search counts the matches up to those and
+# one more, which says "more than that". Counting them all walked the whole search index
+# for a common name (SQLite: 2.3 ms for 334 of 20,000 clients, 0.9 ms up to the 126th).
+PAGES_COUNTED_AHEAD = 4
+
 
 def search_clients(text: str, *, page: int, per_page: int, include_archived: bool = False):
     """One page of clients matching `text` in any name, the phone or the e-mail, with how
-    many match: counted on the search's index alone (the page's query reads the records)."""
+    many match (`total`): all of them, or with a search at most those on the pages up to
+    PAGES_COUNTED_AHEAD after this one, `more` saying whether others follow. Counted on the
+    search's index alone (the page's query reads the records)."""
     conditions = [] if include_archived else [Client.archived_at.is_(None)]
-    if (condition := _matching(text)) is not None:
+    condition = _matching(text)
+    if condition is not None:
         conditions.append(condition)
     query = (select(Client).options(joinedload(Client.primary_practitioner)).where(*conditions)
              .order_by(func.lower(Client.display_name), Client.id))
     found = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
-    found.total = db.session.scalar(select(func.count()).select_from(Client).where(*conditions))
+    if condition is None:
+        found.total, found.more = db.session.scalar(select(func.count()).select_from(Client).where(*conditions)), False
+        return found
+    counted = (page + PAGES_COUNTED_AHEAD) * per_page
+    matches = db.session.scalar(select(func.count()).select_from(
+        select(Client.id).where(*conditions).limit(counted + 1).subquery()))
+    found.total, found.more = min(matches, counted), matches > counted
     return found
 
 

@@ -114,7 +114,7 @@ def calendar():
         "practice/scheduling/calendar.html", day=day, week=week, book=page, zone=zone,
         practitioners=everyone, practitioner_id=practitioner_id, show_cancelled=show_cancelled,
         today=local_date(db.session, now()),
-        move_form=RescheduleForm(), practitioner_options=rows_html.practitioner_options,
+        practitioner_options=rows_html.practitioner_options,
         book_heads=rows_html.book_heads, book_columns=rows_html.book_columns,
         links=_calendar_links(day, week, practitioner_id, show_cancelled),
     )
