@@ -84,12 +84,26 @@ def test_setting_the_standing_keeps_the_decision_and_its_reason(client, users, l
     assert "Active → <strong>Moved on</strong>" in html and "Followed me to my car twice." in html
 
 
+def test_the_standing_is_decided_on_its_own_page_with_the_suggestion_chosen(client, users, login, desk):
+    late_three_times(desk)
+    sam = desk[2]
+    html = page_as(client, login, users["practitioner"], sam.id)
+    assert f'href="/clients/{sam.id}/standing"' in html and 'name="reason"' not in html
+    response = client.get(f"/clients/{sam.id}/standing")
+    assert response.status_code == 200
+    form = response.get_data(as_text=True)
+    assert "Suggested next step: Tell the client the policy" in form
+    assert '<option selected value="watch">' in form and 'name="reason"' in form
+
+
 def test_a_standing_without_a_reason_is_refused_next_to_the_field(client, users, login, make_client):
     sam = make_client("Sam")
     login(users["admin"])
     response = client.post(f"/clients/{sam.id}/standing", data={"standing": "warned", "reason": "  "})
     assert response.status_code == 422
-    assert 'id="reason-error"' in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert 'id="reason-error"' in html and '<option selected value="warned">' in html
+    assert "Change Sam's standing" in html and 'id="timeline"' not in html
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StandingChange)) == 0
 
 
@@ -150,6 +164,8 @@ def test_private_notes_are_their_authors_alone(client, users, login, make_user, 
         "kind": "consultation", "colleague": "Dana (peer supervisor)",
         "body": "Talked through the gifts; agreed to name the boundary next visit."})
     assert response.status_code == 302
+    assert f'href="/clients/{sam.id}/notes"' in page(client, sam.id)
+    assert 'name="body"' in client.get(f"/clients/{sam.id}/notes").get_data(as_text=True)
     assert "agreed to name the boundary" in page(client, sam.id)
     assert "Consultation with Dana (peer supervisor)" in page(client, sam.id)
     for reader in (users["admin"], make_user("practitioner", name="Olu Other"), users["front_desk"]):
@@ -167,6 +183,7 @@ def test_an_empty_note_is_refused_and_what_was_typed_stays(client, users, login,
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="body-error"' in html and 'value="Dana"' in html
+    assert "A private note on Sam" in html and 'id="timeline"' not in html
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PrivateNote)) == 0
 
 
