@@ -247,6 +247,21 @@ def test_the_client_page_runs_the_same_queries_whatever_the_record_holds(
     assert len(large) == len(small)
 
 
+def test_the_history_reads_every_kind_but_appointments_in_one_statement(client, users, login, desk, count_queries):
+    """Conduct entries, communications, standing decisions, letters and the viewer's notes
+    are one union of plain rows (timeline.events), not a read of each kind."""
+    sam = desk[2]
+    login(users["practitioner"])
+    late_three_times(desk, PAST_DAYS[:1])
+    write_one_of_each(users, sam, 0)
+    with count_queries() as statements:
+        html = page(client, sam.id)
+    assert len([s for s in statements if any(f"FROM {t}" in s for t in ("standing_change", "private_note", "letter"))]) == 1
+    for kind in ("conduct", "communication", "standing", "note"):
+        assert f"timeline-item timeline-{kind}" in html, kind
+    assert "Active → <strong>Watch</strong>" in html and "r0" in html and "n0" in html and "s0" in html
+
+
 def write_one_of_each(users, sam, n):
     client_services.write_private_note(db.session, Actor(users["practitioner"]), sam, kind="note", body=f"n{n}", now=NOW)
     client_services.set_standing(db.session, SYSTEM, sam, ("watch", "warned")[n % 2], f"r{n}", now=NOW)

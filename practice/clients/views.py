@@ -150,14 +150,17 @@ def _client_page(client: Client, *, status: int = 200, identity_forms=None):
     everything = request.args.get("history") == "all"
     shown_at_most = None if everything else HISTORY_SHOWN
     history = client_history(client.id, now(), past_shown=shown_at_most)
-    # Read once for the record's summary (the latest) and the history.
-    communications = timeline.latest_communications(client.id, shown_at_most) if sees_record else None
+    # The communications are read with the history's other events for the record's summary
+    # (the latest), whether or not the history shows them.
+    events = timeline.events(client.id, kinds=shown | ({"communication"} if sees_record else set()),
+                             viewer_id=current_user.id, limit=shown_at_most)
+    latest_told = [(c.type, c.at) for c in events["communication"][:1]] if sees_record else None
     suggestion = escalation.suggestions(db.session, [client], now())[client.id] if sees_record else None
     matches = identity.find(db.session, [client])
     return render_template(
         "practice/clients/show.html", client=client, confirm=ConfirmForm(), history=history,
         sees_record=sees_record, suggestion=suggestion, standings=STANDINGS,
-        conduct=conduct_queries.conduct_summary(client.id, communications=communications) if sees_record else None,
+        conduct=conduct_queries.conduct_summary(client.id, communications=latest_told) if sees_record else None,
         client_policy=policy_queries.client_policy(db.session, client.id, now()),
         email_consent=message_queries.consent_for(client.id),
         referrals=referral_queries.referrals_for_client(db.session, client.id),
@@ -172,9 +175,8 @@ def _client_page(client: Client, *, status: int = 200, identity_forms=None):
         # this and an id (url_for for each of fifty rows is slow).
         rows=rows_html, appointment_url=url_for("scheduling.appointment", appointment_id=0)[:-1],
         money=partial(practice_money, get_practice(db.session)),
-        timeline=timeline.timeline(client.id, kinds=shown, viewer_id=current_user.id,
-                                   past_appointments=history.past, limit=shown_at_most,
-                                   more_appointments=history.more_past, communications=communications),
+        timeline=timeline.timeline(kinds=shown, events=events, past_appointments=history.past, limit=shown_at_most,
+                                   more_appointments=history.more_past),
     ), status
 
 
