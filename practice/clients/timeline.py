@@ -1,8 +1,9 @@
 """One chronological view of a client: appointments, the conduct record, communications,
 standing decisions, referrals and the viewer's own private notes.
 
-All kinds but appointments are one query, so the page's query count does not grow with the record. What a
-viewer may see is decided by the caller (the permission check) and passed in `kinds`."""
+Every kind but appointments (the page's appointment history) is read in one query, so the
+page's query count does not grow with the record. What a viewer may see is decided by the
+caller (the permission check) and passed in `kinds`."""
 
 from dataclasses import dataclass
 from datetime import datetime
