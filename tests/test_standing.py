@@ -10,6 +10,7 @@ from practice.audit.services import SYSTEM, Actor
 from practice.clients import services as client_services
 from practice.clients import signals
 from practice.clients.models import PrivateNote, StandingChange
+from practice.conduct import escalation
 from practice.conduct import services as conduct_services
 from practice.db import db
 from practice.errors import DomainError
@@ -58,6 +59,23 @@ def test_a_recorded_reminder_then_another_late_arrival_suggests_a_warning(client
     html = page(client, sam.id)
     assert "Suggested next step: Give a warning." in html
     assert "policy last communicated 3 Nov" in html
+
+
+def test_the_ladder_reads_the_entries_and_what_the_client_was_told_in_one_statement(app, users, desk, count_queries):
+    late_three_times(desk)
+    sam = desk[2]
+    conduct_services.record_communication(
+        db.session, Actor(users["practitioner"]), sam, occurred_at=at(date(2026, 11, 3), "12:00"),
+        channel="phone", kind="policy_reminder", summary="Explained the late-arrival policy.", now=NOW)
+    with count_queries() as statements:
+        suggestion = escalation.suggestions(db.session, [sam], NOW)[sam.id]
+    assert len([s for s in statements if "FROM conduct_entry" in s or "FROM communication" in s]) == 1
+    assert suggestion is None  # told after the three late arrivals, nothing new since
+    day = date(2026, 11, 16)
+    appointment = book(desk, at(day, "10:00"), now=at(day, "08:00"))
+    scheduling.check_in(db.session, SYSTEM, appointment, at(day, "10:40"), now=at(day, "10:40"))
+    suggestion = escalation.suggestions(db.session, [sam], NOW)[sam.id]
+    assert suggestion.step == "warn" and suggestion.reasons[-1] == "policy last communicated 3 Nov"
 
 
 def page_as(client, login, user, client_id):
