@@ -359,8 +359,10 @@ ROUTES = [
           data=lambda w: {"display_name": "Sam E", "phone": "07911 123456"}),
     Route("clients.archive",            "POST", lambda w: f"/clients/{w.client_id}/archive",      (LOGIN,    OK,        OK,        FORBIDDEN), "clients.archive"),
     # The client's standing and private notes: never the front desk.
+    Route("clients.set_standing",       "GET",  lambda w: f"/clients/{w.client_id}/standing",     (LOGIN,    OK,        OK,        FORBIDDEN), "standing.set"),
     Route("clients.set_standing",       "POST", lambda w: f"/clients/{w.client_id}/standing",     (LOGIN,    OK,        OK,        FORBIDDEN), "standing.set",
           data=lambda w: {"standing": "watch", "reason": "Late twice this month."}),
+    Route("clients.write_note",         "GET",  lambda w: f"/clients/{w.client_id}/notes",        (LOGIN,    OK,        OK,        FORBIDDEN), "notes.write"),
     Route("clients.write_note",         "POST", lambda w: f"/clients/{w.client_id}/notes",        (LOGIN,    OK,        OK,        FORBIDDEN), "notes.write",
           data=lambda w: {"kind": "note", "body": "Seemed tired; check in next time."}),
     # The care team: the primary practitioner or an admin gives and takes back access.

@@ -78,7 +78,7 @@ def moved_on(client, reason="Followed me to my car after work."):
 
 def audited(action) -> list[AuditEvent]:
     db.session.expire_all()
-    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)))
+    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
 
 
 # Identity follows the person -----------------------------------------------------------------

@@ -10,6 +10,7 @@ from practice.audit.services import SYSTEM, Actor
 from practice.clients import services as client_services
 from practice.clients import signals
 from practice.clients.models import PrivateNote, StandingChange
+from practice.conduct import escalation
 from practice.conduct import services as conduct_services
 from practice.db import db
 from practice.errors import DomainError
@@ -60,6 +61,23 @@ def test_a_recorded_reminder_then_another_late_arrival_suggests_a_warning(client
     assert "policy last communicated 3 Nov" in html
 
 
+def test_the_ladder_reads_the_entries_and_what_the_client_was_told_in_one_statement(app, users, desk, count_queries):
+    late_three_times(desk)
+    sam = desk[2]
+    conduct_services.record_communication(
+        db.session, Actor(users["practitioner"]), sam, occurred_at=at(date(2026, 11, 3), "12:00"),
+        channel="phone", kind="policy_reminder", summary="Explained the late-arrival policy.", now=NOW)
+    with count_queries() as statements:
+        suggestion = escalation.suggestions(db.session, [sam], NOW)[sam.id]
+    assert len([s for s in statements if "FROM conduct_entry" in s or "FROM communication" in s]) == 1
+    assert suggestion is None  # told after the three late arrivals, nothing new since
+    day = date(2026, 11, 16)
+    appointment = book(desk, at(day, "10:00"), now=at(day, "08:00"))
+    scheduling.check_in(db.session, SYSTEM, appointment, at(day, "10:40"), now=at(day, "10:40"))
+    suggestion = escalation.suggestions(db.session, [sam], NOW)[sam.id]
+    assert suggestion.step == "warn" and suggestion.reasons[-1] == "policy last communicated 3 Nov"
+
+
 def page_as(client, login, user, client_id):
     login(user)
     return page(client, client_id)
@@ -84,12 +102,26 @@ def test_setting_the_standing_keeps_the_decision_and_its_reason(client, users, l
     assert "Active → <strong>Moved on</strong>" in html and "Followed me to my car twice." in html
 
 
+def test_the_standing_is_decided_on_its_own_page_with_the_suggestion_chosen(client, users, login, desk):
+    late_three_times(desk)
+    sam = desk[2]
+    html = page_as(client, login, users["practitioner"], sam.id)
+    assert f'href="/clients/{sam.id}/standing"' in html and 'name="reason"' not in html
+    response = client.get(f"/clients/{sam.id}/standing")
+    assert response.status_code == 200
+    form = response.get_data(as_text=True)
+    assert "Suggested next step: Tell the client the policy" in form
+    assert '<option selected value="watch">' in form and 'name="reason"' in form
+
+
 def test_a_standing_without_a_reason_is_refused_next_to_the_field(client, users, login, make_client):
     sam = make_client("Sam")
     login(users["admin"])
     response = client.post(f"/clients/{sam.id}/standing", data={"standing": "warned", "reason": "  "})
     assert response.status_code == 422
-    assert 'id="reason-error"' in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert 'id="reason-error"' in html and '<option selected value="warned">' in html
+    assert "Change Sam's standing" in html and 'id="timeline"' not in html
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StandingChange)) == 0
 
 
@@ -150,6 +182,8 @@ def test_private_notes_are_their_authors_alone(client, users, login, make_user, 
         "kind": "consultation", "colleague": "Dana (peer supervisor)",
         "body": "Talked through the gifts; agreed to name the boundary next visit."})
     assert response.status_code == 302
+    assert f'href="/clients/{sam.id}/notes"' in page(client, sam.id)
+    assert 'name="body"' in client.get(f"/clients/{sam.id}/notes").get_data(as_text=True)
     assert "agreed to name the boundary" in page(client, sam.id)
     assert "Consultation with Dana (peer supervisor)" in page(client, sam.id)
     for reader in (users["admin"], make_user("practitioner", name="Olu Other"), users["front_desk"]):
@@ -167,6 +201,7 @@ def test_an_empty_note_is_refused_and_what_was_typed_stays(client, users, login,
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="body-error"' in html and 'value="Dana"' in html
+    assert "A private note on Sam" in html and 'id="timeline"' not in html
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PrivateNote)) == 0
 
 
@@ -228,6 +263,21 @@ def test_the_client_page_runs_the_same_queries_whatever_the_record_holds(
     with count_queries() as large:
         page(client, sam.id)
     assert len(large) == len(small)
+
+
+def test_the_history_reads_every_kind_but_appointments_in_one_statement(client, users, login, desk, count_queries):
+    """Conduct entries, communications, standing decisions, letters and the viewer's notes
+    are one union of plain rows (timeline.events), not a read of each kind."""
+    sam = desk[2]
+    login(users["practitioner"])
+    late_three_times(desk, PAST_DAYS[:1])
+    write_one_of_each(users, sam, 0)
+    with count_queries() as statements:
+        html = page(client, sam.id)
+    assert len([s for s in statements if any(f"FROM {t}" in s for t in ("standing_change", "private_note", "letter"))]) == 1
+    for kind in ("conduct", "communication", "standing", "note"):
+        assert f"timeline-item timeline-{kind}" in html, kind
+    assert "Active → <strong>Watch</strong>" in html and "r0" in html and "n0" in html and "s0" in html
 
 
 def write_one_of_each(users, sam, n):

@@ -14,6 +14,8 @@ from markupsafe import Markup, escape
 
 from practice.clients.models import STANDINGS, Client
 from practice.clients.timeline import Item
+from practice.letters.models import CHANNELS as LETTER_CHANNELS
+from practice.letters.models import KINDS as LETTER_KINDS
 from practice.phones import display_phone
 from practice.scheduling.queries import STATUS_LABELS, AppointmentRow, UpcomingRow
 
@@ -76,13 +78,15 @@ def _appointment(row: AppointmentRow, url: str, money) -> str:
             f'{_BADGES[a.status]} {late}\n{fee}\n{owing}</div>')
 
 
+# The other kinds are rows of timeline.events: `type`, `detail`, `text` and `label` are what
+# each kind's columns hold there (timeline._part).
 def _conduct(entry, _url, _money) -> str:
-    badge = ("danger", "Safety") if entry.safety else ("secondary", "Boundary" if entry.kind == "boundary" else "Policy")
-    what = entry.category_label or entry.kind.replace("_", " ").capitalize()
+    badge = ("danger", "Safety") if entry.safety else ("secondary", "Boundary" if entry.type == "boundary" else "Policy")
+    what = entry.label or entry.type.replace("_", " ").capitalize()
     minutes = f"({escape(entry.minutes)} min)" if entry.minutes else ""
     correction = ' <span class="badge text-bg-light border">correction</span>' if entry.corrects_id else ""
-    description = (f'\n<div class="small pre-line">{escape(_truncated(entry.description))}</div>'
-                   if entry.description else "")
+    description = (f'\n<div class="small pre-line">{escape(_truncated(entry.text))}</div>'
+                   if entry.text else "")
     return (f'<div><span class="badge text-bg-{badge[0]}">{badge[1]}</span>\n<strong>{escape(what)}</strong>\n'
             f'{minutes}{correction}</div>{description}')
 
@@ -94,32 +98,33 @@ def _truncated(text: str) -> str:
 
 
 def _communication(communication, _url, _money) -> str:
-    what = communication.kind.replace("_", " ").capitalize()
-    channel = CHANNELS.get(communication.channel, communication.channel)
+    what = communication.type.replace("_", " ").capitalize()
+    channel = CHANNELS.get(communication.detail, communication.detail)
     return (f'<div><span class="badge text-bg-primary">Told the client</span> <strong>{escape(what)}</strong> '
-            f'({escape(channel)})</div>\n<div class="small pre-line">{escape(communication.summary)}</div>')
+            f'({escape(channel)})</div>\n<div class="small pre-line">{escape(communication.text)}</div>')
 
 
 def _standing(change, _url, _money) -> str:
-    by = change.changed_by.name if change.changed_by else "the system"
-    return (f'<div><span class="badge text-bg-dark">Standing</span> {escape(STANDINGS[change.from_standing])} → '
-            f'<strong>{escape(STANDINGS[change.to_standing])}</strong>\n'
+    by = change.label if change.label is not None else "the system"
+    return (f'<div><span class="badge text-bg-dark">Standing</span> {escape(STANDINGS[change.type])} → '
+            f'<strong>{escape(STANDINGS[change.detail])}</strong>\n'
             f'<span class="small text-muted">by {escape(by)}</span></div>\n'
-            f'<div class="small pre-line">{escape(change.reason)}</div>')
+            f'<div class="small pre-line">{escape(change.text)}</div>')
 
 
 def _letter(letter, _url, _money) -> str:
-    signed = f", signed by {letter.author.display_name}" if letter.author else ""
+    signed = f", signed by {letter.label}" if letter.label is not None else ""
+    channel = LETTER_CHANNELS.get(letter.detail, letter.detail)
     return (f'<div><span class="badge text-bg-info">Letter</span> '
-            f'<a href="{escape(url_for("letters.show", letter_id=letter.id))}"><strong>{escape(letter.kind_label)}</strong></a>\n'
-            f'<span class="small text-muted">({escape(letter.channel_label.lower() + signed)})</span>\n'
+            f'<a href="{escape(url_for("letters.show", letter_id=letter.id))}"><strong>{escape(LETTER_KINDS.get(letter.type, letter.type))}</strong></a>\n'
+            f'<span class="small text-muted">({escape(channel.lower() + signed)})</span>\n'
             f'<a class="small" href="{escape(url_for("letters.download", letter_id=letter.id))}">PDF</a></div>')
 
 
 def _note(note, _url, _money) -> str:
-    title = ("Consultation" + (f" with {note.colleague}" if note.colleague else "")) if note.kind == "consultation" else "Note"
+    title = ("Consultation" + (f" with {note.label}" if note.label else "")) if note.type == "consultation" else "Note"
     return (f'<div><span class="badge text-bg-light border">Private</span> <strong>{escape(title)}</strong></div>\n'
-            f'<div class="small pre-line">{escape(note.body)}</div>')
+            f'<div class="small pre-line">{escape(note.text)}</div>')
 
 
 _WRITERS = {"appointment": _appointment, "conduct": _conduct, "communication": _communication,

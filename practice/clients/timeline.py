@@ -1,18 +1,32 @@
 """One chronological view of a client: appointments, the conduct record, communications,
 standing decisions, referrals and the viewer's own private notes.
 
-Each kind is one query, so the page's query count does not grow with the record. What a
-viewer may see is decided by the caller (the permission check) and passed in `kinds`."""
+Every kind but appointments (the page's appointment history) is read in one query, so the
+page's query count does not grow with the record. What a viewer may see is decided by the
+caller (the permission check) and passed in `kinds`."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    cast,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
+from practice.auth.models import Practitioner, User
 from practice.clients.models import PrivateNote, StandingChange
 from practice.conduct.models import Communication, ConductEntry, IncidentCategory
 from practice.db import db
+from practice.letters.models import Letter
 from practice.scheduling.queries import WHEN
 from practice.settings.services import practice_zone
 
@@ -42,98 +56,102 @@ class Timeline:
     more: bool  # older items were left out (a limit was given)
 
 
-def timeline(client_id: int, *, kinds: set[str], viewer_id: int | None, past_appointments,
-             limit: int | None = None, more_appointments: bool = False,
-             communications: list[Communication] | None = None) -> Timeline:
+def events(client_id: int, *, kinds: set[str], viewer_id: int | None, limit: int | None) -> dict[str, list]:
+    """The client's events of `kinds` other than appointments, each kind newest first (its
+    latest `limit` and one more when a limit is given), in one statement however many kinds:
+    plain rows of `kind`, `at`, `id` and the columns each kind's line shows (see `_part`).
+    The viewer's own private notes only: none without a viewer."""
+    read = frozenset(kinds & set(_PARTS) - ({"note"} if viewer_id is None else set()))
+    found = {kind: [] for kind in read}
+    if read:
+        parameters = {"client_id": client_id, "viewer_id": viewer_id, "limit": (limit or 0) + 1}
+        rows = db.session.execute(_events(read, limit is not None), parameters)
+        for row in sorted(rows, key=_in_time, reverse=True):
+            found[row.kind].append(row)
+    return found
+
+
+def _in_time(row) -> tuple:
+    return row.at, row.id
+
+
+def timeline(*, kinds: set[str], events: dict[str, list], past_appointments, limit: int | None = None,
+             more_appointments: bool = False) -> Timeline:
     """The client's history, newest first, limited to `kinds`, and to its latest `limit`
-    items when given (each kind reads at most that many and one more). Past appointments
-    come from the page's appointment history (rows with what is owing), already loaded and
-    limited alike (`more_appointments`: some were left out); the communications too when
-    the page has read them (`latest_communications`, with the same limit)."""
-    items, more = [], False
+    items when given. Past appointments come from the page's appointment history (rows with
+    what is owing), the other kinds from `events` (read with the same limit);
+    `more_appointments`: some appointments were left out."""
+    found, more = [], False
     if "appointment" in kinds:
-        items.extend(Item(row.appointment.start_at, "appointment", row) for row in past_appointments)
+        found.extend((row.appointment.start_at, "appointment", row) for row in past_appointments)
         more = more_appointments
-    for kind in kinds - {"appointment"}:
-        if kind == "communication" and communications is not None:
-            found = [(c.occurred_at, c) for c in communications]
-        else:
-            found = READERS[kind](client_id, viewer_id, None if limit is None else limit + 1)
-        more = more or (limit is not None and len(found) > limit)
-        items.extend(Item(at, kind, obj) for at, obj in found)
-    items.sort(key=lambda item: item.at, reverse=True)
-    if limit is not None and len(items) > limit:
-        items, more = items[:limit], True
+    for kind in kinds & events.keys():
+        more = more or (limit is not None and len(events[kind]) > limit)
+        found.extend((row.at, kind, row) for row in events[kind])
+    found.sort(key=lambda item: item[0], reverse=True)
+    if limit is not None and len(found) > limit:
+        found, more = found[:limit], True
     # Written here once, with the zone looked up once, not by a template filter for each item.
     zone = practice_zone(db.session)
-    return Timeline([replace(item, when=item.at.astimezone(zone).strftime(WHEN)) for item in items], more)
+    return Timeline([Item(at, kind, row, at.astimezone(zone).strftime(WHEN)) for at, kind, row in found], more)
 
 
-def _latest(query, *columns):
-    """`query` newest first by `columns`: all rows, and the latest `limit` (a parameter)."""
-    everything = query.order_by(*(column.desc() for column in columns))
-    return everything, everything.limit(bindparam("limit"))
+def _part(kind: str, at, key, where, *, type=None, detail=None, text=None, label=None, minutes=None,
+          safety=None, corrects_id=None):
+    """One kind's rows of the history's union, with the same columns, typed when empty (a
+    union's columns must agree): `type` its own kind (an entry's, a letter's...) or the
+    standing changed from, `detail` the channel or the standing changed to, `text` what was
+    written, `label` a name shown with it (the entry's category, who changed the standing,
+    the letter's author, the colleague consulted)."""
+    return select(
+        literal_column(f"'{kind}'", String).label("kind"), at.label("at"), key.label("id"),
+        _or_null(type, String).label("type"), _or_null(detail, String).label("detail"),
+        _or_null(text, Text).label("text"), _or_null(label, String).label("label"),
+        _or_null(minutes, Integer).label("minutes"), _or_null(safety, Boolean).label("safety"),
+        _or_null(corrects_id, Integer).label("corrects_id"),
+    ).where(where)
 
 
-# Each kind's statements are built once, not on each view of the client page (building one
-# and its cache key took longer than running it); the client and the viewer are parameters.
-_CONDUCT = _latest(  # plain rows of what the history shows of an entry (its files are on the record's page)
-    select(ConductEntry.occurred_from, ConductEntry.kind, ConductEntry.safety, ConductEntry.minutes,
-           ConductEntry.corrects_id, ConductEntry.description, IncidentCategory.label.label("category_label"))
-    .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
-    .where(ConductEntry.client_id == bindparam("client_id")), ConductEntry.occurred_from)
-_COMMUNICATIONS = _latest(  # in the order of the record's summary, which takes the first as the latest
-    select(Communication).where(Communication.client_id == bindparam("client_id")),
-    Communication.occurred_at, Communication.id)
-_STANDING = _latest(
-    select(StandingChange).options(joinedload(StandingChange.changed_by))
-    .where(StandingChange.client_id == bindparam("client_id")), StandingChange.changed_at)
-_NOTES = _latest(
-    select(PrivateNote).where(PrivateNote.client_id == bindparam("client_id"),
-                              PrivateNote.author_id == bindparam("viewer_id")), PrivateNote.written_at)
+def _or_null(column, type_):
+    return cast(null(), type_) if column is None else column
 
 
-def _read(statements, limit, **parameters):
-    everything, latest = statements
-    if limit is None:
-        return db.session.execute(everything, parameters)
-    return db.session.execute(latest, {**parameters, "limit": limit})
-
-
-def _conduct(client_id, _viewer_id, limit):
-    return [(e.occurred_from, e) for e in _read(_CONDUCT, limit, client_id=client_id)]
-
-
-def latest_communications(client_id: int, limit: int | None) -> list[Communication]:
-    """The client's communications newest first, the latest `limit` and one more (all when
-    None): read once by the client page for its history and the record's summary."""
-    return list(_read(_COMMUNICATIONS, None if limit is None else limit + 1, client_id=client_id).scalars())
-
-
-def _communications(client_id, _viewer_id, limit):
-    return [(c.occurred_at, c) for c in _read(_COMMUNICATIONS, limit, client_id=client_id).scalars()]
-
-
-def _standing(client_id, _viewer_id, limit):
-    return [(s.changed_at, s) for s in _read(_STANDING, limit, client_id=client_id).scalars()]
-
-
-def _notes(client_id, viewer_id, limit):
-    if viewer_id is None:
-        return []
-    return [(n.written_at, n) for n in _read(_NOTES, limit, client_id=client_id, viewer_id=viewer_id).scalars()]
-
-
-def _letters(client_id, _viewer_id, limit):
-    from practice.letters.queries import letters_for_client  # letters import clients
-
-    return [(letter.issued_at, letter) for letter in letters_for_client(client_id, limit=limit)]
-
-
-READERS = {
-    "letter": _letters,
-    "conduct": _conduct,
-    "communication": _communications,
-    "standing": _standing,
-    "note": _notes,
+_CLIENT = bindparam("client_id")
+_PARTS = {
+    "conduct": lambda: _part(
+        "conduct", ConductEntry.occurred_from, ConductEntry.id, ConductEntry.client_id == _CLIENT,
+        type=ConductEntry.kind, text=ConductEntry.description, label=IncidentCategory.label,
+        minutes=ConductEntry.minutes, safety=ConductEntry.safety, corrects_id=ConductEntry.corrects_id,
+    ).outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id),
+    "communication": lambda: _part(
+        "communication", Communication.occurred_at, Communication.id, Communication.client_id == _CLIENT,
+        type=Communication.kind, detail=Communication.channel, text=Communication.summary),
+    "standing": lambda: _part(
+        "standing", StandingChange.changed_at, StandingChange.id, StandingChange.client_id == _CLIENT,
+        type=StandingChange.from_standing, detail=StandingChange.to_standing, text=StandingChange.reason,
+        label=User.name,
+    ).outerjoin(User, User.id == StandingChange.changed_by_id),
+    "letter": lambda: _part(
+        "letter", Letter.issued_at, Letter.id, Letter.client_id == _CLIENT,
+        type=Letter.kind, detail=Letter.channel, label=Practitioner.display_name,
+    ).outerjoin(Practitioner, Practitioner.id == Letter.author_id),
+    "note": lambda: _part(
+        "note", PrivateNote.written_at, PrivateNote.id,
+        (PrivateNote.client_id == _CLIENT) & (PrivateNote.author_id == bindparam("viewer_id")),
+        type=PrivateNote.kind, text=PrivateNote.body, label=PrivateNote.colleague),
 }
+
+
+@cache
+def _events(kinds: frozenset[str], limited: bool):
+    """The union of `kinds`' rows, each kind's latest `limit` (a parameter) when `limited`:
+    built once for each choice of kinds (building one took longer than running it). The
+    latest are subqueries of their own, as SQLite takes no LIMIT on a part of a union."""
+    parts = []
+    for kind in sorted(kinds):
+        part = _PARTS[kind]()
+        if limited:
+            at, key = part.selected_columns.at, part.selected_columns.id
+            part = select(part.order_by(at.desc(), key.desc()).limit(bindparam("limit")).subquery())
+        parts.append(part)
+    return union_all(*parts)

@@ -137,7 +137,7 @@ def show(client_id: int):
     return _client_page(client)
 
 
-def _client_page(client: Client, *, status: int = 200, **forms):
+def _client_page(client: Client, *, status: int = 200, identity_forms=None):
     """The client's record. Its private side (standing and its reasons, the conduct record,
     letters, referrals out, private notes, the care team and who has looked) only for the
     client's care team and admins; everyone else sees what the front desk sees."""
@@ -150,20 +150,21 @@ def _client_page(client: Client, *, status: int = 200, **forms):
     everything = request.args.get("history") == "all"
     shown_at_most = None if everything else HISTORY_SHOWN
     history = client_history(client.id, now(), past_shown=shown_at_most)
-    # Read once for the record's summary (the latest) and the history.
-    communications = timeline.latest_communications(client.id, shown_at_most) if sees_record else None
+    # The communications are read with the history's other events for the record's summary
+    # (the latest), whether or not the history shows them.
+    events = timeline.events(client.id, kinds=shown | ({"communication"} if sees_record else set()),
+                             viewer_id=current_user.id, limit=shown_at_most)
+    latest_told = [(c.type, c.at) for c in events["communication"][:1]] if sees_record else None
     suggestion = escalation.suggestions(db.session, [client], now())[client.id] if sees_record else None
     matches = identity.find(db.session, [client])
     return render_template(
         "practice/clients/show.html", client=client, confirm=ConfirmForm(), history=history,
         sees_record=sees_record, suggestion=suggestion, standings=STANDINGS,
-        conduct=conduct_queries.conduct_summary(client.id, communications=communications) if sees_record else None,
+        conduct=conduct_queries.conduct_summary(client.id, communications=latest_told) if sees_record else None,
         client_policy=policy_queries.client_policy(db.session, client.id, now()),
         email_consent=message_queries.consent_for(client.id),
         referrals=referral_queries.referrals_for_client(db.session, client.id),
-        standing_form=forms.get("standing_form") or StandingForm(standing=suggestion.standing if suggestion else None),
-        note_form=forms.get("note_form") or PrivateNoteForm(),
-        identity_forms={m.blocked.id: forms.get("identity_forms", {}).get(m.blocked.id) or IdentityForm(m.blocked.id)
+        identity_forms={m.blocked.id: (identity_forms or {}).get(m.blocked.id) or IdentityForm(m.blocked.id)
                         for m in matches},
         matches=matches, held=client.identity_hold or bool(matches),
         care=care_team.members(client) if sees_record else None,
@@ -174,15 +175,17 @@ def _client_page(client: Client, *, status: int = 200, **forms):
         # this and an id (url_for for each of fifty rows is slow).
         rows=rows_html, appointment_url=url_for("scheduling.appointment", appointment_id=0)[:-1],
         money=partial(practice_money, get_practice(db.session)),
-        timeline=timeline.timeline(client.id, kinds=shown, viewer_id=current_user.id,
-                                   past_appointments=history.past, limit=shown_at_most,
-                                   more_appointments=history.more_past, communications=communications),
+        timeline=timeline.timeline(kinds=shown, events=events, past_appointments=history.past, limit=shown_at_most,
+                                   more_appointments=history.more_past),
     ), status
 
 
-@bp.post("/<int:client_id>/standing")
+@bp.route("/<int:client_id>/standing", methods=["GET", "POST"])
 @permission_required("standing.set")
 def set_standing(client_id: int):
+    """Deciding the standing, on its own page opened from the client page's standing card
+    (and posted to from the review): the form and the ladder's suggestion as its default
+    were about a twentieth of every view of the client page, for a decision seldom taken."""
     client = queries.client_for_page(client_id) or abort(404)
     require("standing.set", client)
     form = StandingForm()
@@ -194,12 +197,18 @@ def set_standing(client_id: int):
         else:
             flash(f"{client.display_name}'s standing is now {STANDINGS[client.standing].lower()}.", "success")
             return redirect(back_to() or url_for("clients.show", client_id=client.id))
-    return _client_page(client, standing_form=form, status=422)
+    suggestion = escalation.suggestions(db.session, [client], now())[client.id]
+    if suggestion and request.method == "GET":
+        form.standing.data = suggestion.standing
+    return render_template("practice/clients/standing.html", client=client, suggestion=suggestion,
+                           standings=STANDINGS, standing_form=form), 422 if form.errors or form.form_errors else 200
 
 
-@bp.post("/<int:client_id>/notes")
+@bp.route("/<int:client_id>/notes", methods=["GET", "POST"])
 @permission_required("notes.write")
 def write_note(client_id: int):
+    """Writing a private note, on its own page opened from the client page's history (its
+    form's three fields were drawn on every view of the client page)."""
     client = queries.client_for_page(client_id) or abort(404)
     require("notes.write", client)
     form = PrivateNoteForm()
@@ -212,7 +221,8 @@ def write_note(client_id: int):
         else:
             flash("Your private note is saved.", "success")
             return redirect(url_for("clients.show", client_id=client.id, _anchor="timeline"))
-    return _client_page(client, note_form=form, status=422)
+    return render_template("practice/clients/note.html", client=client, note_form=form), (
+        422 if form.errors or form.form_errors else 200)
 
 
 @bp.route("/<int:client_id>/access", methods=["GET", "POST"])

@@ -6,12 +6,22 @@ its reasons, with dates, and only ever suggests: the practitioner decides the st
 
 A window of N days reaches back to the same moment N days ago, that moment included."""
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
 from practice.clients.models import UNBOOKABLE_STANDINGS, Client
 from practice.conduct.models import Communication, ConductEntry, IncidentCategory
@@ -76,10 +86,10 @@ def suggestions_at(session, clients: list[Client], moments: list[datetime]) -> d
     if not clients:
         return {moment: {} for moment in moments}
     policy = policy_in_force(session, max(moments))
-    ids = [client.id for client in clients]
-    entries_statement, told_statement = _record_statements()
-    entries = session.execute(entries_statement, {"ids": ids, "since": reach_back(policy, moments)}).all()
-    told = session.execute(told_statement, {"ids": ids}).all()
+    rows = session.execute(_record_statement(), {"ids": [client.id for client in clients],
+                                                 "since": reach_back(policy, moments)}).all()
+    entries = [row for row in rows if row.part == "entry"]
+    told = [Told(row.client_id, row.kind, row.occurred_from) for row in rows if row.part == "told"]
     return suggestions_from(clients, entries, told, policy, moments, practice_zone(session))
 
 
@@ -106,26 +116,33 @@ def suggestions_from(clients, entries, told, policy, moments: list[datetime], zo
     }
 
 
+# A policy communication as the ladder reads it (its entries are the rows of _record_statement).
+Told = namedtuple("Told", "client_id kind occurred_at")
+
+
 @cache
-def _record_statements():
-    """What the ladder reads of the clients `ids` (a parameter): their entries that happened
-    from `since`, and their policy communications. Plain rows of the columns it reads (a
-    long record is hundreds of entries); built once, not on each page."""
+def _record_statement():
+    """What the ladder reads of the clients `ids` (a parameter), in one statement: their
+    entries that happened from `since` (`part` "entry"), and their policy communications
+    ("told": `kind`, and when it happened as `occurred_from`), each in the order they
+    happened. Plain rows of the columns it reads (a long record is hundreds of entries);
+    built once, not on each page. The communications' empty columns are typed, as
+    PostgreSQL matches a union's columns one pair of selects at a time."""
     ids = bindparam("ids", expanding=True)
     entries = (
-        select(ConductEntry.id, ConductEntry.client_id, ConductEntry.kind, ConductEntry.occurred_from,
-               ConductEntry.minutes, ConductEntry.safety, ConductEntry.withdrawn, ConductEntry.corrects_id,
-               IncidentCategory.label.label("category_label"))
+        select(literal_column("'entry'").label("part"), ConductEntry.id, ConductEntry.client_id, ConductEntry.kind,
+               ConductEntry.occurred_from, ConductEntry.minutes, ConductEntry.safety, ConductEntry.withdrawn,
+               ConductEntry.corrects_id, IncidentCategory.label.label("category_label"))
         .outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id)
         .where(ConductEntry.client_id.in_(ids), ConductEntry.occurred_from >= bindparam("since"))
-        .order_by(ConductEntry.occurred_from, ConductEntry.id)
     )
     told = (
-        select(Communication.client_id, Communication.kind, Communication.occurred_at)
+        select(literal_column("'told'"), Communication.id, Communication.client_id, Communication.kind,
+               Communication.occurred_at, cast(null(), Integer), cast(null(), Boolean), cast(null(), Boolean),
+               cast(null(), Integer), cast(null(), String))
         .where(Communication.client_id.in_(ids), Communication.kind.in_(POLICY_COMMUNICATIONS))
-        .order_by(Communication.occurred_at)
     )
-    return entries, told
+    return union_all(entries, told).order_by(literal_column("occurred_from"), literal_column("id"))
 
 
 def suggest(standing, entries, communications, policy, now, zone) -> Suggestion | None:

@@ -10,7 +10,14 @@ from sqlalchemy.orm import aliased, defer, joinedload, raiseload, selectinload, 
 
 from practice.clients.models import Client
 from practice.conduct.chain import ClientCheck, check_client
-from practice.conduct.models import KINDS, Attachment, Communication, ConductEntry, IncidentCategory
+from practice.conduct.models import (
+    COMMUNICATION_KINDS,
+    KINDS,
+    Attachment,
+    Communication,
+    ConductEntry,
+    IncidentCategory,
+)
 from practice.db import db
 from practice.paging import Window, window_of
 
@@ -210,6 +217,16 @@ class LatestEntry:
         return KINDS.get(self.kind, self.kind)
 
 
+@dataclass(frozen=True)
+class LatestCommunication:
+    kind: str
+    occurred_at: datetime
+
+    @property
+    def kind_label(self) -> str:
+        return COMMUNICATION_KINDS.get(self.kind, self.kind)
+
+
 @dataclass
 class ConductSummary:
     """The client page's short view of the record (no chain check: the record page has it)."""
@@ -217,7 +234,7 @@ class ConductSummary:
     counts: dict[str, int]
     safety_count: int
     latest: LatestEntry | None
-    last_communication: Communication | None
+    last_communication: LatestCommunication | None
     labels: dict[str, str] = field(default_factory=lambda: dict(KINDS))
 
 
@@ -233,7 +250,7 @@ def _summary_statements():
     counts = (select(e.kind, func.count(), func.sum(case((e.safety, 1), else_=0)), func.max(e.occurred_from))
               .where(e.client_id == client_id, e.withdrawn.is_(False), ~superseded)
               .group_by(e.kind))
-    last_communication = (select(Communication).where(Communication.client_id == client_id)
+    last_communication = (select(Communication.kind, Communication.occurred_at).where(Communication.client_id == client_id)
                           .order_by(Communication.occurred_at.desc(), Communication.id.desc()).limit(1))
     return counts, last_communication
 
@@ -242,18 +259,18 @@ def _summary_statements():
 SUMMARY_COUNTS, LAST_COMMUNICATION = _summary_statements()
 
 
-def conduct_summary(client_id: int, *, communications: list[Communication] | None = None) -> ConductSummary:
+def conduct_summary(client_id: int, *, communications: list[tuple[str, datetime]] | None = None) -> ConductSummary:
     """Two queries, however long the record: what it now says counted by kind in the
     database, and the latest communication; one when the caller has read the client's
-    latest `communications` already (newest first, as LAST_COMMUNICATION orders them)."""
+    latest `communications` already (their kind and when, newest first, as
+    LAST_COMMUNICATION orders them)."""
     counts, safety, latest = {}, 0, None
     for kind, number, safe, last in db.session.execute(SUMMARY_COUNTS, {"client_id": client_id}):
         counts[kind], safety = int(number), safety + int(safe)
         if latest is None or last > latest.occurred_from:
             latest = LatestEntry(kind, last)
     if communications is None:
-        last_communication = db.session.scalar(LAST_COMMUNICATION, {"client_id": client_id})
-    else:
-        last_communication = communications[0] if communications else None
+        communications = db.session.execute(LAST_COMMUNICATION, {"client_id": client_id}).all()
+    last_communication = LatestCommunication(*communications[0]) if communications else None
     ordered = {kind: counts[kind] for kind in [*KINDS, *sorted(set(counts) - set(KINDS))] if kind in counts}
     return ConductSummary(ordered, safety, latest, last_communication)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from practice.auth.models import Practitioner
@@ -44,20 +44,6 @@ def register(filters: RegisterFilters, *, zone: ZoneInfo, readable, page: int, p
     found = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
     found.total = db.session.scalar(select(func.count()).select_from(Letter).where(*conditions))
     return found
-
-
-# Built once, not on each view of the client page: a client's letters newest first, all of
-# them or the latest `limit` (parameters).
-_CLIENTS_LETTERS = (select(Letter).options(joinedload(Letter.author))
-                    .where(Letter.client_id == bindparam("client_id")).order_by(Letter.issued_at.desc()))
-_CLIENTS_LATEST_LETTERS = _CLIENTS_LETTERS.limit(bindparam("limit"))
-
-
-def letters_for_client(client_id: int, *, limit: int | None = None) -> list[Letter]:
-    """The client's letters, newest first (the latest `limit` when given)."""
-    if limit is None:
-        return list(db.session.scalars(_CLIENTS_LETTERS, {"client_id": client_id}))
-    return list(db.session.scalars(_CLIENTS_LATEST_LETTERS, {"client_id": client_id, "limit": limit}))
 
 
 def template_versions() -> dict[str, LetterTemplate]:

@@ -379,7 +379,8 @@ def _changed_suggestions(clients: list[ClientName], start: datetime, until: date
     entries = sorted((_LadderEntry(r.id, r.client_id, r.a, r.at, r.minutes, r.safety, r.withdrawn,
                                    r.corrects_id, r.c) for r in rows if r.done == "entry"),
                      key=lambda e: (e.occurred_from, e.id))
-    told = sorted((_Told(r.client_id, r.a, r.at) for r in rows if r.done == "told"), key=lambda t: t.occurred_at)
+    told = sorted((escalation.Told(r.client_id, r.a, r.at) for r in rows if r.done == "told"),
+                  key=lambda t: t.occurred_at)
     at = escalation.suggestions_from(clients, entries, told, policy, moments, practice_zone(db.session))
     before, after = at[start], at[until]
     done = _done(row for row in rows if row.done in _DONE_KINDS)
@@ -394,7 +395,6 @@ def _changed_suggestions(clients: list[ClientName], start: datetime, until: date
 # The ladder's rows (escalation.suggestions_from reads these names).
 _LadderEntry = namedtuple("_LadderEntry", "id client_id kind occurred_from minutes safety withdrawn corrects_id "
                                           "category_label")
-_Told = namedtuple("_Told", "client_id kind occurred_at")
 
 # What can be done for a client, in the order things done at the same moment are listed.
 _DONE_KINDS = ("communication", "incident", "standing", "letter", "referral")

@@ -76,7 +76,7 @@ def record_the_threat(page, attachment) -> None:
 
 
 def move_the_client_on(page) -> None:
-    page.locator("summary", has_text="Change the standing").click()
+    page.get_by_role("link", name="Change the standing").click()
     page.get_by_label("New standing").select_option(label="Moved on")
     page.get_by_label("Reason", exact=True).fill("Threatening message after being told no; not safe to see again.")
     page.get_by_role("button", name="Save the decision").click()
