@@ -80,7 +80,7 @@ def test_the_time_filters_read_the_profile_kept_and_see_a_change_to_the_zone(app
     with unit_of_work(db.session), count_queries() as statements:
         profile = services.get_practice(db.session)  # the transaction begun, the profile read
         # A page shows a hundred times: an import on each (as practice.web.practice_profile's)
-        # would cost more than finding the zone.
+        # would cost about as much as finding the zone.
         monkeypatch.setattr(builtins, "__import__", lambda *a, **kw: imports.append(a[0]) or importing(*a, **kw))
         assert shown.render(m=moment, l=later) == "13:00 13:00 13:00–14:00"
         profile.timezone = "Pacific/Auckland"
