@@ -280,10 +280,11 @@ def desk_day(day: date, zone, user, policy_id: int) -> DeskDay:
     columns = {p.id: PractitionerColumn(p) for p in active_practitioner_names()}
     bounds = {"start": start, "end": end}
     # On the session's connection, not through the ORM, whose work for each row of plain
-    # columns took 0.4 ms of a busy day's 286.
+    # columns took 0.4 ms of a busy day's 286; fetched at once, not one row at a time
+    # (1.1M instructions of the request's 56M).
     connection = db.session.connection()
     read = connection.execute(TODAY[connection.dialect.name], bounds | {"policy_id": policy_id})
-    appointments = list(map(TodayColumns._make, read))
+    appointments = list(map(TodayColumns._make, read.fetchall()))
     blocks = list(db.session.scalars(DAY_BLOCKS, bounds))
     steady = steady_offset(zone, start, end + LONGEST_SESSION)
     rows = []
