@@ -207,6 +207,17 @@ def test_todays_rows_read_the_fees_owed_from_the_charged_appointments_index(clie
     assert any("ix_appointment_charged_client_id" in row[-1] for row in plan)
 
 
+def test_on_sqlite_todays_rows_find_their_clients_row_once(client, desk, users, login):
+    """The client's name and standing from its row joined, not looked up once for each."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan (PostgreSQL looks the client up for each column)")
+    booked(desk, TODAY, "11:00")
+    login(users["front_desk"])
+    statement, parameters = _todays_statement(client)
+    plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+    assert [row[-1].split(" USING")[0] for row in plan].count("SEARCH client") == 1
+
+
 def test_todays_rows_look_up_each_clients_acknowledgement_by_its_key(client, desk, users, login):
     """A scalar subquery of one row per client, not EXISTS: for EXISTS, PostgreSQL read every
     acknowledgement of the policy into a hash (13,000 in the benchmark's practice, 2.3 ms) to
