@@ -51,6 +51,19 @@ def test_nothing_recorded_suggests_nothing():
     assert run([]) is None
 
 
+def test_a_client_with_nothing_standing_is_not_judged_by_the_rules():
+    """Most clients of a page have no entries (or only withdrawn ones): they stop before
+    the policy's thresholds and windows are read, or the communications phrased."""
+    class Unread:
+        def __getattr__(self, name):
+            raise AssertionError(f"read {name}")
+
+    withdrawn = late(6, 2, 30)
+    withdrawal = entry("late_arrival", withdrawn.occurred_from, corrects=withdrawn.id, withdrawn=True)
+    for entries in ([], [withdrawn, withdrawal]):
+        assert suggest("active", entries, [told("warning", day(6, 1))], Unread(), NOW, LONDON) is None
+
+
 def test_a_first_late_arrival_suggests_keeping_an_eye_on_it():
     suggestion = run([late(6, 20, 15)])
     assert suggestion.step == "watch"

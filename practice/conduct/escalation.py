@@ -152,12 +152,13 @@ def suggest(standing, entries, communications, policy, now, zone) -> Suggestion 
     if standing in UNBOOKABLE_STANDINGS:
         return None
     entries = _standing_entries([e for e in entries if e.occurred_from <= now])
+    if not entries:  # no rule has anything to count: most of a page's clients stop here
+        return None
     communications = [c for c in communications if c.occurred_at <= now]
-    told = _told_phrase(communications, now, zone)
     safety = [e for e in entries if _is_safety(e) and e.occurred_from >= now - SAFETY_WINDOW]
     if safety:
         listed = ", ".join(f"{_day(e.occurred_from, now, zone)} ({_what(e)})" for e in safety)
-        return Suggestion("move_on", (f"Safety: {listed}", told), safety=True)
+        return Suggestion("move_on", (f"Safety: {listed}", _told_phrase(communications, now, zone)), safety=True)
     counted = [(rule, _in_window(entries, rule, policy, now)) for rule in RULES]
     over = [(rule, found) for rule, found in counted if len(found) >= getattr(policy, rule.threshold_field)]
     reasons = tuple(_count_phrase(rule, found, policy, now, zone) for rule, found in (over or counted) if found)
@@ -166,7 +167,7 @@ def suggest(standing, entries, communications, policy, now, zone) -> Suggestion 
     step = _step_after_communications(over, communications) if over else "watch"
     if step is None or (step != "communicate" and STEPS[step][1] <= STANDING_RUNG[standing]):
         return None
-    return Suggestion(step, reasons + (told,))
+    return Suggestion(step, reasons + (_told_phrase(communications, now, zone),))
 
 
 def _step_after_communications(over, communications) -> str | None:
