@@ -73,7 +73,7 @@ def events(client_id: int, *, kinds: set[str], viewer_id: int | None, limit: int
     if read:
         parameters = {"client_id": client_id, "viewer_id": viewer_id, "limit": (limit or 0) + 1,
                       "ladder_from": ladder_from}
-        rows = db.session.execute(_events(read, limit is not None), parameters)
+        rows = db.session.execute(_events(read, limit is not None), parameters).all()  # fetched at once
         for row in sorted(rows, key=_in_time, reverse=True):
             found[row.kind].append(row)
     return found
@@ -82,9 +82,10 @@ def events(client_id: int, *, kinds: set[str], viewer_id: int | None, limit: int
 def suggestion(client, events: dict[str, list], policy, now: datetime) -> escalation.Suggestion | None:
     """The ladder's suggested next step for `client` at `now`, from the rows `events` read
     with `ladder_from=escalation.reach_back(policy, [now])`, oldest first as it reads them."""
-    entries = [_LadderEntry(row.id, client.id, row.type, row.at, row.minutes, row.safety, row.withdrawn,
+    client_id = client.id  # read once: an ORM attribute, for each of hundreds of rows
+    entries = [_LadderEntry(row.id, client_id, row.type, row.at, row.minutes, row.safety, row.withdrawn,
                             row.corrects_id, row.label) for row in reversed(events["ladder"])]
-    told = [escalation.Told(client.id, row.type, row.at) for row in reversed(events["told"])]
+    told = [escalation.Told(client_id, row.type, row.at) for row in reversed(events["told"])]
     at = escalation.suggestions_from([client], entries, told, policy, [now], practice_zone(db.session))
     return at[now][client.id]
 
