@@ -8,12 +8,13 @@ import sqlalchemy as sa
 from practice.audit.models import AuditEvent
 from practice.audit.services import SYSTEM, Actor
 from practice.clients import services as client_services
-from practice.clients import signals
+from practice.clients import signals, timeline
 from practice.clients.models import PrivateNote, StandingChange
 from practice.conduct import escalation
 from practice.conduct import services as conduct_services
 from practice.db import db
 from practice.errors import DomainError
+from practice.policies.queries import policy_in_force
 from practice.scheduling import services as scheduling
 from practice.scheduling.models import Appointment
 from tests.conftest import NOW
@@ -75,6 +76,39 @@ def test_the_ladder_reads_the_entries_and_what_the_client_was_told_in_one_statem
     appointment = book(desk, at(day, "10:00"), now=at(day, "08:00"))
     scheduling.check_in(db.session, SYSTEM, appointment, at(day, "10:40"), now=at(day, "10:40"))
     suggestion = escalation.suggestions(db.session, [sam], NOW)[sam.id]
+    assert suggestion.step == "warn" and suggestion.reasons[-1] == "policy last communicated 3 Nov"
+
+
+def test_the_client_page_reads_the_ladders_rows_with_its_history(client, users, login, desk, count_queries):
+    late_three_times(desk)
+    login(users["practitioner"])
+    with count_queries() as statements:
+        html = page(client, desk[2].id)
+    assert "Suggested next step: Tell the client the policy, and record that you did." in html
+    # The history with the ladder's rows, and the conduct summary: no statement of the ladder's own.
+    assert len([s for s in statements if "FROM conduct_entry" in s]) == 2
+
+
+def test_the_ladder_reads_every_row_it_needs_whatever_the_historys_limit(app, users, desk):
+    late_three_times(desk)
+    sam = desk[2]
+    conduct_services.record_communication(
+        db.session, Actor(users["practitioner"]), sam, occurred_at=at(date(2026, 11, 3), "12:00"),
+        channel="phone", kind="policy_reminder", summary="Explained the late-arrival policy.", now=NOW)
+    conduct_services.record_communication(
+        db.session, Actor(users["practitioner"]), sam, occurred_at=at(date(2026, 11, 4), "12:00"),
+        channel="phone", kind="conversation", summary="Moved a booking.", now=NOW)
+    day = date(2026, 11, 16)
+    appointment = book(desk, at(day, "10:00"), now=at(day, "08:00"))
+    scheduling.check_in(db.session, SYSTEM, appointment, at(day, "10:40"), now=at(day, "10:40"))
+    policy = policy_in_force(db.session, NOW)
+    events = timeline.events(sam.id, kinds={"conduct", "communication"}, viewer_id=None, limit=1,
+                             ladder_from=escalation.reach_back(policy, [NOW]))
+    assert (len(events["conduct"]), len(events["communication"])) == (2, 2)  # the history's limit, and one more
+    assert [row.minutes for row in events["ladder"]] == [40, 30, 25, 20]  # newest first, all of them
+    assert [row.type for row in events["told"]] == ["policy_reminder"]
+    suggestion = timeline.suggestion(sam, events, policy, NOW)
+    assert suggestion == escalation.suggestions(db.session, [sam], NOW)[sam.id]
     assert suggestion.step == "warn" and suggestion.reasons[-1] == "policy last communicated 3 Nov"
 
 

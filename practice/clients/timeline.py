@@ -5,6 +5,7 @@ Every kind but appointments (the page's appointment history) is read in one quer
 page's query count does not grow with the record. What a viewer may see is decided by the
 caller (the permission check) and passed in `kinds`."""
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -24,6 +25,7 @@ from sqlalchemy import (
 
 from practice.auth.models import Practitioner, User
 from practice.clients.models import PrivateNote, StandingChange
+from practice.conduct import escalation
 from practice.conduct.models import Communication, ConductEntry, IncidentCategory
 from practice.db import db
 from practice.letters.models import Letter
@@ -56,19 +58,41 @@ class Timeline:
     more: bool  # older items were left out (a limit was given)
 
 
-def events(client_id: int, *, kinds: set[str], viewer_id: int | None, limit: int | None) -> dict[str, list]:
+def events(client_id: int, *, kinds: set[str], viewer_id: int | None, limit: int | None,
+           ladder_from: datetime | None = None) -> dict[str, list]:
     """The client's events of `kinds` other than appointments, each kind newest first (its
     latest `limit` and one more when a limit is given), in one statement however many kinds:
     plain rows of `kind`, `at`, `id` and the columns each kind's line shows (see `_part`).
-    The viewer's own private notes only: none without a viewer."""
-    read = frozenset(kinds & set(_PARTS) - ({"note"} if viewer_id is None else set()))
+    The viewer's own private notes only: none without a viewer. With `ladder_from`, the
+    same statement also reads what the ladder of next steps reads (see `suggestion`), whatever
+    the limit: the entries that happened from then ("ladder") and the policy communications
+    ("told"), a statement fewer than the ladder reading them itself."""
+    read = frozenset(kinds & set(_PARTS) - ({"note"} if viewer_id is None else set())) | (
+        _LADDER_KINDS if ladder_from else frozenset())
     found = {kind: [] for kind in read}
     if read:
-        parameters = {"client_id": client_id, "viewer_id": viewer_id, "limit": (limit or 0) + 1}
-        rows = db.session.execute(_events(read, limit is not None), parameters)
+        parameters = {"client_id": client_id, "viewer_id": viewer_id, "limit": (limit or 0) + 1,
+                      "ladder_from": ladder_from}
+        rows = db.session.execute(_events(read, limit is not None), parameters).all()  # fetched at once
         for row in sorted(rows, key=_in_time, reverse=True):
             found[row.kind].append(row)
     return found
+
+
+def suggestion(client, events: dict[str, list], policy, now: datetime) -> escalation.Suggestion | None:
+    """The ladder's suggested next step for `client` at `now`, from the rows `events` read
+    with `ladder_from=escalation.reach_back(policy, [now])`, oldest first as it reads them."""
+    client_id = client.id  # read once: an ORM attribute, for each of hundreds of rows
+    entries = [_LadderEntry(row.id, client_id, row.type, row.at, row.minutes, row.safety, row.withdrawn,
+                            row.corrects_id, row.label) for row in reversed(events["ladder"])]
+    told = [escalation.Told(client_id, row.type, row.at) for row in reversed(events["told"])]
+    at = escalation.suggestions_from([client], entries, told, policy, [now], practice_zone(db.session))
+    return at[now][client.id]
+
+
+# An entry as the ladder reads it (escalation.suggestions_from reads these names).
+_LadderEntry = namedtuple("_LadderEntry", "id client_id kind occurred_from minutes safety withdrawn corrects_id "
+                                          "category_label")
 
 
 def _in_time(row) -> tuple:
@@ -97,7 +121,7 @@ def timeline(*, kinds: set[str], events: dict[str, list], past_appointments, lim
 
 
 def _part(kind: str, at, key, where, *, type=None, detail=None, text=None, label=None, minutes=None,
-          safety=None, corrects_id=None):
+          safety=None, corrects_id=None, withdrawn=None):
     """One kind's rows of the history's union, with the same columns, typed when empty (a
     union's columns must agree): `type` its own kind (an entry's, a letter's...) or the
     standing changed from, `detail` the channel or the standing changed to, `text` what was
@@ -108,7 +132,7 @@ def _part(kind: str, at, key, where, *, type=None, detail=None, text=None, label
         _or_null(type, String).label("type"), _or_null(detail, String).label("detail"),
         _or_null(text, Text).label("text"), _or_null(label, String).label("label"),
         _or_null(minutes, Integer).label("minutes"), _or_null(safety, Boolean).label("safety"),
-        _or_null(corrects_id, Integer).label("corrects_id"),
+        _or_null(corrects_id, Integer).label("corrects_id"), _or_null(withdrawn, Boolean).label("withdrawn"),
     ).where(where)
 
 
@@ -140,17 +164,32 @@ _PARTS = {
         (PrivateNote.client_id == _CLIENT) & (PrivateNote.author_id == bindparam("viewer_id")),
         type=PrivateNote.kind, text=PrivateNote.body, label=PrivateNote.colleague),
 }
+# What the ladder of next steps reads (escalation._record_statement reads the same for itself).
+_LADDER_PARTS = {
+    "ladder": lambda: _part(
+        "ladder", ConductEntry.occurred_from, ConductEntry.id,
+        (ConductEntry.client_id == _CLIENT) & (ConductEntry.occurred_from >= bindparam("ladder_from")),
+        type=ConductEntry.kind, label=IncidentCategory.label, minutes=ConductEntry.minutes,
+        safety=ConductEntry.safety, corrects_id=ConductEntry.corrects_id, withdrawn=ConductEntry.withdrawn,
+    ).outerjoin(IncidentCategory, IncidentCategory.id == ConductEntry.category_id),
+    "told": lambda: _part(
+        "told", Communication.occurred_at, Communication.id,
+        (Communication.client_id == _CLIENT) & Communication.kind.in_(escalation.POLICY_COMMUNICATIONS),
+        type=Communication.kind),
+}
+_LADDER_KINDS = frozenset(_LADDER_PARTS)
 
 
 @cache
 def _events(kinds: frozenset[str], limited: bool):
-    """The union of `kinds`' rows, each kind's latest `limit` (a parameter) when `limited`:
-    built once for each choice of kinds (building one took longer than running it). The
-    latest are subqueries of their own, as SQLite takes no LIMIT on a part of a union."""
+    """The union of `kinds`' rows, each history kind's latest `limit` (a parameter) when
+    `limited` (the ladder's, all of them): built once for each choice of kinds (building one
+    took longer than running it). The latest are subqueries of their own, as SQLite takes no
+    LIMIT on a part of a union."""
     parts = []
     for kind in sorted(kinds):
-        part = _PARTS[kind]()
-        if limited:
+        part = (_PARTS | _LADDER_PARTS)[kind]()
+        if limited and kind in _PARTS:
             at, key = part.selected_columns.at, part.selected_columns.id
             part = select(part.order_by(at.desc(), key.desc()).limit(bindparam("limit")).subquery())
         parts.append(part)

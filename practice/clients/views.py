@@ -150,12 +150,16 @@ def _client_page(client: Client, *, status: int = 200, identity_forms=None):
     everything = request.args.get("history") == "all"
     shown_at_most = None if everything else HISTORY_SHOWN
     history = client_history(client.id, now(), past_shown=shown_at_most)
+    moment = now()
+    policy = policy_queries.policy_in_force(db.session, moment)
     # The communications are read with the history's other events for the record's summary
-    # (the latest), whether or not the history shows them.
+    # (the latest), whether or not the history shows them; the ladder of next steps reads
+    # its rows with them too (a statement fewer).
     events = timeline.events(client.id, kinds=shown | ({"communication"} if sees_record else set()),
-                             viewer_id=current_user.id, limit=shown_at_most)
+                             viewer_id=current_user.id, limit=shown_at_most,
+                             ladder_from=escalation.reach_back(policy, [moment]) if sees_record else None)
     latest_told = [(c.type, c.at) for c in events["communication"][:1]] if sees_record else None
-    suggestion = escalation.suggestions(db.session, [client], now())[client.id] if sees_record else None
+    suggestion = timeline.suggestion(client, events, policy, moment) if sees_record else None
     matches = identity.find(db.session, [client])
     return render_template(
         "practice/clients/show.html", client=client, confirm=ConfirmForm(), history=history,
