@@ -5,7 +5,6 @@ Every kind but appointments (the page's appointment history) is read in one quer
 page's query count does not grow with the record. What a viewer may see is decided by the
 caller (the permission check) and passed in `kinds`."""
 
-from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -83,16 +82,13 @@ def suggestion(client, events: dict[str, list], policy, now: datetime) -> escala
     """The ladder's suggested next step for `client` at `now`, from the rows `events` read
     with `ladder_from=escalation.reach_back(policy, [now])`, oldest first as it reads them."""
     client_id = client.id  # read once: an ORM attribute, for each of hundreds of rows
-    entries = [_LadderEntry(row.id, client_id, row.type, row.at, row.minutes, row.safety, row.withdrawn,
+    entries = [escalation.LadderEntry(row.id, client_id, row.type, row.at, row.minutes, row.safety, row.withdrawn,
                             row.corrects_id, row.label) for row in reversed(events["ladder"])]
     told = [escalation.Told(client_id, row.type, row.at) for row in reversed(events["told"])]
     at = escalation.suggestions_from([client], entries, told, policy, [now], practice_zone(db.session))
     return at[now][client.id]
 
 
-# An entry as the ladder reads it (escalation.suggestions_from reads these names).
-_LadderEntry = namedtuple("_LadderEntry", "id client_id kind occurred_from minutes safety withdrawn corrects_id "
-                                          "category_label")
 
 
 def _in_time(row) -> tuple:

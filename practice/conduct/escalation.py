@@ -118,6 +118,10 @@ def suggestions_from(clients, entries, told, policy, moments: list[datetime], zo
 
 # A policy communication as the ladder reads it (its entries are the rows of _record_statement).
 Told = namedtuple("Told", "client_id kind occurred_at")
+# An entry as the ladder reads it, for callers that read the entries in statements of their
+# own (the client page's history, the review's day).
+LadderEntry = namedtuple("LadderEntry", "id client_id kind occurred_from minutes safety withdrawn corrects_id "
+                                        "category_label")
 
 
 @cache

@@ -376,7 +376,7 @@ def _changed_suggestions(clients: list[ClientName], start: datetime, until: date
     rows = _read(_done_query(), {
         "ids": [client.id for client in clients], "start": start, "now": now,
         "since": escalation.reach_back(policy, moments)}).all()
-    entries = sorted((_LadderEntry(r.id, r.client_id, r.a, r.at, r.minutes, r.safety, r.withdrawn,
+    entries = sorted((escalation.LadderEntry(r.id, r.client_id, r.a, r.at, r.minutes, r.safety, r.withdrawn,
                                    r.corrects_id, r.c) for r in rows if r.done == "entry"),
                      key=lambda e: (e.occurred_from, e.id))
     told = sorted((escalation.Told(r.client_id, r.a, r.at) for r in rows if r.done == "told"),
@@ -392,9 +392,6 @@ def _changed_suggestions(clients: list[ClientName], start: datetime, until: date
     ]
 
 
-# The ladder's rows (escalation.suggestions_from reads these names).
-_LadderEntry = namedtuple("_LadderEntry", "id client_id kind occurred_from minutes safety withdrawn corrects_id "
-                                          "category_label")
 
 # What can be done for a client, in the order things done at the same moment are listed.
 _DONE_KINDS = ("communication", "incident", "standing", "letter", "referral")
