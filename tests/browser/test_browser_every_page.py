@@ -60,6 +60,9 @@ def demo_pages(live_app) -> list[str]:
         # The cancel page shows only for a booked appointment (otherwise it goes back).
         booked = first(Appointment, Appointment.status == "booked", Appointment.start_at > NOW)
         urls.append(f"/appointments/{booked}/cancel?next=/today")
+        # A client with a session booked ahead: the client page's table of upcoming appointments.
+        ahead = db.session.scalar(select(Appointment.client_id).where(Appointment.id == booked))
+        urls.append(f"/clients/{ahead}")
         # A client referred to three colleagues: the client page's table of referrals out.
         lewis = db.session.scalar(select(Client.id).where(Client.display_name == "Lewis Grant"))
         urls.append(f"/clients/{lewis}")
