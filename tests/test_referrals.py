@@ -326,7 +326,7 @@ def test_matching_without_area_or_language_asks_the_database_for_the_first_rows_
     assert ["LIMIT" in statement for statement in statements] == [True, False]
 
 
-def test_matching_one_modality_joins_what_each_offers_rather_than_counting_it(add, make_client):
+def test_matching_one_modality_joins_what_each_offers_rather_than_counting_it(add, make_client, count_queries):
     """A need of one modality ranks from what each colleague offers and the referrals naming
     it as they are (each offers it once, each referral names it once); several are counted
     per colleague, and the referrals made distinct, first. Both give the same rows for one."""
@@ -335,19 +335,11 @@ def test_matching_one_modality_joins_what_each_offers_rather_than_counting_it(ad
     bea = add("Bea Cole", ("Deep tissue",), accepting="no", verified_on=date(2025, 1, 1))
     add("Cy Dunn", ("Sports massage",), accepting="unknown")
     refer(make_client("Sam"), bea, outcome="good_match")
-    statements = []
-
-    def ranking(_connection, _cursor, statement, *_):
-        if "ORDER BY points DESC" in statement:
-            statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", ranking)
-    try:
+    with count_queries() as run:
         assert names(queries.match(db.session, queries.Need((deep,)), today=TODAY)) == ["Ann Lee", "Bea Cole"]
         assert names(queries.match(db.session, queries.Need((deep, sports)), today=TODAY)) == [
             "Ann Lee", "Cy Dunn", "Bea Cole"]
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", ranking)
+    statements = [statement for statement in run if "ORDER BY points DESC" in statement]
     assert [("GROUP BY specialist_modality.specialist_id" in statement, "DISTINCT" in statement)
             for statement in statements] == [(False, False), (True, True)]
     connection = db.session.connection()
