@@ -105,3 +105,15 @@ def test_a_pdfs_page_references_are_built_once_until_a_page_is_added():
     pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
     assert pdf.page_references == tuple(f"{number} 0 R".encode() for number in pdf.pages["Kids"][::3])
     assert len(pdf.page_references) == 3
+
+
+def test_a_pydyf_whose_page_references_changed_is_left_as_it_is(monkeypatch):
+    """Only pydyf's property is replaced: a later pydyf that builds page references another
+    way renders as it does, instead of every PDF failing."""
+    import pydyf
+
+    from practice import pdf
+
+    monkeypatch.setattr(pydyf.PDF, "page_references", "built some other way")
+    pdf._keep_page_references.__wrapped__()
+    assert pydyf.PDF.page_references == "built some other way"
