@@ -186,6 +186,16 @@ def main(args: list[str]) -> None:
 
         click.command("verify-log", help=HELP)(verify_log).main(args, prog_name="practice verify-log")
     verify_log()
+    end()
+
+
+def end() -> None:
+    """End the process once its output is written, without the interpreter's teardown: freeing
+    every module and object psycopg and the check brought took about 25 ms, a twentieth of the
+    command, and does nothing a finished check needs (its connections are closed, its finding
+    committed). A failing check ends as any command does (SystemExit, status 1)."""
+    sys.stdout.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
