@@ -195,6 +195,7 @@ def end() -> None:
     command, and does nothing a finished check needs (its connections are closed, its finding
     committed). A failing check ends as any command does (SystemExit, status 1)."""
     sys.stdout.flush()
+    sys.stderr.flush()
     os._exit(0)
 
 
