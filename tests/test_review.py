@@ -351,6 +351,22 @@ def test_the_days_and_tomorrows_rows_escape_what_the_practice_typed(client, user
         assert "<td>&lt;i&gt;&#34;Hot&#34;&lt;/i&gt; stones &amp; oil</td>" in rows, heading
 
 
+def test_the_days_and_tomorrows_rows_convert_with_a_fixed_offset_after_a_clock_change(
+        client, users, login, desk, make_client, monkeypatch):
+    """The lookback of sessions to settle (60 days) crosses October's clock change; the day
+    and tomorrow do not, so their rows are converted with the offset of those two days, not
+    each through the zone (localtime.span), and read the same."""
+    someone = make_client("Tia Tomorrow")
+    book(desk, at(DAY, "09:00"), client=someone, now=BEFORE)
+    book(desk, at(DAY + timedelta(days=1), "16:15"), client=someone, now=BEFORE)
+    login(users["practitioner"])
+    spans = []
+    monkeypatch.setattr("practice.scheduling.queries.span", lambda *args: spans.append(args) or "")
+    html = review_page(client)
+    assert spans == []
+    assert '<td class="nowrap">16:15–17:15</td>' in section(html, "tomorrow-heading")
+
+
 def test_the_review_offers_and_lists_the_clients_in_the_practitioners_care_by_each_of_its_ways(
     client, users, login, desk, make_user, make_client,
 ):
