@@ -854,12 +854,14 @@ def test_a_client_check_verifies_their_entries_in_a_fixed_number_of_queries(
     with count_queries() as queries:
         result = chain.verify_client(db.session, robin_id, check_files=True)
     assert (result.ok, result.count, result.head_hash, result.through_seq) == (True, 2, fourth.hash, 4)
-    assert len(queries) == 2  # the record with the chain's last place, and the files
+    # The record and the files; SQLite's record carries the chain's last place, which is a
+    # query of its own where the record is read as rows.
+    assert len(queries) == (2 if db.session.get_bind().dialect.name == "sqlite" else 3)
 
 
 def test_a_client_without_entries_verifies_against_the_chains_last_place(make_client, practitioner_actor):
-    """The chain's last place comes in the record's statement: a client with no entry of
-    their own still gets it (and an empty log gives the genesis)."""
+    """SQLite's record carries the chain's last place: a client with no entry of their own
+    still gets it (and an empty log gives the genesis), on either database."""
     quiet = make_client("Quiet")
     empty = chain.verify_client(db.session, quiet.id, check_files=False)
     assert (empty.ok, empty.count, empty.head_hash, empty.through_seq) == (True, 0, chain.GENESIS, 0)

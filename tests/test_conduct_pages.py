@@ -74,8 +74,8 @@ def test_recording_an_incident_with_files(client, users, login, robin):
 
 
 def test_the_record_of_a_client_without_entries_shows_the_chains_last_hash(client, users, login, robin, make_client):
-    """The chain's last place comes with the client's entries: a client with none still has
-    it, before any entry is recorded and after another client's."""
+    """SQLite's record carries the chain's last place: a client with no entries still has
+    it, before any entry is recorded and after another client's, on either database."""
     login(users["practitioner"])
     url = f"/clients/{robin.id}/conduct"
     page = client.get(url).get_data(as_text=True)

@@ -10,7 +10,7 @@ from collections import namedtuple
 from dataclasses import dataclass
 from operator import itemgetter
 
-from sqlalchemy import bindparam, func, select, true
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import OperationalError
 
 from practice.conduct.canonical import (  # noqa: F401  (the chain's API, kept in one place)
@@ -83,19 +83,12 @@ def _with_neighbours(*columns):
 
 _VALUES = (*raw_columns(ENTRY), ENTRY.c.id, ENTRY.c.hash, _BEFORE.c.hash.label("before_hash"),
            _AFTER.c.prev_hash.label("after_link"))
-WITH_NEIGHBOURS = _with_neighbours(*_VALUES)  # the driver's rows
+WITH_NEIGHBOURS = _with_neighbours(*_VALUES)  # the driver's rows (PostgreSQL's record)
 NamedEntry = namedtuple("NamedEntry", [column.name for column in WITH_NEIGHBOURS.selected_columns])
 _in_chain_order = itemgetter(NamedEntry._fields.index("seq"))
-# The chain's last place, read in the record's own statement: a statement of its own was a
-# round trip and a planning more on every view.
-_HEAD = (select(ENTRY.c.seq.label("head_seq"), ENTRY.c.hash.label("head_hash"))
-         .order_by(ENTRY.c.seq.desc()).limit(1))
-# PostgreSQL's record (and SQLite's when its JSON refuses it): the last place, then the rows
-# of WITH_NEIGHBOURS, on each row; one row of the last place and nothing else for a client
-# with no entries (none at all when the log is empty).
-_LAST, _THEIRS = _HEAD.subquery("head"), WITH_NEIGHBOURS.subquery("theirs")
-RECORD_ROWS = select(*_LAST.c, *_THEIRS.c).select_from(_LAST.outerjoin(_THEIRS, true()))
-_HEAD_WIDTH, _THEIR_SEQ = len(_LAST.c), len(_LAST.c) + NamedEntry._fields.index("seq")
+# The chain's last place: a statement of its own where the record is read as rows (on each
+# of 500 rows, PostgreSQL's record took longer to send and decode than the round trip saved).
+_HEAD = select(ENTRY.c.seq, ENTRY.c.hash).order_by(ENTRY.c.seq.desc()).limit(1)
 # SQLite's record: the rows of WITH_NEIGHBOURS as one JSON text (an array of each row's
 # values, of the types the driver gives), how many there are, whether an entry of the client
 # has no entry after it, and the chain's last place and hash (one row, entries or none).
@@ -193,21 +186,15 @@ def _read_record(connection, parameters: dict) -> tuple:
         except OperationalError as error:  # bytes kept in a column, which SQLite's JSON refuses
             if "BLOB" not in str(error.orig):  # (only a hand-edited database holds them)
                 raise
-        values, head = _rows_and_head(connection, parameters)
-        return None, values, len(values), False, head
-    values, head = _rows_and_head(connection, parameters)
-    values.sort(key=_in_chain_order)
-    return values, values, len(values), bool(values) and values[-1][-1] is None, head
+        values = _plain_rows(connection.execute(WITH_NEIGHBOURS, parameters))
+        return None, values, len(values), False, _head(*_last_place(connection))
+    head = _last_place(connection)
+    values = sorted(_plain_rows(connection.execute(WITH_NEIGHBOURS, parameters)), key=_in_chain_order)
+    return values, values, len(values), bool(values) and values[-1][-1] is None, _head(*head)
 
 
-def _rows_and_head(connection, parameters: dict) -> tuple[list[tuple], tuple[int, str]]:
-    """RECORD_ROWS' rows of the client's entries (the driver's tuples, without the chain's
-    last place), and that last place and its hash."""
-    rows = _plain_rows(connection.execute(RECORD_ROWS, parameters))
-    if not rows:
-        return [], _head(None, None)
-    head = _head(*rows[0][:_HEAD_WIDTH])
-    return ([] if rows[0][_THEIR_SEQ] is None else [row[_HEAD_WIDTH:] for row in rows]), head
+def _last_place(connection) -> tuple:
+    return connection.execute(_HEAD).first() or (None, None)
 
 
 def _head(seq: int | None, hash_: str | None) -> tuple[int, str]:
