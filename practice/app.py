@@ -197,7 +197,7 @@ def _register_hooks(app: Flask) -> None:
     @app.template_filter("local")
     def local_time(moment, fmt="%-d %b %Y %H:%M"):
         """A stored UTC moment in the practice's own time zone."""
-        return moment.astimezone(practice_zone(db.session)).strftime(fmt)
+        return localtime.strftime(moment.astimezone(practice_zone(db.session)), fmt)
 
     app.add_template_filter(display_phone, "phone")
     app.jinja_env.globals["back_to"] = back_to

@@ -73,6 +73,19 @@ def test_recording_an_incident_with_files(client, users, login, robin):
     assert "Record verified: 1 entries unaltered" in page
 
 
+def test_the_record_of_a_client_without_entries_shows_the_chains_last_hash(client, users, login, robin, make_client):
+    """SQLite's record carries the chain's last place: a client with no entries still has
+    it, before any entry is recorded and after another client's, on either database."""
+    login(users["practitioner"])
+    url = f"/clients/{robin.id}/conduct"
+    page = client.get(url).get_data(as_text=True)
+    assert "Nothing recorded." in page and "Record verified: 0 entries unaltered" in page
+    last = record(make_client("Kit"))
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert f'title="Latest hash {last.hash}">Record verified: 0 entries unaltered' in page
+
+
 def test_a_bad_file_is_refused_next_to_the_field_and_the_text_is_kept(client, users, login, robin):
     login(users["practitioner"])
     response = client.post(f"/clients/{robin.id}/conduct/incidents/new", data=form(

@@ -86,17 +86,22 @@ _VALUES = (*raw_columns(ENTRY), ENTRY.c.id, ENTRY.c.hash, _BEFORE.c.hash.label("
 WITH_NEIGHBOURS = _with_neighbours(*_VALUES)  # the driver's rows (PostgreSQL's record)
 NamedEntry = namedtuple("NamedEntry", [column.name for column in WITH_NEIGHBOURS.selected_columns])
 _in_chain_order = itemgetter(NamedEntry._fields.index("seq"))
+# The chain's last place: a statement of its own where the record is read as rows (on each
+# of 500 rows, PostgreSQL's record took longer to send and decode than the round trip saved).
+_HEAD = select(ENTRY.c.seq, ENTRY.c.hash).order_by(ENTRY.c.seq.desc()).limit(1)
 # SQLite's record: the rows of WITH_NEIGHBOURS as one JSON text (an array of each row's
-# values, of the types the driver gives), how many there are, and whether an entry of the
-# client has no entry after it. SQLite writes the text where the driver would make a Python
-# object of each of a long record's 500 rows' 31 values: one string to compare with a record
-# found intact, decoded into rows only when it is not one. (PostgreSQL's json_build_array
-# took four times as long as its plain rows, in the server.)
+# values, of the types the driver gives), how many there are, whether an entry of the client
+# has no entry after it, and the chain's last place and hash (one row, entries or none).
+# SQLite writes the text where the driver would make a Python object of each of a long
+# record's 500 rows' 31 values: one string to compare with a record found intact, decoded
+# into rows only when it is not one. (PostgreSQL's json_build_array took four times as long
+# as its plain rows, in the server.)
 RECORD_TEXT = _with_neighbours(func.json_group_array(func.json_array(*_VALUES)), func.count(),
-                               func.count() > func.count(_AFTER.c.prev_hash))
+                               func.count() > func.count(_AFTER.c.prev_hash),
+                               *(_HEAD.with_only_columns(column).scalar_subquery()
+                                 for column in (ENTRY.c.seq, ENTRY.c.hash)))
 ATTACHED = select(ENTRY.c.id).where(ENTRY.c.client_id == bindparam("client_id")).scalar_subquery()
 CLIENT_FILES = {with_data: files_query(ATTACHED, with_data=with_data) for with_data in (False, True)}
-_HEAD = select(ConductEntry.seq, ConductEntry.hash).order_by(ConductEntry.seq.desc()).limit(1)
 
 
 def _link_fault(row, head_seq: int) -> str:
@@ -152,10 +157,8 @@ def _verify(session, client_id: int, *, check_files: bool) -> tuple[Verification
     """`verify_client`, and the attachments it read by entry id."""
     connection = session.connection()  # Core statements: the session's ORM layer adds nothing
     theirs = {"client_id": client_id}
-    head = connection.execute(_HEAD).first()
-    record, values, entries, open_end = _read_record(connection, theirs)
+    record, values, entries, open_end, (head_seq, head_hash) = _read_record(connection, theirs)
     attachments = by_entry(connection.execute(CLIENT_FILES[check_files], theirs)) if entries else {}
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     intact = Verification(True, entries, head_hash=head_hash, through_seq=head_seq)
     snapshot = None if check_files or record is None else INTACT.snapshot(record, attachments, head_seq, open_end)
     if snapshot is not None and INTACT.known(client_id, snapshot):
@@ -174,19 +177,28 @@ def _verify(session, client_id: int, *, check_files: bool) -> tuple[Verification
 
 def _read_record(connection, parameters: dict) -> tuple:
     """What is compared with a record found intact (None: nothing is), the rows if they were
-    read as rows (else None: `record` is RECORD_TEXT's), how many entries, and whether one
-    has no entry after it."""
+    read as rows (else None: `record` is RECORD_TEXT's), how many entries, whether one has
+    no entry after it, and the chain's last place and hash (0 and GENESIS: the log is empty)."""
     if connection.dialect.name == "sqlite":
         try:
-            text, entries, open_end = connection.execute(RECORD_TEXT, parameters).one()
-            return text, None, entries, bool(open_end)
+            text, entries, open_end, *head = connection.execute(RECORD_TEXT, parameters).one()
+            return text, None, entries, bool(open_end), _head(*head)
         except OperationalError as error:  # bytes kept in a column, which SQLite's JSON refuses
             if "BLOB" not in str(error.orig):  # (only a hand-edited database holds them)
                 raise
         values = _plain_rows(connection.execute(WITH_NEIGHBOURS, parameters))
-        return None, values, len(values), False
+        return None, values, len(values), False, _head(*_last_place(connection))
+    head = _last_place(connection)
     values = sorted(_plain_rows(connection.execute(WITH_NEIGHBOURS, parameters)), key=_in_chain_order)
-    return values, values, len(values), bool(values) and values[-1][-1] is None
+    return values, values, len(values), bool(values) and values[-1][-1] is None, _head(*head)
+
+
+def _last_place(connection) -> tuple:
+    return connection.execute(_HEAD).first() or (None, None)
+
+
+def _head(seq: int | None, hash_: str | None) -> tuple[int, str]:
+    return (seq, hash_) if seq is not None else (0, GENESIS)
 
 
 def _plain_rows(result) -> list[tuple]:
