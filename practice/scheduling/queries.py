@@ -377,6 +377,7 @@ def _history_statements():
 # plain rows: objects with their service and practitioner took several times as long to load.
 BALANCE = _balance_statement()
 HISTORY, LATEST_HISTORY = _history_statements()
+HistoryColumns = named_rows(HISTORY.selected_columns, "HistoryColumns")
 
 
 def _balance(client_id: int) -> int:
@@ -395,9 +396,10 @@ def client_history(client_id: int, now: datetime, *, past_shown: int | None = HI
     the practice's profile each time)."""
     theirs = {"client_id": client_id, "now": now}
     if past_shown is None:
-        rows = db.session.execute(HISTORY, theirs).all()
+        read = db.session.execute(HISTORY, theirs)
     else:
-        rows = db.session.execute(LATEST_HISTORY, {**theirs, "shown": past_shown + 1}).all()
+        read = db.session.execute(LATEST_HISTORY, {**theirs, "shown": past_shown + 1})
+    rows = list(map(HistoryColumns._make, read.all()))
     upcoming = sorted((row for row in rows if row.ahead), key=_in_time)
     past = sorted((row for row in rows if not row.ahead), key=_in_time, reverse=True)
     more_past = past_shown is not None and len(past) > past_shown
