@@ -243,6 +243,14 @@ def test_client_page_shows_history_and_balance(client, morning, users, login):
     assert "12 min late" in page and "owes £60.00" in page
 
 
+def test_a_client_with_no_appointments_owes_nothing(client, make_client, users, login):
+    """The balance is a row of the appointments' statement: a client with none still has it."""
+    dee = make_client("Dee")
+    login(users["front_desk"])
+    response = client.get(f"/clients/{dee.id}")
+    assert response.status_code == 200 and "nothing owing" in response.get_data(as_text=True)
+
+
 def test_a_long_history_shows_its_latest_events_and_the_balance_of_all(
         client, desk, make_client, users, login, count_queries, monkeypatch):
     from practice.clients import views

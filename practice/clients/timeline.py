@@ -28,7 +28,7 @@ from practice.conduct import escalation
 from practice.conduct.models import Communication, ConductEntry, IncidentCategory
 from practice.db import db
 from practice.letters.models import Letter
-from practice.scheduling.queries import WHEN
+from practice.scheduling.queries import WHEN, named_rows
 from practice.settings.services import practice_zone
 
 KINDS = {
@@ -72,7 +72,7 @@ def events(client_id: int, *, kinds: set[str], viewer_id: int | None, limit: int
     if read:
         parameters = {"client_id": client_id, "viewer_id": viewer_id, "limit": (limit or 0) + 1,
                       "ladder_from": ladder_from}
-        rows = db.session.execute(_events(read, limit is not None), parameters).all()  # fetched at once
+        rows = map(EventColumns._make, db.session.execute(_events(read, limit is not None), parameters).all())
         for row in sorted(rows, key=_in_time, reverse=True):
             found[row.kind].append(row)
     return found
@@ -174,6 +174,9 @@ _LADDER_PARTS = {
         type=Communication.kind),
 }
 _LADDER_KINDS = frozenset(_LADDER_PARTS)
+# The union's rows as named tuples (every kind's part has the same columns): a long record's
+# hundreds of rows are each read by name several times (sorted, the ladder, the history's lines).
+EventColumns = named_rows(_PARTS["note"]().selected_columns, "EventColumns")
 
 
 @cache

@@ -7,14 +7,17 @@ from datetime import date, datetime, timedelta, timezone
 from operator import itemgetter
 
 from sqlalchemy import (
+    Integer,
     Row,
     and_,
     bindparam,
     case,
+    cast,
     exists,
     func,
     literal_column,
     not_,
+    null,
     select,
     text,
     union_all,
@@ -346,13 +349,17 @@ def _balance_statement():
     # On the payments' client index alone: summing the payments of each of the client's
     # appointments had PostgreSQL start a parallel worker for a thousand lookups (14 ms).
     paid = select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(Payment.client_id == client_id)
-    return select(due.scalar_subquery() - paid.scalar_subquery())
+    return select((due.scalar_subquery() - paid.scalar_subquery()).label("balance_cents"))
 
 
 def _history_statements():
     """The client `client_id`'s upcoming appointments (from `now` on) with their past ones,
-    all of them or the latest `shown` (parameters), in one statement each way: their rows'
-    `ahead` says which they are, in no order (client_history orders them)."""
+    all of them or the latest `shown` (parameters), and what the client owes over their
+    whole history (`_balance_statement`), in one statement each way (on PostgreSQL a round
+    trip and its planning fewer than the balance's own). The appointments' rows' `ahead`
+    says which they are, in no order (client_history orders them); one row is the
+    balance's, `balance_cents` with NULLs for the appointments' columns and `ahead` (typed:
+    PostgreSQL matches a union's columns pair by pair), there for a client with none."""
     columns = (
         Appointment.id, Appointment.start_at, Appointment.status, Appointment.arrived_at, Appointment.late_minutes,
         Appointment.price_cents, Appointment.fee_cents, Appointment.fee_waived,
@@ -360,27 +367,26 @@ def _history_statements():
         _PAID,
     )
     ahead = and_(Appointment.start_at >= bindparam("now"), Appointment.status.not_in(RELEASED))
+    no_balance = cast(null(), Integer).label("balance_cents")
     theirs = (select(*columns)
               .join(Service, Service.id == Appointment.service_id)
               .join(Practitioner, Practitioner.id == Appointment.practitioner_id)
               .where(Appointment.client_id == bindparam("client_id")))
-    upcoming = theirs.where(ahead).add_columns(literal_column("1").label("ahead"))
-    past = theirs.where(not_(ahead)).add_columns(literal_column("0").label("ahead"))
+    upcoming = theirs.where(ahead).add_columns(literal_column("1", Integer).label("ahead"), no_balance)
+    past = theirs.where(not_(ahead)).add_columns(literal_column("0", Integer).label("ahead"), no_balance)
+    balance = select(*[cast(null(), column.type) for column in upcoming.selected_columns[:-1]],
+                     _balance_statement().selected_columns[0])
     # The latest are a subquery of their own: SQLite takes no ORDER BY or LIMIT on a part of
-    # a UNION.
+    # a UNION. (Joining the appointments to the balance's row instead had SQLite copy them.)
     latest_past = past.order_by(Appointment.start_at.desc(), Appointment.id.desc()).limit(bindparam("shown"))
-    return union_all(upcoming, past), union_all(upcoming, select(latest_past.subquery()))
+    return union_all(upcoming, past, balance), union_all(upcoming, select(latest_past.subquery()), balance)
 
 
 # The client page's statements are built once, not on each view (building one and its cache
 # key took longer than running it). The history reads only the columns its rows show, as
 # plain rows: objects with their service and practitioner took several times as long to load.
-BALANCE = _balance_statement()
 HISTORY, LATEST_HISTORY = _history_statements()
-
-
-def _balance(client_id: int) -> int:
-    return int(db.session.scalar(BALANCE, {"client_id": client_id}))
+HistoryColumns = named_rows(HISTORY.selected_columns, "HistoryColumns")
 
 
 WHEN = "%a %-d %b %Y %H:%M"  # how the client page writes a moment of its history
@@ -388,23 +394,25 @@ WHEN = "%a %-d %b %Y %H:%M"  # how the client page writes a moment of its histor
 
 def client_history(client_id: int, now: datetime, *, past_shown: int | None = HISTORY_SHOWN) -> ClientHistory:
     """A client's upcoming appointments, their latest `past_shown` past ones (all when None),
-    newest first, and what they owe over their whole history: two queries, however long
-    the history. The rows' `appointment` is a plain row (the columns the page shows, with
+    newest first, and what they owe over their whole history: one query, however long the
+    history. The rows' `appointment` is a plain row (the columns the page shows, with
     `service_name`, `practitioner_name` and `paid_cents`); the upcoming ones' `when` is
     written here, with the zone looked up once (a template filter for each row looked up
     the practice's profile each time)."""
     theirs = {"client_id": client_id, "now": now}
     if past_shown is None:
-        rows = db.session.execute(HISTORY, theirs).all()
+        read = db.session.execute(HISTORY, theirs)
     else:
-        rows = db.session.execute(LATEST_HISTORY, {**theirs, "shown": past_shown + 1}).all()
-    upcoming = sorted((row for row in rows if row.ahead), key=_in_time)
-    past = sorted((row for row in rows if not row.ahead), key=_in_time, reverse=True)
+        read = db.session.execute(LATEST_HISTORY, {**theirs, "shown": past_shown + 1})
+    rows = list(map(HistoryColumns._make, read.all()))
+    balance = next(row.balance_cents for row in rows if row.ahead is None)
+    upcoming = sorted((row for row in rows if row.ahead == 1), key=_in_time)
+    past = sorted((row for row in rows if row.ahead == 0), key=_in_time, reverse=True)
     more_past = past_shown is not None and len(past) > past_shown
     past = past[:past_shown] if more_past else past
     zone = practice_zone(db.session)
     return ClientHistory([UpcomingRow(a, a.paid_cents, a.start_at.astimezone(zone).strftime(WHEN)) for a in upcoming],
-                         [AppointmentRow(a, a.paid_cents) for a in past], _balance(client_id), more_past)
+                         [AppointmentRow(a, a.paid_cents) for a in past], int(balance), more_past)
 
 
 def _in_time(row) -> tuple:
