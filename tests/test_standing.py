@@ -1,5 +1,8 @@
 """Standing decisions, suggestions on the client page, private notes and the timeline."""
 
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import pytest
@@ -111,6 +114,26 @@ def test_the_ladder_reads_every_row_it_needs_whatever_the_historys_limit(app, us
     assert suggestion == escalation.suggestions(db.session, [sam], NOW)[sam.id]
     assert suggestion.step == "warn" and suggestion.reasons[-1] == "policy last communicated 3 Nov"
 
+
+
+# The history of items of one minute, in a fresh interpreter with the hash seed given.
+SAME_MINUTE_SCRIPT = """
+from datetime import datetime, timezone
+from types import SimpleNamespace
+from practice.clients import timeline
+timeline.practice_zone = lambda session: timezone.utc
+at = datetime(2026, 11, 3, 12, 0, tzinfo=timezone.utc)
+events = {kind: [SimpleNamespace(at=at, kind=kind)] for kind in ("note", "letter", "standing", "communication", "conduct")}
+print(" ".join(item.kind for item in timeline.timeline(kinds=set(events), events=events, past_appointments=[]).items))
+"""
+
+
+def test_items_of_one_minute_keep_one_order_whatever_the_processs_hash_seed():
+    """Two server processes show a history the same way: items at the same minute come in
+    the order of timeline.KINDS, not in the order of a set, which changes with the seed."""
+    orders = {subprocess.run([sys.executable, "-c", SAME_MINUTE_SCRIPT], env={**os.environ, "PYTHONHASHSEED": seed},
+                             capture_output=True, text=True, check=True).stdout.strip() for seed in "0123"}
+    assert orders == {"conduct communication standing letter note"}
 
 def page_as(client, login, user, client_id):
     login(user)

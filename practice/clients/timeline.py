@@ -105,7 +105,9 @@ def timeline(*, kinds: set[str], events: dict[str, list], past_appointments, lim
     if "appointment" in kinds:
         found.extend((row.appointment.start_at, "appointment", row) for row in past_appointments)
         more = more_appointments
-    for kind in kinds & events.keys():
+    # In KINDS' order, so items of one minute keep one order (a set's would change with the
+    # server process's hash seed).
+    for kind in [kind for kind in KINDS if kind in kinds and kind in events]:
         more = more or (limit is not None and len(events[kind]) > limit)
         found.extend((row.at, kind, row) for row in events[kind])
     found.sort(key=lambda item: item[0], reverse=True)
