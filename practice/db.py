@@ -16,6 +16,15 @@ NAMING_CONVENTION = {
 }
 
 
+def _as_utc(value: datetime | None) -> datetime | None:
+    """A datetime read from the database, as UTC (one without a zone is UTC already)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes in and out, on SQLite (which keeps no zone) as on PostgreSQL."""
 
@@ -31,19 +40,19 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+        return _as_utc(value)
 
     def result_processor(self, dialect, coltype):
         """On SQLite, the stored text (UTC, without an offset) read as UTC in one step: a page
         of hundreds of rows converts a thousand datetimes, and setting the zone on each after
-        parsing it (datetime.replace) took several times as long as the parsing."""
+        parsing it (datetime.replace) took several times as long as the parsing. Elsewhere, when
+        the driver gives datetimes as they are (psycopg does), each is made UTC by one call
+        rather than TypeDecorator's two (the calendar's busy day: 572 values)."""
         general = super().result_processor(dialect, coltype)
         if dialect.name != "sqlite":
-            return general
+            if self.impl_instance.result_processor(dialect, coltype) is not None:
+                return general
+            return _as_utc
         parse = datetime.fromisoformat
 
         def process(value):
@@ -90,10 +99,13 @@ SQLITE_MMAP_BYTES = 1 << 30
 
 
 def configure_engine(app) -> None:
-    """SQLite: WAL, foreign keys, a busy timeout and reads through a memory map on every
-    connection; a unit of work that writes begins IMMEDIATE (see practice.unit_of_work)."""
+    """PostgreSQL: every session in UTC. SQLite: WAL, foreign keys, a busy timeout and reads
+    through a memory map on every connection; a unit of work that writes begins IMMEDIATE
+    (see practice.unit_of_work)."""
     with app.app_context():
         engine = db.engine
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _utc_session)
     if engine.dialect.name != "sqlite":
         return
     timeout = int(app.config["PRACTICE_SQLITE_BUSY_TIMEOUT_MS"])
@@ -119,6 +131,16 @@ def configure_engine(app) -> None:
             sqlite.execute("BEGIN IMMEDIATE")
         else:
             sqlite.isolation_level = ""  # sqlite3's default: BEGIN before the first write
+
+
+def _utc_session(dbapi_connection, _record) -> None:
+    """PostgreSQL gives timestamps in the session's zone, by default the server's: in UTC,
+    psycopg gives them with Python's own UTC, which UTCDateTime keeps as it is; in any other
+    zone, even Etc/UTC, each value is converted (about 0.9 µs: 0.5 ms of the calendar's busy
+    day, 572 values). No statement depends on the session's zone: days and hours are worked
+    out in Python, in the practice's zone."""
+    dbapi_connection.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.commit()
 
 
 def _commit_lazily(memo: dict, sqlite, lazily: bool) -> None:

@@ -213,7 +213,7 @@ def test_the_days_blocked_time_is_found_from_where_it_ends(client, users, login,
 def test_on_sqlite_the_days_appointments_find_their_clients_row_once(client, users, login, desk):
     """The client's name and standing from its row joined, not looked up once for each."""
     if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's plan (PostgreSQL looks the client up for each column)")
+        pytest.skip("SQLite's plan (PostgreSQL looks the client's row up by its key)")
     book(desk, at(TODAY, "11:00"))
     statements = []
 
@@ -230,6 +230,32 @@ def test_on_sqlite_the_days_appointments_find_their_clients_row_once(client, use
     [(statement, parameters)] = [(s, p) for s, p in statements if "FROM appointment" in s]
     plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
     assert [row[-1].split(" USING")[0] for row in plan].count("SEARCH client") == 1
+
+
+def test_on_postgresql_the_days_appointments_look_their_client_up_once(client, users, login, desk):
+    """The client's name and standing by one lookup of its row by key for each appointment,
+    not one for each column, and still a lookup when PostgreSQL expects many appointments
+    (nested loops off, as when it would rather hash every client)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan (SQLite joins the client's row)")
+    book(desk, at(TODAY, "11:00"))
+    statements = []
+
+    def caught(connection, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    login(users["front_desk"])
+    sa.event.listen(db.engine, "before_cursor_execute", caught)
+    try:
+        page = body(client.get("/calendar?date=2026-11-23"))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", caught)
+    assert '<span class="book-appt-client">Sam</span>' in page
+    [(statement, parameters)] = [(s, p) for s, p in statements if "FROM appointment" in s]
+    connection = db.session.connection()
+    connection.exec_driver_sql("SET LOCAL enable_nestloop = off")
+    plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars().all()
+    assert sum(bool(re.search(r"(Cond|Filter): \(id = appointment\.client_id\)", line)) for line in plan) == 1, plan
 
 
 def test_cancelled_appointments_leave_the_grid_unless_asked_for(client, users, login, desk):

@@ -88,6 +88,16 @@ def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(app):
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
 
 
+def test_postgresql_sessions_are_in_utc(app):
+    """Whatever the server's zone: psycopg then gives timestamps with Python's own UTC."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's session zone")
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW TIME ZONE").scalar() == "UTC"
+        read = connection.exec_driver_sql("SELECT TIMESTAMPTZ '2026-11-23 07:00+01'").scalar()
+    assert read == NOW.replace(hour=6) and read.tzinfo is timezone.utc
+
+
 def test_health_reports_an_unreachable_database(tmp_path):
     from tests.conftest import make_app
 

@@ -26,3 +26,4 @@ def test_postgresql_datetimes_are_given_in_utc():
     read = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
     local = datetime(2026, 11, 23, 8, tzinfo=timezone(timedelta(hours=1)))
     assert read(local).tzinfo == timezone.utc and read(local) == local
+    assert read(datetime(2026, 11, 23, 7)) == local and read(None) is None
