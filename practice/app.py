@@ -174,6 +174,7 @@ def _register_hooks(app: Flask) -> None:
     from practice.clients.services import display_phone
     from practice.db import db
     from practice.money import plain_amount, practice_money
+    from practice.scheduling.rows_html import charrefs
     from practice.settings.services import get_practice, practice_zone
     from practice.web import back_to
 
@@ -216,3 +217,5 @@ def _register_hooks(app: Flask) -> None:
     @app.template_filter("span")
     def clock_span(start, end) -> str:
         return localtime.span(start, end, practice_zone(db.session))
+
+    app.add_template_filter(charrefs, "charrefs")

@@ -292,4 +292,4 @@ def test_page_titles_are_plain_text(client, users, login, make_client):
     for url, title in [(f"/clients/{sam.id}", "Sam"),
                        (f"/settings/scheduling/practitioners/{practitioner.id}", "Priya Practitioner's hours")]:
         page = client.get(url).get_data(as_text=True)
-        assert f"<title>{title} · Harbour Street Massage</title>" in page, url
+        assert f"<title>{title} &middot; Harbour Street Massage</title>" in page, url

@@ -23,6 +23,22 @@ _STATES = {status: f'<span class="s-{escape(status)}">{escape(label)}</span>' fo
 _LABELS = {status: str(escape(label)) for status, label in STATUS_LABELS.items()}
 
 
+def _charrefs(text: str) -> str:
+    """HTML `text` with its characters outside ASCII written as character references
+    ("09:00&#8211;10:00", "&#163;30.00"), which a browser reads as the characters themselves.
+    One character beyond Latin-1 anywhere in a page ("–", "…") makes Python hold the whole
+    page's text at two bytes a character, and one above ASCII ("£") keeps it from being
+    copied as it is into UTF-8: encoding Today's 165 KB took 0.65 ms (0.39 as Latin-1)
+    rather than 0.02."""
+    return text if text.isascii() else text.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def charrefs(value) -> Markup:
+    """The template filter `charrefs`: `value` escaped (unless it is markup already) and
+    written in ASCII as _charrefs writes it, for the text Today's template places itself."""
+    return Markup(_charrefs(str(escape(value))))
+
+
 def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], policy_flag: Markup, now: datetime,
               appointment_url: str, client_url: str, back_query: str, hidden: Markup, methods: Markup,
               money: Callable[[int], str], amount: Callable[[int], str]) -> Markup:
@@ -34,27 +50,32 @@ def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], policy_flag: Mark
     fields; `methods`: the payment methods' <option>s; `money`, `amount`: the page's filters
     of those names. What comes from the practice's data (names, services, amounts) is
     escaped; what desk_row and the services write (times, lateness, flags, what may be
-    undone) is digits and fixed words."""
+    undone) is digits and fixed words. The rows are written in ASCII (_charrefs)."""
     appointment_url, client_url, back_query = str(escape(appointment_url)), str(escape(client_url)), str(escape(back_query))
     policy_flag, hidden, methods = f" {policy_flag}", str(hidden), str(methods)
-    services: dict[str, Markup] = {}  # a day has hundreds of rows and a few services
+    # A day has hundreds of rows, and a few services, times and amounts.
+    services: dict[str, str] = {}
+    whens: dict[str, str] = {}
+    amounts: dict[int, str] = {}
     written = []
     for row in rows:
-        at, who, status = f"{appointment_url}{row.id}", escape(row.who), row.status
+        at, who, status = f"{appointment_url}{row.id}", _charrefs(escape(row.who)), row.status
         if (service := services.get(row.service)) is None:
-            service = services[row.service] = escape(row.service)
+            service = services[row.service] = _charrefs(escape(row.service))
+        if (when := whens.get(row.when)) is None:
+            when = whens[row.when] = _charrefs(row.when)
         flag = (_NOT_BOOKABLE if row.flag == "Not bookable" else
                 f' <span class="f-warn">{row.flag}</span>' if row.flag else "")
         owed = row.appointment.fees_owed  # on the rows still to come only
-        owes_fees = f' <span class="f-warn">Owes {escape(money(owed))} in fees</span>' if owed else ""
+        owes_fees = f' <span class="f-warn">Owes {_written(owed, amounts, money)} in fees</span>' if owed else ""
         late = (f' <span class="late">{row.late}</span>' if row.late else
                 f" {row.lateness}" if row.lateness else "")
         due = row.due_cents
         owing = due - row.paid_cents
-        balance = f' <span class="appointment-owing">owes {escape(money(owing))}</span>' if owing > 0 else (
+        balance = f' <span class="appointment-owing">owes {_written(owing, amounts, money)}</span>' if owing > 0 else (
             _PAID if due else "")
         written.append(
-            f'\n<li data-appointment="{row.id}"><div><a href="{at}">{row.when}</a></div>\n'
+            f'\n<li data-appointment="{row.id}"><div><a href="{at}">{when}</a></div>\n'
             f'<div><a href="{client_url}{row.client_id}">{who}</a>{flag}'
             f'{_BOOKED_ONLINE if row.booked_online else ""}'
             f'{"" if row.appointment.acknowledged else policy_flag}{owes_fees}</div>\n'
@@ -66,7 +87,7 @@ def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], policy_flag: Mark
             if row.appointment.start_at <= now:
                 written.append(f'<button form="desk" formaction="{at}/no-show">No-show'
                                f'<span class="visually-hidden">: {who}</span></button>')
-            written.append(f'<a href="{at}/cancel?{back_query}">Cancel…'
+            written.append(f'<a href="{at}/cancel?{back_query}">Cancel&hellip;'
                            f'<span class="visually-hidden"> {who}\'s appointment</span></a>')
         elif status == "arrived":
             written.append(f'<button form="desk" formaction="{at}/complete">Complete'
@@ -82,10 +103,18 @@ def desk_rows(rows: list[DeskRow], *, undoing: dict[int, str], policy_flag: Mark
                 f'<select class="form-select form-select-sm width-7rem" id="{field}-method" name="method">{methods}</select>'
                 f'<button class="btn btn-sm btn-primary">Take payment</button></form>')
         if undo := undoing.get(row.id):
-            written.append(f'<a href="{at}?{back_query}#undo-heading">Undo…'
+            written.append(f'<a href="{at}?{back_query}#undo-heading">Undo&hellip;'
                            f'<span class="visually-hidden"> {who}\'s {undo}</span></a>')
         written.append("</div></li>")
     return Markup("".join(written))
+
+
+def _written(cents: int, amounts: dict[int, str], money: Callable[[int], str]) -> str:
+    """An amount as the page's `money` filter writes it, escaped and in ASCII, once for each
+    amount of the page (kept in `amounts`)."""
+    if (written := amounts.get(cents)) is None:
+        written = amounts[cents] = _charrefs(escape(money(cents)))
+    return written
 
 
 def book_blocks(blocks: list[Block], appointment_url: str) -> Markup:
