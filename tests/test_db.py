@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
 from practice.db import UTCDateTime
@@ -26,3 +27,21 @@ def test_postgresql_datetimes_are_given_in_utc():
     read = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
     local = datetime(2026, 11, 23, 8, tzinfo=timezone(timedelta(hours=1)))
     assert read(local).tzinfo == timezone.utc and read(local) == local
+
+
+def test_sqlite_datetimes_are_bound_as_the_dialect_writes_them_in_utc():
+    """An aware datetime is written in one step as the text the dialect would write for its
+    UTC time (what is stored, and compared as text); None stays None; a naive one is refused."""
+    dialect = sqlite.dialect()
+    write = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    dialects_own = sqlite.DATETIME().bind_processor(dialect)
+    for value in (datetime(2026, 11, 23, 7, tzinfo=timezone.utc),
+                  datetime(2026, 3, 29, 1, 30, 5, 250, tzinfo=timezone(timedelta(hours=-5))),
+                  datetime(1900, 1, 1, tzinfo=timezone(timedelta(hours=14))),
+                  datetime(2199, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)):
+        utc = value.astimezone(timezone.utc).replace(tzinfo=None)
+        assert write(value) == dialects_own(utc), value
+    assert write(datetime(2026, 11, 23, 7, tzinfo=timezone.utc)) == "2026-11-23 07:00:00.000000"
+    assert write(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        write(datetime(2026, 11, 23, 7))
