@@ -3,9 +3,10 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from practice.db import UTCDateTime
+from practice.db import UTCDateTime, one_of
 
 
 def test_sqlite_datetimes_read_as_aware_utc_whatever_form_they_were_stored_in():
@@ -45,3 +46,11 @@ def test_sqlite_datetimes_are_bound_as_the_dialect_writes_them_in_utc():
     assert write(None) is None
     with pytest.raises(ValueError, match="naive"):
         write(datetime(2026, 11, 23, 7))
+
+
+def test_fixed_words_are_written_into_the_statement_and_never_a_quote():
+    status = sa.column("status", sa.String)
+    compiled = sa.select(status).where(one_of(status, ("booked", "arrived"))).compile(dialect=sqlite.dialect())
+    assert "status IN ('booked', 'arrived')" in str(compiled) and not compiled.params
+    with pytest.raises(AssertionError):
+        one_of(status, ("it's",))
