@@ -17,7 +17,6 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    column,
     exists,
     literal_column,
     not_,
@@ -26,7 +25,6 @@ from sqlalchemy import (
     select,
     text,
     union_all,
-    values,
 )
 from sqlalchemy.orm import joinedload
 
@@ -492,32 +490,22 @@ def incident_categories() -> list[Row]:
     return _read(_categories_query()).all()
 
 
-def _days_table(dialect: str):
-    """The UNREVIEWED_LOOKBACK days before the reviewed one as a table `days` (i, start, end,
-    day): the local day `day<i>`, from `from<i>` to `from<i+1>`, its number `i` written in
-    the statement (fourteen parameters fewer to bind). On PostgreSQL a VALUES list, which it
-    plans in two thirds of the time of a UNION ALL of fourteen SELECTs (0.36 -> 0.23 ms);
-    SQLite refuses the column names of a VALUES list in FROM."""
-    start_at, day = Appointment.start_at.type, ReviewedDay.day.type
-    rows = [(literal_column(str(i), Integer), bindparam(f"from{i}", type_=start_at),
-             bindparam(f"from{i + 1}", type_=start_at), bindparam(f"day{i}", type_=day))
-            for i in range(UNREVIEWED_LOOKBACK)]
-    if dialect == "postgresql":
-        return values(column("i", Integer), column("start", start_at), column("end", start_at), column("day", day),
-                      name="days").data(rows)
-    return union_all(*(select(i.label("i"), start.label("start"), end.label("end"), each.label("day"))
-                       for i, start, end, each in rows)).subquery("days")
-
-
 @cache
-def _reviews_query(dialect: str):
+def _reviews_query():
     """Whether `day` was marked reviewed (a row with `reviewed_at`, by `by_name`), and which
     of the UNREVIEWED_LOOKBACK days before it had sessions and no review (a row for each,
-    with its number `i`: the row `i` of _days_table). The days are a table of their own for
-    one pair of index lookups: fourteen pairs of their own took PostgreSQL longer to plan
-    (about 1 ms) than to run. `dialect`: the database's, as _days_table writes the days."""
+    with its number `i`: the local day `day<i>`, from `from<i>` to `from<i+1>`). The days are
+    a table of their own for one pair of index lookups: fourteen pairs of their own took
+    PostgreSQL longer to plan (about 1 ms) than to run. Their numbers are written in the
+    statement (fourteen parameters fewer to bind). Not a VALUES list on PostgreSQL (planned
+    0.36 -> 0.23 ms): SQLAlchemy does not cache a VALUES list's statement, and compiling it on
+    every run cost more than that."""
     practitioner_id = bindparam("practitioner_id")
-    days = _days_table(dialect)
+    start_at, day = Appointment.start_at.type, ReviewedDay.day.type
+    days = union_all(*(
+        select(literal_column(str(i), Integer).label("i"), bindparam(f"from{i}", type_=start_at).label("start"),
+               bindparam(f"from{i + 1}", type_=start_at).label("end"), bindparam(f"day{i}", type_=day).label("day"))
+        for i in range(UNREVIEWED_LOOKBACK))).subquery("days")
     mark = (select(ReviewedDay.reviewed_at, User.name.label("by_name"), cast(null(), Integer).label("i"))
             .outerjoin(User, User.id == ReviewedDay.reviewed_by_id)
             .where(ReviewedDay.practitioner_id == practitioner_id, ReviewedDay.day == bindparam("day")))
@@ -537,7 +525,7 @@ def _reviews(practitioner_id: int, day: date, zone) -> tuple[Reviewed | None, li
     for i, each in enumerate(days):
         values[f"from{i}"] = local_day_bounds(each, zone)[0]
         values[f"day{i}"] = each
-    rows = _read(_reviews_query(db.session.connection().dialect.name), values).all()
+    rows = _read(_reviews_query(), values).all()
     mark = next((row for row in rows if row.i is None), None)
     reviewed = Reviewed(mark.reviewed_at, mark.by_name) if mark is not None else None
     return reviewed, sorted(days[row.i] for row in rows if row.i is not None)
