@@ -4,7 +4,17 @@ of the practice's tables: the referral network uses it too."""
 
 import json
 
-from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, func, insert, literal_column, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+)
 
 
 def insert_rows(session, model, rows: list[dict]) -> list[int]:
@@ -49,3 +59,18 @@ def in_many(session, column, values) -> ColumnElement[bool]:
     stored = column.type.dialect_impl(dialect).bind_processor(dialect)
     listed = json.dumps([stored(value) for value in values] if stored else values)
     return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(None, listed))))
+
+
+def in_ids(column, name: str, dialect: str) -> ColumnElement[bool]:
+    """`column IN` the ids given as the parameter `name` (its value: `ids_value`), in a
+    statement built once: one parameter however many. A list parameter had SQLAlchemy write
+    the statement out again on every run (the review's read of what was done for the day's
+    clients names them seven times: about a third of SQLAlchemy's time running it)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name))))
+
+
+def ids_value(ids: list[int], dialect: str):
+    """The value of an `in_ids` parameter: an array on PostgreSQL, a JSON list on SQLite."""
+    return ids if dialect == "postgresql" else json.dumps(ids)

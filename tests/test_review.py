@@ -293,6 +293,8 @@ def test_the_review_runs_the_same_queries_whatever_the_day_holds(
     with count_queries() as large:
         review_page(client)
     assert len(large) == len(small), "\n".join(sorted(set(large) - set(small)))
+    # The same text too: no list parameter, which SQLAlchemy writes out again on every run.
+    assert large == small, "\n".join(sorted(set(large) - set(small)))
 
 
 def test_a_card_lists_everything_done_for_the_client_and_the_follow_ups_are_the_practitioners(
@@ -425,3 +427,13 @@ def test_an_admin_reviews_a_practitioner_no_longer_active_by_id(client, users, l
     html = review_page(client, f"?practitioner={retired.id}&day={DAY.isoformat()}")
     assert "Rita Retired, Sunday 22 November 2026" in html
     assert client.get(f"/review/?practitioner={retired.id + 1000}").status_code == 404
+
+
+def test_the_reviews_statements_are_kept_compiled_by_sqlalchemy():
+    """Each of the review's reads has a cache key: without one (a VALUES list, say)
+    SQLAlchemy compiles the statement again on every view."""
+    from practice.review import queries
+
+    for statement in (queries._appointments_query(), queries._waiting_query(), queries._reviews_query(),
+                      *(queries._done_query(dialect) for dialect in ("sqlite", "postgresql"))):
+        assert statement._generate_cache_key() is not None

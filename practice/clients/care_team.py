@@ -38,7 +38,7 @@ from sqlalchemy.orm import aliased
 
 from practice.auth.models import Practitioner
 from practice.clients.models import CareGrant, Client
-from practice.db import db
+from practice.db import db, one_of
 
 
 def _seen_statuses() -> tuple[str, ...]:
@@ -65,7 +65,7 @@ def of_client(practitioner_id: int, client):
         # the rule was half the planning of a statement using it, more than running it.
         return exists(union_all(
             select(literal_column("1")).where(Appointment.client_id == client.id,
-                                              Appointment.status.in_(_seen_statuses()), *appointment)
+                                              one_of(Appointment.status, _seen_statuses()), *appointment)
             .correlate(client),  # not the appointment a list is made of
             select(literal_column("1")).where(CareGrant.client_id == client.id, CareGrant.revoked_at.is_(None), *grant)
             .correlate(client),

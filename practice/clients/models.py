@@ -5,7 +5,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, exists
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from practice.auth.models import Practitioner, User
-from practice.db import db, only_on
+from practice.db import db, one_of, only_on
 
 UNBOOKABLE_STANDINGS = ("moved_on", "declined")
 # The ladder, in order; the practitioner decides which rung a client is on.
@@ -197,7 +197,7 @@ def identity_hold_of(client_id):
     appointment's client_id, with no lookup of the client's own row."""
     return exists().where(
         IdentityMatch.client_id == client_id, IdentityMatch.decision == "",
-        IdentityMatch.matched_client_id == _blocked.c.id, _blocked.c.standing.in_(UNBOOKABLE_STANDINGS),
+        IdentityMatch.matched_client_id == _blocked.c.id, one_of(_blocked.c.standing, UNBOOKABLE_STANDINGS),
     )
 
 
