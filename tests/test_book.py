@@ -189,23 +189,30 @@ def test_the_book_shows_the_active_practitioners_by_name(client, users, login, d
     assert re.findall(r'<option value="(\d+)" selected>', chosen) == [str(weekdays_only.id)]
 
 
-def test_the_days_blocked_time_is_found_from_where_it_ends(client, users, login, desk):
-    """By the index of the blocks' ends (migration 0050): by their starts, the read walked
-    every block of the years before the day."""
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's plan")
+def calendar_days_statement(client, table: str) -> tuple[str, object, str]:
+    """The statement the calendar's day (23 November) reads `table` with, its parameters as
+    sent to the driver (for EXPLAIN), and the page unescaped."""
     statements = []
 
     def caught(connection, cursor, statement, parameters, context, executemany):
         statements.append((statement, parameters))
 
-    login(users["front_desk"])
     sa.event.listen(db.engine, "before_cursor_execute", caught)
     try:
-        assert client.get("/calendar?date=2026-11-23").status_code == 200
+        response = client.get("/calendar?date=2026-11-23")
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", caught)
-    [(statement, parameters)] = [(s, p) for s, p in statements if "FROM time_block" in s]
+    assert response.status_code == 200
+    [(statement, parameters)] = [(s, p) for s, p in statements if f"FROM {table}" in s]
+    return statement, parameters, body(response)
+
+def test_the_days_blocked_time_is_found_from_where_it_ends(client, users, login, desk):
+    """By the index of the blocks' ends (migration 0050): by their starts, the read walked
+    every block of the years before the day."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan")
+    login(users["front_desk"])
+    statement, parameters, _ = calendar_days_statement(client, "time_block")
     plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
     assert any("ix_time_block_practitioner_id_end_at" in row[-1] for row in plan)
 
@@ -215,19 +222,9 @@ def test_on_sqlite_the_days_appointments_find_their_clients_row_once(client, use
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's plan (PostgreSQL looks the client's row up by its key)")
     book(desk, at(TODAY, "11:00"))
-    statements = []
-
-    def caught(connection, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
     login(users["front_desk"])
-    sa.event.listen(db.engine, "before_cursor_execute", caught)
-    try:
-        page = body(client.get("/calendar?date=2026-11-23"))
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", caught)
+    statement, parameters, page = calendar_days_statement(client, "appointment")
     assert '<span class="book-appt-client">Sam</span>' in page
-    [(statement, parameters)] = [(s, p) for s, p in statements if "FROM appointment" in s]
     plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
     assert [row[-1].split(" USING")[0] for row in plan].count("SEARCH client") == 1
 
@@ -239,19 +236,9 @@ def test_on_postgresql_the_days_appointments_look_their_client_up_once(client, u
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's plan (SQLite joins the client's row)")
     book(desk, at(TODAY, "11:00"))
-    statements = []
-
-    def caught(connection, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
     login(users["front_desk"])
-    sa.event.listen(db.engine, "before_cursor_execute", caught)
-    try:
-        page = body(client.get("/calendar?date=2026-11-23"))
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", caught)
+    statement, parameters, page = calendar_days_statement(client, "appointment")
     assert '<span class="book-appt-client">Sam</span>' in page
-    [(statement, parameters)] = [(s, p) for s, p in statements if "FROM appointment" in s]
     connection = db.session.connection()
     connection.exec_driver_sql("SET LOCAL enable_nestloop = off")
     plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars().all()
