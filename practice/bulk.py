@@ -7,9 +7,12 @@ import json
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    Insert,
     Integer,
+    Text,
     any_,
     bindparam,
+    cast,
     func,
     insert,
     literal_column,
@@ -21,23 +24,33 @@ def insert_rows(session, model, rows: list[dict]) -> list[int]:
     """Insert `rows` (dicts of the same columns) into `model`'s table; their ids, in order.
 
     PostgreSQL: the ids are taken from the table's sequence first, all in one statement, and
-    the rows go in with them, as a plain batched INSERT (no RETURNING to sort back into the
-    rows' order, which cost the server more than the rows themselves). SQLite has no
+    the rows go in with them, in one INSERT from an array a column (no RETURNING to sort back
+    into the rows' order, which cost the server more than the rows themselves). SQLite has no
     sequence: the rows go in one executemany and the ids are read back, since SQLite lets
     one connection write at a time and this one holds the lock once it has inserted, so the
     newest ids are these rows', given in turn."""
     if not rows:
         return []
-    # Into the table, not the model: a plain executemany, without the ORM's bulk insert
-    # sorting each row into its mapper's columns first (rows here are the table's columns).
+    # Into the table, not the model: without the ORM's bulk insert sorting each row into its
+    # mapper's columns first (rows here are the table's columns).
     table = model.__table__
     if session.connection().dialect.name == "postgresql":
         ids = _next_ids(session, model, len(rows))
-        session.execute(insert(table), [row | {"id": id} for row, id in zip(rows, ids, strict=True)])
+        session.execute(_insert_columns(session, table, [row | {"id": id} for row, id in zip(rows, ids, strict=True)]))
         return ids
     session.execute(insert(table), rows)
     newest = session.scalars(select(model.id).order_by(model.id.desc()).limit(len(rows)))
     return sorted(newest)
+
+
+def _insert_columns(session, table, rows: list[dict]) -> Insert:
+    """One INSERT of `rows` (PostgreSQL) from an array a column, read back as rows by
+    `unnest`: the server runs one statement instead of one a row (a batched executemany),
+    5,000 clients in about two thirds of the time."""
+    names = list(rows[0])
+    arrays = [_array(session, table.c[name], [row[name] for row in rows]) for name in names]
+    columns = func.unnest(*arrays).table_valued(*names).render_derived()
+    return insert(table).from_select(names, select(*columns.c))
 
 
 def _next_ids(session, model, count: int) -> list[int]:
@@ -55,10 +68,26 @@ def in_many(session, column, values) -> ColumnElement[bool]:
     dialect = session.connection().dialect
     values = list(values)
     if dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+        return column == any_(_array(session, column, values))
     stored = column.type.dialect_impl(dialect).bind_processor(dialect)
     listed = json.dumps([stored(value) for value in values] if stored else values)
     return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(None, listed))))
+
+
+def _array(session, column, values: list) -> ColumnElement:
+    """`values` as one PostgreSQL array of `column`'s type, sent in the array's text form:
+    psycopg's own list dumper looks at every element with regular expressions in Python,
+    a large part of the CPU of an import, which sends tens of thousands of values."""
+    dialect = session.connection().dialect
+    stored = column.type.dialect_impl(dialect).bind_processor(dialect)
+    values = [stored(value) for value in values] if stored else values
+    text = ",".join("NULL" if value is None else _quoted(str(value)) for value in values)
+    return cast(bindparam(None, "{" + text + "}", type_=Text), ARRAY(column.type))
+
+
+def _quoted(text: str) -> str:
+    """An element of an array's text form: in double quotes, backslashes and quotes escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def in_ids(column, name: str, dialect: str) -> ColumnElement[bool]:
