@@ -77,7 +77,9 @@ def in_many(session, column, values) -> ColumnElement[bool]:
 def _array(session, column, values: list) -> ColumnElement:
     """`values` as one PostgreSQL array of `column`'s type, sent in the array's text form:
     psycopg's own list dumper looks at every element with regular expressions in Python,
-    a large part of the CPU of an import, which sends tens of thousands of values."""
+    a large part of the CPU of an import, which sends tens of thousands of values. Each value
+    is written by str() after the column type's own processing: right for text, numbers,
+    booleans, dates and times (what imports hold), not for bytes."""
     dialect = session.connection().dialect
     stored = column.type.dialect_impl(dialect).bind_processor(dialect)
     values = [stored(value) for value in values] if stored else values
