@@ -19,7 +19,7 @@ from practice.db import db
 from practice.scheduling import rows_html, services
 from practice.scheduling.book import BookPage, Column
 from practice.scheduling.models import Appointment
-from tests.conftest import NOW
+from tests.conftest import NOW, one_action
 from tests.test_scheduling import at, book
 
 TODAY = NOW.date()
@@ -120,6 +120,39 @@ def test_the_columns_escape_what_the_practice_typed(client, users, login, desk, 
     # The headings too (scheduling.rows_html.book_heads).
     assert "<strong>Jo &lt;i&gt;&#34;Ink&#34;&lt;/i&gt; &amp; Co</strong>" in day
     assert 'aria-label="Book with Jo &lt;i&gt;&#34;Ink&#34;&lt;/i&gt; &amp; Co on Monday 23 November">+ book</a>' in day
+
+
+def test_the_day_and_the_week_are_written_in_ascii_and_read_as_before(client, users, login, desk, weekdays_only,
+                                                                       make_client):
+    """What the calendar shows outside ASCII (the blocks' and time off's dashes, names,
+    services, reasons for time off, the arrows and "Checking…") is written as character
+    references (scheduling.rows_html, calendar.html): one such character kept the whole page's
+    text at two bytes a character in Python, and made its encoding many times slower. A
+    browser reads the references as the characters."""
+    practitioner, service, _ = desk
+    with one_action():
+        practitioner.display_name, service.name = "Siân Ó Dálaigh", "Massage – 60 minutes"
+        weekdays_only.display_name = "Mei Wōkə"
+        services.add_time_block(db.session, SYSTEM, practitioner.id, at(TODAY, "14:00"), at(TODAY, "15:00"),
+                                "Dentist – Dr Ōno", now=NOW)
+    book(desk, at(TODAY, "11:00"), client=make_client("Zoë Łukasz"))
+    login(users["admin"])
+    pages = {path: client.get(path).get_data(as_text=True) for path in (
+        f"/calendar?date={TODAY}", f"/calendar?date={SATURDAY}",
+        f"/calendar?view=week&date={TODAY}&practitioner={practitioner.id}")}
+    assert all(page.isascii() for page in pages.values())
+    day, saturday, week = (html.unescape(page) for page in pages.values())
+    assert f'<option value="{practitioner.id}" selected>Siân Ó Dálaigh</option>' in week
+    assert "Siân Ó Dálaigh: week of 23 November 2026" in week
+    assert "← Previous day" in day and "Next day →" in day and "← Previous week" in week and "Next week →" in week
+    for text in (day, week):
+        assert '<span class="book-appt-time">11:00–12:00</span>' in text and 'data-client="Zoë Łukasz"' in text
+        assert '<span class="book-appt-service">Massage – 60 minutes</span>' in text
+        assert "14:00–15:00 Time off: Dentist – Dr Ōno</div>" in text
+        assert ">Checking…</p>" in text
+    assert "<strong>Siân Ó Dálaigh</strong>" in day and 'aria-label="Siân Ó Dálaigh, Monday 23 November"' in day
+    assert 'aria-label="Book with Mei Wōkə on Monday 23 November">+ book</a>' in day
+    assert re.search(r"Not working this day: [^<]*Mei Wōkə", saturday)
 
 
 def test_the_headings_mark_today_and_link_a_weeks_days(client, users, login, desk):

@@ -230,7 +230,7 @@ def test_booking_page_offers_free_starts(client, desk, morning):
 
 def test_calendar_day_and_week(client, morning):
     day = client.get("/calendar?date=2026-11-23").get_data(as_text=True)
-    assert "Ana" in day and "09:00–10:00" in day
+    assert "Ana" in day and "09:00&#8211;10:00" in day  # in ASCII (scheduling.rows_html)
     practitioner_id = morning[0].practitioner_id
     week = client.get(f"/calendar?date=2026-11-25&view=week&practitioner={practitioner_id}").get_data(as_text=True)
     assert "Priya Practitioner: week of 23 November 2026" in week and "Sun 29" in week and "Ana" in week
@@ -327,7 +327,7 @@ def test_nine_oclock_on_a_clock_change_day_is_nine_oclock_on_the_page(client, de
     services.book(db.session, SYSTEM, services.BookingRequest(
         patient.id, practitioner.id, service.id, at(date.fromisoformat(day), "09:00")), now=NOW)
     page = client.get(f"/calendar?date={day}").get_data(as_text=True)
-    assert "09:00–10:00" in page
+    assert "09:00&#8211;10:00" in page  # in ASCII (scheduling.rows_html)
 
 
 def test_a_refused_move_says_why_next_to_the_time_and_keeps_what_was_typed(client, users, login, desk):

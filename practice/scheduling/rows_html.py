@@ -35,7 +35,8 @@ def _charrefs(text: str) -> str:
 
 def charrefs(value) -> Markup:
     """The template filter `charrefs`: `value` escaped (unless it is markup already) and
-    written in ASCII as _charrefs writes it, for the text Today's template places itself."""
+    written in ASCII as _charrefs writes it, for the text Today's and the calendar's
+    templates place themselves."""
     return Markup(_charrefs(str(escape(value))))
 
 
@@ -121,14 +122,20 @@ def book_blocks(blocks: list[Block], appointment_url: str) -> Markup:
     """Each appointment's block in a column of the calendar's grid (book.py lays them out):
     a link to the appointment placed on the grid's rows and lanes, with what book.js needs
     to move it when it may be moved. The client's and service's names are escaped; the
-    times, states and flags book.py writes are digits and fixed words."""
+    times, states and flags book.py writes are digits and fixed words. The blocks are
+    written in ASCII (_charrefs): each time's "–" would otherwise hold the whole page at
+    two bytes a character."""
     appointment_url = str(escape(appointment_url))
-    services: dict[str, Markup] = {}  # hundreds of blocks, a few services
+    # Hundreds of blocks, and a few services and times.
+    services: dict[str, str] = {}
+    whens: dict[str, str] = {}
     written = []
     for block in blocks:
-        client = escape(block.client_name)
+        client = _charrefs(escape(block.client_name))
         if (service := services.get(block.service_name)) is None:
-            service = services[block.service_name] = escape(block.service_name)
+            service = services[block.service_name] = _charrefs(escape(block.service_name))
+        if (when := whens.get(block.when)) is None:
+            when = whens[block.when] = _charrefs(block.when)
         lanes = f" lane-{block.lane}-of-{block.lanes}" if block.lanes > 1 else ""
         movable = (f'data-movable data-start="{block.start}" data-minutes="{block.minutes}" '
                    f'data-client="{client}" aria-describedby="book-help"' if block.movable else "")
@@ -139,7 +146,7 @@ def book_blocks(blocks: list[Block], appointment_url: str) -> Markup:
             f'\n      <a class="book-appt status-{block.status} bk-r{block.row} bk-s{block.rows}{lanes}"\n'
             f'         href="{appointment_url}{block.appointment_id}" data-appointment="{block.appointment_id}"\n'
             f'         {movable}>\n'
-            f'        <span class="book-appt-time">{block.when}</span>\n'
+            f'        <span class="book-appt-time">{when}</span>\n'
             f'        <span class="book-appt-client">{client}</span>{flag}\n'
             f'        <span class="book-appt-service">{service}</span>\n'
             f'        <span class="book-appt-status">{_LABELS[block.status]}</span>\n'
@@ -149,9 +156,9 @@ def book_blocks(blocks: list[Block], appointment_url: str) -> Markup:
 
 def practitioner_options(practitioners: list[PractitionerName], chosen_id: int | None) -> Markup:
     """The <option> of each practitioner in the calendar's choice of whose book to show,
-    the one shown (`chosen_id`) selected; their names escaped."""
+    the one shown (`chosen_id`) selected; their names escaped, in ASCII (_charrefs)."""
     return Markup("".join(f'<option value="{p.id}"{" selected" if p.id == chosen_id else ""}>'
-                          f'{escape(p.display_name)}</option>' for p in practitioners))
+                          f'{_charrefs(escape(p.display_name))}</option>' for p in practitioners))
 
 
 def book_heads(book: BookPage, today: date, *, week: bool, book_url: str | None, calendar_url: str) -> Markup:
@@ -159,14 +166,14 @@ def book_heads(book: BookPage, today: date, *, week: bool, book_url: str | None,
     link to it (a week), and the link to book in the column when it is a working one and the
     user may book (`book_url`): a Jinja loop over a day's twenty columns was a measurable
     part of the page (with the practitioners' <option>s and their reading as rows, about 8%
-    of its instructions). The practitioners' names are escaped."""
+    of its instructions). The practitioners' names are escaped, in ASCII (_charrefs)."""
     booking = str(escape(book_url)) if book_url is not None else None
     calendar_url = str(escape(calendar_url))
     long_days = _long_days(book)
     written = []
     for number, column in enumerate(book.columns, 1):
         day = column.day
-        name = escape(column.practitioner.display_name)
+        name = _charrefs(escape(column.practitioner.display_name))
         heading = (f'<a href="{calendar_url}?date={day.isoformat()}">{day.strftime("%a %-d")}'
                    f'<span class="d-none d-md-inline"> {day.strftime("%b")}</span></a>' if week else
                    f"<strong>{name}</strong>")
@@ -184,7 +191,8 @@ def book_columns(book: BookPage, zone: ZoneInfo, *, week: bool, book_url: str | 
     """Each column of the calendar's grid (a <section>): its practitioner and day for book.js,
     the link to book in it (`book_url`, when the user may book), the working hours, the
     shaded and blocked time, the appointments' blocks and the line for "now". The
-    practitioners' names and the reasons for time off are escaped."""
+    practitioners' names and the reasons for time off are escaped; all is in ASCII
+    (_charrefs), as the blocks are."""
     booking = str(escape(book_url)) if book_url is not None else None
     top = f'<div class="bk-r1 bk-s{book.rows}" aria-hidden="true"></div>'
     long_days = _long_days(book)
@@ -201,14 +209,15 @@ def _long_days(book: BookPage) -> dict[date, str]:
 def _column(column: Column, zone: ZoneInfo, week: bool, book_url: str | None, top: str, appointment_url: str,
             long_day: str) -> str:
     day, practitioner_id = column.day.isoformat(), column.practitioner.id
-    label = long_day if week else f"{escape(column.practitioner.display_name)}, {long_day}"
+    label = long_day if week else f"{_charrefs(escape(column.practitioner.display_name))}, {long_day}"
     booking = (f'data-book-url="{book_url}?practitioner_id={practitioner_id}&amp;day={day}"'
                if book_url is not None else "")
     spans = "".join(f'<div class="book-open bk-r{s.row} bk-s{s.rows}" aria-hidden="true"></div>'
                     for s in column.open_spans)
     shades = "".join(
         f'<div class="book-shade book-shade-{shade.kind} bk-r{shade.row} bk-s{shade.rows}">'
-        f'{span(shade.block.start_at, shade.block.end_at, zone) + " " if shade.block else ""}{escape(shade.label)}</div>'
+        f'{_charrefs(span(shade.block.start_at, shade.block.end_at, zone)) + " " if shade.block else ""}'
+        f'{_charrefs(escape(shade.label))}</div>'
         for shade in column.shades)
     now = (f'<div class="book-now bk-r{column.now_row} bk-s1" aria-hidden="true"></div>'
            if column.now_row else "")
