@@ -500,6 +500,22 @@ def test_consent_is_recorded_with_when_and_who_and_shown(client, sam, users, log
     assert not re.search(r'<input checked[^>]*name="consent-reminders"', form)
 
 
+def test_the_client_page_reads_the_email_choices_with_the_client(client, sam, make_client, users, login,
+                                                                  count_queries):
+    """In the client's statement, not one of their own (on PostgreSQL a round trip for one
+    row); a client never asked is still found, with nothing recorded."""
+    login(users["front_desk"])
+    client.post(f"/clients/{sam.id}/email-consent", data={"consent-reminders": "y"})
+    never_asked = make_client("Never Asked")
+    for someone, shown in ((sam, "Agreed to reminders by e-mail; recorded 23 November 2026 by Fran Desk."),
+                           (never_asked, "Not asked yet: nothing is sent by itself")):
+        with count_queries() as statements:
+            page = client.get(f"/clients/{someone.id}").get_data(as_text=True)
+        assert shown in page
+        reads = [statement for statement in statements if "email_consent" in statement]
+        assert len(reads) == 1 and "FROM client LEFT OUTER JOIN email_consent" in reads[0], reads
+
+
 def test_consent_refused_shows_its_page_again(client, make_client, users, login):
     """Without an e-mail address there is nothing to agree to: the form says so, where it is."""
     login(users["front_desk"])

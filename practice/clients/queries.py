@@ -9,6 +9,7 @@ from practice.auth.models import Practitioner, User
 from practice.clients.models import Client
 from practice.clients.services import RECORD_VIEW
 from practice.db import db
+from practice.messages.models import EmailConsent
 
 # How many pages past the one shown a search counts: the pager links the next four
 # (Pagination.iter_pages' right_current), so a search counts the matches up to those and
@@ -100,6 +101,20 @@ _CLIENT_FOR_PAGE = (select(Client).options(joinedload(Client.primary_practitione
 
 def client_for_page(client_id: int) -> Client | None:
     return db.session.scalar(_CLIENT_FOR_PAGE, {"client_id": client_id})
+
+
+# The client page's client with the e-mail choices it shows and who recorded them, in the
+# client's statement: on PostgreSQL a statement of its own was a round trip and a planning
+# for one row by its key.
+_CLIENT_WITH_EMAIL_CONSENT = (
+    select(Client, EmailConsent).outerjoin(EmailConsent, EmailConsent.client_id == Client.id)
+    .options(joinedload(Client.primary_practitioner), joinedload(EmailConsent.recorded_by))
+    .where(Client.id == bindparam("client_id")))
+
+
+def client_with_email_consent(client_id: int) -> tuple[Client, EmailConsent | None] | None:
+    """The client for the client page and their e-mail choices (None if never asked), or None."""
+    return db.session.execute(_CLIENT_WITH_EMAIL_CONSENT, {"client_id": client_id}).one_or_none()
 
 
 EXPORT_CHUNK = 500  # clients the export reads at a time

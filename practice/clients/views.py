@@ -33,7 +33,6 @@ from practice.conduct import queries as conduct_queries
 from practice.db import db
 from practice.errors import DomainError
 from practice.imports import services as import_services
-from practice.messages import queries as message_queries
 from practice.money import practice_money
 from practice.policies import queries as policy_queries
 from practice.scheduling.queries import HISTORY_SHOWN, client_history
@@ -133,11 +132,11 @@ def new():
 @bp.get("/<int:client_id>")
 @permission_required("clients.view")
 def show(client_id: int):
-    client = queries.client_for_page(client_id) or abort(404)
-    return _client_page(client)
+    client, email_consent = queries.client_with_email_consent(client_id) or abort(404)
+    return _client_page(client, email_consent)
 
 
-def _client_page(client: Client, *, status: int = 200, identity_forms=None):
+def _client_page(client: Client, email_consent, *, status: int = 200, identity_forms=None):
     """The client's record. Its private side (standing and its reasons, the conduct record,
     letters, referrals out, private notes, the care team and who has looked) only for the
     client's care team and admins; everyone else sees what the front desk sees."""
@@ -166,7 +165,7 @@ def _client_page(client: Client, *, status: int = 200, identity_forms=None):
         sees_record=sees_record, suggestion=suggestion, standings=STANDINGS,
         conduct=conduct_queries.conduct_summary(client.id, communications=latest_told) if sees_record else None,
         client_policy=policy_queries.client_policy(db.session, client.id, now()),
-        email_consent=message_queries.consent_for(client.id),
+        email_consent=email_consent,
         referrals=referral_queries.referrals_for_client(db.session, client.id),
         identity_forms={m.blocked.id: (identity_forms or {}).get(m.blocked.id) or IdentityForm(m.blocked.id)
                         for m in matches},
@@ -275,7 +274,7 @@ def revoke_access(client_id: int, grant_id: int):
 @bp.post("/<int:client_id>/identity/<int:matched_id>")
 @permission_required("identity.decide")
 def decide_identity(client_id: int, matched_id: int):
-    client = queries.client_for_page(client_id) or abort(404)
+    client, email_consent = queries.client_with_email_consent(client_id) or abort(404)
     matched = db.session.get(Client, matched_id) or abort(404)
     require("identity.decide", matched)
     form = IdentityForm(matched.id)
@@ -289,7 +288,7 @@ def decide_identity(client_id: int, matched_id: int):
             flash(f"Decided: {services.IDENTITY_DECISIONS[form.decision.data].lower()} as "
                   f"{matched.display_name}.", "success")
             return redirect(url_for("clients.show", client_id=client.id))
-    return _client_page(client, identity_forms={matched.id: form}, status=422)
+    return _client_page(client, email_consent, identity_forms={matched.id: form}, status=422)
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
