@@ -400,3 +400,22 @@ def acknowledge(client, on=NOW):
     policy_services.record_acknowledgement(db.session, SYSTEM, client.id, policy.id, "signed_at_intake",
                                            on.date(), now=on)
     db.session.commit()
+
+
+def statements_of_page(client, path: str) -> tuple[str, list[tuple[str, object]]]:
+    """The page at `path` (asserted to open) and the statements it ran, each with its
+    parameters as sent to the driver (for EXPLAIN)."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def caught(connection, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", caught)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", caught)
+    assert response.status_code == 200
+    return response.get_data(as_text=True), statements

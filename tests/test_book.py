@@ -19,7 +19,7 @@ from practice.db import db
 from practice.scheduling import rows_html, services
 from practice.scheduling.book import BookPage, Column
 from practice.scheduling.models import Appointment
-from tests.conftest import NOW, one_action
+from tests.conftest import NOW, one_action, statements_of_page
 from tests.test_scheduling import at, book
 
 TODAY = NOW.date()
@@ -225,19 +225,9 @@ def test_the_book_shows_the_active_practitioners_by_name(client, users, login, d
 def calendar_days_statement(client, table: str) -> tuple[str, object, str]:
     """The statement the calendar's day (23 November) reads `table` with, its parameters as
     sent to the driver (for EXPLAIN), and the page unescaped."""
-    statements = []
-
-    def caught(connection, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", caught)
-    try:
-        response = client.get("/calendar?date=2026-11-23")
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", caught)
-    assert response.status_code == 200
+    page, statements = statements_of_page(client, "/calendar?date=2026-11-23")
     [(statement, parameters)] = [(s, p) for s, p in statements if f"FROM {table}" in s]
-    return statement, parameters, body(response)
+    return statement, parameters, html.unescape(page)
 
 def test_the_days_blocked_time_is_found_from_where_it_ends(client, users, login, desk):
     """By the index of the blocks' ends (migration 0050): by their starts, the read walked

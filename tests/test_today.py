@@ -6,12 +6,11 @@ import re
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from practice.audit.services import SYSTEM
 from practice.db import db
 from practice.scheduling import queries, services
-from tests.conftest import NOW, one_action
+from tests.conftest import NOW, one_action, statements_of_page
 from tests.test_scheduling import at
 from tests.test_undo import TODAY, YESTERDAY, booked, missed, reload
 
@@ -90,7 +89,7 @@ def test_the_days_blocked_time_is_found_by_practitioner_from_where_it_ends(clien
         pytest.skip("SQLite's plan")
     login(users["front_desk"])
     for path in ("/today", VERSION):
-        [(statement, parameters)] = [(s, p) for s, p in _statements(client, path) if "FROM time_block" in s]
+        [(statement, parameters)] = [(s, p) for s, p in statements_of_page(client, path)[1] if "FROM time_block" in s]
         plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
         assert any("ix_time_block_practitioner_id_end_at" in row[-1] for row in plan), path
 
@@ -201,24 +200,9 @@ def test_today_shows_the_fees_a_client_owes_on_their_rows_still_to_come(client, 
     assert queries.fees_owed([sam.id]) == {sam.id: 3500}
 
 
-def _statements(client, path: str) -> list[tuple[str, object]]:
-    """The statements a page runs, with their parameters."""
-    statements = []
-
-    def caught(connection, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", caught)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", caught)
-    return statements
-
-
 def _todays_statement(client) -> tuple[str, object]:
     """The statement of Today's rows as the page runs it, with its parameters."""
-    [found] = [(s, p) for s, p in _statements(client, "/today") if "AS fees_owed" in s]
+    [found] = [(s, p) for s, p in statements_of_page(client, "/today")[1] if "AS fees_owed" in s]
     return found
 
 
