@@ -498,8 +498,7 @@ def time_client_import(site: Site, rounds: int) -> list[Row]:
             raise RuntimeError(f"the check of the import offered no import (HTTP {preview.status})")
         confirm = site.worked(site.request("POST", check.group(1).decode(), data={}))
         runs.append(preview.seconds + confirm.seconds)
-        with site.engine.begin() as connection:  # the next round starts from the same practice
-            saved = connection.execute(client.delete().where(client.c.id > last_id)).rowcount
+        saved = forget_imported(site.engine, last_id)  # the next round starts from the same practice
         if saved != rows:
             raise RuntimeError(f"the import saved {saved:,} clients of {rows:,} (HTTP {confirm.status})")
         baseline.append(timed(partial(import_baseline, site.engine, text)))
@@ -509,6 +508,42 @@ def time_client_import(site: Site, rounds: int) -> list[Row]:
                 queries={site.landmarks.size: preview.queries + confirm.queries},
                 note=f"upload and check, then import, each by the worker; the report's page is "
                      f"{preview.size / KB:,.0f} KB")]
+
+
+def forget_imported(engine, last_id: int) -> int:
+    """Delete the clients an import round saved (ids above `last_id`); returns how many.
+    The import writes clients and one audit event, so nothing refers to them: checked here,
+    one pass over each referring table. The foreign keys' own checks are then switched off
+    for the delete: they look up each deleted client in every referring table, and two of
+    those have no index on client_id (inquiry, owing_appointment; the app never deletes a
+    client), 5,000 scans of each: 8 s on SQLite, 16 s on PostgreSQL a round."""
+    client = Client.__table__
+    referring = [(fk.parent.table, fk.parent) for table in db.metadata.tables.values()
+                 for fk in table.foreign_keys if fk.column is client.c.id]
+    with engine.connect() as connection:
+        for table, column in referring:
+            if connection.scalar(sa.select(sa.literal(1)).select_from(table).where(column > last_id).limit(1)):
+                raise RuntimeError(f"{table.name}.{column.name} refers to an imported client")
+    delete = client.delete().where(client.c.id > last_id)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")  # no triggers, no FK checks
+            deleted = connection.execute(delete).rowcount
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM (ANALYZE) client")  # not 5,000 dead rows a round for what follows
+        return deleted
+    raw = engine.raw_connection()  # SQLite turns foreign keys off only outside a transaction
+    try:
+        sqlite = raw.driver_connection
+        sqlite.isolation_level = None
+        sqlite.execute("PRAGMA foreign_keys=OFF")
+        try:
+            deleted = sqlite.execute(str(delete.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))).rowcount
+        finally:
+            sqlite.execute("PRAGMA foreign_keys=ON")
+    finally:
+        raw.close()
+    return deleted
 
 
 def clients_baseline(engine) -> str:
