@@ -203,7 +203,7 @@ def test_the_conduct_page_runs_a_fixed_number_of_queries(client, users, login, r
 
 def test_the_record_reads_plain_rows_that_show_as_the_models_objects(app, users, robin):
     """The record's page reads its entries and communications as plain rows, not ORM objects
-    (loading them was about a tenth of a view); the shared entry_facts macro writes a row
+    (loading them was about a seventh of a view); the shared entry_facts macro writes a row
     exactly as it writes the entry, and a communication's row says what the object says."""
     priya = Actor(users["practitioner"])
     first = record(robin, description="Texted at midnight.")
