@@ -57,7 +57,26 @@ class IncidentCategory(db.Model):
         return self.retired_at is not None
 
 
-class ConductEntry(db.Model):
+class EntryLabels:
+    """What the pages write of an entry's kind, channel and related entries, for the model
+    and for the plain rows the record's page reads (`conduct.queries.ShownEntry`)."""
+
+    __slots__ = ()
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNELS.get(self.channel or "", "")
+
+    @property
+    def related(self) -> list[int]:
+        return [int(part) for part in self.related_ids.split(",") if part]
+
+
+class ConductEntry(EntryLabels, db.Model):
     """One fact of the conduct record. Never updated or deleted (the database refuses):
     a correction is a new entry whose `corrects_id` names the one it corrects.
 
@@ -119,18 +138,6 @@ class ConductEntry(db.Model):
               postgresql_where=text("source = 'automatic'")),
     )
 
-    @property
-    def kind_label(self) -> str:
-        return KINDS.get(self.kind, self.kind)
-
-    @property
-    def channel_label(self) -> str:
-        return CHANNELS.get(self.channel or "", "")
-
-    @property
-    def related(self) -> list[int]:
-        return [int(part) for part in self.related_ids.split(",") if part]
-
 
 class Attachment(db.Model):
     """Evidence kept with an entry: a screenshot, photo or saved message, in the database."""
@@ -168,7 +175,22 @@ class PrintCopy(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class Communication(db.Model):
+class CommunicationLabels:
+    """What the pages write of a communication's kind and channel, for the model and for the
+    plain rows the record's page reads (`conduct.queries.ShownCommunication`)."""
+
+    __slots__ = ()
+
+    @property
+    def kind_label(self) -> str:
+        return COMMUNICATION_KINDS.get(self.kind, self.kind)
+
+    @property
+    def channel_label(self) -> str:
+        return COMMUNICATION_CHANNELS.get(self.channel, self.channel)
+
+
+class Communication(CommunicationLabels, db.Model):
     """What the practice told the client, and when: the dates letters quote. Never edited."""
 
     __tablename__ = "communication"
@@ -183,14 +205,6 @@ class Communication(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     recorded_by: Mapped[User | None] = relationship()
-
-    @property
-    def kind_label(self) -> str:
-        return COMMUNICATION_KINDS.get(self.kind, self.kind)
-
-    @property
-    def channel_label(self) -> str:
-        return COMMUNICATION_CHANNELS.get(self.channel, self.channel)
 
 
 class ChainCheck(db.Model):

@@ -2,12 +2,15 @@
 Pages check the client's own entries and their links to their neighbours in the chain, and
 show when the whole chain was last checked in full (practice verify-log, the daily job)."""
 
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, func, select, union_all
-from sqlalchemy.orm import aliased, defer, joinedload, raiseload, selectinload, subqueryload
+from sqlalchemy.orm import aliased, defer, joinedload, selectinload, subqueryload
 
+from practice.auth.models import User
 from practice.clients.models import Client
 from practice.conduct.chain import ClientCheck, check_client
 from practice.conduct.models import (
@@ -15,7 +18,9 @@ from practice.conduct.models import (
     KINDS,
     Attachment,
     Communication,
+    CommunicationLabels,
     ConductEntry,
+    EntryLabels,
     IncidentCategory,
 )
 from practice.db import db
@@ -31,11 +36,11 @@ COMMUNICATIONS_SHOWN = 20  # on the record's page, unless all are asked for
 class EntryView:
     """An original entry with the corrections made to it (oldest first)."""
 
-    entry: ConductEntry
-    corrections: list[ConductEntry] = field(default_factory=list)
+    entry: "ConductEntry | ShownEntry"
+    corrections: list = field(default_factory=list)
 
     @property
-    def latest(self) -> ConductEntry:
+    def latest(self) -> "ConductEntry | ShownEntry":
         """What the record now says: the last correction, else the entry itself."""
         return self.corrections[-1] if self.corrections else self.entry
 
@@ -48,7 +53,7 @@ class EntryView:
 class ConductRecord:
     client: Client
     entries: Window  # of EntryView: originals, most recent occurrence first
-    communications: list[Communication]  # most recent first
+    communications: list["ShownCommunication"]  # most recent first
     communications_total: int
     check: ClientCheck  # with the files of the entries (`files`)
 
@@ -81,34 +86,79 @@ def group_corrections(entries: list[ConductEntry]) -> list[EntryView]:
     return list(views.values())
 
 
+class Label(NamedTuple):
+    label: str  # an entry's category, as the model's IncidentCategory.label
+
+
+class Person(NamedTuple):
+    name: str  # who recorded an entry or a communication, as the model's User.name
+
+
+_ENTRY, _COMMUNICATION = ConductEntry.__table__, Communication.__table__
+_CATEGORY, _USER = IncidentCategory.__table__, User.__table__
+# What the record's page writes of each entry (templates' entry_facts and the cards).
+_SHOWN_FIELDS = ("id", "seq", "corrects_id", "kind", "source", "safety", "withdrawn", "severity",
+                 "occurred_from", "occurred_to", "recorded_at", "appointment_id", "minutes",
+                 "amount_cents", "channel", "location", "description", "response", "effect",
+                 "witnesses", "police_reference", "note", "related_ids")
+_COMMUNICATION_FIELDS = ("occurred_at", "kind", "channel", "summary", "recorded_at")
+
+
+class ShownEntry(namedtuple("ShownEntry", [*_SHOWN_FIELDS, "category", "recorded_by"]), EntryLabels):
+    """An entry as the record's page shows it: its values, its category's label and who
+    recorded it by the names the model gives them, so the shared entry_facts macro reads it
+    as it reads a ConductEntry. Plain values, not ORM objects: loading the page's fifty
+    entries and twenty communications as objects (the identity map, each attribute's
+    instrumentation, their categories' and users' objects) was about a seventh of a view."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, row) -> "ShownEntry":
+        *values, category, recorded_by = row
+        return cls(*values, None if category is None else Label(category),
+                   None if recorded_by is None else Person(recorded_by))
+
+
+class ShownCommunication(namedtuple("ShownCommunication", [*_COMMUNICATION_FIELDS, "recorded_by"]),
+                         CommunicationLabels):
+    """A communication as the record's page shows it (as ShownEntry, for the same reason)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, row) -> "ShownCommunication":
+        *values, recorded_by, _total = row
+        return cls(*values, None if recorded_by is None else Person(recorded_by))
+
+
 def _record_statements():
     """The conduct record page's reads of the client `client_id` (a parameter): a page of
     originals (`limit`, `offset`) with the corrections of those, in one query; their latest
     `limit` communications or all of them, each with how many there are in all (one read:
     a query of its own was a round trip more on every view)."""
     client_id = bindparam("client_id")
-    original, correction = aliased(ConductEntry), aliased(ConductEntry)
-    page = (select(original.id).where(original.client_id == client_id, original.corrects_id.is_(None))
-            .order_by(original.occurred_from.desc(), original.seq.desc())
+    original, correction = _ENTRY.alias("original"), _ENTRY.alias("correction")
+    page = (select(original.c.id).where(original.c.client_id == client_id, original.c.corrects_id.is_(None))
+            .order_by(original.c.occurred_from.desc(), original.c.seq.desc())
             .limit(bindparam("limit")).offset(bindparam("offset")).cte("page"))
     # The ids of the page's originals, then of their corrections on the index of what they
     # correct: the entries are then read by id (neither database reads the client's whole
     # record, nor PostgreSQL the whole log, as for an OR of the two).
-    ids = union_all(select(page.c.id), select(correction.id).join(page, correction.corrects_id == page.c.id))
-    # The category and who recorded each come in the same query (joined): a query more would
-    # build their keys again in Python. Their files are those the check reads on every view
-    # (ClientCheck.files): a read of them here too was a query more and a tenth of the page's
-    # reads in SQLAlchemy.
-    shown = (select(ConductEntry)
-             .options(joinedload(ConductEntry.category), joinedload(ConductEntry.recorded_by),
-                      raiseload(ConductEntry.attachments))
-             .where(ConductEntry.id.in_(ids)))
-    # The one who recorded each comes in the same query (joined): a query more would build
-    # their keys again in Python.
-    communications = (select(Communication, func.count().over().label("total"))
-                      .options(joinedload(Communication.recorded_by))
-                      .where(Communication.client_id == client_id)
-                      .order_by(Communication.occurred_at.desc(), Communication.id.desc()))
+    ids = union_all(select(page.c.id),
+                    select(correction.c.id).join(page, correction.c.corrects_id == page.c.id))
+    # The category and who recorded each come in the same query (joined). Their files are
+    # those the check reads on every view (ClientCheck.files): a read of them here too was a
+    # query more and a tenth of the page's reads in SQLAlchemy.
+    shown = (select(*(_ENTRY.c[name] for name in _SHOWN_FIELDS), _CATEGORY.c.label, _USER.c.name)
+             .select_from(_ENTRY.outerjoin(_CATEGORY, _ENTRY.c.category_id == _CATEGORY.c.id)
+                          .outerjoin(_USER, _ENTRY.c.recorded_by_id == _USER.c.id))
+             .where(_ENTRY.c.id.in_(ids)))
+    communications = (select(*(_COMMUNICATION.c[name] for name in _COMMUNICATION_FIELDS), _USER.c.name,
+                             func.count().over().label("total"))
+                      .select_from(_COMMUNICATION.outerjoin(_USER, _COMMUNICATION.c.recorded_by_id == _USER.c.id))
+                      .where(_COMMUNICATION.c.client_id == client_id)
+                      .order_by(_COMMUNICATION.c.occurred_at.desc(), _COMMUNICATION.c.id.desc()))
     return shown, communications, communications.limit(bindparam("limit"))
 
 
@@ -127,18 +177,19 @@ def conduct_record(client_id: int, *, page: int = 1, all_communications: bool = 
     if client is None:
         return None
     per_page, theirs = ENTRIES_PER_PAGE, {"client_id": client_id}
+    connection = db.session.connection()  # Core statements: the session's ORM layer adds nothing
     # A page of originals and one more, which says whether another page follows
     # (paging.window), with the corrections of each.
-    entries = list(db.session.scalars(
-        _SHOWN, {**theirs, "limit": per_page + 1, "offset": (page - 1) * per_page}).unique())
+    entries = list(map(ShownEntry.of, connection.execute(
+        _SHOWN, {**theirs, "limit": per_page + 1, "offset": (page - 1) * per_page})))
     found = sorted((entry for entry in entries if entry.corrects_id is None), key=_most_recent_first, reverse=True)
     originals = window_of(found, page=page, per_page=per_page)
     kept = {entry.id for entry in originals.items}
     originals.items = group_corrections(originals.items + [entry for entry in entries if entry.corrects_id in kept])
-    communications = (db.session.execute(_COMMUNICATIONS, theirs) if all_communications else
-                      db.session.execute(_LATEST_COMMUNICATIONS, {**theirs, "limit": COMMUNICATIONS_SHOWN})).all()
+    communications = (connection.execute(_COMMUNICATIONS, theirs) if all_communications else
+                      connection.execute(_LATEST_COMMUNICATIONS, {**theirs, "limit": COMMUNICATIONS_SHOWN})).all()
     total = communications[0].total if communications else 0
-    return ConductRecord(client, originals, [row.Communication for row in communications], total,
+    return ConductRecord(client, originals, list(map(ShownCommunication.of, communications)), total,
                          check_client(db.session, client_id))
 
 
