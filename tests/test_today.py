@@ -109,6 +109,16 @@ def test_the_days_blocked_time_is_found_by_practitioner_from_where_it_ends(clien
         assert any("ix_time_block_practitioner_id_end_at" in row[-1] for row in plan), path
 
 
+@pytest.mark.parametrize(("role", "looked_up"), [("admin", False), ("front_desk", False), ("practitioner", True)])
+def test_only_a_practitioners_today_looks_up_their_practitioner(client, desk, users, login, role, looked_up):
+    """Only a practitioner's undo asks the care team, by their practitioner's id: the
+    others' Today has no use for a statement finding theirs."""
+    booked(desk, TODAY, "11:00")
+    login(users[role])
+    _, statements = statements_of_page(client, "/today")
+    assert any("= practitioner.user_id" in statement for statement, _ in statements) == looked_up
+
+
 def test_todays_rows_look_up_their_payments_once(client, desk, users, login):
     """What was paid towards each row, summed: each payment changes the sum (above zero,
     never edited or removed), so the fingerprint needs no count of them, another lookup for

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased, joinedload
 
-from practice.auth.models import Practitioner
+from practice.auth.models import Practitioner, Role
 from practice.auth.permissions import can_each
 from practice.auth.queries import PractitionerName, active_practitioner_names
 from practice.clients import care_team
@@ -304,7 +304,9 @@ def desk_day(day: date, zone, user, policy_id: int) -> DeskDay:
     for block in blocks:
         if (column := columns.get(block.practitioner_id)) is not None:
             column.blocks.append(block)
-    if user.practitioner is not None:  # whose sessions they may undo: one query
+    # Whose sessions a practitioner may undo: one query. Only their rule asks the care team
+    # (permissions.OBJECT_RULES), so the others' Today does not look up their practitioner.
+    if user.role == Role.PRACTITIONER and user.practitioner is not None:
         care_team.among(user.practitioner.id, {row.client_id for row in rows})
     may_undo = can_each(user, "appointments.undo")
     undoing = {row.id: UNDOABLE[row.status] for row in rows if row.status in UNDOABLE and may_undo(row.appointment)}
