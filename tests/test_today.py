@@ -82,6 +82,21 @@ def test_an_inactive_practitioners_time_off_changes_neither_the_page_nor_the_pol
     assert f'data-day-version="{version}"' in client.get("/today").get_data(as_text=True)
 
 
+def test_the_fingerprint_is_made_of_the_values_whatever_objects_hold_them():
+    """The page and the polling read the day apart, so their rows hold equal values in
+    objects shared otherwise (a status string of each row's own, or one for all): the
+    fingerprint must not tell them apart, or every desk would reload forever."""
+    start, end = NOW, NOW + timedelta(hours=1)
+
+    def row(appointment_id, status):
+        return (appointment_id, 7, 3, status, 0, False, 0, start, end, None)
+
+    shared = [row(1, "booked"), row(2, "booked")]
+    own = [row(1, "".join(["boo", "ked"])), row(2, "".join(["boo", "ked"]))]
+    assert queries._fingerprint(shared, [(5, start, end)]) == queries._fingerprint(own, [(5, start, end)])
+    assert queries._fingerprint(shared, []) != queries._fingerprint([row(1, "booked"), row(2, "arrived")], [])
+
+
 def test_the_days_blocked_time_is_found_by_practitioner_from_where_it_ends(client, desk, users, login):
     """Today and its polling read the day's blocks by the index of each practitioner's blocks'
     ends: by time alone, SQLite read every block the practice ever had."""
@@ -92,6 +107,16 @@ def test_the_days_blocked_time_is_found_by_practitioner_from_where_it_ends(clien
         [(statement, parameters)] = [(s, p) for s, p in statements_of_page(client, path)[1] if "FROM time_block" in s]
         plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
         assert any("ix_time_block_practitioner_id_end_at" in row[-1] for row in plan), path
+
+
+@pytest.mark.parametrize(("role", "looked_up"), [("admin", False), ("front_desk", False), ("practitioner", True)])
+def test_only_a_practitioners_today_looks_up_their_practitioner(client, desk, users, login, role, looked_up):
+    """Only a practitioner's undo asks the care team, by their practitioner's id: the
+    others' Today has no use for a statement finding theirs."""
+    booked(desk, TODAY, "11:00")
+    login(users[role])
+    _, statements = statements_of_page(client, "/today")
+    assert any("= practitioner.user_id" in statement for statement, _ in statements) == looked_up
 
 
 def test_todays_rows_look_up_their_payments_once(client, desk, users, login):
