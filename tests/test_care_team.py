@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from practice.audit.models import AuditEvent
 from practice.audit.services import SYSTEM, Actor
 from practice.clients import identity
+from practice.clients import queries as client_queries
 from practice.clients import services as client_services
 from practice.clients.models import CareGrant, Client
 from practice.conduct import queries as conduct_queries
@@ -136,6 +137,30 @@ def test_a_different_person_needs_a_reason_and_is_then_no_longer_a_match(client,
     client_services.update_client(db.session, SYSTEM, sister, client_services.ClientDetails(
         display_name="Ruth Cohen", phone="07841 209376", email="ruth@example.org"), phone_region="GB", now=NOW)
     assert db.session.get(Client, sister.id).bookable  # decided: the pair stays apart
+
+
+def test_the_client_page_reads_whom_the_client_may_match_in_the_clients_statement(
+        client, login, team, make_client, count_queries):
+    """The clients who cannot be booked sharing a phone, an e-mail or a date of birth with
+    the client are joined to the client's own statement (on PostgreSQL a statement of their
+    own was a round trip). An empty phone or e-mail shares nothing, and a client who cannot
+    be booked is compared with no one (not even themselves)."""
+    moved_on(team["dan"])
+    gone_without_contact = make_client("Also Gone")
+    moved_on(gone_without_contact)
+    same_phone = make_client("Ruth Cohen", phone="07841 209376")
+    no_contact = make_client("Nobody Known")
+    login(team["priya"])
+    for someone, shown in ((same_phone, True), (no_contact, False), (team["dan"], False)):
+        with count_queries() as statements:
+            page = text(body(client.get(f"/clients/{someone.id}")))
+        assert ("Same phone number as Daniel Cohen" in page) is shown
+        compared = [statement for statement in statements if "date_of_birth =" in statement]
+        assert len(compared) == 1 and "FROM client LEFT OUTER JOIN email_consent" in compared[0], compared
+    with client.application.test_request_context():
+        assert [c.id for c in client_queries.client_of_page(same_phone.id).blocked] == [team["dan"].id]
+        assert client_queries.client_of_page(no_contact.id).blocked == []
+        assert client_queries.client_of_page(team["dan"].id).blocked == []
 
 
 def test_a_practitioner_outside_the_blocked_clients_care_team_is_told_only_the_neutral_refusal(
