@@ -548,6 +548,24 @@ def test_a_view_without_an_account_is_shown_by_its_label(client, login, team):
     assert "<td>Restore check</td><td>evidence report</td>" in section
 
 
+def test_who_has_looked_is_read_with_the_care_team_newest_first(client, login, team, count_queries):
+    """In the care team's statement (on PostgreSQL a round trip fewer), in its own order:
+    newest first, and of two at the same moment the later recorded first."""
+    dan = team["dan"]
+    for minutes, label in ((120, "First"), (0, "Third"), (60, "Second"), (0, "Fourth")):
+        db.session.add(AuditEvent(at=NOW - timedelta(minutes=minutes), actor_id=None, actor_label=label,
+                                  action=client_services.RECORD_VIEW, object_type="Client", object_id=str(dan.id),
+                                  detail={"what": "letter"}))
+    db.session.commit()
+    login(team["priya"])
+    with count_queries() as statements:
+        page = body(client.get(f"/clients/{dan.id}"))
+    section = page[page.index("Who has looked at this record"):]
+    assert re.findall(r"<td>(\w+)</td><td>letter</td>", section) == ["Fourth", "Third", "Second", "First"]
+    reads = [statement for statement in statements if "audit_event" in statement and statement.startswith("SELECT")]
+    assert len(reads) == 1 and "FROM care_grant" in reads[0], reads
+
+
 def test_the_list_of_who_has_looked_is_bounded(client, login, team, count_queries):
     dan = team["dan"]
     login(team["priya"])

@@ -5,11 +5,9 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from practice.audit.models import AuditEvent
-from practice.auth.models import Practitioner, User
+from practice.auth.models import Practitioner
 from practice.clients import identity
 from practice.clients.models import Client
-from practice.clients.services import RECORD_VIEW
 from practice.db import db
 from practice.messages.models import EmailConsent
 
@@ -150,22 +148,3 @@ def clients_for_export() -> Iterator:
         .order_by(Client.id)
         .execution_options(yield_per=EXPORT_CHUNK)
     )
-
-
-RECENT_VIEWS = 20
-
-
-# Plain rows (when, who: the account's name or, without one, the label kept, and what),
-# read on the session's connection: loading twenty events with their accounts as objects
-# cost more than the read.
-_RECORD_VIEWS = (
-    select(AuditEvent.at, User.name.label("actor_name"), AuditEvent.actor_label, AuditEvent.detail)
-    .outerjoin(User, User.id == AuditEvent.actor_id)
-    .where(AuditEvent.object_type == Client.__name__, AuditEvent.object_id == bindparam("object_id"),
-           AuditEvent.action == RECORD_VIEW)
-    .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(bindparam("limit")))
-
-
-def recent_record_views(client_id: int, limit: int = RECENT_VIEWS) -> list:
-    """Who has opened the client's record lately, newest first (one query)."""
-    return db.session.connection().execute(_RECORD_VIEWS, {"object_id": str(client_id), "limit": limit}).all()

@@ -160,6 +160,7 @@ def _client_page(read: queries.ClientOfPage, *, status: int = 200, identity_form
     latest_told = [(c.type, c.at) for c in events["communication"][:1]] if sees_record else None
     suggestion = timeline.suggestion(client, events, policy, moment) if sees_record else None
     matches = identity.matches_among(db.session, [client], read.blocked)
+    care = care_team.members(client) if sees_record else None
     return render_template(
         "practice/clients/show.html", client=client, confirm=ConfirmForm(), history=history,
         sees_record=sees_record, suggestion=suggestion, standings=STANDINGS,
@@ -170,8 +171,7 @@ def _client_page(read: queries.ClientOfPage, *, status: int = 200, identity_form
         identity_forms={m.blocked.id: (identity_forms or {}).get(m.blocked.id) or IdentityForm(m.blocked.id)
                         for m in matches},
         matches=matches, held=client.identity_hold or bool(matches),
-        care=care_team.members(client) if sees_record else None,
-        viewers=queries.recent_record_views(client.id) if sees_record else None,
+        care=care, viewers=care.viewers if sees_record else None,
         kinds={kind: label for kind, label in timeline.KINDS.items() if kind in visible}, shown=shown,
         history_all=everything,
         # The upcoming rows and the history are written in Python (rows_html); their links are
