@@ -313,6 +313,22 @@ def test_a_session_attended_brings_the_practitioner_into_the_care_team(client, l
     assert record_status(client, dan) == {200}
 
 
+def test_the_client_page_names_who_has_seen_the_client_not_who_only_booked_or_was_missed(
+        client, login, team, make_user):
+    mei, dan = team["mei"], team["dan"]
+    omar = make_user("practitioner", name="Omar Booked")
+    every_day(omar.practitioner)
+    seen = book_with(mei.practitioner, team["service"], dan, YESTERDAY, now=NOW - timedelta(days=2))
+    scheduling.check_in(db.session, SYSTEM, seen, None, now=seen.start_at)
+    missed = book_with(omar.practitioner, team["service"], dan, YESTERDAY + timedelta(hours=2),
+                       now=NOW - timedelta(days=2))
+    scheduling.mark_no_show(db.session, SYSTEM, missed, now=NOW)
+    book_with(omar.practitioner, team["service"], dan, at(MONDAY, "10:00"))
+    login(team["priya"])
+    page = text(body(client.get(f"/clients/{dan.id}")))
+    assert "Mei Other: has seen the client" in page and "Omar Booked: has seen" not in page
+
+
 def test_access_given_with_a_reason_and_taken_back(client, login, team):
     mei, dan = team["mei"], team["dan"]
     login(mei)

@@ -176,15 +176,17 @@ def _members_statement():
               .join(Practitioner, Practitioner.id == CareGrant.practitioner_id)
               .outerjoin(granted_by, granted_by.id == CareGrant.granted_by_id)
               .where(CareGrant.client_id == client_id, CareGrant.revoked_at.is_(None)))
-    # A join from the client's appointments (their client index), not `id IN (subquery)`:
-    # PostgreSQL ran that as a walk through every practitioner's whole book. Grouped, not
-    # DISTINCT: PostgreSQL has no equality for the JSON column DISTINCT would compare.
+    # Each practitioner who has a session with the client marked seen: one probe of the
+    # client's appointments by (client, status, practitioner) in their index per practitioner
+    # of the practice (a few dozen at most). Joined from the client's appointments with
+    # DISTINCT, it read every one of them (a thousand on a long history: SQLite 0.13 against
+    # 0.02 ms, PostgreSQL 0.36 against 0.08); as `id IN (subquery)`, PostgreSQL walked every
+    # practitioner's whole book.
     seen_by = (select(literal_column("'seen'"), cast(null(), CareGrant.id.type), Practitioner.id, Practitioner.display_name,
                       cast(null(), CareGrant.reason.type), cast(null(), CareGrant.granted_at.type),
                       cast(null(), User.name.type), *nothing.values())
-               .join(Appointment, Appointment.practitioner_id == Practitioner.id)
-               .where(Appointment.client_id == client_id, one_of(Appointment.status, _seen_statuses()))
-               .group_by(Practitioner.id, Practitioner.display_name))
+               .where(exists().where(Appointment.client_id == client_id, one_of(Appointment.status, _seen_statuses()),
+                                     Appointment.practitioner_id == Practitioner.id)))
     # The openings in their own order and limit; their place in that order sorts them below.
     newest_first = (AuditEvent.at.desc(), AuditEvent.id.desc())
     viewed = (select(literal_column("'view'").label("kind"), AuditEvent.id.label("grant_id"),
