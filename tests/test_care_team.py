@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from practice.audit.models import AuditEvent
 from practice.audit.services import SYSTEM, Actor
 from practice.clients import identity
+from practice.clients import queries as client_queries
 from practice.clients import services as client_services
 from practice.clients.models import CareGrant, Client
 from practice.conduct import queries as conduct_queries
@@ -136,6 +137,30 @@ def test_a_different_person_needs_a_reason_and_is_then_no_longer_a_match(client,
     client_services.update_client(db.session, SYSTEM, sister, client_services.ClientDetails(
         display_name="Ruth Cohen", phone="07841 209376", email="ruth@example.org"), phone_region="GB", now=NOW)
     assert db.session.get(Client, sister.id).bookable  # decided: the pair stays apart
+
+
+def test_the_client_page_reads_whom_the_client_may_match_in_the_clients_statement(
+        client, login, team, make_client, count_queries):
+    """The clients who cannot be booked sharing a phone, an e-mail or a date of birth with
+    the client are joined to the client's own statement (on PostgreSQL a statement of their
+    own was a round trip). An empty phone or e-mail shares nothing, and a client who cannot
+    be booked is compared with no one (not even themselves)."""
+    moved_on(team["dan"])
+    gone_without_contact = make_client("Also Gone")
+    moved_on(gone_without_contact)
+    same_phone = make_client("Ruth Cohen", phone="07841 209376")
+    no_contact = make_client("Nobody Known")
+    login(team["priya"])
+    for someone, shown in ((same_phone, True), (no_contact, False), (team["dan"], False)):
+        with count_queries() as statements:
+            page = text(body(client.get(f"/clients/{someone.id}")))
+        assert ("Same phone number as Daniel Cohen" in page) is shown
+        compared = [statement for statement in statements if "date_of_birth =" in statement]
+        assert len(compared) == 1 and "FROM client LEFT OUTER JOIN email_consent" in compared[0], compared
+    with client.application.test_request_context():
+        assert [c.id for c in client_queries.client_of_page(same_phone.id).blocked] == [team["dan"].id]
+        assert client_queries.client_of_page(no_contact.id).blocked == []
+        assert client_queries.client_of_page(team["dan"].id).blocked == []
 
 
 def test_a_practitioner_outside_the_blocked_clients_care_team_is_told_only_the_neutral_refusal(
@@ -286,6 +311,22 @@ def test_a_session_attended_brings_the_practitioner_into_the_care_team(client, l
     scheduling.check_in(db.session, SYSTEM, seen, None, now=seen.start_at)
     login(mei)
     assert record_status(client, dan) == {200}
+
+
+def test_the_client_page_names_who_has_seen_the_client_not_who_only_booked_or_was_missed(
+        client, login, team, make_user):
+    mei, dan = team["mei"], team["dan"]
+    omar = make_user("practitioner", name="Omar Booked")
+    every_day(omar.practitioner)
+    seen = book_with(mei.practitioner, team["service"], dan, YESTERDAY, now=NOW - timedelta(days=2))
+    scheduling.check_in(db.session, SYSTEM, seen, None, now=seen.start_at)
+    missed = book_with(omar.practitioner, team["service"], dan, YESTERDAY + timedelta(hours=2),
+                       now=NOW - timedelta(days=2))
+    scheduling.mark_no_show(db.session, SYSTEM, missed, now=NOW)
+    book_with(omar.practitioner, team["service"], dan, at(MONDAY, "10:00"))
+    login(team["priya"])
+    page = text(body(client.get(f"/clients/{dan.id}")))
+    assert "Mei Other: has seen the client" in page and "Omar Booked: has seen" not in page
 
 
 def test_access_given_with_a_reason_and_taken_back(client, login, team):
@@ -521,6 +562,24 @@ def test_a_view_without_an_account_is_shown_by_its_label(client, login, team):
     section = body(client.get(f"/clients/{dan.id}"))
     section = section[section.index("Who has looked at this record"):]
     assert "<td>Restore check</td><td>evidence report</td>" in section
+
+
+def test_who_has_looked_is_read_with_the_care_team_newest_first(client, login, team, count_queries):
+    """In the care team's statement (on PostgreSQL a round trip fewer), in its own order:
+    newest first, and of two at the same moment the later recorded first."""
+    dan = team["dan"]
+    for minutes, label in ((120, "First"), (0, "Third"), (60, "Second"), (0, "Fourth")):
+        db.session.add(AuditEvent(at=NOW - timedelta(minutes=minutes), actor_id=None, actor_label=label,
+                                  action=client_services.RECORD_VIEW, object_type="Client", object_id=str(dan.id),
+                                  detail={"what": "letter"}))
+    db.session.commit()
+    login(team["priya"])
+    with count_queries() as statements:
+        page = body(client.get(f"/clients/{dan.id}"))
+    section = page[page.index("Who has looked at this record"):]
+    assert re.findall(r"<td>(\w+)</td><td>letter</td>", section) == ["Fourth", "Third", "Second", "First"]
+    reads = [statement for statement in statements if "audit_event" in statement and statement.startswith("SELECT")]
+    assert len(reads) == 1 and "FROM care_grant" in reads[0], reads
 
 
 def test_the_list_of_who_has_looked_is_bounded(client, login, team, count_queries):

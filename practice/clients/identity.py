@@ -17,11 +17,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import and_, bindparam, func, not_, or_, select
 
 from practice.audit.services import Actor, record
 from practice.bulk import in_many
 from practice.clients.models import UNBOOKABLE_STANDINGS, Client, IdentityMatch
+from practice.db import one_of
 from practice.errors import DomainError
 
 NOT_BOOKABLE = "This person cannot be booked here. Please ask a practitioner."
@@ -98,12 +99,22 @@ def _shared_keys(client) -> list:
 def find(session, clients) -> list[Match]:
     """The clients who cannot be booked that match any of `clients` (those whose own
     standing allows booking), except pairs already decided (two queries). `clients` may be
-    records not saved yet (an import's preview, as Client or Unsaved). Each client is
-    compared with the blocked clients who share a phone, an e-mail or a date of birth with
-    it, found through a dictionary: an import of thousands of rows is not thousands times
-    the blocked clients."""
-    candidates = [c for c in clients if c.standing not in UNBOOKABLE_STANDINGS]
-    blocked = _blocked_sharing_keys(session, candidates)
+    records not saved yet (an import's preview, as Client or Unsaved)."""
+    return matches_among(session, clients, _blocked_sharing_keys(session, _candidates(clients)))
+
+
+def _candidates(clients) -> list:
+    return [c for c in clients if c.standing not in UNBOOKABLE_STANDINGS]
+
+
+def matches_among(session, clients, blocked: list[Client]) -> list[Match]:
+    """`find` with the clients who cannot be booked sharing a key with any of `clients`
+    already read, by id (the client page reads them in the client's statement:
+    `sharing_keys`); one query, for the pairs already decided, when there are any. Each
+    client is compared with the blocked clients who share a phone, an e-mail or a date of
+    birth with it, found through a dictionary: an import of thousands of rows is not
+    thousands times the blocked clients."""
+    candidates = _candidates(clients)
     if not blocked:
         return []
     ids = [c.id for c in candidates if c.id is not None]
@@ -123,7 +134,17 @@ def find(session, clients) -> list[Match]:
     return found
 
 
-# One client's (its page, its form): built once, its keys as parameters (a missing key is
+def sharing_keys(client, blocked):
+    """SQL: `blocked` (an alias of Client) cannot be booked and shares a phone, an e-mail or
+    a date of birth with `client`, whose own standing allows booking: the blocked clients
+    `find` compares a client with, as a join's condition. An empty phone or e-mail is
+    NULL, which equals nothing, as in `_BLOCKED_SHARING_ONES_KEYS`."""
+    return and_(not_(one_of(client.standing, UNBOOKABLE_STANDINGS)), one_of(blocked.standing, UNBOOKABLE_STANDINGS),
+                or_(blocked.phone == func.nullif(client.phone, ""), blocked.email == func.nullif(client.email, ""),
+                    blocked.date_of_birth == client.date_of_birth))
+
+
+# One client's (its form, a booking): built once, its keys as parameters (a missing key is
 # NULL, which equals nothing); building the statement for any number of clients took longer
 # than running it.
 _BLOCKED_SHARING_ONES_KEYS = (

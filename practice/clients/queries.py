@@ -1,13 +1,13 @@
 import re
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
-from practice.audit.models import AuditEvent
-from practice.auth.models import Practitioner, User
+from practice.auth.models import Practitioner
+from practice.clients import identity
 from practice.clients.models import Client
-from practice.clients.services import RECORD_VIEW
 from practice.db import db
 from practice.messages.models import EmailConsent
 
@@ -103,18 +103,33 @@ def client_for_page(client_id: int) -> Client | None:
     return db.session.scalar(_CLIENT_FOR_PAGE, {"client_id": client_id})
 
 
-# The client page's client with the e-mail choices it shows and who recorded them, in the
-# client's statement: on PostgreSQL a statement of its own was a round trip and a planning
-# for one row by its key.
-_CLIENT_WITH_EMAIL_CONSENT = (
-    select(Client, EmailConsent).outerjoin(EmailConsent, EmailConsent.client_id == Client.id)
+# The client page's client with the e-mail choices it shows and who recorded them, and the
+# clients who cannot be booked sharing a phone, an e-mail or a date of birth with them (the
+# identity check's candidates), in the client's statement: on PostgreSQL each read in a
+# statement of its own was a round trip and a planning. The alias is not named "blocked":
+# Client.identity_hold's subquery has a table of that name, which would hide this one from it.
+_SHARING = aliased(Client, name="sharing")
+_CLIENT_OF_PAGE = (
+    select(Client, EmailConsent, _SHARING).outerjoin(EmailConsent, EmailConsent.client_id == Client.id)
+    .outerjoin(_SHARING, identity.sharing_keys(Client, _SHARING))
     .options(joinedload(Client.primary_practitioner), joinedload(EmailConsent.recorded_by))
-    .where(Client.id == bindparam("client_id")))
+    .where(Client.id == bindparam("client_id")).order_by(_SHARING.id))
 
 
-def client_with_email_consent(client_id: int) -> tuple[Client, EmailConsent | None] | None:
-    """The client for the client page and their e-mail choices (None if never asked), or None."""
-    return db.session.execute(_CLIENT_WITH_EMAIL_CONSENT, {"client_id": client_id}).one_or_none()
+class ClientOfPage(NamedTuple):
+    client: Client
+    email_consent: EmailConsent | None  # None: never asked
+    blocked: list[Client]  # who cannot be booked and shares a key with the client, by id
+
+
+def client_of_page(client_id: int) -> ClientOfPage | None:
+    """The client for the client page, with their e-mail choices and the blocked clients
+    identity compares them with (identity.matches_among), or None."""
+    rows = db.session.execute(_CLIENT_OF_PAGE, {"client_id": client_id}).all()
+    if not rows:
+        return None
+    client, email_consent, _ = rows[0]
+    return ClientOfPage(client, email_consent, [row[2] for row in rows if row[2] is not None])
 
 
 EXPORT_CHUNK = 500  # clients the export reads at a time
@@ -133,22 +148,3 @@ def clients_for_export() -> Iterator:
         .order_by(Client.id)
         .execution_options(yield_per=EXPORT_CHUNK)
     )
-
-
-RECENT_VIEWS = 20
-
-
-# Plain rows (when, who: the account's name or, without one, the label kept, and what),
-# read on the session's connection: loading twenty events with their accounts as objects
-# cost more than the read.
-_RECORD_VIEWS = (
-    select(AuditEvent.at, User.name.label("actor_name"), AuditEvent.actor_label, AuditEvent.detail)
-    .outerjoin(User, User.id == AuditEvent.actor_id)
-    .where(AuditEvent.object_type == Client.__name__, AuditEvent.object_id == bindparam("object_id"),
-           AuditEvent.action == RECORD_VIEW)
-    .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(bindparam("limit")))
-
-
-def recent_record_views(client_id: int, limit: int = RECENT_VIEWS) -> list:
-    """Who has opened the client's record lately, newest first (one query)."""
-    return db.session.connection().execute(_RECORD_VIEWS, {"object_id": str(client_id), "limit": limit}).all()

@@ -132,14 +132,14 @@ def new():
 @bp.get("/<int:client_id>")
 @permission_required("clients.view")
 def show(client_id: int):
-    client, email_consent = queries.client_with_email_consent(client_id) or abort(404)
-    return _client_page(client, email_consent)
+    return _client_page(queries.client_of_page(client_id) or abort(404))
 
 
-def _client_page(client: Client, email_consent, *, status: int = 200, identity_forms=None):
+def _client_page(read: queries.ClientOfPage, *, status: int = 200, identity_forms=None):
     """The client's record. Its private side (standing and its reasons, the conduct record,
     letters, referrals out, private notes, the care team and who has looked) only for the
     client's care team and admins; everyone else sees what the front desk sees."""
+    client = read.client
     sees_record = can(current_user, "conduct.view", client)
     writes_notes = can(current_user, "notes.write", client)
     visible = {"appointment"} | (timeline.CONDUCT_KINDS if sees_record else set()) | (
@@ -159,19 +159,19 @@ def _client_page(client: Client, email_consent, *, status: int = 200, identity_f
                              ladder_from=escalation.reach_back(policy, [moment]) if sees_record else None)
     latest_told = [(c.type, c.at) for c in events["communication"][:1]] if sees_record else None
     suggestion = timeline.suggestion(client, events, policy, moment) if sees_record else None
-    matches = identity.find(db.session, [client])
+    matches = identity.matches_among(db.session, [client], read.blocked)
+    care = care_team.members(client) if sees_record else None
     return render_template(
         "practice/clients/show.html", client=client, confirm=ConfirmForm(), history=history,
         sees_record=sees_record, suggestion=suggestion, standings=STANDINGS,
         conduct=conduct_queries.conduct_summary(client.id, communications=latest_told) if sees_record else None,
         client_policy=policy_queries.client_policy(db.session, client.id, now()),
-        email_consent=email_consent,
+        email_consent=read.email_consent,
         referrals=referral_queries.referrals_for_client(db.session, client.id),
         identity_forms={m.blocked.id: (identity_forms or {}).get(m.blocked.id) or IdentityForm(m.blocked.id)
                         for m in matches},
         matches=matches, held=client.identity_hold or bool(matches),
-        care=care_team.members(client) if sees_record else None,
-        viewers=queries.recent_record_views(client.id) if sees_record else None,
+        care=care, viewers=care.viewers if sees_record else None,
         kinds={kind: label for kind, label in timeline.KINDS.items() if kind in visible}, shown=shown,
         history_all=everything,
         # The upcoming rows and the history are written in Python (rows_html); their links are
@@ -274,7 +274,8 @@ def revoke_access(client_id: int, grant_id: int):
 @bp.post("/<int:client_id>/identity/<int:matched_id>")
 @permission_required("identity.decide")
 def decide_identity(client_id: int, matched_id: int):
-    client, email_consent = queries.client_with_email_consent(client_id) or abort(404)
+    read = queries.client_of_page(client_id) or abort(404)
+    client = read.client
     matched = db.session.get(Client, matched_id) or abort(404)
     require("identity.decide", matched)
     form = IdentityForm(matched.id)
@@ -288,7 +289,7 @@ def decide_identity(client_id: int, matched_id: int):
             flash(f"Decided: {services.IDENTITY_DECISIONS[form.decision.data].lower()} as "
                   f"{matched.display_name}.", "success")
             return redirect(url_for("clients.show", client_id=client.id))
-    return _client_page(client, email_consent, identity_forms={matched.id: form}, status=422)
+    return _client_page(read, identity_forms={matched.id: form}, status=422)
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
