@@ -345,3 +345,48 @@ def test_the_settings_say_how_to_pay_and_keep_an_edited_text(client, login, user
                 data={"safety_discontinuation-text": texts.DEFAULTS["safety_discontinuation"]})
     assert services.current_template(db.session, "safety_discontinuation") == (
         texts.DEFAULTS["safety_discontinuation"].strip(), 2)
+
+
+# The register's rows are written in Python (letters/rows_html.py); this is the loop the
+# template had, with the links built by url_for for each row.
+REGISTER_LOOP = """{% for letter in letters %}
+    <tr><td class="nowrap"><a href="{{ url_for('letters.show', letter_id=letter.id) }}">{{ letter.issued_at|local("%-d %b %Y %H:%M") }}</a></td>
+      <td>{{ letter.kind_label }}</td>
+      <td>{% if letter.client %}<a href="{{ url_for('clients.show', client_id=letter.client.id) }}">{{ letter.client.display_name }}</a>{% else %}{{ letter.recipient }}{% endif %}</td>
+      <td>{{ letter.author.display_name if letter.author else "—" }}</td><td>{{ letter.channel_label }}</td>
+      <td><a href="{{ url_for('letters.download', letter_id=letter.id) }}">PDF</a></td></tr>
+  {% endfor %}"""
+
+
+def test_the_registers_rows_are_what_its_template_wrote(app, users):
+    from practice.auth.models import Practitioner
+    from practice.letters import rows_html
+    from practice.settings.services import practice_zone
+
+    to_client = Letter(id=12, kind="discontinuation", issued_at=NOW, channel="in_person", recipient="Sam",
+                       client=Client(id=7, display_name="<Zoë> O'Neil & co"),
+                       author=Practitioner(id=3, display_name='Ann "A" <Smith>'))
+    reply = Letter(id=345, kind="practice_full", issued_at=NOW, channel="email", recipient="Ola & <Kemi>")
+    letters = [to_client, reply]
+    with app.test_request_context("/letters"):
+        loop = app.jinja_env.from_string(REGISTER_LOOP).render(letters=letters)
+        rows = rows_html.register_rows(letters, zone=practice_zone(db.session), letter_url="/letters/",
+                                       client_url="/clients/")
+    assert "&lt;Zoë&gt; O&#39;Neil &amp; co" in rows and "Ola &amp; &lt;Kemi&gt;" in rows and "—" in rows
+    assert rows == loop
+
+
+def test_the_register_reads_only_what_it_shows(app, record):
+    import sqlalchemy as sa
+
+    from practice.letters import queries
+    from practice.settings.services import practice_zone
+    from tests.test_letters import drafted, issue
+
+    issue(drafted("custom", record, body="Dear Sam,\n\nHello."), record)
+    db.session.expunge_all()
+    page = queries.register(queries.RegisterFilters(), zone=practice_zone(db.session), readable=sa.true(),
+                            page=1, per_page=25)
+    letter = page.items[0]
+    assert {"body", "title", "pdf"} <= sa.inspect(letter).unloaded
+    assert {"email", "phone"} <= sa.inspect(letter.client).unloaded

@@ -26,7 +26,7 @@ from practice.clients.models import Client
 from practice.db import db
 from practice.errors import DomainError
 from practice.forms import options
-from practice.letters import compose, delivery, queries, services
+from practice.letters import compose, delivery, queries, rows_html, services
 from practice.letters.forms import (
     BatchForm,
     ComposeForm,
@@ -229,11 +229,13 @@ def register():
         kind=form.kind.data or "", author_id=form.author.data or 0,
         start=form.start.data if not form.start.errors else None,
         end=form.end.data if not form.end.errors else None)
-    page = queries.register(filters, zone=practice_zone(db.session),
-                            readable=readable_clients(current_user, Letter.client_id), page=page_number(),
-                            per_page=current_app.config["PRACTICE_PAGE_SIZE"])
+    zone = practice_zone(db.session)
+    page = queries.register(filters, zone=zone, readable=readable_clients(current_user, Letter.client_id),
+                            page=page_number(), per_page=current_app.config["PRACTICE_PAGE_SIZE"])
+    rows = rows_html.register_rows(page.items, zone=zone, letter_url=url_for("letters.show", letter_id=0)[:-1],
+                                   client_url=url_for("clients.show", client_id=0)[:-1])
     args = {key: value for key, value in request.args.items() if key != "page" and value}
-    return render_template("practice/letters/register.html", page=page, form=form, kinds=KINDS, args=args)
+    return render_template("practice/letters/register.html", page=page, rows=rows, form=form, args=args)
 
 
 # Practice-full replies in a batch ------------------------------------------------------------
