@@ -79,9 +79,9 @@ _MODALITY_CHOICES = (select(Modality.id, Modality.name).where(Modality.retired.i
 
 
 def modality_choices(session) -> list:
-    """The active modalities as plain rows (`id`, `name`) in modalities()' order, for a page's
-    list to choose from: cheaper to read than the objects (0.16 -> 0.03 ms)."""
-    return session.connection().execute(_MODALITY_CHOICES).all()
+    """The active modalities as named tuples (`id`, `name`) in modalities()' order, for a page's
+    list to choose from: cheaper to read than the objects (0.16 -> 0.03 ms) and than rows (_plain)."""
+    return list(_plain(session.connection().execute(_MODALITY_CHOICES)))
 
 
 # The directory ---------------------------------------------------------------------------
