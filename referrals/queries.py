@@ -16,7 +16,7 @@ Public for other domains (the letters issue relies on these):
 """
 
 import heapq
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, namedtuple
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -79,9 +79,9 @@ _MODALITY_CHOICES = (select(Modality.id, Modality.name).where(Modality.retired.i
 
 
 def modality_choices(session) -> list:
-    """The active modalities as plain rows (`id`, `name`) in modalities()' order, for a page's
-    list to choose from: cheaper to read than the objects (0.16 -> 0.03 ms)."""
-    return session.connection().execute(_MODALITY_CHOICES).all()
+    """The active modalities as named tuples (`id`, `name`) in modalities()' order, for a page's
+    list to choose from: cheaper to read than the objects (0.16 -> 0.03 ms) and than rows (_plain)."""
+    return list(_plain(session.connection().execute(_MODALITY_CHOICES)))
 
 
 # The directory ---------------------------------------------------------------------------
@@ -430,7 +430,7 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     ranked = _ranked_candidates(placed=bool(area or language), dialect=connection.dialect.name, several=several)
     need_ids = list(wanted) if several else next(iter(wanted))
     with connection.execute(ranked, {"wanted": need_ids, "fresh_since": fresh_since, "limit": limit}) as candidates:
-        for row in candidates:
+        for row in _plain(candidates):
             if len(best) == limit and (not bonus or row.points + bonus < best[0]):
                 break
             score = row.points + _nearness_points(row, need) + _language_points(row, need)
@@ -444,7 +444,7 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     chosen_need = {"wanted": list(wanted), "ids": ids}
     if rows:
         specialists = {}
-        for found in connection.execute(_offers(with_columns=True), chosen_need):
+        for found in _plain(connection.execute(_offers(with_columns=True), chosen_need)):
             specialists.setdefault(found.id, found)
             offered[found.id].append(found.offers)
     else:
@@ -454,6 +454,19 @@ def match(session, need: Need, *, today: date, stale_after_months: int = DEFAULT
     return [Match(specialists[row.id], score,
                   _reasons(specialists[row.id], row, need, offered[row.id], fresh_since=fresh_since))
             for score, row in chosen]
+
+
+def _plain(result) -> Iterator[tuple]:
+    """The result's rows as named tuples. A SQLAlchemy row's `row.name` is first looked up as
+    an attribute of the row and fails, raising an AttributeError with its message formatted,
+    before the column is read (about 1.2 microseconds, against 0.05 for a named tuple's): the
+    match page reads its rows' columns by name about 600 times."""
+    return map(_plain_row(tuple(result.keys()))._make, result)
+
+
+@cache
+def _plain_row(columns: tuple[str, ...]):
+    return namedtuple("PlainRow", columns)
 
 
 @cache
