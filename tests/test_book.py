@@ -122,6 +122,22 @@ def test_the_columns_escape_what_the_practice_typed(client, users, login, desk, 
     assert 'aria-label="Book with Jo &lt;i&gt;&#34;Ink&#34;&lt;/i&gt; &amp; Co on Monday 23 November">+ book</a>' in day
 
 
+def test_the_blocks_escape_clients_and_services_names(client, users, login, desk, make_client):
+    """The blocks are written in Python (scheduling.rows_html.book_blocks, the names escaped
+    as plain strings by _text): a client's and a service's name with markup, quotes and an
+    ampersand show as text, in the block and in what book.js reads to move it."""
+    _, service, _ = desk
+    with one_action():
+        service.name = "Hot <b>stones</b> & 'oil'"
+    book(desk, at(TODAY, "11:00"), client=make_client('Jo <i>"Ink"</i> & O\'Neil'))
+    login(users["admin"])
+    day = client.get(f"/calendar?date={TODAY}").get_data(as_text=True)
+    assert "<i>" not in day and "<b>" not in day
+    name = "Jo &lt;i&gt;&#34;Ink&#34;&lt;/i&gt; &amp; O&#39;Neil"
+    assert f'<span class="book-appt-client">{name}</span>' in day and f'data-client="{name}"' in day
+    assert '<span class="book-appt-service">Hot &lt;b&gt;stones&lt;/b&gt; &amp; &#39;oil&#39;</span>' in day
+
+
 def test_the_day_and_the_week_are_written_in_ascii_and_read_as_before(client, users, login, desk, weekdays_only,
                                                                        make_client):
     """What the calendar shows outside ASCII (the blocks' and time off's dashes, names,

@@ -130,19 +130,20 @@ def _written(cents: int, amounts: dict[int, str], money: Callable[[int], str]) -
 def book_blocks(blocks: list[Block], appointment_url: str) -> Markup:
     """Each appointment's block in a column of the calendar's grid (book.py lays them out):
     a link to the appointment placed on the grid's rows and lanes, with what book.js needs
-    to move it when it may be moved. The client's and service's names are escaped; the
-    times, states and flags book.py writes are digits and fixed words. The blocks are
-    written in ASCII (_charrefs): each time's "–" would otherwise hold the whole page at
-    two bytes a character."""
+    to move it when it may be moved. The client's and service's names are escaped as plain
+    strings (_text: no Markup object for each of hundreds of names); the times, states and
+    flags book.py writes are digits and fixed words. The blocks are written in ASCII
+    (_charrefs): each time's "–" would otherwise hold the whole page at two bytes a
+    character."""
     appointment_url = str(escape(appointment_url))
     # Hundreds of blocks, and a few services and times.
     services: dict[str, str] = {}
     whens: dict[str, str] = {}
     written = []
     for block in blocks:
-        client = _charrefs(escape(block.client_name))
+        client = _text(block.client_name)
         if (service := services.get(block.service_name)) is None:
-            service = services[block.service_name] = _charrefs(escape(block.service_name))
+            service = services[block.service_name] = _text(block.service_name)
         if (when := whens.get(block.when)) is None:
             when = whens[block.when] = _charrefs(block.when)
         lanes = f" lane-{block.lane}-of-{block.lanes}" if block.lanes > 1 else ""
@@ -167,7 +168,7 @@ def practitioner_options(practitioners: list[PractitionerName], chosen_id: int |
     """The <option> of each practitioner in the calendar's choice of whose book to show,
     the one shown (`chosen_id`) selected; their names escaped, in ASCII (_charrefs)."""
     return Markup("".join(f'<option value="{p.id}"{" selected" if p.id == chosen_id else ""}>'
-                          f'{_charrefs(escape(p.display_name))}</option>' for p in practitioners))
+                          f'{_text(p.display_name)}</option>' for p in practitioners))
 
 
 def book_heads(book: BookPage, today: date, *, week: bool, book_url: str | None, calendar_url: str) -> Markup:
@@ -182,7 +183,7 @@ def book_heads(book: BookPage, today: date, *, week: bool, book_url: str | None,
     written = []
     for number, column in enumerate(book.columns, 1):
         day = column.day
-        name = _charrefs(escape(column.practitioner.display_name))
+        name = _text(column.practitioner.display_name)
         heading = (f'<a href="{calendar_url}?date={day.isoformat()}">{day.strftime("%a %-d")}'
                    f'<span class="d-none d-md-inline"> {day.strftime("%b")}</span></a>' if week else
                    f"<strong>{name}</strong>")
@@ -218,7 +219,7 @@ def _long_days(book: BookPage) -> dict[date, str]:
 def _column(column: Column, zone: ZoneInfo, week: bool, book_url: str | None, top: str, appointment_url: str,
             long_day: str) -> str:
     day, practitioner_id = column.day.isoformat(), column.practitioner.id
-    label = long_day if week else f"{_charrefs(escape(column.practitioner.display_name))}, {long_day}"
+    label = long_day if week else f"{_text(column.practitioner.display_name)}, {long_day}"
     booking = (f'data-book-url="{book_url}?practitioner_id={practitioner_id}&amp;day={day}"'
                if book_url is not None else "")
     spans = "".join(f'<div class="book-open bk-r{s.row} bk-s{s.rows}" aria-hidden="true"></div>'
@@ -226,7 +227,7 @@ def _column(column: Column, zone: ZoneInfo, week: bool, book_url: str | None, to
     shades = "".join(
         f'<div class="book-shade book-shade-{shade.kind} bk-r{shade.row} bk-s{shade.rows}">'
         f'{_charrefs(span(shade.block.start_at, shade.block.end_at, zone)) + " " if shade.block else ""}'
-        f'{_charrefs(escape(shade.label))}</div>'
+        f'{_text(shade.label)}</div>'
         for shade in column.shades)
     now = (f'<div class="book-now bk-r{column.now_row} bk-s1" aria-hidden="true"></div>'
            if column.now_row else "")
